@@ -1,0 +1,43 @@
+/**
+ * Every error code Cubby uses, on the client, the server, the WebSocket and HTTP. The code is the contract:
+ * match on it, never on the message.
+ */
+export const CUBBY_ERROR_CODES = {
+  /** A key is not a non-empty string of at most `maxKeyBytes` UTF-8 bytes. */
+  INVALID_KEY: 'INVALID_KEY',
+  /** A user id is not a non-empty string of at most `maxUserIdBytes` UTF-8 bytes. */
+  INVALID_USER_ID: 'INVALID_USER_ID',
+  /** A value holds something structuredClone rejects (a function, a symbol, a WeakMap, ...) or cannot be decoded. */
+  INVALID_VALUE: 'INVALID_VALUE',
+  /** An encoded value is larger than `maxValueBytes`. */
+  VALUE_TOO_LARGE: 'VALUE_TOO_LARGE',
+  /** A frame or HTTP body is larger than `maxMessageBytes`. */
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** No valid token: missing, badly signed, expired, or for a user this server does not accept. */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** A frame or request that does not parse or does not match the protocol. */
+  BAD_MESSAGE: 'BAD_MESSAGE',
+  /** The peer speaks a protocol version this side does not support. */
+  PROTOCOL_VERSION: 'PROTOCOL_VERSION',
+  /** HTTP only: the key has no value. (The client API returns `undefined` instead.) */
+  NOT_FOUND: 'NOT_FOUND',
+  /** Too many requests; `retryAfter` says how many seconds to wait. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The user is over their byte or key quota; nothing of the write was kept. */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  /** The operation needs a connection or an acknowledgement that did not come (e.g. `signOut` with pending writes while offline). */
+  PENDING_WRITES: 'PENDING_WRITES',
+  /** The client or server was closed while the operation ran. */
+  CLOSED: 'CLOSED',
+  /** The local cache (IndexedDB) failed; the message has the cause. */
+  STORAGE_ERROR: 'STORAGE_ERROR',
+  /** Something unexpected on the server; the request may be retried. */
+  INTERNAL: 'INTERNAL',
+} as const
+
+/** One of {@link CUBBY_ERROR_CODES}. */
+export type CubbyErrorCode = (typeof CUBBY_ERROR_CODES)[keyof typeof CUBBY_ERROR_CODES]
+
+/** Tells whether `code` is a known error code (for parsing codes that arrive over the wire). */
+export const isCubbyErrorCode = (code: unknown): code is CubbyErrorCode =>
+  typeof code === 'string' && Object.hasOwn(CUBBY_ERROR_CODES, code)

@@ -1,0 +1,36 @@
+/**
+ * The Cubby wire protocol: message types and their parsers, the value codec, limits and error codes.
+ * Imported by both the client and the server; uses no browser or Node API.
+ * @module
+ */
+
+// Errors
+export { CubbyError, isCubbyError } from './CubbyError.js'
+export { CUBBY_ERROR_CODES, isCubbyErrorCode } from './errorCodes.js'
+export type { CubbyErrorCode } from './errorCodes.js'
+
+// Limits and keys
+export { DEFAULT_LIMITS, assertValidKey, assertValidUserId, compareKeys, utf8Length } from './limits.js'
+export type { CubbyLimits } from './limits.js'
+
+// Values
+export { CUBBY_VALUE_CONTENT_TYPE, JSON_CONTENT_TYPE, decodeValue, encodeValue, isJsonEncoding } from './valueCodec.js'
+
+// Messages
+export { CLOSE_CODES, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, SYNC_PATH } from './messages.js'
+export type {
+  AckMessage,
+  Change,
+  ChangesMessage,
+  ClientMessage,
+  ErrorMessage,
+  HelloMessage,
+  Mutation,
+  MutationResult,
+  PushMessage,
+  ServerMessage,
+  SyncedMessage,
+  WelcomeMessage,
+  WireError,
+} from './messages.js'
+export { MAX_CLIENT_ID_LENGTH, MAX_MUTATIONS_PER_PUSH, parseClientMessage, parseServerMessage } from './parseMessage.js'

@@ -1,0 +1,114 @@
+import type { CubbyErrorCode } from './errorCodes.js'
+
+/** The protocol version this build speaks; the client sends it in `hello`, the server answers in `welcome`. */
+export const PROTOCOL_VERSION = 1
+/** Versions a server accepts. */
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1]
+
+/** Path of the sync WebSocket endpoint, relative to the server's base URL. */
+export const SYNC_PATH = '/v1/sync'
+
+/**
+ * WebSocket close codes a server uses to end a session on purpose. 4000-4999 are the application range
+ * (RFC 6455 §7.4.2); the client decides from them whether reconnecting can help.
+ */
+export const CLOSE_CODES = {
+  /** Token missing, invalid or expired: get a new token before reconnecting. */
+  UNAUTHORIZED: 4001,
+  /** Unsupported protocol version: reconnecting will not help. */
+  PROTOCOL_VERSION: 4002,
+  /** The first frame was not a valid `hello`. */
+  BAD_MESSAGE: 4003,
+  /** No `hello` arrived in time. */
+  HELLO_TIMEOUT: 4004,
+  /** The server is shutting down; reconnect with backoff. */
+  GOING_AWAY: 1001,
+} as const
+
+// ---------------------------------------------------------------- client → server
+
+/** First frame of every session: authenticates and says where the client's copy stands. */
+export interface HelloMessage {
+  type: 'hello'
+  /** Protocol version of the client. */
+  v: number
+  /** Bearer token (a JWT signed by the server's secret, or whatever the server's `authenticate` accepts). */
+  token: string
+  /** The last revision this client has applied; 0 for a cold client. The server sends every change after it. */
+  cursor: number
+}
+
+/** One write. `mid` (mutation id) increases by one per write of a client id, so retries can be recognised. */
+export type Mutation =
+  | { op: 'store'; mid: number; key: string; /** Encoded with `encodeValue`. */ value: string }
+  | { op: 'delete'; mid: number; key: string }
+  | { op: 'clear'; mid: number }
+
+/** Writes of one client id, in the order the client made them. */
+export interface PushMessage {
+  type: 'push'
+  /** Identifies the writer for exactly-once: the server applies a (clientId, mid) at most once. */
+  clientId: string
+  mutations: Mutation[]
+}
+
+/** Every message a client may send. */
+export type ClientMessage = HelloMessage | PushMessage
+
+// ---------------------------------------------------------------- server → client
+
+/** Answer to a valid `hello`. Changes after the client's cursor follow, then `synced`. */
+export interface WelcomeMessage {
+  type: 'welcome'
+  v: number
+  /** The user the token names. */
+  userId: string
+  /** The user's latest revision at the time of the hello. */
+  head: number
+}
+
+/** A change of one key (or of all keys, for `clear`) at revision `rev` of the user. */
+export type Change =
+  | { rev: number; key: string; value: string }
+  | { rev: number; key: string; deleted: true }
+  | { rev: number; clear: true }
+
+/** Changes in increasing, gap-free order of the revisions that still matter (overwritten ones are skipped). */
+export interface ChangesMessage {
+  type: 'changes'
+  changes: Change[]
+  /** The client is now current up to this revision (at least the last change's rev). */
+  rev: number
+}
+
+/** The catch-up after `hello` is complete: the client holds everything up to `rev`. Live changes follow. */
+export interface SyncedMessage {
+  type: 'synced'
+  rev: number
+}
+
+/** A wire error: `{ code, message }`, turned back into a CubbyError by the client. */
+export interface WireError {
+  code: CubbyErrorCode
+  message: string
+  /** Seconds to wait, for `RATE_LIMITED`. */
+  retryAfter?: number
+}
+
+/** Outcome of one mutation: the revision it got (durable on the server), or why it was rejected. */
+export type MutationResult = { mid: number; rev: number } | { mid: number; error: WireError }
+
+/** Sent once the mutations of a push are durable (or rejected), after the changes they caused. */
+export interface AckMessage {
+  type: 'ack'
+  clientId: string
+  results: MutationResult[]
+}
+
+/** An error about a whole frame (bad JSON, unknown type, ...). The session carries on unless it is closed after. */
+export interface ErrorMessage extends WireError {
+  type: 'error'
+}
+
+/** Every message a server may send. */
+export type ServerMessage = WelcomeMessage | ChangesMessage | SyncedMessage | AckMessage | ErrorMessage

@@ -1,0 +1,133 @@
+import { CubbyError } from './CubbyError.js'
+import { isCubbyErrorCode } from './errorCodes.js'
+import type { Change, ClientMessage, Mutation, MutationResult, ServerMessage, WireError } from './messages.js'
+
+/** Largest number of mutations in one push. */
+export const MAX_MUTATIONS_PER_PUSH = 1000
+/** Largest client id, in characters. */
+export const MAX_CLIENT_ID_LENGTH = 128
+
+type Json = Record<string, unknown>
+
+const bad = (what: string): CubbyError => new CubbyError('BAD_MESSAGE', what)
+
+function parseJsonObject(data: string): Json {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(data)
+  } catch {
+    throw bad('Frame is not valid JSON')
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('Frame must be a JSON object')
+  return parsed as Json
+}
+
+const isRev = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0
+const isMid = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1
+
+function parseMutation(m: unknown, i: number): Mutation {
+  if (typeof m !== 'object' || m === null) throw bad(`mutations[${i}] must be an object`)
+  const { op, mid, key, value } = m as Json
+  if (!isMid(mid)) throw bad(`mutations[${i}].mid must be a positive integer`)
+  // Key content (empty, too long) is checked per mutation by the server, so one bad key rejects one write.
+  switch (op) {
+    case 'store':
+      if (typeof key !== 'string') throw bad(`mutations[${i}].key must be a string`)
+      if (typeof value !== 'string') throw bad(`mutations[${i}].value must be an encoded value (a string)`)
+      return { op, mid, key, value }
+    case 'delete':
+      if (typeof key !== 'string') throw bad(`mutations[${i}].key must be a string`)
+      return { op, mid, key }
+    case 'clear':
+      return { op, mid }
+    default:
+      throw bad(`mutations[${i}].op must be 'store', 'delete' or 'clear'`)
+  }
+}
+
+/**
+ * Parses a frame from a client into a typed message, checking its shape (not yet its token, keys or values).
+ *
+ * @throws CubbyError `BAD_MESSAGE` saying what is wrong.
+ */
+export function parseClientMessage(data: string): ClientMessage {
+  const msg = parseJsonObject(data)
+  switch (msg.type) {
+    case 'hello': {
+      const { v, token, cursor } = msg
+      if (!Number.isSafeInteger(v)) throw bad('hello.v must be the protocol version (an integer)')
+      if (typeof token !== 'string' || token.length === 0) throw bad('hello.token must be a non-empty string')
+      if (!isRev(cursor)) throw bad('hello.cursor must be a non-negative integer')
+      return { type: 'hello', v: v as number, token, cursor }
+    }
+    case 'push': {
+      const { clientId, mutations } = msg
+      if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) {
+        throw bad(`push.clientId must be a string of 1 to ${MAX_CLIENT_ID_LENGTH} characters`)
+      }
+      if (!Array.isArray(mutations) || mutations.length === 0 || mutations.length > MAX_MUTATIONS_PER_PUSH) {
+        throw bad(`push.mutations must be an array of 1 to ${MAX_MUTATIONS_PER_PUSH} mutations`)
+      }
+      const parsed = mutations.map(parseMutation)
+      for (let i = 1; i < parsed.length; i++) {
+        if (parsed[i]!.mid <= parsed[i - 1]!.mid) throw bad('push.mutations must be in increasing mid order')
+      }
+      return { type: 'push', clientId, mutations: parsed }
+    }
+    default:
+      throw bad(`Unknown message type ${JSON.stringify(String(msg.type)).slice(0, 80)}`)
+  }
+}
+
+function parseWireError(e: Json): WireError {
+  const code = isCubbyErrorCode(e.code) ? e.code : 'INTERNAL'
+  const message = typeof e.message === 'string' ? e.message : code
+  return typeof e.retryAfter === 'number' ? { code, message, retryAfter: e.retryAfter } : { code, message }
+}
+
+function parseChange(c: unknown): Change {
+  if (typeof c !== 'object' || c === null) throw bad('change must be an object')
+  const { rev, key, value, deleted, clear } = c as Json
+  if (!isRev(rev)) throw bad('change.rev must be a non-negative integer')
+  if (clear === true) return { rev, clear: true }
+  if (typeof key !== 'string') throw bad('change.key must be a string')
+  if (deleted === true) return { rev, key, deleted: true }
+  if (typeof value !== 'string') throw bad('change.value must be an encoded value')
+  return { rev, key, value }
+}
+
+function parseResult(r: unknown): MutationResult {
+  if (typeof r !== 'object' || r === null) throw bad('ack result must be an object')
+  const { mid, rev, error } = r as Json
+  if (!isMid(mid)) throw bad('ack result mid must be a positive integer')
+  if (typeof error === 'object' && error !== null) return { mid, error: parseWireError(error as Json) }
+  if (!isRev(rev)) throw bad('ack result rev must be a non-negative integer')
+  return { mid, rev }
+}
+
+/**
+ * Parses a frame from the server (used by the client, which trusts the server but not the network path).
+ *
+ * @throws CubbyError `BAD_MESSAGE`.
+ */
+export function parseServerMessage(data: string): ServerMessage {
+  const msg = parseJsonObject(data)
+  switch (msg.type) {
+    case 'welcome':
+      if (!Number.isSafeInteger(msg.v) || typeof msg.userId !== 'string' || !isRev(msg.head)) throw bad('bad welcome')
+      return { type: 'welcome', v: msg.v as number, userId: msg.userId, head: msg.head }
+    case 'changes':
+      if (!Array.isArray(msg.changes) || !isRev(msg.rev)) throw bad('bad changes')
+      return { type: 'changes', changes: msg.changes.map(parseChange), rev: msg.rev }
+    case 'synced':
+      if (!isRev(msg.rev)) throw bad('bad synced')
+      return { type: 'synced', rev: msg.rev }
+    case 'ack':
+      if (typeof msg.clientId !== 'string' || !Array.isArray(msg.results)) throw bad('bad ack')
+      return { type: 'ack', clientId: msg.clientId, results: msg.results.map(parseResult) }
+    case 'error':
+      return { type: 'error', ...parseWireError(msg) }
+    default:
+      throw bad(`Unknown message type ${JSON.stringify(String(msg.type)).slice(0, 80)}`)
+  }
+}

@@ -1,0 +1,15 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite'
+import { defineConfig } from 'vitest/config'
+
+// '@cubby/source' points every workspace package at its src/, so tests never wait on a build.
+export default defineConfig({
+  resolve: { conditions: ['@cubby/source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['@cubby/source', ...defaultServerConditions] } },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+})
