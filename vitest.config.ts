@@ -1,5 +1,6 @@
 import { defaultClientConditions, defaultServerConditions } from 'vite'
 import { defineConfig } from 'vitest/config'
+import { SummaryReporter } from './scripts/summaryReporter.js'
 
 // '@cubby/source' points every workspace package at its src/, so tests never wait on a build.
 export default defineConfig({
@@ -11,5 +12,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    reporters: ['default', new SummaryReporter()],
   },
 })

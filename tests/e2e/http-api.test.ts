@@ -1,0 +1,75 @@
+import { CUBBY_VALUE_CONTENT_TYPE, decodeValue } from '@cubby/protocol'
+import { connectTestClient, startTestServer } from '@cubby/test-utils'
+import { describe, expect, it, vi } from 'vitest'
+
+describe('HTTP API', () => {
+  it('sees what WebSocket clients store, with types kept, and clients see what HTTP stores, live', async () => {
+    await using server = await startTestServer()
+    const token = server.token('olga')
+    const headers = { authorization: `Bearer ${token}` }
+    await using client = connectTestClient(server.url, { auth: token })
+    await client.ready()
+
+    await client.store('plain', { a: [1, 'two', null], b: true })
+    await client.store('typed', { at: new Date(5), tags: new Set(['x']) })
+    await client.store('dir/with/slash', 'slashed')
+    await client.synced()
+
+    const plain = await fetch(`${server.url}/v1/values/plain`, { headers })
+    expect(plain.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(await plain.json()).toEqual({ a: [1, 'two', null], b: true })
+    const typed = await fetch(`${server.url}/v1/values/typed`, { headers })
+    expect(typed.headers.get('content-type')).toContain(CUBBY_VALUE_CONTENT_TYPE)
+    expect(decodeValue(`~${await typed.text()}`)).toEqual({ at: new Date(5), tags: new Set(['x']) })
+    const slashed = await fetch(`${server.url}/v1/values/${encodeURIComponent('dir/with/slash')}`, { headers })
+    expect(await slashed.json()).toBe('slashed')
+
+    const put = await fetch(`${server.url}/v1/values/${encodeURIComponent('from http')}`, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'cron job' }),
+    })
+    expect(put.status).toBe(200)
+    await vi.waitFor(async () => expect(await client.get('from http')).toEqual({ source: 'cron job' }))
+
+    const del = await fetch(`${server.url}/v1/values/plain`, { method: 'DELETE', headers })
+    expect(del.status).toBe(200)
+    await vi.waitFor(async () => expect(await client.get('plain')).toBeUndefined())
+    expect((await fetch(`${server.url}/v1/values/plain`, { headers })).status).toBe(404)
+
+    await fetch(`${server.url}/v1/values`, { method: 'DELETE', headers })
+    await vi.waitFor(async () => expect(await client.list()).toEqual([]))
+  })
+
+  it('answers bad requests with typed errors', async () => {
+    await using server = await startTestServer()
+    const headers = { authorization: `Bearer ${server.token('pia')}` }
+    const noAuth = await fetch(`${server.url}/v1/values`)
+    expect(noAuth.status).toBe(401)
+    expect(await noAuth.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } })
+    const badJson = await fetch(`${server.url}/v1/values/k`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/json' }, body: '{' })
+    expect(badJson.status).toBe(400)
+    expect(((await badJson.json()) as { error: { code: string } }).error.code).toBe('BAD_MESSAGE')
+    const missing = await fetch(`${server.url}/v1/values/nothing-here`, { headers })
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND')
+  })
+
+  it('issues anonymous identities that a client keeps across reloads', async () => {
+    await using server = await startTestServer()
+    const name = 'anon-browser'
+    let userId: string | undefined
+    {
+      await using first = connectTestClient(server.url, { name })
+      await first.ready()
+      await first.store('mine', 1)
+      await first.synced()
+      userId = first.userId
+      expect(userId).toMatch(/^anon_/)
+    }
+    await using again = connectTestClient(server.url, { name })
+    await again.ready()
+    expect(again.userId).toBe(userId)
+    expect(await again.get('mine')).toBe(1)
+  })
+})
