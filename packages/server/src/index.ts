@@ -1,0 +1,10 @@
+/**
+ * The Cubby sync server: LevelDB storage, WebSocket sync and an HTTP API, embeddable in an express app.
+ * @module
+ */
+
+// Storage
+export { createLevelStorage } from './storage/createLevelStorage.js'
+export type { LevelStorageOptions } from './storage/createLevelStorage.js'
+export type { CommitResult, CubbyStorage, StorageListOptions, StoredEntry } from './storage/CubbyStorage.js'
+export type { LevelBatchOperation, LevelDatabase, LevelIterator, LevelIteratorOptions } from './storage/LevelDatabase.js'

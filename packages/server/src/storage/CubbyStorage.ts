@@ -1,0 +1,58 @@
+import type { Change, Mutation, MutationResult } from '@cubby/protocol'
+
+/** The current record of one key: its revision and its encoded value (as made by `encodeValue`). */
+export interface StoredEntry {
+  key: string
+  rev: number
+  /** The value in Cubby's encoding; decode with `decodeValue`. */
+  value: string
+}
+
+/** What one {@link CubbyStorage.commit} did. */
+export interface CommitResult {
+  /** One result per mutation, in the order given: the revision it got (or already had, for a repeated mid). */
+  results: MutationResult[]
+  /** The changes the commit made, in increasing revision order (none for repeated mids). */
+  changes: Change[]
+  /** The user's latest revision after the commit. */
+  head: number
+}
+
+/** Options of {@link CubbyStorage.list}. */
+export interface StorageListOptions {
+  /** Only keys that start with this. */
+  prefix?: string
+  /** Only keys after this one (exclusive), for paging. */
+  after?: string
+  /** Most entries to return. */
+  limit: number
+}
+
+/**
+ * Where a Cubby server keeps every user's values. One implementation per database (LevelDB now, Redis later);
+ * each must pass `runStorageContract`. Keys and user ids arrive validated; they may hold any characters.
+ */
+export interface CubbyStorage {
+  /** Opens the underlying database (a no-op if it is open). */
+  open(): Promise<void>
+  /** Waits for commits in flight, then refuses new ones. Does not close a database owned by the caller. */
+  close(): Promise<void>
+  /**
+   * Applies one user's mutations in order, atomically and durably (fsync'd) before resolving. Calls for one user
+   * are applied in call order, even when not awaited one by one. With a `clientId`, each (clientId, mid) is
+   * applied at most once: a mid at or below the last applied mid of that client gets
+   * `{ mid, rev: <rev recorded for that client's last mid> }` and changes nothing.
+   */
+  commit(userId: string, mutations: Mutation[], clientId?: string): Promise<CommitResult>
+  /** The live entry of a key, or `undefined` when it was never stored, deleted or cleared. */
+  get(userId: string, key: string): Promise<StoredEntry | undefined>
+  /** Live entries in code-point (UTF-8 byte) order of their keys. */
+  list(userId: string, options: StorageListOptions): Promise<StoredEntry[]>
+  /**
+   * Changes with a revision above `rev`, ascending, at most `limit`. Overwritten changes are left out.
+   * The returned `rev` is the last revision covered: the head when nothing remains.
+   */
+  changesSince(userId: string, rev: number, limit: number): Promise<{ changes: Change[]; rev: number }>
+  /** The user's latest revision; 0 before the first write. */
+  head(userId: string): Promise<number>
+}

@@ -1,0 +1,80 @@
+import { CubbyError, type Mutation } from '@cubby/protocol'
+import type { CommitResult } from './CubbyStorage.js'
+import { FlushPlan, type CommitRequest, type UserMeta } from './FlushPlan.js'
+import { UTF8, type LevelDatabase } from './LevelDatabase.js'
+
+interface Pending extends CommitRequest {
+  resolve(result: CommitResult): void
+  reject(error: unknown): void
+}
+
+/** Mutations to gather into one flush at most (one request always goes whole). */
+const MAX_MUTATIONS_PER_FLUSH = 10_000
+/** Beyond this many cached user metas, the cache is dropped between flushes (it refills from the database). */
+const MAX_CACHED_USERS = 50_000
+
+/**
+ * Group commit: one loop takes everything queued, plans it as one batch and writes it with `sync: true`, then
+ * resolves every request in order. Many users share one fsync; one user's requests stay strictly ordered.
+ * @internal
+ */
+export class GroupCommitter {
+  readonly #db: LevelDatabase
+  /** Durable metas only: updated after their batch is written, and only by this loop. */
+  readonly metas: Map<string, UserMeta> = new Map()
+  #queue: Pending[] = []
+  #loop: Promise<void> | undefined
+  #closed = false
+
+  constructor(db: LevelDatabase) {
+    this.#db = db
+  }
+
+  /** Queues a commit; it is applied after every commit queued before it. */
+  commit(userId: string, mutations: Mutation[], clientId: string | undefined): Promise<CommitResult> {
+    if (this.#closed) return Promise.reject(new CubbyError('CLOSED', 'The storage is closed'))
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ userId, mutations, clientId, resolve, reject })
+      // Start on a microtask, so that writes arriving in the same tick share the first flush.
+      this.#loop ??= Promise.resolve().then(() => this.#run())
+    })
+  }
+
+  /** Refuses new commits and waits for the queued ones. */
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.#loop
+  }
+
+  async #run(): Promise<void> {
+    while (this.#queue.length > 0) {
+      if (this.metas.size > MAX_CACHED_USERS) this.metas.clear()
+      await this.#flush(this.#take())
+    }
+    this.#loop = undefined
+  }
+
+  #take(): Pending[] {
+    let count = 0
+    let n = 0
+    while (n < this.#queue.length && (n === 0 || count + this.#queue[n]!.mutations.length <= MAX_MUTATIONS_PER_FLUSH)) {
+      count += this.#queue[n]!.mutations.length
+      n++
+    }
+    return this.#queue.splice(0, n)
+  }
+
+  async #flush(requests: Pending[]): Promise<void> {
+    try {
+      const plan = new FlushPlan(this.#db, this.metas)
+      await plan.prefetch(requests)
+      const results: CommitResult[] = []
+      for (const request of requests) results.push(await plan.apply(request))
+      await this.#db.batch(plan.operations(), { ...UTF8, sync: true })
+      for (const [userId, meta] of plan.metas) this.metas.set(userId, meta)
+      requests.forEach((r, i) => r.resolve(results[i]!))
+    } catch (error) {
+      for (const r of requests) r.reject(error)
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { compareKeys, type Change, type Mutation } from '@cubby/protocol'
+import type { CommitResult, CubbyStorage, StorageListOptions, StoredEntry } from './CubbyStorage.js'
+import { GroupCommitter } from './GroupCommitter.js'
+import { readRange, UTF8, type LevelDatabase } from './LevelDatabase.js'
+import {
+  CLEAR_MARKER, dataKey, dataKeyOffset, logKey, metaKey, parseMeta, parseRecord, prefixEnd, revOfLogKey, userRange,
+} from './levelKeys.js'
+import { checkCommitArguments } from './checkCommitArguments.js'
+
+/** Options of {@link createLevelStorage}. */
+export interface LevelStorageOptions {
+  /** An abstract-level database (`new Level(dir)`), open or not. Its owner closes it; `close()` does not. */
+  db: LevelDatabase
+}
+
+/**
+ * Creates a {@link CubbyStorage} on one LevelDB database: every user's records under their own prefix, writes
+ * grouped into one fsync'd batch per flush.
+ *
+ * @example
+ * ```ts
+ * const db = new Level('./cubby-data/db')
+ * const storage = createLevelStorage({ db })
+ * await storage.open()
+ * ```
+ */
+export function createLevelStorage(options: LevelStorageOptions): CubbyStorage {
+  return new LevelStorage(options.db)
+}
+
+class LevelStorage implements CubbyStorage {
+  readonly #db: LevelDatabase
+  readonly #committer: GroupCommitter
+
+  constructor(db: LevelDatabase) {
+    this.#db = db
+    this.#committer = new GroupCommitter(db)
+  }
+
+  async open(): Promise<void> {
+    if (this.#db.status !== 'open') await this.#db.open()
+  }
+
+  close(): Promise<void> {
+    return this.#committer.close()
+  }
+
+  commit(userId: string, mutations: Mutation[], clientId?: string): Promise<CommitResult> {
+    try {
+      checkCommitArguments(userId, mutations, clientId)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#committer.commit(userId, mutations, clientId)
+  }
+
+  async get(userId: string, key: string): Promise<StoredEntry | undefined> {
+    const [raw] = await this.#db.getMany([dataKey(userId, key)], UTF8)
+    if (raw === undefined) return undefined
+    const { rev, value } = parseRecord(raw)
+    return value === undefined ? undefined : { key, rev, value }
+  }
+
+  async list(userId: string, { prefix = '', after, limit }: StorageListOptions): Promise<StoredEntry[]> {
+    const entries: StoredEntry[] = []
+    if (limit <= 0) return entries
+    const end = prefixEnd(prefix)
+    const lt = end === undefined ? userRange('d', userId).lt : dataKey(userId, end)
+    const lower = after !== undefined && compareKeys(after, prefix) >= 0
+      ? { gt: dataKey(userId, after) } : { gte: dataKey(userId, prefix) }
+    const offset = dataKeyOffset(userId)
+    await readRange(this.#db, { ...lower, lt }, (page) => {
+      for (const [k, raw] of page) {
+        const { rev, value } = parseRecord(raw)
+        if (value !== undefined) entries.push({ key: k.slice(offset), rev, value })
+        if (entries.length === limit) return false
+      }
+      return true
+    })
+    return entries
+  }
+
+  async changesSince(userId: string, rev: number, limit: number): Promise<{ changes: Change[]; rev: number }> {
+    const head = await this.head(userId)
+    if (rev >= head) return { changes: [], rev: head }
+    if (limit <= 0) return { changes: [], rev }
+    const log: Array<[string, string]> = []
+    await readRange(this.#db, { gt: logKey(userId, rev), lte: logKey(userId, head), limit }, (page) => {
+      log.push(...page)
+    })
+    const keys = log.filter(([, k]) => k !== CLEAR_MARKER).map(([, k]) => dataKey(userId, k))
+    const records = await this.#db.getMany(keys, UTF8)
+    const changes: Change[] = []
+    let i = 0
+    for (const [lKey, key] of log) {
+      const logRev = revOfLogKey(lKey)
+      if (key === CLEAR_MARKER) {
+        changes.push({ rev: logRev, clear: true })
+        continue
+      }
+      const raw = records[i++]
+      // A record with another rev was overwritten after the log was read: its newer entry comes later.
+      const record = raw === undefined ? undefined : parseRecord(raw)
+      if (record?.rev !== logRev) continue
+      changes.push(record.value === undefined ? { rev: logRev, key, deleted: true } : { rev: logRev, key, value: record.value })
+    }
+    const last = log.at(-1)
+    return { changes, rev: log.length === limit && last !== undefined ? revOfLogKey(last[0]) : head }
+  }
+
+  async head(userId: string): Promise<number> {
+    const cached = this.#committer.metas.get(userId)
+    if (cached !== undefined) return cached.head
+    const [raw] = await this.#db.getMany([metaKey(userId)], UTF8)
+    return parseMeta(raw).head
+  }
+}

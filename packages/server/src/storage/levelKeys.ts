@@ -1,0 +1,85 @@
+/**
+ * The LevelDB key layout. Every record sits under a one-letter tag and an unambiguous user prefix
+ * `${userId.length}:${userId}\x00`: the length comes before the first `:`, so no other user id (whatever its
+ * characters) yields a string that starts with this prefix.
+ *
+ * - `d` + user + key → the key's record: `${rev}\n${encoded}` for a value, `${rev}` for a tombstone
+ * - `l` + user + 16 hex digits of rev → the change log: the key, or '' for a clear
+ * - `m` + user → the user's meta: `${head}\n${rev of the last clear}`
+ * - `c` + user + clientId → the last applied mid of a client: `${mid}\n${rev}`
+ * @internal
+ */
+
+/** The log value that marks a clear (keys are never empty). */
+export const CLEAR_MARKER = ''
+
+const userPrefix = (userId: string): string => `${userId.length}:${userId}\x00`
+const revToHex = (rev: number): string => rev.toString(16).padStart(16, '0')
+
+/** Key of the current record of `key`. */
+export const dataKey = (userId: string, key: string): string => `d${userPrefix(userId)}${key}`
+/** Key of the log entry at `rev`. */
+export const logKey = (userId: string, rev: number): string => `l${userPrefix(userId)}${revToHex(rev)}`
+/** Key of the user's meta record. */
+export const metaKey = (userId: string): string => `m${userPrefix(userId)}`
+/** Key of a client's exactly-once record. */
+export const clientKey = (userId: string, clientId: string): string => `c${userPrefix(userId)}${clientId}`
+
+/** Length of the part before the key in a {@link dataKey}, to cut the key back out. */
+export const dataKeyOffset = (userId: string): number => 1 + userPrefix(userId).length
+/** Rev of a {@link logKey}. */
+export const revOfLogKey = (k: string): number => Number.parseInt(k.slice(-16), 16)
+
+/** Bounds of all records with one tag (`d` or `l`) of a user. */
+export function userRange(tag: 'd' | 'l', userId: string): { gte: string; lt: string } {
+  const p = `${userId.length}:${userId}`
+  return { gte: `${tag}${p}\x00`, lt: `${tag}${p}\x01` }
+}
+
+/**
+ * The least string greater than every string that starts with `prefix`, in code-point order; `undefined` when
+ * there is none (the prefix is all U+10FFFF).
+ */
+export function prefixEnd(prefix: string): string | undefined {
+  const cps = Array.from(prefix)
+  while (cps.length > 0) {
+    const cp = cps.pop()!.codePointAt(0)!
+    if (cp < 0x10ffff) {
+      // Skip the surrogate range: those code points are not characters of a well-formed string.
+      const next = cp + 1 === 0xd800 ? 0xe000 : cp + 1
+      return cps.join('') + String.fromCodePoint(next)
+    }
+  }
+  return undefined
+}
+
+/** A parsed `d` record. */
+export interface LevelRecord {
+  rev: number
+  /** `undefined` for a tombstone. */
+  value: string | undefined
+}
+
+/** Formats a `d` record. */
+export const formatRecord = (rev: number, value: string | undefined): string =>
+  value === undefined ? String(rev) : `${rev}\n${value}`
+
+/** Parses a `d` record. */
+export function parseRecord(raw: string): LevelRecord {
+  const nl = raw.indexOf('\n')
+  if (nl === -1) return { rev: Number(raw), value: undefined }
+  return { rev: Number(raw.slice(0, nl)), value: raw.slice(nl + 1) }
+}
+
+/** Parses a `m` record (or its absence). */
+export function parseMeta(raw: string | undefined): { head: number; clearRev: number } {
+  if (raw === undefined) return { head: 0, clearRev: 0 }
+  const [head, clearRev] = raw.split('\n')
+  return { head: Number(head), clearRev: Number(clearRev ?? 0) }
+}
+
+/** Parses a `c` record: the client's last applied mid and the rev it got. */
+export function parseClient(raw: string): { mid: number; rev: number } {
+  const [mid, rev] = raw.split('\n')
+  return { mid: Number(mid), rev: Number(rev) }
+}
