@@ -1,0 +1,93 @@
+import type { Mutation } from '@cubby/protocol'
+
+/** A confirmed record: the server's value of a key at a revision, kept in its encoded form. */
+export interface CachedEntry {
+  key: string
+  /** The revision at which the server wrote this value. */
+  rev: number
+  /** The value as `encodeValue` wrote it. */
+  value: string
+}
+
+/** A write that is durable locally and not yet known to be on the server. */
+export interface OutboxEntry {
+  /** Orders the outbox across client ids (and so across page loads); unique together with the client id. */
+  seq: number
+  /** The client id the mutation was made under; it is replayed under the same one. */
+  clientId: string
+  mutation: Mutation
+}
+
+/** Names one outbox entry: a mutation is unique by its client id and mutation id. */
+export interface OutboxRef {
+  clientId: string
+  mid: number
+}
+
+/** Everything a cache holds for one user. */
+export interface CacheSnapshot {
+  /** Confirmed records, in no particular order. */
+  entries: CachedEntry[]
+  /** The outbox, ordered by `seq` (then client id and mid). */
+  outbox: OutboxEntry[]
+  /** The revision the confirmed records are current to; 0 when the cache is empty. */
+  cursor: number
+}
+
+/**
+ * One atomic change to a cache: all of it is written in one transaction, or none of it. Parts apply in this
+ * order: `clearEntries`, `deleteEntries`, `putEntries`, `outboxPut`, `outboxDelete`, `cursor`.
+ */
+export interface CacheWrite {
+  /** Delete every confirmed record first (a `clear` from the server). */
+  clearEntries?: boolean
+  deleteEntries?: string[]
+  putEntries?: CachedEntry[]
+  outboxPut?: OutboxEntry[]
+  outboxDelete?: OutboxRef[]
+  cursor?: number
+}
+
+/** The credentials of an anonymous identity, kept so that a reload stays the same user. */
+export interface CubbyIdentity {
+  userId: string
+  token: string
+}
+
+/** The local database of one user. */
+export interface CubbyCache {
+  /** Whether the data outlives the page (false for the memory cache). */
+  readonly persistent: boolean
+  /** Reads everything, once, when the client starts. */
+  load(): Promise<CacheSnapshot>
+  /** Applies a write atomically: one transaction. */
+  write(batch: CacheWrite): Promise<void>
+  /** Deletes this user's data (and closes the cache). */
+  destroy(): Promise<void>
+  /** Releases the database connection. */
+  close(): Promise<void>
+}
+
+/**
+ * Opens per-user caches and keeps the anonymous identity. Implemented for idb-keyval (`createIdbCache`),
+ * Dexie (`createDexieCache` from `@cubby/client/dexie`) and memory (`createMemoryCache`).
+ */
+export interface CubbyCacheProvider {
+  readonly kind: 'indexeddb' | 'dexie' | 'memory'
+  /** Opens (creating if needed) the cache of one user. Rejects when the storage cannot be opened. */
+  open(userId: string): Promise<CubbyCache>
+  loadIdentity(): Promise<CubbyIdentity | undefined>
+  /** Saves the identity, or deletes it when given `undefined`. */
+  saveIdentity(identity: CubbyIdentity | undefined): Promise<void>
+}
+
+/**
+ * Sorts an outbox in replay order: by `seq`, then client id and mid (two tabs may have used the same seq).
+ *
+ * @internal
+ */
+export function compareOutbox(a: OutboxEntry, b: OutboxEntry): number {
+  if (a.seq !== b.seq) return a.seq - b.seq
+  if (a.clientId !== b.clientId) return a.clientId < b.clientId ? -1 : 1
+  return a.mutation.mid - b.mutation.mid
+}

@@ -1,0 +1,135 @@
+import { type UseStore, createStore, del, get, promisifyRequest, set } from 'idb-keyval'
+import {
+  type CacheSnapshot,
+  type CacheWrite,
+  type CachedEntry,
+  type CubbyCache,
+  type CubbyCacheProvider,
+  type CubbyIdentity,
+  type OutboxEntry,
+  compareOutbox,
+} from './CubbyCache.js'
+
+/** Options of {@link createIdbCache}. */
+export interface IdbCacheOptions {
+  /** Namespaces the databases, so that two apps on one origin do not collide. @default 'default' */
+  name?: string
+}
+
+const STORE = 'records'
+const CURSOR_KEY = ['m', 'cursor']
+// Array keys sort by their first element, and any array sorts after any string: ['e'] < ['e', key] < ['e', []].
+const allOf = (tag: string): IDBKeyRange => IDBKeyRange.bound([tag], [tag, []])
+const entryKey = (key: string): IDBValidKey => ['e', key]
+const outboxKey = (clientId: string, mid: number): IDBValidKey => ['o', clientId, mid]
+
+/**
+ * Names one database per (name, user id); JSON keeps any characters of either apart.
+ *
+ * @internal
+ */
+export const idbDatabaseName = (name: string, userId: string | null): string =>
+  userId === null ? `cubby:${JSON.stringify([name])}` : `cubby:${JSON.stringify([name, userId])}`
+
+function applyWrite(store: IDBObjectStore, batch: CacheWrite): void {
+  if (batch.clearEntries) store.delete(allOf('e'))
+  for (const key of batch.deleteEntries ?? []) store.delete(entryKey(key))
+  for (const entry of batch.putEntries ?? []) store.put(entry, entryKey(entry.key))
+  for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
+  for (const ref of batch.outboxDelete ?? []) store.delete(outboxKey(ref.clientId, ref.mid))
+  if (batch.cursor !== undefined) store.put(batch.cursor, CURSOR_KEY)
+}
+
+class IdbCache implements CubbyCache {
+  readonly persistent = true
+  readonly #store: UseStore
+  readonly #dbName: string
+  #closed: Promise<void> | undefined
+
+  constructor(store: UseStore, dbName: string) {
+    this.#store = store
+    this.#dbName = dbName
+  }
+
+  load(): Promise<CacheSnapshot> {
+    return this.#store('readonly', async (store) => {
+      const [entries, outbox, cursor] = await Promise.all([
+        promisifyRequest(store.getAll(allOf('e'))) as Promise<CachedEntry[]>,
+        promisifyRequest(store.getAll(allOf('o'))) as Promise<OutboxEntry[]>,
+        promisifyRequest(store.get(CURSOR_KEY)) as Promise<number | undefined>,
+      ])
+      return { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
+    })
+  }
+
+  write(batch: CacheWrite): Promise<void> {
+    return this.#store('readwrite', (store) => {
+      try {
+        applyWrite(store, batch)
+      } catch (error) {
+        // put() throws synchronously (DataCloneError); without the abort the earlier puts would commit.
+        store.transaction.abort()
+        throw error
+      }
+      return promisifyRequest(store.transaction)
+    })
+  }
+
+  async destroy(): Promise<void> {
+    await this.close()
+    await promisifyRequest(indexedDB.deleteDatabase(this.#dbName))
+  }
+
+  close(): Promise<void> {
+    // idb-keyval keeps the connection to itself; a transaction is the way to reach it.
+    this.#closed ??= this.#store('readonly', (store) => store.transaction.db.close())
+    return this.#closed
+  }
+}
+
+async function withIdentityStore<T>(name: string, run: (store: UseStore) => Promise<T>): Promise<T> {
+  const store = createStore(idbDatabaseName(name, null), 'identity')
+  try {
+    return await run(store)
+  } finally {
+    // Identity is read once per start: do not hold the connection.
+    await store('readonly', (s) => s.transaction.db.close()).catch(() => {})
+  }
+}
+
+async function openUserStore(dbName: string): Promise<UseStore> {
+  const store = createStore(dbName, STORE)
+  // Opening is lazy in idb-keyval; do it now so that a failure (private mode) shows here.
+  await store('readonly', (s) => {
+    const db = s.transaction.db
+    // Let another tab delete this database (sign-out) instead of blocking it.
+    db.onversionchange = () => db.close()
+  })
+  return store
+}
+
+/**
+ * Creates the default cache: IndexedDB through idb-keyval, one database per (name, user), so that a user's
+ * value, outbox entry and cursor are written in one transaction.
+ *
+ * @returns A provider of persistent caches.
+ * @example
+ * ```ts
+ * const cubby = createCubby({ url, cache: createIdbCache({ name: 'notes-app' }) })
+ * ```
+ */
+export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvider {
+  const name = options.name ?? 'default'
+  return {
+    kind: 'indexeddb',
+    async open(userId) {
+      const dbName = idbDatabaseName(name, userId)
+      return new IdbCache(await openUserStore(dbName), dbName)
+    },
+    loadIdentity: () => withIdentityStore(name, (store) => get<CubbyIdentity>('identity', store)),
+    saveIdentity: (identity) =>
+      withIdentityStore(name, (store) =>
+        identity ? set('identity', { userId: identity.userId, token: identity.token }, store) : del('identity', store),
+      ),
+  }
+}
