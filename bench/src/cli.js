@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// `pnpm bench`: every workload, Cubby and its limits and peers in the same run, min/median/max over
+// runs, ratios against the targets. Options: --only a,b  --quick  --runs N  --systems cubby,yjs,pouchdb
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { machineInfo } from './lib/machine.js'
+import { Results } from './lib/results.js'
+import { printReport } from './report.js'
+import { cubbyAvailable } from './servers/index.js'
+
+const WORKLOADS = ['propagation', 'fanout', 'coldsync', 'idle', 'browser', 'bundle']
+
+const { values: opts } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    systems: { type: 'string' },
+    out: { type: 'string' },
+  },
+  allowPositionals: true,
+})
+const only = opts.only ? opts.only.split(',') : WORKLOADS
+for (const name of only) if (!WORKLOADS.includes(name)) throw new Error(`unknown workload ${name}; one of ${WORKLOADS.join(', ')}`)
+const runs = Number(opts.runs ?? 3)
+let systems = opts.systems ? opts.systems.split(',') : ['cubby', 'yjs', 'pouchdb']
+if (systems.includes('cubby') && !cubbyAvailable()) {
+  console.warn('cubby-server is not built (apps/server/dist/cli.js): run `pnpm build` first; measuring the others only')
+  systems = systems.filter((s) => s !== 'cubby')
+}
+
+const results = new Results()
+const log = (line) => console.log(line)
+const started = Date.now()
+const failures = []
+for (const name of only) {
+  const t0 = Date.now()
+  log(`\n## ${name}`)
+  try {
+    const workload = await import(`./workloads/${name}.js`)
+    await workload.run({ runs, quick: opts.quick, systems, results, log })
+  } catch (error) {
+    failures.push({ workload: name, error: String(error?.stack ?? error) })
+    console.error(`${name} failed: ${error?.stack ?? error}`)
+  }
+  log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+}
+
+const report = { command: process.argv.slice(2).join(' '), machine: await machineInfo(), runs, quick: opts.quick, seconds: (Date.now() - started) / 1000, results: results.toJSON(), failures }
+printReport(results, log)
+const dir = fileURLToPath(new URL('../results/', import.meta.url))
+mkdirSync(dir, { recursive: true })
+const out = opts.out ?? `${dir}${new Date().toISOString().replace(/[:.]/g, '-')}.json`
+writeFileSync(out, JSON.stringify(report, null, 2) + '\n')
+log(`\nraw results: ${out}`)
+log(`total ${report.seconds.toFixed(0)} s`)
+process.exitCode = failures.length ? 1 : 0

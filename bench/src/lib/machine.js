@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { cpus, totalmem } from 'node:os'
+
+const require = createRequire(import.meta.url)
+
+const PACKAGES = [
+  'ws', 'classic-level', 'yjs', 'y-websocket', '@y/websocket-server', 'y-leveldb', 'y-indexeddb', 'pouchdb',
+  'pouchdb-browser', 'express-pouchdb', 'pouchdb-adapter-memory', 'idb-keyval', 'dexie', 'replicache',
+  'playwright-core', 'esbuild', '@cubby/client',
+]
+
+function version(name) {
+  try {
+    return require(`${name}/package.json`).version
+  } catch {
+    return undefined
+  }
+}
+
+/** The machine and the versions a run measured, for docs/benchmarks.md. */
+export async function machineInfo() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8')
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model
+  return {
+    nproc: cpus().length,
+    cpu: model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    packages: Object.fromEntries(PACKAGES.map((p) => [p, version(p)])),
+  }
+}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { spawnServer } from '../lib/server.js'
+import { freePort } from '../lib/util.js'
+
+const require = createRequire(import.meta.url)
+const here = (file) => fileURLToPath(new URL(file, import.meta.url))
+
+/** The built cubby-server CLI, exactly as users run it. */
+export const CUBBY_CLI = fileURLToPath(new URL('../../../apps/server/dist/cli.js', import.meta.url))
+/** The stock y-websocket server script of @y/websocket-server. */
+const YJS_SERVER = join(dirname(require.resolve('@y/websocket-server/package.json')), 'src/server.js')
+
+export const cubbyAvailable = () => existsSync(CUBBY_CLI)
+
+/**
+ * Starts the server of `system` ('cubby' | 'yjs' | 'pouchdb' | 'ws') as a child process on 127.0.0.1.
+ * The port is picked once, so `restart()` comes back on the same one.
+ */
+export async function startServer(system, { dataDir, secret, nodeArgs = [] } = {}) {
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  switch (system) {
+    case 'ws':
+      return spawnServer({ name: 'bare ws', args: [...nodeArgs, here('./bare-ws.js'), String(port)], ready: /listening on/, url: base })
+    case 'cubby':
+      if (!cubbyAvailable()) throw new Error(`${CUBBY_CLI} is missing: run the build first (pnpm build)`)
+      return spawnServer({
+        name: 'cubby-server',
+        args: [...nodeArgs, CUBBY_CLI, '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir],
+        env: { CUBBY_SECRET: secret },
+        ready: /listening on/,
+        url: base,
+      })
+    case 'yjs':
+      return spawnServer({
+        name: 'y-websocket-server',
+        args: [...nodeArgs, YJS_SERVER],
+        env: { HOST: '127.0.0.1', PORT: String(port), YPERSISTENCE: dataDir },
+        ready: /running at/,
+        url: base,
+      })
+    case 'pouchdb':
+      return spawnServer({ name: 'express-pouchdb', args: [...nodeArgs, here('./pouchdb-server.js'), String(port), dataDir], ready: /listening on/, url: base })
+    default:
+      throw new Error(`unknown system ${system}`)
+  }
+}
