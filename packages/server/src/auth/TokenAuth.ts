@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto'
+import { SignJWT, jwtVerify, type JWTVerifyOptions } from 'jose'
+import type { CubbyLimits } from '@cubby/protocol'
+import { assertUserId } from '../writes/validateMutation.js'
+
+/** Options of {@link TokenAuth}. @internal */
+export interface TokenAuthOptions {
+  /** HMAC key for HS256. */
+  secret: string
+  issuer: string | undefined
+  audience: string | undefined
+  authenticate: ((token: string) => Promise<string | undefined>) | undefined
+  limits: CubbyLimits
+}
+
+/**
+ * Issues and checks bearer tokens: JWTs signed with HS256 whose `sub` is the user id, or whatever the
+ * app's `authenticate` hook accepts.
+ * @internal
+ */
+export class TokenAuth {
+  readonly #key: Uint8Array
+  readonly #options: TokenAuthOptions
+
+  constructor(options: TokenAuthOptions) {
+    this.#options = options
+    this.#key = new TextEncoder().encode(options.secret)
+  }
+
+  /** Signs a token for `userId` (no expiry). @throws CubbyError `INVALID_USER_ID`. */
+  async issueToken(userId: string): Promise<string> {
+    assertUserId(userId, this.#options.limits)
+    const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt()
+    if (this.#options.issuer !== undefined) jwt.setIssuer(this.#options.issuer)
+    if (this.#options.audience !== undefined) jwt.setAudience(this.#options.audience)
+    return jwt.sign(this.#key)
+  }
+
+  /** A new anonymous identity: a random user id and its token. */
+  async issueAnonymous(): Promise<{ userId: string; token: string }> {
+    const userId = `anon_${randomBytes(16).toString('base64url')}`
+    return { userId, token: await this.issueToken(userId) }
+  }
+
+  /** The user a token names, or `undefined` when it is not valid (bad signature, expired, bad user id, ...). */
+  async verify(token: string): Promise<string | undefined> {
+    try {
+      const userId = this.#options.authenticate === undefined
+        ? (await jwtVerify(token, this.#key, this.#verifyOptions())).payload.sub
+        : await this.#options.authenticate(token)
+      assertUserId(userId, this.#options.limits)
+      return userId
+    } catch {
+      return undefined
+    }
+  }
+
+  #verifyOptions(): JWTVerifyOptions {
+    const { issuer, audience } = this.#options
+    return { algorithms: ['HS256'], ...(issuer === undefined ? {} : { issuer }), ...(audience === undefined ? {} : { audience }) }
+  }
+}

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto'
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const readSecret = (file: string): string => readFileSync(file, 'utf8').trim()
+
+/**
+ * Reads `<dataDir>/secret`, creating it on first use: 32 random bytes as base64url, mode 0600. The file is
+ * written whole under a temporary name (flag 'wx') and then hard-linked into place, so two servers starting at
+ * once agree on one secret and neither ever reads a half-written file.
+ *
+ * @throws when the data dir cannot be created or the secret file is empty.
+ */
+export function loadSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret')
+  try {
+    return nonEmpty(readSecret(file), file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  writeFileSync(temp, `${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600, flush: true })
+  try {
+    linkSync(temp, file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  } finally {
+    unlinkSync(temp)
+  }
+  return nonEmpty(readSecret(file), file)
+}
+
+function nonEmpty(secret: string, file: string): string {
+  if (secret.length === 0) throw new Error(`The secret file ${file} is empty; delete it to have a new one made`)
+  return secret
+}

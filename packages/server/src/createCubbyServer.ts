@@ -1,0 +1,163 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { CubbyError } from '@cubby/protocol'
+import express, { type Router } from 'express'
+import { TokenAuth } from './auth/TokenAuth.js'
+import { closeHttpServer } from './closeHttpServer.js'
+import type { CubbyServerOptions } from './CubbyServerOptions.js'
+import { createHttpRouter } from './http/createHttpRouter.js'
+import { consoleLogger, silentLogger, type CubbyLogger } from './logger.js'
+import { positiveInteger, resolveLimits, resolveSecret, resolveStorage, type ResolvedStorage } from './resolveOptions.js'
+import { ServerVerbs, type ServerListOptions } from './ServerVerbs.js'
+import { SyncEndpoint } from './sync/SyncEndpoint.js'
+import { SyncHub } from './sync/SyncHub.js'
+import { Writer } from './writes/Writer.js'
+
+/** Where {@link CubbyServer.listen} listens. */
+export interface ListenOptions {
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number
+  /** Address to bind. @default '127.0.0.1' */
+  host?: string
+}
+
+/** A running Cubby server: mount `app` and `attach` it to your own server, or call `listen`. */
+export interface CubbyServer extends AsyncDisposable {
+  /** The HTTP API (`/healthz`, `/v1/...`) as an express router; paths outside it fall through. */
+  readonly app: Router
+  /** Takes over an upgrade request for `SYNC_PATH` (answers 404 for any other path). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Serves WebSocket sync on an http server's `upgrade` events for `SYNC_PATH`; other paths are left alone. */
+  attach(server: Server): void
+  /** Starts an http server of its own with `app` and sync. */
+  listen(options?: ListenOptions): Promise<{ url: string; port: number }>
+  /** Stores a value for a user. @returns its rev. @throws CubbyError `INVALID_USER_ID`, `INVALID_KEY`, `INVALID_VALUE`, `VALUE_TOO_LARGE`. */
+  store(userId: string, key: string, value: unknown): Promise<number>
+  /** The value of a user's key, or `undefined`. */
+  get(userId: string, key: string): Promise<unknown>
+  /** A user's keys in code-point order. */
+  list(userId: string, options?: ServerListOptions): Promise<string[]>
+  /** A user's `[key, value]` pairs in code-point order of the keys. */
+  entries(userId: string, options?: ServerListOptions): Promise<Array<[string, unknown]>>
+  /** Deletes a user's key. @returns the rev of the delete. */
+  delete(userId: string, key: string): Promise<number>
+  /** Deletes every key of a user. @returns the rev of the clear. */
+  clear(userId: string): Promise<number>
+  /** Signs a token (JWT, HS256, `sub` = `userId`) that this server accepts. */
+  issueToken(userId: string): Promise<string>
+  /** Stops accepting, waits for writes in flight, closes sockets (1001) and whatever the server opened. */
+  close(): Promise<void>
+}
+
+/**
+ * Creates a Cubby server: LevelDB storage, WebSocket sync and the HTTP API.
+ *
+ * @throws TypeError when none of `dataDir`, `db` or `storage` is given, or an option is out of range.
+ * @example
+ * ```ts
+ * const cubby = createCubbyServer({ dataDir: './cubby-data' })
+ * const { url } = await cubby.listen({ port: 8080 })
+ * await cubby.store('user-42', 'plan', 'pro')
+ * ```
+ */
+export function createCubbyServer(options: CubbyServerOptions): CubbyServer {
+  const logger = options.logger === null ? silentLogger : (options.logger ?? consoleLogger)
+  return new CubbyServerImpl(options, logger)
+}
+
+class CubbyServerImpl implements CubbyServer {
+  readonly app: Router
+  readonly #resolved: ResolvedStorage
+  readonly #auth: TokenAuth
+  readonly #writer: Writer
+  readonly #endpoint: SyncEndpoint
+  readonly #verbs: ServerVerbs
+  readonly #opened: Promise<void>
+  #server: Server | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(options: CubbyServerOptions, logger: CubbyLogger) {
+    // Everything that can throw comes before the database is made, so a bad option leaks no open database.
+    const limits = resolveLimits(options.limits)
+    const sync = {
+      pullBatchSize: positiveInteger('pullBatchSize', options.pullBatchSize, 500),
+      helloTimeoutMs: positiveInteger('helloTimeoutMs', options.helloTimeoutMs, 10_000),
+      heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 30_000),
+    }
+    const { issuer, audience, authenticate } = options
+    this.#auth = new TokenAuth({ secret: resolveSecret(options, logger), issuer, audience, authenticate, limits })
+    this.#resolved = resolveStorage(options)
+    const { storage } = this.#resolved
+    this.#opened = storage.open()
+    this.#opened.catch((error: unknown) => logger.error('Could not open the storage', error))
+    const hub = new SyncHub()
+    this.#writer = new Writer({ storage, publisher: hub, limits, logger })
+    const ready = (): Promise<void> => this.#ready()
+    this.#endpoint = new SyncEndpoint({
+      ...sync, hub, storage, writer: this.#writer, verify: (t) => this.#auth.verify(t), limits, logger, ready,
+      isClosing: () => this.#closing !== undefined,
+    })
+    const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
+    this.app = createHttpRouter({ storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, ready })
+    this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#endpoint.handleUpgrade(req, socket, head)
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.#endpoint.matches(req)) this.#endpoint.handleUpgrade(req, socket, head)
+    })
+  }
+
+  async listen({ port = 0, host = '127.0.0.1' }: ListenOptions = {}): Promise<{ url: string; port: number }> {
+    if (this.#server !== undefined) throw new TypeError('listen() was already called')
+    const app = express().disable('x-powered-by').use(this.app)
+    const server = (this.#server = createServer(app))
+    this.attach(server)
+    await this.#ready()
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject).listen(port, host, () => resolve())
+    })
+    const actual = (server.address() as AddressInfo).port
+    return { url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`, port: actual }
+  }
+
+  store(userId: string, key: string, value: unknown): Promise<number> { return this.#verbs.store(userId, key, value) }
+  get(userId: string, key: string): Promise<unknown> { return this.#verbs.get(userId, key) }
+  async list(userId: string, options?: ServerListOptions): Promise<string[]> {
+    return (await this.#verbs.entries(userId, options)).map(([key]) => key)
+  }
+  entries(userId: string, options?: ServerListOptions): Promise<Array<[string, unknown]>> { return this.#verbs.entries(userId, options) }
+  delete(userId: string, key: string): Promise<number> { return this.#verbs.delete(userId, key) }
+  clear(userId: string): Promise<number> { return this.#verbs.clear(userId) }
+  issueToken(userId: string): Promise<string> { return this.#auth.issueToken(userId) }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown()
+    return this.#closing
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #ready(): Promise<void> {
+    return this.#closing === undefined ? this.#opened : Promise.reject(new CubbyError('CLOSED', 'The server is shutting down'))
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#endpoint.stopAccepting()
+    const httpClosed = this.#server === undefined ? Promise.resolve() : closeHttpServer(this.#server)
+    await this.#writer.idle()
+    await this.#endpoint.close()
+    await httpClosed
+    const { storage, ownsStorage, ownedDb } = this.#resolved
+    await this.#opened.catch(() => {})
+    if (ownsStorage) await storage.close()
+    if (ownedDb !== undefined) await ownedDb.close()
+  }
+}

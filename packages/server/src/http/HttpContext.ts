@@ -1,0 +1,18 @@
+import type { CubbyLimits } from '@cubby/protocol'
+import type { TokenAuth } from '../auth/TokenAuth.js'
+import type { CubbyLogger } from '../logger.js'
+import type { CubbyStorage } from '../storage/CubbyStorage.js'
+import type { Writer } from '../writes/Writer.js'
+
+/** What the HTTP routes share. @internal */
+export interface HttpContext {
+  storage: CubbyStorage
+  writer: Writer
+  auth: TokenAuth
+  limits: CubbyLimits
+  logger: CubbyLogger
+  /** Whether `POST /v1/identities` issues anonymous identities. */
+  anonymousIdentities: boolean
+  /** Resolves once the storage is open; rejects when it cannot open or the server is closed. */
+  ready(): Promise<void>
+}

@@ -1,0 +1,55 @@
+import { CubbyError, type CubbyErrorCode } from '@cubby/protocol'
+import type { ErrorRequestHandler, Response } from 'express'
+import type { CubbyLogger } from '../logger.js'
+
+/** The HTTP status of each error code. @internal */
+export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
+  BAD_MESSAGE: 400,
+  INVALID_KEY: 400,
+  INVALID_VALUE: 400,
+  INVALID_USER_ID: 400,
+  PROTOCOL_VERSION: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  PENDING_WRITES: 409,
+  VALUE_TOO_LARGE: 413,
+  MESSAGE_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  STORAGE_ERROR: 500,
+  CLOSED: 503,
+}
+
+/** Answers `{ error: { code, message } }` with the code's status. @internal */
+export function sendError(res: Response, code: CubbyErrorCode, message: string): void {
+  if (code === 'UNAUTHORIZED') res.set('WWW-Authenticate', 'Bearer')
+  res.status(HTTP_STATUS[code]).json({ error: { code, message } })
+}
+
+/** The shape of the errors body-parser and the router raise (http-errors). */
+interface HttpError {
+  status?: unknown
+  type?: unknown
+  expose?: unknown
+  message?: unknown
+}
+
+/**
+ * Turns any error into the JSON error shape: CubbyErrors keep their code, body-parser's errors become
+ * `MESSAGE_TOO_LARGE` or `BAD_MESSAGE`, and anything else is logged and answered `INTERNAL` without details.
+ * @internal
+ */
+export function createErrorHandler(logger: CubbyLogger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error)
+    if (error instanceof CubbyError) return sendError(res, error.code, error.message)
+    const e = (typeof error === 'object' && error !== null ? error : {}) as HttpError
+    if (e.status === 413 || e.type === 'entity.too.large') return sendError(res, 'MESSAGE_TOO_LARGE', 'The body is too large')
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return sendError(res, 'BAD_MESSAGE', e.expose === true && typeof e.message === 'string' ? e.message : 'Bad request')
+    }
+    logger.error('HTTP request failed', error)
+    sendError(res, 'INTERNAL', 'Internal server error')
+  }
+}

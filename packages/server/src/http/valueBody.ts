@@ -1,0 +1,28 @@
+import { CUBBY_VALUE_CONTENT_TYPE, CubbyError, JSON_CONTENT_TYPE, encodeValue, isJsonEncoding } from '@cubby/protocol'
+
+/** The HTTP form of an encoded value: plain JSON as itself, a typed encoding without its leading `~`. */
+export function toHttpBody(encoded: string): { contentType: string; body: string } {
+  return isJsonEncoding(encoded)
+    ? { contentType: JSON_CONTENT_TYPE, body: encoded }
+    : { contentType: CUBBY_VALUE_CONTENT_TYPE, body: encoded.slice(1) }
+}
+
+/**
+ * The encoding of a PUT body. JSON is normalised through `encodeValue`; a typed body gets its `~` back and is
+ * checked (decoded) with every other write.
+ *
+ * @throws CubbyError `BAD_MESSAGE` for malformed JSON or another content type.
+ */
+export function fromHttpBody(contentType: string | false, body: unknown): string {
+  if (typeof body !== 'string') {
+    throw new CubbyError('BAD_MESSAGE', `Send the value as ${JSON_CONTENT_TYPE} or ${CUBBY_VALUE_CONTENT_TYPE}`)
+  }
+  if (contentType === CUBBY_VALUE_CONTENT_TYPE) return `~${body}`
+  let value: unknown
+  try {
+    value = JSON.parse(body)
+  } catch {
+    throw new CubbyError('BAD_MESSAGE', 'The body is not valid JSON')
+  }
+  return encodeValue(value)
+}

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { DEFAULT_LIMITS, type CubbyLimits } from '@cubby/protocol'
+import { Level } from 'level'
+import { loadSecret } from './auth/loadSecret.js'
+import type { CubbyServerOptions } from './CubbyServerOptions.js'
+import type { CubbyLogger } from './logger.js'
+import { createLevelStorage } from './storage/createLevelStorage.js'
+import type { CubbyStorage } from './storage/CubbyStorage.js'
+import type { LevelDatabase } from './storage/LevelDatabase.js'
+
+/** The storage to use, and what the server must close because it made it. @internal */
+export interface ResolvedStorage {
+  storage: CubbyStorage
+  /** Close the storage on close (the server made it). */
+  ownsStorage: boolean
+  /** A database the server opened from `dataDir`, closed on close. */
+  ownedDb: LevelDatabase | undefined
+}
+
+/** Picks the storage from `storage`, `db` or `dataDir`, in that order. @throws TypeError when none is given. @internal */
+export function resolveStorage(options: CubbyServerOptions): ResolvedStorage {
+  if (options.storage !== undefined) return { storage: options.storage, ownsStorage: false, ownedDb: undefined }
+  if (options.db !== undefined) return { storage: createLevelStorage({ db: options.db }), ownsStorage: true, ownedDb: undefined }
+  if (options.dataDir === undefined) throw new TypeError('createCubbyServer needs one of dataDir, db or storage')
+  const db: LevelDatabase = new Level<string, string>(join(options.dataDir, 'db'))
+  return { storage: createLevelStorage({ db }), ownsStorage: true, ownedDb: db }
+}
+
+/** The token secret: `secret`, else `<dataDir>/secret`, else a random one that lasts as long as the process. @internal */
+export function resolveSecret(options: CubbyServerOptions, logger: CubbyLogger): string {
+  if (options.secret !== undefined) {
+    if (options.secret.length === 0) throw new TypeError('secret must not be empty')
+    return options.secret
+  }
+  if (options.dataDir !== undefined) return loadSecret(options.dataDir)
+  if (options.authenticate === undefined) {
+    logger.warn('No secret and no dataDir: tokens are signed with a random secret and stop working on restart')
+  }
+  return randomBytes(32).toString('base64url')
+}
+
+/** The limits with defaults filled in. @throws TypeError for a limit that is not a positive integer. @internal */
+export function resolveLimits(limits: Partial<CubbyLimits> | undefined): CubbyLimits {
+  const resolved = { ...DEFAULT_LIMITS, ...limits }
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`limits.${name} must be a positive integer`)
+  }
+  return resolved
+}
+
+/** A positive integer option or its default. @throws TypeError. @internal */
+export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer`)
+  return value
+}

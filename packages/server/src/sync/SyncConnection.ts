@@ -1,0 +1,169 @@
+import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, parseClientMessage } from '@cubby/protocol'
+import type { CubbyErrorCode, CubbyLimits, HelloMessage, MutationResult, PushMessage, ServerMessage } from '@cubby/protocol'
+import { WebSocket, type RawData } from 'ws'
+import type { CubbyLogger } from '../logger.js'
+import type { CubbyStorage } from '../storage/CubbyStorage.js'
+import type { Writer } from '../writes/Writer.js'
+import type { SyncHub } from './SyncHub.js'
+import { SyncSession } from './SyncSession.js'
+
+/** What every connection shares. @internal */
+export interface SyncContext {
+  hub: SyncHub
+  storage: CubbyStorage
+  writer: Writer
+  verify(token: string): Promise<string | undefined>
+  limits: CubbyLimits
+  pullBatchSize: number
+  helloTimeoutMs: number
+  logger: CubbyLogger
+  /** Resolves once the storage is open. */
+  ready(): Promise<void>
+  /** True once the server is shutting down: pushes are then left unanswered, to be retried elsewhere. */
+  isClosing(): boolean
+}
+
+/** Frames buffered while the hello is verified; more than this is abuse. */
+const MAX_QUEUED_FRAMES = 1000
+/** 1011: the server hit an unexpected condition (RFC 6455 §7.4.1). */
+const INTERNAL_ERROR_CLOSE = 1011
+
+const maxRev = (results: MutationResult[]): number => results.reduce((m, r) => ('rev' in r ? Math.max(m, r.rev) : m), 0)
+
+/**
+ * One WebSocket: waits for `hello`, authenticates, then runs a {@link SyncSession} and answers pushes.
+ * Nothing a client sends can throw out of here.
+ * @internal
+ */
+export class SyncConnection {
+  readonly #ws: WebSocket
+  readonly #ctx: SyncContext
+  #session: SyncSession | undefined
+  #queue: Array<[RawData, boolean]> | undefined
+  #timer: NodeJS.Timeout
+
+  constructor(ws: WebSocket, ctx: SyncContext) {
+    this.#ws = ws
+    this.#ctx = ctx
+    this.#timer = setTimeout(() => this.#end(CLOSE_CODES.HELLO_TIMEOUT, 'No hello in time'), ctx.helloTimeoutMs)
+    ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary))
+    ws.on('close', () => this.#onClose())
+    // ws reports protocol errors (bad UTF-8, oversized frames) here, then closes the socket itself.
+    ws.on('error', (error) => ctx.logger.warn('WebSocket error', error.message))
+  }
+
+  #onFrame(data: RawData, isBinary: boolean): void {
+    try {
+      if (this.#queue !== undefined) {
+        // The hello is being verified or welcomed: keep later frames, in order, for after.
+        if (this.#queue.length < MAX_QUEUED_FRAMES) this.#queue.push([data, isBinary])
+        else this.#fail('BAD_MESSAGE', CLOSE_CODES.BAD_MESSAGE, 'Too many frames before the welcome')
+      } else if (this.#session !== undefined) this.#handle(data, isBinary)
+      else {
+        this.#queue = []
+        void this.#hello(data, isBinary).catch((error: unknown) => this.#ctx.logger.error('Hello failed', error))
+      }
+    } catch (error) {
+      this.#ctx.logger.error('Unexpected error while handling a frame', error)
+    }
+  }
+
+  async #hello(data: RawData, isBinary: boolean): Promise<void> {
+    const hello = this.#parseHello(data, isBinary)
+    if (hello === undefined) return
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.v)) {
+      return this.#fail('PROTOCOL_VERSION', CLOSE_CODES.PROTOCOL_VERSION, `This server speaks protocol version(s) ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`)
+    }
+    const userId = await this.#ctx.verify(hello.token)
+    if (this.#ws.readyState !== WebSocket.OPEN) return
+    if (userId === undefined) return this.#fail('UNAUTHORIZED', CLOSE_CODES.UNAUTHORIZED, 'The token is missing, invalid or expired')
+    try {
+      await this.#welcome(userId, hello.cursor)
+    } catch (error) {
+      this.#ctx.logger.error('Could not start a sync session', error)
+      this.#fail('INTERNAL', INTERNAL_ERROR_CLOSE, 'The server could not start the session; retry later')
+    }
+  }
+
+  #parseHello(data: RawData, isBinary: boolean): HelloMessage | undefined {
+    try {
+      if (isBinary) throw new CubbyError('BAD_MESSAGE', 'Binary frames are not supported')
+      const message = parseClientMessage(data.toString())
+      if (message.type === 'hello') return message
+      throw new CubbyError('BAD_MESSAGE', 'The first frame must be a hello')
+    } catch (error) {
+      const message = error instanceof CubbyError ? error.message : 'The first frame must be a hello'
+      this.#fail('BAD_MESSAGE', CLOSE_CODES.BAD_MESSAGE, message)
+      return undefined
+    }
+  }
+
+  async #welcome(userId: string, cursor: number): Promise<void> {
+    const ctx = this.#ctx
+    const session = new SyncSession({
+      userId, cursor, storage: ctx.storage, send: (m) => this.#send(m), pullBatchSize: ctx.pullBatchSize,
+      maxFrameBytes: ctx.limits.maxMessageBytes,
+      onFailure: (error) => {
+        ctx.logger.error('A sync session failed', error)
+        this.#end(INTERNAL_ERROR_CLOSE, 'Internal error')
+      },
+    })
+    await ctx.ready()
+    if (this.#ws.readyState !== WebSocket.OPEN) return
+    // Registered before the head is read, so no commit can slip between the head and the catch-up.
+    ctx.hub.add(session)
+    this.#session = session
+    const head = await ctx.storage.head(userId)
+    if (this.#ws.readyState !== WebSocket.OPEN) return
+    clearTimeout(this.#timer)
+    this.#send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head })
+    session.start(head)
+    const queued = this.#queue ?? []
+    this.#queue = undefined
+    for (const [data, isBinary] of queued) this.#onFrame(data, isBinary)
+  }
+
+  #handle(data: RawData, isBinary: boolean): void {
+    try {
+      if (isBinary) throw new CubbyError('BAD_MESSAGE', 'Binary frames are not supported')
+      const message = parseClientMessage(data.toString())
+      if (message.type === 'hello') throw new CubbyError('BAD_MESSAGE', 'This session already said hello')
+      this.#push(message)
+    } catch (error) {
+      if (!(error instanceof CubbyError)) throw error
+      this.#send({ type: 'error', code: error.code, message: error.message })
+    }
+  }
+
+  #push({ clientId, mutations }: PushMessage): void {
+    const session = this.#session!
+    if (this.#ctx.isClosing()) return
+    this.#ctx.writer.write(session.userId, mutations, clientId).then(
+      (results) => session.ack({ type: 'ack', clientId, results }, maxRev(results)),
+      (error: unknown) => this.#ctx.logger.error('Could not answer a push', error),
+    )
+  }
+
+  #send(message: ServerMessage): void {
+    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message))
+  }
+
+  #fail(code: CubbyErrorCode, closeCode: number, message: string): void {
+    this.#send({ type: 'error', code, message })
+    this.#end(closeCode, message)
+  }
+
+  #end(closeCode: number, reason: string): void {
+    clearTimeout(this.#timer)
+    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(closeCode, reason.slice(0, 120))
+  }
+
+  #onClose(): void {
+    clearTimeout(this.#timer)
+    this.#queue = undefined
+    if (this.#session !== undefined) {
+      this.#ctx.hub.remove(this.#session)
+      this.#session.close()
+    }
+  }
+}

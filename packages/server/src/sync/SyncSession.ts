@@ -1,0 +1,136 @@
+import type { AckMessage, Change, ServerMessage } from '@cubby/protocol'
+import type { CubbyStorage } from '../storage/CubbyStorage.js'
+import { chunkChanges } from './chunkChanges.js'
+
+/** What a {@link SyncSession} needs from its connection and server. @internal */
+export interface SyncSessionOptions {
+  userId: string
+  /** The rev the client says it holds. */
+  cursor: number
+  storage: CubbyStorage
+  send(message: ServerMessage): void
+  /** Changes per storage read while pumping. */
+  pullBatchSize: number
+  /** Largest frame to build. */
+  maxFrameBytes: number
+  /** The pump failed (storage error): the connection should end. */
+  onFailure(error: unknown): void
+}
+
+/**
+ * One authenticated connection's view of its user's changes. It catches up from storage (the pump), then goes
+ * live and takes published changes straight from memory. It falls back to the pump whenever it might have
+ * missed something, and never sends a change twice or out of order. Acks wait until the changes before them
+ * are sent.
+ * @internal
+ */
+export class SyncSession {
+  readonly userId: string
+  readonly #options: SyncSessionOptions
+  #rev: number
+  #live = false
+  #pumping = false
+  #dirty = false
+  #closed = false
+  #acks: Array<{ needRev: number; message: AckMessage }> = []
+
+  constructor(options: SyncSessionOptions) {
+    this.#options = options
+    this.userId = options.userId
+    this.#rev = options.cursor
+  }
+
+  /** The last rev sent to the client. */
+  get rev(): number {
+    return this.#rev
+  }
+
+  /** Starts the catch-up after `welcome`; `synced` follows once it is complete. */
+  start(head: number): void {
+    if (this.#rev > head) {
+      // The client holds revisions this server never issued (e.g. its data was reset): start it over.
+      this.#rev = 0
+      this.#send({ type: 'changes', changes: [{ rev: 0, clear: true }], rev: 0 })
+    }
+    void this.#pump(true)
+  }
+
+  /** Takes the changes of a commit of this user (consecutive revs). */
+  deliver(changes: readonly Change[]): void {
+    const first = changes[0]
+    if (first === undefined || this.#closed) return
+    if (!this.#live || first.rev - 1 > this.#rev) {
+      this.#dirty = true
+      if (this.#live) void this.#pump(false)
+      return
+    }
+    const fresh = changes.filter((c) => c.rev > this.#rev)
+    if (fresh.length > 0) this.#sendChanges(fresh, fresh.at(-1)!.rev)
+  }
+
+  /** Sends an ack once the session has sent every change up to `needRev` (the highest rev of its results). */
+  ack(message: AckMessage, needRev: number): void {
+    if (this.#closed) return
+    this.#acks.push({ needRev, message })
+    if (this.#live && this.#rev < needRev) {
+      this.#dirty = true
+      void this.#pump(false)
+    }
+    if (!this.#pumping) this.#flushAcks()
+  }
+
+  /** Ends the session after an unexpected error (reported through `onFailure`). */
+  fail(error: unknown): void {
+    if (this.#closed) return
+    this.close()
+    this.#options.onFailure(error)
+  }
+
+  /** Stops all sending. */
+  close(): void {
+    this.#closed = true
+    this.#acks = []
+  }
+
+  async #pump(initial: boolean): Promise<void> {
+    if (this.#pumping) return
+    this.#pumping = true
+    this.#live = false
+    try {
+      let before: number
+      do {
+        this.#dirty = false
+        before = this.#rev
+        const { changes, rev } = await this.#options.storage.changesSince(this.userId, this.#rev, this.#options.pullBatchSize)
+        if (this.#closed) return
+        if (changes.length > 0) this.#sendChanges(changes, rev)
+        else this.#rev = Math.max(this.#rev, rev)
+        this.#flushAcks()
+      } while (this.#dirty || this.#rev > before)
+      if (initial) this.#send({ type: 'synced', rev: this.#rev })
+      this.#live = true
+      this.#pumping = false
+      this.#flushAcks(true)
+    } catch (error) {
+      this.#pumping = false
+      this.fail(error)
+    }
+  }
+
+  #sendChanges(changes: readonly Change[], rev: number): void {
+    const chunks = chunkChanges(changes, this.#options.maxFrameBytes)
+    chunks.forEach((chunk, i) => {
+      this.#send({ type: 'changes', changes: chunk, rev: i === chunks.length - 1 ? rev : chunk.at(-1)!.rev })
+    })
+    this.#rev = rev
+  }
+
+  /** Sends the acks whose changes have been sent; with `all`, also any left (their changes were overwritten). */
+  #flushAcks(all = false): void {
+    while (this.#acks.length > 0 && (all || this.#acks[0]!.needRev <= this.#rev)) this.#send(this.#acks.shift()!.message)
+  }
+
+  #send(message: ServerMessage): void {
+    if (!this.#closed) this.#options.send(message)
+  }
+}

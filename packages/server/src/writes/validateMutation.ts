@@ -1,0 +1,50 @@
+import { CubbyError, assertValidKey, assertValidUserId, decodeValue, utf8Length } from '@cubby/protocol'
+import type { CubbyLimits, Mutation, WireError } from '@cubby/protocol'
+
+/**
+ * Tells whether a string is well-formed UTF-16 (no lone surrogates). Ill-formed strings would be stored as
+ * U+FFFD, so two different keys or user ids could land on the same record.
+ */
+export function isWellFormed(s: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s)
+}
+
+const toWireError = (e: unknown, fallback: CubbyError): WireError => {
+  const error = e instanceof CubbyError ? e : fallback
+  return { code: error.code, message: error.message }
+}
+
+/**
+ * Checks one mutation against the limits: its key, the size of its value, and that the value decodes.
+ *
+ * @returns `undefined` when the mutation may be stored, else why not.
+ */
+export function validateMutation(m: Mutation, limits: CubbyLimits): WireError | undefined {
+  if (m.op === 'clear') return undefined
+  try {
+    assertValidKey(m.key, limits.maxKeyBytes)
+    if (!isWellFormed(m.key)) throw new CubbyError('INVALID_KEY', 'A key must be well-formed Unicode (no lone surrogates)')
+  } catch (e) {
+    return toWireError(e, new CubbyError('INVALID_KEY', 'A key must be a non-empty string'))
+  }
+  if (m.op === 'delete') return undefined
+  if (utf8Length(m.value) > limits.maxValueBytes) {
+    return { code: 'VALUE_TOO_LARGE', message: `An encoded value may be at most ${limits.maxValueBytes} bytes` }
+  }
+  try {
+    decodeValue(m.value)
+    return undefined
+  } catch (e) {
+    return { code: 'INVALID_VALUE', message: e instanceof Error ? e.message : 'The value does not decode' }
+  }
+}
+
+/**
+ * Checks a user id from a token, an `authenticate` hook or a server-side call.
+ *
+ * @throws CubbyError `INVALID_USER_ID`.
+ */
+export function assertUserId(userId: unknown, limits: CubbyLimits): asserts userId is string {
+  assertValidUserId(userId, limits.maxUserIdBytes)
+  if (!isWellFormed(userId)) throw new CubbyError('INVALID_USER_ID', 'A user id must be well-formed Unicode (no lone surrogates)')
+}
