@@ -1,0 +1,500 @@
+import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ServerMessage, assertValidKey } from '@cubby/protocol'
+import { TypedEventTarget } from 'typescript-event-target'
+import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus } from './CubbyEventMap.js'
+import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
+import { type MutationInput, Replica } from './Replica.js'
+import { type Session, resolveSession } from './auth/resolveSession.js'
+import { createAnonymousIdentity } from './auth/createAnonymousIdentity.js'
+import { StorageGuard, cacheProvider } from './cache/openUserCache.js'
+import type { ListOptions } from './state/KeyIndex.js'
+import { LocalState } from './state/LocalState.js'
+import { deleteInput, storeInput } from './state/mutationInputs.js'
+import type { PendingWrite } from './state/PendingWrites.js'
+import { backoffDelay } from './sync/backoff.js'
+import { randomClientId } from './sync/randomClientId.js'
+import { SyncConnection } from './sync/SyncConnection.js'
+
+/** The keys of a schema. */
+export type CubbyKey<TSchema> = keyof TSchema & string
+
+/** A `[key, value]` pair of a schema. */
+export type CubbyEntry<TSchema> = { [K in CubbyKey<TSchema>]: [key: K, value: TSchema[K]] }[CubbyKey<TSchema>]
+
+const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby client is closed')
+
+/**
+ * A user's values on this device: read instantly from memory, written offline through a durable outbox,
+ * kept in sync with the server over one WebSocket. Create it with {@link createCubby}.
+ *
+ * Values returned by `get`, `getMany`, `entries` and events are shared with the client's memory: treat them
+ * as read-only (store a new value instead of changing one in place).
+ */
+export class Cubby<TSchema extends Record<string, unknown> = Record<string, unknown>> extends TypedEventTarget<CubbyEventMap> {
+  readonly #options: CubbyOptions
+  readonly #limits: CubbyLimits
+  readonly #connection: SyncConnection
+  readonly #loaded: Promise<Replica>
+  readonly #ready: Promise<void>
+  readonly #abort = new AbortController()
+  #resolveReady!: () => void
+  #rejectReady!: (error: unknown) => void
+  #replica: Replica | undefined
+  #session: Session | undefined
+  #storage: StorageGuard
+  #status: CubbyStatus
+  #persistent = false
+  #wantConnected: boolean
+  #closing: Promise<void> | undefined
+  #wakeUp: (() => void) | undefined
+
+  /** Use {@link createCubby}. @internal */
+  constructor(options: CubbyOptions) {
+    super()
+    this.#options = options
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.#wantConnected = options.connect ?? true
+    this.#status = this.#wantConnected ? 'connecting' : 'offline'
+    const provider = cacheProvider(options.cache ?? 'indexeddb', options.name ?? 'default')
+    this.#storage = new StorageGuard(provider, options.cache === undefined || options.cache === 'indexeddb')
+    this.#connection = new SyncConnection({
+      url: options.url,
+      WebSocket: options.WebSocket ?? globalThis.WebSocket,
+      token: () => this.#session!.token(),
+      renewableToken: typeof options.auth === 'function',
+      cursor: () => this.#replica!.state.cursor,
+      reconnect: options.reconnect ?? {},
+      onMessage: (message) => this.#receive(message),
+      onStatus: (status) => this.#setStatus(status),
+      onClose: () => this.#replica?.disconnected(),
+      onError: (error) => this.#emitError(error),
+    })
+    this.#ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve
+      this.#rejectReady = reject
+    })
+    this.#ready.catch(() => {})
+    this.#loaded = this.#load()
+    this.#loaded.catch((error: unknown) => {
+      this.#rejectReady(error)
+      if (!this.#closing) this.#emitError(error instanceof CubbyError ? error : new CubbyError('STORAGE_ERROR', String(error), { cause: error }))
+    })
+    globalThis.addEventListener?.('online', this.#onOnline)
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** Connection state: `online` only once the catch-up after connecting is complete. */
+  get status(): CubbyStatus {
+    return this.#status
+  }
+
+  /** Whether values outlive the page: false before the cache is open and when it fell back to memory. */
+  get persistent(): boolean {
+    return this.#persistent
+  }
+
+  /** The user whose values these are, once known (after the initial load). */
+  get userId(): string | undefined {
+    return this.#session?.userId
+  }
+
+  /** How many writes the server has not acknowledged yet. */
+  get pendingCount(): number {
+    return this.#replica?.state.pending.unsettledCount ?? 0
+  }
+
+  /**
+   * Tells whether `key` has a write the server has not acknowledged yet (a pending `clear` counts for every key).
+   *
+   * @example
+   * ```ts
+   * if (cubby.isPending('draft')) showSavingIndicator()
+   * ```
+   */
+  isPending(key: CubbyKey<TSchema>): boolean {
+    return this.#replica?.state.pending.isUnsettled(key) ?? false
+  }
+
+  /**
+   * Resolves when the first catch-up with the server after loading is complete, never before.
+   *
+   * @throws CubbyError `CLOSED` if the client is closed first (or the load error if loading failed).
+   * @example
+   * ```ts
+   * await cubby.ready()
+   * render(await cubby.get('settings'))
+   * ```
+   */
+  ready(): Promise<void> {
+    return this.#ready
+  }
+
+  /**
+   * Resolves when every write made so far has been acknowledged by the server (rejected writes count as
+   * settled: they are reported as `error` events).
+   *
+   * @throws CubbyError `CLOSED` if the client is closed first.
+   * @example
+   * ```ts
+   * await cubby.store('doc', doc)
+   * await cubby.synced() // now on the server
+   * ```
+   */
+  async synced(): Promise<void> {
+    return (await this.#use()).synced()
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Reads a value from memory (after the initial load, never from IndexedDB). The value is shared: do not mutate it.
+   *
+   * @returns The value, or undefined when the key has none.
+   * @throws TypeError for a key that is not a string; CubbyError `INVALID_KEY`.
+   * @example
+   * ```ts
+   * const theme = await cubby.get('theme') // 'dark' | 'light' | undefined
+   * ```
+   */
+  async get<TKey extends CubbyKey<TSchema>>(key: TKey): Promise<TSchema[TKey] | undefined> {
+    assertValidKey(key, this.#limits.maxKeyBytes)
+    return (await this.#use()).state.get(key)?.value as TSchema[TKey] | undefined
+  }
+
+  /**
+   * Reads several values at once, in the order of `keys`.
+   *
+   * @example
+   * ```ts
+   * const [a, b] = await cubby.getMany(['a', 'b'])
+   * ```
+   */
+  async getMany<TKey extends CubbyKey<TSchema>>(keys: readonly TKey[]): Promise<Array<TSchema[TKey] | undefined>> {
+    for (const key of keys) assertValidKey(key, this.#limits.maxKeyBytes)
+    const { state } = await this.#use()
+    return keys.map((key) => state.get(key)?.value as TSchema[TKey] | undefined)
+  }
+
+  /**
+   * Reads a value synchronously, for `useSyncExternalStore` and other bindings: undefined until the initial
+   * load is done. The value is shared: do not mutate it.
+   *
+   * @example
+   * ```ts
+   * const theme = useSyncExternalStore(cubby.subscribe, () => cubby.getSnapshot('theme'))
+   * ```
+   */
+  getSnapshot<TKey extends CubbyKey<TSchema>>(key: TKey): TSchema[TKey] | undefined {
+    return this.#replica?.state.get(key)?.value as TSchema[TKey] | undefined
+  }
+
+  /**
+   * Lists keys in code point order (the server's order), a page at a time: pass the last key of a page as `after`.
+   *
+   * @example
+   * ```ts
+   * const page = await cubby.list({ prefix: 'todo/', limit: 50 })
+   * const next = await cubby.list({ prefix: 'todo/', limit: 50, after: page.at(-1) })
+   * ```
+   */
+  async list(options?: ListOptions): Promise<Array<CubbyKey<TSchema>>> {
+    return (await this.#use()).state.list(options) as Array<CubbyKey<TSchema>>
+  }
+
+  /**
+   * Lists `[key, value]` pairs, with the options and order of {@link list}. Values are shared: do not mutate them.
+   *
+   * @example
+   * ```ts
+   * for (const [key, todo] of await cubby.entries({ prefix: 'todo/' })) console.log(key, todo)
+   * ```
+   */
+  async entries(options?: ListOptions): Promise<Array<CubbyEntry<TSchema>>> {
+    const { state } = await this.#use()
+    return state.list(options).map((key) => [key, state.get(key)!.value] as CubbyEntry<TSchema>)
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Stores a value under a key. The value is encoded (and copied) at once; memory and the `change` event
+   * update synchronously; the promise resolves once the write is durable in the local outbox. The server
+   * gets it when online; a rejection there rolls it back and emits `error`.
+   *
+   * @throws TypeError for a key that is not a string; CubbyError `INVALID_KEY`, `INVALID_VALUE` (functions,
+   * symbols, whatever structuredClone rejects: nothing is written), `VALUE_TOO_LARGE`, `STORAGE_ERROR` (rolled
+   * back), `CLOSED`.
+   * @example
+   * ```ts
+   * await cubby.store('cart', [{ sku: 'A1', qty: 2 }])
+   * ```
+   */
+  store<TKey extends CubbyKey<TSchema>>(key: TKey, value: TSchema[TKey]): Promise<void> {
+    return this.#write(() => [storeInput(key, value, this.#limits)])
+  }
+
+  /**
+   * Stores several values atomically: all or none reach the local cache, in one transaction.
+   *
+   * @throws As {@link store}; one invalid entry stores none.
+   * @example
+   * ```ts
+   * await cubby.storeMany([['a', 1], ['b', 2]])
+   * ```
+   */
+  storeMany(entries: ReadonlyArray<CubbyEntry<TSchema>>): Promise<void> {
+    return this.#write(() => entries.map(([key, value]) => storeInput(key, value, this.#limits)))
+  }
+
+  /**
+   * Deletes a key (a no-op for a key without a value, though it still reaches the server).
+   *
+   * @throws TypeError for a key that is not a string; CubbyError `INVALID_KEY`, `STORAGE_ERROR`, `CLOSED`.
+   * @example
+   * ```ts
+   * await cubby.delete('draft')
+   * ```
+   */
+  delete(key: CubbyKey<TSchema>): Promise<void> {
+    return this.#write(() => [deleteInput(key, this.#limits)])
+  }
+
+  /**
+   * Deletes several keys atomically.
+   *
+   * @example
+   * ```ts
+   * await cubby.deleteMany(['a', 'b'])
+   * ```
+   */
+  deleteMany(keys: ReadonlyArray<CubbyKey<TSchema>>): Promise<void> {
+    return this.#write(() => keys.map((key) => deleteInput(key, this.#limits)))
+  }
+
+  /**
+   * Deletes every key of this user, on every device, through the server.
+   *
+   * @example
+   * ```ts
+   * await cubby.clear()
+   * ```
+   */
+  clear(): Promise<void> {
+    return this.#write(() => [{ op: 'clear' }])
+  }
+
+  // ---------------------------------------------------------------- connection and lifecycle
+
+  /**
+   * Connects (after `connect: false` or `disconnect()`), and keeps reconnecting with backoff.
+   *
+   * @example
+   * ```ts
+   * onlineToggle.onchange = () => (onlineToggle.checked ? cubby.connect() : cubby.disconnect())
+   * ```
+   */
+  connect(): void {
+    if (this.#closing) return
+    this.#wantConnected = true
+    this.#wakeUp?.()
+    if (this.#replica) this.#connection.start()
+  }
+
+  /**
+   * Closes the connection and stays offline until {@link connect}; writes keep going to the local outbox.
+   *
+   * @example
+   * ```ts
+   * cubby.disconnect()
+   * ```
+   */
+  disconnect(): void {
+    this.#wantConnected = false
+    this.#connection.stop()
+  }
+
+  /**
+   * Calls `listener` whenever visible values change; returns the function that unsubscribes it.
+   *
+   * @example
+   * ```ts
+   * const unsubscribe = cubby.subscribe(({ keys }) => console.log('changed', keys))
+   * ```
+   */
+  subscribe = (listener: (detail: CubbyChangeDetail) => void): (() => void) => {
+    const controller = new AbortController()
+    this.addEventListener('change', (event) => listener(event.detail), { signal: controller.signal })
+    return () => controller.abort()
+  }
+
+  /**
+   * Signs this device out: waits for pending writes to reach the server (unless discarding them), then closes
+   * the connection, deletes this user's local database and the stored identity, and closes the client.
+   *
+   * @throws CubbyError `PENDING_WRITES` when writes are still pending after `timeoutMs` (go online, or pass
+   * `discardPending: true`); `CLOSED`.
+   * @example
+   * ```ts
+   * await cubby.signOut({ timeoutMs: 5_000 })
+   * ```
+   */
+  async signOut({ discardPending = false, timeoutMs = 10_000 }: SignOutOptions = {}): Promise<void> {
+    const replica = await this.#use()
+    if (!discardPending && replica.state.pending.unsettledCount > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timedOut = new Promise<true>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)))
+      const late = await Promise.race([replica.synced().then(() => false), timedOut]).finally(() => clearTimeout(timer))
+      if (late) {
+        const n = replica.state.pending.unsettledCount
+        throw new CubbyError('PENDING_WRITES', `${n} write(s) have not reached the server: go online and try again, or pass { discardPending: true }`)
+      }
+    }
+    if (this.#closing) throw closedError()
+    this.#closing = this.#shutdown(true).then(() => this.#storage.provider.saveIdentity(undefined))
+    return this.#closing
+  }
+
+  /**
+   * Closes the connection and the local database. Writes already made are finished first; later calls reject
+   * with `CLOSED`.
+   *
+   * @example
+   * ```ts
+   * await cubby.close()
+   * ```
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown(false)
+    return this.#closing
+  }
+
+  /** Same as {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  async #load(): Promise<Replica> {
+    const session = await resolveSession(this.#options.auth, {
+      userId: this.#options.userId,
+      maxUserIdBytes: this.#limits.maxUserIdBytes,
+      identity: {
+        load: () => this.#storage.run((p) => p.loadIdentity()),
+        save: (identity) => this.#storage.run((p) => p.saveIdentity(identity)),
+        create: () => this.#createIdentity(),
+      },
+    })
+    const { cache, snapshot } = await this.#storage.open(session.userId)
+    if (this.#closing) {
+      await cache.close()
+      throw closedError()
+    }
+    this.#session = session
+    this.#replica = new Replica({
+      state: new LocalState(snapshot),
+      cache,
+      clientId: randomClientId(),
+      maxFrameBytes: Math.floor(this.#limits.maxMessageBytes / 2),
+      hooks: {
+        change: (changes, origin) => this.#emitChange(changes, origin),
+        pending: (writes) => this.#emitPending(writes),
+        error: (error) => this.#emitError(error),
+        synced: () => {
+          this.#setStatus('online')
+          this.#resolveReady()
+        },
+      },
+    })
+    this.#persistent = cache.persistent
+    this.#setStatus(this.#status, true)
+    if (this.#wantConnected) this.#connection.start()
+    return this.#replica
+  }
+
+  /** Creates the anonymous identity, retrying with backoff while offline (and waiting while disconnected). */
+  async #createIdentity(): Promise<{ userId: string; token: string }> {
+    const fetchFn = this.#options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+    for (let attempt = 0; ; attempt++) {
+      while (!this.#wantConnected) await new Promise<void>((resolve) => (this.#wakeUp = resolve))
+      this.#abort.signal.throwIfAborted()
+      try {
+        return await createAnonymousIdentity(this.#options.url, fetchFn)
+      } catch (cause) {
+        this.#emitError(cause instanceof CubbyError ? cause : new CubbyError('UNAUTHORIZED', 'Creating an anonymous identity failed', { cause }))
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, this.#options.reconnect)))
+    }
+  }
+
+  #receive(message: ServerMessage): void {
+    const replica = this.#replica!
+    if (message.type !== 'welcome') return replica.receive(message)
+    if (message.userId !== this.#session!.userId) {
+      // Never mix users: the local database belongs to the user it was opened for.
+      this.#emitError(new CubbyError('UNAUTHORIZED', `The token is for user ${JSON.stringify(message.userId)}, not for the user whose data is open`))
+      return this.disconnect()
+    }
+    replica.connected((frame) => this.#connection.send(frame))
+  }
+
+  #write(build: () => MutationInput[]): Promise<void> {
+    let inputs: MutationInput[]
+    try {
+      if (this.#closing) throw closedError()
+      inputs = build()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (inputs.length === 0) return this.#loaded.then(() => {})
+    if (this.#replica) return this.#replica.write(inputs)
+    return this.#loaded.then((replica) => {
+      if (this.#closing) throw closedError()
+      return replica.write(inputs)
+    })
+  }
+
+  async #use(): Promise<Replica> {
+    if (this.#closing) throw closedError()
+    const replica = await this.#loaded
+    if (this.#closing) throw closedError()
+    return replica
+  }
+
+  async #shutdown(destroy: boolean): Promise<void> {
+    const reason = closedError()
+    this.#wantConnected = false
+    this.#connection.stop()
+    this.#abort.abort(reason)
+    this.#wakeUp?.()
+    this.#rejectReady(reason)
+    globalThis.removeEventListener?.('online', this.#onOnline)
+    const replica = await this.#loaded.catch(() => undefined)
+    await replica?.close(reason, destroy)
+  }
+
+  #onOnline = (): void => this.#connection.retryNow()
+
+  #setStatus(status: CubbyStatus, force = false): void {
+    if (status === this.#status && !force) return
+    this.#status = status
+    this.dispatchTypedEvent('status', new CustomEvent('status', { detail: { status, persistent: this.#persistent } }))
+  }
+
+  #emitChange(changes: CubbyChange[], origin: 'local' | 'remote'): void {
+    if (changes.length === 0) return
+    const detail: CubbyChangeDetail = { keys: changes.map((c) => c.key), changes, origin }
+    this.dispatchTypedEvent('change', new CustomEvent('change', { detail }))
+  }
+
+  #emitPending(writes: readonly PendingWrite[]): void {
+    if (writes.length === 0) return
+    const keys = [...new Set(writes.flatMap((w) => (w.mutation.op === 'clear' ? [] : [w.mutation.key])))]
+    const detail = { keys, count: this.pendingCount }
+    this.dispatchTypedEvent('pending', new CustomEvent('pending', { detail }))
+  }
+
+  #emitError(error: CubbyError): void {
+    this.dispatchTypedEvent('error', new CustomEvent('error', { detail: { error } }))
+  }
+}

@@ -1,0 +1,43 @@
+import type { CubbyError } from '@cubby/protocol'
+
+/** Connection state: `online` once the catch-up after connecting is complete. */
+export type CubbyStatus = 'connecting' | 'online' | 'offline'
+
+/** One key's new visible value, or its deletion. */
+export type CubbyChange = { key: string; value: unknown } | { key: string; deleted: true }
+
+/** Detail of the `change` event. */
+export interface CubbyChangeDetail {
+  /** The keys whose visible value changed, in the order of `changes`. */
+  keys: string[]
+  changes: CubbyChange[]
+  /** `local` for this client's own writes (and their rollback), `remote` for what came from the server. */
+  origin: 'local' | 'remote'
+}
+
+/** Detail of the `status` event. */
+export interface CubbyStatusDetail {
+  status: CubbyStatus
+  /** Whether the local cache outlives the page (false when it fell back to memory). */
+  persistent: boolean
+}
+
+/** Detail of the `pending` event. */
+export interface CubbyPendingDetail {
+  /** Keys whose pending state changed (a `clear` names no key). */
+  keys: string[]
+  /** Writes not yet acknowledged by the server. */
+  count: number
+}
+
+/** The events of a {@link Cubby}. */
+export interface CubbyEventMap {
+  /** Visible values changed: one event per applied batch, only for keys whose visible value changed. */
+  change: CustomEvent<CubbyChangeDetail>
+  /** The connection state or the persistence of the cache changed. */
+  status: CustomEvent<CubbyStatusDetail>
+  /** Writes became pending or were settled (acknowledged or rejected). */
+  pending: CustomEvent<CubbyPendingDetail>
+  /** A background operation failed: a rejected write (with the server's code), auth, storage, the protocol. */
+  error: CustomEvent<{ error: CubbyError }>
+}

@@ -1,0 +1,47 @@
+import type { CubbyLimits } from '@cubby/protocol'
+import type { CubbyCacheProvider } from './cache/CubbyCache.js'
+import type { ReconnectOptions } from './sync/backoff.js'
+
+/** Options of `createCubby`. */
+export interface CubbyOptions {
+  /** The server's http(s) base URL, e.g. `https://cubby.example.com`; the WebSocket goes to `/v1/sync` under it. */
+  url: string
+  /**
+   * A bearer token, or a function that returns one (called again before each connection, so it can refresh).
+   * @default an anonymous identity, created with `POST /v1/identities` on first run and kept in the cache, so
+   * that a reload stays the same user
+   */
+  auth?: string | (() => string | Promise<string>)
+  /**
+   * The user the token is for; needed only when the token is not a JWT (otherwise its `sub` is read, without
+   * verification, to pick the local database; the server verifies).
+   * @default the token's `sub`
+   */
+  userId?: string
+  /** Namespaces local databases, so that two apps on one origin do not collide. @default 'default' */
+  name?: string
+  /**
+   * Where values are kept locally. `indexeddb` falls back to memory when IndexedDB is missing or cannot be
+   * opened (private modes); `persistent` then says false.
+   * @default 'indexeddb'
+   */
+  cache?: 'indexeddb' | 'memory' | CubbyCacheProvider
+  /** The WebSocket class (pass `ws`'s in Node). @default globalThis.WebSocket */
+  WebSocket?: typeof WebSocket
+  /** The fetch function, used to create the anonymous identity. @default globalThis.fetch */
+  fetch?: typeof fetch
+  /** Reconnection backoff (full jitter), reset after each successful welcome. @default { minDelayMs: 250, maxDelayMs: 30_000 } */
+  reconnect?: ReconnectOptions
+  /** Size limits; keep them equal to the server's. @default DEFAULT_LIMITS */
+  limits?: Partial<CubbyLimits>
+  /** Whether to connect at once; with false the client works offline until `connect()`. @default true */
+  connect?: boolean
+}
+
+/** Options of `signOut`. */
+export interface SignOutOptions {
+  /** Throw away writes the server has not acknowledged instead of waiting for them. @default false */
+  discardPending?: boolean
+  /** How long to wait for pending writes to reach the server before giving up. @default 10_000 */
+  timeoutMs?: number
+}

@@ -1,0 +1,124 @@
+import { type ClientMessage, CubbyError, type PushMessage, parseClientMessage } from '@cubby/protocol'
+import { describe, expect, it } from 'vitest'
+import { Replica, type ReplicaHooks } from './Replica.js'
+import type { CacheSnapshot } from './cache/CubbyCache.js'
+import { countingProvider } from './cache/countingProvider.fixture.js'
+import { createMemoryCache } from './cache/createMemoryCache.js'
+import { LocalState } from './state/LocalState.js'
+
+const enc = (v: unknown): string => JSON.stringify(v)
+
+async function setup(snapshot?: CacheSnapshot) {
+  const { provider, log } = countingProvider(createMemoryCache())
+  const cache = await provider.open('alice')
+  if (snapshot) await cache.write({ putEntries: snapshot.entries, outboxPut: snapshot.outbox, cursor: snapshot.cursor })
+  const events = { changes: [] as unknown[], errors: [] as string[], pending: [] as number[], synced: 0 }
+  const hooks: ReplicaHooks = {
+    change: (changes, origin) => changes.length > 0 && events.changes.push({ origin, changes }),
+    pending: (writes) => events.pending.push(writes.length),
+    error: (error) => events.errors.push(error.code),
+    synced: () => events.synced++,
+  }
+  const replica = new Replica({ state: new LocalState(await cache.load()), cache, hooks, clientId: 'tab', maxFrameBytes: 1 << 20 })
+  const sent: ClientMessage[] = []
+  const pushed = (): PushMessage['mutations'] => sent.flatMap((m) => (m.type === 'push' ? m.mutations : []))
+  const connect = (): void => replica.connected((frame) => (sent.push(parseClientMessage(frame)), true))
+  return { replica, provider, log, events, sent, pushed, connect }
+}
+
+describe('Replica', () => {
+  it('sends writes once they are durable, and the loaded outbox first on connect', async () => {
+    const old = { seq: 1, clientId: 'old-tab', mutation: { op: 'store' as const, mid: 7, key: 'a', value: enc(1) } }
+    const { replica, sent, connect } = await setup({ entries: [], outbox: [old], cursor: 0 })
+    const write = replica.write([{ op: 'store', key: 'b', value: enc(2) }])
+    connect()
+    expect(sent).toEqual([{ type: 'push', clientId: 'old-tab', mutations: [old.mutation] }])
+    await write
+    expect(sent[1]).toEqual({ type: 'push', clientId: 'tab', mutations: [{ op: 'store', mid: 1, key: 'b', value: enc(2) }] })
+  })
+
+  it('resends everything unacknowledged after a reconnect, and not what was acknowledged', async () => {
+    const { replica, pushed, connect } = await setup()
+    connect()
+    await replica.write([
+      { op: 'store', key: 'a', value: enc(1) },
+      { op: 'store', key: 'b', value: enc(2) },
+    ])
+    replica.receive({ type: 'ack', clientId: 'tab', results: [{ mid: 1, rev: 1 }] })
+    replica.disconnected()
+    connect()
+    expect(pushed().map((m) => m.mid)).toEqual([1, 2, 2])
+  })
+
+  it('writes 10,000 stores of one tick in one transaction', async () => {
+    const { replica, log } = await setup()
+    const before = log.writes.length
+    await Promise.all(Array.from({ length: 10_000 }, (_, i) => replica.write([{ op: 'store', key: `k${i}`, value: enc(i) }])))
+    expect(log.writes.length - before).toBe(1)
+    expect(replica.state.pending.unsettledCount).toBe(10_000)
+  })
+
+  it('rolls a write back when its transaction fails', async () => {
+    const { replica, log, events } = await setup()
+    log.failNext(1)
+    await expect(replica.write([{ op: 'store', key: 'k', value: enc(1) }])).rejects.toMatchObject({ code: 'STORAGE_ERROR' })
+    expect(replica.state.get('k')).toBeUndefined()
+    expect(replica.state.pending.unsettledCount).toBe(0)
+    expect(events.changes).toEqual([
+      { origin: 'local', changes: [{ key: 'k', value: 1 }] },
+      { origin: 'local', changes: [{ key: 'k', deleted: true }] },
+    ])
+  })
+
+  it('persists remote changes with the cursor, and deletes acknowledged writes from the outbox once reached', async () => {
+    const { replica, provider, connect } = await setup()
+    connect()
+    await replica.write([{ op: 'store', key: 'k', value: enc('mine') }])
+    replica.receive({ type: 'changes', changes: [{ rev: 1, key: 'k', value: enc('mine') }], rev: 1 })
+    replica.receive({ type: 'ack', clientId: 'tab', results: [{ mid: 1, rev: 1 }] })
+    await replica.close(new CubbyError('CLOSED'))
+    const reopened = await provider.open('alice')
+    expect(await reopened.load()).toEqual({ entries: [{ key: 'k', rev: 1, value: enc('mine') }], outbox: [], cursor: 1 })
+  })
+
+  it('reports a rejected write as an error event with the server code and settles synced()', async () => {
+    const { replica, events, connect } = await setup()
+    connect()
+    await replica.write([{ op: 'store', key: 'k', value: enc(1) }])
+    const synced = replica.synced()
+    replica.receive({ type: 'ack', clientId: 'tab', results: [{ mid: 1, error: { code: 'QUOTA_EXCEEDED', message: 'full' } }] })
+    await synced
+    expect(events.errors).toEqual(['QUOTA_EXCEEDED'])
+    expect(replica.state.get('k')).toBeUndefined()
+  })
+
+  it('resolves synced() only when the writes made before the call are acknowledged', async () => {
+    const { replica, connect } = await setup()
+    connect()
+    await replica.synced()
+    await replica.write([{ op: 'store', key: 'a', value: enc(1) }])
+    let done = false
+    const synced = replica.synced().then(() => (done = true))
+    await replica.write([{ op: 'store', key: 'b', value: enc(2) }])
+    replica.receive({ type: 'ack', clientId: 'tab', results: [{ mid: 2, rev: 2 }] })
+    await Promise.resolve()
+    expect(done).toBe(false)
+    replica.receive({ type: 'ack', clientId: 'tab', results: [{ mid: 1, rev: 1 }] })
+    await synced
+  })
+
+  it('rejects synced() waiters on close', async () => {
+    const { replica } = await setup()
+    await replica.write([{ op: 'store', key: 'a', value: enc(1) }])
+    const synced = replica.synced()
+    await replica.close(new CubbyError('CLOSED', 'closed'))
+    await expect(synced).rejects.toThrow('closed')
+  })
+
+  it('turns error frames into error events and reports synced', async () => {
+    const { replica, events } = await setup()
+    replica.receive({ type: 'error', code: 'BAD_MESSAGE', message: 'what' })
+    replica.receive({ type: 'synced', rev: 0 })
+    expect(events).toMatchObject({ errors: ['BAD_MESSAGE'], synced: 1 })
+  })
+})

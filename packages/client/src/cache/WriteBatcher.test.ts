@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { countingProvider } from './countingProvider.fixture.js'
+import { createMemoryCache } from './createMemoryCache.js'
+import { WriteBatcher } from './WriteBatcher.js'
+
+const setup = async () => {
+  const { provider, log } = countingProvider(createMemoryCache())
+  const cache = await provider.open('u')
+  return { cache, log, batcher: new WriteBatcher(cache) }
+}
+const store = (i: number) => ({ seq: i, clientId: 'c', mutation: { op: 'store' as const, mid: i, key: `k${i}`, value: String(i) } })
+
+describe('WriteBatcher', () => {
+  it('writes everything enqueued in one tick in one transaction', async () => {
+    const { cache, log, batcher } = await setup()
+    await Promise.all(Array.from({ length: 10_000 }, (_, i) => batcher.enqueue({ outboxPut: [store(i + 1)] })))
+    expect(log.writes).toHaveLength(1)
+    expect((await cache.load()).outbox).toHaveLength(10_000)
+  })
+
+  it('keeps one transaction in flight and puts what comes meanwhile into the next', async () => {
+    const { log, batcher } = await setup()
+    const first = batcher.enqueue({ cursor: 1 })
+    await Promise.resolve()
+    await Promise.resolve()
+    const later = [batcher.enqueue({ cursor: 2 }), batcher.enqueue({ cursor: 3 })]
+    await Promise.all([first, ...later])
+    expect(log.writes.map((w) => w.cursor)).toEqual([1, 3])
+  })
+
+  it('merges in order: a clear drops earlier entry writes, a later put wins over a delete', async () => {
+    const { cache, batcher } = await setup()
+    await batcher.enqueue({ putEntries: [{ key: 'old', rev: 1, value: '1' }], cursor: 1 })
+    void batcher.enqueue({ putEntries: [{ key: 'a', rev: 2, value: '2' }] })
+    void batcher.enqueue({ clearEntries: true, putEntries: [{ key: 'b', rev: 3, value: '3' }] })
+    void batcher.enqueue({ deleteEntries: ['b'] })
+    await batcher.enqueue({ putEntries: [{ key: 'b', rev: 5, value: '5' }], outboxPut: [store(1)], cursor: 5 })
+    await batcher.enqueue({ outboxDelete: [{ clientId: 'c', mid: 1 }] })
+    expect(await cache.load()).toEqual({ entries: [{ key: 'b', rev: 5, value: '5' }], outbox: [], cursor: 5 })
+  })
+
+  it('rejects every caller of a failed transaction and carries on with the next', async () => {
+    const { cache, log, batcher } = await setup()
+    log.failNext(1)
+    const failed = [batcher.enqueue({ outboxPut: [store(1)] }), batcher.enqueue({ outboxPut: [store(2)] })]
+    await expect(failed[0]).rejects.toThrow('disk full')
+    await expect(failed[1]).rejects.toThrow('disk full')
+    await batcher.enqueue({ outboxPut: [store(3)] })
+    expect((await cache.load()).outbox.map((e) => e.seq)).toEqual([3])
+  })
+
+  it('drains: resolves once nothing is queued or in flight', async () => {
+    const { cache, batcher } = await setup()
+    void batcher.enqueue({ cursor: 9 })
+    await batcher.drain()
+    expect((await cache.load()).cursor).toBe(9)
+  })
+})

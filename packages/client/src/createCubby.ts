@@ -1,0 +1,22 @@
+import { Cubby } from './Cubby.js'
+import type { CubbyOptions } from './CubbyOptions.js'
+
+/**
+ * Creates a Cubby client: a per-user value store with instant reads from memory, an IndexedDB cache, a
+ * durable offline outbox and live sync with a Cubby server. It loads and connects in the background.
+ *
+ * @typeParam TSchema - The keys and their value types; any string key with any value by default.
+ * @param options - See {@link CubbyOptions}; only `url` is required.
+ * @returns The client; `await cubby.ready()` for the first complete sync.
+ * @example
+ * ```ts
+ * const cubby = createCubby<{ theme: 'dark' | 'light'; cart: Item[] }>({ url: 'https://cubby.example.com' })
+ * await cubby.store('theme', 'dark')
+ * const cart = await cubby.get('cart') // Item[] | undefined
+ * cubby.addEventListener('change', (e) => console.log(e.detail.keys))
+ * ```
+ */
+export function createCubby<TSchema extends Record<string, unknown> = Record<string, unknown>>(options: CubbyOptions): Cubby<TSchema> {
+  if (typeof options?.url !== 'string') throw new TypeError('createCubby needs the server URL: createCubby({ url })')
+  return new Cubby<TSchema>(options)
+}

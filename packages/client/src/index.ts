@@ -1,0 +1,35 @@
+/**
+ * The Cubby browser client: a per-user value store with instant reads from memory, an IndexedDB cache, a
+ * durable offline outbox and live sync over one WebSocket. The Dexie cache is in `@cubby/client/dexie`.
+ * @module
+ */
+
+// Client
+export { createCubby } from './createCubby.js'
+export { Cubby } from './Cubby.js'
+export type { CubbyEntry, CubbyKey } from './Cubby.js'
+export type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
+export type { ListOptions } from './state/KeyIndex.js'
+export type { ReconnectOptions } from './sync/backoff.js'
+
+// Events
+export type { CubbyChange, CubbyChangeDetail, CubbyEventMap, CubbyPendingDetail, CubbyStatus, CubbyStatusDetail } from './CubbyEventMap.js'
+
+// Caches
+export { createIdbCache } from './cache/createIdbCache.js'
+export type { IdbCacheOptions } from './cache/createIdbCache.js'
+export { createMemoryCache } from './cache/createMemoryCache.js'
+export type {
+  CacheSnapshot,
+  CacheWrite,
+  CachedEntry,
+  CubbyCache,
+  CubbyCacheProvider,
+  CubbyIdentity,
+  OutboxEntry,
+  OutboxRef,
+} from './cache/CubbyCache.js'
+
+// Errors (re-exported so that apps need one import)
+export { CubbyError, isCubbyError } from '@cubby/protocol'
+export type { CubbyErrorCode } from '@cubby/protocol'

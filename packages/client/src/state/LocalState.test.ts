@@ -1,0 +1,151 @@
+import type { Mutation } from '@cubby/protocol'
+import { describe, expect, it } from 'vitest'
+import type { CacheSnapshot, OutboxEntry } from '../cache/CubbyCache.js'
+import { LocalState } from './LocalState.js'
+
+const empty: CacheSnapshot = { entries: [], outbox: [], cursor: 0 }
+let mid = 0
+const out = (mutation: Omit<Mutation, 'mid'>, clientId = 'me'): OutboxEntry => ({ seq: ++mid, clientId, mutation: { ...mutation, mid } as Mutation })
+const store = (key: string, value: unknown): OutboxEntry => out({ op: 'store', key, value: JSON.stringify(value) })
+const view = (state: LocalState): Record<string, unknown> => Object.fromEntries(state.list().map((k) => [k, state.get(k)!.value]))
+
+describe('LocalState', () => {
+  it('loads confirmed entries and lays the loaded outbox over them', () => {
+    const state = new LocalState({
+      entries: [
+        { key: 'a', rev: 1, value: '1' },
+        { key: 'b', rev: 2, value: '2' },
+      ],
+      outbox: [store('a', 10), out({ op: 'delete', key: 'b' })],
+      cursor: 2,
+    })
+    expect(view(state)).toEqual({ a: 10 })
+    expect(state.pending.unsettledCount).toBe(2)
+    expect(state.pending.isUnsettled('a')).toBe(true)
+    expect(state.pending.isUnsettled('c')).toBe(false)
+  })
+
+  it('reports only keys whose visible value changed', () => {
+    const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }], outbox: [], cursor: 1 })
+    expect(state.addWrites([store('a', 1)]).changes).toEqual([])
+    expect(state.addWrites([store('a', 2), store('b', 3)]).changes).toEqual([
+      { key: 'a', value: 2 },
+      { key: 'b', value: 3 },
+    ])
+    expect(state.addWrites([out({ op: 'delete', key: 'zzz' })]).changes).toEqual([])
+  })
+
+  it('hides every confirmed key behind a pending clear, and shows stores made after it', () => {
+    const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }, { key: 'b', rev: 1, value: '2' }], outbox: [], cursor: 1 })
+    state.addWrites([store('c', 3)])
+    const { changes } = state.addWrites([out({ op: 'clear' })])
+    expect(changes.map((c) => c.key).sort()).toEqual(['a', 'b', 'c'])
+    expect(state.addWrites([store('d', 4)]).changes).toEqual([{ key: 'd', value: 4 }])
+    // A remote value under a pending clear stays hidden.
+    expect(state.applyChanges([{ rev: 2, key: 'a', value: '5' }], 2).changes).toEqual([])
+    expect(view(state)).toEqual({ d: 4 })
+    expect(state.pending.isUnsettled('anything')).toBe(true)
+  })
+
+  it('keeps a pending value over remote changes, without flicker, until the cursor reaches its ack', () => {
+    const state = new LocalState({ entries: [{ key: 'theme', rev: 1, value: '"dark"' }], outbox: [], cursor: 1 })
+    const [write] = state.addWrites([store('theme', 'light')]).writes
+    // The catch-up brings an older remote value: the pending write still wins.
+    expect(state.applyChanges([{ rev: 2, key: 'theme', value: '"blue"' }], 2).changes).toEqual([])
+    // Acked at rev 5, but the cursor is at 2: the write stays in the overlay.
+    const ack = state.acknowledge('me', [{ mid: write!.mutation.mid, rev: 5 }])
+    expect(ack).toMatchObject({ changes: [], dropped: [], rejected: [] })
+    expect(ack.settled).toEqual([write])
+    expect(state.pending.unsettledCount).toBe(0)
+    expect(state.applyChanges([{ rev: 3, key: 'theme', value: '"green"' }], 3).changes).toEqual([])
+    expect(state.get('theme')!.value).toBe('light')
+    // Its own change arrives: same encoding, so no event and the same object.
+    const before = state.get('theme')
+    const reached = state.applyChanges([{ rev: 5, key: 'theme', value: '"light"' }], 5)
+    expect(reached.changes).toEqual([])
+    expect(reached.dropped).toEqual([write])
+    expect(state.get('theme')).toBe(before)
+  })
+
+  it('drops a write acknowledged at or below the cursor at once, revealing a later remote value', () => {
+    const state = new LocalState(empty)
+    const [write] = state.addWrites([store('k', 1)]).writes
+    state.applyChanges([{ rev: 1, key: 'k', value: '1' }, { rev: 2, key: 'k', value: '2' }], 2)
+    expect(state.get('k')!.value).toBe(1)
+    const ack = state.acknowledge('me', [{ mid: write!.mutation.mid, rev: 1 }])
+    expect(ack.dropped).toEqual([write])
+    expect(ack.changes).toEqual([{ key: 'k', value: 2 }])
+  })
+
+  it('rolls a rejected write back to the confirmed value', () => {
+    const state = new LocalState({ entries: [{ key: 'k', rev: 1, value: '1' }], outbox: [], cursor: 1 })
+    const [bad] = state.addWrites([store('k', 'too big')]).writes
+    const ack = state.acknowledge('me', [{ mid: bad!.mutation.mid, error: { code: 'VALUE_TOO_LARGE', message: 'no' } }])
+    expect(ack.rejected).toEqual([{ write: bad, error: { code: 'VALUE_TOO_LARGE', message: 'no' } }])
+    expect(ack.changes).toEqual([{ key: 'k', value: 1 }])
+    expect(state.pending.unsettledCount).toBe(0)
+  })
+
+  it('rolls back to the previous pending write, not the confirmed value', () => {
+    const state = new LocalState(empty)
+    state.addWrites([store('k', 1)])
+    const [second] = state.addWrites([store('k', 2)]).writes
+    expect(state.removeWrites([second!])).toEqual([{ key: 'k', value: 1 }])
+    expect(state.pending.isUnsettled('k')).toBe(true)
+  })
+
+  it('ignores acks for unknown or already settled writes', () => {
+    const state = new LocalState(empty)
+    const [write] = state.addWrites([store('k', 1)]).writes
+    expect(state.acknowledge('other', [{ mid: write!.mutation.mid, rev: 1 }]).settled).toEqual([])
+    expect(state.acknowledge('me', [{ mid: 999, rev: 1 }]).settled).toEqual([])
+    state.acknowledge('me', [{ mid: write!.mutation.mid, rev: 3 }])
+    expect(state.acknowledge('me', [{ mid: write!.mutation.mid, rev: 3 }]).settled).toEqual([])
+  })
+
+  it('empties confirmed on a remote clear and returns one cache write for a frame', () => {
+    const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }, { key: 'b', rev: 2, value: '2' }], outbox: [], cursor: 2 })
+    state.addWrites([store('p', 'pending')])
+    const result = state.applyChanges(
+      [
+        { rev: 3, key: 'x', value: '3' },
+        { rev: 4, clear: true },
+        { rev: 5, key: 'y', value: '5' },
+        { rev: 6, key: 'z', deleted: true },
+      ],
+      6,
+    )
+    expect(view(state)).toEqual({ p: 'pending', y: 5 })
+    expect(result.write).toEqual({ clearEntries: true, putEntries: [{ key: 'y', rev: 5, value: '5' }], deleteEntries: ['z'], cursor: 6 })
+    expect(result.changes.map((c) => c.key).sort()).toEqual(['a', 'b', 'y'])
+    expect(state.cursor).toBe(6)
+  })
+
+  it('skips changes at or below the cursor', () => {
+    const state = new LocalState({ entries: [{ key: 'a', rev: 5, value: '5' }], outbox: [], cursor: 5 })
+    expect(state.applyChanges([{ rev: 4, key: 'a', value: '4' }, { rev: 5, clear: true }], 5).changes).toEqual([])
+    expect(state.get('a')!.value).toBe(5)
+  })
+
+  it('keeps an acknowledged clear in the overlay until the cursor reaches it', () => {
+    const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }], outbox: [], cursor: 1 })
+    const [clear] = state.addWrites([out({ op: 'clear' })]).writes
+    state.acknowledge('me', [{ mid: clear!.mutation.mid, rev: 3 }])
+    expect(state.applyChanges([{ rev: 2, key: 'b', value: '2' }], 2).changes).toEqual([])
+    expect(state.list()).toEqual([])
+    const reached = state.applyChanges([{ rev: 3, clear: true }], 3)
+    expect(reached.dropped).toEqual([clear])
+    expect(reached.changes).toEqual([])
+  })
+
+  it('moves the cursor on synced and drops what it reached', () => {
+    const state = new LocalState(empty)
+    const [write] = state.addWrites([store('k', 1)]).writes
+    state.acknowledge('me', [{ mid: write!.mutation.mid, rev: 7 }])
+    expect(state.advance(6).dropped).toEqual([])
+    expect(state.advance(7).dropped).toEqual([write])
+    expect(state.cursor).toBe(7)
+    expect(state.advance(3).dropped).toEqual([])
+    expect(state.cursor).toBe(7)
+  })
+})

@@ -1,0 +1,171 @@
+import { type Change, type MutationResult, type WireError, decodeValue } from '@cubby/protocol'
+import type { CacheSnapshot, CacheWrite, OutboxEntry } from '../cache/CubbyCache.js'
+import { KeyIndex, type ListOptions } from './KeyIndex.js'
+import { PendingWrites, type PendingWrite } from './PendingWrites.js'
+
+/** A value in memory, with the encoding it came from (equal encodings mean equal values). */
+export interface ViewEntry {
+  readonly encoded: string
+  readonly value: unknown
+}
+
+/** How a key's visible value changed. */
+export type ViewChange = { key: string; value: unknown } | { key: string; deleted: true }
+
+/** What applying server changes did. */
+export interface RemoteResult {
+  changes: ViewChange[]
+  /** Acknowledged writes the cursor has now reached: delete them from the outbox. */
+  dropped: PendingWrite[]
+  /** The cache write that persists the changes and the cursor. */
+  write: CacheWrite
+}
+
+/** What an ack did. */
+export interface AckResult {
+  changes: ViewChange[]
+  dropped: PendingWrite[]
+  rejected: Array<{ write: PendingWrite; error: WireError }>
+  /** Writes that were pending and no longer are (acknowledged or rejected). */
+  settled: PendingWrite[]
+}
+
+const toEntry = (encoded: string): ViewEntry => ({ encoded, value: decodeValue(encoded) })
+
+/**
+ * The client's model of a user's data: `confirmed` (the server's state at `cursor`) with the pending writes
+ * laid over it, in order. Pure: no I/O, no events; the caller persists and announces what it returns.
+ *
+ * @internal
+ */
+export class LocalState {
+  #confirmed = new Map<string, ViewEntry & { rev: number }>()
+  #cursor: number
+  readonly #pending: PendingWrites
+  readonly #view = new Map<string, ViewEntry>()
+  readonly #index = new KeyIndex(() => this.#view.keys())
+
+  constructor(snapshot: CacheSnapshot) {
+    for (const { key, rev, value } of snapshot.entries) this.#confirmed.set(key, { rev, ...toEntry(value) })
+    this.#cursor = snapshot.cursor
+    this.#pending = new PendingWrites(snapshot.outbox)
+    this.#refresh(this.#allKeys())
+  }
+
+  get cursor(): number {
+    return this.#cursor
+  }
+
+  get pending(): PendingWrites {
+    return this.#pending
+  }
+
+  get(key: string): ViewEntry | undefined {
+    return this.#view.get(key)
+  }
+
+  list(options?: ListOptions): string[] {
+    return this.#index.list(options)
+  }
+
+  /** Lays new local writes over the view. */
+  addWrites(entries: OutboxEntry[]): { writes: PendingWrite[]; changes: ViewChange[] } {
+    const writes = entries.map((e) => this.#pending.add(e))
+    return { writes, changes: this.#refresh(this.#keysOf(writes)) }
+  }
+
+  /** Takes writes out of the view: their cache write failed, or the server rejected them. */
+  removeWrites(writes: readonly PendingWrite[]): ViewChange[] {
+    const keys = this.#keysOf(writes)
+    for (const w of writes) this.#pending.remove(w)
+    return this.#refresh(keys)
+  }
+
+  /** Applies a `changes` frame from the server. */
+  applyChanges(changes: readonly Change[], rev: number): RemoteResult {
+    const touched = new Set<string>()
+    const write: CacheWrite = { putEntries: [], deleteEntries: [] }
+    for (const change of changes) {
+      if (change.rev <= this.#cursor) continue // already applied (a resent frame)
+      if ('clear' in change) {
+        for (const key of this.#confirmed.keys()) touched.add(key)
+        this.#confirmed.clear()
+        Object.assign(write, { clearEntries: true, putEntries: [], deleteEntries: [] })
+      } else if ('deleted' in change) {
+        touched.add(change.key)
+        this.#confirmed.delete(change.key)
+        write.deleteEntries!.push(change.key)
+      } else {
+        touched.add(change.key)
+        this.#confirmed.set(change.key, { rev: change.rev, ...toEntry(change.value) })
+        write.putEntries!.push({ key: change.key, rev: change.rev, value: change.value })
+      }
+    }
+    const { changes: viewChanges, dropped } = this.advance(rev, touched)
+    write.cursor = this.#cursor
+    return { changes: viewChanges, dropped, write }
+  }
+
+  /** Moves the cursor to `rev` (a `synced` frame) and drops acknowledged writes it has reached. */
+  advance(rev: number, touched: Set<string> = new Set()): { changes: ViewChange[]; dropped: PendingWrite[] } {
+    this.#cursor = Math.max(this.#cursor, rev)
+    const dropped = this.#pending.reached(this.#cursor)
+    for (const key of this.#keysOf(dropped)) touched.add(key)
+    for (const w of dropped) this.#pending.remove(w)
+    return { changes: this.#refresh(touched), dropped }
+  }
+
+  /** Applies an `ack`: an acknowledged write stays in the view until the cursor reaches its revision. */
+  acknowledge(clientId: string, results: readonly MutationResult[]): AckResult {
+    const result: AckResult = { changes: [], dropped: [], rejected: [], settled: [] }
+    for (const r of results) {
+      const write = this.#pending.find(clientId, r.mid)
+      if (!write || write.ackedRev !== undefined) continue
+      result.settled.push(write)
+      if ('error' in r) result.rejected.push({ write, error: r.error })
+      else this.#pending.settle(write, r.rev)
+    }
+    const gone = result.rejected.map((r) => r.write)
+    const keys = this.#keysOf(gone)
+    for (const w of gone) this.#pending.remove(w)
+    const advanced = this.advance(this.#cursor, keys)
+    return { ...result, changes: advanced.changes, dropped: advanced.dropped }
+  }
+
+  /** Keys whose visible value a set of writes may affect: a clear affects every key. */
+  #keysOf(writes: readonly PendingWrite[]): Set<string> {
+    if (writes.some((w) => w.mutation.op === 'clear')) return this.#allKeys()
+    return new Set(writes.map((w) => (w.mutation as { key: string }).key))
+  }
+
+  #allKeys(): Set<string> {
+    return new Set([...this.#view.keys(), ...this.#confirmed.keys(), ...this.#pending.keys()])
+  }
+
+  #visible(key: string): ViewEntry | undefined {
+    const last = this.#pending.last(key)
+    if (last === undefined) return this.#confirmed.get(key)
+    return last.mutation.op === 'store' ? last.entry : undefined
+  }
+
+  /** Recomputes the view for `keys`, returning the keys whose visible value changed. */
+  #refresh(keys: Iterable<string>): ViewChange[] {
+    const changes: ViewChange[] = []
+    for (const key of keys) {
+      const before = this.#view.get(key)
+      const after = this.#visible(key)
+      // Same encoding, same value: keep the object the app already has (no event, no new reference).
+      if (before?.encoded === after?.encoded) continue
+      if (after) {
+        this.#view.set(key, after)
+        if (!before) this.#index.added(key)
+        changes.push({ key, value: after.value })
+      } else {
+        this.#view.delete(key)
+        this.#index.removed(key)
+        changes.push({ key, deleted: true })
+      }
+    }
+    return changes
+  }
+}

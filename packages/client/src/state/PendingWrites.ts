@@ -1,0 +1,135 @@
+import { type Mutation, decodeValue } from '@cubby/protocol'
+import type { OutboxEntry } from '../cache/CubbyCache.js'
+import type { ViewEntry } from './LocalState.js'
+
+/** A local write from the time it is made until the cursor reaches its acknowledged revision. */
+export interface PendingWrite extends OutboxEntry {
+  /** Position in this client's overlay (seq may tie between tabs; this never does). */
+  readonly order: number
+  /** The decoded value of a `store`: a private copy. */
+  readonly entry: ViewEntry | undefined
+  /** The revision the server acknowledged it at; undefined while it is pending. */
+  ackedRev: number | undefined
+  /** Written to the local outbox. */
+  durable: boolean
+  /** Sent on the current connection. */
+  sent: boolean
+}
+
+const idOf = (clientId: string, mid: number): string => `${mid}:${clientId}`
+const keyOf = (m: Mutation): string | undefined => (m.op === 'clear' ? undefined : m.key)
+
+/**
+ * The overlay's writes in order, indexed by id and by key, counting those still pending (not yet
+ * acknowledged or rejected).
+ *
+ * @internal
+ */
+export class PendingWrites {
+  readonly #all = new Map<string, PendingWrite>()
+  readonly #byKey = new Map<string, PendingWrite[]>()
+  readonly #clears: PendingWrite[] = []
+  readonly #acked = new Set<PendingWrite>()
+  readonly #unsettledByKey = new Map<string, number>()
+  #unsettled = 0
+  #order = 0
+  #maxSeq = 0
+
+  constructor(outbox: readonly OutboxEntry[]) {
+    for (const entry of outbox) this.add(entry, true)
+  }
+
+  /** Writes still waiting for the server. */
+  get unsettledCount(): number {
+    return this.#unsettled
+  }
+
+  /** The highest seq seen, so that new writes sort after every loaded one. */
+  get maxSeq(): number {
+    return this.#maxSeq
+  }
+
+  add({ seq, clientId, mutation }: OutboxEntry, durable = false): PendingWrite {
+    const entry = mutation.op === 'store' ? { encoded: mutation.value, value: decodeValue(mutation.value) } : undefined
+    const write: PendingWrite = { seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false }
+    this.#all.set(idOf(clientId, mutation.mid), write)
+    const key = keyOf(mutation)
+    if (key === undefined) this.#clears.push(write)
+    else {
+      const list = this.#byKey.get(key)
+      if (list) list.push(write)
+      else this.#byKey.set(key, [write])
+    }
+    this.#maxSeq = Math.max(this.#maxSeq, seq)
+    this.#count(write, 1)
+    return write
+  }
+
+  remove(write: PendingWrite): void {
+    if (!this.#all.delete(idOf(write.clientId, write.mutation.mid))) return
+    const key = keyOf(write.mutation)
+    const list = key === undefined ? this.#clears : this.#byKey.get(key)!
+    list.splice(list.indexOf(write), 1)
+    if (key !== undefined && list.length === 0) this.#byKey.delete(key)
+    if (write.ackedRev === undefined) this.#count(write, -1)
+    this.#acked.delete(write)
+  }
+
+  /** Marks a write acknowledged at `rev`; it stays in the overlay until {@link reached}. */
+  settle(write: PendingWrite, rev: number): void {
+    if (write.ackedRev !== undefined) return
+    this.#count(write, -1)
+    write.ackedRev = rev
+    this.#acked.add(write)
+  }
+
+  find(clientId: string, mid: number): PendingWrite | undefined {
+    return this.#all.get(idOf(clientId, mid))
+  }
+
+  /** The last write that decides `key`: its own last store/delete, or a later clear. */
+  last(key: string): PendingWrite | undefined {
+    const own = this.#byKey.get(key)?.at(-1)
+    const clear = this.#clears.at(-1)
+    return clear && (!own || clear.order > own.order) ? clear : own
+  }
+
+  /** Acknowledged writes whose revision the cursor has reached. */
+  reached(cursor: number): PendingWrite[] {
+    return [...this.#acked].filter((w) => w.ackedRev! <= cursor)
+  }
+
+  isUnsettled(key: string): boolean {
+    return (this.#unsettledByKey.get(key) ?? 0) > 0 || this.#clears.some((w) => w.ackedRev === undefined)
+  }
+
+  /** The order of the earliest write still pending, or Infinity. */
+  firstUnsettledOrder(): number {
+    for (const w of this.#all.values()) if (w.ackedRev === undefined) return w.order
+    return Infinity
+  }
+
+  /** The highest order given out so far. */
+  get lastOrder(): number {
+    return this.#order
+  }
+
+  /** Keys with writes in the overlay. */
+  keys(): IterableIterator<string> {
+    return this.#byKey.keys()
+  }
+
+  /** Every write in the overlay, in order. */
+  values(): IterableIterator<PendingWrite> {
+    return this.#all.values()
+  }
+
+  #count(write: PendingWrite, delta: 1 | -1): void {
+    this.#unsettled += delta
+    const key = keyOf(write.mutation)
+    if (key === undefined) return
+    const n = (this.#unsettledByKey.get(key) ?? 0) + delta
+    if (n === 0) this.#unsettledByKey.delete(key)
+    else this.#unsettledByKey.set(key, n)
+  }
+}

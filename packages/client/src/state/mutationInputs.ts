@@ -1,0 +1,29 @@
+import { CubbyError, type CubbyLimits, assertValidKey, encodeValue, utf8Length } from '@cubby/protocol'
+import type { MutationInput } from '../Replica.js'
+
+/**
+ * Checks and encodes a `store`: the value is encoded now, so later changes by the caller do not leak in.
+ *
+ * @throws TypeError for a key that is not a string; CubbyError `INVALID_KEY`, `INVALID_VALUE` or `VALUE_TOO_LARGE`.
+ * @internal
+ */
+export function storeInput(key: unknown, value: unknown, limits: CubbyLimits): MutationInput {
+  assertValidKey(key, limits.maxKeyBytes)
+  const encoded = encodeValue(value)
+  const bytes = utf8Length(encoded)
+  if (bytes > limits.maxValueBytes) {
+    throw new CubbyError('VALUE_TOO_LARGE', `The value of ${JSON.stringify(key)} takes ${bytes} bytes encoded; the limit is ${limits.maxValueBytes}`)
+  }
+  return { op: 'store', key, value: encoded }
+}
+
+/**
+ * Checks a `delete`.
+ *
+ * @throws TypeError for a key that is not a string; CubbyError `INVALID_KEY`.
+ * @internal
+ */
+export function deleteInput(key: unknown, limits: CubbyLimits): MutationInput {
+  assertValidKey(key, limits.maxKeyBytes)
+  return { op: 'delete', key }
+}
