@@ -117,7 +117,8 @@ class CubbyServerImpl implements CubbyServer {
     if (this.#server !== undefined) throw new TypeError('listen() was already called')
     const app = express().disable('x-powered-by').use(this.app)
     const server = (this.#server = createServer(app))
-    this.attach(server)
+    // This server has no other upgrade handlers, so other paths are refused rather than left hanging.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head))
     await this.#ready()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject).listen(port, host, () => resolve())

@@ -1,0 +1,115 @@
+import type { ChangesMessage, Mutation } from '@cubby/protocol'
+import { encodeValue } from '@cubby/protocol'
+import { describe, expect, it } from 'vitest'
+import { connectUser, openRawSocket } from '../testing/openRawSocket.js'
+import { startTestServer } from '../testing/startTestServer.js'
+
+const store = (mid: number, key: string, value: unknown): Mutation => ({ op: 'store', mid, key, value: encodeValue(value) })
+const changesOf = (messages: Array<{ type: string }>): ChangesMessage[] => messages.filter((m): m is ChangesMessage => m.type === 'changes')
+const revsOf = (messages: Array<{ type: string }>): number[] => changesOf(messages).flatMap((m) => m.changes.map((c) => c.rev))
+
+describe('sync over WebSocket', () => {
+  it('welcomes a valid hello, then sends synced', async () => {
+    await using server = await startTestServer()
+    await server.cubby.store('alice', 'a', 1)
+    await using socket = await openRawSocket(server.wsUrl)
+    socket.send({ type: 'hello', v: 1, token: await server.cubby.issueToken('alice'), cursor: 0 })
+    await socket.waitFor('synced')
+    expect(socket.messages).toEqual([
+      { type: 'welcome', v: 1, userId: 'alice', head: 1 },
+      { type: 'changes', changes: [{ rev: 1, key: 'a', value: '1' }], rev: 1 },
+      { type: 'synced', rev: 1 },
+    ])
+  })
+
+  it('sends the changes of a push before its ack', async () => {
+    await using server = await startTestServer()
+    await using socket = await connectUser(server, 'alice')
+    socket.send({ type: 'push', clientId: 'c1', mutations: [store(1, 'a', 'x'), { op: 'delete', mid: 2, key: 'b' }] })
+    await socket.waitFor('ack')
+    expect(socket.messages.slice(2)).toEqual([
+      { type: 'changes', changes: [{ rev: 1, key: 'a', value: '"x"' }, { rev: 2, key: 'b', deleted: true }], rev: 2 },
+      { type: 'ack', clientId: 'c1', results: [{ mid: 1, rev: 1 }, { mid: 2, rev: 2 }] },
+    ])
+  })
+
+  it('delivers changes live to other sessions of the user only', async () => {
+    await using server = await startTestServer()
+    await using writer = await connectUser(server, 'alice')
+    await using reader = await connectUser(server, 'alice')
+    await using stranger = await connectUser(server, 'bob')
+    writer.send({ type: 'push', clientId: 'c1', mutations: [store(1, 'k', 42)] })
+    await reader.waitFor('changes')
+    expect(changesOf(reader.messages)).toEqual([{ type: 'changes', changes: [{ rev: 1, key: 'k', value: '42' }], rev: 1 }])
+    await server.cubby.store('bob', 'later', true)
+    await stranger.waitFor('changes')
+    expect(changesOf(stranger.messages)).toEqual([{ type: 'changes', changes: [{ rev: 1, key: 'later', value: 'true' }], rev: 1 }])
+  })
+
+  it('catches up 2,000 keys in batches, each change once and in order', async () => {
+    await using server = await startTestServer()
+    const mutations = Array.from({ length: 2000 }, (_, i) => store(i + 1, `key${i}`, i))
+    await Promise.all([server.cubby.store('alice', 'key0', 'old'), ...[0, 1000].map(async (from) => {
+      await using s = await connectUser(server, 'alice')
+      s.send({ type: 'push', clientId: `c${from}`, mutations: mutations.slice(from, from + 1000) })
+      await s.waitFor('ack')
+    })])
+    await using socket = await connectUser(server, 'alice')
+    const batches = changesOf(socket.messages)
+    expect(batches.map((b) => b.changes.length)).toEqual([500, 500, 500, 500])
+    const revs = revsOf(socket.messages)
+    expect(revs).toEqual([...revs].sort((a, b) => a - b))
+    expect(new Set(batches.flatMap((b) => b.changes.map((c) => ('key' in c ? c.key : '')))).size).toBe(2000)
+    expect(socket.messages.at(-1)).toEqual({ type: 'synced', rev: 2001 })
+  })
+
+  it('sends only the changes after the cursor', async () => {
+    await using server = await startTestServer()
+    for (const key of ['a', 'b', 'c']) await server.cubby.store('alice', key, key)
+    await using socket = await connectUser(server, 'alice', 2)
+    expect(socket.messages.slice(1)).toEqual([
+      { type: 'changes', changes: [{ rev: 3, key: 'c', value: '"c"' }], rev: 3 }, { type: 'synced', rev: 3 },
+    ])
+  })
+
+  it('applies a retried push once and acks it with the same revs', async () => {
+    await using server = await startTestServer()
+    await using socket = await connectUser(server, 'alice')
+    const push = { type: 'push', clientId: 'c1', mutations: [store(1, 'a', 1), store(2, 'b', 2)] }
+    socket.send(push)
+    socket.send(push)
+    await socket.waitFor('ack', (m) => socket.messages.filter((x) => x.type === 'ack').length === 2 && m !== undefined)
+    const acks = socket.messages.filter((m) => m.type === 'ack')
+    expect(acks.map((a) => a.results)).toEqual([[{ mid: 1, rev: 1 }, { mid: 2, rev: 2 }], [{ mid: 1, rev: 2 }, { mid: 2, rev: 2 }]])
+    expect(revsOf(socket.messages)).toEqual([1, 2])
+    expect(await server.cubby.list('alice')).toEqual(['a', 'b'])
+  })
+
+  it('processes frames sent right after the hello, in order, after the welcome', async () => {
+    await using server = await startTestServer()
+    await server.cubby.store('alice', 'old', 0)
+    await using socket = await openRawSocket(server.wsUrl)
+    socket.send({ type: 'hello', v: 1, token: await server.cubby.issueToken('alice'), cursor: 0 })
+    for (let mid = 1; mid <= 5; mid++) socket.send({ type: 'push', clientId: 'c', mutations: [store(mid, 'k', mid)] })
+    await socket.waitFor('ack', (a) => a.results[0]?.mid === 5)
+    expect(socket.messages.slice(0, 3).map((m) => m.type)).toEqual(['welcome', 'changes', 'synced'])
+    expect(revsOf(socket.messages)).toEqual([1, 2, 3, 4, 5, 6])
+    const acks = socket.messages.flatMap((m, i) => (m.type === 'ack' ? [{ i, ...m.results[0] }] : []))
+    expect(acks.map((a) => [a.mid, 'rev' in a ? a.rev : 0])).toEqual([[1, 2], [2, 3], [3, 4], [4, 5], [5, 6]])
+    for (const ack of acks) {
+      const sentAt = socket.messages.findIndex((m) => m.type === 'changes' && m.rev >= ('rev' in ack ? ack.rev : 0))
+      expect(sentAt).toBeLessThan(ack.i)
+    }
+  })
+
+  it('sends a clear first to a client whose cursor is ahead of the server', async () => {
+    await using server = await startTestServer()
+    await server.cubby.store('alice', 'a', 1)
+    await using socket = await connectUser(server, 'alice', 99)
+    expect(socket.messages.slice(1)).toEqual([
+      { type: 'changes', changes: [{ rev: 0, clear: true }], rev: 0 },
+      { type: 'changes', changes: [{ rev: 1, key: 'a', value: '1' }], rev: 1 },
+      { type: 'synced', rev: 1 },
+    ])
+  })
+})

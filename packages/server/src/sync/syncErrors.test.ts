@@ -1,0 +1,99 @@
+import { encodeValue } from '@cubby/protocol'
+import { describe, expect, it } from 'vitest'
+import { connectUser, openRawSocket, type RawSocket } from '../testing/openRawSocket.js'
+import { startTestServer, type TestServer } from '../testing/startTestServer.js'
+
+/** The server still serves a fresh connection end to end. */
+async function expectStillServing(server: TestServer): Promise<void> {
+  await using other = await connectUser(server, 'someone-else')
+  other.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] })
+  await other.waitFor('ack')
+}
+
+async function expectRejectedHello(server: TestServer, frame: unknown, code: string, closeCode: number): Promise<RawSocket> {
+  const socket = await openRawSocket(server.wsUrl)
+  socket.send(frame)
+  expect((await socket.closed).code).toBe(closeCode)
+  expect(socket.messages).toEqual([{ type: 'error', code, message: expect.any(String) }])
+  return socket
+}
+
+describe('sync errors', () => {
+  it('answers BAD_MESSAGE to malformed frames and keeps the session', async () => {
+    await using server = await startTestServer()
+    await using socket = await connectUser(server, 'alice')
+    socket.send('not json')
+    socket.send(Buffer.from([1, 2, 3]))
+    socket.send({ type: 'subscribe' })
+    socket.send({ type: 'push', clientId: 'c', mutations: [] })
+    socket.send({ type: 'hello', v: 1, token: 'x', cursor: 0 })
+    socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] })
+    await socket.waitFor('ack')
+    const errors = socket.messages.filter((m) => m.type === 'error')
+    expect(errors.map((e) => e.code)).toEqual(Array(5).fill('BAD_MESSAGE'))
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN)
+  })
+
+  it('rejects each bad mutation on its own and commits the rest', async () => {
+    await using server = await startTestServer({ limits: { maxValueBytes: 10, maxKeyBytes: 8 } })
+    await using socket = await connectUser(server, 'alice')
+    socket.send({ type: 'push', clientId: 'c', mutations: [
+      { op: 'store', mid: 1, key: '', value: '1' },
+      { op: 'store', mid: 2, key: 'k'.repeat(9), value: '1' },
+      { op: 'store', mid: 3, key: 'big', value: encodeValue('x'.repeat(20)) },
+      { op: 'store', mid: 4, key: 'bad', value: '{nope' },
+      { op: 'delete', mid: 5, key: '\uD800' },
+      { op: 'store', mid: 6, key: 'ok', value: '1' },
+    ] })
+    const ack = await socket.waitFor('ack')
+    expect(ack.results.map((r) => ('error' in r ? r.error.code : r.rev))).toEqual(['INVALID_KEY', 'INVALID_KEY', 'VALUE_TOO_LARGE', 'INVALID_VALUE', 'INVALID_KEY', 1])
+    expect(await server.cubby.list('alice')).toEqual(['ok'])
+  })
+
+  it('closes with 4003 when the first frame is not a hello', async () => {
+    await using server = await startTestServer()
+    await using a = await expectRejectedHello(server, { type: 'push', clientId: 'c', mutations: [{ op: 'clear', mid: 1 }] }, 'BAD_MESSAGE', 4003)
+    await using b = await expectRejectedHello(server, '{oops', 'BAD_MESSAGE', 4003)
+    await using c = await expectRejectedHello(server, Buffer.from('{}'), 'BAD_MESSAGE', 4003)
+    await expectStillServing(server)
+  })
+
+  it('closes with 4002 on an unsupported protocol version', async () => {
+    await using server = await startTestServer()
+    await using _ = await expectRejectedHello(server, { type: 'hello', v: 999, token: 't', cursor: 0 }, 'PROTOCOL_VERSION', 4002)
+  })
+
+  it('closes with 4001 on a bad token, and on a token for another secret', async () => {
+    await using server = await startTestServer()
+    await using other = await startTestServer()
+    await using a = await expectRejectedHello(server, { type: 'hello', v: 1, token: 'garbage', cursor: 0 }, 'UNAUTHORIZED', 4001)
+    const foreign = await other.cubby.issueToken('alice')
+    await using b = await expectRejectedHello(server, { type: 'hello', v: 1, token: foreign, cursor: 0 }, 'UNAUTHORIZED', 4001)
+    await expectStillServing(server)
+  })
+
+  it('closes with 4004 when no hello comes in time', async () => {
+    await using server = await startTestServer({ helloTimeoutMs: 50 })
+    await using socket = await openRawSocket(server.wsUrl)
+    expect((await socket.closed).code).toBe(4004)
+  })
+
+  it('closes with 1009 on a frame over maxMessageBytes and serves others', async () => {
+    await using server = await startTestServer({ limits: { maxMessageBytes: 1024, maxValueBytes: 512 } })
+    await using socket = await connectUser(server, 'alice')
+    socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: encodeValue('x'.repeat(2000)) }] })
+    expect((await socket.closed).code).toBe(1009)
+    await expectStillServing(server)
+  })
+
+  it('cuts a socket that does not answer pings', async () => {
+    await using server = await startTestServer({ heartbeatMs: 20 })
+    await using socket = await openRawSocket(server.wsUrl, { autoPong: false })
+    expect((await socket.closed).code).toBe(1006)
+  })
+
+  it('refuses upgrades on other paths', async () => {
+    await using server = await startTestServer()
+    await expect(openRawSocket(`${server.url.replace('http', 'ws')}/v1/elsewhere`)).rejects.toThrow()
+  })
+})
