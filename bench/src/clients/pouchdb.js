@@ -6,6 +6,8 @@ import memoryAdapter from 'pouchdb-adapter-memory'
 import { withTimeout } from '../lib/util.js'
 
 PouchDB.plugin(memoryAdapter)
+// Every memory database adds an exit listener; 50 clients in one process are expected here.
+process.setMaxListeners(0)
 
 export async function connect({ url, user }) {
   const local = new PouchDB(`device-${randomUUID()}`, { adapter: 'memory' })

@@ -53,3 +53,23 @@ export async function spawnServer({ name, args, env = {}, ready, url }) {
     },
   }
 }
+
+/**
+ * Waits until a server process has used no CPU for `quietMs` (bounded by `timeoutMs`) and resolves with
+ * how long that took. Used before a restart, because a server without durable acks (Yjs) keeps
+ * writing to its database after it has forwarded the data.
+ */
+export async function waitForQuiet(server, { quietMs = 500, timeoutMs = 60_000 } = {}) {
+  const t0 = Date.now()
+  let last = server.stats().cpuSeconds
+  let quietSince = Date.now()
+  while (Date.now() - t0 < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const now = server.stats().cpuSeconds
+    if (now !== last) {
+      last = now
+      quietSince = Date.now()
+    } else if (Date.now() - quietSince >= quietMs) return quietSince - t0
+  }
+  throw new Error(`${server.name} was still busy after ${timeoutMs} ms`)
+}

@@ -1,0 +1,115 @@
+// Workload 2: fan-out throughput. 25 users with 2 clients each (50 clients); every client stores 200
+// keys without waiting for the server; the clock stops when every client has seen all of its
+// partner's keys. Reports writes/s and the CPU seconds of the server and of the client process.
+// Limit: the same writes as classic-level synced batches (one per client) in one process.
+import { performance } from 'node:perf_hooks'
+import { ClassicLevel } from 'classic-level'
+import { loadClient } from '../clients/index.js'
+import { runInChild } from '../lib/driver.js'
+import { procStats, selfCpuSeconds } from '../lib/proc.js'
+import { makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
+import { startServer } from '../servers/index.js'
+
+const SELF = import.meta.url
+const TIME_LIMIT_MS = 120_000
+
+export async function run({ runs, quick, systems, results, log }) {
+  const shape = quick ? { users: 25, keys: 40 } : { users: 25, keys: 200 }
+  for (let r = 0; r < runs; r++) {
+    const limit = await runInChild(SELF, 'limitDriver', shape)
+    results.add('fanout', 'limit', 'writes/s', 'writes/s', limit.writesPerSecond)
+    results.add('fanout', 'limit', 'cpu s (process)', 's', limit.cpuSeconds)
+    log(`  limit run ${r + 1}: ${Math.round(limit.writesPerSecond)} writes/s`)
+  }
+  for (const system of systems) {
+    const dataDir = await makeTempDir(`fanout-${system}`)
+    const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
+    const server = await startServer(system, { dataDir, secret })
+    try {
+      for (let r = 0; r < runs; r++) {
+        const params = { system, url: server.url, secret, serverPid: server.pid, run: r, ...shape }
+        const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS + 60_000 })
+        results.add('fanout', system, 'writes/s', 'writes/s', res.writesPerSecond)
+        results.add('fanout', system, 'cpu s (server)', 's', res.serverCpuSeconds)
+        results.add('fanout', system, 'cpu s (clients)', 's', res.clientCpuSeconds)
+        if (res.ackedPerSecond !== undefined) results.add('fanout', system, 'acked writes/s', 'writes/s', res.ackedPerSecond)
+        log(`  ${system} run ${r + 1}: ${Math.round(res.writesPerSecond)} writes/s, server ${res.serverCpuSeconds.toFixed(2)} cpu s, clients ${res.clientCpuSeconds.toFixed(2)} cpu s`)
+      }
+    } finally {
+      await server.stop()
+      await removeDir(dataDir)
+    }
+  }
+}
+
+/** Driver process: all 50 clients. */
+export async function drive({ system, url, secret, serverPid, run, users, keys }) {
+  const { connect } = await loadClient(system)
+  const pairs = []
+  for (let u = 0; u < users; u++) {
+    const user = `fan-${run}-${u}`
+    const [a, b] = await Promise.all([connect({ url, user, secret }), connect({ url, user, secret })])
+    pairs.push([a, b])
+  }
+  const clients = pairs.flat()
+  await Promise.all(clients.map((c) => c.ready()))
+  // Each client waits for its partner's keys: side a writes a/0..a/199, side b writes b/0..b/199.
+  const done = pairs.flatMap(([a, b]) => [
+    [a, 'b/'],
+    [b, 'a/'],
+  ].map(([client, prefix]) => new Promise((resolve) => {
+    const seen = new Set()
+    client.onRemote((key) => {
+      if (!key.startsWith(prefix)) return
+      seen.add(key)
+      if (seen.size === keys) resolve()
+    })
+  })))
+  const server0 = procStats(serverPid).cpuSeconds
+  const cpu0 = selfCpuSeconds()
+  const t0 = performance.now()
+  const writes = []
+  for (const [a, b] of pairs) {
+    for (const [client, side] of [[a, 'a'], [b, 'b']]) {
+      for (let k = 0; k < keys; k++) writes.push(Promise.resolve(client.store(`${side}/${k}`, value100(k))))
+    }
+  }
+  await withTimeout(Promise.all([...done, ...writes]), TIME_LIMIT_MS, `${system}: every client to see its partner's keys`)
+  const t1 = performance.now()
+  const server1 = procStats(serverPid).cpuSeconds
+  const cpu1 = selfCpuSeconds()
+  // Cubby also reports when every write is acknowledged as durable (flush = synced()).
+  await withTimeout(Promise.all(clients.map((c) => c.flush())), TIME_LIMIT_MS, `${system}: acks`)
+  const t2 = performance.now()
+  await Promise.all(clients.map((c) => c.close()))
+  const total = users * 2 * keys
+  return {
+    writesPerSecond: total / ((t1 - t0) / 1000),
+    ackedPerSecond: system === 'cubby' ? total / ((t2 - t0) / 1000) : undefined,
+    serverCpuSeconds: server1 - server0,
+    clientCpuSeconds: cpu1 - cpu0,
+  }
+}
+
+/** Driver process: one synced batch per client's writes, all issued together (LevelDB group-commits them). */
+export async function limitDriver({ users, keys }) {
+  const dir = await makeTempDir('limit-fanout')
+  const db = new ClassicLevel(dir)
+  await db.open()
+  const cpu0 = selfCpuSeconds()
+  const t0 = performance.now()
+  const batches = []
+  for (let u = 0; u < users; u++) {
+    for (const side of ['a', 'b']) {
+      const ops = []
+      for (let k = 0; k < keys; k++) ops.push({ type: 'put', key: `fan-${u}/${side}/${k}`, value: value100(k) })
+      batches.push(db.batch(ops, { sync: true }))
+    }
+  }
+  await Promise.all(batches)
+  const t1 = performance.now()
+  const cpu1 = selfCpuSeconds()
+  await db.close()
+  await removeDir(dir)
+  return { writesPerSecond: (users * 2 * keys) / ((t1 - t0) / 1000), cpuSeconds: cpu1 - cpu0 }
+}
