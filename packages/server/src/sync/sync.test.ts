@@ -94,7 +94,7 @@ describe('sync over WebSocket', () => {
     await socket.waitFor('ack', (a) => a.results[0]?.mid === 5)
     expect(socket.messages.slice(0, 3).map((m) => m.type)).toEqual(['welcome', 'changes', 'synced'])
     expect(revsOf(socket.messages)).toEqual([1, 2, 3, 4, 5, 6])
-    const acks = socket.messages.flatMap((m, i) => (m.type === 'ack' ? [{ i, ...m.results[0] }] : []))
+    const acks = socket.messages.flatMap((m, i) => (m.type === 'ack' ? [{ i, ...m.results[0]! }] : []))
     expect(acks.map((a) => [a.mid, 'rev' in a ? a.rev : 0])).toEqual([[1, 2], [2, 3], [3, 4], [4, 5], [5, 6]])
     for (const ack of acks) {
       const sentAt = socket.messages.findIndex((m) => m.type === 'changes' && m.rev >= ('rev' in ack ? ack.rev : 0))
