@@ -17,8 +17,20 @@ import { SyncConnection } from './sync/SyncConnection.js'
 /** The keys of a schema. */
 export type CubbyKey<TSchema> = keyof TSchema & string
 
+/** A listener of one Cubby event. */
+export type CubbyListener<TType extends keyof CubbyEventMap> =
+  | ((event: CubbyEventMap[TType]) => void)
+  | { handleEvent(event: CubbyEventMap[TType]): void }
+
 /** A `[key, value]` pair of a schema. */
 export type CubbyEntry<TSchema> = { [K in CubbyKey<TSchema>]: [key: K, value: TSchema[K]] }[CubbyKey<TSchema>]
+
+/** Waits `ms`, or less if `signal` aborts. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+  })
 
 const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby client is closed')
 
@@ -30,6 +42,25 @@ const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby clien
  * as read-only (store a new value instead of changing one in place).
  */
 export class Cubby<TSchema extends Record<string, unknown> = Record<string, unknown>> extends TypedEventTarget<CubbyEventMap> {
+  /**
+   * Listens to an event of {@link CubbyEventMap}. (Typed like the DOM's own: a listener may return anything.)
+   *
+   * @example
+   * ```ts
+   * cubby.addEventListener('change', (e) => render(e.detail.keys))
+   * ```
+   */
+  declare addEventListener: <TType extends keyof CubbyEventMap>(
+    type: TType,
+    listener: CubbyListener<TType> | null,
+    options?: boolean | AddEventListenerOptions,
+  ) => void
+  /** Removes a listener added with {@link addEventListener}. */
+  declare removeEventListener: <TType extends keyof CubbyEventMap>(
+    type: TType,
+    listener: CubbyListener<TType> | null,
+    options?: boolean | EventListenerOptions,
+  ) => void
   readonly #options: CubbyOptions
   readonly #limits: CubbyLimits
   readonly #connection: SyncConnection
@@ -416,14 +447,14 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   async #createIdentity(): Promise<{ userId: string; token: string }> {
     const fetchFn = this.#options.fetch ?? ((input, init) => globalThis.fetch(input, init))
     for (let attempt = 0; ; attempt++) {
-      while (!this.#wantConnected) await new Promise<void>((resolve) => (this.#wakeUp = resolve))
+      while (!this.#wantConnected && !this.#abort.signal.aborted) await new Promise<void>((resolve) => (this.#wakeUp = resolve))
       this.#abort.signal.throwIfAborted()
       try {
         return await createAnonymousIdentity(this.#options.url, fetchFn)
       } catch (cause) {
         this.#emitError(cause instanceof CubbyError ? cause : new CubbyError('UNAUTHORIZED', 'Creating an anonymous identity failed', { cause }))
       }
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, this.#options.reconnect)))
+      await sleep(backoffDelay(attempt, this.#options.reconnect), this.#abort.signal)
     }
   }
 
