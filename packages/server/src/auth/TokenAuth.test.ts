@@ -1,0 +1,43 @@
+import { DEFAULT_LIMITS } from '@cubby/protocol'
+import { SignJWT, UnsecuredJWT } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { TokenAuth, type TokenAuthOptions } from './TokenAuth.js'
+
+const SECRET = 'test-secret-test-secret-test-secret'
+const key = new TextEncoder().encode(SECRET)
+const auth = (options: Partial<TokenAuthOptions> = {}): TokenAuth =>
+  new TokenAuth({ secret: SECRET, issuer: undefined, audience: undefined, authenticate: undefined, limits: DEFAULT_LIMITS, ...options })
+
+describe('TokenAuth', () => {
+  it('verifies the tokens it issues', async () => {
+    const a = auth()
+    expect(await a.verify(await a.issueToken('alice'))).toBe('alice')
+    const { userId, token } = await a.issueAnonymous()
+    expect(await a.verify(token)).toBe(userId)
+  })
+
+  it('rejects tokens signed with another secret, unsigned or malformed', async () => {
+    const other = new TokenAuth({ secret: 'other', issuer: undefined, audience: undefined, authenticate: undefined, limits: DEFAULT_LIMITS })
+    expect(await auth().verify(await other.issueToken('alice'))).toBeUndefined()
+    expect(await auth().verify(new UnsecuredJWT({}).setSubject('alice').encode())).toBeUndefined()
+    expect(await auth().verify('a.b.c')).toBeUndefined()
+  })
+
+  it('honours exp and requires the configured issuer and audience', async () => {
+    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(1).sign(key)
+    expect(await auth().verify(expired)).toBeUndefined()
+    const strict = auth({ issuer: 'cubby', audience: 'app' })
+    expect(await strict.verify(await auth().issueToken('alice'))).toBeUndefined()
+    expect(await strict.verify(await strict.issueToken('alice'))).toBe('alice')
+    expect(await auth({ issuer: 'cubby' }).verify(await strict.issueToken('alice'))).toBe('alice')
+  })
+
+  it('refuses user ids that are empty, too long or ill-formed, from any source', async () => {
+    for (const sub of ['', 'x'.repeat(300), 'a\uD800']) {
+      const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).sign(key)
+      expect(await auth().verify(token)).toBeUndefined()
+      expect(await auth({ authenticate: async () => sub }).verify('t')).toBeUndefined()
+    }
+    expect(await auth({ authenticate: async () => { throw new Error('down') } }).verify('t')).toBeUndefined()
+  })
+})

@@ -1,0 +1,130 @@
+import { createServer } from 'node:http'
+import { mkdtemp, rm, stat, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isCubbyError } from '@cubby/protocol'
+import express from 'express'
+import { Level } from 'level'
+import { describe, expect, it } from 'vitest'
+import { createCubbyServer } from './createCubbyServer.js'
+import { connectUser, openRawSocket } from './testing/openRawSocket.js'
+import { startTestServer } from './testing/startTestServer.js'
+
+async function tempDir(): Promise<AsyncDisposable & { path: string }> {
+  const path = await mkdtemp(join(tmpdir(), 'cubby-server-'))
+  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) }
+}
+
+describe('createCubbyServer', () => {
+  it('offers the store verbs by user id on decoded values', async () => {
+    await using server = await startTestServer()
+    const { cubby } = server
+    expect(await cubby.store('alice', 'm', new Map([[1, 'one']]))).toBe(1)
+    await cubby.store('alice', 'n', 2)
+    expect(await cubby.get('alice', 'm')).toEqual(new Map([[1, 'one']]))
+    expect(await cubby.get('alice', 'missing')).toBeUndefined()
+    expect(await cubby.list('alice')).toEqual(['m', 'n'])
+    expect(await cubby.entries('alice', { after: 'm' })).toEqual([['n', 2]])
+    expect(await cubby.delete('alice', 'm')).toBe(3)
+    expect(await cubby.clear('alice')).toBe(4)
+    expect(await cubby.list('alice')).toEqual([])
+  })
+
+  it('rejects bad user ids, keys and values with their codes', async () => {
+    await using server = await startTestServer({ limits: { maxValueBytes: 10 } })
+    const codeOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'ok', (e: unknown) => (isCubbyError(e) ? e.code : e))
+    expect(await codeOf(server.cubby.store('', 'k', 1))).toBe('INVALID_USER_ID')
+    expect(await codeOf(server.cubby.store('u', '', 1))).toBe('INVALID_KEY')
+    expect(await codeOf(server.cubby.store('u', 'k', () => 1))).toBe('INVALID_VALUE')
+    expect(await codeOf(server.cubby.store('u', 'k', 'x'.repeat(20)))).toBe('VALUE_TOO_LARGE')
+    expect(await codeOf(server.cubby.issueToken(''))).toBe('INVALID_USER_ID')
+  })
+
+  it('sends server-side writes to live sessions', async () => {
+    await using server = await startTestServer()
+    await using socket = await connectUser(server, 'alice')
+    await server.cubby.store('alice', 'k', 'from the server')
+    const changes = await socket.waitFor('changes')
+    expect(changes.changes).toEqual([{ rev: 1, key: 'k', value: '"from the server"' }])
+  })
+
+  it('closes sessions with 1001, closes LevelDB, and keeps acknowledged writes', async () => {
+    await using dir = await tempDir()
+    const cubby = createCubbyServer({ dataDir: dir.path, logger: null })
+    const { url } = await cubby.listen()
+    await using socket = await connectUser({ cubby, wsUrl: `${url.replace('http', 'ws')}/v1/sync` }, 'alice')
+    socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] })
+    await socket.waitFor('ack')
+    await cubby.close()
+    expect((await socket.closed).code).toBe(1001)
+    const db = new Level(join(dir.path, 'db'))
+    await db.open()
+    expect(await db.keys().all()).toContain('d5:alice\x00k')
+    await db.close()
+  })
+
+  it('keeps the secret in <dataDir>/secret with mode 0600 across restarts', async () => {
+    await using dir = await tempDir()
+    const first = createCubbyServer({ dataDir: dir.path, logger: null })
+    const token = await first.issueToken('alice')
+    await first.close()
+    expect((await stat(join(dir.path, 'secret'))).mode & 0o777).toBe(0o600)
+    expect((await readFile(join(dir.path, 'secret'), 'utf8')).trim()).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    await using second = await startTestServer({ secret: (await readFile(join(dir.path, 'secret'), 'utf8')).trim() })
+    await using socket = await openRawSocket(second.wsUrl)
+    socket.send({ type: 'hello', v: 1, token, cursor: 0 })
+    expect(await socket.waitFor('welcome')).toMatchObject({ userId: 'alice' })
+  })
+
+  it('mounts into an app and an http server of the caller, leaving other upgrades alone', async () => {
+    await using dir = await tempDir()
+    await using cubby = createCubbyServer({ dataDir: dir.path, logger: null })
+    const app = express().use(cubby.app).get('/', (_req, res) => void res.send('mine'))
+    const server = createServer(app)
+    cubby.attach(server)
+    let otherUpgrades = 0
+    server.on('upgrade', (req, socket) => {
+      if (req.url === '/other') {
+        otherUpgrades++
+        socket.destroy()
+      }
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const base = `127.0.0.1:${(server.address() as { port: number }).port}`
+    try {
+      expect(await (await fetch(`http://${base}/`)).text()).toBe('mine')
+      expect(await (await fetch(`http://${base}/healthz`)).json()).toEqual({ ok: true })
+      await using socket = await connectUser({ cubby, wsUrl: `ws://${base}/v1/sync` }, 'alice')
+      expect(socket.messages[0]).toMatchObject({ type: 'welcome' })
+      await expect(openRawSocket(`ws://${base}/other`)).rejects.toThrow()
+      expect(otherUpgrades).toBe(1)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('uses a database owned by the caller and leaves it open', async () => {
+    await using dir = await tempDir()
+    const db = new Level<string, string>(join(dir.path, 'db'))
+    const cubby = createCubbyServer({ db, secret: 's3cret', logger: null })
+    await cubby.store('u', 'k', 1)
+    await cubby.close()
+    expect(db.status).toBe('open')
+    await db.close()
+  })
+
+  it('accepts tokens through an authenticate hook instead of JWTs', async () => {
+    await using server = await startTestServer({ authenticate: async (t) => (t === 'let-me-in' ? 'carol' : undefined) })
+    await using socket = await openRawSocket(server.wsUrl)
+    socket.send({ type: 'hello', v: 1, token: 'let-me-in', cursor: 0 })
+    expect(await socket.waitFor('welcome')).toMatchObject({ userId: 'carol' })
+    const res = await fetch(`${server.url}/v1/identities`, { method: 'POST' })
+    expect(res.status).toBe(404)
+  })
+
+  it('throws TypeError without a place to store data or with bad options', () => {
+    expect(() => createCubbyServer({ logger: null })).toThrow(TypeError)
+    expect(() => createCubbyServer({ secret: 'x', storage: undefined as never, logger: null, pullBatchSize: 0 })).toThrow(TypeError)
+  })
+})
