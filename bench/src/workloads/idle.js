@@ -1,0 +1,76 @@
+// Workload 4: idle connections. Server RSS per idle WebSocket at 2,000 connections (one user each),
+// against a bare `ws` server. Cubby's sockets are authenticated (hello answered by synced); Yjs's are
+// joined to a room (a Y.Doc per user, bound to y-leveldb). Each run starts a fresh server.
+import { WebSocket } from 'ws'
+import { runInChild } from '../lib/driver.js'
+import { procStats } from '../lib/proc.js'
+import { cubbyToken } from '../lib/token.js'
+import { makeTempDir, removeDir, sleep, withTimeout } from '../lib/util.js'
+import { startServer } from '../servers/index.js'
+
+const SELF = import.meta.url
+const SYSTEMS = { ws: 'bare ws', cubby: 'cubby', yjs: 'yjs' }
+
+export async function run({ runs, quick, systems, results, log }) {
+  const connections = quick ? 500 : 2_000
+  const order = ['ws', ...systems.filter((s) => s in SYSTEMS && s !== 'ws')]
+  for (let r = 0; r < runs; r++) {
+    for (const system of order) {
+      const dataDir = await makeTempDir(`idle-${system}`)
+      const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
+      const server = await startServer(system, { dataDir, secret })
+      try {
+        const res = await runInChild(SELF, 'drive', { system, url: server.url, secret, serverPid: server.pid, connections }, { timeoutMs: 180_000 })
+        results.add('idle', SYSTEMS[system], 'KiB/conn', 'KiB', res.bytesPerConnection / 1024)
+        results.add('idle', SYSTEMS[system], 'server RSS', 'MiB', res.rssAfter / 2 ** 20)
+        log(`  ${SYSTEMS[system]} run ${r + 1}: ${(res.bytesPerConnection / 1024).toFixed(1)} KiB per connection (RSS ${(res.rssBefore / 2 ** 20).toFixed(0)} → ${(res.rssAfter / 2 ** 20).toFixed(0)} MiB)`)
+      } finally {
+        await server.stop()
+        await removeDir(dataDir)
+      }
+    }
+  }
+}
+
+/** Opens one socket and resolves once the server has done all it does for an idle client. */
+async function open(system, url, secret, i) {
+  const base = url.replace(/^http/, 'ws')
+  const target = system === 'cubby' ? `${base}/v1/sync` : system === 'yjs' ? `${base}/user-idle-${i}` : base
+  const ws = new WebSocket(target)
+  const token = system === 'cubby' ? await cubbyToken(secret, `idle-${i}`) : undefined
+  const settled = new Promise((resolve, reject) => {
+    ws.once('error', reject)
+    ws.once('close', (code) => reject(new Error(`${system}: socket ${i} closed with ${code}`)))
+    if (system === 'ws') ws.once('open', resolve)
+    else if (system === 'yjs') ws.once('message', resolve) // the server's sync step 1
+    else {
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'hello', v: 1, token, cursor: 0 })))
+      ws.on('message', (data) => {
+        if (JSON.parse(data.toString()).type === 'synced') resolve()
+      })
+    }
+  })
+  await withTimeout(settled, 30_000, `${system}: socket ${i} to settle`)
+  ws.on('error', () => {}) // the run ends by terminating every socket
+  return ws
+}
+
+/** Driver process: holds the sockets while it reads the server's RSS. */
+export async function drive({ system, url, secret, serverPid, connections }) {
+  await sleep(1000)
+  const rssBefore = procStats(serverPid).rssBytes
+  const sockets = []
+  const concurrency = 50
+  for (let i = 0; i < connections; i += concurrency) {
+    const batch = []
+    for (let j = i; j < Math.min(connections, i + concurrency); j++) batch.push(open(system, url, secret, j))
+    sockets.push(...(await Promise.all(batch)))
+  }
+  await sleep(2000)
+  const rssAfter = procStats(serverPid).rssBytes
+  for (const ws of sockets) {
+    ws.removeAllListeners('close')
+    ws.terminate()
+  }
+  return { rssBefore, rssAfter, bytesPerConnection: (rssAfter - rssBefore) / connections }
+}
