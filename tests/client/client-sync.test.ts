@@ -1,0 +1,174 @@
+import { describe, expect, it, vi } from 'vitest'
+import { connectClient, startServer } from './client-server.js'
+
+describe('client sync against the real server', () => {
+  it('shows a write of one device on another, live, as a remote change', async () => {
+    await using server = await startServer()
+    const token = await server.token('alice')
+    await using laptop = connectClient(server.url, { auth: token })
+    await using phone = connectClient(server.url, { auth: token })
+    await Promise.all([laptop.ready(), phone.ready()])
+    expect(laptop.status).toBe('online')
+    const seen: unknown[] = []
+    phone.addEventListener('change', (e) => seen.push(e.detail))
+    await laptop.store('greeting', { text: 'hi', at: new Date(5) })
+    await vi.waitFor(async () => expect(await phone.get('greeting')).toEqual({ text: 'hi', at: new Date(5) }))
+    expect(seen).toEqual([{ keys: ['greeting'], changes: [{ key: 'greeting', value: { text: 'hi', at: new Date(5) } }], origin: 'remote' }])
+    await phone.delete('greeting')
+    await vi.waitFor(async () => expect(await laptop.list()).toEqual([]))
+  })
+
+  it('sees writes made through the server API, and a clear from another device', async () => {
+    await using server = await startServer()
+    await using client = connectClient(server.url, { auth: await server.token('bo') })
+    await client.ready()
+    await server.cubby.store('bo', 'plan', 'pro')
+    await vi.waitFor(async () => expect(await client.get('plan')).toBe('pro'))
+    await using other = connectClient(server.url, { auth: await server.token('bo') })
+    await other.clear()
+    await other.synced()
+    await vi.waitFor(async () => expect(await client.list()).toEqual([]))
+  })
+
+  it('flushes offline writes in order once connected, and acknowledges them', async () => {
+    await using server = await startServer()
+    await using client = connectClient(server.url, { auth: await server.token('erin'), connect: false })
+    for (let i = 1; i <= 5; i++) await client.store('counter', i)
+    await client.store('gone', 1)
+    await client.delete('gone')
+    expect(client.pendingCount).toBe(7)
+    expect(client.status).toBe('offline')
+    client.connect()
+    await client.synced()
+    expect(client.pendingCount).toBe(0)
+    expect(await server.cubby.get('erin', 'counter')).toBe(5)
+    expect(await server.cubby.get('erin', 'gone')).toBeUndefined()
+  })
+
+  it('replays the outbox of a previous page load exactly once', async () => {
+    await using server = await startServer()
+    const token = await server.token('frank')
+    {
+      await using tab = connectClient(server.url, { auth: token, name: 'frank-tab', connect: false })
+      await tab.store('n', 1)
+      await tab.store('n', 2)
+    }
+    {
+      await using reloaded = connectClient(server.url, { auth: token, name: 'frank-tab' })
+      expect(await reloaded.get('n')).toBe(2)
+      expect(reloaded.isPending('n')).toBe(true)
+      await reloaded.synced()
+      expect(reloaded.isPending('n')).toBe(false)
+    }
+    // A third load replays nothing: the head stays at 2 revisions.
+    await using again = connectClient(server.url, { auth: token, name: 'frank-tab' })
+    await again.ready()
+    await again.synced()
+    expect(await again.get('n')).toBe(2)
+    expect(await server.cubby.store('frank', 'probe', 0)).toBe(3)
+  })
+
+  it('never flickers back to an older remote value while its own later write is pending', async () => {
+    await using server = await startServer()
+    const token = await server.token('gina')
+    await using a = connectClient(server.url, { auth: token })
+    await using b = connectClient(server.url, { auth: token })
+    await Promise.all([a.ready(), b.ready()])
+    b.disconnect()
+    await a.store('theme', 'dark')
+    await a.synced()
+    const seenByB: unknown[] = []
+    b.addEventListener('change', (e) => {
+      for (const change of e.detail.changes) seenByB.push('value' in change ? change.value : 'deleted')
+    })
+    await b.store('theme', 'light')
+    b.connect()
+    await b.synced()
+    await vi.waitFor(async () => expect(await a.get('theme')).toBe('light'))
+    expect(seenByB).toEqual(['light'])
+  })
+
+  it('rolls back a write the server rejects and reports its code', async () => {
+    await using server = await startServer({ limits: { maxValueBytes: 50 } })
+    await using client = connectClient(server.url, { auth: await server.token('nina') })
+    const errors: string[] = []
+    client.addEventListener('error', (e) => errors.push(e.detail.error.code))
+    await client.ready()
+    await client.store('big', 'x'.repeat(100))
+    expect(await client.get('big')).toBe('x'.repeat(100))
+    await client.synced()
+    expect(await client.get('big')).toBeUndefined()
+    expect(errors).toEqual(['VALUE_TOO_LARGE'])
+  })
+
+  it('reconnects after the server restarts and sends what was written meanwhile', async () => {
+    await using server = await startServer()
+    await using client = connectClient(server.url, { auth: await server.token('ivan') })
+    await client.ready()
+    const restarted = server.restart()
+    await client.store('during', 1)
+    await restarted
+    await client.synced()
+    expect(await server.cubby.get('ivan', 'during')).toBe(1)
+    await vi.waitFor(() => expect(client.status).toBe('online'))
+  })
+})
+
+describe('client auth against the real server', () => {
+  it('creates an anonymous identity once and keeps it across reloads', async () => {
+    await using server = await startServer()
+    let userId: string | undefined
+    {
+      await using first = connectClient(server.url, { name: 'anon-tab' })
+      await first.store('mine', 1)
+      await first.synced()
+      userId = first.userId
+      expect(userId).toMatch(/^anon_/)
+    }
+    await using again = connectClient(server.url, { name: 'anon-tab' })
+    await again.ready()
+    expect(again.userId).toBe(userId)
+    expect(await again.get('mine')).toBe(1)
+  })
+
+  it('stops with UNAUTHORIZED for a refused fixed token', async () => {
+    await using server = await startServer()
+    const forged = (await server.token('mallory')).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))
+    await using client = connectClient(server.url, { auth: forged })
+    const errors: string[] = []
+    client.addEventListener('error', (e) => errors.push(e.detail.error.code))
+    await vi.waitFor(() => expect(errors).toContain('UNAUTHORIZED'))
+    expect(client.status).toBe('offline')
+  })
+
+  it('asks the auth function again after a refused token', async () => {
+    await using server = await startServer()
+    const good = await server.token('olga')
+    const auth = vi.fn(async () => (auth.mock.calls.length <= 1 ? `${good}x` : good))
+    await using client = connectClient(server.url, { auth })
+    await client.ready()
+    expect(auth.mock.calls.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('refuses to mix users when the server names another user than the open database', async () => {
+    await using server = await startServer()
+    await using client = connectClient(server.url, { auth: await server.token('bob'), userId: 'alice' })
+    const errors: string[] = []
+    client.addEventListener('error', (e) => errors.push(e.detail.error.code))
+    await client.store('k', 1)
+    await vi.waitFor(() => expect(errors).toEqual(['UNAUTHORIZED']))
+    expect(client.status).toBe('offline')
+    expect(await server.cubby.list('bob')).toEqual([])
+  })
+
+  it('signs out: waits for pending writes, then forgets the user locally', async () => {
+    await using server = await startServer()
+    const token = await server.token('pia')
+    const client = connectClient(server.url, { auth: token, name: 'pia-tab' })
+    await client.store('k', 1)
+    await client.signOut()
+    expect(await server.cubby.get('pia', 'k')).toBe(1)
+    await using offline = connectClient(server.url, { auth: token, name: 'pia-tab', connect: false })
+    expect(await offline.get('k')).toBeUndefined()
+  })
+})
