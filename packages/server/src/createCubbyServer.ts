@@ -7,6 +7,7 @@ import { TokenAuth } from './auth/TokenAuth.js'
 import { closeHttpServer } from './closeHttpServer.js'
 import type { CubbyServerOptions } from './CubbyServerOptions.js'
 import { createHttpRouter } from './http/createHttpRouter.js'
+import { createInfoRouter, createStaticRouter } from './http/createStaticRouter.js'
 import { consoleLogger, silentLogger, type CubbyLogger } from './logger.js'
 import { positiveInteger, resolveLimits, resolveSecret, resolveStorage, type ResolvedStorage } from './resolveOptions.js'
 import { ServerVerbs, type ServerListOptions } from './ServerVerbs.js'
@@ -20,6 +21,12 @@ export interface ListenOptions {
   port?: number
   /** Address to bind. @default '127.0.0.1' */
   host?: string
+  /**
+   * Folder of a built single-page app to serve at `/` (with `index.html` for client-side routes). Without it,
+   * `GET /` answers a short text page about the server.
+   * @default undefined
+   */
+  staticDir?: string
 }
 
 /** A running Cubby server: mount `app` and `attach` it to your own server, or call `listen`. */
@@ -113,9 +120,10 @@ class CubbyServerImpl implements CubbyServer {
     })
   }
 
-  async listen({ port = 0, host = '127.0.0.1' }: ListenOptions = {}): Promise<{ url: string; port: number }> {
+  async listen({ port = 0, host = '127.0.0.1', staticDir }: ListenOptions = {}): Promise<{ url: string; port: number }> {
     if (this.#server !== undefined) throw new TypeError('listen() was already called')
     const app = express().disable('x-powered-by').use(this.app)
+    app.use(staticDir === undefined ? createInfoRouter() : createStaticRouter(staticDir))
     const server = (this.#server = createServer(app))
     // This server has no other upgrade handlers, so other paths are refused rather than left hanging.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head))
