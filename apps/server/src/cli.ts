@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { CliUsageError, USAGE, parseCliOptions, type CliCommand } from './parseCliOptions.js'
+import { startCli } from './startCli.js'
+
+function parse(): CliCommand {
+  try {
+    return parseCliOptions(process.argv.slice(2), process.env)
+  } catch (error) {
+    if (!(error instanceof CliUsageError)) throw error
+    process.stderr.write(`cubby-server: ${error.message}\n\n${USAGE}`)
+    process.exit(2)
+  }
+}
+
+async function main(): Promise<void> {
+  const command = parse()
+  if (command.help) return void process.stdout.write(USAGE)
+  const { cubby } = await startCli(command, (line) => process.stdout.write(`${line}\n`))
+  let stopping = false
+  const stop = (signal: NodeJS.Signals): void => {
+    // A second signal while closing means: stop now.
+    if (stopping) process.exit(1)
+    stopping = true
+    process.stderr.write(`cubby-server: ${signal}, closing\n`)
+    cubby.close().then(() => process.exit(0), (error: unknown) => {
+      process.stderr.write(`cubby-server: close failed: ${String(error)}\n`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`cubby-server: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { CliUsageError, parseCliOptions } from './parseCliOptions.js'
+
+describe('parseCliOptions', () => {
+  it('uses the defaults with no flags and no environment', () => {
+    expect(parseCliOptions([], {})).toEqual({
+      help: false, host: '127.0.0.1', port: 8080, dataDir: './cubby-data', secret: undefined, staticDir: undefined, limits: {},
+    })
+  })
+
+  it('reads every flag', () => {
+    const argv = ['--host', '0.0.0.0', '--port=0', '--data-dir', '/data', '--max-value-bytes', '10', '--max-key-bytes', '20', '--max-message-bytes', '30', '--static', 'dist']
+    expect(parseCliOptions(argv, {})).toEqual({
+      help: false, host: '0.0.0.0', port: 0, dataDir: '/data', secret: undefined, staticDir: 'dist',
+      limits: { maxValueBytes: 10, maxKeyBytes: 20, maxMessageBytes: 30 },
+    })
+  })
+
+  it('reads the environment, and flags win over it', () => {
+    const env = { CUBBY_HOST: '::1', CUBBY_PORT: '9000', CUBBY_DATA_DIR: '/env', CUBBY_SECRET: 's', CUBBY_MAX_KEY_BYTES: '5', CUBBY_STATIC: 'www', CUBBY_MAX_VALUE_BYTES: '' }
+    expect(parseCliOptions(['--port', '9001'], env)).toEqual({
+      help: false, host: '::1', port: 9001, dataDir: '/env', secret: 's', staticDir: 'www', limits: { maxKeyBytes: 5 },
+    })
+  })
+
+  it('asks for help', () => {
+    expect(parseCliOptions(['--help'], {})).toEqual({ help: true })
+  })
+
+  it.each([
+    [['--bogus']], [['--port']], [['--port', 'abc']], [['--port', '70000']], [['--port', '-1']], [['--max-value-bytes', '0']],
+    [['--max-key-bytes', '1.5']], [['--host', '']], [['positional']], [['--secret', 'x']],
+  ])('rejects %j with a usage error', (argv) => {
+    expect(() => parseCliOptions(argv, {})).toThrow(CliUsageError)
+  })
+
+  it('rejects a bad port in the environment', () => {
+    expect(() => parseCliOptions([], { CUBBY_PORT: 'http' })).toThrow(CliUsageError)
+  })
+})
