@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm bench`: every workload, Cubby and its limits and peers in the same run, min/median/max over
 // runs, ratios against the targets. Options: --only a,b  --quick  --runs N  --systems cubby,yjs,pouchdb
+// --profile (V8 CPU profiles of every server and driver process)
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +19,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string' },
     systems: { type: 'string' },
     out: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 })
@@ -31,6 +33,9 @@ if (systems.includes('cubby') && !cubbyAvailable()) {
 }
 
 const results = new Results()
+// --profile: every server and driver process writes a V8 CPU profile (summarise with src/profile.js).
+const profileDir = fileURLToPath(new URL(`../results/profiles/${new Date().toISOString().replace(/[:.]/g, '-')}/`, import.meta.url))
+const profileArgs = (label) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}${label}`] : [])
 const log = (line) => console.log(line)
 const started = Date.now()
 const failures = []
@@ -39,7 +44,7 @@ for (const name of only) {
   log(`\n## ${name}`)
   try {
     const workload = await import(`./workloads/${name}.js`)
-    await workload.run({ runs, quick: opts.quick, systems, results, log })
+    await workload.run({ runs, quick: opts.quick, systems, results, log, profileArgs })
   } catch (error) {
     failures.push({ workload: name, error: String(error?.stack ?? error) })
     console.error(`${name} failed: ${error?.stack ?? error}`)
@@ -54,5 +59,6 @@ mkdirSync(dir, { recursive: true })
 const out = opts.out ?? `${dir}${new Date().toISOString().replace(/[:.]/g, '-')}.json`
 writeFileSync(out, JSON.stringify(report, null, 2) + '\n')
 log(`\nraw results: ${out}`)
+if (opts.profile) log(`CPU profiles: ${profileDir} (node bench/src/profile.js <file>)`)
 log(`total ${report.seconds.toFixed(0)} s`)
 process.exitCode = failures.length ? 1 : 0

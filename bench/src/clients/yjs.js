@@ -5,6 +5,9 @@ import * as Y from 'yjs'
 import { WebSocket } from 'ws'
 import { withTimeout } from '../lib/util.js'
 
+// Each provider adds a process exit listener; the fan-out holds 50 in one process.
+process.setMaxListeners(0)
+
 export async function connect({ url, user }) {
   const doc = new Y.Doc()
   const map = doc.getMap('kv')

@@ -8,8 +8,8 @@ import { freePort } from '../lib/util.js'
 const require = createRequire(import.meta.url)
 const here = (file) => fileURLToPath(new URL(file, import.meta.url))
 
-/** The built cubby-server CLI, exactly as users run it. */
-export const CUBBY_CLI = fileURLToPath(new URL('../../../apps/server/dist/cli.js', import.meta.url))
+/** The built cubby-server CLI, exactly as users run it (CUBBY_BENCH_CLI points elsewhere, e.g. an older build). */
+export const CUBBY_CLI = process.env.CUBBY_BENCH_CLI ?? fileURLToPath(new URL('../../../apps/server/dist/cli.js', import.meta.url))
 /** The stock y-websocket server script of @y/websocket-server. */
 const YJS_SERVER = join(dirname(require.resolve('@y/websocket-server/package.json')), 'src/server.js')
 

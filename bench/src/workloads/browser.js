@@ -33,7 +33,9 @@ async function servePage(files) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((resolve) => server.close(resolve)) }
 }
 
-export async function run({ runs, quick, systems, results, log }) {
+const NAME = 'browser'
+
+export async function run({ runs, quick, systems, results, log, profileArgs }) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium)`)
   const withCubby = systems.includes('cubby') && cubbyAvailable()
   const files = { 'peers.js': await bundle('peers.js') }
@@ -41,7 +43,7 @@ export async function run({ runs, quick, systems, results, log }) {
   const page = await servePage(files)
   const dataDir = await makeTempDir('browser-cubby')
   const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
-  const cubby = withCubby ? await startServer('cubby', { dataDir, secret }) : undefined
+  const cubby = withCubby ? await startServer('cubby', { dataDir, secret, nodeArgs: profileArgs(`${NAME}-cubby-server`) }) : undefined
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true })
   const params = { concurrent: 10_000, maxMs: quick ? 500 : 1500 }
   try {

@@ -12,9 +12,10 @@ import { waitForQuiet } from '../lib/server.js'
 import { startServer } from '../servers/index.js'
 
 const SELF = import.meta.url
+const NAME = 'coldsync'
 const TIME_LIMIT_MS = 60_000
 
-export async function run({ runs, quick, systems, results, log }) {
+export async function run({ runs, quick, systems, results, log, profileArgs }) {
   const keys = quick ? 2_000 : 10_000
   for (let r = 0; r < runs; r++) {
     const limit = await runInChild(SELF, 'limitDriver', { keys })
@@ -25,11 +26,11 @@ export async function run({ runs, quick, systems, results, log }) {
   for (const system of systems) {
     const dataDir = await makeTempDir(`cold-${system}`)
     const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
-    const server = await startServer(system, { dataDir, secret })
+    const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`${NAME}-${system}-server`) })
     const base = { system, url: server.url, secret, user: 'cold', keys }
     try {
       // One driver writes the keys, keeps the writer connected, and times fresh readers `runs` times.
-      const warm = await runInChild(SELF, 'populateAndRead', { ...base, runs }, { timeoutMs: TIME_LIMIT_MS * (runs + 2) })
+      const warm = await runInChild(SELF, 'populateAndRead', { ...base, runs }, { timeoutMs: TIME_LIMIT_MS * (runs + 2), execArgv: profileArgs(`${NAME}-${system}-clients`) })
       log(`  ${system}: populated ${keys} keys in ${(warm.populateMs / 1000).toFixed(1)} s`)
       for (const [r, ms] of warm.readMs.entries()) {
         results.add('coldsync', system, 'running', 'ms', ms)
@@ -40,7 +41,7 @@ export async function run({ runs, quick, systems, results, log }) {
       log(`  ${system}: server busy for ${(busyMs / 1000).toFixed(1)} s after the last read`)
       for (let r = 0; r < runs; r++) {
         await server.restart()
-        const ms = await runInChild(SELF, 'freshRead', base, { timeoutMs: TIME_LIMIT_MS + 30_000 })
+        const ms = await runInChild(SELF, 'freshRead', base, { timeoutMs: TIME_LIMIT_MS + 30_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
         results.add('coldsync', system, 'restarted', 'ms', ms)
         log(`  ${system} run ${r + 1}, just-restarted server: ${ms.toFixed(1)} ms`)
       }

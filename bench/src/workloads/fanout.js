@@ -11,9 +11,10 @@ import { makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
 import { startServer } from '../servers/index.js'
 
 const SELF = import.meta.url
+const NAME = 'fanout'
 const TIME_LIMIT_MS = 120_000
 
-export async function run({ runs, quick, systems, results, log }) {
+export async function run({ runs, quick, systems, results, log, profileArgs }) {
   const shape = quick ? { users: 25, keys: 40 } : { users: 25, keys: 200 }
   for (let r = 0; r < runs; r++) {
     const limit = await runInChild(SELF, 'limitDriver', shape)
@@ -24,11 +25,11 @@ export async function run({ runs, quick, systems, results, log }) {
   for (const system of systems) {
     const dataDir = await makeTempDir(`fanout-${system}`)
     const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
-    const server = await startServer(system, { dataDir, secret })
+    const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`${NAME}-${system}-server`) })
     try {
       for (let r = 0; r < runs; r++) {
         const params = { system, url: server.url, secret, serverPid: server.pid, run: r, ...shape }
-        const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS + 60_000 })
+        const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS + 60_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
         results.add('fanout', system, 'writes/s', 'writes/s', res.writesPerSecond)
         results.add('fanout', system, 'cpu s (server)', 's', res.serverCpuSeconds)
         results.add('fanout', system, 'cpu s (clients)', 's', res.clientCpuSeconds)

@@ -9,16 +9,17 @@ import { makeTempDir, removeDir, sleep, withTimeout } from '../lib/util.js'
 import { startServer } from '../servers/index.js'
 
 const SELF = import.meta.url
+const NAME = 'idle'
 const SYSTEMS = { ws: 'bare ws', cubby: 'cubby', yjs: 'yjs' }
 
-export async function run({ runs, quick, systems, results, log }) {
+export async function run({ runs, quick, systems, results, log, profileArgs }) {
   const connections = quick ? 500 : 2_000
   const order = ['ws', ...systems.filter((s) => s in SYSTEMS && s !== 'ws')]
   for (let r = 0; r < runs; r++) {
     for (const system of order) {
       const dataDir = await makeTempDir(`idle-${system}`)
       const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
-      const server = await startServer(system, { dataDir, secret })
+      const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`${NAME}-${system}-server`) })
       try {
         const res = await runInChild(SELF, 'drive', { system, url: server.url, secret, serverPid: server.pid, connections }, { timeoutMs: 180_000 })
         results.add('idle', SYSTEMS[system], 'KiB/conn', 'KiB', res.bytesPerConnection / 1024)
@@ -36,8 +37,8 @@ export async function run({ runs, quick, systems, results, log }) {
 async function open(system, url, secret, i) {
   const base = url.replace(/^http/, 'ws')
   const target = system === 'cubby' ? `${base}/v1/sync` : system === 'yjs' ? `${base}/user-idle-${i}` : base
-  const ws = new WebSocket(target)
   const token = system === 'cubby' ? await cubbyToken(secret, `idle-${i}`) : undefined
+  const ws = new WebSocket(target)
   const settled = new Promise((resolve, reject) => {
     ws.once('error', reject)
     ws.once('close', (code) => reject(new Error(`${system}: socket ${i} closed with ${code}`)))

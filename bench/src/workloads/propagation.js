@@ -11,9 +11,10 @@ import { KeyWaiter, makeTempDir, removeDir, value100, withTimeout } from '../lib
 import { startServer } from '../servers/index.js'
 
 const SELF = import.meta.url
+const NAME = 'propagation'
 const TIME_LIMIT_MS = { cubby: 60_000, yjs: 60_000, pouchdb: 120_000 }
 
-export async function run({ runs, quick, systems, results, log }) {
+export async function run({ runs, quick, systems, results, log, profileArgs }) {
   const counts = quick ? { warmup: 20, timed: 200 } : { warmup: 50, timed: 1000 }
   const ws = await startServer('ws')
   for (let r = 0; r < runs; r++) {
@@ -30,11 +31,11 @@ export async function run({ runs, quick, systems, results, log }) {
   for (const system of systems) {
     const dataDir = await makeTempDir(`prop-${system}`)
     const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
-    const server = await startServer(system, { dataDir, secret })
+    const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`${NAME}-${system}-server`) })
     try {
       for (let r = 0; r < runs; r++) {
         const params = { system, url: server.url, secret, user: `prop-${r}`, ...counts, timeLimitMs: TIME_LIMIT_MS[system] }
-        const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS[system] + 60_000 })
+        const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS[system] + 60_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
         results.add('propagation', system, 'p50', 'ms', res.p50)
         results.add('propagation', system, 'p99', 'ms', res.p99)
         log(`  ${system} run ${r + 1}: p50 ${res.p50.toFixed(3)} ms, p99 ${res.p99.toFixed(3)} ms (n=${res.n})`)
