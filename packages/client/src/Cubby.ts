@@ -78,7 +78,14 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #closing: Promise<void> | undefined
   #wakeUp: (() => void) | undefined
 
-  /** Use {@link createCubby}. @internal */
+  /**
+   * Starts loading and (unless `connect: false`) connecting. Prefer {@link createCubby}, which checks the options.
+   *
+   * @example
+   * ```ts
+   * const cubby = new Cubby<{ theme: string }>({ url: 'https://cubby.example.com' })
+   * ```
+   */
   constructor(options: CubbyOptions) {
     super()
     this.#options = options
@@ -107,6 +114,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#loaded = this.#load()
     this.#loaded.catch((error: unknown) => {
       this.#rejectReady(error)
+      this.#setStatus('offline')
       if (!this.#closing) this.#emitError(error instanceof CubbyError ? error : new CubbyError('STORAGE_ERROR', String(error), { cause: error }))
     })
     globalThis.addEventListener?.('online', this.#onOnline)
@@ -459,6 +467,15 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   }
 
   #receive(message: ServerMessage): void {
+    try {
+      this.#apply(message)
+    } catch (error) {
+      // A frame that cannot be applied (a value that does not decode) must not escape into the socket handler.
+      this.#emitError(error instanceof CubbyError ? error : new CubbyError('INTERNAL', String(error), { cause: error }))
+    }
+  }
+
+  #apply(message: ServerMessage): void {
     const replica = this.#replica!
     if (message.type !== 'welcome') return replica.receive(message)
     if (message.userId !== this.#session!.userId) {

@@ -97,8 +97,9 @@ export class Replica {
   receive(message: ServerMessage): void {
     switch (message.type) {
       case 'changes': {
-        const { changes, dropped, write } = this.state.applyChanges(message.changes, message.rev)
+        const { changes, dropped, write, errors } = this.state.applyChanges(message.changes, message.rev)
         this.#hooks.change(changes, 'remote')
+        for (const cause of errors) this.#hooks.error(new CubbyError('INVALID_VALUE', `A value from the server did not decode: ${String(cause)}`, { cause }))
         return this.#persist({ ...write, outboxDelete: dropped.map(refOf) })
       }
       case 'synced': {

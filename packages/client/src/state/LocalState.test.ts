@@ -150,3 +150,13 @@ describe('LocalState', () => {
     expect(state.cursor).toBe(7)
   })
 })
+
+describe('LocalState with a value that does not decode', () => {
+  it('skips the value, reports it and still moves the cursor', () => {
+    const state = new LocalState(empty)
+    const result = state.applyChanges([{ rev: 1, key: 'bad', value: '~not a table' }, { rev: 2, key: 'ok', value: '2' }], 2)
+    expect(result.errors).toHaveLength(1)
+    expect(result.changes).toEqual([{ key: 'ok', value: 2 }])
+    expect(state.cursor).toBe(2)
+  })
+})

@@ -19,6 +19,8 @@ export interface RemoteResult {
   dropped: PendingWrite[]
   /** The cache write that persists the changes and the cursor. */
   write: CacheWrite
+  /** Values that did not decode (and were skipped). */
+  errors: unknown[]
 }
 
 /** What an ack did. */
@@ -84,6 +86,7 @@ export class LocalState {
   /** Applies a `changes` frame from the server. */
   applyChanges(changes: readonly Change[], rev: number): RemoteResult {
     const touched = new Set<string>()
+    const errors: unknown[] = []
     const write: CacheWrite = { putEntries: [], deleteEntries: [] }
     for (const change of changes) {
       if (change.rev <= this.#cursor) continue // already applied (a resent frame)
@@ -96,14 +99,22 @@ export class LocalState {
         this.#confirmed.delete(change.key)
         write.deleteEntries!.push(change.key)
       } else {
+        let entry: ViewEntry
+        try {
+          entry = toEntry(change.value)
+        } catch (error) {
+          // The server decodes what it accepts, so this is a codec mismatch: skip the value, keep the cursor going.
+          errors.push(error)
+          continue
+        }
         touched.add(change.key)
-        this.#confirmed.set(change.key, { rev: change.rev, ...toEntry(change.value) })
+        this.#confirmed.set(change.key, { rev: change.rev, ...entry })
         write.putEntries!.push({ key: change.key, rev: change.rev, value: change.value })
       }
     }
     const { changes: viewChanges, dropped } = this.advance(rev, touched)
     write.cursor = this.#cursor
-    return { changes: viewChanges, dropped, write }
+    return { changes: viewChanges, dropped, write, errors }
   }
 
   /** Moves the cursor to `rev` (a `synced` frame) and drops acknowledged writes it has reached. */
