@@ -25,6 +25,8 @@ export interface SyncContext {
 
 /** Frames buffered while the hello is verified; more than this is abuse. */
 const MAX_QUEUED_FRAMES = 1000
+/** A session may have this many frames' worth of bytes unsent before it slows down to the socket's pace. */
+const MAX_BACKLOG_FRAMES = 2
 /** 1011: the server hit an unexpected condition (RFC 6455 §7.4.1). */
 const INTERNAL_ERROR_CLOSE = 1011
 
@@ -41,12 +43,15 @@ export class SyncConnection {
   #session: SyncSession | undefined
   #queue: Array<[RawData, boolean]> | undefined
   #timer: NodeJS.Timeout
+  #lastWrite: Promise<void> = Promise.resolve()
+  readonly #closed: Promise<void>
 
   constructor(ws: WebSocket, ctx: SyncContext) {
     this.#ws = ws
     this.#ctx = ctx
     this.#timer = setTimeout(() => this.#end(CLOSE_CODES.HELLO_TIMEOUT, 'No hello in time'), ctx.helloTimeoutMs)
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary))
+    this.#closed = new Promise((resolve) => ws.once('close', () => resolve()))
     ws.on('close', () => this.#onClose())
     // ws reports protocol errors (bad UTF-8, oversized frames) here, then closes the socket itself.
     ws.on('error', (error) => ctx.logger.warn('WebSocket error', error.message))
@@ -103,6 +108,9 @@ export class SyncConnection {
     const session = new SyncSession({
       userId, cursor, storage: ctx.storage, send: (m) => this.#send(m), pullBatchSize: ctx.pullBatchSize,
       maxFrameBytes: ctx.limits.maxMessageBytes,
+      backlog: () => this.#ws.bufferedAmount,
+      drained: () => Promise.race([this.#lastWrite, this.#closed]),
+      maxBacklogBytes: MAX_BACKLOG_FRAMES * ctx.limits.maxMessageBytes,
       onFailure: (error) => {
         ctx.logger.error('A sync session failed', error)
         this.#end(INTERNAL_ERROR_CLOSE, 'Internal error')
@@ -145,7 +153,9 @@ export class SyncConnection {
   }
 
   #send(message: ServerMessage): void {
-    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message))
+    if (this.#ws.readyState !== WebSocket.OPEN) return
+    const data = JSON.stringify(message)
+    this.#lastWrite = new Promise((resolve) => this.#ws.send(data, () => resolve()))
   }
 
   #fail(code: CubbyErrorCode, closeCode: number, message: string): void {

@@ -9,6 +9,12 @@ export interface SyncSessionOptions {
   cursor: number
   storage: CubbyStorage
   send(message: ServerMessage): void
+  /** Bytes sent but not yet written to the socket. */
+  backlog(): number
+  /** Resolves once everything sent so far is written (or the socket is gone). */
+  drained(): Promise<void>
+  /** Above this backlog the session stops taking changes from memory and reads them from storage as the client keeps up. */
+  maxBacklogBytes: number
   /** Changes per storage read while pumping. */
   pullBatchSize: number
   /** Largest frame to build. */
@@ -59,7 +65,8 @@ export class SyncSession {
   deliver(changes: readonly Change[]): void {
     const first = changes[0]
     if (first === undefined || this.#closed) return
-    if (!this.#live || first.rev - 1 > this.#rev) {
+    // Behind, or a slow reader: read from storage instead, at the pace the socket drains (bounded memory).
+    if (!this.#live || first.rev - 1 > this.#rev || this.#options.backlog() > this.#options.maxBacklogBytes) {
       this.#dirty = true
       if (this.#live) void this.#pump(false)
       return
@@ -99,6 +106,8 @@ export class SyncSession {
     try {
       let before: number
       do {
+        if (this.#options.backlog() > this.#options.maxBacklogBytes) await this.#options.drained()
+        if (this.#closed) return
         this.#dirty = false
         before = this.#rev
         const { changes, rev } = await this.#options.storage.changesSince(this.userId, this.#rev, this.#options.pullBatchSize)
