@@ -2,16 +2,13 @@ import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ServerMessage, asser
 import { TypedEventTarget } from 'typescript-event-target'
 import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
-import { type MutationInput, Replica } from './Replica.js'
-import { type Session, resolveSession } from './auth/resolveSession.js'
-import { createAnonymousIdentity } from './auth/createAnonymousIdentity.js'
+import type { MutationInput, Replica } from './Replica.js'
+import type { Session } from './auth/resolveSession.js'
+import { loadReplica } from './loadReplica.js'
 import { StorageGuard, cacheProvider } from './cache/openUserCache.js'
 import type { ListOptions } from './state/KeyIndex.js'
-import { LocalState } from './state/LocalState.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
 import type { PendingWrite } from './state/PendingWrites.js'
-import { backoffDelay } from './sync/backoff.js'
-import { randomClientId } from './sync/randomClientId.js'
 import { SyncConnection } from './sync/SyncConnection.js'
 
 /** The keys of a schema. */
@@ -24,13 +21,6 @@ export type CubbyListener<TType extends keyof CubbyEventMap> =
 
 /** A `[key, value]` pair of a schema. */
 export type CubbyEntry<TSchema> = { [K in CubbyKey<TSchema>]: [key: K, value: TSchema[K]] }[CubbyKey<TSchema>]
-
-/** Waits `ms`, or less if `signal` aborts. */
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
-  })
 
 const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby client is closed')
 
@@ -415,26 +405,12 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   // ---------------------------------------------------------------- internals
 
   async #load(): Promise<Replica> {
-    const session = await resolveSession(this.#options.auth, {
-      userId: this.#options.userId,
-      maxUserIdBytes: this.#limits.maxUserIdBytes,
-      identity: {
-        load: () => this.#storage.run((p) => p.loadIdentity()),
-        save: (identity) => this.#storage.run((p) => p.saveIdentity(identity)),
-        create: () => this.#createIdentity(),
-      },
-    })
-    const { cache, snapshot } = await this.#storage.open(session.userId)
-    if (this.#closing) {
-      await cache.close()
-      throw closedError()
-    }
-    this.#session = session
-    this.#replica = new Replica({
-      state: new LocalState(snapshot),
-      cache,
-      clientId: randomClientId(),
-      maxFrameBytes: Math.floor(this.#limits.maxMessageBytes / 2),
+    const { session, replica } = await loadReplica({
+      options: this.#options,
+      limits: this.#limits,
+      storage: this.#storage,
+      signal: this.#abort.signal,
+      connectWanted: () => this.#connectWanted(),
       hooks: {
         change: (changes, origin) => this.#emitChange(changes, origin),
         pending: (writes) => this.#emitPending(writes),
@@ -445,25 +421,12 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
         },
       },
     })
-    this.#persistent = cache.persistent
+    this.#session = session
+    this.#replica = replica
+    this.#persistent = replica.cache.persistent
     this.#setStatus(this.#status, true)
     if (this.#wantConnected) this.#connection.start()
-    return this.#replica
-  }
-
-  /** Creates the anonymous identity, retrying with backoff while offline (and waiting while disconnected). */
-  async #createIdentity(): Promise<{ userId: string; token: string }> {
-    const fetchFn = this.#options.fetch ?? ((input, init) => globalThis.fetch(input, init))
-    for (let attempt = 0; ; attempt++) {
-      while (!this.#wantConnected && !this.#abort.signal.aborted) await new Promise<void>((resolve) => (this.#wakeUp = resolve))
-      this.#abort.signal.throwIfAborted()
-      try {
-        return await createAnonymousIdentity(this.#options.url, fetchFn)
-      } catch (cause) {
-        this.#emitError(cause instanceof CubbyError ? cause : new CubbyError('UNAUTHORIZED', 'Creating an anonymous identity failed', { cause }))
-      }
-      await sleep(backoffDelay(attempt, this.#options.reconnect), this.#abort.signal)
-    }
+    return replica
   }
 
   #receive(message: ServerMessage): void {
@@ -522,6 +485,12 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   }
 
   #onOnline = (): void => this.#connection.retryNow()
+
+  /** Resolves once the app wants to be online (or the client closes). */
+  #connectWanted(): Promise<void> {
+    if (this.#wantConnected || this.#abort.signal.aborted) return Promise.resolve()
+    return new Promise((resolve) => (this.#wakeUp = resolve))
+  }
 
   #setStatus(status: CubbyStatus, force = false): void {
     if (status === this.#status && !force) return
