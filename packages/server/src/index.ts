@@ -11,7 +11,7 @@ export type { LevelBatchOperation, LevelDatabase, LevelIterator, LevelIteratorOp
 
 // Server
 export { createCubbyServer } from './createCubbyServer.js'
-export type { CubbyServer, ListenOptions } from './createCubbyServer.js'
+export type { CubbyServer, ListenOptions } from './CubbyServer.js'
 export type { CubbyServerOptions } from './CubbyServerOptions.js'
 export type { ServerListOptions } from './ServerVerbs.js'
 export { consoleLogger, silentLogger } from './logger.js'

@@ -1,10 +1,11 @@
-import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, parseClientMessage } from '@cubby/protocol'
-import type { CubbyErrorCode, CubbyLimits, HelloMessage, MutationResult, PushMessage, ServerMessage } from '@cubby/protocol'
+import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, parseClientMessage } from '@cubby/protocol'
+import type { CubbyErrorCode, CubbyLimits, MutationResult, PushMessage, ServerMessage } from '@cubby/protocol'
 import { WebSocket, type RawData } from 'ws'
 import type { CubbyLogger } from '../logger.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import type { Writer } from '../writes/Writer.js'
 import type { SyncHub } from './SyncHub.js'
+import { parseHello } from './parseHello.js'
 import { SyncSession } from './SyncSession.js'
 
 /** What every connection shares. @internal */
@@ -29,6 +30,10 @@ const MAX_QUEUED_FRAMES = 1000
 const MAX_BACKLOG_FRAMES = 2
 /** 1011: the server hit an unexpected condition (RFC 6455 §7.4.1). */
 const INTERNAL_ERROR_CLOSE = 1011
+
+/** A frame as one Buffer (ws hands over an array of fragments or an ArrayBuffer only when asked to). */
+const toBuffer = (data: RawData): Buffer =>
+  Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
 
 const maxRev = (results: MutationResult[]): number => results.reduce((m, r) => ('rev' in r ? Math.max(m, r.rev) : m), 0)
 
@@ -74,11 +79,8 @@ export class SyncConnection {
   }
 
   async #hello(data: RawData, isBinary: boolean): Promise<void> {
-    const hello = this.#parseHello(data, isBinary)
-    if (hello === undefined) return
-    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.v)) {
-      return this.#fail('PROTOCOL_VERSION', CLOSE_CODES.PROTOCOL_VERSION, `This server speaks protocol version(s) ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`)
-    }
+    const hello = parseHello(toBuffer(data), isBinary)
+    if (!('type' in hello)) return this.#fail(hello.code, hello.closeCode, hello.message)
     const userId = await this.#ctx.verify(hello.token)
     if (this.#ws.readyState !== WebSocket.OPEN) return
     if (userId === undefined) return this.#fail('UNAUTHORIZED', CLOSE_CODES.UNAUTHORIZED, 'The token is missing, invalid or expired')
@@ -87,19 +89,6 @@ export class SyncConnection {
     } catch (error) {
       this.#ctx.logger.error('Could not start a sync session', error)
       this.#fail('INTERNAL', INTERNAL_ERROR_CLOSE, 'The server could not start the session; retry later')
-    }
-  }
-
-  #parseHello(data: RawData, isBinary: boolean): HelloMessage | undefined {
-    try {
-      if (isBinary) throw new CubbyError('BAD_MESSAGE', 'Binary frames are not supported')
-      const message = parseClientMessage(data.toString())
-      if (message.type === 'hello') return message
-      throw new CubbyError('BAD_MESSAGE', 'The first frame must be a hello')
-    } catch (error) {
-      const message = error instanceof CubbyError ? error.message : 'The first frame must be a hello'
-      this.#fail('BAD_MESSAGE', CLOSE_CODES.BAD_MESSAGE, message)
-      return undefined
     }
   }
 
@@ -134,7 +123,7 @@ export class SyncConnection {
   #handle(data: RawData, isBinary: boolean): void {
     try {
       if (isBinary) throw new CubbyError('BAD_MESSAGE', 'Binary frames are not supported')
-      const message = parseClientMessage(data.toString())
+      const message = parseClientMessage(toBuffer(data).toString())
       if (message.type === 'hello') throw new CubbyError('BAD_MESSAGE', 'This session already said hello')
       this.#push(message)
     } catch (error) {

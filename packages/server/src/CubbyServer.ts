@@ -1,0 +1,46 @@
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Router } from 'express'
+import type { ServerListOptions } from './ServerVerbs.js'
+
+/** Where {@link CubbyServer.listen} listens. */
+export interface ListenOptions {
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number
+  /** Address to bind. @default '127.0.0.1' */
+  host?: string
+  /**
+   * Folder of a built single-page app to serve at `/` (with `index.html` for client-side routes). Without it,
+   * `GET /` answers a short text page about the server.
+   * @default undefined
+   */
+  staticDir?: string
+}
+
+/** A running Cubby server: mount `app` and `attach` it to your own server, or call `listen`. */
+export interface CubbyServer extends AsyncDisposable {
+  /** The HTTP API (`/healthz`, `/v1/...`) as an express router; paths outside it fall through. */
+  readonly app: Router
+  /** Takes over an upgrade request for `SYNC_PATH` (answers 404 for any other path). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Serves WebSocket sync on an http server's `upgrade` events for `SYNC_PATH`; other paths are left alone. */
+  attach(server: Server): void
+  /** Starts an http server of its own with `app` and sync. */
+  listen(options?: ListenOptions): Promise<{ url: string; port: number }>
+  /** Stores a value for a user. @returns its rev. @throws CubbyError `INVALID_USER_ID`, `INVALID_KEY`, `INVALID_VALUE`, `VALUE_TOO_LARGE`. */
+  store(userId: string, key: string, value: unknown): Promise<number>
+  /** The value of a user's key, or `undefined`. */
+  get(userId: string, key: string): Promise<unknown>
+  /** A user's keys in code-point order. */
+  list(userId: string, options?: ServerListOptions): Promise<string[]>
+  /** A user's `[key, value]` pairs in code-point order of the keys. */
+  entries(userId: string, options?: ServerListOptions): Promise<Array<[string, unknown]>>
+  /** Deletes a user's key. @returns the rev of the delete. */
+  delete(userId: string, key: string): Promise<number>
+  /** Deletes every key of a user. @returns the rev of the clear. */
+  clear(userId: string): Promise<number>
+  /** Signs a token (JWT, HS256, `sub` = `userId`) that this server accepts. */
+  issueToken(userId: string): Promise<string>
+  /** Stops accepting, waits for writes in flight, closes sockets (1001) and whatever the server opened. */
+  close(): Promise<void>
+}
