@@ -57,13 +57,13 @@ describe('SyncSession', () => {
     })
   })
 
-  it('holds an ack back until the changes before it are sent', async () => {
+  it('holds an ack back until the changes before it are sent, even during the catch-up', async () => {
     await withSession(async ({ storage, session, sent }) => {
       const { changes, results } = await storage.commit('u', [store(1, 'a')])
       session.deliver(changes)
       session.ack({ type: 'ack', clientId: 'c', results }, 1)
       session.start(0)
-      await vi.waitFor(() => expect(sent.map((m) => m.type)).toEqual(['changes', 'synced', 'ack']))
+      await vi.waitFor(() => expect(sent.map((m) => m.type)).toEqual(['changes', 'ack', 'synced']))
     })
   })
 })

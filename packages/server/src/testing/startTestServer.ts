@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createCubbyServer, type CubbyServer } from '../createCubbyServer.js'
+import { createCubbyServer } from '../createCubbyServer.js'
+import type { CubbyServer } from '../CubbyServer.js'
 import type { CubbyServerOptions } from '../CubbyServerOptions.js'
 
 /** A server on 127.0.0.1 with a temporary data dir, removed on dispose. */
