@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { WebSocket } from 'ws'
 import type { CubbyCacheProvider } from './cache/CubbyCache.js'
 import { countingProvider } from './cache/countingProvider.fixture.js'
 import { createMemoryCache } from './cache/createMemoryCache.js'
@@ -192,7 +193,7 @@ describe('Cubby identity', () => {
 
   it('reports a failed identity request as an error event and retries', async () => {
     const fetch = vi.fn(() => Promise.reject(new TypeError('Failed to fetch')))
-    await using cubby = offline({ auth: undefined, connect: true, fetch, reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
+    await using cubby = offline({ auth: undefined, connect: true, fetch, WebSocket: WebSocket as never, reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
     const errors: string[] = []
     cubby.addEventListener('error', (e) => void errors.push(e.detail.error.code))
     await vi.waitFor(() => expect(fetch.mock.calls.length).toBeGreaterThan(2))
@@ -221,5 +222,20 @@ describe('Cubby signOut', () => {
     await cubby.signOut({ discardPending: true })
     const names = (await indexedDB.databases()).map((d) => d.name)
     expect(names).not.toContain('cubby:["app","alice"]')
+  })
+})
+
+describe('createCubby', () => {
+  it('throws TypeError for a missing URL, or no WebSocket to connect with', () => {
+    expect(() => createCubby({} as CubbyOptions)).toThrow(TypeError)
+    expect(() => createCubby({ url: 'cubby.example.com' })).toThrow(TypeError)
+    const global = globalThis.WebSocket
+    try {
+      Object.assign(globalThis, { WebSocket: undefined })
+      expect(() => createCubby({ url: 'https://cubby.example.com' })).toThrow(/WebSocket/)
+      expect(() => createCubby({ url: 'https://cubby.example.com', connect: false, cache: 'memory' }).close()).not.toThrow()
+    } finally {
+      Object.assign(globalThis, { WebSocket: global })
+    }
   })
 })
