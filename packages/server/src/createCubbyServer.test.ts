@@ -63,6 +63,22 @@ describe('createCubbyServer', () => {
     await db.close()
   })
 
+  it('answers the pushes it took before closing, and keeps every acknowledged write', async () => {
+    await using dir = await tempDir()
+    const cubby = createCubbyServer({ dataDir: dir.path, logger: null })
+    const { url } = await cubby.listen()
+    await using socket = await connectUser({ cubby, wsUrl: `${url.replace('http', 'ws')}/v1/sync` }, 'alice')
+    for (let mid = 1; mid <= 200; mid++) socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid, key: `k${mid}`, value: '1' }] })
+    await socket.waitFor('ack')
+    await cubby.close()
+    expect((await socket.closed).code).toBe(1001)
+    const acked = socket.messages.flatMap((m) => (m.type === 'ack' ? m.results : []))
+    expect(acked.every((r) => 'rev' in r)).toBe(true)
+    await using reopened = createCubbyServer({ dataDir: dir.path, logger: null })
+    const keys = new Set(await reopened.list('alice'))
+    for (const { mid } of acked) expect(keys.has(`k${mid}`)).toBe(true)
+  })
+
   it('keeps the secret in <dataDir>/secret with mode 0600 across restarts', async () => {
     await using dir = await tempDir()
     const first = createCubbyServer({ dataDir: dir.path, logger: null })

@@ -120,7 +120,7 @@ class CubbyServerImpl implements CubbyServer {
   async #shutDown(): Promise<void> {
     this.#endpoint.stopAccepting()
     const httpClosed = this.#server === undefined ? Promise.resolve() : closeHttpServer(this.#server)
-    await this.#writer.idle()
+    await this.#writer.close()
     await this.#endpoint.close()
     await httpClosed
     const { storage, ownsStorage, ownedDb } = this.#resolved

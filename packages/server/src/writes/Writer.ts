@@ -17,6 +17,7 @@ export interface WriterOptions {
 }
 
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The server could not store the write; retry later' }
+const CLOSED: WireError = { code: 'CLOSED', message: 'The server is shutting down; nothing was written' }
 
 /**
  * The one write path of the server (WebSocket pushes, HTTP and server-side verbs): validate each mutation,
@@ -26,6 +27,7 @@ const INTERNAL: WireError = { code: 'INTERNAL', message: 'The server could not s
 export class Writer {
   readonly #options: WriterOptions
   readonly #inFlight = new Set<Promise<unknown>>()
+  #closed = false
 
   constructor(options: WriterOptions) {
     this.#options = options
@@ -33,9 +35,11 @@ export class Writer {
 
   /**
    * Writes mutations of one user. The commit is queued synchronously, so calls keep their order without being
-   * awaited one by one. Never rejects: a storage failure becomes `INTERNAL` results.
+   * awaited one by one. Never rejects: a storage failure becomes `INTERNAL` results, a write after `close()`
+   * `CLOSED` results.
    */
   write(userId: string, mutations: Mutation[], clientId?: string): Promise<MutationResult[]> {
+    if (this.#closed) return Promise.resolve(mutations.map(({ mid }) => ({ mid, error: CLOSED })))
     const { storage, limits } = this.#options
     const errors = mutations.map((m) => validateMutation(m, limits))
     const valid = mutations.filter((_, i) => errors[i] === undefined)
@@ -61,8 +65,9 @@ export class Writer {
     return done
   }
 
-  /** Resolves once every write started so far has finished. */
-  async idle(): Promise<void> {
+  /** Refuses new writes (`CLOSED`) and resolves once every write started before has finished. */
+  async close(): Promise<void> {
+    this.#closed = true
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
   }
 
