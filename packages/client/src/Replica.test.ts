@@ -122,3 +122,29 @@ describe('Replica', () => {
     expect(events).toMatchObject({ errors: ['BAD_MESSAGE'], synced: 1 })
   })
 })
+
+describe('Replica after a failed cache write', () => {
+  it('repairs the cache so that its cursor never claims changes it lost', async () => {
+    const { replica, provider, log, events } = await setup()
+    log.failNext(1)
+    replica.receive({ type: 'changes', changes: [{ rev: 1, key: 'lost', value: enc(1) }], rev: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    replica.receive({ type: 'changes', changes: [{ rev: 2, key: 'later', value: enc(2) }], rev: 2 })
+    await replica.close(new CubbyError('CLOSED'))
+    expect(events.errors).toEqual(['STORAGE_ERROR'])
+    const snapshot = await (await provider.open('alice')).load()
+    expect(snapshot.cursor).toBe(2)
+    expect(snapshot.entries.map((e) => e.key).sort()).toEqual(['later', 'lost'])
+  })
+
+  it('carries the repair on the next write when the repair fails too', async () => {
+    const { replica, provider, log } = await setup()
+    log.failNext(2)
+    replica.receive({ type: 'changes', changes: [{ rev: 1, key: 'lost', value: enc(1) }], rev: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    replica.receive({ type: 'synced', rev: 1 })
+    await replica.close(new CubbyError('CLOSED'))
+    const snapshot = await (await provider.open('alice')).load()
+    expect(snapshot).toMatchObject({ cursor: 1, entries: [{ key: 'lost', rev: 1 }] })
+  })
+})

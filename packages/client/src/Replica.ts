@@ -46,6 +46,8 @@ export class Replica {
   #nextSeq: number
   #send: ((frame: string) => boolean) | undefined
   #waiters: Waiter[] = []
+  #needsRepair = false
+  #repairing = false
 
   constructor(options: { state: LocalState; cache: CubbyCache; hooks: ReplicaHooks; clientId: string; maxFrameBytes: number }) {
     this.state = options.state
@@ -149,8 +151,28 @@ export class Replica {
     for (const w of due) w.sent = true
   }
 
+  /**
+   * Persists server data. A failed write leaves the cache without changes that a later cursor claims, so a
+   * failure is followed by a repair: memory's confirmed records replace the cache's, whole, in one write (and
+   * if that fails too, the next write carries the repair).
+   */
   #persist(write: CacheWrite): void {
-    this.#batcher.enqueue(write).catch((cause: unknown) => this.#hooks.error(storageError(cause)))
+    const merged = this.#needsRepair ? { ...write, ...this.state.snapshotWrite() } : write
+    this.#needsRepair = false
+    this.#batcher.enqueue(merged).catch((cause: unknown) => this.#repair(cause))
+  }
+
+  #repair(cause: unknown): void {
+    if (this.#repairing) return
+    this.#hooks.error(storageError(cause))
+    this.#repairing = true
+    this.#batcher.enqueue(this.state.snapshotWrite()).then(
+      () => (this.#repairing = false),
+      () => {
+        this.#repairing = false
+        this.#needsRepair = true
+      },
+    )
   }
 
   #settle(): void {

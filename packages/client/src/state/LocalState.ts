@@ -66,6 +66,12 @@ export class LocalState {
     return this.#view.get(key)
   }
 
+  /** Everything confirmed, as one cache write that replaces what the cache holds (to repair it after a failure). */
+  snapshotWrite(): CacheWrite {
+    const putEntries = [...this.#confirmed].map(([key, { rev, encoded }]) => ({ key, rev, value: encoded }))
+    return { clearEntries: true, putEntries, cursor: this.#cursor }
+  }
+
   list(options?: ListOptions): string[] {
     return this.#index.list(options)
   }
