@@ -1,0 +1,48 @@
+import { describe, expect, it, vi } from 'vitest'
+import { connectClient, startServer } from './client-server.js'
+
+describe('client lifecycle against the real server', () => {
+  it('goes connecting, online, offline while the server is down, and online again', async () => {
+    await using server = await startServer()
+    await using client = connectClient(server.url, { auth: await server.token('ruth') })
+    const statuses: string[] = []
+    client.addEventListener('status', (e) => statuses.push(e.detail.status))
+    expect(client.status).toBe('connecting')
+    await client.ready()
+    expect(client.status).toBe('online')
+    await server.cubby.close()
+    await vi.waitFor(() => expect(client.status).toBe('offline'))
+    await server.restart()
+    await vi.waitFor(() => expect(client.status).toBe('online'))
+    expect(statuses.slice(0, 3)).toEqual(['connecting', 'online', 'offline'])
+    expect(statuses.at(-1)).toBe('online')
+  })
+
+  it('resolves ready only once a cold client holds every key, fetched in several batches', async () => {
+    await using server = await startServer({ pullBatchSize: 100 })
+    const token = await server.token('sam')
+    {
+      await using writer = connectClient(server.url, { auth: token })
+      await writer.storeMany(Array.from({ length: 1500 }, (_, i) => [`item/${String(i).padStart(4, '0')}`, i] as [string, number]))
+      await writer.synced()
+    }
+    await using cold = connectClient(server.url, { auth: token })
+    let changeEvents = 0
+    cold.addEventListener('change', () => void changeEvents++)
+    await cold.ready()
+    expect(await cold.list()).toHaveLength(1500)
+    expect(await cold.get('item/1499')).toBe(1499)
+    expect(changeEvents).toBeGreaterThan(1)
+  })
+
+  it('pipelines a large offline outbox and settles it', async () => {
+    await using server = await startServer()
+    await using client = connectClient(server.url, { auth: await server.token('tess'), connect: false })
+    await Promise.all(Array.from({ length: 2500 }, (_, i) => client.store(`k${i}`, { i })))
+    expect(client.pendingCount).toBe(2500)
+    client.connect()
+    await client.synced()
+    expect(client.pendingCount).toBe(0)
+    expect(await server.cubby.list('tess')).toHaveLength(2500)
+  })
+})
