@@ -43,10 +43,11 @@ describe('sync errors', () => {
       { op: 'store', mid: 3, key: 'big', value: encodeValue('x'.repeat(20)) },
       { op: 'store', mid: 4, key: 'bad', value: '{nope' },
       { op: 'delete', mid: 5, key: '\uD800' },
-      { op: 'store', mid: 6, key: 'ok', value: '1' },
+      { op: 'store', mid: 6, key: 'lone', value: '"\uD800"' },
+      { op: 'store', mid: 7, key: 'ok', value: '"\\uD800"' },
     ] })
     const ack = await socket.waitFor('ack')
-    expect(ack.results.map((r) => ('error' in r ? r.error.code : r.rev))).toEqual(['INVALID_KEY', 'INVALID_KEY', 'VALUE_TOO_LARGE', 'INVALID_VALUE', 'INVALID_KEY', 1])
+    expect(ack.results.map((r) => ('error' in r ? r.error.code : r.rev))).toEqual(['INVALID_KEY', 'INVALID_KEY', 'VALUE_TOO_LARGE', 'INVALID_VALUE', 'INVALID_KEY', 'INVALID_VALUE', 1])
     expect(await server.cubby.list('alice')).toEqual(['ok'])
   })
 

@@ -31,6 +31,10 @@ export function validateMutation(m: Mutation, limits: CubbyLimits): WireError | 
   if (utf8Length(m.value) > limits.maxValueBytes) {
     return { code: 'VALUE_TOO_LARGE', message: `An encoded value may be at most ${limits.maxValueBytes} bytes` }
   }
+  if (!isWellFormed(m.value)) {
+    // LevelDB stores UTF-8, where a raw lone surrogate would silently become U+FFFD; JSON escapes them instead.
+    return { code: 'INVALID_VALUE', message: 'An encoded value must be well-formed Unicode (escape lone surrogates as \\uXXXX)' }
+  }
   try {
     decodeValue(m.value)
     return undefined
