@@ -95,7 +95,8 @@ describe('createCubbyServer', () => {
   it('mounts into an app and an http server of the caller, leaving other upgrades alone', async () => {
     await using dir = await tempDir()
     await using cubby = createCubbyServer({ dataDir: dir.path, logger: null })
-    const app = express().use(cubby.app).get('/', (_req, res) => void res.send('mine'))
+    // A host app that parses JSON itself, before Cubby's router.
+    const app = express().use(express.json()).use(cubby.app).get('/', (_req, res) => void res.send('mine'))
     const server = createServer(app)
     cubby.attach(server)
     let otherUpgrades = 0
@@ -110,6 +111,11 @@ describe('createCubbyServer', () => {
     try {
       expect(await (await fetch(`http://${base}/`)).text()).toBe('mine')
       expect(await (await fetch(`http://${base}/healthz`)).json()).toEqual({ ok: true })
+      const put = await fetch(`http://${base}/v1/values/k`, {
+        method: 'PUT', body: '{"a":[1]}', headers: { 'content-type': 'application/json', authorization: `Bearer ${await cubby.issueToken('alice')}` },
+      })
+      expect(await put.json()).toEqual({ rev: 1 })
+      expect(await cubby.get('alice', 'k')).toEqual({ a: [1] })
       await using socket = await connectUser({ cubby, wsUrl: `ws://${base}/v1/sync` }, 'alice')
       expect(socket.messages[0]).toMatchObject({ type: 'welcome' })
       await expect(openRawSocket(`ws://${base}/other`)).rejects.toThrow()

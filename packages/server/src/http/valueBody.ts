@@ -14,6 +14,8 @@ export function toHttpBody(encoded: string): { contentType: string; body: string
  * @throws CubbyError `BAD_MESSAGE` for malformed JSON or another content type.
  */
 export function fromHttpBody(contentType: string | false, body: unknown): string {
+  // A host app that mounts express.json() before Cubby's router hands over the parsed value instead of the text.
+  if (contentType === JSON_CONTENT_TYPE && typeof body === 'object' && body !== null) return encodeValue(body)
   if (typeof body !== 'string') {
     throw new CubbyError('BAD_MESSAGE', `Send the value as ${JSON_CONTENT_TYPE} or ${CUBBY_VALUE_CONTENT_TYPE}`)
   }
