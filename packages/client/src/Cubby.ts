@@ -30,6 +30,13 @@ const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby clien
  *
  * Values returned by `get`, `getMany`, `entries` and events are shared with the client's memory: treat them
  * as read-only (store a new value instead of changing one in place).
+ *
+ * @example
+ * ```ts
+ * await using cubby = createCubby<{ draft: string }>({ url: 'https://cubby.example.com', auth: getToken })
+ * cubby.addEventListener('change', (e) => e.detail.keys.includes('draft') && render())
+ * await cubby.store('draft', 'Hello')
+ * ```
  */
 export class Cubby<TSchema extends Record<string, unknown> = Record<string, unknown>> extends TypedEventTarget<CubbyEventMap> {
   /**
@@ -61,7 +68,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #rejectReady!: (error: unknown) => void
   #replica: Replica | undefined
   #session: Session | undefined
-  #storage: StorageGuard
+  readonly #storage: StorageGuard
   #status: CubbyStatus
   #persistent = false
   #wantConnected: boolean
