@@ -1,4 +1,4 @@
-/**
+/*
  * The LevelDB key layout. Every record sits under a one-letter tag and an unambiguous user prefix
  * `${userId.length}:${userId}\x00`: the length comes before the first `:`, so no other user id (whatever its
  * characters) yields a string that starts with this prefix.
@@ -7,7 +7,6 @@
  * - `l` + user + 16 hex digits of rev → the change log: the key, or '' for a clear
  * - `m` + user → the user's meta: `${head}\n${rev of the last clear}`
  * - `c` + user + clientId → the last applied mid of a client: `${mid}\n${rev}`
- * @internal
  */
 
 /** The log value that marks a clear (keys are never empty). */
