@@ -3,6 +3,7 @@
 // runs, ratios against the targets. Options: --only a,b  --quick  --runs N  --systems cubby,yjs,pouchdb
 // --profile (V8 CPU profiles of every server and driver process)
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { machineInfo } from './lib/machine.js'
@@ -39,9 +40,14 @@ const profileArgs = (label) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${
 const log = (line) => console.log(line)
 const started = Date.now()
 const failures = []
+// Other work on the machine skews every number; the load average before and after each workload is
+// kept with the results so that a disturbed run can be told apart.
+const load = {}
 for (const name of only) {
   const t0 = Date.now()
-  log(`\n## ${name}`)
+  const before = loadavg()[0]
+  log(`\n## ${name} (load average ${before.toFixed(2)})`)
+  if (before > 0.7) log(`  warning: the machine is busy (1-minute load ${before.toFixed(2)} on ${cpus().length} cores); numbers will be noisy`)
   try {
     const workload = await import(`./workloads/${name}.js`)
     await workload.run({ runs, quick: opts.quick, systems, results, log, profileArgs })
@@ -49,10 +55,11 @@ for (const name of only) {
     failures.push({ workload: name, error: String(error?.stack ?? error) })
     console.error(`${name} failed: ${error?.stack ?? error}`)
   }
+  load[name] = { before, after: loadavg()[0] }
   log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
 }
 
-const report = { command: process.argv.slice(2).join(' '), machine: await machineInfo(), runs, quick: opts.quick, seconds: (Date.now() - started) / 1000, results: results.toJSON(), failures }
+const report = { command: process.argv.slice(2).join(' '), machine: await machineInfo(), runs, quick: opts.quick, seconds: (Date.now() - started) / 1000, load, results: results.toJSON(), failures }
 printReport(results, log)
 const dir = fileURLToPath(new URL('../results/', import.meta.url))
 mkdirSync(dir, { recursive: true })

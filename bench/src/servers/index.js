@@ -3,7 +3,8 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawnServer } from '../lib/server.js'
-import { freePort } from '../lib/util.js'
+import { randomBytes } from 'node:crypto'
+import { freePort, makeTempDir, removeDir } from '../lib/util.js'
 
 const require = createRequire(import.meta.url)
 const here = (file) => fileURLToPath(new URL(file, import.meta.url))
@@ -46,5 +47,28 @@ export async function startServer(system, { dataDir, secret, nodeArgs = [] } = {
       return spawnServer({ name: 'express-pouchdb', args: [...nodeArgs, here('./pouchdb-server.js'), String(port), dataDir], ready: /listening on/, url: base })
     default:
       throw new Error(`unknown system ${system}`)
+  }
+}
+
+/**
+ * Starts one server per system (each with its own temp data dir and secret), runs `fn` with them, then
+ * stops them and removes their data. Having all of them up at once lets a workload interleave its runs
+ * (run 1 of every system, then run 2, ...), so a disturbance of the machine hits every system alike.
+ */
+export async function withServers(systems, { label, profileArgs }, fn) {
+  const servers = {}
+  const dirs = []
+  try {
+    for (const system of systems) {
+      const dataDir = await makeTempDir(`${label}-${system}`)
+      dirs.push(dataDir)
+      const secret = 'bench-secret-' + randomBytes(12).toString('base64url')
+      const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`${label}-${system}-server`) })
+      servers[system] = Object.assign(server, { secret, dataDir })
+    }
+    return await fn(servers)
+  } finally {
+    for (const server of Object.values(servers)) await server.stop()
+    for (const dir of dirs) await removeDir(dir)
   }
 }

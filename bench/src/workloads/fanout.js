@@ -8,7 +8,7 @@ import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
 import { procStats, selfCpuSeconds } from '../lib/proc.js'
 import { makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
-import { startServer } from '../servers/index.js'
+import { withServers } from '../servers/index.js'
 
 const SELF = import.meta.url
 const NAME = 'fanout'
@@ -16,31 +16,26 @@ const TIME_LIMIT_MS = 120_000
 
 export async function run({ runs, quick, systems, results, log, profileArgs }) {
   const shape = quick ? { users: 25, keys: 40 } : { users: 25, keys: 200 }
-  for (let r = 0; r < runs; r++) {
-    const limit = await runInChild(SELF, 'limitDriver', shape)
-    results.add('fanout', 'limit', 'writes/s', 'writes/s', limit.writesPerSecond)
-    results.add('fanout', 'limit', 'cpu s (process)', 's', limit.cpuSeconds)
-    log(`  limit run ${r + 1}: ${Math.round(limit.writesPerSecond)} writes/s`)
-  }
-  for (const system of systems) {
-    const dataDir = await makeTempDir(`fanout-${system}`)
-    const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
-    const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`${NAME}-${system}-server`) })
-    try {
-      for (let r = 0; r < runs; r++) {
-        const params = { system, url: server.url, secret, serverPid: server.pid, run: r, ...shape }
+  // One run takes about a second and a half, so take at least 5 for a steadier median.
+  const n = quick ? runs : Math.max(runs, 5)
+  await withServers(systems, { label: NAME, profileArgs }, async (servers) => {
+    for (let r = 0; r < n; r++) {
+      const limit = await runInChild(SELF, 'limitDriver', shape)
+      results.add(NAME, 'limit', 'writes/s', 'writes/s', limit.writesPerSecond)
+      results.add(NAME, 'limit', 'cpu s (process)', 's', limit.cpuSeconds)
+      log(`  limit run ${r + 1}: ${Math.round(limit.writesPerSecond)} writes/s`)
+      for (const system of systems) {
+        const { url, secret, pid } = servers[system]
+        const params = { system, url, secret, serverPid: pid, run: r, ...shape }
         const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS + 60_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
-        results.add('fanout', system, 'writes/s', 'writes/s', res.writesPerSecond)
-        results.add('fanout', system, 'cpu s (server)', 's', res.serverCpuSeconds)
-        results.add('fanout', system, 'cpu s (clients)', 's', res.clientCpuSeconds)
-        if (res.ackedPerSecond !== undefined) results.add('fanout', system, 'acked writes/s', 'writes/s', res.ackedPerSecond)
+        results.add(NAME, system, 'writes/s', 'writes/s', res.writesPerSecond)
+        results.add(NAME, system, 'cpu s (server)', 's', res.serverCpuSeconds)
+        results.add(NAME, system, 'cpu s (clients)', 's', res.clientCpuSeconds)
+        if (res.ackedPerSecond !== undefined) results.add(NAME, system, 'acked writes/s', 'writes/s', res.ackedPerSecond)
         log(`  ${system} run ${r + 1}: ${Math.round(res.writesPerSecond)} writes/s, server ${res.serverCpuSeconds.toFixed(2)} cpu s, clients ${res.clientCpuSeconds.toFixed(2)} cpu s`)
       }
-    } finally {
-      await server.stop()
-      await removeDir(dataDir)
     }
-  }
+  })
 }
 
 /** Driver process: all 50 clients. */

@@ -8,7 +8,7 @@ import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
 import { latencySummary } from '../lib/stats.js'
 import { KeyWaiter, makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
-import { startServer } from '../servers/index.js'
+import { withServers } from '../servers/index.js'
 
 const SELF = import.meta.url
 const NAME = 'propagation'
@@ -16,35 +16,26 @@ const TIME_LIMIT_MS = { cubby: 60_000, yjs: 60_000, pouchdb: 120_000 }
 
 export async function run({ runs, quick, systems, results, log, profileArgs }) {
   const counts = quick ? { warmup: 20, timed: 200 } : { warmup: 50, timed: 1000 }
-  const ws = await startServer('ws')
-  for (let r = 0; r < runs; r++) {
-    const limit = await runInChild(SELF, 'limitDriver', { url: ws.url, ...counts })
-    results.add('propagation', 'ws round trip', 'p50', 'ms', limit.rtt.p50)
-    results.add('propagation', 'ws round trip', 'p99', 'ms', limit.rtt.p99)
-    results.add('propagation', 'synced put', 'p50', 'ms', limit.put.p50)
-    results.add('propagation', 'synced put', 'p99', 'ms', limit.put.p99)
-    results.add('propagation', 'limit', 'p50', 'ms', limit.rtt.p50 + limit.put.p50)
-    results.add('propagation', 'limit', 'p99', 'ms', limit.rtt.p99 + limit.put.p99)
-    log(`  limit run ${r + 1}: rtt p50 ${limit.rtt.p50.toFixed(3)} ms, synced put p50 ${limit.put.p50.toFixed(3)} ms`)
-  }
-  await ws.stop()
-  for (const system of systems) {
-    const dataDir = await makeTempDir(`prop-${system}`)
-    const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
-    const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`${NAME}-${system}-server`) })
-    try {
-      for (let r = 0; r < runs; r++) {
-        const params = { system, url: server.url, secret, user: `prop-${r}`, ...counts, timeLimitMs: TIME_LIMIT_MS[system] }
+  await withServers(['ws', ...systems], { label: NAME, profileArgs }, async (servers) => {
+    for (let r = 0; r < runs; r++) {
+      const limit = await runInChild(SELF, 'limitDriver', { url: servers.ws.url, ...counts })
+      results.add(NAME, 'ws round trip', 'p50', 'ms', limit.rtt.p50)
+      results.add(NAME, 'ws round trip', 'p99', 'ms', limit.rtt.p99)
+      results.add(NAME, 'synced put', 'p50', 'ms', limit.put.p50)
+      results.add(NAME, 'synced put', 'p99', 'ms', limit.put.p99)
+      results.add(NAME, 'limit', 'p50', 'ms', limit.rtt.p50 + limit.put.p50)
+      results.add(NAME, 'limit', 'p99', 'ms', limit.rtt.p99 + limit.put.p99)
+      log(`  limit run ${r + 1}: rtt p50 ${limit.rtt.p50.toFixed(3)} ms, synced put p50 ${limit.put.p50.toFixed(3)} ms`)
+      for (const system of systems) {
+        const { url, secret } = servers[system]
+        const params = { system, url, secret, user: `prop-${r}`, ...counts, timeLimitMs: TIME_LIMIT_MS[system] }
         const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS[system] + 60_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
-        results.add('propagation', system, 'p50', 'ms', res.p50)
-        results.add('propagation', system, 'p99', 'ms', res.p99)
+        results.add(NAME, system, 'p50', 'ms', res.p50)
+        results.add(NAME, system, 'p99', 'ms', res.p99)
         log(`  ${system} run ${r + 1}: p50 ${res.p50.toFixed(3)} ms, p99 ${res.p99.toFixed(3)} ms (n=${res.n})`)
       }
-    } finally {
-      await server.stop()
-      await removeDir(dataDir)
     }
-  }
+  })
 }
 
 /** Driver process: A and B of one user, one store at a time. */
