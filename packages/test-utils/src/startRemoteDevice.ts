@@ -27,6 +27,8 @@ export interface RemoteDevice extends AsyncDisposable {
 export async function startRemoteDevice(url: string, options: Record<string, unknown> = {}): Promise<RemoteDevice> {
   const child: ChildProcess = fork(DEVICE_SCRIPT, [JSON.stringify({ name: `remote-${randomUUID()}`, ...options, url })], {
     serialization: 'advanced',
+    // The vitest worker runs with `--conditions @cubby/source`; the device must load the built client.
+    execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const events: DeviceEvent[] = []
