@@ -1,0 +1,29 @@
+import type { Cubby } from '@cubby/client'
+import { type CubbyMeta, type CubbySetter, useCubby, useCubbyClient, useCubbyKeys } from '@cubby/react'
+import { describe, expectTypeOf, it } from 'vitest'
+import type { TestSchema } from './testing.fixture.js'
+
+// Checked by tsc (tsconfig.tests.json) against the schema testing.fixture.ts registers; the bodies never run.
+describe('types from the registered schema', () => {
+  it('types useCubby by key', () => {
+    const check = (): void => {
+      expectTypeOf(useCubby('theme', 'light')).toEqualTypeOf<[value: 'dark' | 'light', setValue: CubbySetter<'dark' | 'light'>, meta: CubbyMeta]>()
+      expectTypeOf(useCubby('todo/1', { title: '' })[0]).toEqualTypeOf<{ title: string }>()
+      expectTypeOf(useCubby('count', 0)[1]).parameter(0).toEqualTypeOf<number | ((current: number) => number)>()
+      // @ts-expect-error 'blue' is not a theme
+      useCubby('theme', 'blue')
+      // @ts-expect-error not a key of the schema
+      useCubby('other', 1)
+    }
+    void check
+  })
+
+  it('types keys under a prefix and the client', () => {
+    const check = (): void => {
+      expectTypeOf(useCubbyKeys({ prefix: 'todo/' })).toEqualTypeOf<ReadonlyArray<`todo/${string}`>>()
+      expectTypeOf(useCubbyKeys({ prefix: 'the' })).toEqualTypeOf<ReadonlyArray<'theme'>>()
+      expectTypeOf(useCubbyClient()).toEqualTypeOf<Cubby<TestSchema> | null>()
+    }
+    void check
+  })
+})
