@@ -10,7 +10,7 @@ export { CUBBY_ERROR_CODES, isCubbyErrorCode } from './errorCodes.js'
 export type { CubbyErrorCode } from './errorCodes.js'
 
 // Limits and keys
-export { DEFAULT_LIMITS, assertValidKey, assertValidUserId, compareKeys, utf8Length } from './limits.js'
+export { DEFAULT_LIMITS, assertValidKey, assertValidUserId, compareKeys, isWellFormed, utf8Length } from './limits.js'
 export type { CubbyLimits } from './limits.js'
 
 // Values

@@ -41,8 +41,17 @@ export function utf8Length(s: string): number {
   return bytes
 }
 
+/** Matches a lone (unpaired) surrogate: in `u` mode a well-formed pair is one code point and does not match. */
+const LONE_SURROGATE = /\p{Cs}/u
+
 /**
- * Checks a key: a non-empty string of at most `maxKeyBytes` UTF-8 bytes; any characters are allowed.
+ * Tells whether a string is well-formed UTF-16, i.e. has no lone surrogates. Such strings cannot be stored
+ * as keys: UTF-8 (and so LevelDB) would turn every lone surrogate into U+FFFD, folding distinct keys together.
+ */
+export const isWellFormed = (s: string): boolean => !LONE_SURROGATE.test(s)
+
+/**
+ * Checks a key: a non-empty, well-formed string of at most `maxKeyBytes` UTF-8 bytes; any characters are allowed.
  *
  * @throws TypeError when `key` is not a string (misuse); CubbyError `INVALID_KEY` when it is empty or too long.
  */
@@ -52,6 +61,7 @@ export function assertValidKey(key: unknown, maxKeyBytes: number = DEFAULT_LIMIT
   if (key.length > maxKeyBytes || utf8Length(key) > maxKeyBytes) {
     throw new CubbyError('INVALID_KEY', `A key may be at most ${maxKeyBytes} bytes of UTF-8; shorten it or hash it`)
   }
+  if (!isWellFormed(key)) throw new CubbyError('INVALID_KEY', 'A key must not contain lone surrogates (broken UTF-16)')
 }
 
 /**
@@ -60,8 +70,8 @@ export function assertValidKey(key: unknown, maxKeyBytes: number = DEFAULT_LIMIT
  * @throws CubbyError `INVALID_USER_ID`.
  */
 export function assertValidUserId(userId: unknown, maxUserIdBytes: number = DEFAULT_LIMITS.maxUserIdBytes): asserts userId is string {
-  if (typeof userId !== 'string' || userId.length === 0 || utf8Length(userId) > maxUserIdBytes) {
-    throw new CubbyError('INVALID_USER_ID', `A user id must be a non-empty string of at most ${maxUserIdBytes} UTF-8 bytes`)
+  if (typeof userId !== 'string' || userId.length === 0 || utf8Length(userId) > maxUserIdBytes || !isWellFormed(userId)) {
+    throw new CubbyError('INVALID_USER_ID', `A user id must be a non-empty, well-formed string of at most ${maxUserIdBytes} UTF-8 bytes`)
   }
 }
 
