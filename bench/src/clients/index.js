@@ -8,6 +8,8 @@ export async function loadClient(system) {
   switch (system) {
     case 'cubby':
       return import('./cubby.js')
+    case 'cubby-raw':
+      return import('./cubby-raw.js')
     case 'yjs':
       return import('./yjs.js')
     case 'pouchdb':

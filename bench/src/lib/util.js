@@ -37,22 +37,22 @@ export function value100(seed) {
 }
 
 /**
- * A set of awaitable keys: `wait(key)` resolves once `mark(key)` has been called (before or after).
- * The bench uses it to stop the clock on a change event.
+ * A set of awaitable keys: `wait(key)` resolves with the value given to `mark(key, value)`, whether
+ * that came before or after. The bench uses it to stop the clock on a change event.
  */
 export class KeyWaiter {
-  #seen = new Set()
+  #seen = new Map()
   #waiting = new Map()
-  mark(key) {
-    this.#seen.add(key)
+  mark(key, value) {
+    this.#seen.set(key, value)
     const resolve = this.#waiting.get(key)
     if (resolve) {
       this.#waiting.delete(key)
-      resolve()
+      resolve(value)
     }
   }
   wait(key) {
-    if (this.#seen.has(key)) return Promise.resolve()
+    if (this.#seen.has(key)) return Promise.resolve(this.#seen.get(key))
     return new Promise((resolve) => this.#waiting.set(key, resolve))
   }
   get size() {

@@ -9,6 +9,7 @@ import { runInChild } from '../lib/driver.js'
 import { procStats, selfCpuSeconds } from '../lib/proc.js'
 import { makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
 import { withServers } from '../servers/index.js'
+import { RAW } from './propagation.js'
 
 const SELF = import.meta.url
 const NAME = 'fanout'
@@ -33,6 +34,14 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
         results.add(NAME, system, 'cpu s (clients)', 's', res.clientCpuSeconds)
         if (res.ackedPerSecond !== undefined) results.add(NAME, system, 'acked writes/s', 'writes/s', res.ackedPerSecond)
         log(`  ${system} run ${r + 1}: ${Math.round(res.writesPerSecond)} writes/s, server ${res.serverCpuSeconds.toFixed(2)} cpu s, clients ${res.clientCpuSeconds.toFixed(2)} cpu s`)
+        if (system === 'cubby') {
+          // The same writes through the server alone: raw sockets, one push per client, no client library.
+          const raw = await runInChild(SELF, 'drive', { ...params, system: 'cubby-raw', run: `raw-${r}` }, { timeoutMs: TIME_LIMIT_MS + 60_000 })
+          results.add(NAME, RAW, 'writes/s', 'writes/s', raw.writesPerSecond)
+          results.add(NAME, RAW, 'cpu s (server)', 's', raw.serverCpuSeconds)
+          results.add(NAME, RAW, 'cpu s (clients)', 's', raw.clientCpuSeconds)
+          log(`  ${RAW} run ${r + 1}: ${Math.round(raw.writesPerSecond)} writes/s, server ${raw.serverCpuSeconds.toFixed(2)} cpu s, clients ${raw.clientCpuSeconds.toFixed(2)} cpu s`)
+        }
       }
     }
   })
@@ -81,7 +90,7 @@ export async function drive({ system, url, secret, serverPid, run, users, keys }
   const total = users * 2 * keys
   return {
     writesPerSecond: total / ((t1 - t0) / 1000),
-    ackedPerSecond: system === 'cubby' ? total / ((t2 - t0) / 1000) : undefined,
+    ackedPerSecond: system.startsWith('cubby') ? total / ((t2 - t0) / 1000) : undefined,
     serverCpuSeconds: server1 - server0,
     clientCpuSeconds: cpu1 - cpu0,
   }

@@ -1,7 +1,9 @@
 // Workload 1: propagation latency. Two clients of one user on separate connections; A stores a new
 // key with a 100-byte value and the clock stops when B's change event reports it, strictly one at a
 // time. Limit: a bare ws echo round trip between two processes plus one synced classic-level put.
+import { fork } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import { ClassicLevel } from 'classic-level'
 import { WebSocket } from 'ws'
 import { loadClient } from '../clients/index.js'
@@ -12,6 +14,9 @@ import { withServers } from '../servers/index.js'
 
 const SELF = import.meta.url
 const NAME = 'propagation'
+/** The Cubby server measured through raw sockets, without the client library. */
+export const RAW = 'cubby server, raw sockets'
+const PEER = fileURLToPath(new URL('../lib/peer.js', import.meta.url))
 const TIME_LIMIT_MS = { cubby: 60_000, yjs: 60_000, pouchdb: 120_000 }
 
 export async function run({ runs, quick, systems, results, log, profileArgs }) {
@@ -25,7 +30,8 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
       results.add(NAME, 'synced put', 'p99', 'ms', limit.put.p99)
       results.add(NAME, 'limit', 'p50', 'ms', limit.rtt.p50 + limit.put.p50)
       results.add(NAME, 'limit', 'p99', 'ms', limit.rtt.p99 + limit.put.p99)
-      log(`  limit run ${r + 1}: rtt p50 ${limit.rtt.p50.toFixed(3)} ms, synced put p50 ${limit.put.p50.toFixed(3)} ms`)
+      results.add(NAME, 'getMany + synced batch (diagnostic)', 'p50', 'ms', limit.commit.p50)
+      log(`  limit run ${r + 1}: rtt p50 ${limit.rtt.p50.toFixed(3)} ms, synced put p50 ${limit.put.p50.toFixed(3)} ms, getMany + synced batch p50 ${limit.commit.p50.toFixed(3)} ms`)
       for (const system of systems) {
         const { url, secret } = servers[system]
         const params = { system, url, secret, user: `prop-${r}`, ...counts, timeLimitMs: TIME_LIMIT_MS[system] }
@@ -33,33 +39,54 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
         results.add(NAME, system, 'p50', 'ms', res.p50)
         results.add(NAME, system, 'p99', 'ms', res.p99)
         log(`  ${system} run ${r + 1}: p50 ${res.p50.toFixed(3)} ms, p99 ${res.p99.toFixed(3)} ms (n=${res.n})`)
+        if (system === 'cubby') {
+          // The same round through the server only: raw sockets speaking the protocol, no client library.
+          const raw = await runInChild(SELF, 'drive', { ...params, system: 'cubby-raw', user: `prop-raw-${r}` }, { timeoutMs: TIME_LIMIT_MS.cubby + 60_000 })
+          results.add(NAME, RAW, 'p50', 'ms', raw.p50)
+          results.add(NAME, RAW, 'p99', 'ms', raw.p99)
+          log(`  ${RAW} run ${r + 1}: p50 ${raw.p50.toFixed(3)} ms, p99 ${raw.p99.toFixed(3)} ms`)
+        }
       }
     }
   })
 }
 
-/** Driver process: A and B of one user, one store at a time. */
+/**
+ * Driver process: device A here, device B in a process of its own (lib/peer.js), one store at a time.
+ * Both read process.hrtime, which is one clock for every process of the machine.
+ */
 export async function drive({ system, url, secret, user, warmup, timed, timeLimitMs }) {
-  const { connect } = await loadClient(system)
-  const a = await connect({ url, user, secret })
-  const b = await connect({ url, user, secret })
-  await Promise.all([a.ready(), b.ready()])
-  const seen = new KeyWaiter()
-  b.onRemote((key) => seen.mark(key))
-  const samples = []
-  const deadline = Date.now() + timeLimitMs
-  for (let i = 0; i < warmup + timed && Date.now() < deadline; i++) {
-    const key = `p/${i}`
-    const arrived = seen.wait(key)
-    const t0 = performance.now()
-    Promise.resolve(a.store(key, value100(i))).catch((error) => console.error('store failed', error))
-    await withTimeout(arrived, 10_000, `${system}: B to see ${key}`)
-    if (i >= warmup) samples.push(performance.now() - t0)
+  const peer = fork(PEER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.execArgv })
+  try {
+    const seen = new KeyWaiter()
+    const peerReady = new Promise((resolve, reject) => {
+      peer.on('message', (m) => (m.ready ? resolve() : seen.mark(m.key, BigInt(m.t))))
+      peer.once('exit', (code) => reject(new Error(`${system}: device B exited with ${code}`)))
+    })
+    peer.send({ system, url, secret, user })
+    await withTimeout(peerReady, 30_000, `${system}: device B to be ready`)
+    const { connect } = await loadClient(system)
+    const a = await connect({ url, user, secret })
+    await a.ready()
+    const samples = []
+    const deadline = Date.now() + timeLimitMs
+    for (let i = 0; i < warmup + timed && Date.now() < deadline; i++) {
+      const key = `p/${i}`
+      const t0 = process.hrtime.bigint()
+      Promise.resolve(a.store(key, value100(i))).catch((error) => console.error('store failed', error))
+      const t1 = await withTimeout(seen.wait(key), 10_000, `${system}: B to see ${key}`)
+      if (i >= warmup) samples.push(Number(t1 - t0) / 1e6)
+    }
+    await a.close()
+    if (samples.length < timed) throw new Error(`${system}: only ${samples.length} of ${timed} samples within ${timeLimitMs} ms`)
+    return latencySummary(samples)
+  } finally {
+    const exited = new Promise((resolve) => peer.once('exit', resolve))
+    if (peer.connected) peer.send('close')
+    const timer = setTimeout(() => peer.kill('SIGKILL'), 5_000)
+    await exited
+    clearTimeout(timer)
   }
-  await a.close()
-  await b.close()
-  if (samples.length < timed) throw new Error(`${system}: only ${samples.length} of ${timed} samples within ${timeLimitMs} ms`)
-  return latencySummary(samples)
 }
 
 /** Driver process: the physical limits, a ws echo round trip to another process and a synced put. */
@@ -85,7 +112,21 @@ export async function limitDriver({ url, warmup, timed }) {
     await db.put(`p/${i}`, value100(i), { sync: true })
     if (i >= warmup) put.push(performance.now() - t0)
   }
+  // Not a limit, a diagnostic: the shape of one Cubby commit (read the key's record and the client's
+  // exactly-once record, then one synced batch of record, log entry, client record and user meta).
+  const commit = []
+  for (let i = 0; i < warmup + timed; i++) {
+    const t0 = performance.now()
+    await db.getMany([`d/u/c/${i}`, 'c/u/client'])
+    await db.batch([
+      { type: 'put', key: `d/u/c/${i}`, value: `${i}\n${JSON.stringify(value100(i))}` },
+      { type: 'put', key: `l/u/${String(i).padStart(16, '0')}`, value: `c/${i}` },
+      { type: 'put', key: 'c/u/client', value: `${i}\n${i}` },
+      { type: 'put', key: 'm/u', value: `${i}\n0` },
+    ], { sync: true })
+    if (i >= warmup) commit.push(performance.now() - t0)
+  }
   await db.close()
   await removeDir(dir)
-  return { rtt: latencySummary(rtt), put: latencySummary(put) }
+  return { rtt: latencySummary(rtt), put: latencySummary(put), commit: latencySummary(commit) }
 }
