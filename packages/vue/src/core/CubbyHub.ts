@@ -1,4 +1,4 @@
-// Kept identical in @cubby/react, @cubby/vue and @cubby/svelte (src/core/, checked by sharedCore.test.ts).
+// Kept identical in @cubby/react, @cubby/vue and @cubby/svelte (src/core/, checked by react/src/core/sharedCore.test.ts).
 import { type Cubby, type CubbyChangeDetail, CubbyError, type CubbyEventMap, type CubbyPendingDetail } from '@cubby/client'
 import { KeysWatch } from './KeysWatch.js'
 import { KeyWatch } from './KeyWatch.js'

@@ -1,4 +1,4 @@
-// Kept identical in @cubby/react, @cubby/vue and @cubby/svelte (src/core/, checked by sharedCore.test.ts) until
+// Kept identical in @cubby/react, @cubby/vue and @cubby/svelte (src/core/, checked by react/src/core/sharedCore.test.ts) until
 // @cubby/client offers per-key subscriptions itself, the way TanStack's bindings share query-core.
 import type { CubbyError } from '@cubby/client'
 
