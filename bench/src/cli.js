@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm bench`: every workload, Cubby and its limits and peers in the same run, min/median/max over
 // runs, ratios against the targets. Options: --only a,b  --quick  --runs N  --systems cubby,yjs,pouchdb
-// --profile (V8 CPU profiles of every server and driver process)
+// --profile (V8 CPU profiles of every server and driver process), --heap (idle servers' heap snapshots)
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -21,6 +21,7 @@ const { values: opts } = parseArgs({
     systems: { type: 'string' },
     out: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    heap: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 })
@@ -36,6 +37,8 @@ if (systems.includes('cubby') && !cubbyAvailable()) {
 const results = new Results()
 // --profile: every server and driver process writes a V8 CPU profile (summarise with src/profile.js).
 const profileDir = fileURLToPath(new URL(`../results/profiles/${new Date().toISOString().replace(/[:.]/g, '-')}/`, import.meta.url))
+// --heap: the idle workload's servers write a heap snapshot with every socket open (first run only).
+const heapDir = opts.heap ? fileURLToPath(new URL(`../results/heap/${new Date().toISOString().replace(/[:.]/g, '-')}/`, import.meta.url)) : undefined
 const profileArgs = (label) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}${label}`] : [])
 const log = (line) => console.log(line)
 const started = Date.now()
@@ -50,7 +53,7 @@ for (const name of only) {
   if (before > 0.7) log(`  warning: the machine is busy (1-minute load ${before.toFixed(2)} on ${cpus().length} cores); numbers will be noisy`)
   try {
     const workload = await import(`./workloads/${name}.js`)
-    await workload.run({ runs, quick: opts.quick, systems, results, log, profileArgs })
+    await workload.run({ runs, quick: opts.quick, systems, results, log, profileArgs, heapDir })
   } catch (error) {
     failures.push({ workload: name, error: String(error?.stack ?? error) })
     console.error(`${name} failed: ${error?.stack ?? error}`)

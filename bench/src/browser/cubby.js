@@ -3,9 +3,10 @@
 import { createCubby } from '@cubby/client'
 import { timeLoop, value100, KEYS } from './timing.js'
 
-window.benchCubby = async ({ url, token, concurrent, maxMs }) => {
-  const cubby = createCubby({ url, auth: token })
-  await cubby.ready()
+window.benchCubby = async ({ url, token, concurrent, maxMs, offline = false }) => {
+  // offline: a diagnostic run that never connects, so no changes or acks are written to the cache.
+  const cubby = createCubby({ url, auth: token, connect: !offline })
+  if (!offline) await cubby.ready()
   await cubby.store('warm', value100(0))
   const getPerSecond = await timeLoop(async () => { await cubby.get('warm') }, { maxOps: 5_000_000, maxMs })
   const storePerSecond = await timeLoop(async (i) => { await cubby.store(`s/${i}`, value100(i)) }, { maxOps: 100_000, maxMs })

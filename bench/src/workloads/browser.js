@@ -55,6 +55,9 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
       if (cubby) {
         const token = await cubbyToken(secret, `browser-${r}`)
         cases.push(['cubby', (p) => p.evaluate((a) => window.benchCubby(a), { ...params, url: cubby.url, token })])
+        // Diagnostic: the same client that never connects, to show what the acks and echoed changes cost.
+        const offlineToken = await cubbyToken(secret, `browser-offline-${r}`)
+        cases.push(['cubby offline (diagnostic)', (p) => p.evaluate((a) => window.benchCubby(a), { ...params, url: cubby.url, token: offlineToken, offline: true })])
       }
       for (const [system, measure] of cases) {
         const context = await browser.newContext()

@@ -1,6 +1,8 @@
 // Workload 4: idle connections. Server RSS per idle WebSocket at 2,000 connections (one user each),
 // against a bare `ws` server. Cubby's sockets are authenticated (hello answered by synced); Yjs's are
 // joined to a room (a Y.Doc per user, bound to y-leveldb). Each run starts a fresh server.
+import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { WebSocket } from 'ws'
 import { runInChild } from '../lib/driver.js'
 import { procStats } from '../lib/proc.js'
@@ -12,16 +14,24 @@ const SELF = import.meta.url
 const NAME = 'idle'
 const SYSTEMS = { ws: 'bare ws', cubby: 'cubby', yjs: 'yjs' }
 
-export async function run({ runs, quick, systems, results, log, profileArgs }) {
+export async function run({ runs, quick, systems, results, log, profileArgs, heapDir }) {
   const connections = quick ? 500 : 2_000
   const order = ['ws', ...systems.filter((s) => s in SYSTEMS && s !== 'ws')]
   for (let r = 0; r < runs; r++) {
     for (const system of order) {
       const dataDir = await makeTempDir(`idle-${system}`)
       const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
-      const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`${NAME}-${system}-server`) })
+      const dir = heapDir && r === 0 ? join(heapDir, system) : undefined
+      if (dir) mkdirSync(dir, { recursive: true })
+      const heapArgs = dir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : []
+      const server = await startServer(system, { dataDir, secret, nodeArgs: [...heapArgs, ...profileArgs(`${NAME}-${system}-server`)] })
       try {
-        const res = await runInChild(SELF, 'drive', { system, url: server.url, secret, serverPid: server.pid, connections }, { timeoutMs: 180_000 })
+        const res = await runInChild(SELF, 'drive', { system, url: server.url, secret, serverPid: server.pid, connections, heapDir: dir }, { timeoutMs: 180_000 })
+        if (dir) {
+          // Taking a snapshot grows the process, so this run's RSS does not count.
+          log(`  ${SYSTEMS[system]}: heap snapshots before and with ${connections} sockets in ${dir} (node bench/src/heap.js ${dir}/after.heapsnapshot ${dir}/before.heapsnapshot --per ${connections})`)
+          continue
+        }
         results.add('idle', SYSTEMS[system], 'KiB/conn', 'KiB', res.bytesPerConnection / 1024)
         results.add('idle', SYSTEMS[system], 'server RSS', 'MiB', res.rssAfter / 2 ** 20)
         log(`  ${SYSTEMS[system]} run ${r + 1}: ${(res.bytesPerConnection / 1024).toFixed(1)} KiB per connection (RSS ${(res.rssBefore / 2 ** 20).toFixed(0)} → ${(res.rssAfter / 2 ** 20).toFixed(0)} MiB)`)
@@ -56,10 +66,27 @@ async function open(system, url, secret, i) {
   return ws
 }
 
+async function snapshotHeap(pid, dir, name) {
+  const before = new Set(readdirSync(dir))
+  process.kill(pid, 'SIGUSR2')
+  const deadline = Date.now() + 60_000
+  let last = -1
+  while (Date.now() < deadline) {
+    await sleep(500)
+    const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'))
+    if (!file) continue
+    const size = statSync(join(dir, file)).size
+    if (size === last && size > 0) return renameSync(join(dir, file), join(dir, `${name}.heapsnapshot`))
+    last = size
+  }
+  throw new Error('no heap snapshot within 60 s')
+}
+
 /** Driver process: holds the sockets while it reads the server's RSS. */
-export async function drive({ system, url, secret, serverPid, connections }) {
+export async function drive({ system, url, secret, serverPid, connections, heapDir }) {
   await sleep(1000)
   const rssBefore = procStats(serverPid).rssBytes
+  if (heapDir) await snapshotHeap(serverPid, heapDir, 'before')
   const sockets = []
   const concurrency = 50
   for (let i = 0; i < connections; i += concurrency) {
@@ -69,6 +96,8 @@ export async function drive({ system, url, secret, serverPid, connections }) {
   }
   await sleep(2000)
   const rssAfter = procStats(serverPid).rssBytes
+  // --heap: the server writes a heap snapshot on SIGUSR2 while the sockets are still open.
+  if (heapDir) await snapshotHeap(serverPid, heapDir, 'after')
   for (const ws of sockets) {
     ws.removeAllListeners('close')
     ws.terminate()
