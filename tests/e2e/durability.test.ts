@@ -1,5 +1,7 @@
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { connectTestClient, openRawSocket, startTestServer } from '@cubby/test-utils'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
 const listAll = async (url: string, token: string): Promise<Array<{ key: string; value: unknown }>> => {
   const entries: Array<{ key: string; value: unknown }> = []
@@ -97,5 +99,26 @@ describe('exactly once', () => {
     await using reader = connectTestClient(server.url, { auth: token })
     await reader.ready()
     expect(await reader.get('count')).toBe(1)
+  })
+})
+
+describe('restored server', () => {
+  it('makes a client whose cursor is ahead of the server start over, keeping its unacknowledged writes', async () => {
+    await using server = await startTestServer()
+    const token = server.token('lars')
+    await using client = connectTestClient(server.url, { auth: token })
+    await client.store('before-restore', 1)
+    await client.synced()
+    await server.stop()
+    // The operator restores an empty (older) database; the client is still at revision 1.
+    await rm(join(server.dataDir, 'db'), { recursive: true, force: true })
+    await client.store('queued-while-down', 2)
+    await server.start()
+
+    await client.synced()
+    await vi.waitFor(async () => expect(await client.list()).toEqual(['queued-while-down']))
+    await using cold = connectTestClient(server.url, { auth: token })
+    await cold.ready()
+    expect(await cold.list()).toEqual(['queued-while-down'])
   })
 })

@@ -151,6 +151,26 @@ describe('LocalState', () => {
   })
 })
 
+describe('LocalState when the server is behind its cursor', () => {
+  it('starts over from revision 0, dropping confirmed data and acknowledged writes but keeping unacknowledged ones', () => {
+    const state = new LocalState({ entries: [{ key: 'old', rev: 7, value: '"gone"' }], outbox: [], cursor: 9 })
+    const [acked] = state.addWrites([store('acked', 1)]).writes
+    state.acknowledge('me', [{ mid: acked!.mutation.mid, rev: 12 }])
+    state.addWrites([store('queued', 2)])
+
+    const result = state.applyChanges([{ rev: 0, clear: true }], 0)
+    expect(state.cursor).toBe(0)
+    expect(result.write).toMatchObject({ clearEntries: true, cursor: 0 })
+    expect(result.dropped).toEqual([acked])
+    expect(result.changes.map((c) => c.key).sort()).toEqual(['acked', 'old'])
+    expect(view(state)).toEqual({ queued: 2 })
+
+    // Everything from the start follows, as for a cold client.
+    state.applyChanges([{ rev: 1, key: 'fresh', value: '3' }], 1)
+    expect(view(state)).toEqual({ fresh: 3, queued: 2 })
+  })
+})
+
 describe('LocalState with a value that does not decode', () => {
   it('skips the value, reports it and still moves the cursor', () => {
     const state = new LocalState(empty)

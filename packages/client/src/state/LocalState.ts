@@ -94,6 +94,7 @@ export class LocalState {
     const touched = new Set<string>()
     const errors: unknown[] = []
     const write: CacheWrite = { putEntries: [], deleteEntries: [] }
+    const reset = rev < this.#cursor ? this.#reset(touched, write) : []
     for (const change of changes) {
       if (change.rev <= this.#cursor) continue // already applied (a resent frame)
       if ('clear' in change) {
@@ -120,7 +121,24 @@ export class LocalState {
     }
     const { changes: viewChanges, dropped } = this.advance(rev, touched)
     write.cursor = this.#cursor
-    return { changes: viewChanges, dropped, write, errors }
+    return { changes: viewChanges, dropped: [...reset, ...dropped], write, errors }
+  }
+
+  /**
+   * The server's history is behind this client's cursor (restored from an older backup, or the user was
+   * deleted): it sends `{rev: 0, clear: true}` and everything from the start. Drop what was confirmed and
+   * go back to 0. Acknowledged writes go too: the revisions they were acknowledged at no longer exist, so
+   * the cursor might never reach them, and the server's state is the truth. Unacknowledged writes stay.
+   */
+  #reset(touched: Set<string>, write: CacheWrite): PendingWrite[] {
+    for (const key of this.#confirmed.keys()) touched.add(key)
+    this.#confirmed.clear()
+    this.#cursor = 0
+    Object.assign(write, { clearEntries: true })
+    const dropped = this.#pending.reached(Number.MAX_SAFE_INTEGER)
+    for (const key of this.#keysOf(dropped)) touched.add(key)
+    for (const w of dropped) this.#pending.remove(w)
+    return dropped
   }
 
   /** Moves the cursor to `rev` (a `synced` frame) and drops acknowledged writes it has reached. */
