@@ -61,15 +61,14 @@ export async function spawnServer({ name, args, env = {}, ready, url }) {
  */
 export async function waitForQuiet(server, { quietMs = 500, timeoutMs = 60_000 } = {}) {
   const t0 = Date.now()
-  let last = server.stats().cpuSeconds
-  let quietSince = Date.now()
+  // Quiet means under 5% of one core over the window, not zero: a CPU profiler samples all the time.
+  const samples = [{ t: Date.now(), cpu: server.stats().cpuSeconds }]
   while (Date.now() - t0 < timeoutMs) {
     await new Promise((resolve) => setTimeout(resolve, 100))
-    const now = server.stats().cpuSeconds
-    if (now !== last) {
-      last = now
-      quietSince = Date.now()
-    } else if (Date.now() - quietSince >= quietMs) return quietSince - t0
+    const now = { t: Date.now(), cpu: server.stats().cpuSeconds }
+    samples.push(now)
+    const start = samples.find((x) => now.t - x.t <= quietMs + 50)
+    if (now.t - samples[0].t >= quietMs && (now.cpu - start.cpu) * 1000 < 0.05 * (now.t - start.t)) return Math.max(0, start.t - t0)
   }
   throw new Error(`${server.name} was still busy after ${timeoutMs} ms`)
 }

@@ -24,7 +24,9 @@ function apps() {
   ]
   for (const [binding, framework] of [['react', ['react', 'react-dom']], ['vue', ['vue']], ['svelte', ['svelte', 'svelte/store']]]) {
     const dist = `${PACKAGES_DIR}${binding}/dist/index.js`
-    if (existsSync(dist)) list.push({ name: `cubby + ${binding} binding (${framework[0]} external)`, source: keep(dist), external: framework })
+    // The app creates its client with @cubby/client and hands it to the binding (some bindings import
+    // the client only for types), so the client is part of every binding's app.
+    if (existsSync(dist)) list.push({ name: `cubby + ${binding} binding (${framework[0]} external)`, source: keep('@cubby/client', dist), external: framework })
   }
   return list
 }
