@@ -1,0 +1,27 @@
+import { ConnectionBadge } from './ConnectionBadge.js'
+import { DevicePanel } from './DevicePanel.js'
+import type { Identity } from './identity.js'
+import { SubmissionForm } from './SubmissionForm.js'
+import { SubmissionList } from './SubmissionList.js'
+import { ThemeToggle } from './ThemeToggle.js'
+
+/** The dashboard: a form whose submissions persist per user, the user's preferences, and their devices. */
+export function App({ identity }: { identity: Identity }) {
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1>Cubby demo</h1>
+        <ConnectionBadge />
+        <ThemeToggle />
+      </header>
+      <main className="app-main">
+        <SubmissionForm />
+        <SubmissionList />
+        <DevicePanel identity={identity} />
+      </main>
+      <footer className="app-footer">
+        Every value lives in this browser first (IndexedDB) and syncs to cubby-server when online.
+      </footer>
+    </div>
+  )
+}

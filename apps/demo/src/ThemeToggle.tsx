@@ -1,0 +1,21 @@
+import { useCubby } from '@cubby/react'
+import { useEffect } from 'react'
+
+/** The theme preference: kept per user, so it follows them to every device. */
+export function ThemeToggle() {
+  const [theme, setTheme, meta] = useCubby('theme', 'light')
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme
+  }, [theme])
+  return (
+    <button
+      type="button"
+      className="theme-toggle"
+      data-testid="theme-toggle"
+      data-status={meta.status}
+      onClick={() => void setTheme((current) => (current === 'dark' ? 'light' : 'dark'))}
+    >
+      {theme === 'dark' ? '☾ Dark' : '☀ Light'}
+    </button>
+  )
+}
