@@ -41,7 +41,9 @@ export interface CubbyStorage {
    * Applies one user's mutations in order, atomically and durably (fsync'd) before resolving. Calls for one user
    * are applied in call order, even when not awaited one by one. With a `clientId`, each (clientId, mid) is
    * applied at most once: a mid at or below the last applied mid of that client gets
-   * `{ mid, rev: <rev recorded for that client's last mid> }` and changes nothing.
+   * `{ mid, rev: <rev recorded for that client's last mid> }` and changes nothing. A mutation that would take the
+   * user past the storage's quota gets `{ mid, error: { code: 'QUOTA_EXCEEDED' } }`, takes no rev, writes nothing
+   * and does not count as applied.
    */
   commit(userId: string, mutations: Mutation[], clientId?: string): Promise<CommitResult>
   /** The live entry of a key, or `undefined` when it was never stored, deleted or cleared. */

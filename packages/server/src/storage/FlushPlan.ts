@@ -1,15 +1,15 @@
-import type { Change, Mutation, MutationResult } from '@cubby/protocol'
+import type { Change, Mutation, MutationResult, WireError } from '@cubby/protocol'
 import type { CommitResult } from './CubbyStorage.js'
 import { readRange, UTF8, type LevelBatchOperation, type LevelDatabase } from './LevelDatabase.js'
 import {
-  CLEAR_MARKER, clientKey, dataKey, formatRecord, logKey, metaKey, parseClient, parseMeta, parseRecord, userRange,
+  CLEAR_MARKER, clientKey, dataKey, formatMeta, formatRecord, logKey, metaKey, parseClient, parseMeta, parseRecord,
+  userRange, type LevelMeta,
 } from './levelKeys.js'
+import { countUsage } from './countUsage.js'
+import { recordBytes, type UserQuota } from './UserQuota.js'
 
-/** A user's meta: the latest rev and the rev of the last clear. @internal */
-export interface UserMeta {
-  head: number
-  clearRev: number
-}
+/** A user's meta: the latest rev, the rev of the last clear, and the usage counted against the quota. @internal */
+export type UserMeta = LevelMeta
 
 /** One queued call of `commit`. @internal */
 export interface CommitRequest {
@@ -25,6 +25,7 @@ export interface CommitRequest {
 export class FlushPlan {
   readonly #db: LevelDatabase
   readonly #cache: ReadonlyMap<string, UserMeta>
+  readonly #quota: UserQuota
   /** Records read before planning. */
   readonly #read = new Map<string, string | undefined>()
   /** Records this flush writes: a string to put, `null` to delete. The last write of a key wins. */
@@ -32,9 +33,10 @@ export class FlushPlan {
   /** The metas as they will be once the batch is written. */
   readonly metas: Map<string, UserMeta> = new Map()
 
-  constructor(db: LevelDatabase, cache: ReadonlyMap<string, UserMeta>) {
+  constructor(db: LevelDatabase, cache: ReadonlyMap<string, UserMeta>, quota: UserQuota) {
     this.#db = db
     this.#cache = cache
+    this.#quota = quota
   }
 
   /** Reads, in one `getMany`, every record the requests will look at. */
@@ -48,6 +50,15 @@ export class FlushPlan {
     const list = [...keys]
     const values = await this.#db.getMany(list, UTF8)
     list.forEach((k, i) => this.#read.set(k, values[i] ?? undefined))
+    for (const { userId } of requests) await this.#countLegacyUsage(userId)
+  }
+
+  /** A meta written before usage was counted gets it counted from the user's records, once. */
+  async #countLegacyUsage(userId: string): Promise<void> {
+    if (this.#cache.has(userId) || this.metas.has(userId)) return
+    const meta = parseMeta(this.#read.get(metaKey(userId)))
+    if (Number.isNaN(meta.keys) || Number.isNaN(meta.bytes)) Object.assign(meta, await countUsage(this.#db, userId))
+    this.metas.set(userId, meta)
   }
 
   /** Plans one request and tells what it will have done once the batch is written. */
@@ -63,14 +74,42 @@ export class FlushPlan {
         results.push({ mid: m.mid, rev: client.rev })
         continue
       }
+      const over = this.#overQuota(userId, m, meta)
+      if (over !== undefined) {
+        // Rejected whole: no rev, no record, and the mid stays unapplied.
+        results.push({ mid: m.mid, error: over })
+        continue
+      }
       const rev = ++meta.head
       changes.push(await this.#mutate(userId, m, rev, meta))
       results.push({ mid: m.mid, rev })
       if (cKey !== undefined) client = { mid: m.mid, rev }
     }
     if (cKey !== undefined && client !== undefined) this.#writes.set(cKey, `${client.mid}\n${client.rev}`)
-    this.#writes.set(metaKey(userId), `${meta.head}\n${meta.clearRev}`)
+    this.#writes.set(metaKey(userId), formatMeta(meta))
     return { results, changes, head: meta.head }
+  }
+
+  /** Why a mutation would take the user past the quota, or `undefined`. Writes that shrink usage always pass. */
+  #overQuota(userId: string, m: Mutation, meta: UserMeta): WireError | undefined {
+    if (m.op === 'clear') return undefined
+    const { bytes, keys } = this.#usageDelta(userId, m)
+    if (keys > 0 && meta.keys + keys > this.#quota.maxKeys) {
+      return { code: 'QUOTA_EXCEEDED', message: `A user may keep at most ${this.#quota.maxKeys} keys` }
+    }
+    if (bytes > 0 && meta.bytes + bytes > this.#quota.maxBytes) {
+      return { code: 'QUOTA_EXCEEDED', message: `A user may store at most ${this.#quota.maxBytes} bytes` }
+    }
+    return undefined
+  }
+
+  /** How a store or delete changes the user's live keys and bytes. */
+  #usageDelta(userId: string, m: Mutation & { key: string }): { bytes: number; keys: number } {
+    const old = this.#current(dataKey(userId, m.key))
+    const before = old === undefined ? undefined : parseRecord(old).value
+    const after = m.op === 'store' ? m.value : undefined
+    const bytes = recordBytes(m.key, after) - (old === undefined ? 0 : recordBytes(m.key, before))
+    return { bytes, keys: (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1) }
   }
 
   /** The batch that makes the plan durable. */
@@ -82,9 +121,12 @@ export class FlushPlan {
   async #mutate(userId: string, m: Mutation, rev: number, meta: UserMeta): Promise<Change> {
     if (m.op === 'clear') {
       await this.#clear(userId, rev)
-      meta.clearRev = rev
+      Object.assign(meta, { clearRev: rev, keys: 0, bytes: 0 })
       return { rev, clear: true }
     }
+    const delta = this.#usageDelta(userId, m)
+    meta.keys += delta.keys
+    meta.bytes += delta.bytes
     const value = m.op === 'store' ? m.value : undefined
     const dKey = dataKey(userId, m.key)
     const old = this.#current(dKey)

@@ -2,6 +2,7 @@ import { CubbyError, type Mutation } from '@cubby/protocol'
 import type { CommitResult } from './CubbyStorage.js'
 import { FlushPlan, type CommitRequest, type UserMeta } from './FlushPlan.js'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
+import type { UserQuota } from './UserQuota.js'
 
 interface Pending extends CommitRequest {
   resolve(result: CommitResult): void
@@ -20,14 +21,16 @@ const MAX_CACHED_USERS = 50_000
  */
 export class GroupCommitter {
   readonly #db: LevelDatabase
+  readonly #quota: UserQuota
   /** Durable metas only: updated after their batch is written, and only by this loop. */
   readonly metas: Map<string, UserMeta> = new Map()
   #queue: Pending[] = []
   #loop: Promise<void> | undefined
   #closed = false
 
-  constructor(db: LevelDatabase) {
+  constructor(db: LevelDatabase, quota: UserQuota) {
     this.#db = db
+    this.#quota = quota
   }
 
   /** Queues a commit; it is applied after every commit queued before it. */
@@ -66,7 +69,7 @@ export class GroupCommitter {
 
   async #flush(requests: Pending[]): Promise<void> {
     try {
-      const plan = new FlushPlan(this.#db, this.metas)
+      const plan = new FlushPlan(this.#db, this.metas, this.#quota)
       await plan.prefetch(requests)
       const results: CommitResult[] = []
       for (const request of requests) results.push(await plan.apply(request))

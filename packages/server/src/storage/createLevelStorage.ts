@@ -6,11 +6,14 @@ import {
   CLEAR_MARKER, dataKey, dataKeyOffset, logKey, metaKey, parseMeta, parseRecord, prefixEnd, revOfLogKey, userRange,
 } from './levelKeys.js'
 import { checkCommitArguments } from './checkCommitArguments.js'
+import { resolveQuota, type UserQuota } from './UserQuota.js'
 
 /** Options of {@link createLevelStorage}. */
 export interface LevelStorageOptions {
   /** An abstract-level database (`new Level(dir)`), open or not. Its owner closes it; `close()` does not. */
   db: LevelDatabase
+  /** Per-user quota; a store or delete that would pass it gets a `QUOTA_EXCEEDED` result and writes nothing. @default DEFAULT_QUOTA */
+  quota?: Partial<UserQuota>
 }
 
 /**
@@ -25,16 +28,16 @@ export interface LevelStorageOptions {
  * ```
  */
 export function createLevelStorage(options: LevelStorageOptions): CubbyStorage {
-  return new LevelStorage(options.db)
+  return new LevelStorage(options.db, resolveQuota(options.quota))
 }
 
 class LevelStorage implements CubbyStorage {
   readonly #db: LevelDatabase
   readonly #committer: GroupCommitter
 
-  constructor(db: LevelDatabase) {
+  constructor(db: LevelDatabase, quota: UserQuota) {
     this.#db = db
-    this.#committer = new GroupCommitter(db)
+    this.#committer = new GroupCommitter(db, quota)
   }
 
   async open(): Promise<void> {

@@ -5,7 +5,7 @@
  *
  * - `d` + user + key → the key's record: `${rev}\n${encoded}` for a value, `${rev}` for a tombstone
  * - `l` + user + 16 hex digits of rev → the change log: the key, or '' for a clear
- * - `m` + user → the user's meta: `${head}\n${rev of the last clear}`
+ * - `m` + user → the user's meta: `${head}\n${rev of the last clear}\n${live keys}\n${bytes}` (see UserQuota)
  * - `c` + user + clientId → the last applied mid of a client: `${mid}\n${rev}`
  */
 
@@ -70,12 +70,26 @@ export function parseRecord(raw: string): LevelRecord {
   return { rev: Number(raw.slice(0, nl)), value: raw.slice(nl + 1) }
 }
 
-/** Parses a `m` record (or its absence). */
-export function parseMeta(raw: string | undefined): { head: number; clearRev: number } {
-  if (raw === undefined) return { head: 0, clearRev: 0 }
-  const [head, clearRev] = raw.split('\n')
-  return { head: Number(head), clearRev: Number(clearRev ?? 0) }
+/** A user's meta record: the head, the rev of the last clear and the usage counted against the quota. */
+export interface LevelMeta {
+  head: number
+  clearRev: number
+  keys: number
+  bytes: number
 }
+
+/**
+ * Parses a `m` record (or its absence). A record written before usage was counted has `keys` and `bytes` NaN;
+ * the storage counts them from the user's records before it uses them.
+ */
+export function parseMeta(raw: string | undefined): LevelMeta {
+  if (raw === undefined) return { head: 0, clearRev: 0, keys: 0, bytes: 0 }
+  const [head, clearRev, keys, bytes] = raw.split('\n')
+  return { head: Number(head), clearRev: Number(clearRev ?? 0), keys: Number(keys ?? Number.NaN), bytes: Number(bytes ?? Number.NaN) }
+}
+
+/** Formats a `m` record. */
+export const formatMeta = (meta: LevelMeta): string => `${meta.head}\n${meta.clearRev}\n${meta.keys}\n${meta.bytes}`
 
 /** Parses a `c` record: the client's last applied mid and the rev it got. */
 export function parseClient(raw: string): { mid: number; rev: number } {

@@ -2,6 +2,13 @@ import { compareKeys, type Mutation } from '@cubby/protocol'
 import { describe, expect, it } from 'vitest'
 import type { CubbyStorage } from './CubbyStorage.js'
 import { runIsolationContract } from './storageIsolation.contract.js'
+import { runQuotaContract } from './storageQuota.contract.js'
+import type { UserQuota } from './UserQuota.js'
+
+/** Options the contract asks a storage to be made with. */
+export interface StorageContractOptions {
+  quota?: Partial<UserQuota>
+}
 
 /** What a storage implementation's test gives the contract suite. */
 export interface StorageContractFixture {
@@ -24,7 +31,7 @@ const keysOf = (entries: Array<{ key: string }>): string[] => entries.map((e) =>
  * runStorageContract('createLevelStorage', async () => ({ storage, reopen, [Symbol.asyncDispose]: cleanup }))
  * ```
  */
-export function runStorageContract(name: string, setup: () => Promise<StorageContractFixture>): void {
+export function runStorageContract(name: string, setup: (options?: StorageContractOptions) => Promise<StorageContractFixture>): void {
   describe(`${name} (storage contract)`, () => {
     it('starts every user empty at rev 0', async () => {
       await using f = await setup()
@@ -35,6 +42,7 @@ export function runStorageContract(name: string, setup: () => Promise<StorageCon
     })
 
     runIsolationContract(setup)
+    runQuotaContract(setup)
 
     it('assigns consecutive revs per user and reports results, changes and head', async () => {
       await using f = await setup()
