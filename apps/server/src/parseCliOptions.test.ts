@@ -4,7 +4,7 @@ import { CliUsageError, parseCliOptions } from './parseCliOptions.js'
 describe('parseCliOptions', () => {
   it('uses the defaults with no flags and no environment', () => {
     expect(parseCliOptions([], {})).toEqual({
-      help: false, host: '127.0.0.1', port: 8080, dataDir: './cubby-data', secret: undefined, staticDir: undefined, limits: {},
+      help: false, host: '127.0.0.1', port: 8080, dataDir: './cubby-data', secret: undefined, staticDir: undefined, limits: {}, server: {},
     })
   })
 
@@ -12,15 +12,30 @@ describe('parseCliOptions', () => {
     const argv = ['--host', '0.0.0.0', '--port=0', '--data-dir', '/data', '--max-value-bytes', '10', '--max-key-bytes', '20', '--max-message-bytes', '30', '--static', 'dist']
     expect(parseCliOptions(argv, {})).toEqual({
       help: false, host: '0.0.0.0', port: 0, dataDir: '/data', secret: undefined, staticDir: 'dist',
-      limits: { maxValueBytes: 10, maxKeyBytes: 20, maxMessageBytes: 30 },
+      limits: { maxValueBytes: 10, maxKeyBytes: 20, maxMessageBytes: 30 }, server: {},
     })
   })
 
   it('reads the environment, and flags win over it', () => {
     const env = { CUBBY_HOST: '::1', CUBBY_PORT: '9000', CUBBY_DATA_DIR: '/env', CUBBY_SECRET: 's', CUBBY_MAX_KEY_BYTES: '5', CUBBY_STATIC: 'www', CUBBY_MAX_VALUE_BYTES: '' }
     expect(parseCliOptions(['--port', '9001'], env)).toEqual({
-      help: false, host: '::1', port: 9001, dataDir: '/env', secret: 's', staticDir: 'www', limits: { maxKeyBytes: 5 },
+      help: false, host: '::1', port: 9001, dataDir: '/env', secret: 's', staticDir: 'www', limits: { maxKeyBytes: 5 }, server: {},
     })
+  })
+
+  it('reads the abuse limits, origins and token claims from flags and environment', () => {
+    const argv = [
+      '--max-user-bytes', '1000', '--max-user-keys', '10', '--rate-per-connection', '5', '--burst-per-address', '7',
+      '--max-connections-per-user', '2', '--max-connections-per-address', '3', '--max-send-buffer-bytes', '4096',
+      '--allowed-origins', 'https://app.example.com, http://localhost:*', '--trust-proxy', '--token-issuer', 'iss',
+    ]
+    expect(parseCliOptions(argv, { CUBBY_BURST_PER_CONNECTION: '9', CUBBY_TOKEN_AUDIENCE: 'aud' })).toHaveProperty('server', {
+      quota: { maxBytes: 1000, maxKeys: 10 },
+      rateLimits: { connection: { perSecond: 5, burst: 9 }, address: { burst: 7 } },
+      maxConnectionsPerUser: 2, maxConnectionsPerAddress: 3, maxSendBufferBytes: 4096,
+      allowedOrigins: ['https://app.example.com', 'http://localhost:*'], trustProxy: true, issuer: 'iss', audience: 'aud',
+    })
+    expect(() => parseCliOptions(['--max-user-keys', '0'], {})).toThrow(CliUsageError)
   })
 
   it('asks for help', () => {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { CubbyLimits } from '@cubby/protocol'
+import type { CubbyServerOptions } from '@cubby/server'
 
 /** What `cubby-server` was asked to do. */
 export type CliCommand = { help: true } | ({ help: false } & CliOptions)
@@ -13,7 +14,14 @@ export interface CliOptions {
   secret: string | undefined
   staticDir: string | undefined
   limits: Partial<CubbyLimits>
+  /** Abuse limits, origins and token claims, as given (the server fills in the defaults). */
+  server: CliServerOptions
 }
+
+/** The server options the CLI sets from flags. */
+export type CliServerOptions = Pick<CubbyServerOptions,
+  'quota' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
+  'trustProxy' | 'issuer' | 'audience'>
 
 /** A command line that cannot be used; the CLI prints the message and exits with code 2. */
 export class CliUsageError extends Error {
@@ -31,6 +39,27 @@ Options (each also read from the environment variable shown; flags win):
   --max-key-bytes N         largest key, UTF-8 bytes        CUBBY_MAX_KEY_BYTES      (default 1024)
   --max-message-bytes N     largest frame or HTTP body      CUBBY_MAX_MESSAGE_BYTES  (default 4194304)
   --static DIR              serve a built SPA at /          CUBBY_STATIC
+
+Abuse limits:
+  --max-user-bytes N        per-user quota of stored bytes  CUBBY_MAX_USER_BYTES     (default 104857600)
+  --max-user-keys N         per-user quota of keys          CUBBY_MAX_USER_KEYS      (default 100000)
+  --rate-per-connection N   frames/requests per second      CUBBY_RATE_PER_CONNECTION  (default 1000)
+  --burst-per-connection N  ... at once after a pause       CUBBY_BURST_PER_CONNECTION (default 20000)
+  --rate-per-address N      per second from one address     CUBBY_RATE_PER_ADDRESS     (default 5000)
+  --burst-per-address N     ... at once after a pause       CUBBY_BURST_PER_ADDRESS    (default 50000)
+  --max-connections-per-user N     sync sockets per user    CUBBY_MAX_CONNECTIONS_PER_USER    (default 100)
+  --max-connections-per-address N  sync sockets per address CUBBY_MAX_CONNECTIONS_PER_ADDRESS (default 5000)
+  --max-send-buffer-bytes N        unread bytes before a client is cut
+                                                            CUBBY_MAX_SEND_BUFFER_BYTES (default 4 x max-message-bytes)
+  --allowed-origins LIST    browser origins besides the server's own, comma-separated: https://app.example.com,
+                            http://localhost:* or *       CUBBY_ALLOWED_ORIGINS
+                            (default http://localhost:*,http://127.0.0.1:*,http://[::1]:*)
+  --trust-proxy             take the client address from X-Forwarded-For  CUBBY_TRUST_PROXY=1
+
+Tokens:
+  --token-issuer ISS        set and require this JWT iss    CUBBY_TOKEN_ISSUER
+  --token-audience AUD      set and require this JWT aud    CUBBY_TOKEN_AUDIENCE
+
   --help                    show this text
 
 The token secret comes from CUBBY_SECRET, else from <data-dir>/secret (created on first start).
@@ -44,8 +73,23 @@ const FLAGS = {
   'max-key-bytes': { type: 'string' },
   'max-message-bytes': { type: 'string' },
   static: { type: 'string' },
+  'max-user-bytes': { type: 'string' },
+  'max-user-keys': { type: 'string' },
+  'rate-per-connection': { type: 'string' },
+  'burst-per-connection': { type: 'string' },
+  'rate-per-address': { type: 'string' },
+  'burst-per-address': { type: 'string' },
+  'max-connections-per-user': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
+  'max-send-buffer-bytes': { type: 'string' },
+  'allowed-origins': { type: 'string' },
+  'trust-proxy': { type: 'boolean' },
+  'token-issuer': { type: 'string' },
+  'token-audience': { type: 'string' },
   help: { type: 'boolean' },
 } as const
+
+type Values = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string }
 
 const LIMIT_FLAGS = [
   ['max-value-bytes', 'CUBBY_MAX_VALUE_BYTES', 'maxValueBytes'],
@@ -74,7 +118,7 @@ function checkFlagValues(values: Record<string, string | boolean | undefined>): 
  * @throws CliUsageError for unknown flags, missing values or values out of range.
  */
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
-  let values: { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string }
+  let values: Values
   try {
     values = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false }).values
   } catch (error) {
@@ -96,5 +140,41 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     secret: nonEmpty(env.CUBBY_SECRET),
     staticDir: values.static ?? nonEmpty(env.CUBBY_STATIC),
     limits,
+    server: parseServerOptions(values, env),
   }
+}
+
+/** Positive integer flags of the abuse limits: flag, environment variable, where the value goes. */
+const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<CliServerOptions>, n: number) => void]> = [
+  ['max-user-bytes', 'CUBBY_MAX_USER_BYTES', (o, n) => void (o.quota.maxBytes = n)],
+  ['max-user-keys', 'CUBBY_MAX_USER_KEYS', (o, n) => void (o.quota.maxKeys = n)],
+  ['rate-per-connection', 'CUBBY_RATE_PER_CONNECTION', (o, n) => void (o.rateLimits.connection = { ...o.rateLimits.connection, perSecond: n })],
+  ['burst-per-connection', 'CUBBY_BURST_PER_CONNECTION', (o, n) => void (o.rateLimits.connection = { ...o.rateLimits.connection, burst: n })],
+  ['rate-per-address', 'CUBBY_RATE_PER_ADDRESS', (o, n) => void (o.rateLimits.address = { ...o.rateLimits.address, perSecond: n })],
+  ['burst-per-address', 'CUBBY_BURST_PER_ADDRESS', (o, n) => void (o.rateLimits.address = { ...o.rateLimits.address, burst: n })],
+  ['max-connections-per-user', 'CUBBY_MAX_CONNECTIONS_PER_USER', (o, n) => void (o.maxConnectionsPerUser = n)],
+  ['max-connections-per-address', 'CUBBY_MAX_CONNECTIONS_PER_ADDRESS', (o, n) => void (o.maxConnectionsPerAddress = n)],
+  ['max-send-buffer-bytes', 'CUBBY_MAX_SEND_BUFFER_BYTES', (o, n) => void (o.maxSendBufferBytes = n)],
+]
+
+function parseServerOptions(values: Values, env: Readonly<Record<string, string | undefined>>): CliServerOptions {
+  const all = { quota: {}, rateLimits: {} } as Required<CliServerOptions>
+  for (const [flag, variable, set] of ABUSE_FLAGS) {
+    const raw = values[flag] ?? nonEmpty(env[variable])
+    if (typeof raw === 'string') set(all, integer(`--${flag}`, raw, 1, Number.MAX_SAFE_INTEGER))
+  }
+  const options: CliServerOptions = {}
+  if (Object.keys(all.quota).length > 0) options.quota = all.quota
+  if (Object.keys(all.rateLimits).length > 0) options.rateLimits = all.rateLimits
+  for (const name of ['maxConnectionsPerUser', 'maxConnectionsPerAddress', 'maxSendBufferBytes'] as const) {
+    if (all[name] !== undefined) options[name] = all[name]
+  }
+  const origins = values['allowed-origins'] ?? nonEmpty(env.CUBBY_ALLOWED_ORIGINS)
+  if (origins !== undefined) options.allowedOrigins = origins.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  if (values['trust-proxy'] === true || /^(1|true|yes)$/i.test(env.CUBBY_TRUST_PROXY ?? '')) options.trustProxy = true
+  const issuer = values['token-issuer'] ?? nonEmpty(env.CUBBY_TOKEN_ISSUER)
+  const audience = values['token-audience'] ?? nonEmpty(env.CUBBY_TOKEN_AUDIENCE)
+  if (issuer !== undefined) options.issuer = issuer
+  if (audience !== undefined) options.audience = audience
+  return options
 }

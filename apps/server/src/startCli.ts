@@ -14,7 +14,7 @@ export interface StartedCli {
  */
 export async function startCli(options: CliOptions, print: (line: string) => void): Promise<StartedCli> {
   const dataDir = resolve(options.dataDir)
-  const serverOptions: CubbyServerOptions = { dataDir, limits: options.limits }
+  const serverOptions: CubbyServerOptions = { ...options.server, dataDir, limits: options.limits }
   if (options.secret !== undefined) serverOptions.secret = options.secret
   const cubby = createCubbyServer(serverOptions)
   try {

@@ -15,13 +15,15 @@ export const CUBBY_ERROR_CODES = {
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
   /** No valid token: missing, badly signed, expired, or for a user this server does not accept. */
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /** The request comes from a browser origin the server does not allow (`allowedOrigins`). */
+  FORBIDDEN: 'FORBIDDEN',
   /** A frame or request that does not parse or does not match the protocol. */
   BAD_MESSAGE: 'BAD_MESSAGE',
   /** The peer speaks a protocol version this side does not support. */
   PROTOCOL_VERSION: 'PROTOCOL_VERSION',
   /** HTTP only: the key has no value. (The client API returns `undefined` instead.) */
   NOT_FOUND: 'NOT_FOUND',
-  /** Too many requests; `retryAfter` says how many seconds to wait. */
+  /** Too many requests or connections; `retryAfter` says how many seconds to wait. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** The user is over their byte or key quota; nothing of the write was kept. */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',

@@ -30,6 +30,7 @@ export type {
   PushMessage,
   ServerMessage,
   SyncedMessage,
+  UserDeletedMessage,
   WelcomeMessage,
   WireError,
 } from './messages.js'

@@ -21,6 +21,12 @@ export const CLOSE_CODES = {
   BAD_MESSAGE: 4003,
   /** No `hello` arrived in time. */
   HELLO_TIMEOUT: 4004,
+  /** The server deleted this user (after a `user-deleted` frame): clear the local copy, do not reconnect as this user. */
+  USER_DELETED: 4010,
+  /** The server's data for this user was replaced (an admin import): reconnect at once to catch up. */
+  RESYNC: 4012,
+  /** Too many frames or connections (after an `error` frame with `retryAfter`): reconnect after `retryAfter` seconds. */
+  RATE_LIMITED: 4029,
   /** The server is shutting down; reconnect with backoff. */
   GOING_AWAY: 1001,
 } as const
@@ -110,5 +116,13 @@ export interface ErrorMessage extends WireError {
   type: 'error'
 }
 
+/**
+ * The user was deleted on the server (by an admin): every value, revision and tombstone is gone. The server closes
+ * the socket with `CLOSE_CODES.USER_DELETED` right after. The client drops its local copy and outbox for this user.
+ */
+export interface UserDeletedMessage {
+  type: 'user-deleted'
+}
+
 /** Every message a server may send. */
-export type ServerMessage = WelcomeMessage | ChangesMessage | SyncedMessage | AckMessage | ErrorMessage
+export type ServerMessage = WelcomeMessage | ChangesMessage | SyncedMessage | AckMessage | ErrorMessage | UserDeletedMessage

@@ -127,6 +127,8 @@ export function parseServerMessage(data: string): ServerMessage {
       return { type: 'ack', clientId: msg.clientId, results: msg.results.map(parseResult) }
     case 'error':
       return { type: 'error', ...parseWireError(msg) }
+    case 'user-deleted':
+      return { type: 'user-deleted' }
     default:
       throw bad(`Unknown message type ${JSON.stringify(String(msg.type)).slice(0, 80)}`)
   }

@@ -1,5 +1,7 @@
 import type { CubbyLimits } from '@cubby/protocol'
+import type { RateLimits } from './limits/defaults.js'
 import type { CubbyLogger } from './logger.js'
+import type { UserQuota } from './storage/UserQuota.js'
 import type { LevelDatabase } from './storage/LevelDatabase.js'
 import type { CubbyStorage } from './storage/CubbyStorage.js'
 
@@ -23,6 +25,29 @@ export interface CubbyServerOptions {
   audience?: string
   /** Size limits; missing fields take `DEFAULT_LIMITS`. @default DEFAULT_LIMITS */
   limits?: Partial<CubbyLimits>
+  /**
+   * Per-user quota of stored bytes and keys; a write that would pass either fails with `QUOTA_EXCEEDED` and
+   * leaves nothing behind. Applies to the storage the server makes (from `dataDir` or `db`).
+   * @default DEFAULT_QUOTA
+   */
+  quota?: Partial<UserQuota>
+  /** Token-bucket rate limits per connection and per remote address; over them, `RATE_LIMITED` with `retryAfter`. @default DEFAULT_RATE_LIMITS */
+  rateLimits?: { connection?: Partial<RateLimits['connection']>; address?: Partial<RateLimits['address']> }
+  /** Most sync sockets one user may have open; one more is closed with `RATE_LIMITED`. @default 100 */
+  maxConnectionsPerUser?: number
+  /** Most sync sockets one remote address may have open; one more is refused with 429. @default 5_000 */
+  maxConnectionsPerAddress?: number
+  /** A client with more than this many bytes waiting to be sent to it (it stopped reading) is disconnected. @default 4 × limits.maxMessageBytes */
+  maxSendBufferBytes?: number
+  /**
+   * Browser origins, besides the server's own, that may open sync sockets and call the HTTP API (CORS): exact
+   * origins (`https://app.example.com`), any port of a host (`http://localhost:*`), or `'*'` for any.
+   * Requests without an `Origin` header (programs, not pages) are always allowed.
+   * @default DEFAULT_ALLOWED_ORIGINS (http://localhost:*, http://127.0.0.1:*, http://[::1]:*)
+   */
+  allowedOrigins?: readonly string[]
+  /** Count per-address limits by the last `X-Forwarded-For` address (behind a reverse proxy). @default false */
+  trustProxy?: boolean
   /** Changes per storage read during a catch-up. @default 500 */
   pullBatchSize?: number
   /** How long a new socket has to send its `hello`. @default 10_000 */

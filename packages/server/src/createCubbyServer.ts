@@ -9,7 +9,10 @@ import type { CubbyServerOptions } from './CubbyServerOptions.js'
 import { createHttpRouter } from './http/createHttpRouter.js'
 import { createInfoRouter, createStaticRouter } from './http/createStaticRouter.js'
 import { consoleLogger, silentLogger, type CubbyLogger } from './logger.js'
-import { positiveInteger, resolveLimits, resolveSecret, resolveStorage, type ResolvedStorage } from './resolveOptions.js'
+import { Protection } from './limits/Protection.js'
+import {
+  positiveInteger, resolveLimits, resolveProtection, resolveSecret, resolveStorage, type ResolvedStorage,
+} from './resolveOptions.js'
 import { ServerVerbs, type ServerListOptions } from './ServerVerbs.js'
 import { SyncEndpoint } from './sync/SyncEndpoint.js'
 import { SyncHub } from './sync/SyncHub.js'
@@ -51,6 +54,7 @@ class CubbyServerImpl implements CubbyServer {
       helloTimeoutMs: positiveInteger('helloTimeoutMs', options.helloTimeoutMs, 10_000),
       heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 30_000),
     }
+    const protection = new Protection(resolveProtection(options, limits))
     const { issuer, audience, authenticate } = options
     this.#auth = new TokenAuth({ secret: resolveSecret(options, logger), issuer, audience, authenticate, limits })
     this.#resolved = resolveStorage(options)
@@ -62,10 +66,10 @@ class CubbyServerImpl implements CubbyServer {
     const ready = (): Promise<void> => this.#ready()
     this.#endpoint = new SyncEndpoint({
       ...sync, hub, storage, writer: this.#writer, verify: (t) => this.#auth.verify(t), limits, logger, ready,
-      isClosing: () => this.#closing !== undefined,
+      isClosing: () => this.#closing !== undefined, protection,
     })
     const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
-    this.app = createHttpRouter({ storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, ready })
+    this.app = createHttpRouter({ storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, ready, protection })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
   }
 

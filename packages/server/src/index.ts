@@ -7,6 +7,8 @@
 export { createLevelStorage } from './storage/createLevelStorage.js'
 export type { LevelStorageOptions } from './storage/createLevelStorage.js'
 export type { CommitResult, CubbyStorage, StorageListOptions, StoredEntry } from './storage/CubbyStorage.js'
+export { DEFAULT_QUOTA } from './storage/UserQuota.js'
+export type { UserQuota, UserUsage } from './storage/UserQuota.js'
 export type { LevelBatchOperation, LevelDatabase, LevelIterator, LevelIteratorOptions } from './storage/LevelDatabase.js'
 
 // Server
@@ -15,4 +17,10 @@ export type { CubbyServer, ListenOptions } from './CubbyServer.js'
 export type { CubbyServerOptions } from './CubbyServerOptions.js'
 export type { ServerListOptions } from './ServerVerbs.js'
 export { consoleLogger, silentLogger } from './logger.js'
+
+// Abuse limits
+export { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_RATE_LIMITS } from './limits/defaults.js'
+export type { RateLimits } from './limits/defaults.js'
+export type { RateLimit } from './limits/RateLimiter.js'
+export { DEFAULT_ALLOWED_ORIGINS } from './limits/OriginPolicy.js'
 export type { CubbyLogger } from './logger.js'

@@ -8,6 +8,11 @@ import type { CubbyLogger } from './logger.js'
 import { createLevelStorage } from './storage/createLevelStorage.js'
 import type { CubbyStorage } from './storage/CubbyStorage.js'
 import type { LevelDatabase } from './storage/LevelDatabase.js'
+import { resolveQuota } from './storage/UserQuota.js'
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_RATE_LIMITS } from './limits/defaults.js'
+import { DEFAULT_ALLOWED_ORIGINS, OriginPolicy } from './limits/OriginPolicy.js'
+import type { ProtectionOptions } from './limits/Protection.js'
+import type { RateLimit } from './limits/RateLimiter.js'
 
 /** The storage to use, and what the server must close because it made it. @internal */
 export interface ResolvedStorage {
@@ -21,10 +26,12 @@ export interface ResolvedStorage {
 /** Picks the storage from `storage`, `db` or `dataDir`, in that order. @throws TypeError when none is given. @internal */
 export function resolveStorage(options: CubbyServerOptions): ResolvedStorage {
   if (options.storage !== undefined) return { storage: options.storage, ownsStorage: false, ownedDb: undefined }
-  if (options.db !== undefined) return { storage: createLevelStorage({ db: options.db }), ownsStorage: true, ownedDb: undefined }
+  const quota = options.quota ?? {}
+  if (options.db !== undefined) return { storage: createLevelStorage({ db: options.db, quota }), ownsStorage: true, ownedDb: undefined }
   if (options.dataDir === undefined) throw new TypeError('createCubbyServer needs one of dataDir, db or storage')
+  resolveQuota(quota) // throws for a bad quota before the database is made
   const db: LevelDatabase = new Level<string, string>(join(options.dataDir, 'db'))
-  return { storage: createLevelStorage({ db }), ownsStorage: true, ownedDb: db }
+  return { storage: createLevelStorage({ db, quota }), ownsStorage: true, ownedDb: db }
 }
 
 /** The token secret: `secret`, else `<dataDir>/secret`, else a random one that lasts as long as the process. @internal */
@@ -54,4 +61,23 @@ export function positiveInteger(name: string, value: number | undefined, fallbac
   if (value === undefined) return fallback
   if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer`)
   return value
+}
+
+function rateLimit(name: string, given: Partial<RateLimit> | undefined, fallback: RateLimit): RateLimit {
+  const { perSecond, burst } = { ...fallback, ...given }
+  if (!Number.isFinite(perSecond) || perSecond <= 0) throw new TypeError(`rateLimits.${name}.perSecond must be a positive number`)
+  return { perSecond, burst: positiveInteger(`rateLimits.${name}.burst`, burst, fallback.burst) }
+}
+
+/** The abuse limits with defaults filled in. @throws TypeError for a value out of range. @internal */
+export function resolveProtection(options: CubbyServerOptions, limits: CubbyLimits): ProtectionOptions {
+  return {
+    connectionRate: rateLimit('connection', options.rateLimits?.connection, DEFAULT_RATE_LIMITS.connection),
+    addressRate: rateLimit('address', options.rateLimits?.address, DEFAULT_RATE_LIMITS.address),
+    maxConnectionsPerUser: positiveInteger('maxConnectionsPerUser', options.maxConnectionsPerUser, DEFAULT_MAX_CONNECTIONS_PER_USER),
+    maxConnectionsPerAddress: positiveInteger('maxConnectionsPerAddress', options.maxConnectionsPerAddress, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+    maxSendBufferBytes: positiveInteger('maxSendBufferBytes', options.maxSendBufferBytes, 4 * limits.maxMessageBytes),
+    origins: new OriginPolicy(options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS),
+    trustProxy: options.trustProxy ?? false,
+  }
 }

@@ -1,5 +1,6 @@
 import type { CubbyLimits } from '@cubby/protocol'
 import type { TokenAuth } from '../auth/TokenAuth.js'
+import type { Protection } from '../limits/Protection.js'
 import type { CubbyLogger } from '../logger.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import type { Writer } from '../writes/Writer.js'
@@ -13,6 +14,8 @@ export interface HttpContext {
   logger: CubbyLogger
   /** Whether `POST /v1/identities` issues anonymous identities. */
   anonymousIdentities: boolean
+  /** Origins, rate limits. */
+  protection: Protection
   /** Resolves once the storage is open; rejects when it cannot open or the server is closed. */
   ready(): Promise<void>
 }

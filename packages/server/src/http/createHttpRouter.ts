@@ -1,6 +1,7 @@
 import { CubbyError } from '@cubby/protocol'
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
 import type { HttpContext } from './HttpContext.js'
+import { createProtection } from './createProtection.js'
 import { createErrorHandler, sendError } from './httpErrors.js'
 import { createValueRoutes } from './valueRoutes.js'
 
@@ -29,6 +30,7 @@ async function issueIdentity(ctx: HttpContext, res: Response): Promise<void> {
  */
 export function createHttpRouter(ctx: HttpContext): Router {
   const router = express.Router()
+  router.use('/v1', createProtection(ctx.protection))
   router.use(['/healthz', '/v1'], async (_req, res, next) => {
     res.set('Cache-Control', 'no-store')
     await ctx.ready()

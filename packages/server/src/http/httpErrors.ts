@@ -10,6 +10,7 @@ export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   INVALID_USER_ID: 400,
   PROTOCOL_VERSION: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   PENDING_WRITES: 409,
   VALUE_TOO_LARGE: 413,
@@ -21,10 +22,10 @@ export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   CLOSED: 503,
 }
 
-/** Answers `{ error: { code, message } }` with the code's status. @internal */
-export function sendError(res: Response, code: CubbyErrorCode, message: string): void {
+/** Answers `{ error: { code, message, retryAfter? } }` with the code's status. @internal */
+export function sendError(res: Response, code: CubbyErrorCode, message: string, retryAfter?: number): void {
   if (code === 'UNAUTHORIZED') res.set('WWW-Authenticate', 'Bearer')
-  res.status(HTTP_STATUS[code]).json({ error: { code, message } })
+  res.status(HTTP_STATUS[code]).json({ error: retryAfter === undefined ? { code, message } : { code, message, retryAfter } })
 }
 
 /** The shape of the errors body-parser and the router raise (http-errors). */

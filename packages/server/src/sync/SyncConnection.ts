@@ -1,6 +1,9 @@
 import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, parseClientMessage } from '@cubby/protocol'
 import type { CubbyErrorCode, CubbyLimits, MutationResult, PushMessage, ServerMessage } from '@cubby/protocol'
 import { WebSocket, type RawData } from 'ws'
+import type { Protection } from '../limits/Protection.js'
+import { CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
+import { TokenBucket } from '../limits/RateLimiter.js'
 import type { CubbyLogger } from '../logger.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import type { Writer } from '../writes/Writer.js'
@@ -22,10 +25,13 @@ export interface SyncContext {
   ready(): Promise<void>
   /** True once the server is shutting down: pushes are then left unanswered, to be retried elsewhere. */
   isClosing(): boolean
+  protection: Protection
 }
 
-/** Frames buffered while the hello is verified; more than this is abuse. */
+/** Frames buffered while the hello is verified; more than this (or more than two frames' worth of bytes) is abuse. */
 const MAX_QUEUED_FRAMES = 1000
+/** What a queued ack result is reckoned to take once sent, for the send buffer limit. */
+const ACK_RESULT_BYTES = 64
 /** A session may have this many frames' worth of bytes unsent before it slows down to the socket's pace. */
 const MAX_BACKLOG_FRAMES = 2
 /** 1011: the server hit an unexpected condition (RFC 6455 §7.4.1). */
@@ -45,15 +51,21 @@ const maxRev = (results: MutationResult[]): number => results.reduce((m, r) => (
 export class SyncConnection {
   readonly #ws: WebSocket
   readonly #ctx: SyncContext
+  readonly #address: string
+  readonly #bucket: TokenBucket
   #session: SyncSession | undefined
   #queue: Array<[RawData, boolean]> | undefined
+  #queuedBytes = 0
   #timer: NodeJS.Timeout
   #lastWrite: Promise<void> = Promise.resolve()
+  #ended = false
   readonly #closed: Promise<void>
 
-  constructor(ws: WebSocket, ctx: SyncContext) {
+  constructor(ws: WebSocket, ctx: SyncContext, address: string) {
     this.#ws = ws
     this.#ctx = ctx
+    this.#address = address
+    this.#bucket = new TokenBucket(ctx.protection.options.connectionRate)
     this.#timer = setTimeout(() => this.#end(CLOSE_CODES.HELLO_TIMEOUT, 'No hello in time'), ctx.helloTimeoutMs)
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary))
     this.#closed = new Promise((resolve) => ws.once('close', () => resolve()))
@@ -63,12 +75,13 @@ export class SyncConnection {
   }
 
   #onFrame(data: RawData, isBinary: boolean): void {
+    if (!this.#ended && this.#spend()) this.#route(data, isBinary)
+  }
+
+  #route(data: RawData, isBinary: boolean): void {
     try {
-      if (this.#queue !== undefined) {
-        // The hello is being verified or welcomed: keep later frames, in order, for after.
-        if (this.#queue.length < MAX_QUEUED_FRAMES) this.#queue.push([data, isBinary])
-        else this.#fail('BAD_MESSAGE', CLOSE_CODES.BAD_MESSAGE, 'Too many frames before the welcome')
-      } else if (this.#session !== undefined) this.#handle(data, isBinary)
+      if (this.#queue !== undefined) this.#enqueue(data, isBinary)
+      else if (this.#session !== undefined) this.#handle(data, isBinary)
       else {
         this.#queue = []
         void this.#hello(data, isBinary).catch((error: unknown) => this.#ctx.logger.error('Hello failed', error))
@@ -76,6 +89,22 @@ export class SyncConnection {
     } catch (error) {
       this.#ctx.logger.error('Unexpected error while handling a frame', error)
     }
+  }
+
+  /** Spends a token of the connection's and the address's rate limits; on failure ends the connection. */
+  #spend(): boolean {
+    const wait = this.#bucket.take() || this.#ctx.protection.takeAddress(this.#address)
+    if (wait === 0) return true
+    this.#fail('RATE_LIMITED', CLOSE_CODES.RATE_LIMITED, 'Too many frames; reconnect after retryAfter seconds', wait)
+    return false
+  }
+
+  /** Keeps a frame that arrived while the hello is verified or welcomed, to handle in order after. */
+  #enqueue(data: RawData, isBinary: boolean): void {
+    const queue = this.#queue!
+    this.#queuedBytes += toBuffer(data).length
+    if (queue.length < MAX_QUEUED_FRAMES && this.#queuedBytes <= 2 * this.#ctx.limits.maxMessageBytes) queue.push([data, isBinary])
+    else this.#fail('BAD_MESSAGE', CLOSE_CODES.BAD_MESSAGE, 'Too many frames before the welcome')
   }
 
   async #hello(data: RawData, isBinary: boolean): Promise<void> {
@@ -107,6 +136,10 @@ export class SyncConnection {
     })
     await ctx.ready()
     if (this.#ws.readyState !== WebSocket.OPEN) return
+    if (ctx.hub.count(userId) >= ctx.protection.options.maxConnectionsPerUser) {
+      const message = 'This user has too many connections open; close some or retry later'
+      return this.#fail('RATE_LIMITED', CLOSE_CODES.RATE_LIMITED, message, CONNECTION_CAP_RETRY_AFTER)
+    }
     // Registered before the head is read, so no commit can slip between the head and the catch-up.
     ctx.hub.add(session)
     this.#session = session
@@ -117,7 +150,8 @@ export class SyncConnection {
     session.start(head)
     const queued = this.#queue ?? []
     this.#queue = undefined
-    for (const [data, isBinary] of queued) this.#onFrame(data, isBinary)
+    this.#queuedBytes = 0
+    for (const [data, isBinary] of queued) if (!this.#ended) this.#route(data, isBinary)
   }
 
   #handle(data: RawData, isBinary: boolean): void {
@@ -134,7 +168,7 @@ export class SyncConnection {
 
   #push({ clientId, mutations }: PushMessage): void {
     const session = this.#session!
-    if (this.#ctx.isClosing()) return
+    if (this.#ctx.isClosing() || this.#overflowing()) return
     this.#ctx.writer.write(session.userId, mutations, clientId).then(
       (results) => session.ack({ type: 'ack', clientId, results }, maxRev(results)),
       (error: unknown) => this.#ctx.logger.error('Could not answer a push', error),
@@ -145,14 +179,32 @@ export class SyncConnection {
     if (this.#ws.readyState !== WebSocket.OPEN) return
     const data = JSON.stringify(message)
     this.#lastWrite = new Promise((resolve) => this.#ws.send(data, () => resolve()))
+    this.#overflowing()
   }
 
-  #fail(code: CubbyErrorCode, closeCode: number, message: string): void {
-    this.#send({ type: 'error', code, message })
+  /**
+   * Cuts a client that does not read: once what waits to be sent to it (the socket's buffer and the acks held
+   * back for changes it has not taken yet) passes `maxSendBufferBytes`. A close frame would only queue behind
+   * the rest, so the socket is destroyed (the client sees 1006).
+   */
+  #overflowing(): boolean {
+    const pending = this.#ws.bufferedAmount + (this.#session?.pendingResults ?? 0) * ACK_RESULT_BYTES
+    if (pending <= this.#ctx.protection.options.maxSendBufferBytes) return false
+    if (!this.#ended) this.#ctx.logger.warn(`Disconnected a client that stopped reading (${pending} bytes waiting to be sent)`)
+    this.#ended = true
+    clearTimeout(this.#timer)
+    this.#session?.close()
+    this.#ws.terminate()
+    return true
+  }
+
+  #fail(code: CubbyErrorCode, closeCode: number, message: string, retryAfter?: number): void {
+    this.#send(retryAfter === undefined ? { type: 'error', code, message } : { type: 'error', code, message, retryAfter })
     this.#end(closeCode, message)
   }
 
   #end(closeCode: number, reason: string): void {
+    this.#ended = true
     clearTimeout(this.#timer)
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(closeCode, reason.slice(0, 120))
   }

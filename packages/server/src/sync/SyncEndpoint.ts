@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { CLOSE_CODES, SYNC_PATH } from '@cubby/protocol'
+import { CLOSE_CODES, SYNC_PATH, type CubbyErrorCode } from '@cubby/protocol'
+import { CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
 import { WebSocket, WebSocketServer } from 'ws'
 import { SyncConnection, type SyncContext } from './SyncConnection.js'
 
@@ -14,8 +15,12 @@ const CLOSE_GRACE_MS = 2000
 
 const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'http://localhost').pathname
 
-function refuse(socket: Duplex, status: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+/** Answers an upgrade request with a plain HTTP error (and a JSON error body for the abuse limits). */
+function refuse(socket: Duplex, status: string, error?: { code: CubbyErrorCode; message: string; retryAfter?: number }): void {
+  const body = error === undefined ? '' : JSON.stringify({ error })
+  const retry = error?.retryAfter === undefined ? '' : `Retry-After: ${error.retryAfter}\r\n`
+  const type = error === undefined ? '' : 'Content-Type: application/json\r\n'
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${retry}${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
 /**
@@ -34,7 +39,7 @@ export class SyncEndpoint {
     this.#ctx = ctx
     // Compression stays off: frames are small JSON and deflate costs memory per socket.
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: ctx.limits.maxMessageBytes, perMessageDeflate: false })
-    this.#wss.on('connection', (ws) => this.#connect(ws))
+    this.#wss.on('connection', (ws: WebSocket, _req: IncomingMessage, address: string) => this.#connect(ws, address))
     this.#heartbeat = setInterval(() => this.#beat(), ctx.heartbeatMs).unref()
   }
 
@@ -48,7 +53,21 @@ export class SyncEndpoint {
     socket.on('error', () => socket.destroy())
     if (this.#closing) return refuse(socket, '503 Service Unavailable')
     if (!this.matches(req)) return refuse(socket, '404 Not Found')
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req))
+    const protection = this.#ctx.protection
+    if (!protection.options.origins.allows(req.headers.origin, req.headers.host)) {
+      return refuse(socket, '403 Forbidden', { code: 'FORBIDDEN', message: 'This origin may not connect' })
+    }
+    const address = protection.addressOf(req)
+    if (!protection.mayConnect(address)) {
+      const message = 'Too many connections from this address'
+      return refuse(socket, '429 Too Many Requests', { code: 'RATE_LIMITED', message, retryAfter: CONNECTION_CAP_RETRY_AFTER })
+    }
+    const wait = protection.takeAddress(address)
+    if (wait > 0) return refuse(socket, '429 Too Many Requests', { code: 'RATE_LIMITED', message: 'Too many requests', retryAfter: wait })
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      protection.track(address, ws)
+      this.#wss.emit('connection', ws, req, address)
+    })
   }
 
   /** Refuses new sockets from now on. */
@@ -65,10 +84,10 @@ export class SyncEndpoint {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()))
   }
 
-  #connect(ws: WebSocket): void {
+  #connect(ws: WebSocket, address: string): void {
     this.#alive.set(ws, true)
     ws.on('pong', () => this.#alive.set(ws, true))
-    new SyncConnection(ws, this.#ctx)
+    new SyncConnection(ws, this.#ctx, address)
   }
 
   #beat(): void {

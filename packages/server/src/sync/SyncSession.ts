@@ -39,6 +39,7 @@ export class SyncSession {
   #dirty = false
   #closed = false
   #acks: Array<{ needRev: number; message: AckMessage }> = []
+  #pendingResults = 0
 
   constructor(options: SyncSessionOptions) {
     this.#options = options
@@ -49,6 +50,11 @@ export class SyncSession {
   /** The last rev sent to the client. */
   get rev(): number {
     return this.#rev
+  }
+
+  /** How many mutation results wait in acks held back until their changes are sent. */
+  get pendingResults(): number {
+    return this.#pendingResults
   }
 
   /** Starts the catch-up after `welcome`; `synced` follows once it is complete. */
@@ -79,6 +85,7 @@ export class SyncSession {
   ack(message: AckMessage, needRev: number): void {
     if (this.#closed) return
     this.#acks.push({ needRev, message })
+    this.#pendingResults += message.results.length
     if (this.#live && this.#rev < needRev) {
       this.#dirty = true
       void this.#pump(false)
@@ -97,6 +104,7 @@ export class SyncSession {
   close(): void {
     this.#closed = true
     this.#acks = []
+    this.#pendingResults = 0
   }
 
   async #pump(initial: boolean): Promise<void> {
@@ -112,8 +120,9 @@ export class SyncSession {
         before = this.#rev
         const { changes, rev } = await this.#options.storage.changesSince(this.userId, this.#rev, this.#options.pullBatchSize)
         if (this.#closed) return
-        if (changes.length > 0) this.#sendChanges(changes, rev)
+        if (changes.length > 0) await this.#sendPaced(changes, rev)
         else this.#rev = Math.max(this.#rev, rev)
+        if (this.#closed) return
         this.#flushAcks()
       } while (this.#dirty || this.#rev > before)
       if (initial) this.#send({ type: 'synced', rev: this.#rev })
@@ -123,6 +132,21 @@ export class SyncSession {
     } catch (error) {
       this.#pumping = false
       this.fail(error)
+    }
+  }
+
+  /**
+   * Sends a batch read from storage frame by frame, waiting for the socket to drain whenever the backlog is over
+   * the limit, so that a catch-up of large values never piles up in memory.
+   */
+  async #sendPaced(changes: readonly Change[], rev: number): Promise<void> {
+    const chunks = chunkChanges(changes, this.#options.maxFrameBytes)
+    for (const [i, chunk] of chunks.entries()) {
+      if (i > 0 && this.#options.backlog() > this.#options.maxBacklogBytes) await this.#options.drained()
+      if (this.#closed) return
+      const chunkRev = i === chunks.length - 1 ? rev : chunk.at(-1)!.rev
+      this.#send({ type: 'changes', changes: chunk, rev: chunkRev })
+      this.#rev = chunkRev
     }
   }
 
@@ -136,7 +160,11 @@ export class SyncSession {
 
   /** Sends the acks whose changes have been sent; with `all`, also any left (their changes were overwritten). */
   #flushAcks(all = false): void {
-    while (this.#acks.length > 0 && (all || this.#acks[0]!.needRev <= this.#rev)) this.#send(this.#acks.shift()!.message)
+    while (this.#acks.length > 0 && (all || this.#acks[0]!.needRev <= this.#rev)) {
+      const { message } = this.#acks.shift()!
+      this.#pendingResults -= message.results.length
+      this.#send(message)
+    }
   }
 
   #send(message: ServerMessage): void {

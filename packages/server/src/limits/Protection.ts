@@ -1,0 +1,56 @@
+import type { IncomingMessage } from 'node:http'
+import { addressOf } from './addressOf.js'
+import { ConnectionCounter } from './ConnectionCounter.js'
+import type { OriginPolicy } from './OriginPolicy.js'
+import { RateLimiter, type RateLimit } from './RateLimiter.js'
+
+/** Seconds a client is told to wait after hitting a connection cap. */
+export const CONNECTION_CAP_RETRY_AFTER = 10
+
+/** The resolved abuse limits every endpoint shares. @internal */
+export interface ProtectionOptions {
+  connectionRate: RateLimit
+  addressRate: RateLimit
+  maxConnectionsPerUser: number
+  maxConnectionsPerAddress: number
+  maxSendBufferBytes: number
+  origins: OriginPolicy
+  trustProxy: boolean
+}
+
+/**
+ * The server's abuse limits and the state behind them: one token bucket per remote address (shared by WebSocket
+ * frames, upgrades and HTTP requests), open connections per address, and the origin policy.
+ * @internal
+ */
+export class Protection {
+  readonly options: ProtectionOptions
+  readonly #addressRate: RateLimiter
+  readonly #addressConnections = new ConnectionCounter()
+
+  constructor(options: ProtectionOptions) {
+    this.options = options
+    this.#addressRate = new RateLimiter(options.addressRate)
+  }
+
+  /** The key per-address limits use for this request. */
+  addressOf(req: IncomingMessage): string {
+    return addressOf(req, this.options.trustProxy)
+  }
+
+  /** Spends one token of the address's bucket. @returns 0, or the seconds to wait. */
+  takeAddress(address: string): number {
+    return this.#addressRate.take(address)
+  }
+
+  /** Whether the address may open one more WebSocket. */
+  mayConnect(address: string): boolean {
+    return this.#addressConnections.count(address) < this.options.maxConnectionsPerAddress
+  }
+
+  /** Counts a WebSocket of the address until it closes. */
+  track(address: string, socket: { once(event: 'close', listener: () => void): unknown }): void {
+    this.#addressConnections.add(address)
+    socket.once('close', () => this.#addressConnections.remove(address))
+  }
+}
