@@ -1,0 +1,134 @@
+import { mkdir, stat } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { type TestServer, startTestServer } from '@cubby/test-utils'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { chromiumAvailable, launchChromium } from './chromium.js'
+import {
+  DEMO_DIST,
+  assertDemoBuilt,
+  identityOf,
+  listed,
+  openDevice,
+  serverSubmissions,
+  submit,
+  waitListed,
+  waitOnline,
+} from './demoPage.js'
+
+/** Screenshots a person can look at after the run (gitignored). */
+const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url))
+
+// Real Chromium against the real cubby-server process serving the built demo, as a user would run it.
+describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
+  let server: TestServer
+
+  beforeAll(async () => {
+    assertDemoBuilt()
+    server = await startTestServer({ args: ['--static', DEMO_DIST] })
+  })
+  afterAll(async () => {
+    await server?.[Symbol.asyncDispose]()
+  })
+
+  it('keeps a submission across a reload', async () => {
+    await using browser = await launchChromium()
+    const { page } = await openDevice(browser, server.url)
+    await waitOnline(page)
+    await submit(page, 'Ada', 7)
+    await waitListed(page, 'Ada', 'synced')
+    await page.reload()
+    await waitListed(page, 'Ada', 'synced')
+    expect(await page.locator('[data-testid="submission"]').first().textContent()).toContain('favourite number 7')
+  })
+
+  it('shows a write in one tab live in the other, and concurrent writes in both converge without duplicates', async () => {
+    await using browser = await launchChromium()
+    const { context, page: tab1 } = await openDevice(browser, server.url)
+    await waitOnline(tab1)
+    const tab2 = await context.newPage()
+    await tab2.goto(server.url)
+    await waitOnline(tab2)
+    expect((await identityOf(tab2)).userId).toBe((await identityOf(tab1)).userId)
+
+    await submit(tab1, 'From tab 1')
+    await waitListed(tab2, 'From tab 1', 'synced')
+
+    // Both tabs submit at once, three times each.
+    for (let round = 1; round <= 3; round++) await Promise.all([submit(tab1, `Tab 1 #${round}`), submit(tab2, `Tab 2 #${round}`)])
+    const expected = ['From tab 1', 'Tab 1 #1', 'Tab 1 #2', 'Tab 1 #3', 'Tab 2 #1', 'Tab 2 #2', 'Tab 2 #3']
+    for (const tab of [tab1, tab2]) for (const name of expected) await waitListed(tab, name, 'synced')
+    const [list1, list2] = await Promise.all([listed(tab1), listed(tab2)])
+    expect(list1.map((s) => s.name).sort()).toEqual(expected)
+    expect(list2).toEqual(list1)
+    expect(new Set(list1.map((s) => s.key)).size).toBe(expected.length)
+    const onServer = await serverSubmissions(server, (await identityOf(tab1)).token)
+    expect(onServer.map((e) => e.key).sort()).toEqual(list1.map((s) => s.key).sort())
+  })
+
+  it('takes a submission offline, keeps it pending across an offline reload, and syncs it when back online', async () => {
+    await using browser = await launchChromium()
+    const { context, page } = await openDevice(browser, server.url)
+    await waitOnline(page)
+    // The service worker must have cached the app shell before the network goes.
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
+    const { token } = await identityOf(page)
+
+    await context.setOffline(true)
+    await page.locator('[data-testid="connection"][data-status="offline"]').waitFor({ timeout: 15_000 })
+    await submit(page, 'Written offline')
+    await waitListed(page, 'Written offline', 'pending')
+    await page.reload()
+    await waitListed(page, 'Written offline', 'pending')
+    expect(await page.locator('[data-testid="connection"]').getAttribute('data-status')).not.toBe('online')
+    expect((await serverSubmissions(server, token)).map((e) => e.value.name)).toEqual([])
+
+    await context.setOffline(false)
+    await waitListed(page, 'Written offline', 'synced')
+    await vi.waitFor(async () => expect((await serverSubmissions(server, token)).map((e) => e.value.name)).toEqual(['Written offline']))
+  })
+
+  it('opens the same user on another device through the link, live, and shows another user none of it', async () => {
+    await using browser = await launchChromium()
+    const laptop = await openDevice(browser, server.url)
+    await waitOnline(laptop.page)
+    const link = await laptop.page.getByTestId('device-link').inputValue()
+    expect(link).toMatch(/#token=/)
+
+    const phone = await openDevice(browser, link)
+    await waitOnline(phone.page)
+    expect(phone.page.url()).not.toContain('token=')
+    expect(await phone.page.getByTestId('user-id').textContent()).toBe(await laptop.page.getByTestId('user-id').textContent())
+    const stranger = await openDevice(browser, server.url)
+    await waitOnline(stranger.page)
+    expect(await stranger.page.getByTestId('user-id').textContent()).not.toBe(await laptop.page.getByTestId('user-id').textContent())
+
+    await submit(laptop.page, 'From the laptop')
+    await waitListed(phone.page, 'From the laptop', 'synced')
+    await phone.page.getByTestId('theme-toggle').click()
+    await laptop.page.waitForFunction(() => document.documentElement.dataset.theme === 'dark', undefined, { timeout: 15_000 })
+    await submit(stranger.page, 'The stranger')
+    await waitListed(stranger.page, 'The stranger', 'synced')
+    await waitListed(laptop.page, 'From the laptop', 'synced')
+    expect((await listed(stranger.page)).map((s) => s.name)).toEqual(['The stranger'])
+    expect((await listed(phone.page)).map((s) => s.name)).toEqual(['From the laptop'])
+    expect(await stranger.page.evaluate(() => document.documentElement.dataset.theme)).toBe('light')
+  })
+
+  it('takes screenshots of the demo for a person to look at', async () => {
+    await using browser = await launchChromium()
+    const { page } = await openDevice(browser, server.url)
+    await waitOnline(page)
+    await page.locator('input[name="likesCheckboxes"]').check()
+    await submit(page, 'Grace Hopper', 73)
+    await waitListed(page, 'Grace Hopper', 'synced')
+    await submit(page, 'Alan Turing', 12)
+    await waitListed(page, 'Alan Turing', 'synced')
+    await mkdir(RESULTS, { recursive: true })
+    await page.screenshot({ path: `${RESULTS}demo.png`, fullPage: true })
+    await page.getByTestId('theme-toggle').click()
+    await page.locator('[data-testid="theme-toggle"][data-status="synced"]').waitFor({ timeout: 15_000 })
+    await page.locator('[data-testid="connection"][data-pending="0"]').waitFor({ timeout: 15_000 })
+    await page.screenshot({ path: `${RESULTS}demo-dark.png`, fullPage: true })
+    for (const file of ['demo.png', 'demo-dark.png']) expect((await stat(`${RESULTS}${file}`)).size).toBeGreaterThan(10_000)
+  })
+})

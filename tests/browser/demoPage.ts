@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { TestServer } from '@cubby/test-utils'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+
+/** The built demo that `cubby-server --static` serves. */
+export const DEMO_DIST: string = fileURLToPath(new URL('../../apps/demo/dist', import.meta.url))
+
+/** Fails with a useful message when the demo has not been built (`npm test` builds it first). */
+export function assertDemoBuilt(): void {
+  if (!existsSync(`${DEMO_DIST}/index.html`)) throw new Error(`${DEMO_DIST} is missing: build first (npm test does, or pnpm build)`)
+}
+
+/** A submission as the demo lists it. */
+export interface Listed {
+  key: string
+  name: string
+  status: string
+}
+
+/** One browser profile (a device) with the demo open. */
+export interface Device {
+  readonly context: BrowserContext
+  readonly page: Page
+}
+
+/** Opens the demo in a new browser context: a new device, with nothing stored. */
+export async function openDevice(browser: Browser, url: string): Promise<Device> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const page = await context.newPage()
+  page.on('pageerror', (error) => console.error(`[page error] ${error.message}`))
+  await page.goto(url)
+  return { context, page }
+}
+
+/** Waits until the demo is connected and caught up. */
+export async function waitOnline(page: Page): Promise<void> {
+  await page.locator('[data-testid="connection"][data-status="online"]').waitFor({ timeout: 15_000 })
+}
+
+/** Fills in and submits the form, and waits until the form took it (it clears the name once stored locally). */
+export async function submit(page: Page, name: string, favouriteNumber = 42): Promise<void> {
+  await page.fill('input[name="name"]', name)
+  await page.locator('input[name="favouriteNumber"]').fill(String(favouriteNumber))
+  await page.click('button[type="submit"]')
+  await page.waitForFunction(() => document.querySelector<HTMLInputElement>('input[name="name"]')?.value === '', undefined, { timeout: 15_000 })
+}
+
+/** The submissions the page lists, newest first. */
+export function listed(page: Page): Promise<Listed[]> {
+  return page.locator('[data-testid="submission"]').evaluateAll((rows) =>
+    rows.map((row) => ({
+      key: (row as HTMLElement).dataset.key!,
+      name: row.querySelector('.submission-name')!.textContent!,
+      status: (row as HTMLElement).dataset.status!,
+    })),
+  )
+}
+
+/** Waits until the page lists a submission named `name` whose status is `status`. */
+export async function waitListed(page: Page, name: string, status = 'synced'): Promise<void> {
+  await page.waitForFunction(
+    ([n, s]) => [...document.querySelectorAll<HTMLElement>('[data-testid="submission"]')].some((row) => row.querySelector('.submission-name')?.textContent === n && row.dataset.status === s),
+    [name, status] as const,
+    { timeout: 15_000 },
+  )
+}
+
+/** The identity the demo stored for this device. */
+export async function identityOf(page: Page): Promise<{ userId: string; token: string }> {
+  const identity = await page.evaluate(() => localStorage.getItem('cubby-demo/identity'))
+  if (identity === null) throw new Error('The demo stored no identity')
+  return JSON.parse(identity) as { userId: string; token: string }
+}
+
+/** What the server holds under `submission/` for a user, through the HTTP API. */
+export async function serverSubmissions(server: TestServer, token: string): Promise<Array<{ key: string; value: { name: string } }>> {
+  const res = await fetch(`${server.url}/v1/values?prefix=submission%2F&values=1`, { headers: { authorization: `Bearer ${token}` } })
+  if (!res.ok) throw new Error(`GET /v1/values answered ${res.status}`)
+  return ((await res.json()) as { entries: Array<{ key: string; value: { name: string } }> }).entries
+}
