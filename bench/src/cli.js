@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `pnpm bench`: every workload, Cubby and its limits and peers in the same run, min/median/max over
 // runs, ratios against the targets. Options: --only a,b  --quick  --runs N  --systems cubby,yjs,pouchdb
-// --profile (V8 CPU profiles of every server and driver process), --heap (idle servers' heap snapshots)
-import { mkdirSync, writeFileSync } from 'node:fs'
+// --report <saved.json>, --profile (V8 CPU profiles of every server and driver process), --heap (idle servers' heap snapshots)
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
@@ -22,9 +22,16 @@ const { values: opts } = parseArgs({
     out: { type: 'string' },
     profile: { type: 'boolean', default: false },
     heap: { type: 'boolean', default: false },
+    report: { type: 'string' },
   },
   allowPositionals: true,
 })
+// --report <file>: print the tables of a saved run again, measuring nothing.
+if (opts.report) {
+  const saved = JSON.parse(readFileSync(opts.report, 'utf8'))
+  printReport(Results.from(saved.results), console.log)
+  process.exit(0)
+}
 const only = opts.only ? opts.only.split(',') : WORKLOADS
 for (const name of only) if (!WORKLOADS.includes(name)) throw new Error(`unknown workload ${name}; one of ${WORKLOADS.join(', ')}`)
 const runs = Number(opts.runs ?? 3)

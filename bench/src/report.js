@@ -1,4 +1,4 @@
-import { targets } from './targets.js'
+import { informational, targets } from './targets.js'
 
 const fmt = (x) => {
   if (x === undefined || Number.isNaN(x)) return '-'
@@ -33,5 +33,12 @@ export function printReport(results, log) {
   if (ratioRows.length) {
     log('\n### Ratios against the targets\n')
     log(table(ratioRows, ['target', 'cubby / reference (medians)', 'required', 'met']))
+  }
+  const infoRows = informational
+    .map((t) => ({ ratio: t.name, 'value (medians)': fmt(t.value(results)) }))
+    .filter((r) => r['value (medians)'] !== '-')
+  if (infoRows.length) {
+    log('\n### Other ratios (no target)\n')
+    log(table(infoRows, ['ratio', 'value (medians)']))
   }
 }

@@ -2,6 +2,19 @@
 const m = (results, w, s, metric) => results.median(w, s, metric)
 const ratio = (a, b) => (a === undefined || b === undefined ? undefined : a / b)
 
+/** Ratios printed for orientation, with no target attached. */
+export const informational = [
+  { name: 'propagation p50: cubby server alone (raw sockets) vs limit', value: (r) => ratio(m(r, 'propagation', 'cubby server, raw sockets', 'p50'), m(r, 'propagation', 'limit', 'p50')) },
+  { name: 'propagation p50: Yjs vs limit', value: (r) => ratio(m(r, 'propagation', 'yjs', 'p50'), m(r, 'propagation', 'limit', 'p50')) },
+  { name: 'fan-out writes/s: cubby vs limit', value: (r) => ratio(m(r, 'fanout', 'cubby', 'writes/s'), m(r, 'fanout', 'limit', 'writes/s')) },
+  { name: 'fan-out writes/s: cubby server alone (raw sockets) vs Yjs', value: (r) => ratio(m(r, 'fanout', 'cubby server, raw sockets', 'writes/s'), m(r, 'fanout', 'yjs', 'writes/s')) },
+  { name: 'fan-out writes/s: cubby vs PouchDB', value: (r) => ratio(m(r, 'fanout', 'cubby', 'writes/s'), m(r, 'fanout', 'pouchdb', 'writes/s')) },
+  { name: 'cold sync, running server: cubby vs limit (iterator)', value: (r) => ratio(m(r, 'coldsync', 'cubby', 'running'), m(r, 'coldsync', 'limit', 'running')) },
+  { name: 'cold sync, restarted server: cubby vs limit (open + iterator)', value: (r) => ratio(m(r, 'coldsync', 'cubby', 'restarted'), m(r, 'coldsync', 'limit', 'restarted')) },
+  { name: 'idle memory per connection: cubby vs Yjs', value: (r) => ratio(m(r, 'idle', 'cubby', 'KiB/conn'), m(r, 'idle', 'yjs', 'KiB/conn')) },
+  { name: 'awaited store/s: cubby offline (diagnostic) vs idb-keyval set', value: (r) => ratio(m(r, 'browser', 'cubby offline (diagnostic)', 'awaited store/s'), m(r, 'browser', 'idb-keyval', 'awaited store/s')) },
+]
+
 export const targets = [
   {
     name: 'propagation p50 vs limit (ws round trip + synced put)',

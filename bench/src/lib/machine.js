@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import { cpus, totalmem } from 'node:os'
 
@@ -14,6 +16,26 @@ function version(name) {
   try {
     return require(`${name}/package.json`).version
   } catch {
+    // Packages whose exports hide package.json: walk up from the entry point.
+    try {
+      let dir = dirname(require.resolve(name))
+      while (dir !== dirname(dir)) {
+        const file = join(dir, 'package.json')
+        if (existsSync(file)) {
+          const pkg = JSON.parse(readFileSync(file, 'utf8'))
+          if (pkg.name === name) return pkg.version
+        }
+        dir = dirname(dir)
+      }
+    } catch {}
+    return undefined
+  }
+}
+
+const run = (cmd, args) => {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
     return undefined
   }
 }
@@ -28,6 +50,8 @@ export async function machineInfo() {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    chromium: run('/usr/bin/chromium', ['--version']),
+    cubbyCommit: run('git', ['rev-parse', '--short', 'HEAD']),
     packages: Object.fromEntries(PACKAGES.map((p) => [p, version(p)])),
   }
 }

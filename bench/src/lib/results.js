@@ -6,6 +6,12 @@ import { spread } from './stats.js'
  */
 export class Results {
   #data = {}
+  /** Results read back from a saved run (the `results` member of its JSON). */
+  static from(data) {
+    const results = new Results()
+    results.#data = structuredClone(data)
+    return results
+  }
   add(workload, system, metric, unit, value) {
     const w = (this.#data[workload] ??= {})
     const s = (w[system] ??= {})
