@@ -4,7 +4,7 @@ import { WebSocket } from 'ws'
 import { cubbyToken } from '../lib/token.js'
 import { withTimeout } from '../lib/util.js'
 
-export async function connect({ url, user, secret }) {
+export async function connect({ url, user, secret, pushPerStore = false }) {
   const token = await cubbyToken(secret, user)
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/sync`)
   const clientId = `raw-${Math.random().toString(36).slice(2)}`
@@ -47,6 +47,8 @@ export async function connect({ url, user, secret }) {
       own.add(key)
       if (queued.length === 0) queueMicrotask(flushQueue)
       queued.push({ op: 'store', mid: nextMid++, key, value: JSON.stringify(value) })
+      // pushPerStore: one frame per store, which is what @cubby/client sends today (see docs/benchmarks.md).
+      if (pushPerStore) flushQueue()
     },
     onRemote: (listener) => void listeners.push(listener),
     onAny: (listener) => void anyListeners.push(listener),
