@@ -1,6 +1,5 @@
-import { type CubbyOptions, createCubby } from '@cubby/client'
+import { type AnyCubby, createCubby, type CubbyOptions } from '@cubby/client'
 import { type ReactElement, type ReactNode, createContext, createElement, useContext, useEffect, useState } from 'react'
-import type { AnyCubby } from './core/CubbyHub.js'
 
 /** `undefined`: no provider; `null`: a provider without a client yet (server rendering, or options before mount). */
 const CubbyContext = createContext<AnyCubby | null | undefined>(undefined)

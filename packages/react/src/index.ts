@@ -16,5 +16,5 @@ export { useCubbyClient } from './useCubbyClient.js'
 
 // Types
 export type { Register, RegisteredKey, RegisteredKeyUnder, RegisteredSchema, CubbyValue } from './Register.js'
-export type { CubbyMeta, CubbyValueSnapshot, CubbyValueStatus } from './core/CubbyMeta.js'
-export type { CubbyStatusSnapshot } from './core/StatusWatch.js'
+export type { CubbyMeta, CubbyValueSnapshot, CubbyValueStatus } from '@cubby/client'
+export type { CubbyStatusSnapshot } from '@cubby/client'

@@ -1,7 +1,6 @@
 import { useSyncExternalStore } from 'react'
 import { useCubbyContext } from './CubbyProvider.js'
-import { CubbyHub } from './core/CubbyHub.js'
-import { NO_KEYS } from './core/KeysWatch.js'
+import { CubbyHub, NO_KEYS } from '@cubby/client'
 import type { RegisteredKeyUnder } from './Register.js'
 
 /** Options of {@link useCubbyKeys}. */

@@ -1,7 +1,6 @@
 import { useSyncExternalStore } from 'react'
 import { useCubbyContext } from './CubbyProvider.js'
-import { CubbyHub } from './core/CubbyHub.js'
-import { type CubbyStatusSnapshot, INITIAL_STATUS } from './core/StatusWatch.js'
+import { CubbyHub, type CubbyStatusSnapshot, INITIAL_STATUS } from '@cubby/client'
 
 const subscribeNothing = (): (() => void) => () => {}
 const initialStatus = (): CubbyStatusSnapshot => INITIAL_STATUS

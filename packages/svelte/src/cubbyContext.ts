@@ -1,5 +1,5 @@
 import { getContext, setContext } from 'svelte'
-import type { AnyCubby } from './core/CubbyHub.js'
+import type { AnyCubby } from '@cubby/client'
 
 const CUBBY_KEY = Symbol.for('@cubby/svelte')
 

@@ -1,7 +1,6 @@
 import type { Readable } from 'svelte/store'
 import { type CubbyStoreOptions, resolveCubby } from './cubbyContext.js'
-import { CubbyHub } from './core/CubbyHub.js'
-import { NO_KEYS } from './core/KeysWatch.js'
+import { CubbyHub, NO_KEYS } from '@cubby/client'
 import { readableOf } from './readableOf.js'
 import type { RegisteredKeyUnder } from './Register.js'
 

@@ -1,7 +1,6 @@
 import type { Readable } from 'svelte/store'
 import { type CubbyStoreOptions, resolveCubby } from './cubbyContext.js'
-import { CubbyHub } from './core/CubbyHub.js'
-import { type CubbyStatusSnapshot, INITIAL_STATUS } from './core/StatusWatch.js'
+import { CubbyHub, type CubbyStatusSnapshot, INITIAL_STATUS } from '@cubby/client'
 import { readableOf } from './readableOf.js'
 
 /**

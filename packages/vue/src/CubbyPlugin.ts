@@ -1,6 +1,5 @@
-import { type CubbyOptions, createCubby } from '@cubby/client'
+import { type AnyCubby, createCubby, type CubbyOptions } from '@cubby/client'
 import { type App, type InjectionKey, type Plugin, inject, provide } from 'vue'
-import type { AnyCubby } from './core/CubbyHub.js'
 
 /** `null`: no client yet (server rendering). */
 const CUBBY_KEY: InjectionKey<AnyCubby | null> = Symbol('cubby')

@@ -1,8 +1,6 @@
 import { type ComputedRef, type MaybeRefOrGetter, type WritableComputedRef, computed, shallowRef, toValue, watch } from 'vue'
 import { injectCubby } from './CubbyPlugin.js'
-import { CubbyHub } from './core/CubbyHub.js'
-import { type CubbyMeta, type CubbyValueSnapshot, LOADING_SNAPSHOT } from './core/CubbyMeta.js'
-import type { KeyWatch } from './core/KeyWatch.js'
+import { CubbyHub, type CubbyMeta, type CubbyValueSnapshot, type KeyWatch, LOADING_SNAPSHOT } from '@cubby/client'
 import type { CubbyValue, RegisteredKey, RegisteredSchema } from './Register.js'
 
 /** A key's value as a writable ref (setting it stores it), with its {@link CubbyMeta} as `meta`. */

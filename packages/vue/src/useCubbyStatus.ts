@@ -1,7 +1,6 @@
 import { type Ref, onScopeDispose, shallowRef } from 'vue'
 import { injectCubby } from './CubbyPlugin.js'
-import { CubbyHub } from './core/CubbyHub.js'
-import { type CubbyStatusSnapshot, INITIAL_STATUS } from './core/StatusWatch.js'
+import { CubbyHub, type CubbyStatusSnapshot, INITIAL_STATUS } from '@cubby/client'
 
 /**
  * The client's connection and sync state as a ref: `status` (`connecting` | `online` | `offline`), `loaded`,

@@ -1,6 +1,5 @@
-// Kept identical in @cubby/react, @cubby/vue and @cubby/svelte (src/core/, checked by react/src/core/sharedCore.test.ts) until
-// @cubby/client offers per-key subscriptions itself, the way TanStack's bindings share query-core.
-import type { CubbyError } from '@cubby/client'
+// The framework-free core of @cubby/react, @cubby/vue and @cubby/svelte, as TanStack's bindings share query-core.
+import type { CubbyError } from '@cubby/protocol'
 
 /** Where a key's value stands, in one word: `error` wins, then `loading`, then `pending`, then `synced`. */
 export type CubbyValueStatus = 'loading' | 'pending' | 'synced' | 'error'

@@ -1,5 +1,4 @@
-// Kept identical in @cubby/react, @cubby/vue and @cubby/svelte (src/core/, checked by react/src/core/sharedCore.test.ts).
-import type { CubbyChange } from '@cubby/client'
+import type { CubbyChange } from '../CubbyEventMap.js'
 import { compareKeys } from '@cubby/protocol'
 import type { CubbyHub } from './CubbyHub.js'
 

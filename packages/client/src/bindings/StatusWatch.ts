@@ -1,5 +1,5 @@
-// Kept identical in @cubby/react, @cubby/vue and @cubby/svelte (src/core/, checked by react/src/core/sharedCore.test.ts).
-import type { CubbyError, CubbyStatus } from '@cubby/client'
+import type { CubbyError } from '@cubby/protocol'
+import type { CubbyStatus } from '../CubbyEventMap.js'
 import type { CubbyHub } from './CubbyHub.js'
 
 /** A Cubby's connection and sync state as one snapshot. The same in every binding. */

@@ -1,4 +1,3 @@
-// Kept identical in @cubby/react, @cubby/vue and @cubby/svelte (src/core/, checked by react/src/core/sharedCore.test.ts).
 import type { CubbyHub } from './CubbyHub.js'
 import { type CubbyValueSnapshot, createMeta } from './CubbyMeta.js'
 

@@ -1,5 +1,6 @@
-// Kept identical in @cubby/react, @cubby/vue and @cubby/svelte (src/core/, checked by react/src/core/sharedCore.test.ts).
-import { type Cubby, type CubbyChangeDetail, CubbyError, type CubbyEventMap, type CubbyPendingDetail } from '@cubby/client'
+import { CubbyError } from '@cubby/protocol'
+import type { Cubby } from '../Cubby.js'
+import type { CubbyChangeDetail, CubbyEventMap, CubbyPendingDetail } from '../CubbyEventMap.js'
 import { KeysWatch } from './KeysWatch.js'
 import { KeyWatch } from './KeyWatch.js'
 import { StatusWatch } from './StatusWatch.js'
