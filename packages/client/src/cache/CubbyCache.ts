@@ -37,6 +37,12 @@ export interface CacheSnapshot {
 /**
  * One atomic change to a cache: all of it is written in one transaction, or none of it. Parts apply in this
  * order: `clearEntries`, `deleteEntries`, `putEntries`, `outboxPut`, `outboxDelete`, `cursor`.
+ *
+ * Several tabs may write one user's cache. A write that carries a `cursor` holds the server's changes up to
+ * it, contiguous from a cursor at or below the stored one, so: when its cursor is not above the stored
+ * cursor, its confirmed parts (`clearEntries`, `deleteEntries`, `putEntries`) are older than what is stored
+ * and are skipped, and otherwise the stored cursor becomes the larger one. The outbox parts always apply.
+ * Read the stored cursor inside the write's transaction: see {@link confirmedPartApplies}.
  */
 export interface CacheWrite {
   /** Delete every confirmed record first (a `clear` from the server). */
@@ -46,6 +52,8 @@ export interface CacheWrite {
   outboxPut?: OutboxEntry[]
   outboxDelete?: OutboxRef[]
   cursor?: number
+  /** The server started over (it was behind): replace the confirmed records and the cursor whatever is stored. */
+  reset?: boolean
 }
 
 /** The credentials of an anonymous identity, kept so that a reload stays the same user. */
@@ -79,6 +87,16 @@ export interface CubbyCacheProvider {
   loadIdentity(): Promise<CubbyIdentity | undefined>
   /** Saves the identity, or deletes it when given `undefined`. */
   saveIdentity(identity: CubbyIdentity | undefined): Promise<void>
+}
+
+/**
+ * Tells whether a write's confirmed parts and cursor apply over the stored cursor (see {@link CacheWrite}):
+ * a write without a cursor, a reset, or one whose cursor is ahead of the stored one.
+ *
+ * @internal
+ */
+export function confirmedPartApplies(batch: CacheWrite, stored: number | undefined): boolean {
+  return batch.cursor === undefined || batch.reset === true || stored === undefined || batch.cursor > stored
 }
 
 /**

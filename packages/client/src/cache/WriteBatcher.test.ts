@@ -55,4 +55,15 @@ describe('WriteBatcher', () => {
     await batcher.drain()
     expect((await cache.load()).cursor).toBe(9)
   })
+
+  it('lets a reset take the cursor back within a batch', async () => {
+    const { cache, log, batcher } = await setup()
+    await Promise.all([
+      batcher.enqueue({ putEntries: [{ key: 'old', rev: 9, value: '9' }], cursor: 9 }),
+      batcher.enqueue({ reset: true, clearEntries: true, putEntries: [{ key: 'new', rev: 1, value: '1' }], cursor: 1 }),
+    ])
+    expect(log.writes).toHaveLength(1)
+    expect(log.writes[0]).toMatchObject({ reset: true, cursor: 1, putEntries: [{ key: 'new', rev: 1, value: '1' }] })
+    expect(await cache.load()).toEqual({ entries: [{ key: 'new', rev: 1, value: '1' }], outbox: [], cursor: 1 })
+  })
 })

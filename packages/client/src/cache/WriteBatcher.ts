@@ -7,6 +7,7 @@ class Batch {
   readonly outboxPut: OutboxEntry[] = []
   readonly outboxDelete: OutboxRef[] = []
   cursor: number | undefined
+  reset = false
   readonly done: Promise<void>
   resolve!: () => void
   reject!: (error: unknown) => void
@@ -18,9 +19,14 @@ class Batch {
   }
 
   merge(write: CacheWrite): void {
-    if (write.clearEntries) {
-      this.clearEntries = true
+    if (write.clearEntries || write.reset) {
+      this.clearEntries ||= write.clearEntries === true
       this.entries.clear()
+    }
+    if (write.reset) {
+      // The server started over: the cursor goes back, and earlier records of this batch are of the old history.
+      this.reset = true
+      this.cursor = write.cursor
     }
     for (const key of write.deleteEntries ?? []) this.entries.set(key, null)
     for (const entry of write.putEntries ?? []) this.entries.set(entry.key, entry)
@@ -39,6 +45,7 @@ class Batch {
       outboxDelete: this.outboxDelete,
     }
     if (this.cursor !== undefined) write.cursor = this.cursor
+    if (this.reset) write.reset = true
     return write
   }
 }
@@ -66,6 +73,12 @@ export class WriteBatcher {
     }
     this.#queued.merge(write)
     return this.#queued.done
+  }
+
+  /** Resolves once everything queued so far has been written (or has failed), not waiting for later writes. */
+  settled(): Promise<void> {
+    const last = this.#queued?.done ?? this.#inFlight
+    return last ? last.then(() => {}, () => {}) : Promise.resolve()
   }
 
   /** Resolves when everything queued so far has been written (or has failed). */

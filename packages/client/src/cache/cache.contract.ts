@@ -99,6 +99,36 @@ export function runCacheContract(name: string, makeProvider: () => CubbyCachePro
       }
     })
 
+    it('keeps newer server data when a tab writes older data after another tab', async () => {
+      const provider = makeProvider()
+      const ahead = await provider.open('alice')
+      const behind = await provider.open('alice')
+      await ahead.write({ putEntries: [{ key: 'k', rev: 9, value: '"new"' }], cursor: 9 })
+      await behind.write({
+        clearEntries: true,
+        deleteEntries: ['k'],
+        putEntries: [{ key: 'k', rev: 7, value: '"old"' }],
+        outboxPut: [outbox(1, 'tab-b', store(1, 'x', '1'))],
+        cursor: 7,
+      })
+      await behind.write({ cursor: 8 })
+      const snapshot = await ahead.load()
+      expect(snapshot.entries).toEqual([{ key: 'k', rev: 9, value: '"new"' }])
+      expect(snapshot.cursor).toBe(9)
+      expect(snapshot.outbox).toHaveLength(1)
+      await behind.write({ putEntries: [{ key: 'k', rev: 11, value: '"newer"' }], cursor: 11 })
+      expect(await ahead.load()).toMatchObject({ entries: [{ key: 'k', rev: 11, value: '"newer"' }], cursor: 11 })
+      await Promise.all([ahead.close(), behind.close()])
+    })
+
+    it('replaces records and cursor on a reset, whatever is stored', async () => {
+      const cache = await makeProvider().open('alice')
+      await cache.write({ putEntries: [{ key: 'k', rev: 9, value: '1' }], cursor: 9 })
+      await cache.write({ reset: true, clearEntries: true, putEntries: [{ key: 'j', rev: 2, value: '2' }], cursor: 2 })
+      expect(await cache.load()).toEqual({ entries: [{ key: 'j', rev: 2, value: '2' }], outbox: [], cursor: 2 })
+      await cache.close()
+    })
+
     it('saves, loads and clears the identity', async () => {
       const provider = makeProvider()
       expect(await provider.loadIdentity()).toBeUndefined()

@@ -8,6 +8,7 @@ import {
   type CubbyIdentity,
   type OutboxEntry,
   compareOutbox,
+  confirmedPartApplies,
 } from './CubbyCache.js'
 
 /**
@@ -81,13 +82,16 @@ class DexieCache implements CubbyCache {
     const t = tablesOf(this.#db)
     const [name, user] = this.#scope
     await this.#db.transaction('rw', [t.entries, t.outbox, t.meta], async () => {
-      if (batch.clearEntries) await this.#range(t.entries, 'key').delete()
-      if (batch.deleteEntries?.length) await t.entries.bulkDelete(batch.deleteEntries.map((key) => [name, user, key]))
-      if (batch.putEntries?.length) await t.entries.bulkPut(batch.putEntries.map((e) => ({ name, user, ...e })))
       if (batch.outboxPut?.length) {
         await t.outbox.bulkPut(batch.outboxPut.map((e) => ({ name, user, mid: e.mutation.mid, ...e })))
       }
       if (batch.outboxDelete?.length) await t.outbox.bulkDelete(batch.outboxDelete.map((r) => [name, user, r.clientId, r.mid]))
+      // Another tab may have written newer server data since this one read it: compare in the transaction.
+      const stored = (await t.meta.get([name, user, 'cursor'])) as { value: number } | undefined
+      if (!confirmedPartApplies(batch, stored?.value)) return
+      if (batch.clearEntries) await this.#range(t.entries, 'key').delete()
+      if (batch.deleteEntries?.length) await t.entries.bulkDelete(batch.deleteEntries.map((key) => [name, user, key]))
+      if (batch.putEntries?.length) await t.entries.bulkPut(batch.putEntries.map((e) => ({ name, user, ...e })))
       if (batch.cursor !== undefined) await t.meta.put({ name, user, id: 'cursor', value: batch.cursor })
     })
   }

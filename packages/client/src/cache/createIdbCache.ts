@@ -8,6 +8,7 @@ import {
   type CubbyIdentity,
   type OutboxEntry,
   compareOutbox,
+  confirmedPartApplies,
 } from './CubbyCache.js'
 
 /** Options of {@link createIdbCache}. */
@@ -31,14 +32,21 @@ const outboxKey = (clientId: string, mid: number): IDBValidKey => ['o', clientId
 export const idbDatabaseName = (name: string, userId: string | null): string =>
   userId === null ? `cubby:${JSON.stringify([name])}` : `cubby:${JSON.stringify([name, userId])}`
 
-function applyWrite(store: IDBObjectStore, batch: CacheWrite): void {
+function applyOutbox(store: IDBObjectStore, batch: CacheWrite): void {
+  for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
+  for (const ref of batch.outboxDelete ?? []) store.delete(outboxKey(ref.clientId, ref.mid))
+}
+
+/** The confirmed parts, once the stored cursor (read in the same transaction) says they are not stale. */
+function applyConfirmed(store: IDBObjectStore, batch: CacheWrite): void {
   if (batch.clearEntries) store.delete(allOf('e'))
   for (const key of batch.deleteEntries ?? []) store.delete(entryKey(key))
   for (const entry of batch.putEntries ?? []) store.put(entry, entryKey(entry.key))
-  for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
-  for (const ref of batch.outboxDelete ?? []) store.delete(outboxKey(ref.clientId, ref.mid))
   if (batch.cursor !== undefined) store.put(batch.cursor, CURSOR_KEY)
 }
+
+const hasConfirmed = (batch: CacheWrite): boolean =>
+  batch.clearEntries === true || (batch.deleteEntries?.length ?? 0) > 0 || (batch.putEntries?.length ?? 0) > 0 || batch.cursor !== undefined
 
 class IdbCache implements CubbyCache {
   readonly persistent = true
@@ -63,15 +71,26 @@ class IdbCache implements CubbyCache {
   }
 
   write(batch: CacheWrite): Promise<void> {
-    return this.#store('readwrite', (store) => {
+    return this.#store('readwrite', async (store) => {
+      const done = promisifyRequest(store.transaction)
       try {
-        applyWrite(store, batch)
+        applyOutbox(store, batch)
+        if (hasConfirmed(batch)) {
+          // Another tab may have written newer server data since this one read it: compare in the transaction.
+          const stored = (await promisifyRequest(store.get(CURSOR_KEY))) as number | undefined
+          if (confirmedPartApplies(batch, stored)) applyConfirmed(store, batch)
+        }
       } catch (error) {
         // put() throws synchronously (DataCloneError); without the abort the earlier puts would commit.
-        store.transaction.abort()
+        try {
+          store.transaction.abort()
+        } catch {
+          // Already aborted.
+        }
+        done.catch(() => {})
         throw error
       }
-      return promisifyRequest(store.transaction)
+      return done
     })
   }
 

@@ -8,6 +8,7 @@ import {
   type CubbyIdentity,
   type OutboxEntry,
   compareOutbox,
+  confirmedPartApplies,
 } from './CubbyCache.js'
 
 interface UserData {
@@ -19,12 +20,14 @@ interface UserData {
 const outboxId = (clientId: string, mid: number): string => `${mid} ${clientId}`
 
 function apply(data: UserData, batch: CacheWrite): void {
-  if (batch.clearEntries) data.entries.clear()
-  for (const key of batch.deleteEntries ?? []) data.entries.delete(key)
-  for (const entry of batch.putEntries ?? []) data.entries.set(entry.key, entry)
+  if (confirmedPartApplies(batch, data.cursor)) {
+    if (batch.clearEntries) data.entries.clear()
+    for (const key of batch.deleteEntries ?? []) data.entries.delete(key)
+    for (const entry of batch.putEntries ?? []) data.entries.set(entry.key, entry)
+    if (batch.cursor !== undefined) data.cursor = batch.cursor
+  }
   for (const entry of batch.outboxPut ?? []) data.outbox.set(outboxId(entry.clientId, entry.mutation.mid), entry)
   for (const ref of batch.outboxDelete ?? []) data.outbox.delete(outboxId(ref.clientId, ref.mid))
-  if (batch.cursor !== undefined) data.cursor = batch.cursor
 }
 
 class MemoryCache implements CubbyCache {
