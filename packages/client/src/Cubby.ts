@@ -10,6 +10,7 @@ import type { ListOptions } from './state/KeyIndex.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
 import type { PendingWrite } from './state/PendingWrites.js'
 import { SyncConnection } from './sync/SyncConnection.js'
+import { type TabHost, TabCoordinator, tabPlatform } from './tabs/TabCoordinator.js'
 
 /** The keys of a schema. */
 export type CubbyKey<TSchema> = keyof TSchema & string
@@ -23,6 +24,8 @@ export type CubbyListener<TType extends keyof CubbyEventMap> =
 export type CubbyEntry<TSchema> = { [K in CubbyKey<TSchema>]: [key: K, value: TSchema[K]] }[CubbyKey<TSchema>]
 
 const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby client is closed')
+const storageErrorOf = (error: unknown): CubbyError =>
+  error instanceof CubbyError ? error : new CubbyError('STORAGE_ERROR', `The local cache failed: ${String(error)}`, { cause: error })
 
 /**
  * A user's values on this device: read instantly from memory, written offline through a durable outbox,
@@ -74,6 +77,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #wantConnected: boolean
   #closing: Promise<void> | undefined
   #wakeUp: (() => void) | undefined
+  /** Set while this client shares one connection with the other tabs of its (name, user). */
+  #tabs: TabCoordinator | undefined
 
   /**
    * Starts loading and (unless `connect: false`) connecting. Prefer {@link createCubby}, which checks the options.
@@ -333,7 +338,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     if (this.#closing) return
     this.#wantConnected = true
     this.#wakeUp?.()
-    if (this.#replica) this.#connection.start()
+    if (this.#replica) this.#goOnline(this.#replica)
   }
 
   /**
@@ -346,7 +351,11 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    */
   disconnect(): void {
     this.#wantConnected = false
-    this.#connection.stop()
+    if (this.#tabs) {
+      // A detached tab works alone and offline; it catches up from the shared cache when it connects again.
+      this.#tabs.detach()
+      this.#setStatus('offline')
+    } else this.#connection.stop()
   }
 
   /**
@@ -386,6 +395,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       }
     }
     if (this.#closing) throw closedError()
+    this.#tabs?.announceGone('CLOSED', 'Signed out in another tab')
     this.#closing = this.#shutdown(true).then(() => this.#storage.provider.saveIdentity(undefined))
     return this.#closing
   }
@@ -418,6 +428,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       storage: this.#storage,
       signal: this.#abort.signal,
       connectWanted: () => this.#connectWanted(),
+      opening: (userId) => this.#joinTabs(userId),
       hooks: {
         change: (changes, origin) => this.#emitChange(changes, origin),
         pending: (writes) => this.#emitPending(writes),
@@ -426,14 +437,68 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
           this.#setStatus('online')
           this.#resolveReady()
         },
+        durable: (entries) => this.#tabs?.durable(entries),
       },
     })
     this.#session = session
     this.#replica = replica
     this.#persistent = replica.cache.persistent
+    // Tabs share a persistent cache; a memory cache (also the fallback) is this tab's alone.
+    if (!this.#persistent) this.#leaveTabs()
     this.#setStatus(this.#status, true)
-    if (this.#wantConnected) this.#connection.start()
+    if (this.#wantConnected) this.#goOnline(replica)
+    else this.#tabs?.detach()
     return replica
+  }
+
+  /** Starts listening to the other tabs of this (name, user) before the cache is read, where tabs coordinate. */
+  #joinTabs(userId: string): void {
+    const platform = this.#options.tabs === 'independent' ? undefined : tabPlatform()
+    if (!platform || this.#storage.provider.kind === 'memory' || this.#abort.signal.aborted) return
+    this.#tabs = new TabCoordinator({ platform, name: this.#options.name ?? 'default', userId, host: this.#tabHost })
+    this.#tabs.listen()
+  }
+
+  #leaveTabs(): void {
+    this.#tabs?.detach()
+    this.#tabs = undefined
+  }
+
+  /** Connects, or with other tabs, takes part: the tab holding the lock connects for all. */
+  #goOnline(replica: Replica): void {
+    if (!this.#tabs) return this.#connection.start()
+    if (this.#tabs.attached) return
+    this.#setStatus('connecting')
+    this.#tabs.attach(replica).catch((error: unknown) => this.#emitError(storageErrorOf(error)))
+  }
+
+  readonly #tabHost: TabHost = {
+    lead: () => {
+      this.#connection.start()
+      this.#tabs?.relayStatus(this.#status)
+    },
+    unlead: () => this.#connection.stop(),
+    setStatus: (status) => {
+      this.#setStatus(status)
+      if (status === 'online') this.#resolveReady()
+    },
+    gone: (code, message) => this.#drop(new CubbyError(code, message), false),
+  }
+
+  /**
+   * Forgets this user's data here and closes: the view empties (a `change` event), an `error` event says why,
+   * the status goes `offline`. With `destroy`, the local database goes too.
+   */
+  #drop(error: CubbyError, destroy: boolean): void {
+    if (this.#closing) return
+    const replica = this.#replica
+    if (replica) {
+      const { changes, writes } = replica.state.forget()
+      this.#emitChange(changes, 'remote')
+      this.#emitPending(writes)
+    }
+    this.#emitError(error)
+    this.#closing = this.#shutdown(destroy).catch(() => {})
   }
 
   #receive(message: ServerMessage): void {
@@ -443,6 +508,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       // A frame that cannot be applied (a value that does not decode) must not escape into the socket handler.
       this.#emitError(error instanceof CubbyError ? error : new CubbyError('INTERNAL', String(error), { cause: error }))
     }
+    this.#tabs?.relayFrame(message)
   }
 
   #apply(message: ServerMessage): void {
@@ -482,6 +548,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   async #shutdown(destroy: boolean): Promise<void> {
     const reason = closedError()
     this.#wantConnected = false
+    this.#leaveTabs()
     this.#connection.stop()
     this.#abort.abort(reason)
     this.#wakeUp?.()
@@ -502,6 +569,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #setStatus(status: CubbyStatus, force = false): void {
     if (status === this.#status && !force) return
     this.#status = status
+    if (this.#tabs?.leading) this.#tabs.relayStatus(status)
     this.dispatchTypedEvent('status', new CustomEvent('status', { detail: { status, persistent: this.#persistent } }))
   }
 

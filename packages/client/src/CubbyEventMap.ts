@@ -11,7 +11,7 @@ export interface CubbyChangeDetail {
   /** The keys whose visible value changed, in the order of `changes`. */
   keys: string[]
   changes: CubbyChange[]
-  /** `local` for this client's own writes (and their rollback), `remote` for what came from the server. */
+  /** `local` for this client's own writes (and their rollback), `remote` for what came from the server or another tab. */
   origin: 'local' | 'remote'
 }
 

@@ -36,6 +36,14 @@ export interface CubbyOptions {
   limits?: Partial<CubbyLimits>
   /** Whether to connect at once; with false the client works offline until `connect()`. @default true */
   connect?: boolean
+  /**
+   * How tabs of one app (same `name`) and user share the work. `coordinate`: one tab (elected with a Web Lock)
+   * holds the only WebSocket and pushes the shared outbox; the others write to the outbox and follow its
+   * stream over a BroadcastChannel, so all show one state, live. `independent`: every tab connects on its own.
+   * Coordination needs Web Locks, BroadcastChannel and a persistent cache; without them tabs are independent.
+   * @default 'coordinate'
+   */
+  tabs?: 'coordinate' | 'independent'
 }
 
 /** Options of `signOut`. */

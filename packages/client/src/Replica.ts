@@ -1,4 +1,4 @@
-import { CubbyError, type Mutation, type ServerMessage, type WireError } from '@cubby/protocol'
+import { type AckMessage, CubbyError, type Mutation, type MutationResult, type ServerMessage, type WireError } from '@cubby/protocol'
 import type { CacheWrite, CubbyCache, OutboxEntry, OutboxRef } from './cache/CubbyCache.js'
 import { WriteBatcher } from './cache/WriteBatcher.js'
 import type { LocalState, ViewChange } from './state/LocalState.js'
@@ -15,6 +15,8 @@ export interface ReplicaHooks {
   error(error: CubbyError): void
   /** A `synced` frame arrived: the catch-up is complete. */
   synced(): void
+  /** Local writes became durable in the outbox (for other tabs to learn of them). */
+  durable?(entries: readonly OutboxEntry[]): void
 }
 
 interface Waiter {
@@ -73,6 +75,7 @@ export class Replica {
       () => {
         for (const w of writes) w.durable = true
         this.#push(writes)
+        this.#hooks.durable?.(entries)
       },
       (cause: unknown) => {
         this.#hooks.change(this.state.removeWrites(writes), 'local')
@@ -95,37 +98,88 @@ export class Replica {
     for (const w of this.state.pending.values()) w.sent = false
   }
 
-  /** Applies a frame of the established session (not `welcome`, which the owner checks). */
-  receive(message: ServerMessage): void {
+  /**
+   * Applies a frame of the established session (not `welcome`, which the owner checks). With `mirror`, the
+   * frame came from another tab's connection, which persists it: this only updates memory.
+   */
+  receive(message: ServerMessage, mirror = false): void {
+    const persist = (write: CacheWrite): void => (mirror ? undefined : this.#persist(write))
     switch (message.type) {
       case 'changes': {
-        const { changes, dropped, write, errors } = this.state.applyChanges(message.changes, message.rev)
+        const { changes, dropped, write, errors } = this.state.applyChanges(message.changes, message.rev, mirror)
         this.#hooks.change(changes, 'remote')
         for (const cause of errors) this.#hooks.error(new CubbyError('INVALID_VALUE', `A value from the server did not decode: ${String(cause)}`, { cause }))
-        return this.#persist({ ...write, outboxDelete: dropped.map(refOf) })
+        return persist({ ...write, outboxDelete: dropped.map(refOf) })
       }
       case 'synced': {
         const { changes, dropped } = this.state.advance(message.rev)
         this.#hooks.change(changes, 'remote')
-        this.#persist({ cursor: this.state.cursor, outboxDelete: dropped.map(refOf) })
+        persist({ cursor: this.state.cursor, outboxDelete: dropped.map(refOf) })
         return this.#hooks.synced()
       }
       case 'ack': {
         const { changes, dropped, rejected, settled } = this.state.acknowledge(message.clientId, message.results)
         this.#hooks.change(changes, 'remote')
         this.#hooks.pending(settled)
-        for (const { write, error } of rejected) {
+        // The tab that made a write reports its rejection (writes of a closed page: the tab that replays them).
+        for (const { write, error } of rejected.filter((r) => !r.write.foreign)) {
           const key = write.mutation.op === 'clear' ? 'clear' : JSON.stringify(write.mutation.key)
           this.#hooks.error(fromWire(error, `The server rejected the write of ${key}: ${error.message}`))
         }
-        this.#persist({ outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
+        persist({ outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
         return this.#settle()
       }
       case 'error':
         return this.#hooks.error(fromWire(message, message.message))
       case 'welcome':
+      case 'user-deleted':
         return
     }
+  }
+
+  /** Lays writes another tab made (durable in the shared outbox) over the view, and sends them when connected. */
+  addForeign(entries: readonly OutboxEntry[]): PendingWrite[] {
+    const { writes, changes } = this.state.addForeign(entries)
+    this.#afterAdding(writes, changes)
+    return writes
+  }
+
+  /**
+   * Catches up with the shared cache (after this tab missed what others did, or on becoming the leader).
+   *
+   * @returns The outbox entries this tab did not know of.
+   */
+  async resync(): Promise<OutboxEntry[]> {
+    await this.#batcher.drain()
+    const { changes, settled, added } = this.state.resync(await this.cache.load())
+    this.#hooks.pending(settled)
+    this.#settle()
+    this.#afterAdding(added, changes)
+    return added
+  }
+
+  /** Resolves once every cache write queued so far is done (or failed). */
+  flushed(): Promise<void> {
+    return this.#batcher.settled()
+  }
+
+  /** `ack` frames for writes acknowledged and still in the overlay, for a tab that starts mirroring this one. */
+  acknowledged(): AckMessage[] {
+    const byClient = new Map<string, MutationResult[]>()
+    for (const w of this.state.pending.values()) {
+      if (w.ackedRev === undefined) continue
+      const results = byClient.get(w.clientId) ?? []
+      results.push({ mid: w.mutation.mid, rev: w.ackedRev })
+      byClient.set(w.clientId, results)
+    }
+    return [...byClient].map(([clientId, results]) => ({ type: 'ack', clientId, results }))
+  }
+
+  #afterAdding(writes: PendingWrite[], changes: ViewChange[]): void {
+    this.#nextSeq = Math.max(this.#nextSeq, this.state.pending.maxSeq + 1)
+    this.#hooks.change(changes, 'remote')
+    this.#hooks.pending(writes)
+    this.#push(writes)
   }
 
   /** Resolves when every write made so far is acknowledged or rejected. */

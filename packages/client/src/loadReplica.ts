@@ -19,6 +19,8 @@ export interface LoadReplicaOptions {
   signal: AbortSignal
   /** Resolves when the client wants to be online (creating an identity needs the network). */
   connectWanted: () => Promise<void>
+  /** Called once the user is known, just before their cache is read. */
+  opening?: (userId: string) => void
 }
 
 /** Waits `ms`, or less if `signal` aborts. */
@@ -61,6 +63,7 @@ export async function loadReplica(load: LoadReplicaOptions): Promise<{ session: 
       create: () => createIdentity(load),
     },
   })
+  load.opening?.(session.userId)
   const { cache, snapshot } = await storage.open(session.userId)
   if (load.signal.aborted) {
     await cache.close()

@@ -180,3 +180,45 @@ describe('LocalState with a value that does not decode', () => {
     expect(state.cursor).toBe(2)
   })
 })
+
+describe('LocalState shared between tabs', () => {
+  it('lays writes of other tabs over the view once, whatever order they are heard in', () => {
+    const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }], outbox: [], cursor: 1 })
+    const theirs = out({ op: 'store', key: 'a', value: '2' }, 'other-tab')
+    expect(state.addForeign([theirs]).changes).toEqual([{ key: 'a', value: 2 }])
+    expect(state.addForeign([theirs]).writes).toEqual([])
+    expect(state.pending.find('other-tab', theirs.mutation.mid)?.foreign).toBe(true)
+  })
+
+  it('does not start over for a mirrored frame behind its cursor, only for the server\'s explicit start-over', () => {
+    const state = new LocalState({ entries: [{ key: 'a', rev: 9, value: '9' }], outbox: [], cursor: 10 })
+    // A new leader catches up from an older cursor: its first batch ends below this tab's cursor.
+    state.applyChanges([{ rev: 8, key: 'b', value: '8' }], 8, true)
+    expect(state.cursor).toBe(10)
+    expect(view(state)).toEqual({ a: 9 })
+    const reset = state.applyChanges([{ rev: 0, clear: true }], 0, true)
+    expect(reset.write).toMatchObject({ reset: true, cursor: 0 })
+    expect(view(state)).toEqual({})
+  })
+
+  it('catches up with a cache that is ahead: its records, new outbox entries, and writes others saw through', () => {
+    const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }], outbox: [], cursor: 1 })
+    const [mine] = state.addWrites([store('m', 1)]).writes
+    mine!.durable = true
+    const theirs = out({ op: 'store', key: 't', value: '5' }, 'other-tab')
+    const result = state.resync({ entries: [{ key: 'm', rev: 2, value: '1' }], outbox: [theirs], cursor: 2 })
+    expect(result.settled).toEqual([mine])
+    expect(result.added.map((w) => w.clientId)).toEqual(['other-tab'])
+    expect(view(state)).toEqual({ m: 1, t: 5 })
+    expect(state.cursor).toBe(2)
+    expect(state.pending.unsettledCount).toBe(1)
+  })
+
+  it('forgets everything', () => {
+    const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }], outbox: [store('b', 2)], cursor: 1 })
+    const { changes, writes } = state.forget()
+    expect(changes).toEqual([{ key: 'a', deleted: true }, { key: 'b', deleted: true }])
+    expect(writes).toHaveLength(1)
+    expect(state.pending.unsettledCount).toBe(0)
+  })
+})

@@ -89,12 +89,64 @@ export class LocalState {
     return this.#refresh(keys)
   }
 
-  /** Applies a `changes` frame from the server. */
-  applyChanges(changes: readonly Change[], rev: number): RemoteResult {
+  /** Drops everything (the user's local data is gone): confirmed records and every write. */
+  forget(): { changes: ViewChange[]; writes: PendingWrite[] } {
+    const keys = this.#allKeys()
+    const writes = [...this.#pending.values()]
+    for (const w of writes) this.#pending.remove(w)
+    this.#confirmed.clear()
+    return { changes: this.#refresh(keys), writes }
+  }
+
+  /**
+   * Lays writes of other tabs over the view (durable already, in the shared outbox), skipping known ones.
+   *
+   * @returns The writes added and the view changes.
+   */
+  addForeign(entries: readonly OutboxEntry[]): { writes: PendingWrite[]; changes: ViewChange[] } {
+    const fresh = entries.filter((e) => !this.#pending.find(e.clientId, e.mutation.mid))
+    const writes = fresh.map((e) => this.#pending.add(e, true, true))
+    return { writes, changes: this.#refresh(this.#keysOf(writes)) }
+  }
+
+  /**
+   * Catches up with the shared cache after missing what other tabs did: takes its confirmed records when they
+   * are ahead, adds outbox entries this state lacks, and drops durable writes the outbox no longer has
+   * (another tab saw them through).
+   *
+   * @returns The view changes and the writes that were added or dropped.
+   */
+  resync(snapshot: CacheSnapshot): { changes: ViewChange[]; settled: PendingWrite[]; added: PendingWrite[] } {
+    const touched = this.#allKeys()
+    const settled: PendingWrite[] = []
+    if (snapshot.cursor > this.#cursor) {
+      this.#confirmed = new Map(snapshot.entries.map(({ key, rev, value }) => [key, { rev, ...toEntry(value) }]))
+      this.#cursor = snapshot.cursor
+      const inOutbox = new Set(snapshot.outbox.map((e) => `${e.mutation.mid}:${e.clientId}`))
+      for (const w of [...this.#pending.values()]) {
+        if (!w.durable || inOutbox.has(`${w.mutation.mid}:${w.clientId}`)) continue
+        settled.push(w)
+        this.#pending.remove(w)
+      }
+    }
+    const added = snapshot.outbox.filter((e) => !this.#pending.find(e.clientId, e.mutation.mid)).map((e) => this.#pending.add(e, true, true))
+    for (const key of this.#allKeys()) touched.add(key)
+    const { changes, dropped } = this.advance(this.#cursor, touched)
+    return { changes, settled: [...settled, ...dropped], added }
+  }
+
+  /**
+   * Applies a `changes` frame from the server. `mirror` is for a frame another tab's connection received: it
+   * may come after this state moved ahead (a new leader catching up from an older cursor), so only the
+   * server's explicit start-over (`{rev: 0, clear: true}`) resets.
+   */
+  applyChanges(changes: readonly Change[], rev: number, mirror = false): RemoteResult {
     const touched = new Set<string>()
     const errors: unknown[] = []
     const write: CacheWrite = { putEntries: [], deleteEntries: [] }
-    const reset = rev < this.#cursor ? this.#reset(touched, write) : []
+    const first = changes[0]
+    const startsOver = rev < this.#cursor && (!mirror || (first !== undefined && first.rev === 0 && 'clear' in first))
+    const reset = startsOver ? this.#reset(touched, write) : []
     for (const change of changes) {
       if (change.rev <= this.#cursor) continue // already applied (a resent frame)
       if ('clear' in change) {
@@ -134,7 +186,7 @@ export class LocalState {
     for (const key of this.#confirmed.keys()) touched.add(key)
     this.#confirmed.clear()
     this.#cursor = 0
-    Object.assign(write, { clearEntries: true })
+    Object.assign(write, { clearEntries: true, reset: true })
     const dropped = this.#pending.reached(Number.MAX_SAFE_INTEGER)
     for (const key of this.#keysOf(dropped)) touched.add(key)
     for (const w of dropped) this.#pending.remove(w)

@@ -14,6 +14,8 @@ export interface PendingWrite extends OutboxEntry {
   durable: boolean
   /** Sent on the current connection. */
   sent: boolean
+  /** Made by another tab (which reports its rejection); learnt over the tab channel. */
+  readonly foreign: boolean
 }
 
 const idOf = (clientId: string, mid: number): string => `${mid}:${clientId}`
@@ -49,9 +51,9 @@ export class PendingWrites {
     return this.#maxSeq
   }
 
-  add({ seq, clientId, mutation }: OutboxEntry, durable = false): PendingWrite {
+  add({ seq, clientId, mutation }: OutboxEntry, durable = false, foreign = false): PendingWrite {
     const entry = mutation.op === 'store' ? { encoded: mutation.value, value: decodeValue(mutation.value) } : undefined
-    const write: PendingWrite = { seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false }
+    const write: PendingWrite = { seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false, foreign }
     this.#all.set(idOf(clientId, mutation.mid), write)
     const key = keyOf(mutation)
     if (key === undefined) this.#clears.push(write)

@@ -1,0 +1,125 @@
+import { type Cubby, type CubbyOptions } from '@cubby/client'
+import { describe, expect, it, vi } from 'vitest'
+import { WebSocket } from 'ws'
+import { connectClient, startServer } from './client-server.js'
+import { installTestLocks } from './testLocks.js'
+
+// Node has BroadcastChannel and (through fake-indexeddb) one IndexedDB per process, like the tabs of a browser;
+// it lacks Web Locks, which this provides.
+installTestLocks()
+
+/** A WebSocket class that counts the sockets opened with it. */
+function countingWebSocket(): { WebSocket: typeof globalThis.WebSocket; opened: () => number } {
+  let opened = 0
+  class Counting extends WebSocket {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args)
+      opened++
+    }
+  }
+  return { WebSocket: Counting as unknown as typeof globalThis.WebSocket, opened: () => opened }
+}
+
+/** Tabs of one app: the same name (so the same IndexedDB database) and token. */
+const tabOf = (url: string, options: Partial<CubbyOptions>): Cubby => connectClient(url, { name: 'tabs-app', ...options })
+
+describe('tabs of one app and user', () => {
+  it('share one WebSocket and show one state, live, in every tab', async () => {
+    await using server = await startServer()
+    const sockets = countingWebSocket()
+    const options = { auth: await server.token('tara'), WebSocket: sockets.WebSocket }
+    await using a = tabOf(server.url, options)
+    await using b = tabOf(server.url, options)
+    await using c = tabOf(server.url, options)
+    await Promise.all([a.ready(), b.ready(), c.ready()])
+    expect([a.status, b.status, c.status]).toEqual(['online', 'online', 'online'])
+    expect(sockets.opened()).toBe(1)
+
+    const seenByC: unknown[] = []
+    c.addEventListener('change', (e) => seenByC.push(e.detail))
+    await b.store('note', { text: 'from b' })
+    await vi.waitFor(async () => expect(await c.get('note')).toEqual({ text: 'from b' }))
+    expect(seenByC[0]).toEqual({ keys: ['note'], changes: [{ key: 'note', value: { text: 'from b' } }], origin: 'remote' })
+    await b.synced()
+    expect(await server.cubby.get('tara', 'note')).toEqual({ text: 'from b' })
+    await vi.waitFor(() => expect([a.pendingCount, b.pendingCount, c.pendingCount]).toEqual([0, 0, 0]))
+    expect(await a.get('note')).toEqual({ text: 'from b' })
+
+    await server.cubby.store('tara', 'plan', 'pro')
+    await vi.waitFor(async () => expect(await Promise.all([a.get('plan'), b.get('plan'), c.get('plan')])).toEqual(['pro', 'pro', 'pro']))
+    // The follower's write went to the server once: the head is at 2 revisions.
+    expect(await server.cubby.store('tara', 'probe', 0)).toBe(3)
+    expect(sockets.opened()).toBe(1)
+  })
+
+  it('hand the connection to the next tab when the leader closes, which sends what was written meanwhile', async () => {
+    await using server = await startServer()
+    const sockets = countingWebSocket()
+    const options = { auth: await server.token('uma'), WebSocket: sockets.WebSocket }
+    const first = tabOf(server.url, options)
+    await first.ready()
+    await using second = tabOf(server.url, options)
+    await second.ready()
+    await first.close()
+    await second.store('after', 1)
+    await second.synced()
+    expect(await server.cubby.get('uma', 'after')).toBe(1)
+    expect(sockets.opened()).toBe(2)
+    await vi.waitFor(() => expect(second.status).toBe('online'))
+  })
+
+  it('keep a detached tab to itself, and catch it up when it connects again', async () => {
+    await using server = await startServer()
+    const options = { auth: await server.token('vera') }
+    await using a = tabOf(server.url, options)
+    await using b = tabOf(server.url, options)
+    await Promise.all([a.ready(), b.ready()])
+    b.disconnect()
+    expect(b.status).toBe('offline')
+    await a.store('from-a', 1)
+    await a.synced()
+    await b.store('from-b', 2)
+    expect(await b.get('from-a')).toBeUndefined()
+    expect(await a.get('from-b')).toBeUndefined()
+    b.connect()
+    await vi.waitFor(async () => expect(await b.get('from-a')).toBe(1))
+    await vi.waitFor(async () => expect(await a.get('from-b')).toBe(2))
+    await b.synced()
+    expect(await server.cubby.get('vera', 'from-b')).toBe(2)
+    await vi.waitFor(() => expect(b.status).toBe('online'))
+  })
+
+  it('close the other tabs, emptied, when one signs out', async () => {
+    await using server = await startServer()
+    const options = { auth: await server.token('wes') }
+    const a = tabOf(server.url, options)
+    await using b = tabOf(server.url, options)
+    await Promise.all([a.ready(), b.ready()])
+    await a.store('secret', 1)
+    await vi.waitFor(async () => expect(await b.get('secret')).toBe(1))
+    const errors: string[] = []
+    b.addEventListener('error', (e) => errors.push(e.detail.error.code))
+    await a.signOut()
+    await vi.waitFor(() => expect(errors).toEqual(['CLOSED']))
+    expect(b.getSnapshot('secret')).toBeUndefined()
+    expect(b.status).toBe('offline')
+  })
+})
+
+describe('clients that are not tabs of one app and user', () => {
+  it('never share a connection: other names, other users, or tabs: independent', async () => {
+    await using server = await startServer()
+    const sockets = countingWebSocket()
+    const token = await server.token('xena')
+    await using a = connectClient(server.url, { name: 'app-one', auth: token, WebSocket: sockets.WebSocket })
+    await using b = connectClient(server.url, { name: 'app-two', auth: token, WebSocket: sockets.WebSocket })
+    await using c = connectClient(server.url, { name: 'app-one', auth: await server.token('yuri'), WebSocket: sockets.WebSocket })
+    await using d = connectClient(server.url, { name: 'app-one', auth: token, WebSocket: sockets.WebSocket, tabs: 'independent' })
+    await Promise.all([a.ready(), b.ready(), c.ready(), d.ready()])
+    expect(sockets.opened()).toBe(4)
+    await a.store('k', 'a')
+    await a.synced()
+    await vi.waitFor(async () => expect(await b.get('k')).toBe('a'))
+    expect(await c.get('k')).toBeUndefined()
+  })
+})
