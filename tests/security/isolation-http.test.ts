@@ -33,8 +33,10 @@ describe('isolation over HTTP', () => {
     const forNobody = forgedTokens(server, 'nobody-by-this-name')
     const routes: Array<[string, string]> = [['GET', '/v1/values'], ['GET', '/v1/values/secret'], ['PUT', '/v1/values/secret'], ['DELETE', '/v1/values/secret'], ['DELETE', '/v1/values']]
     const { huge, ...forgeries } = forBob
-    // A 200 kB token is past Node's header limit: refused (431) before Cubby sees it.
-    expect((await rawHttp(server.url, 'GET', '/v1/values', { token: huge! })).status).toBe(431)
+    // A 200 kB token is past Node's header limit: refused (431, or a reset while it is still being sent) before
+    // Cubby sees it.
+    const hugeAnswer = await rawHttp(server.url, 'GET', '/v1/values', { token: huge! }).then((a) => a.status, (e: NodeJS.ErrnoException) => e.code)
+    expect([431, 'ECONNRESET', 'EPIPE']).toContain(hugeAnswer)
     for (const [name, token] of Object.entries(forgeries)) {
       for (const [method, path] of routes) {
         const body = method === 'PUT' ? '"forged"' : undefined

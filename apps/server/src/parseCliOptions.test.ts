@@ -25,17 +25,19 @@ describe('parseCliOptions', () => {
 
   it('reads the abuse limits, origins and token claims from flags and environment', () => {
     const argv = [
-      '--max-user-bytes', '1000', '--max-user-keys', '10', '--rate-per-connection', '5', '--burst-per-address', '7',
+      '--max-user-bytes', '1000', '--max-user-keys', '10', '--rate-per-connection', '0.5', '--burst-per-address', '7',
       '--max-connections-per-user', '2', '--max-connections-per-address', '3', '--max-send-buffer-bytes', '4096',
       '--allowed-origins', 'https://app.example.com, http://localhost:*', '--trust-proxy', '--token-issuer', 'iss',
     ]
     expect(parseCliOptions(argv, { CUBBY_BURST_PER_CONNECTION: '9', CUBBY_TOKEN_AUDIENCE: 'aud' })).toHaveProperty('server', {
       quota: { maxBytes: 1000, maxKeys: 10 },
-      rateLimits: { connection: { perSecond: 5, burst: 9 }, address: { burst: 7 } },
+      rateLimits: { connection: { perSecond: 0.5, burst: 9 }, address: { burst: 7 } },
       maxConnectionsPerUser: 2, maxConnectionsPerAddress: 3, maxSendBufferBytes: 4096,
       allowedOrigins: ['https://app.example.com', 'http://localhost:*'], trustProxy: true, issuer: 'iss', audience: 'aud',
     })
     expect(() => parseCliOptions(['--max-user-keys', '0'], {})).toThrow(CliUsageError)
+    expect(() => parseCliOptions(['--rate-per-address', '0'], {})).toThrow(CliUsageError)
+    expect(() => parseCliOptions(['--rate-per-address', '1e3'], {})).toThrow(CliUsageError)
   })
 
   it('asks for help', () => {

@@ -97,6 +97,12 @@ const LIMIT_FLAGS = [
   ['max-message-bytes', 'CUBBY_MAX_MESSAGE_BYTES', 'maxMessageBytes'],
 ] as const
 
+function positiveNumber(name: string, raw: string): number {
+  const n = /^\d*\.?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN
+  if (!(n > 0) || !Number.isFinite(n)) throw new CliUsageError(`${name} must be a positive number, got ${JSON.stringify(raw)}`)
+  return n
+}
+
 function integer(name: string, raw: string, min: number, max: number): number {
   const n = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new CliUsageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`)
@@ -145,12 +151,12 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
 }
 
 /** Positive integer flags of the abuse limits: flag, environment variable, where the value goes. */
-const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<CliServerOptions>, n: number) => void]> = [
+const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<CliServerOptions>, n: number) => void, 'rate'?]> = [
   ['max-user-bytes', 'CUBBY_MAX_USER_BYTES', (o, n) => void (o.quota.maxBytes = n)],
   ['max-user-keys', 'CUBBY_MAX_USER_KEYS', (o, n) => void (o.quota.maxKeys = n)],
-  ['rate-per-connection', 'CUBBY_RATE_PER_CONNECTION', (o, n) => void (o.rateLimits.connection = { ...o.rateLimits.connection, perSecond: n })],
+  ['rate-per-connection', 'CUBBY_RATE_PER_CONNECTION', (o, n) => void (o.rateLimits.connection = { ...o.rateLimits.connection, perSecond: n }), 'rate'],
   ['burst-per-connection', 'CUBBY_BURST_PER_CONNECTION', (o, n) => void (o.rateLimits.connection = { ...o.rateLimits.connection, burst: n })],
-  ['rate-per-address', 'CUBBY_RATE_PER_ADDRESS', (o, n) => void (o.rateLimits.address = { ...o.rateLimits.address, perSecond: n })],
+  ['rate-per-address', 'CUBBY_RATE_PER_ADDRESS', (o, n) => void (o.rateLimits.address = { ...o.rateLimits.address, perSecond: n }), 'rate'],
   ['burst-per-address', 'CUBBY_BURST_PER_ADDRESS', (o, n) => void (o.rateLimits.address = { ...o.rateLimits.address, burst: n })],
   ['max-connections-per-user', 'CUBBY_MAX_CONNECTIONS_PER_USER', (o, n) => void (o.maxConnectionsPerUser = n)],
   ['max-connections-per-address', 'CUBBY_MAX_CONNECTIONS_PER_ADDRESS', (o, n) => void (o.maxConnectionsPerAddress = n)],
@@ -159,9 +165,10 @@ const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<Cl
 
 function parseServerOptions(values: Values, env: Readonly<Record<string, string | undefined>>): CliServerOptions {
   const all = { quota: {}, rateLimits: {} } as Required<CliServerOptions>
-  for (const [flag, variable, set] of ABUSE_FLAGS) {
+  for (const [flag, variable, set, kind] of ABUSE_FLAGS) {
     const raw = values[flag] ?? nonEmpty(env[variable])
-    if (typeof raw === 'string') set(all, integer(`--${flag}`, raw, 1, Number.MAX_SAFE_INTEGER))
+    if (typeof raw !== 'string') continue
+    set(all, kind === 'rate' ? positiveNumber(`--${flag}`, raw) : integer(`--${flag}`, raw, 1, Number.MAX_SAFE_INTEGER))
   }
   const options: CliServerOptions = {}
   if (Object.keys(all.quota).length > 0) options.quota = all.quota

@@ -2,7 +2,7 @@ import { CubbyError } from '@cubby/protocol'
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
 import type { HttpContext } from './HttpContext.js'
 import { createProtection } from './createProtection.js'
-import { createErrorHandler, sendError } from './httpErrors.js'
+import { createErrorHandler, refuseOversizedBodies, sendError } from './httpErrors.js'
 import { createValueRoutes } from './valueRoutes.js'
 
 const BEARER = /^Bearer +(\S+) *$/i
@@ -30,7 +30,7 @@ async function issueIdentity(ctx: HttpContext, res: Response): Promise<void> {
  */
 export function createHttpRouter(ctx: HttpContext): Router {
   const router = express.Router()
-  router.use('/v1', createProtection(ctx.protection))
+  router.use('/v1', createProtection(ctx.protection), refuseOversizedBodies(ctx.limits.maxMessageBytes))
   router.use(['/healthz', '/v1'], async (_req, res, next) => {
     res.set('Cache-Control', 'no-store')
     await ctx.ready()

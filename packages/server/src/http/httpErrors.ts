@@ -1,5 +1,5 @@
 import { CubbyError, type CubbyErrorCode } from '@cubby/protocol'
-import type { ErrorRequestHandler, Response } from 'express'
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express'
 import type { CubbyLogger } from '../logger.js'
 
 /** The HTTP status of each error code. @internal */
@@ -28,6 +28,20 @@ export function sendError(res: Response, code: CubbyErrorCode, message: string, 
   res.status(HTTP_STATUS[code]).json({ error: retryAfter === undefined ? { code, message } : { code, message, retryAfter } })
 }
 
+/**
+ * Refuses a request whose `Content-Length` is over `maxBytes` at once, before reading any of its body, and closes
+ * the connection after the answer (body-parser would first read the whole announced body off the socket).
+ * @internal
+ */
+export function refuseOversizedBodies(maxBytes: number): RequestHandler {
+  return (req, res, next) => {
+    const length = Number(req.get('content-length') ?? 0)
+    if (!(length > maxBytes)) return next()
+    res.set('Connection', 'close').once('finish', () => req.socket.destroy())
+    sendError(res, 'MESSAGE_TOO_LARGE', `The body may be at most ${maxBytes} bytes`)
+  }
+}
+
 /** The shape of the errors body-parser and the router raise (http-errors). */
 interface HttpError {
   status?: unknown
@@ -46,7 +60,10 @@ export function createErrorHandler(logger: CubbyLogger): ErrorRequestHandler {
     if (res.headersSent) return next(error)
     if (error instanceof CubbyError) return sendError(res, error.code, error.message)
     const e = (typeof error === 'object' && error !== null ? error : {}) as HttpError
-    if (e.status === 413 || e.type === 'entity.too.large') return sendError(res, 'MESSAGE_TOO_LARGE', 'The body is too large')
+    if (e.status === 413 || e.type === 'entity.too.large') {
+      res.set('Connection', 'close')
+      return sendError(res, 'MESSAGE_TOO_LARGE', 'The body is too large')
+    }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       return sendError(res, 'BAD_MESSAGE', e.expose === true && typeof e.message === 'string' ? e.message : 'Bad request')
     }
