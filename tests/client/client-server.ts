@@ -6,6 +6,9 @@ import { type Cubby, type CubbyOptions, createCubby } from '@cubby/client'
 import { type CubbyServer, type CubbyServerOptions, createCubbyServer } from '@cubby/server'
 import { WebSocket } from 'ws'
 
+/** The secret the test servers sign tokens with, for tests that sign their own (short-lived) tokens. */
+export const TEST_SECRET = 'client-tests-secret-0123456789abcdef'
+
 /** A real Cubby server in this process, on a free port, with a temp data dir. */
 export interface InProcessServer extends AsyncDisposable {
   readonly cubby: CubbyServer
@@ -19,7 +22,7 @@ export interface InProcessServer extends AsyncDisposable {
 /** Starts a server for client tests; `await using` stops it and removes its data. */
 export async function startServer(options: Partial<CubbyServerOptions> = {}): Promise<InProcessServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cubby-client-'))
-  const make = (): CubbyServer => createCubbyServer({ dataDir, secret: 'client-tests-secret-0123456789abcdef', logger: null, ...options })
+  const make = (): CubbyServer => createCubbyServer({ dataDir, secret: TEST_SECRET, logger: null, ...options })
   let cubby = make()
   const { url, port } = await cubby.listen()
   return {

@@ -7,7 +7,12 @@ export interface CubbyOptions {
   /** The server's http(s) base URL, e.g. `https://cubby.example.com`; the WebSocket goes to `/v1/sync` under it. */
   url: string
   /**
-   * A bearer token, or a function that returns one (called again before each connection, so it can refresh).
+   * A bearer token, or a function that returns one. The function is called again for every connection: when
+   * the server refuses a token (close 4001, `UNAUTHORIZED`: reported as an `error` event only if the new token
+   * is refused too), and shortly before a JWT's `exp` (read without verifying), when the session moves to the
+   * new token. Pending writes stay queued meanwhile and are sent after. A refused fixed token, or a refused
+   * anonymous identity, is reported (`UNAUTHORIZED`) and the client stays offline: it never creates a new
+   * identity by itself, which would leave the user's data behind.
    * @default an anonymous identity, created with `POST /v1/identities` on first run and kept in the cache, so
    * that a reload stays the same user
    */

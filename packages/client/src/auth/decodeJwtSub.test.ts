@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeJwtSub } from './decodeJwtSub.js'
+import { decodeJwtExpiry, decodeJwtSub } from './decodeJwtSub.js'
 
 const b64url = (s: string): string => Buffer.from(s).toString('base64url')
 const jwt = (payload: unknown): string => `${b64url('{"alg":"HS256"}')}.${b64url(JSON.stringify(payload))}.signature`
@@ -22,5 +22,14 @@ describe('decodeJwtSub', () => {
     expect(decodeJwtSub(jwt({ sub: '' }))).toBeUndefined()
     expect(decodeJwtSub(jwt(null))).toBeUndefined()
     expect(decodeJwtSub('x.!!!.y')).toBeUndefined()
+  })
+})
+
+describe('decodeJwtExpiry', () => {
+  it('reads exp as milliseconds, or undefined without one', () => {
+    expect(decodeJwtExpiry(jwt({ sub: 'a', exp: 1700000000 }))).toBe(1700000000000)
+    expect(decodeJwtExpiry(jwt({ sub: 'a' }))).toBeUndefined()
+    expect(decodeJwtExpiry(jwt({ exp: '1' }))).toBeUndefined()
+    expect(decodeJwtExpiry('opaque')).toBeUndefined()
   })
 })

@@ -5,14 +5,29 @@
  * @internal
  */
 export function decodeJwtSub(token: string): string | undefined {
+  const sub = decodeJwtClaims(token)?.sub
+  return typeof sub === 'string' && sub.length > 0 ? sub : undefined
+}
+
+/**
+ * Reads when a JWT expires (its `exp` claim, in ms since the epoch) without verifying it, to renew it in time.
+ * Returns undefined when the token is not a JWT or has no numeric `exp`.
+ *
+ * @internal
+ */
+export function decodeJwtExpiry(token: string): number | undefined {
+  const exp = decodeJwtClaims(token)?.exp
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined
+}
+
+function decodeJwtClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split('.')[1]
   if (payload === undefined || token.split('.').length !== 3) return undefined
   try {
     const binary = atob(payload.replace(/-/g, '+').replace(/_/g, '/'))
     const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
     const claims: unknown = JSON.parse(json)
-    const sub = typeof claims === 'object' && claims !== null ? (claims as { sub?: unknown }).sub : undefined
-    return typeof sub === 'string' && sub.length > 0 ? sub : undefined
+    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : undefined
   } catch {
     return undefined
   }

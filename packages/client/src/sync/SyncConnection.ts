@@ -1,4 +1,5 @@
-import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, SYNC_PATH, type ServerMessage, parseServerMessage } from '@cubby/protocol'
+import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, SYNC_PATH, type ErrorMessage, type ServerMessage, parseServerMessage } from '@cubby/protocol'
+import { decodeJwtExpiry } from '../auth/decodeJwtSub.js'
 import { type ReconnectOptions, backoffDelay } from './backoff.js'
 
 /** What a {@link SyncConnection} needs from its owner. */
@@ -8,7 +9,7 @@ export interface SyncConnectionOptions {
   WebSocket: typeof WebSocket
   /** A token for the next hello; called before every connection attempt. */
   token: () => Promise<string>
-  /** Whether calling `token` again can help after a 4001 close. */
+  /** Whether calling `token` again can help after a 4001 close, or before a JWT's `exp`. */
   renewableToken: boolean
   /** The cursor to send in the next hello. */
   cursor: () => number
@@ -20,6 +21,14 @@ export interface SyncConnectionOptions {
   onClose: () => void
   onError: (error: CubbyError) => void
 }
+
+/** Renew a token this long before it expires, at most (a tenth of what is left, for short-lived tokens). */
+const RENEW_AHEAD_MS = 60_000
+/** Longest delay setTimeout takes; a later renewal fires early, which is harmless. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Error frames that come just before the server closes the session; reported (or not) when it closes. */
+const isClosingError = (message: ErrorMessage): boolean => message.code === 'UNAUTHORIZED' || message.code === 'PROTOCOL_VERSION'
 
 /** Turns `http(s)://host/base` into `ws(s)://host/base/v1/sync`. */
 export const syncUrl = (url: string): string => url.replace(/^http/i, 'ws').replace(/\/+$/, '') + SYNC_PATH
@@ -38,7 +47,10 @@ export class SyncConnection {
   #wanted = false
   #welcomed = false
   #generation = 0
-  #errorCode: string | undefined
+  #lastError: ErrorMessage | undefined
+  /** The server refused a token since the last welcome. */
+  #refused = false
+  #renewTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(options: SyncConnectionOptions) {
     this.#options = options
@@ -61,6 +73,7 @@ export class SyncConnection {
   stop(): void {
     this.#wanted = false
     clearTimeout(this.#timer)
+    clearTimeout(this.#renewTimer)
     this.#timer = undefined
     this.#generation++
     const socket = this.#socket
@@ -84,11 +97,11 @@ export class SyncConnection {
     return true
   }
 
-  async #open(): Promise<void> {
+  async #open(renewed?: string): Promise<void> {
     const generation = ++this.#generation
     let token: string
     try {
-      token = await this.#options.token()
+      token = renewed ?? (await this.#options.token())
     } catch (cause) {
       if (generation !== this.#generation) return
       this.#options.onError(new CubbyError('UNAUTHORIZED', 'Getting a token failed', { cause }))
@@ -103,19 +116,19 @@ export class SyncConnection {
       return this.#retry()
     }
     this.#socket = socket
-    this.#errorCode = undefined
+    this.#lastError = undefined
     socket.onopen = () => {
       if (socket !== this.#socket) return
       this.#options.onStatus('connecting')
       socket.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor: this.#options.cursor() }))
     }
-    socket.onmessage = (event: MessageEvent) => this.#receive(socket, event.data)
+    socket.onmessage = (event: MessageEvent) => this.#receive(socket, event.data, token)
     socket.onclose = (event: CloseEvent) => this.#closed(socket, event.code)
     // An error is always followed by a close event, which is where it is handled.
     socket.onerror = () => {}
   }
 
-  #receive(socket: WebSocket, data: unknown): void {
+  #receive(socket: WebSocket, data: unknown, token: string): void {
     if (socket !== this.#socket) return
     let message: ServerMessage
     try {
@@ -132,39 +145,84 @@ export class SyncConnection {
       }
       this.#welcomed = true
       this.#attempt = 0
+      this.#refused = false
+      this.#scheduleRenewal(token)
     }
-    if (message.type === 'error') this.#errorCode = message.code
+    if (message.type === 'error') {
+      this.#lastError = message
+      if (isClosingError(message)) return
+    }
     this.#options.onMessage(message)
+  }
+
+  /** Gets a new token shortly before this one's `exp` and moves the session to it. */
+  #scheduleRenewal(token: string): void {
+    clearTimeout(this.#renewTimer)
+    const expiry = this.#options.renewableToken ? decodeJwtExpiry(token) : undefined
+    if (expiry === undefined) return
+    const left = expiry - Date.now()
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, left - Math.min(RENEW_AHEAD_MS, left / 10)))
+    this.#renewTimer = setTimeout(() => void this.#renew(), delay)
+  }
+
+  async #renew(): Promise<void> {
+    const socket = this.#socket
+    const generation = this.#generation
+    let token: string
+    try {
+      token = await this.#options.token()
+    } catch (cause) {
+      // The session goes on until the server refuses the old token; the reconnection then asks again.
+      if (generation === this.#generation) this.#options.onError(new CubbyError('UNAUTHORIZED', 'Renewing the token failed', { cause }))
+      return
+    }
+    if (generation !== this.#generation || socket === undefined || socket !== this.#socket) return
+    // Pending writes stay in the outbox and go again on the new session (exactly once by client id and mid).
+    this.#detach()
+    socket.close(1000)
+    this.#options.onStatus('connecting')
+    void this.#open(token)
   }
 
   #closed(socket: WebSocket, code: number): void {
     if (socket !== this.#socket) return
     this.#detach()
     this.#options.onStatus('offline')
+    let now = false
     if (code === CLOSE_CODES.PROTOCOL_VERSION) {
       this.#wanted = false
       this.#report('PROTOCOL_VERSION', 'The server does not support this client version; update the app')
     } else if (code === CLOSE_CODES.UNAUTHORIZED) {
-      this.#report('UNAUTHORIZED', 'The server refused the token')
-      if (!this.#options.renewableToken) this.#wanted = false
+      if (!this.#options.renewableToken) {
+        this.#wanted = false
+        this.#report('UNAUTHORIZED', 'The server refused the token')
+      } else if (this.#refused) {
+        this.#report('UNAUTHORIZED', 'The server refused the token, also a renewed one')
+      } else {
+        // Most likely expired: ask `auth` for a new token at once, and report only if that one is refused too.
+        this.#refused = true
+        now = true
+      }
     }
-    this.#retry()
+    this.#retry(now)
   }
 
-  /** Reports why a socket was closed, unless an error frame already said so. */
+  /** Reports why a socket was closed, with the server's message when an error frame gave one. */
   #report(code: 'PROTOCOL_VERSION' | 'UNAUTHORIZED', message: string): void {
-    if (this.#errorCode !== code) this.#options.onError(new CubbyError(code, message))
+    const frame = this.#lastError?.code === code ? this.#lastError : undefined
+    this.#options.onError(new CubbyError(code, frame?.message ?? message))
   }
 
   #detach(): void {
+    clearTimeout(this.#renewTimer)
     this.#socket = undefined
     this.#welcomed = false
     this.#options.onClose()
   }
 
-  #retry(): void {
+  #retry(now = false): void {
     if (!this.#wanted) return
-    const delay = backoffDelay(this.#attempt++, this.#options.reconnect)
+    const delay = now ? 0 : backoffDelay(this.#attempt++, this.#options.reconnect)
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       void this.#open()
