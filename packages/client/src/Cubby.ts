@@ -107,6 +107,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       onStatus: (status) => this.#setStatus(status),
       onClose: () => this.#replica?.disconnected(),
       onError: (error) => this.#emitError(error),
+      onUserDeleted: () => this.#userDeleted(),
     })
     this.#ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve
@@ -485,6 +486,13 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     gone: (code, message) => this.#drop(new CubbyError(code, message), false),
   }
 
+  /** The server deleted this user: drop the local data (every tab's), the outbox and the identity; stay offline. */
+  #userDeleted(): void {
+    const message = 'The server deleted this user: their local data is gone and the client is closed'
+    this.#tabs?.announceGone('UNAUTHORIZED', message)
+    this.#drop(new CubbyError('UNAUTHORIZED', message), true)
+  }
+
   /**
    * Forgets this user's data here and closes: the view empties (a `change` event), an `error` event says why,
    * the status goes `offline`. With `destroy`, the local database goes too.
@@ -498,7 +506,15 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       this.#emitPending(writes)
     }
     this.#emitError(error)
-    this.#closing = this.#shutdown(destroy).catch(() => {})
+    const userId = this.#session?.userId
+    this.#closing = this.#shutdown(destroy)
+      .then(async () => {
+        if (!destroy) return
+        // The anonymous identity of a deleted user would only be refused from now on.
+        const provider = this.#storage.provider
+        if ((await provider.loadIdentity())?.userId === userId) await provider.saveIdentity(undefined)
+      })
+      .catch(() => {})
   }
 
   #receive(message: ServerMessage): void {
@@ -513,6 +529,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   #apply(message: ServerMessage): void {
     const replica = this.#replica!
+    if (message.type === 'user-deleted') return this.#userDeleted()
     if (message.type !== 'welcome') return replica.receive(message)
     if (message.userId !== this.#session!.userId) {
       // Never mix users: the local database belongs to the user it was opened for.

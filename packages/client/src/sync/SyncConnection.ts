@@ -20,6 +20,8 @@ export interface SyncConnectionOptions {
   /** The session ended: whatever was sent on it and not acknowledged must be sent again. */
   onClose: () => void
   onError: (error: CubbyError) => void
+  /** The server deleted the user (close 4010); the connection has stopped. */
+  onUserDeleted: () => void
 }
 
 /** Renew a token this long before it expires, at most (a tenth of what is left, for short-lived tokens). */
@@ -189,7 +191,17 @@ export class SyncConnection {
     this.#detach()
     this.#options.onStatus('offline')
     let now = false
-    if (code === CLOSE_CODES.PROTOCOL_VERSION) {
+    let wait = 0
+    if (code === CLOSE_CODES.USER_DELETED) {
+      this.#wanted = false
+      this.#options.onUserDeleted()
+    } else if (code === CLOSE_CODES.RESYNC) {
+      // The server's data for this user was replaced: catch up at once.
+      this.#attempt = 0
+      now = true
+    } else if (code === CLOSE_CODES.RATE_LIMITED) {
+      wait = (this.#lastError?.retryAfter ?? 0) * 1000
+    } else if (code === CLOSE_CODES.PROTOCOL_VERSION) {
       this.#wanted = false
       this.#report('PROTOCOL_VERSION', 'The server does not support this client version; update the app')
     } else if (code === CLOSE_CODES.UNAUTHORIZED) {
@@ -204,7 +216,7 @@ export class SyncConnection {
         now = true
       }
     }
-    this.#retry(now)
+    this.#retry(now, wait)
   }
 
   /** Reports why a socket was closed, with the server's message when an error frame gave one. */
@@ -220,9 +232,10 @@ export class SyncConnection {
     this.#options.onClose()
   }
 
-  #retry(now = false): void {
+  /** Reconnects after the backoff delay (at least `atLeastMs`, the server's `retryAfter`), or `now`. */
+  #retry(now = false, atLeastMs = 0): void {
     if (!this.#wanted) return
-    const delay = now ? 0 : backoffDelay(this.#attempt++, this.#options.reconnect)
+    const delay = now ? 0 : Math.max(atLeastMs, backoffDelay(this.#attempt++, this.#options.reconnect))
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       void this.#open()
