@@ -19,12 +19,16 @@ export function rawHttp(
   url: string,
   method: string,
   path: string,
-  options: { token?: string; headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number } = {},
+  options: { token?: string; headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number; fresh?: boolean } = {},
 ): Promise<HttpAnswer> {
   const headers: Record<string, string> = { ...options.headers }
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
+  // Node sends a GET, HEAD, DELETE or OPTIONS body without any framing unless it is given a length.
+  if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body))
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, path, timeout: options.timeoutMs ?? 10_000 }, (res) => {
+    // `fresh`: a connection of its own, so that how one request left a kept-alive connection cannot fail the next.
+    const agent = options.fresh === true ? { agent: false as const } : {}
+    const req = request(url, { method, headers, path, timeout: options.timeoutMs ?? 10_000, ...agent }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8')

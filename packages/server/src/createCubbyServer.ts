@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { CubbyError } from '@cubby/protocol'
 import express, { type Router } from 'express'
 import { TokenAuth } from './auth/TokenAuth.js'
-import { closeHttpServer } from './closeHttpServer.js'
+import { answerClientError, closeHttpServer } from './closeHttpServer.js'
 import type { CubbyServerOptions } from './CubbyServerOptions.js'
 import { createHttpRouter } from './http/createHttpRouter.js'
 import { createInfoRouter, createStaticRouter } from './http/createStaticRouter.js'
@@ -88,6 +88,7 @@ class CubbyServerImpl implements CubbyServer {
     const app = express().disable('x-powered-by').use(this.app)
     app.use(staticDir === undefined ? createInfoRouter() : createStaticRouter(staticDir))
     const server = (this.#server = createServer(app))
+    server.on('clientError', answerClientError)
     // This server has no other upgrade handlers, so other paths are refused rather than left hanging.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head))
     await this.#ready()

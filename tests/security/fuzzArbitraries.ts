@@ -1,0 +1,85 @@
+import { encodeValue } from '@cubby/protocol'
+import fc from 'fast-check'
+
+/** Keys: ordinary, empty, over-long, full of separators, lone surrogates, control characters. */
+export const keyArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 12 }),
+  fc.constantFrom('', '/', '..', '%2F', '\u0000', '3:bob\u0000k', '\ud800', 'a\udfff', 'x'.repeat(2000)),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.anything({ maxDepth: 1 }),
+)
+
+/** Encoded values: valid encodings of arbitrary values, and near-valid and broken ones. */
+export const valueArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.anything({ maxDepth: 3, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true })
+    .map((v) => { try { return encodeValue(v) } catch { return '"unencodable"' } }),
+  fc.json({ maxDepth: 3 }),
+  fc.string({ maxLength: 40 }).map((s) => `~${s}`),
+  fc.array(fc.oneof(fc.integer({ min: -5, max: 20 }), fc.constantFrom('Date', 'Map', 'Set', 'BigInt', 'Uint8Array', 'ArrayBuffer', 'Error', 'RegExp', 'NoSuchTag')), { maxLength: 8 })
+    .map((a) => `~${JSON.stringify([a])}`),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.anything({ maxDepth: 1 }),
+)
+
+const mutationArb = fc.record({
+  op: fc.oneof(fc.constantFrom('store', 'delete', 'clear'), fc.string({ maxLength: 6 })),
+  mid: fc.oneof(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom(0, -1, 1.5, Number.MAX_SAFE_INTEGER, 2 ** 60), fc.anything({ maxDepth: 0 })),
+  key: keyArb,
+  value: valueArb,
+}, { requiredKeys: ['op', 'mid'] })
+
+/** Push frames, mostly well-formed, some with wrong field types or order. */
+export const pushArb: fc.Arbitrary<object> = fc.record({
+  type: fc.constant('push'),
+  clientId: fc.oneof(fc.string({ minLength: 1, maxLength: 10 }), fc.constantFrom('', 'x'.repeat(200), 'bob'), fc.anything({ maxDepth: 0 })),
+  mutations: fc.oneof(fc.array(mutationArb, { minLength: 1, maxLength: 12 }), fc.anything({ maxDepth: 1 })),
+})
+
+/** Flips, drops and inserts characters of a frame's text. */
+const mutateText = (text: string): fc.Arbitrary<string> =>
+  fc.array(fc.tuple(fc.nat({ max: Math.max(0, text.length - 1) }), fc.constantFrom('drop', 'flip', 'insert'), fc.string({ unit: 'binary', minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 4 })
+    .map((edits) => edits.reduce((t, [at, kind, s]) =>
+      kind === 'drop' ? t.slice(0, at) + t.slice(at + 1) : kind === 'flip' ? t.slice(0, at) + s + t.slice(at + 1) : t.slice(0, at) + s + t.slice(at), text))
+
+/** Any frame a hostile client might send after its hello: a string, a binary frame, or an object to JSON-encode. */
+export const frameArb: fc.Arbitrary<string | Uint8Array | object> = fc.oneof(
+  { weight: 4, arbitrary: pushArb },
+  { weight: 3, arbitrary: pushArb.chain((p) => mutateText(JSON.stringify(p))) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'null') },
+  { weight: 1, arbitrary: fc.record({ type: fc.oneof(fc.constantFrom('hello', 'push', 'ack', 'changes', 'subscribe', 'user-deleted', '__proto__', 'constructor'), fc.string()), v: fc.anything({ maxDepth: 0 }), token: fc.anything({ maxDepth: 0 }), cursor: fc.anything({ maxDepth: 0 }) }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 60 }) },
+  { weight: 1, arbitrary: fc.constantFrom('{"type":"push","__proto__":{"clientId":"c","mutations":[{"op":"clear","mid":1}]}}', '{"type":"push","clientId":"c","mutations":[{"op":"store","mid":1,"key":"k","value":"1","__proto__":{"op":"clear"}}]}', '{'.repeat(5000), '['.repeat(5000) + ']'.repeat(5000), '"\\ud800"', '{"type":"push","clientId":"c","mutations":[{"op":"store","mid":1,"key":"k","value":"~[[\\"BigInt\\",\\"' + 'f'.repeat(50_000) + '\\"]]"}]}') },
+)
+
+/** First frames: hellos with broken fields, other messages, garbage. */
+export const firstFrameArb = (validToken: string): fc.Arbitrary<string | Uint8Array | object> => fc.oneof(
+  fc.record({ type: fc.constant('hello'), v: fc.oneof(fc.constant(1), fc.anything({ maxDepth: 0 })), token: fc.oneof(fc.constant(validToken), fc.string({ maxLength: 40 }), fc.anything({ maxDepth: 0 }), fc.constant(validToken).chain((t) => mutateText(t))), cursor: fc.oneof(fc.nat(), fc.anything({ maxDepth: 0 })) }),
+  frameArb,
+)
+
+const safePathChars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&\'()*+,;=:@/%?#['
+/** Characters Node's http client accepts in a request path. */
+const pathTextArb = fc.string({ unit: fc.constantFrom(...safePathChars), maxLength: 30 })
+
+/** One HTTP request: method, path, headers and body, mostly aimed at /v1. */
+export const httpRequestArb = (tokens: { valid: string; forged: string }): fc.Arbitrary<{ method: string; path: string; headers: Record<string, string>; body: string | undefined }> => fc.record({
+  method: fc.constantFrom('GET', 'PUT', 'DELETE', 'POST', 'PATCH', 'OPTIONS', 'HEAD'),
+  path: fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 20 }).map((k) => `/v1/values/${encodeURIComponent(k)}`),
+    pathTextArb.map((p) => `/v1/values/${p}`),
+    fc.tuple(fc.constantFrom('prefix', 'after', 'limit', 'values', 'userId'), pathTextArb, fc.constantFrom('prefix', 'limit', 'after')).map(([a, b, c]) => `/v1/values?${a}=${encodeURIComponent(b)}&${c}=${encodeURIComponent(b)}&${a}=x`),
+    pathTextArb.map((p) => `/v1/${p}`),
+    fc.constantFrom('/v1/values', '/v1/identities', '/v1/sync', '/healthz', '/v1', '/v1/values/', '/v1/values/%', '/v1/values/%ZZ', '/v1/values/%C0%AF', '/v1/values/%ED%A0%80'),
+  ),
+  headers: fc.record({
+    authorization: fc.oneof(fc.constant(`Bearer ${tokens.valid}`), fc.constant(`Bearer ${tokens.forged}`), fc.constant('Bearer'), fc.string({ unit: fc.constantFrom(...'Bearer abc.-_ '), maxLength: 30 })),
+    'content-type': fc.constantFrom('application/json', 'application/vnd.cubby.value+json', 'text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'),
+    origin: fc.constantFrom('http://localhost:5173', 'https://evil.example', 'null'),
+  }, { requiredKeys: ['authorization'] }),
+  body: fc.option(fc.oneof(
+    fc.json({ maxDepth: 3 }),
+    valueArb.map((v) => (typeof v === 'string' ? (v.startsWith('~') ? v.slice(1) : v) : JSON.stringify(v) ?? '')),
+    fc.string({ unit: 'binary', maxLength: 80 }),
+  ), { nil: undefined }),
+})

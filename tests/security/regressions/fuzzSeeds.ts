@@ -1,0 +1,5 @@
+/**
+ * Seeds (and shrunk paths) of fuzz runs that once failed, replayed first on every run of tests/security/fuzz.test.ts.
+ * Add the `seed` and `path` fast-check prints for a failure, with a note on what it found.
+ */
+export const FUZZ_SEEDS: ReadonlyArray<{ property: 'frames' | 'first' | 'requests'; seed: number; path: string; note: string }> = []
