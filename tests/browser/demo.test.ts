@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { type TestServer, startTestServer } from '@cubby/test-utils'
+import type { Page, WebSocket } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
 import {
@@ -45,17 +46,34 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     await using browser = await launchChromium()
     const { context, page: tab1 } = await openDevice(browser, server.url)
     await waitOnline(tab1)
+    // Count the sync sockets of both tabs (tab 1 reloads so that its socket is counted too).
+    const open = new Set<WebSocket>()
+    const track = (page: Page): void => {
+      page.on('websocket', (ws) => {
+        if (!ws.url().endsWith('/v1/sync')) return
+        open.add(ws)
+        ws.on('close', () => open.delete(ws))
+      })
+    }
+    track(tab1)
+    await tab1.reload()
+    await waitOnline(tab1)
     const tab2 = await context.newPage()
+    track(tab2)
     await tab2.goto(server.url)
     await waitOnline(tab2)
     expect((await identityOf(tab2)).userId).toBe((await identityOf(tab1)).userId)
 
     await submit(tab1, 'From tab 1')
     await waitListed(tab2, 'From tab 1', 'synced')
+    await submit(tab2, 'From tab 2')
+    await waitListed(tab1, 'From tab 2', 'synced')
+    // One tab leads and holds the only WebSocket; the other follows over BroadcastChannel.
+    expect(open.size).toBe(1)
 
     // Both tabs submit at once, three times each.
     for (let round = 1; round <= 3; round++) await Promise.all([submit(tab1, `Tab 1 #${round}`), submit(tab2, `Tab 2 #${round}`)])
-    const expected = ['From tab 1', 'Tab 1 #1', 'Tab 1 #2', 'Tab 1 #3', 'Tab 2 #1', 'Tab 2 #2', 'Tab 2 #3']
+    const expected = ['From tab 1', 'From tab 2', 'Tab 1 #1', 'Tab 1 #2', 'Tab 1 #3', 'Tab 2 #1', 'Tab 2 #2', 'Tab 2 #3']
     for (const tab of [tab1, tab2]) for (const name of expected) await waitListed(tab, name, 'synced')
     const [list1, list2] = await Promise.all([listed(tab1), listed(tab2)])
     expect(list1.map((s) => s.name).sort()).toEqual(expected)
