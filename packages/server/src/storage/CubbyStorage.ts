@@ -1,4 +1,5 @@
 import type { Change, Mutation, MutationResult } from '@cubby/protocol'
+import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 
 /** The current record of one key: its revision and its encoded value (as made by `encodeValue`). */
 export interface StoredEntry {
@@ -57,4 +58,19 @@ export interface CubbyStorage {
   changesSince(userId: string, rev: number, limit: number): Promise<{ changes: Change[]; rev: number }>
   /** The user's latest revision; 0 before the first write. */
   head(userId: string): Promise<number>
+  /** Users that have data, `limit` at a time after `after`, in the storage's order. */
+  users(options: { after?: string; limit: number }): Promise<UserSummary[]>
+  /**
+   * A user's data as records: a `user` header, then every key's record (live or deleted) with its rev, values as
+   * stored. Streams; a large user never has to fit in memory.
+   * @throws CubbyError `NOT_FOUND` when the user has no data.
+   */
+  exportUser(userId: string): AsyncIterable<UserRecord>
+  /**
+   * Writes back what {@link exportUser} gave, into a user that has no data. Ignores the quota.
+   * @throws CubbyError `BAD_MESSAGE` for a user that has data or records out of shape.
+   */
+  importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult>
+  /** Deletes everything of a user: values, revisions, tombstones, exactly-once records. @returns whether there was any. */
+  deleteUser(userId: string): Promise<boolean>
 }

@@ -4,10 +4,21 @@ import { FlushPlan, type CommitRequest, type UserMeta } from './FlushPlan.js'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
 import type { UserQuota } from './UserQuota.js'
 
-interface Pending extends CommitRequest {
+interface PendingCommit extends CommitRequest {
+  exclusive?: undefined
   resolve(result: CommitResult): void
   reject(error: unknown): void
 }
+
+/** An operation that runs alone, between flushes (deleting or importing a user). */
+interface PendingExclusive {
+  exclusive: () => Promise<unknown>
+  mutations: readonly unknown[]
+  resolve(result: unknown): void
+  reject(error: unknown): void
+}
+
+type Pending = PendingCommit | PendingExclusive
 
 /** Mutations to gather into one flush at most (one request always goes whole). */
 const MAX_MUTATIONS_PER_FLUSH = 10_000
@@ -43,6 +54,27 @@ export class GroupCommitter {
     })
   }
 
+  /**
+   * Queues an operation that runs alone, after every commit queued before it and before any queued after it,
+   * with the user's cached meta dropped (it may change it). For work that must not interleave with commits of
+   * the same user, in steps small enough to keep other users' commits waiting only briefly.
+   */
+  exclusive<T>(userId: string, run: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new CubbyError('CLOSED', 'The storage is closed'))
+    return new Promise<T>((resolve, reject) => {
+      const exclusive = async (): Promise<T> => {
+        this.metas.delete(userId)
+        try {
+          return await run()
+        } finally {
+          this.metas.delete(userId)
+        }
+      }
+      this.#queue.push({ exclusive, mutations: [], resolve: resolve as (r: unknown) => void, reject })
+      this.#loop ??= Promise.resolve().then(() => this.#run())
+    })
+  }
+
   /** Refuses new commits and waits for the queued ones. */
   async close(): Promise<void> {
     this.#closed = true
@@ -52,22 +84,26 @@ export class GroupCommitter {
   async #run(): Promise<void> {
     while (this.#queue.length > 0) {
       if (this.metas.size > MAX_CACHED_USERS) this.metas.clear()
-      await this.#flush(this.#take())
+      const first = this.#queue[0]!
+      if (first.exclusive !== undefined) {
+        this.#queue.shift()
+        await first.exclusive().then(first.resolve, first.reject)
+      } else await this.#flush(this.#take())
     }
     this.#loop = undefined
   }
 
-  #take(): Pending[] {
+  #take(): PendingCommit[] {
     let count = 0
     let n = 0
-    while (n < this.#queue.length && (n === 0 || count + this.#queue[n]!.mutations.length <= MAX_MUTATIONS_PER_FLUSH)) {
+    while (n < this.#queue.length && this.#queue[n]!.exclusive === undefined && (n === 0 || count + this.#queue[n]!.mutations.length <= MAX_MUTATIONS_PER_FLUSH)) {
       count += this.#queue[n]!.mutations.length
       n++
     }
-    return this.#queue.splice(0, n)
+    return this.#queue.splice(0, n) as PendingCommit[]
   }
 
-  async #flush(requests: Pending[]): Promise<void> {
+  async #flush(requests: PendingCommit[]): Promise<void> {
     try {
       const plan = new FlushPlan(this.#db, this.metas, this.#quota)
       await plan.prefetch(requests)

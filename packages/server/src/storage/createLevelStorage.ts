@@ -7,6 +7,8 @@ import {
 } from './levelKeys.js'
 import { checkCommitArguments } from './checkCommitArguments.js'
 import { resolveQuota, type UserQuota } from './UserQuota.js'
+import { deleteUser, exportUser, importUser, listUsers } from './levelUserAdmin.js'
+import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 
 /** Options of {@link createLevelStorage}. */
 export interface LevelStorageOptions {
@@ -109,6 +111,22 @@ class LevelStorage implements CubbyStorage {
     }
     const last = log.at(-1)
     return { changes, rev: log.length === limit && last !== undefined ? revOfLogKey(last[0]) : head }
+  }
+
+  users(options: { after?: string; limit: number }): Promise<UserSummary[]> {
+    return listUsers(this.#db, options)
+  }
+
+  exportUser(userId: string): AsyncIterable<UserRecord> {
+    return exportUser(this.#db, userId)
+  }
+
+  importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {
+    return importUser(this.#db, this.#committer, userId, records)
+  }
+
+  deleteUser(userId: string): Promise<boolean> {
+    return deleteUser(this.#db, this.#committer, userId)
   }
 
   async head(userId: string): Promise<number> {

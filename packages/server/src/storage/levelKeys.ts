@@ -24,13 +24,19 @@ export const metaKey = (userId: string): string => `m${userPrefix(userId)}`
 /** Key of a client's exactly-once record. */
 export const clientKey = (userId: string, clientId: string): string => `c${userPrefix(userId)}${clientId}`
 
+/** The user id of a {@link metaKey}. */
+export function userOfMetaKey(k: string): string {
+  const colon = k.indexOf(':')
+  return k.slice(colon + 1, colon + 1 + Number(k.slice(1, colon)))
+}
+
 /** Length of the part before the key in a {@link dataKey}, to cut the key back out. */
 export const dataKeyOffset = (userId: string): number => 1 + userPrefix(userId).length
 /** Rev of a {@link logKey}. */
 export const revOfLogKey = (k: string): number => Number.parseInt(k.slice(-16), 16)
 
-/** Bounds of all records with one tag (`d` or `l`) of a user. */
-export function userRange(tag: 'd' | 'l', userId: string): { gte: string; lt: string } {
+/** Bounds of all records with one tag (`d`, `l` or `c`) of a user. */
+export function userRange(tag: 'd' | 'l' | 'c', userId: string): { gte: string; lt: string } {
   const p = `${userId.length}:${userId}`
   return { gte: `${tag}${p}\x00`, lt: `${tag}${p}\x01` }
 }
@@ -87,6 +93,9 @@ export function parseMeta(raw: string | undefined): LevelMeta {
   const [head, clearRev, keys, bytes] = raw.split('\n')
   return { head: Number(head), clearRev: Number(clearRev ?? 0), keys: Number(keys ?? Number.NaN), bytes: Number(bytes ?? Number.NaN) }
 }
+
+/** Whether a parsed meta holds its usage (metas written before usage was counted do not). */
+export const countUsageFields = (meta: LevelMeta): boolean => !Number.isNaN(meta.keys) && !Number.isNaN(meta.bytes)
 
 /** Formats a `m` record. */
 export const formatMeta = (meta: LevelMeta): string => `${meta.head}\n${meta.clearRev}\n${meta.keys}\n${meta.bytes}`

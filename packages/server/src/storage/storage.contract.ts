@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { CubbyStorage } from './CubbyStorage.js'
 import { runIsolationContract } from './storageIsolation.contract.js'
 import { runQuotaContract } from './storageQuota.contract.js'
+import { runAdminContract } from './storageAdmin.contract.js'
 import type { UserQuota } from './UserQuota.js'
 
 /** Options the contract asks a storage to be made with. */
@@ -43,6 +44,7 @@ export function runStorageContract(name: string, setup: (options?: StorageContra
 
     runIsolationContract(setup)
     runQuotaContract(setup)
+    runAdminContract(setup)
 
     it('assigns consecutive revs per user and reports results, changes and head', async () => {
       await using f = await setup()

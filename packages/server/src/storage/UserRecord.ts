@@ -1,0 +1,34 @@
+/**
+ * One line of a user's export (NDJSON): first the user's header, then one line per key that has a record, live
+ * or deleted. Values are Cubby encodings exactly as stored (see `encodeValue`), so every type survives the trip.
+ *
+ * @example
+ * ```
+ * {"type":"user","v":1,"userId":"alice","head":42,"clearRev":7}
+ * {"type":"value","key":"theme","rev":40,"value":"\"dark\""}
+ * {"type":"value","key":"seen","rev":41,"value":"~[[\"Set\",1],\"a\"]"}
+ * {"type":"deleted","key":"draft","rev":42}
+ * ```
+ */
+export type UserRecord =
+  | { type: 'user'; v: 1; userId: string; head: number; clearRev: number }
+  | { type: 'value'; key: string; rev: number; value: string }
+  | { type: 'deleted'; key: string; rev: number }
+
+/** One user as {@link CubbyStorageAdmin.users} lists them. */
+export interface UserSummary {
+  userId: string
+  /** The user's latest revision. */
+  head: number
+  /** Live keys. */
+  keys: number
+  /** Bytes counted against the quota. */
+  bytes: number
+}
+
+/** What {@link CubbyStorageAdmin.importUser} wrote. */
+export interface ImportResult {
+  head: number
+  /** Records written (live and deleted keys). */
+  records: number
+}

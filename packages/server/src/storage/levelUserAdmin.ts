@@ -1,0 +1,147 @@
+import { CubbyError } from '@cubby/protocol'
+import { UTF8, type LevelDatabase } from './LevelDatabase.js'
+import type { GroupCommitter } from './GroupCommitter.js'
+import {
+  CLEAR_MARKER, countUsageFields, dataKey, dataKeyOffset, formatMeta, formatRecord, logKey, metaKey, parseMeta,
+  parseRecord, userOfMetaKey, userRange,
+} from './levelKeys.js'
+import { countUsage } from './countUsage.js'
+import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
+import { recordBytes } from './UserQuota.js'
+
+/** Records deleted or imported per exclusive step, so other users' commits wait only briefly. */
+const STEP = 1000
+
+/** Pages through a key range with one iterator (one LevelDB snapshot), `STEP` entries at a time. @internal */
+export async function* iterateRange(db: LevelDatabase, range: { gt?: string; gte?: string; lt: string }, values = true): AsyncGenerator<Array<[string, string]>> {
+  const it = db.iterator({ ...range, values, ...UTF8 })
+  try {
+    for (;;) {
+      const page = await it.nextv(STEP)
+      if (page.length === 0) return
+      yield page
+    }
+  } finally {
+    await it.close()
+  }
+}
+
+/** Users in storage order of their meta keys, after `after`. @internal */
+export async function listUsers(db: LevelDatabase, { after, limit }: { after?: string; limit: number }): Promise<UserSummary[]> {
+  const users: UserSummary[] = []
+  if (limit <= 0) return users
+  const range = after === undefined ? { gte: 'm', lt: 'n' } : { gt: metaKey(after), lt: 'n' }
+  for await (const page of iterateRange(db, range)) {
+    for (const [k, raw] of page) {
+      const userId = userOfMetaKey(k)
+      const meta = parseMeta(raw)
+      const usage = countUsageFields(meta) ? meta : await countUsage(db, userId)
+      users.push({ userId, head: meta.head, keys: usage.keys, bytes: usage.bytes })
+      if (users.length === limit) return users
+    }
+  }
+  return users
+}
+
+/** A user's header and records, streamed from one snapshot of the records. @internal */
+export async function* exportUser(db: LevelDatabase, userId: string): AsyncGenerator<UserRecord> {
+  const [raw] = await db.getMany([metaKey(userId)], UTF8)
+  if (raw === undefined) throw new CubbyError('NOT_FOUND', 'No such user')
+  const { head, clearRev } = parseMeta(raw)
+  yield { type: 'user', v: 1, userId, head, clearRev }
+  const offset = dataKeyOffset(userId)
+  for await (const page of iterateRange(db, userRange('d', userId))) {
+    for (const [k, record] of page) {
+      const { rev, value } = parseRecord(record)
+      const key = k.slice(offset)
+      yield value === undefined ? { type: 'deleted', key, rev } : { type: 'value', key, rev, value }
+    }
+  }
+}
+
+/**
+ * Deletes every record of a user (values, tombstones, log, exactly-once records, meta) in one exclusive step, so no
+ * commit of the user can land half-way; the quota bounds how long that takes.
+ * @returns whether the user had any data. @internal
+ */
+export function deleteUser(db: LevelDatabase, committer: GroupCommitter, userId: string): Promise<boolean> {
+  return committer.exclusive(userId, async () => {
+    const [meta] = await db.getMany([metaKey(userId)], UTF8)
+    for (const tag of ['d', 'l', 'c'] as const) {
+      for await (const page of iterateRange(db, userRange(tag, userId), false)) {
+        await db.batch(page.map(([key]) => ({ type: 'del' as const, key })), { ...UTF8, sync: false })
+      }
+    }
+    await db.batch([{ type: 'del', key: metaKey(userId) }], { ...UTF8, sync: true })
+    return meta !== undefined
+  })
+}
+
+/**
+ * Writes a user back from their records. The user must have no data; the header reserves the revisions up to its
+ * head first, so writes that arrive during the import get later revisions, and a record never replaces a newer one.
+ * @throws CubbyError `BAD_MESSAGE` when the first record is not the header or the user already has data.
+ * @internal
+ */
+export async function importUser(db: LevelDatabase, committer: GroupCommitter, userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {
+  let header: Extract<UserRecord, { type: 'user' }> | undefined
+  let batch: Array<Exclude<UserRecord, { type: 'user' }>> = []
+  let count = 0
+  const flush = async (): Promise<void> => {
+    const step = batch
+    batch = []
+    if (step.length > 0) await committer.exclusive(userId, () => writeRecords(db, userId, header!.head, step))
+    count += step.length
+  }
+  for await (const record of records) {
+    if (header === undefined) {
+      if (record.type !== 'user') throw new CubbyError('BAD_MESSAGE', 'An import starts with the user line')
+      header = record
+      await committer.exclusive(userId, () => reserve(db, userId, record))
+      continue
+    }
+    if (record.type === 'user') throw new CubbyError('BAD_MESSAGE', 'An import has one user line')
+    if (record.rev > header.head) throw new CubbyError('BAD_MESSAGE', `A record's rev (${record.rev}) is above the head (${header.head})`)
+    batch.push(record)
+    if (batch.length >= STEP) await flush()
+  }
+  if (header === undefined) throw new CubbyError('BAD_MESSAGE', 'The import is empty')
+  await flush()
+  return { head: header.head, records: count }
+}
+
+async function reserve(db: LevelDatabase, userId: string, { head, clearRev }: { head: number; clearRev: number }): Promise<void> {
+  const [raw] = await db.getMany([metaKey(userId)], UTF8)
+  if (raw !== undefined) throw new CubbyError('BAD_MESSAGE', 'This user already has data; delete the user first')
+  const operations = [{ type: 'put' as const, key: metaKey(userId), value: formatMeta({ head, clearRev, keys: 0, bytes: 0 }) }]
+  if (clearRev > 0) operations.push({ type: 'put', key: logKey(userId, clearRev), value: CLEAR_MARKER })
+  await db.batch(operations, { ...UTF8, sync: true })
+}
+
+async function writeRecords(db: LevelDatabase, userId: string, head: number, records: Array<Exclude<UserRecord, { type: 'user' }>>): Promise<void> {
+  const keys = [metaKey(userId), ...records.map((r) => dataKey(userId, r.key))]
+  const [rawMeta, ...existing] = await db.getMany(keys, UTF8)
+  const meta = parseMeta(rawMeta)
+  const operations: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = []
+  const written = new Map<string, { rev: number; value: string | undefined }>()
+  records.forEach((r, i) => {
+    const raw = existing[i]
+    const old = written.get(r.key) ?? (raw === undefined ? undefined : parseRecord(raw))
+    const value = r.type === 'value' ? r.value : undefined
+    // A record written since (a live write during the import, or a later line) is newer: keep it.
+    if (old !== undefined && old.rev >= r.rev) return
+    if (old !== undefined) {
+      operations.push({ type: 'del', key: logKey(userId, old.rev) })
+      meta.bytes -= recordBytes(r.key, old.value)
+      if (old.value !== undefined) meta.keys--
+    }
+    operations.push({ type: 'put', key: dataKey(userId, r.key), value: formatRecord(r.rev, value) })
+    operations.push({ type: 'put', key: logKey(userId, r.rev), value: r.key })
+    meta.bytes += recordBytes(r.key, value)
+    if (value !== undefined) meta.keys++
+    written.set(r.key, { rev: r.rev, value })
+  })
+  meta.head = Math.max(meta.head, head)
+  operations.push({ type: 'put', key: metaKey(userId), value: formatMeta(meta) })
+  await db.batch(operations, { ...UTF8, sync: true })
+}

@@ -1,0 +1,82 @@
+import { encodeValue, type Mutation } from '@cubby/protocol'
+import { describe, expect, it } from 'vitest'
+import type { CubbyStorage } from './CubbyStorage.js'
+import type { StorageContractFixture, StorageContractOptions } from './storage.contract.js'
+import type { UserRecord } from './UserRecord.js'
+
+const store = (mid: number, key: string, value: unknown): Mutation => ({ op: 'store', mid, key, value: encodeValue(value) })
+
+async function collect(records: AsyncIterable<UserRecord>): Promise<UserRecord[]> {
+  const all: UserRecord[] = []
+  for await (const r of records) all.push(r)
+  return all
+}
+
+async function* renamed(records: AsyncIterable<UserRecord>, userId: string): AsyncGenerator<UserRecord> {
+  for await (const r of records) yield r.type === 'user' ? { ...r, userId } : r
+}
+
+async function everything(storage: CubbyStorage, userId: string): Promise<unknown> {
+  return { head: await storage.head(userId), changes: await storage.changesSince(userId, 0, 10_000), entries: await storage.list(userId, { limit: 10_000 }) }
+}
+
+/** The admin part of the storage contract: list users, export, import, delete. @internal */
+export function runAdminContract(setup: (options?: StorageContractOptions) => Promise<StorageContractFixture>): void {
+  describe('user admin', () => {
+    it('lists users with their head and usage, page by page', async () => {
+      await using f = await setup()
+      for (const u of ['carol', 'a', 'bob']) await f.storage.commit(u, [store(1, 'k', 'v'), store(2, 'j', 'w')])
+      const all = await f.storage.users({ limit: 10 })
+      expect(all.map((u) => u.userId).sort()).toEqual(['a', 'bob', 'carol'])
+      expect(all[0]).toEqual({ userId: all[0]!.userId, head: 2, keys: 2, bytes: expect.any(Number) })
+      const first = await f.storage.users({ limit: 2 })
+      const rest = await f.storage.users({ after: first.at(-1)!.userId, limit: 2 })
+      expect([...first, ...rest]).toEqual(all)
+    })
+
+    it('exports a user with types, revs, tombstones and the last clear, and imports it back identically', async () => {
+      await using f = await setup()
+      await f.storage.commit('u', [store(1, 'gone', 1), { op: 'clear', mid: 2 }, store(3, 'date', new Date(5)), store(4, 'map', new Map([[1, new Set(['x'])]]))])
+      await f.storage.commit('u', [{ op: 'delete', mid: 5, key: 'never' }, store(6, 'big', 10n ** 30n), store(7, 'date', { over: 'written' })])
+      const records = await collect(f.storage.exportUser('u'))
+      expect(records[0]).toEqual({ type: 'user', v: 1, userId: 'u', head: 7, clearRev: 2 })
+      expect(records).toContainEqual({ type: 'deleted', key: 'never', rev: 5 })
+      const result = await f.storage.importUser('copy', renamed(f.storage.exportUser('u'), 'copy'))
+      expect(result).toEqual({ head: 7, records: 4 })
+      expect(await everything(f.storage, 'copy')).toEqual(await everything(f.storage, 'u'))
+      expect((await f.storage.commit('copy', [store(1, 'next', 1)])).head).toBe(8)
+      await expect(f.storage.importUser('copy', f.storage.exportUser('u'))).rejects.toMatchObject({ code: 'BAD_MESSAGE' })
+    })
+
+    it('keeps a write made during an import, which is newer than anything imported', async () => {
+      await using f = await setup()
+      await f.storage.commit('u', [store(1, 'k', 'old'), store(2, 'j', 'old')])
+      const records = await collect(f.storage.exportUser('u'))
+      const importing = f.storage.importUser('v', (async function* () {
+        yield { ...records[0]!, userId: 'v' } as UserRecord
+        // The header has reserved revs 1-2; a live write gets rev 3 and must survive the imported rev 1.
+        expect((await f.storage.commit('v', [store(1, 'k', 'live')])).results).toEqual([{ mid: 1, rev: 3 }])
+        yield* records.slice(1)
+      })())
+      await importing
+      expect(await f.storage.get('v', 'k')).toEqual({ key: 'k', rev: 3, value: encodeValue('live') })
+      expect((await f.storage.get('v', 'j'))?.rev).toBe(2)
+    })
+
+    it('deletes every trace of a user and nobody else\'s', async () => {
+      await using f = await setup()
+      await f.storage.commit('u', [store(1, 'k', 1), { op: 'delete', mid: 2, key: 'd' }], 'client')
+      await f.storage.commit('u\u0000', [store(1, 'k', 1)], 'client')
+      expect(await f.storage.deleteUser('u')).toBe(true)
+      expect(await everything(f.storage, 'u')).toEqual({ head: 0, changes: { changes: [], rev: 0 }, entries: [] })
+      expect((await f.storage.users({ limit: 10 })).map((u) => u.userId)).toEqual(['u\u0000'])
+      await expect(collect(f.storage.exportUser('u'))).rejects.toMatchObject({ code: 'NOT_FOUND' })
+      // The exactly-once record went too: the same client id and mid apply afresh.
+      expect((await f.storage.commit('u', [store(1, 'k', 2)], 'client')).results).toEqual([{ mid: 1, rev: 1 }])
+      expect(await f.storage.deleteUser('nobody')).toBe(false)
+      expect((await f.storage.get('u\u0000', 'k'))?.rev).toBe(1)
+      const storage = await f.reopen()
+      expect(await storage.head('u')).toBe(1)
+    })
+  })
+}
