@@ -9,7 +9,9 @@ import { withTimeout } from '../lib/util.js'
 
 export async function connect({ url, user, secret }) {
   const token = await cubbyToken(secret, user)
-  const cubby = createCubby({ url, auth: token, WebSocket, cache: 'memory', name: `device-${randomUUID()}` })
+  // tabs: 'independent' says what Node gives anyway (no Web Locks, no persistent cache): every client is
+  // a device of its own, so whatever it learns of another one came through the server.
+  const cubby = createCubby({ url, auth: token, WebSocket, cache: 'memory', name: `device-${randomUUID()}`, tabs: 'independent' })
   const listeners = []
   const anyListeners = []
   cubby.addEventListener('change', (event) => {

@@ -15,6 +15,8 @@ const keep = (...modules) => modules.map((m, i) => `import * as m${i} from '${m}
 function apps() {
   const list = [
     { name: 'cubby (default cache)', source: keep('@cubby/client') },
+    // What a typical app keeps: createCubby alone, so the bindings' shared core is shaken out.
+    { name: 'cubby (createCubby only)', source: "import { createCubby } from '@cubby/client'; globalThis.createCubby = createCubby" },
     { name: 'cubby + dexie cache (incl. dexie)', source: keep('@cubby/client', '@cubby/client/dexie', 'dexie') },
     { name: 'idb-keyval', source: keep('idb-keyval') },
     { name: 'dexie', source: keep('dexie') },
