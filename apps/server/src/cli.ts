@@ -1,6 +1,20 @@
 #!/usr/bin/env node
 import { CliUsageError, USAGE, parseCliOptions, type CliCommand } from './parseCliOptions.js'
 import { startCli } from './startCli.js'
+import { USERS_USAGE, parseUsersCommand, runUsersCommand } from './usersCommand.js'
+
+/** `cubby-server users …`: operate on the data dir while no server runs. */
+async function users(argv: string[]): Promise<void> {
+  let command
+  try {
+    command = parseUsersCommand(argv, process.env)
+  } catch (error) {
+    if (!(error instanceof CliUsageError)) throw error
+    process.stderr.write(`cubby-server: ${error.message}\n\n${USERS_USAGE}`)
+    process.exit(2)
+  }
+  await runUsersCommand(command, { stdout: process.stdout, stdin: process.stdin })
+}
 
 function parse(): CliCommand {
   try {
@@ -13,6 +27,7 @@ function parse(): CliCommand {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'users') return users(process.argv.slice(3))
   const command = parse()
   if (command.help) return void process.stdout.write(USAGE)
   const { cubby } = await startCli(command, (line) => process.stdout.write(`${line}\n`))

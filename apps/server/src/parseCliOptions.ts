@@ -21,7 +21,7 @@ export interface CliOptions {
 /** The server options the CLI sets from flags. */
 export type CliServerOptions = Pick<CubbyServerOptions,
   'quota' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
-  'trustProxy' | 'issuer' | 'audience'>
+  'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets'>
 
 /** A command line that cannot be used; the CLI prints the message and exits with code 2. */
 export class CliUsageError extends Error {
@@ -30,6 +30,7 @@ export class CliUsageError extends Error {
 
 /** The `--help` text. */
 export const USAGE: string = `Usage: cubby-server [options]
+       cubby-server users list | export <id> [--out FILE] | import <id> [--in FILE] | delete <id> [--data-dir DIR]
 
 Options (each also read from the environment variable shown; flags win):
   --host HOST               address to listen on            CUBBY_HOST               (default 127.0.0.1)
@@ -62,7 +63,10 @@ Tokens:
 
   --help                    show this text
 
-The token secret comes from CUBBY_SECRET, else from <data-dir>/secret (created on first start).
+The token secret comes from CUBBY_SECRET, else from <data-dir>/secret (created on first start, mode 0600);
+CUBBY_PREVIOUS_SECRETS (comma-separated) are still accepted during a rotation. The admin credential
+(Authorization: Bearer for /v1/admin) comes from CUBBY_ADMIN_TOKEN, else from <data-dir>/admin-token
+(created on first start, mode 0600). Secrets are only read from the environment or files, never from flags.
 `
 
 const FLAGS = {
@@ -183,5 +187,9 @@ function parseServerOptions(values: Values, env: Readonly<Record<string, string 
   const audience = values['token-audience'] ?? nonEmpty(env.CUBBY_TOKEN_AUDIENCE)
   if (issuer !== undefined) options.issuer = issuer
   if (audience !== undefined) options.audience = audience
+  const adminToken = nonEmpty(env.CUBBY_ADMIN_TOKEN)
+  if (adminToken !== undefined) options.adminToken = adminToken
+  const previous = nonEmpty(env.CUBBY_PREVIOUS_SECRETS)?.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  if (previous !== undefined && previous.length > 0) options.previousSecrets = previous
   return options
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Router } from 'express'
 import type { ServerListOptions } from './ServerVerbs.js'
+import type { ImportResult, UserRecord, UserSummary } from './storage/UserRecord.js'
 
 /** Where {@link CubbyServer.listen} listens. */
 export interface ListenOptions {
@@ -39,6 +40,17 @@ export interface CubbyServer extends AsyncDisposable {
   delete(userId: string, key: string): Promise<number>
   /** Deletes every key of a user. @returns the rev of the clear. */
   clear(userId: string): Promise<number>
+  /** Users that have data, `limit` at a time after `after`. */
+  users(options?: { after?: string; limit?: number }): Promise<UserSummary[]>
+  /** A user's data as records (header, then every key with its rev), streamed. @throws CubbyError `NOT_FOUND`. */
+  exportUser(userId: string): AsyncIterable<UserRecord>
+  /** Writes an export back into a user without data; the user's live sessions reconnect (4012). @throws CubbyError `BAD_MESSAGE`. */
+  importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult>
+  /**
+   * Deletes everything of a user (values, revisions, tombstones, exactly-once records); their live sessions get
+   * `user-deleted` and are closed with 4010. @returns whether the user had data.
+   */
+  deleteUser(userId: string): Promise<boolean>
   /** Signs a token (JWT, HS256, `sub` = `userId`) that this server accepts. */
   issueToken(userId: string): Promise<string>
   /** Stops accepting, waits for writes in flight, closes sockets (1001) and whatever the server opened. */

@@ -15,6 +15,18 @@ export interface CubbyServerOptions {
   storage?: CubbyStorage
   /** Secret that signs and checks tokens (HS256). Without it: `<dataDir>/secret`, else a random one per process. @default undefined */
   secret?: string
+  /**
+   * The credential of the admin API (`/v1/admin`: list, export, import and delete users). Without it:
+   * `<dataDir>/admin-token` (created on first start, mode 0600); with neither, the admin API is off.
+   * @default undefined
+   */
+  adminToken?: string
+  /**
+   * Older secrets during a rotation: tokens signed with them are still accepted; new tokens are signed with
+   * `secret`. Lines after the first of `<dataDir>/secret` count too.
+   * @default []
+   */
+  previousSecrets?: readonly string[]
   /** Turns a bearer token into a user id (or `undefined` to refuse it), replacing JWT verification. @default undefined */
   authenticate?: (token: string) => Promise<string | undefined>
   /** Whether `POST /v1/identities` hands out anonymous identities. @default true without `authenticate`, else false */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { CubbyError } from '@cubby/protocol'
 import express, { type Router } from 'express'
+import { UserAdmin } from './admin/UserAdmin.js'
 import { TokenAuth } from './auth/TokenAuth.js'
 import { answerClientError, closeHttpServer } from './closeHttpServer.js'
 import type { CubbyServerOptions } from './CubbyServerOptions.js'
@@ -11,13 +12,15 @@ import { createInfoRouter, createStaticRouter } from './http/createStaticRouter.
 import { consoleLogger, silentLogger, type CubbyLogger } from './logger.js'
 import { Protection } from './limits/Protection.js'
 import {
-  positiveInteger, resolveLimits, resolveProtection, resolveSecret, resolveStorage, type ResolvedStorage,
+  positiveInteger, resolveAdminToken, resolveLimits, resolvePreviousSecrets, resolveProtection, resolveSecret, resolveStorage,
+  type ResolvedStorage,
 } from './resolveOptions.js'
 import { ServerVerbs, type ServerListOptions } from './ServerVerbs.js'
 import { SyncEndpoint } from './sync/SyncEndpoint.js'
 import { SyncHub } from './sync/SyncHub.js'
 import { Writer } from './writes/Writer.js'
 import type { CubbyServer, ListenOptions } from './CubbyServer.js'
+import type { ImportResult, UserRecord, UserSummary } from './storage/UserRecord.js'
 
 /**
  * Creates a Cubby server: LevelDB storage, WebSocket sync and the HTTP API.
@@ -42,6 +45,7 @@ class CubbyServerImpl implements CubbyServer {
   readonly #writer: Writer
   readonly #endpoint: SyncEndpoint
   readonly #verbs: ServerVerbs
+  readonly #admin: UserAdmin
   readonly #opened: Promise<void>
   #server: Server | undefined
   #closing: Promise<void> | undefined
@@ -56,7 +60,10 @@ class CubbyServerImpl implements CubbyServer {
     }
     const protection = new Protection(resolveProtection(options, limits))
     const { issuer, audience, authenticate } = options
-    this.#auth = new TokenAuth({ secret: resolveSecret(options, logger), issuer, audience, authenticate, limits })
+    const secret = resolveSecret(options, logger)
+    const previousSecrets = resolvePreviousSecrets(options)
+    this.#auth = new TokenAuth({ secret, previousSecrets, issuer, audience, authenticate, limits })
+    const adminToken = resolveAdminToken(options)
     this.#resolved = resolveStorage(options)
     const { storage } = this.#resolved
     this.#opened = storage.open()
@@ -69,7 +76,10 @@ class CubbyServerImpl implements CubbyServer {
       isClosing: () => this.#closing !== undefined, protection,
     })
     const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
-    this.app = createHttpRouter({ storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, ready, protection })
+    this.#admin = new UserAdmin({ storage, hub, limits, ready })
+    this.app = createHttpRouter({
+      storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, ready, protection, admin: this.#admin, adminToken,
+    })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
   }
 
@@ -108,6 +118,12 @@ class CubbyServerImpl implements CubbyServer {
   delete(userId: string, key: string): Promise<number> { return this.#verbs.delete(userId, key) }
   clear(userId: string): Promise<number> { return this.#verbs.clear(userId) }
   issueToken(userId: string): Promise<string> { return this.#auth.issueToken(userId) }
+  users({ after, limit = 100 }: { after?: string; limit?: number } = {}): Promise<UserSummary[]> {
+    return this.#admin.users({ ...(after === undefined ? {} : { after }), limit })
+  }
+  exportUser(userId: string): AsyncIterable<UserRecord> { return this.#admin.exportUser(userId) }
+  importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> { return this.#admin.importUser(userId, records) }
+  deleteUser(userId: string): Promise<boolean> { return this.#admin.deleteUser(userId) }
 
   close(): Promise<void> {
     this.#closing ??= this.#shutDown()

@@ -9,6 +9,7 @@ export type { LevelStorageOptions } from './storage/createLevelStorage.js'
 export type { CommitResult, CubbyStorage, StorageListOptions, StoredEntry } from './storage/CubbyStorage.js'
 export { DEFAULT_QUOTA } from './storage/UserQuota.js'
 export type { UserQuota, UserUsage } from './storage/UserQuota.js'
+export type { ImportResult, UserRecord, UserSummary } from './storage/UserRecord.js'
 export type { LevelBatchOperation, LevelDatabase, LevelIterator, LevelIteratorOptions } from './storage/LevelDatabase.js'
 
 // Server
@@ -17,6 +18,9 @@ export type { CubbyServer, ListenOptions } from './CubbyServer.js'
 export type { CubbyServerOptions } from './CubbyServerOptions.js'
 export type { ServerListOptions } from './ServerVerbs.js'
 export { consoleLogger, silentLogger } from './logger.js'
+
+// Admin
+export { parseUserRecord, parseUserRecords } from './admin/parseUserRecord.js'
 
 // Abuse limits
 export { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_RATE_LIMITS } from './limits/defaults.js'

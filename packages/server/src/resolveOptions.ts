@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { DEFAULT_LIMITS, type CubbyLimits } from '@cubby/protocol'
 import { Level } from 'level'
-import { loadSecret } from './auth/loadSecret.js'
+import { loadPreviousSecrets, loadSecret } from './auth/loadSecret.js'
 import type { CubbyServerOptions } from './CubbyServerOptions.js'
 import type { CubbyLogger } from './logger.js'
 import { createLevelStorage } from './storage/createLevelStorage.js'
@@ -45,6 +45,23 @@ export function resolveSecret(options: CubbyServerOptions, logger: CubbyLogger):
     logger.warn('No secret and no dataDir: tokens are signed with a random secret and stop working on restart')
   }
   return randomBytes(32).toString('base64url')
+}
+
+/** The admin credential: `adminToken`, else `<dataDir>/admin-token` (made on first use), else none (admin API off). @internal */
+export function resolveAdminToken(options: CubbyServerOptions): string | undefined {
+  if (options.adminToken !== undefined) {
+    if (options.adminToken.length < 16) throw new TypeError('adminToken must be at least 16 characters')
+    return options.adminToken
+  }
+  return options.dataDir === undefined ? undefined : loadSecret(options.dataDir, 'admin-token')
+}
+
+/** Secrets that still check tokens: `previousSecrets`, and the lines after the first of `<dataDir>/secret`. @internal */
+export function resolvePreviousSecrets(options: CubbyServerOptions): string[] {
+  const fromFile = options.dataDir === undefined ? [] : loadPreviousSecrets(options.dataDir)
+  const all = [...(options.previousSecrets ?? []), ...fromFile]
+  if (all.some((s) => s.length === 0)) throw new TypeError('previousSecrets must not be empty strings')
+  return all
 }
 
 /** The limits with defaults filled in. @throws TypeError for a limit that is not a positive integer. @internal */

@@ -23,6 +23,18 @@ describe('TokenAuth', () => {
     expect(await auth().verify('a.b.c')).toBeUndefined()
   })
 
+  it('checks tokens with previous secrets during a rotation, and signs with the current one only', async () => {
+    const old = auth()
+    const oldToken = await old.issueToken('alice')
+    const rotated = auth({ secret: 'new-secret-new-secret-new-secret', previousSecrets: [SECRET] })
+    expect(await rotated.verify(oldToken)).toBe('alice')
+    const newToken = await rotated.issueToken('bob')
+    expect(await old.verify(newToken)).toBeUndefined()
+    expect(await auth({ secret: 'new-secret-new-secret-new-secret' }).verify(oldToken)).toBeUndefined()
+    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(1).sign(key)
+    expect(await rotated.verify(expired)).toBeUndefined()
+  })
+
   it('honours exp and requires the configured issuer and audience', async () => {
     const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(1).sign(key)
     expect(await auth().verify(expired)).toBeUndefined()

@@ -5,8 +5,10 @@ import { assertUserId } from '../writes/validateMutation.js'
 
 /** Options of {@link TokenAuth}. @internal */
 export interface TokenAuthOptions {
-  /** HMAC key for HS256. */
+  /** HMAC key for HS256: signs new tokens and checks tokens. */
   secret: string
+  /** Older secrets, during a rotation: they still check tokens, but never sign. */
+  previousSecrets?: readonly string[]
   issuer: string | undefined
   audience: string | undefined
   authenticate: ((token: string) => Promise<string | undefined>) | undefined
@@ -20,11 +22,15 @@ export interface TokenAuthOptions {
  */
 export class TokenAuth {
   readonly #key: Uint8Array
+  /** The current key first, then the previous ones. */
+  readonly #keys: Uint8Array[]
   readonly #options: TokenAuthOptions
 
   constructor(options: TokenAuthOptions) {
     this.#options = options
-    this.#key = new TextEncoder().encode(options.secret)
+    const encode = (secret: string): Uint8Array => new TextEncoder().encode(secret)
+    this.#key = encode(options.secret)
+    this.#keys = [this.#key, ...(options.previousSecrets ?? []).map(encode)]
   }
 
   /** Signs a token for `userId` (no expiry). @throws CubbyError `INVALID_USER_ID`. */
@@ -45,14 +51,25 @@ export class TokenAuth {
   /** The user a token names, or `undefined` when it is not valid (bad signature, expired, bad user id, ...). */
   async verify(token: string): Promise<string | undefined> {
     try {
-      const userId = this.#options.authenticate === undefined
-        ? (await jwtVerify(token, this.#key, this.#verifyOptions())).payload.sub
-        : await this.#options.authenticate(token)
+      const userId = this.#options.authenticate === undefined ? await this.#verifyJwt(token) : await this.#options.authenticate(token)
       assertUserId(userId, this.#options.limits)
       return userId
     } catch {
       return undefined
     }
+  }
+
+  /** The `sub` of a token signed with any of the keys (the current one first). */
+  async #verifyJwt(token: string): Promise<unknown> {
+    let failure: unknown
+    for (const key of this.#keys) {
+      try {
+        return (await jwtVerify(token, key, this.#verifyOptions())).payload.sub
+      } catch (error) {
+        failure = error
+      }
+    }
+    throw failure
   }
 
   #verifyOptions(): JWTVerifyOptions {

@@ -2,17 +2,20 @@ import { randomBytes } from 'node:crypto'
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-const readSecret = (file: string): string => readFileSync(file, 'utf8').trim()
+/** The first line of a secret file (later lines are previous secrets, see {@link loadPreviousSecrets}). */
+const readSecret = (file: string): string => readLines(file)[0] ?? ''
+const readLines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '')
 
 /**
- * Reads `<dataDir>/secret`, creating it on first use: 32 random bytes as base64url, mode 0600. The file is
- * written whole under a temporary name (flag 'wx') and then hard-linked into place, so two servers starting at
- * once agree on one secret and neither ever reads a half-written file.
+ * Reads `<dataDir>/<name>` (the token secret `secret`, or the admin credential `admin-token`), creating it on first
+ * use: 32 random bytes as base64url, mode 0600, in a data dir of mode 0700. The file is written whole under a
+ * temporary name (flag 'wx') and then hard-linked into place, so two servers starting at once agree on one secret
+ * and neither ever reads a half-written file.
  *
  * @throws when the data dir cannot be created or the secret file is empty.
  */
-export function loadSecret(dataDir: string): string {
-  const file = join(dataDir, 'secret')
+export function loadSecret(dataDir: string, name = 'secret'): string {
+  const file = join(dataDir, name)
   try {
     return nonEmpty(readSecret(file), file)
   } catch (error) {
@@ -34,4 +37,18 @@ export function loadSecret(dataDir: string): string {
 function nonEmpty(secret: string, file: string): string {
   if (secret.length === 0) throw new Error(`The secret file ${file} is empty; delete it to have a new one made`)
   return secret
+}
+
+/**
+ * The previous secrets of a rotation: every line of `<dataDir>/secret` after the first. To rotate, put a new
+ * secret on the first line, keep the old one below it for as long as tokens signed with it should work, then
+ * remove it (restarting the server after each step).
+ */
+export function loadPreviousSecrets(dataDir: string): string[] {
+  try {
+    return readLines(join(dataDir, 'secret')).slice(1)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
 }

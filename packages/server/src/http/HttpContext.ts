@@ -1,5 +1,6 @@
 import type { CubbyLimits } from '@cubby/protocol'
 import type { TokenAuth } from '../auth/TokenAuth.js'
+import type { UserAdmin } from '../admin/UserAdmin.js'
 import type { Protection } from '../limits/Protection.js'
 import type { CubbyLogger } from '../logger.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
@@ -14,6 +15,10 @@ export interface HttpContext {
   logger: CubbyLogger
   /** Whether `POST /v1/identities` issues anonymous identities. */
   anonymousIdentities: boolean
+  /** The admin API's operations. */
+  admin: UserAdmin
+  /** The admin credential; `undefined` turns the admin API off. */
+  adminToken: string | undefined
   /** Origins, rate limits. */
   protection: Protection
   /** Resolves once the storage is open; rejects when it cannot open or the server is closed. */

@@ -1,6 +1,7 @@
 import { CubbyError } from '@cubby/protocol'
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
 import type { HttpContext } from './HttpContext.js'
+import { createAdminRoutes } from './adminRoutes.js'
 import { createProtection } from './createProtection.js'
 import { createErrorHandler, refuseOversizedBodies, sendError } from './httpErrors.js'
 import { createValueRoutes } from './valueRoutes.js'
@@ -30,13 +31,16 @@ async function issueIdentity(ctx: HttpContext, res: Response): Promise<void> {
  */
 export function createHttpRouter(ctx: HttpContext): Router {
   const router = express.Router()
-  router.use('/v1', createProtection(ctx.protection), refuseOversizedBodies(ctx.limits.maxMessageBytes))
+  router.use('/v1', createProtection(ctx.protection))
   router.use(['/healthz', '/v1'], async (_req, res, next) => {
     res.set('Cache-Control', 'no-store')
     await ctx.ready()
     next()
   })
   router.get('/healthz', (_req, res) => void res.json({ ok: true }))
+  // Before the body size check: an import streams a whole user.
+  router.use('/v1/admin', createAdminRoutes(ctx))
+  router.use('/v1', refuseOversizedBodies(ctx.limits.maxMessageBytes))
   router.post('/v1/identities', (_req, res) => issueIdentity(ctx, res))
   router.use('/v1', requireUser(ctx))
   router.use(createValueRoutes(ctx))

@@ -133,6 +133,7 @@ export class SyncConnection {
         ctx.logger.error('A sync session failed', error)
         this.#end(INTERNAL_ERROR_CLOSE, 'Internal error')
       },
+      end: (closeCode, reason) => this.#end(closeCode, reason),
     })
     await ctx.ready()
     if (this.#ws.readyState !== WebSocket.OPEN) return

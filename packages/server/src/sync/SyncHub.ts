@@ -1,4 +1,4 @@
-import type { Change } from '@cubby/protocol'
+import type { Change, ServerMessage } from '@cubby/protocol'
 import type { SyncSession } from './SyncSession.js'
 
 /**
@@ -34,6 +34,11 @@ export class SyncHub {
         session.fail(error)
       }
     }
+  }
+
+  /** Ends every session of a user: sends `message` (if any) as the last frame, then closes with `closeCode`. */
+  end(userId: string, message: ServerMessage | undefined, closeCode: number, reason: string): void {
+    for (const session of [...(this.#sessions.get(userId) ?? [])]) session.endWith(message, closeCode, reason)
   }
 
   /** How many sessions a user has (all users without `userId`). */

@@ -15,7 +15,7 @@ async function withSession(test: (s: { storage: CubbyStorage; session: SyncSessi
   const sent: ServerMessage[] = []
   const session = new SyncSession({
     userId: 'u', cursor: 0, storage, send: (m) => sent.push(m), backlog: () => 0, drained: async () => {},
-    maxBacklogBytes: 1 << 20, pullBatchSize: 2, maxFrameBytes: 1 << 20, onFailure: (e) => { throw e },
+    maxBacklogBytes: 1 << 20, pullBatchSize: 2, maxFrameBytes: 1 << 20, onFailure: (e) => { throw e }, end: () => {},
   })
   try {
     await test({ storage, session, sent })

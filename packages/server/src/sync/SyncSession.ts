@@ -21,6 +21,8 @@ export interface SyncSessionOptions {
   maxFrameBytes: number
   /** The pump failed (storage error): the connection should end. */
   onFailure(error: unknown): void
+  /** Closes the socket with this code (after what was sent so far). */
+  end(closeCode: number, reason: string): void
 }
 
 /**
@@ -98,6 +100,14 @@ export class SyncSession {
     if (this.#closed) return
     this.close()
     this.#options.onFailure(error)
+  }
+
+  /** Sends `message` (if any) as the last frame, then closes the socket with `closeCode`. */
+  endWith(message: ServerMessage | undefined, closeCode: number, reason: string): void {
+    if (this.#closed) return
+    if (message !== undefined) this.#send(message)
+    this.close()
+    this.#options.end(closeCode, reason)
   }
 
   /** Stops all sending. */

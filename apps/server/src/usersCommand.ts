@@ -1,0 +1,118 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { once } from 'node:events'
+import { join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import type { Readable, Writable } from 'node:stream'
+import { DEFAULT_LIMITS } from '@cubby/protocol'
+import { createLevelStorage, parseUserRecords, type CubbyStorage } from '@cubby/server'
+import { Level } from 'level'
+import { CliUsageError } from './parseCliOptions.js'
+
+/** What `cubby-server users …` was asked to do. */
+export type UsersCommand =
+  | { action: 'list'; dataDir: string }
+  | { action: 'export'; dataDir: string; userId: string; out: string | undefined }
+  | { action: 'import'; dataDir: string; userId: string; in: string | undefined }
+  | { action: 'delete'; dataDir: string; userId: string }
+
+/** The `users` part of `--help`. */
+export const USERS_USAGE: string = `Usage: cubby-server users <command> [--data-dir DIR]   (data dir also from CUBBY_DATA_DIR)
+
+Works on the data dir directly, while no server runs on it (LevelDB allows one process at a time);
+while one does, use the HTTP admin API (/v1/admin, see docs/operations.md).
+
+  users list                       every user with data: one JSON line each {userId, head, keys, bytes}
+  users export <id> [--out FILE]   the user's data as NDJSON (stdout without --out; FILE is made mode 0600)
+  users import <id> [--in FILE]    write an export back into a user without data (stdin without --in)
+  users delete <id>                delete everything of the user: values, revisions, tombstones, client records
+`
+
+/** Reads `users <command> …`. @throws CliUsageError */
+export function parseUsersCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): UsersCommand {
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options: { 'data-dir': { type: 'string' }, out: { type: 'string' }, in: { type: 'string' } }, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new CliUsageError(error instanceof Error ? error.message : String(error))
+  }
+  const { values, positionals: [action, userId, ...extra] } = parsed
+  const dataDir = values['data-dir'] ?? (env.CUBBY_DATA_DIR || './cubby-data')
+  if (extra.length > 0) throw new CliUsageError(`Unexpected ${JSON.stringify(extra[0])}`)
+  if (action === 'list' && userId === undefined) return { action, dataDir }
+  if (userId === undefined || userId === '') throw new CliUsageError(`users ${action ?? '<command>'} needs a user id`)
+  if (action === 'export') return { action, dataDir, userId, out: values.out }
+  if (action === 'import') return { action, dataDir, userId, in: values.in }
+  if (action === 'delete') return { action, dataDir, userId }
+  throw new CliUsageError(`Unknown users command ${JSON.stringify(action)}`)
+}
+
+/** A user-facing failure of a `users` command: printed as is, exit code 1. */
+export class UsersCommandError extends Error {
+  override readonly name = 'UsersCommandError'
+}
+
+async function openStorage(dataDir: string): Promise<{ storage: CubbyStorage; db: Level<string, string> }> {
+  const db = new Level<string, string>(join(resolve(dataDir), 'db'), { createIfMissing: false })
+  try {
+    await db.open()
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') {
+      throw new UsersCommandError(`The data dir ${dataDir} is in use by a running cubby-server (LevelDB allows one process).\n` +
+        'Stop it first, or use the HTTP admin API of the running server, e.g.\n' +
+        `  curl -H "Authorization: Bearer $(cat ${join(dataDir, 'admin-token')})" http://127.0.0.1:8080/v1/admin/users`)
+    }
+    throw new UsersCommandError(`Cannot open ${join(dataDir, 'db')}: ${cause?.message ?? (error as Error).message}`)
+  }
+  const storage = createLevelStorage({ db })
+  await storage.open()
+  return { storage, db }
+}
+
+async function write(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain')
+}
+
+/**
+ * Runs a `users` command on a data dir, streaming exports and imports.
+ * @throws UsersCommandError for a locked or missing data dir, or a failed import.
+ */
+export async function runUsersCommand(command: UsersCommand, io: { stdout: Writable; stdin: Readable }): Promise<void> {
+  const { storage, db } = await openStorage(command.dataDir)
+  try {
+    switch (command.action) {
+      case 'list': {
+        let after: string | undefined
+        for (;;) {
+          const users = await storage.users({ ...(after === undefined ? {} : { after }), limit: 1000 })
+          for (const user of users) await write(io.stdout, `${JSON.stringify(user)}\n`)
+          if (users.length < 1000) return
+          after = users.at(-1)!.userId
+        }
+      }
+      case 'export': {
+        const out = command.out === undefined ? io.stdout : createWriteStream(command.out, { flags: 'wx', mode: 0o600 })
+        for await (const record of storage.exportUser(command.userId)) await write(out, `${JSON.stringify(record)}\n`)
+        if (out !== io.stdout) await new Promise<void>((done, fail) => out.end((e?: Error | null) => (e ? fail(e) : done())))
+        return
+      }
+      case 'import': {
+        const input = command.in === undefined ? io.stdin : createReadStream(command.in)
+        const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
+        const renamed = async function* (records: AsyncIterable<import('@cubby/server').UserRecord>) {
+          for await (const r of records) yield r.type === 'user' ? { ...r, userId: command.userId } : r
+        }
+        const result = await storage.importUser(command.userId, renamed(parseUserRecords(lines, DEFAULT_LIMITS)))
+        await write(io.stdout, `${JSON.stringify(result)}\n`)
+        return
+      }
+      case 'delete':
+        await write(io.stdout, `${JSON.stringify({ deleted: await storage.deleteUser(command.userId) })}\n`)
+        return
+    }
+  } finally {
+    await storage.close()
+    await db.close()
+  }
+}

@@ -1,0 +1,59 @@
+import { CLOSE_CODES, CubbyError, type CubbyLimits } from '@cubby/protocol'
+import type { CubbyStorage } from '../storage/CubbyStorage.js'
+import type { ImportResult, UserRecord, UserSummary } from '../storage/UserRecord.js'
+import type { SyncHub } from '../sync/SyncHub.js'
+import { assertUserId } from '../writes/validateMutation.js'
+
+/**
+ * What an operator may do to a user's data: list users, export, import, delete. Deleting tells the user's live
+ * sessions (`user-deleted`, then close 4010); importing makes them reconnect to catch up (close 4012).
+ * @internal
+ */
+export class UserAdmin {
+  readonly #storage: CubbyStorage
+  readonly #hub: SyncHub
+  readonly #limits: CubbyLimits
+  readonly #ready: () => Promise<void>
+
+  constructor(options: { storage: CubbyStorage; hub: SyncHub; limits: CubbyLimits; ready: () => Promise<void> }) {
+    this.#storage = options.storage
+    this.#hub = options.hub
+    this.#limits = options.limits
+    this.#ready = options.ready
+  }
+
+  async users(options: { after?: string; limit: number }): Promise<UserSummary[]> {
+    await this.#ready()
+    return this.#storage.users(options)
+  }
+
+  async *exportUser(userId: string): AsyncGenerator<UserRecord> {
+    assertUserId(userId, this.#limits)
+    await this.#ready()
+    yield* this.#storage.exportUser(userId)
+  }
+
+  async importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {
+    assertUserId(userId, this.#limits)
+    await this.#ready()
+    const result = await this.#storage.importUser(userId, this.#renamed(userId, records))
+    this.#hub.end(userId, undefined, CLOSE_CODES.RESYNC, 'The user\'s data was replaced; reconnect')
+    return result
+  }
+
+  async deleteUser(userId: string): Promise<boolean> {
+    assertUserId(userId, this.#limits)
+    await this.#ready()
+    const existed = await this.#storage.deleteUser(userId)
+    this.#hub.end(userId, { type: 'user-deleted' }, CLOSE_CODES.USER_DELETED, 'The user was deleted')
+    return existed
+  }
+
+  /** An export of one user may be imported as another: the header's user id gives way to the target's. */
+  async *#renamed(userId: string, records: AsyncIterable<UserRecord>): AsyncGenerator<UserRecord> {
+    for await (const r of records) {
+      if (r.type === 'user' && typeof r.userId !== 'string') throw new CubbyError('BAD_MESSAGE', 'bad user line')
+      yield r.type === 'user' ? { ...r, userId } : r
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { CubbyError, type CubbyLimits } from '@cubby/protocol'
+import express, { type Request, type Response, type Router } from 'express'
+import { parseUserRecords } from '../admin/parseUserRecord.js'
+import type { UserAdmin } from '../admin/UserAdmin.js'
+import { sendError } from './httpErrors.js'
+
+/** What the admin routes need. @internal */
+export interface AdminContext {
+  admin: UserAdmin
+  /** The admin credential; `undefined` turns the routes off. */
+  adminToken: string | undefined
+  limits: CubbyLimits
+}
+
+const BEARER = /^Bearer +(\S+) *$/i
+const NDJSON = 'application/x-ndjson'
+const idOf = (req: Request): string => String(req.params.id)
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
+
+/** Compares in constant time (hashes first, so the lengths match too). */
+const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(digest(given), digest(expected))
+
+function page(req: Request): { after?: string; limit: number } {
+  const { after, limit } = req.query
+  if ((after !== undefined && typeof after !== 'string') || (limit !== undefined && typeof limit !== 'string')) {
+    throw new CubbyError('BAD_MESSAGE', 'Give after and limit at most once')
+  }
+  const n = limit === undefined || limit === '' ? 100 : Number(limit)
+  if (!Number.isSafeInteger(n) || n < 1) throw new CubbyError('BAD_MESSAGE', 'limit must be a positive integer')
+  return { ...(after === undefined ? {} : { after }), limit: Math.min(n, 1000) }
+}
+
+async function listUsers(ctx: AdminContext, req: Request, res: Response): Promise<void> {
+  const { after, limit } = page(req)
+  const found = await ctx.admin.users({ ...(after === undefined ? {} : { after }), limit: limit + 1 })
+  const users = found.slice(0, limit)
+  res.json({ users, next: found.length > limit ? users.at(-1)!.userId : null })
+}
+
+/** Streams the export as NDJSON, one line at a time, waiting whenever the client reads slower than storage. */
+async function exportUser(ctx: AdminContext, req: Request, res: Response): Promise<void> {
+  const records = ctx.admin.exportUser(idOf(req))[Symbol.asyncIterator]()
+  let next = await records.next()
+  res.type(NDJSON).set('Content-Disposition', 'attachment; filename="cubby-user.ndjson"')
+  while (next.done !== true && !res.destroyed) {
+    if (!res.write(`${JSON.stringify(next.value)}\n`)) await Promise.race([once(res, 'drain'), once(res, 'close')])
+    next = await records.next()
+  }
+  await records.return?.(undefined)
+  res.end()
+}
+
+async function importUser(ctx: AdminContext, req: Request, res: Response): Promise<void> {
+  if (req.is(NDJSON) !== NDJSON && req.is('application/json') !== 'application/json') {
+    throw new CubbyError('BAD_MESSAGE', `Send the export as ${NDJSON}`)
+  }
+  const lines = createInterface({ input: req, crlfDelay: Number.POSITIVE_INFINITY })
+  const result = await ctx.admin.importUser(idOf(req), parseUserRecords(lines, ctx.limits))
+  res.json(result)
+}
+
+async function deleteUser(ctx: AdminContext, req: Request, res: Response): Promise<void> {
+  res.json({ deleted: await ctx.admin.deleteUser(idOf(req)) })
+}
+
+/**
+ * The admin API under `/v1/admin`, behind the admin credential: list users, export, import and delete one.
+ * @internal
+ */
+export function createAdminRoutes(ctx: AdminContext): Router {
+  const router = express.Router()
+  router.use((req, res, next) => {
+    const { adminToken } = ctx
+    if (adminToken === undefined) return sendError(res, 'NOT_FOUND', 'The admin API is off (no admin credential)')
+    const token = BEARER.exec(req.get('authorization') ?? '')?.[1]
+    if (token === undefined || !sameSecret(token, adminToken)) return sendError(res, 'UNAUTHORIZED', 'Send the admin credential as Authorization: Bearer <token>')
+    next()
+  })
+  router.get('/users', (req, res) => listUsers(ctx, req, res))
+  router.get('/users/:id/export', (req, res) => exportUser(ctx, req, res))
+  router.post('/users/:id/import', (req, res) => importUser(ctx, req, res))
+  router.delete('/users/:id', (req, res) => deleteUser(ctx, req, res))
+  router.use(() => {
+    throw new CubbyError('NOT_FOUND', 'No such admin route')
+  })
+  return router
+}
