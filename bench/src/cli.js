@@ -9,11 +9,15 @@ import { fileURLToPath } from 'node:url'
 import { machineInfo } from './lib/machine.js'
 import { Results } from './lib/results.js'
 import { printReport } from './report.js'
+import { cleanupAll } from './lib/cleanup.js'
 import { cubbyAvailable } from './servers/index.js'
 
 const WORKLOADS = ['propagation', 'fanout', 'coldsync', 'idle', 'browser', 'bundle']
 
+// `pnpm bench -- --only x` hands the script a literal `--`, which parseArgs would take as the end of options.
+const argv = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'))
 const { values: opts } = parseArgs({
+  args: argv,
   options: {
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
@@ -39,6 +43,15 @@ let systems = opts.systems ? opts.systems.split(',') : ['cubby', 'yjs', 'pouchdb
 if (systems.includes('cubby') && !cubbyAvailable()) {
   console.warn('cubby-server is not built (apps/server/dist/cli.js): run `pnpm build` first; measuring the others only')
   systems = systems.filter((s) => s !== 'cubby')
+}
+
+// Interrupted (Ctrl-C, a closed pipe): stop every server this run started and remove its temp dirs.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => void abort(signal))
+process.stdout.on('error', () => void abort('EPIPE'))
+async function abort(reason) {
+  console.error(`\n${reason}: stopping the servers of this run`)
+  await cleanupAll()
+  process.exit(130)
 }
 
 const results = new Results()
@@ -69,7 +82,7 @@ for (const name of only) {
   log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
 }
 
-const report = { command: process.argv.slice(2).join(' '), machine: await machineInfo(), runs, quick: opts.quick, seconds: (Date.now() - started) / 1000, load, results: results.toJSON(), failures }
+const report = { command: argv.join(' '), machine: await machineInfo(), runs, quick: opts.quick, seconds: (Date.now() - started) / 1000, load, results: results.toJSON(), failures }
 printReport(results, log)
 const dir = fileURLToPath(new URL('../results/', import.meta.url))
 mkdirSync(dir, { recursive: true })

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { trackProcess } from './cleanup.js'
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url))
 
@@ -9,6 +10,7 @@ const CHILD = fileURLToPath(new URL('./child.js', import.meta.url))
  */
 export function runInChild(moduleUrl, name, params, { timeoutMs = 120_000, execArgv = [] } = {}) {
   const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
+  trackProcess(child)
   return new Promise((resolve, reject) => {
     let answered = false
     const timer = setTimeout(() => {

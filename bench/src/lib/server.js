@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { trackProcess } from './cleanup.js'
 import { procStats } from './proc.js'
 import { withTimeout } from './util.js'
 
@@ -13,6 +14,7 @@ export async function spawnServer({ name, args, env = {}, ready, url }) {
   let exited
   const start = async () => {
     child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    trackProcess(child)
     exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)))
     let out = ''
     const listening = new Promise((resolve, reject) => {

@@ -2,12 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { trackDir, untrackDir } from './cleanup.js'
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A fresh temp dir; remove it with `removeDir`. */
-export const makeTempDir = (prefix) => mkdtemp(join(tmpdir(), `cubby-bench-${prefix}-`))
-export const removeDir = (dir) => rm(dir, { recursive: true, force: true, maxRetries: 3 })
+export const makeTempDir = async (prefix) => {
+  const dir = await mkdtemp(join(tmpdir(), `cubby-bench-${prefix}-`))
+  trackDir(dir)
+  return dir
+}
+export const removeDir = async (dir) => {
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 })
+  untrackDir(dir)
+}
 
 /** A free TCP port on 127.0.0.1 (for servers that cannot report the port they picked). */
 export function freePort() {
