@@ -127,7 +127,7 @@ describe('cubby-server users (CLI on the data dir)', () => {
     await using again = connectTestClient(server.url, { auth: server.token('alice') })
     await again.ready()
     expect(await again.get('typed')).toEqual(new Set([new Date(1)]))
-    await vi.waitFor(async () => expect(await again.get('plain')).toEqual({ a: 1 }))
+    await vi.waitFor(async () => expect(await again.get('plain')).toEqual({ a: 1 }), { timeout: 10_000 })
   })
 
   it('explains usage errors', async () => {

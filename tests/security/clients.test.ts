@@ -20,8 +20,8 @@ it('makes a client of a deleted user drop its local copy, outbox and identity, a
   await client.synced()
 
   expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/leaving', { token: admin })).json).toEqual({ deleted: true })
-  await vi.waitFor(() => expect(errors).toEqual(['UNAUTHORIZED']))
-  await vi.waitFor(async () => expect(await cache.loadIdentity()).toBeUndefined())
+  await vi.waitFor(() => expect(errors).toEqual(['UNAUTHORIZED']), { timeout: 10_000 })
+  await vi.waitFor(async () => expect(await cache.loadIdentity()).toBeUndefined(), { timeout: 10_000 })
   expect(client.status).toBe('offline')
   expect(client.getSnapshot('mine')).toBeUndefined()
   expect(await (await cache.open('leaving')).load()).toEqual({ entries: [], outbox: [], cursor: 0 })

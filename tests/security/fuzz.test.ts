@@ -42,7 +42,7 @@ beforeAll(async () => {
   }
   await Promise.all([a.ready(), b.ready()])
   await a.store('before', { kept: new Map([[1, 'one']]) })
-  await vi.waitFor(async () => expect(await b.get('before')).toEqual({ kept: new Map([[1, 'one']]) }))
+  await vi.waitFor(async () => expect(await b.get('before')).toEqual({ kept: new Map([[1, 'one']]) }), { timeout: 10_000 })
   events.length = 0
   bystanders = { a, b, events }
   baseline = memoryOf(server.pid).rss
@@ -127,7 +127,7 @@ describe('fuzzing a live server', () => {
     expect(server.output()).not.toMatch(/\[cubby\] error/)
     const { a, b, events } = bystanders
     await a.store('after', 'fuzzing')
-    await vi.waitFor(async () => expect(await b.get('after')).toBe('fuzzing'))
+    await vi.waitFor(async () => expect(await b.get('after')).toBe('fuzzing'), { timeout: 10_000 })
     expect(await b.get('before')).toEqual({ kept: new Map([[1, 'one']]) })
     expect(events).toEqual([])
     const { rss, peak } = memoryOf(server.pid)

@@ -133,7 +133,7 @@ describe('isolation over WebSocket', () => {
     expect(ack.results).toEqual([{ mid: 8, rev: bobBefore.head + 1 }])
     // And bob's own retry of a mid he already used is still recognised (exactly once, per user).
     bob.send({ type: 'push', clientId: 'bob-phone', mutations: [{ op: 'store', mid: 8, key: 'replayed', value: '"dup"' }] })
-    await vi.waitFor(() => expect(bob.frames.filter((f) => f.type === 'ack')).toHaveLength(3))
+    await vi.waitFor(() => expect(bob.frames.filter((f) => f.type === 'ack')).toHaveLength(3), { timeout: 10_000 })
     expect(bob.frames.filter((f) => f.type === 'ack').at(-1)!.results).toEqual([{ mid: 8, rev: bobBefore.head + 1 }])
     bobBefore = await stateOf(server, 'bob')
     expect(bobBefore.changes.at(-1)).toEqual({ rev: bobBefore.head, key: 'replayed', value: '"bob again"' })

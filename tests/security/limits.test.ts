@@ -64,7 +64,7 @@ describe('rate limits', () => {
     expect(socket.frames.filter((f) => f.type === 'error')).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: expect.any(String), retryAfter: 1 }])
     // The hello took one token, so four pushes went through (unacknowledged: the socket closed before their
     // commits; the client sends them again and exactly-once keeps them single); nothing after the limit was written.
-    await vi.waitFor(async () => expect((await stateOf(server, 'rita')).head).toBe(4))
+    await vi.waitFor(async () => expect((await stateOf(server, 'rita')).head).toBe(4), { timeout: 10_000 })
     // The limit is per connection: a new one starts with a full bucket.
     await using fresh = await session(server, 'rita')
     fresh.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 5, key: 'k4', value: '1' }] })
@@ -98,11 +98,13 @@ describe('connection caps', () => {
     expect(third.frames).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: expect.any(String), retryAfter: 10 }])
     await using otherUser = await session(server, 'someone-else')
     one.ws.close()
+    // The server frees the place once it has seen the close; until then a new socket is still refused.
     await vi.waitFor(async () => {
       await using next = await openRawSocket(server.url)
       next.hello(server.token('cap'))
-      await next.next('synced')
-    })
+      const outcome = await Promise.race([next.next('synced').then(() => 'synced'), next.closed])
+      expect(outcome).toBe('synced')
+    }, { timeout: 10_000 })
     expect(two.ws.readyState).toBe(WebSocket.OPEN)
     expect(otherUser.ws.readyState).toBe(WebSocket.OPEN)
   })
@@ -112,7 +114,7 @@ describe('connection caps', () => {
     const sockets = await Promise.all([1, 2, 3].map(() => openRawSocket(server.url)))
     expect(await upgrade(server.url)).toEqual({ status: 429, body: { error: expect.objectContaining({ code: 'RATE_LIMITED' }) }, retryAfter: '10' })
     await sockets[0]![Symbol.asyncDispose]()
-    await vi.waitFor(async () => expect(await upgrade(server.url)).toBe('open'))
+    await vi.waitFor(async () => expect(await upgrade(server.url)).toBe('open'), { timeout: 10_000 })
     for (const s of sockets.slice(1)) await s[Symbol.asyncDispose]()
   })
 })
@@ -129,7 +131,7 @@ describe('message size', () => {
       'GET /v1/sync HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade',
       `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13', '', '',
     ].join('\r\n'))
-    await vi.waitFor(() => expect(Buffer.concat(received).toString()).toContain('101 Switching Protocols'))
+    await vi.waitFor(() => expect(Buffer.concat(received).toString()).toContain('101 Switching Protocols'), { timeout: 10_000 })
     received.length = 0
     // A masked text frame that announces 1 GiB (64-bit length) and carries 16 bytes of it.
     const header = Buffer.from([0x81, 0xff, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4])
@@ -149,7 +151,7 @@ describe('message size', () => {
       'PUT /v1/values/big HTTP/1.1', 'Host: 127.0.0.1', `Authorization: Bearer ${server.token('big')}`,
       'Content-Type: application/json', `Content-Length: ${1024 ** 3}`, '', '"xxxx',
     ].join('\r\n'))
-    await vi.waitFor(() => expect(Buffer.concat(received).toString()).toMatch(/^HTTP\/1\.1 413[\s\S]*"MESSAGE_TOO_LARGE"/))
+    await vi.waitFor(() => expect(Buffer.concat(received).toString()).toMatch(/^HTTP\/1\.1 413[\s\S]*"MESSAGE_TOO_LARGE"/), { timeout: 10_000 })
     socket.destroy()
   })
 })

@@ -28,7 +28,7 @@ it('rotates the secret in <data-dir>/secret without losing a session or a queued
     await client.synced()
     await using fresh = connectTestClient(server.url, { auth: signTestToken(newSecret, 'rosa') })
     await fresh.ready()
-    await vi.waitFor(async () => expect(await fresh.get('while-restarting')).toBe(2))
+    await vi.waitFor(async () => expect(await fresh.get('while-restarting')).toBe(2), { timeout: 10_000 })
     const { token: issued } = (await rawHttp(server.url, 'POST', '/v1/identities')).json as { token: string }
     await client.close()
 
