@@ -50,6 +50,18 @@ describe('Replica', () => {
     expect(pushed().map((m) => m.mid)).toEqual([1, 2, 2])
   })
 
+  it('sends the stores of one tick in one push frame, not one frame each', async () => {
+    const { replica, sent, pushed, connect } = await setup()
+    connect()
+    await Promise.all(Array.from({ length: 200 }, (_, i) => replica.write([{ op: 'store', key: `k${i}`, value: enc(i) }])))
+    expect(sent).toHaveLength(1)
+    expect(pushed().map((m) => m.mid)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
+    // A later store goes in a frame of its own, after the first.
+    await replica.write([{ op: 'store', key: 'later', value: enc(1) }])
+    expect(sent).toHaveLength(2)
+    expect(pushed().at(-1)).toMatchObject({ key: 'later', mid: 201 })
+  })
+
   it('writes 10,000 stores of one tick in one transaction', async () => {
     const { replica, log } = await setup()
     const before = log.writes.length

@@ -50,6 +50,7 @@ export class Replica {
   #waiters: Waiter[] = []
   #needsRepair = false
   #repairing = false
+  #pushScheduled = false
 
   constructor(options: { state: LocalState; cache: CubbyCache; hooks: ReplicaHooks; clientId: string; maxFrameBytes: number }) {
     this.state = options.state
@@ -74,7 +75,7 @@ export class Replica {
     return this.#batcher.enqueue({ outboxPut: entries }).then(
       () => {
         for (const w of writes) w.durable = true
-        this.#push(writes)
+        this.#schedulePush()
         this.#hooks.durable?.(entries)
       },
       (cause: unknown) => {
@@ -195,6 +196,20 @@ export class Replica {
     this.#send = undefined
     await this.#batcher.drain()
     await (destroy ? this.cache.destroy() : this.cache.close())
+  }
+
+  /**
+   * Sends what became durable, once per cache batch: every store of a batch resolves in the same microtask
+   * checkpoint, so one push on a later microtask carries them all (chunked by pushFrames), instead of one
+   * frame per store, each committed, published and acknowledged on its own.
+   */
+  #schedulePush(): void {
+    if (this.#pushScheduled) return
+    this.#pushScheduled = true
+    queueMicrotask(() => {
+      this.#pushScheduled = false
+      this.#push(this.state.pending.values())
+    })
   }
 
   #push(writes: Iterable<PendingWrite>): void {
