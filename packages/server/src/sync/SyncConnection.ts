@@ -56,7 +56,7 @@ export class SyncConnection {
   #session: SyncSession | undefined
   #queue: Array<[RawData, boolean]> | undefined
   #queuedBytes = 0
-  #timer: NodeJS.Timeout
+  #timer: NodeJS.Timeout | undefined
   #lastWrite: Promise<void> = Promise.resolve()
   #ended = false
   readonly #closed: Promise<void>
@@ -147,6 +147,7 @@ export class SyncConnection {
     const head = await ctx.storage.head(userId)
     if (this.#ws.readyState !== WebSocket.OPEN) return
     clearTimeout(this.#timer)
+    this.#timer = undefined
     this.#send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head })
     session.start(head)
     const queued = this.#queue ?? []
