@@ -1,4 +1,4 @@
-import { CubbyError } from '@cubby/protocol'
+import { CubbyError, type Mutation } from '@cubby/protocol'
 import {
   type CacheSnapshot,
   type CacheWrite,
@@ -18,6 +18,42 @@ interface UserData {
 }
 
 const outboxId = (clientId: string, mid: number): string => `${mid} ${clientId}`
+
+function checked<T>(value: T, type: 'string' | 'number'): T {
+  if (typeof value !== type) throw new TypeError(`A cache record holds a ${typeof value} where a ${type} belongs`)
+  return value
+}
+
+const copyEntry = (e: CachedEntry): CachedEntry => ({ key: checked(e.key, 'string'), rev: checked(e.rev, 'number'), value: checked(e.value, 'string') })
+
+function copyMutation(m: Mutation): Mutation {
+  const mid = checked(m.mid, 'number')
+  switch (m.op) {
+    case 'store':
+      return { op: 'store', mid, key: checked(m.key, 'string'), value: checked(m.value, 'string') }
+    case 'delete':
+      return { op: 'delete', mid, key: checked(m.key, 'string') }
+    case 'clear':
+      return { op: 'clear', mid }
+  }
+}
+
+/**
+ * Copies a write, checking every field, before any of it is applied: what makes a write atomic here, as a
+ * transaction does in IndexedDB. Records hold only strings and numbers, so copying the known shapes by hand
+ * does what structuredClone did, at a fraction of its cost (it was the client's largest item in the
+ * fan-out benchmark's profile).
+ */
+function copyWrite(batch: CacheWrite): CacheWrite {
+  const copy: CacheWrite = { ...batch }
+  if (batch.deleteEntries) copy.deleteEntries = batch.deleteEntries.map((key) => checked(key, 'string'))
+  if (batch.putEntries) copy.putEntries = batch.putEntries.map(copyEntry)
+  if (batch.outboxPut) {
+    copy.outboxPut = batch.outboxPut.map((e) => ({ seq: checked(e.seq, 'number'), clientId: checked(e.clientId, 'string'), mutation: copyMutation(e.mutation) }))
+  }
+  if (batch.outboxDelete) copy.outboxDelete = batch.outboxDelete.map((r) => ({ clientId: checked(r.clientId, 'string'), mid: checked(r.mid, 'number') }))
+  return copy
+}
 
 function apply(data: UserData, batch: CacheWrite): void {
   if (confirmedPartApplies(batch, data.cursor)) {
@@ -49,9 +85,7 @@ class MemoryCache implements CubbyCache {
 
   async write(batch: CacheWrite): Promise<void> {
     this.#assertOpen()
-    // Cloning first is what makes a write atomic here, as a transaction does in IndexedDB: a value that
-    // cannot be cloned throws before anything is applied.
-    apply(this.#data, structuredClone(batch))
+    apply(this.#data, copyWrite(batch))
   }
 
   async destroy(): Promise<void> {
