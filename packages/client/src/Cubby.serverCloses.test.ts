@@ -106,7 +106,8 @@ describe('Cubby when the server ends the session on purpose', () => {
     peer.sockets[0]!.send(JSON.stringify({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', retryAfter: 1 }))
     peer.sockets[0]!.close(CLOSE_CODES.RATE_LIMITED)
     await vi.waitFor(() => expect(errors).toEqual([{ code: 'RATE_LIMITED', retryAfter: 1 }]))
-    await vi.waitFor(() => expect(peer!.sockets).toHaveLength(2))
-    await vi.waitFor(() => expect(cubby.status).toBe('online'))
+    // The client waits at least retryAfter (1 s), which is vi.waitFor's default timeout: give it room.
+    await vi.waitFor(() => expect(peer!.sockets).toHaveLength(2), { timeout: 10_000 })
+    await vi.waitFor(() => expect(cubby.status).toBe('online'), { timeout: 10_000 })
   })
 })

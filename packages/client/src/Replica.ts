@@ -228,7 +228,7 @@ export class Replica {
   #persist(write: CacheWrite): void {
     const merged = this.#needsRepair ? { ...write, ...this.state.snapshotWrite() } : write
     this.#needsRepair = false
-    this.#batcher.enqueue(merged).catch((cause: unknown) => this.#repair(cause))
+    this.#batcher.enqueue(merged, { urgent: false }).catch((cause: unknown) => this.#repair(cause))
   }
 
   #repair(cause: unknown): void {

@@ -18,6 +18,24 @@ describe('WriteBatcher', () => {
     expect((await cache.load()).outbox).toHaveLength(10_000)
   })
 
+  it('lets server bookkeeping ride along with the next local write instead of taking a transaction of its own', async () => {
+    const { log, batcher } = await setup()
+    // A store's echo and ack arrive (lazy); the next store comes a few microtasks later, before any macrotask.
+    const bookkeeping = batcher.enqueue({ cursor: 1, outboxDelete: [{ clientId: 'c', mid: 1 }] }, { urgent: false })
+    for (let i = 0; i < 5; i++) await Promise.resolve()
+    const next = batcher.enqueue({ outboxPut: [store(2)] })
+    await Promise.all([bookkeeping, next])
+    expect(log.writes).toHaveLength(1)
+    expect(log.writes[0]).toMatchObject({ cursor: 1, outboxDelete: [{ clientId: 'c', mid: 1 }], outboxPut: [store(2)] })
+  })
+
+  it('writes lazy bookkeeping on its own when no local write comes', async () => {
+    const { cache, log, batcher } = await setup()
+    await batcher.enqueue({ cursor: 7 }, { urgent: false })
+    expect(log.writes).toHaveLength(1)
+    expect((await cache.load()).cursor).toBe(7)
+  })
+
   it('keeps one transaction in flight and puts what comes meanwhile into the next', async () => {
     const { log, batcher } = await setup()
     const first = batcher.enqueue({ cursor: 1 })
