@@ -23,6 +23,18 @@ function countingWebSocket(): { WebSocket: typeof globalThis.WebSocket; opened: 
 /** Tabs of one app: the same name (so the same IndexedDB database) and token. */
 const tabOf = (url: string, options: Partial<CubbyOptions>): Cubby => connectClient(url, { name: 'tabs-app', ...options })
 
+describe('new tabs without an identity', () => {
+  it('share one anonymous identity when opened together', async () => {
+    await using server = await startServer()
+    // No auth: each tab would create an identity; the second save would orphan the first tab's writes.
+    await using a = tabOf(server.url, { name: 'fresh-anonymous-app' })
+    await using b = tabOf(server.url, { name: 'fresh-anonymous-app' })
+    await Promise.all([a.ready(), b.ready()])
+    expect(a.userId).toMatch(/^anon_/)
+    expect(b.userId).toBe(a.userId)
+  })
+})
+
 describe('tabs of one app and user', () => {
   it('share one WebSocket and show one state, live, in every tab', async () => {
     await using server = await startServer()

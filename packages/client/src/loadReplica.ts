@@ -2,7 +2,7 @@ import { CubbyError, type CubbyLimits } from '@cubby/protocol'
 import type { CubbyOptions } from './CubbyOptions.js'
 import { Replica, type ReplicaHooks } from './Replica.js'
 import { createAnonymousIdentity } from './auth/createAnonymousIdentity.js'
-import { type Session, resolveSession } from './auth/resolveSession.js'
+import { type IdentitySource, type Session, resolveSession } from './auth/resolveSession.js'
 import type { CubbyIdentity } from './cache/CubbyCache.js'
 import type { StorageGuard } from './cache/openUserCache.js'
 import { LocalState } from './state/LocalState.js'
@@ -45,6 +45,14 @@ async function createIdentity({ options, hooks, signal, connectWanted }: LoadRep
   }
 }
 
+/** A Web Lock per app name around identity creation, where the platform has Web Locks. */
+function identityLock(name: string, signal: AbortSignal): Pick<IdentitySource, 'exclusive'> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
+  if (typeof locks?.request !== 'function') return {}
+  // request() resolves with what the callback resolves with (the DOM typings wrap it in one Promise too many).
+  return { exclusive: <TResult>(fn: () => Promise<TResult>) => locks.request(`cubby-identity:${JSON.stringify(name)}`, { signal }, fn) as Promise<TResult> }
+}
+
 /**
  * Starts a client's data: resolves who the user is (token, JWT `sub`, or the anonymous identity), opens that
  * user's cache (falling back to memory where allowed) and reads it into memory.
@@ -61,6 +69,7 @@ export async function loadReplica(load: LoadReplicaOptions): Promise<{ session: 
       load: () => storage.run((p) => p.loadIdentity()),
       save: (identity) => storage.run((p) => p.saveIdentity(identity)),
       create: () => createIdentity(load),
+      ...identityLock(options.name ?? 'default', load.signal),
     },
   })
   load.opening?.(session.userId)

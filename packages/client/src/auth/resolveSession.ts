@@ -17,6 +17,11 @@ export interface IdentitySource {
   save(identity: CubbyIdentity): Promise<void>
   /** Creates a new identity on the server, retrying until it succeeds (or the client closes). */
   create(): Promise<CubbyIdentity>
+  /**
+   * Runs `fn` alone among the tabs of this app (a Web Lock), so that two new tabs opened together do not
+   * each create an identity, the later one orphaning what the first one wrote. @default runs `fn` directly
+   */
+  exclusive?: <TResult>(fn: () => Promise<TResult>) => Promise<TResult>
 }
 
 function userIdOf(token: string, userId: string | undefined, maxUserIdBytes: number): string {
@@ -49,11 +54,14 @@ export async function resolveSession(
     }
     return { userId, token, renewable: true }
   }
-  let identity = await options.identity.load()
-  if (!identity) {
-    identity = await options.identity.create()
-    await options.identity.save(identity)
+  const source = options.identity
+  const loadOrCreate = async (): Promise<CubbyIdentity> => {
+    const stored = await source.load()
+    if (stored) return stored
+    const created = await source.create()
+    await source.save(created)
+    return created
   }
-  const { userId, token } = identity
+  const { userId, token } = await (source.exclusive ? source.exclusive(loadOrCreate) : loadOrCreate())
   return { userId, token: async () => token, renewable: false }
 }
