@@ -1,0 +1,15 @@
+import { CubbyError } from '../CubbyError.js'
+
+/** Limits and sentinels of the encoding, shared by both directions. */
+export const MAX_DEPTH = 1000
+export const MAX_ARRAY_LENGTH = 4294967295
+export const TILDE = 0x7e
+
+export const UNDEFINED = -1
+export const HOLE = -2
+export const NAN = -3
+export const POS_INF = -4
+export const NEG_INF = -5
+export const NEG_ZERO = -6
+
+export const invalid = (message: string): CubbyError => new CubbyError('INVALID_VALUE', message)
