@@ -4,11 +4,16 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CLI_PATH, connectTestClient, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { rawHttp, session, stateOf } from './attack.js'
+import { answerToHello, craftToken, rawHttp, session, stateOf } from './attack.js'
 
 const run = promisify(execFile)
 const cli = (args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> =>
   run(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 })
+/** A token of the server's secret with the given `iat` (seconds). */
+const tokenIssuedAt = (server: { secret: string }, userId: string, iat: number): string =>
+  craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: userId, iat }, server.secret)
+/** The next whole second: a token issued then is issued after anything done so far. */
+const afterNow = (): number => Math.floor(Date.now() / 1000) + 1
 const lines = (ndjson: string): unknown[] => ndjson.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown)
 
 describe('admin API over HTTP', () => {
@@ -87,17 +92,83 @@ describe('admin API over HTTP', () => {
     expect(await doomed.closed).toBe(4010)
     expect(doomed.frames.at(-1)).toEqual({ type: 'user-deleted' })
     expect(bystander.ws.readyState).toBe(bystander.ws.OPEN)
-    expect(await stateOf(server, 'doomed')).toEqual({ head: 0, changes: [] })
+    // Tokens issued before the deletion are refused (see below); one issued since finds nothing.
+    const since = { url: server.url, token: (u: string) => tokenIssuedAt(server, u, afterNow()) }
+    expect(await stateOf(since, 'doomed')).toEqual({ head: 0, changes: [] })
     expect((await stateOf(server, 'doomed\u0000')).head).toBe(1)
     const listed = (await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: Array<{ userId: string }> }
     expect(listed.users.map((u) => u.userId)).toEqual(['doomed\u0000'])
-    // Its exactly-once records went too: the same client and mid apply afresh.
-    await using back = await session(server, 'doomed')
+    // Its exactly-once records went too: the same client and mid apply afresh (with a token issued since).
+    await using back = await session(since, 'doomed')
     back.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '3' }] })
     expect((await back.next('ack')).results).toEqual([{ mid: 1, rev: 1 }])
     expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/nobody', { token: admin })).json).toEqual({ deleted: false })
   })
 })
+
+describe('deleting a user revokes their tokens', () => {
+  it('refuses every token issued until the deletion, over HTTP and WebSocket, across restarts; later ones start afresh', async () => {
+    await using server = await startTestServer()
+    const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
+    const old = server.token('gone')
+    const noIat = craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'gone' }, server.secret)
+    await using client = connectTestClient(server.url, { auth: old })
+    await client.store('k', 'v')
+    await client.synced()
+    expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/gone', { token: admin })).json).toEqual({ deleted: true })
+    const fresh = tokenIssuedAt(server, 'gone', afterNow())
+
+    const refusedLike = async (token: string): Promise<void> => {
+      const unknown = craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'gone' }, 'not-the-secret')
+      const [http, bad] = [await rawHttp(server.url, 'GET', '/v1/values', { token }), await rawHttp(server.url, 'GET', '/v1/values', { token: unknown })]
+      expect([http.status, http.json]).toEqual([bad.status, bad.json])
+      expect(http.status).toBe(401)
+      expect((await rawHttp(server.url, 'PUT', '/v1/values/k', { token, headers: { 'content-type': 'application/json' }, body: '1' })).status).toBe(401)
+      const [ws, badWs] = [await answerToHelloWith(server.url, token), await answerToHelloWith(server.url, unknown)]
+      expect(ws).toEqual(badWs)
+      expect(ws.close).toBe(4001)
+    }
+    for (const token of [old, noIat, tokenIssuedAt(server, 'gone', Math.floor(Date.now() / 1000) - 1)]) await refusedLike(token)
+    // The refused client did not bring the user back.
+    expect(((await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: unknown[] }).users).toEqual([])
+
+    // The marker is durable: after a restart the old token is still refused and the CLI lists nobody.
+    await client.close()
+    await server.stop()
+    expect((await cli(['users', 'list', '--data-dir', server.dataDir])).stdout).toBe('')
+    await server.start()
+    await refusedLike(old)
+
+    // A token issued after the deletion starts an empty user.
+    expect(((await rawHttp(server.url, 'GET', '/v1/values', { token: fresh })).json as { keys: string[] }).keys).toEqual([])
+    await using again = connectTestClient(server.url, { auth: fresh })
+    await again.ready()
+    expect(await again.get('k')).toBeUndefined()
+    await again.store('k', 'new')
+    await again.synced()
+    const listed = (await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: Array<{ userId: string; keys: number }> }
+    expect(listed.users).toEqual([{ userId: 'gone', head: 1, keys: 1, bytes: expect.any(Number) }])
+    await refusedLike(old)
+  })
+
+  it('lets an import restore a deleted user together with their old tokens', async () => {
+    await using server = await startTestServer()
+    const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
+    const old = server.token('back')
+    await rawHttp(server.url, 'PUT', '/v1/values/k', { token: old, headers: { 'content-type': 'application/json' }, body: '1' })
+    const exported = (await rawHttp(server.url, 'GET', '/v1/admin/users/back/export', { token: admin })).text
+    await rawHttp(server.url, 'DELETE', '/v1/admin/users/back', { token: admin })
+    expect((await rawHttp(server.url, 'GET', '/v1/values', { token: old })).status).toBe(401)
+    const imported = await rawHttp(server.url, 'POST', '/v1/admin/users/back/import', { token: admin, headers: { 'content-type': 'application/x-ndjson' }, body: exported })
+    expect(imported.json).toEqual({ head: 1, records: 1 })
+    expect(((await rawHttp(server.url, 'GET', '/v1/values', { token: old })).json as { keys: string[] }).keys).toEqual(['k'])
+  })
+})
+
+/** The frames and close code a socket gets for a hello with `token`. */
+async function answerToHelloWith(url: string, token: string): Promise<{ frames: unknown[]; close: number }> {
+  return answerToHello(url, { type: 'hello', v: 1, token, cursor: 0 })
+}
 
 describe('cubby-server users (CLI on the data dir)', () => {
   it('refuses while a server holds the data dir, then lists, exports (0600), deletes and imports once it is stopped', async () => {

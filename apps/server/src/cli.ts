@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import type { CubbyServer } from '@cubby/server'
 import { CliUsageError, USAGE, parseCliOptions, type CliCommand } from './parseCliOptions.js'
 import { startCli } from './startCli.js'
 import { USERS_USAGE, parseUsersCommand, runUsersCommand } from './usersCommand.js'
@@ -44,6 +45,18 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+  process.on('SIGHUP', () => reload(cubby))
+}
+
+/** `SIGHUP`: read the token secrets again (a rotation without restart); a failure keeps the secrets in use. */
+function reload(cubby: CubbyServer): void {
+  try {
+    cubby.reloadSecrets()
+    process.stderr.write('cubby-server: SIGHUP, token secrets reloaded\n')
+  } catch (error) {
+    // The message names the file, never a secret.
+    process.stderr.write(`cubby-server: SIGHUP, token secrets NOT reloaded: ${error instanceof Error ? error.message : String(error)}\n`)
+  }
 }
 
 main().catch((error: unknown) => {

@@ -64,7 +64,8 @@ Tokens:
   --help                    show this text
 
 The token secret comes from CUBBY_SECRET, else from <data-dir>/secret (created on first start, mode 0600);
-CUBBY_PREVIOUS_SECRETS (comma-separated) are still accepted during a rotation. The admin credential
+CUBBY_PREVIOUS_SECRETS (comma-separated) are still accepted during a rotation. SIGHUP re-reads the secret
+file (first line signs, later lines still verify) without a restart; CUBBY_SECRET cannot change. The admin credential
 (Authorization: Bearer for /v1/admin) comes from CUBBY_ADMIN_TOKEN, else from <data-dir>/admin-token
 (created on first start, mode 0600). Secrets are only read from the environment or files, never from flags.
 `

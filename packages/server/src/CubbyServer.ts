@@ -48,11 +48,24 @@ export interface CubbyServer extends AsyncDisposable {
   importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult>
   /**
    * Deletes everything of a user (values, revisions, tombstones, exactly-once records); their live sessions get
-   * `user-deleted` and are closed with 4010. @returns whether the user had data.
+   * `user-deleted` and are closed with 4010, and JWTs of the user issued (`iat`) at or before the second of the
+   * deletion are refused from then on (a durable marker, lifted only by an import of the user). Tokens an
+   * `authenticate` hook accepts are the app's to refuse. @returns whether the user had data.
    */
   deleteUser(userId: string): Promise<boolean>
   /** Signs a token (JWT, HS256, `sub` = `userId`) that this server accepts. */
   issueToken(userId: string): Promise<string>
+  /**
+   * Reads the token secrets again, for a rotation without restart: the first line of `<dataDir>/secret` signs new
+   * tokens (unless `secret` was given, which stays), its further lines and `previousSecrets` still check tokens.
+   * Live sessions stay connected. The CLI calls this on `SIGHUP`.
+   * @throws Error when the secret file is missing or empty; the secrets in use are then unchanged.
+   * @example
+   * ```ts
+   * process.on('SIGHUP', () => cubby.reloadSecrets())
+   * ```
+   */
+  reloadSecrets(): void
   /** Stops accepting, waits for writes in flight, closes sockets (1001) and whatever the server opened. */
   close(): Promise<void>
 }

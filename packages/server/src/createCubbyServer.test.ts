@@ -1,5 +1,5 @@
 import { createServer } from 'node:http'
-import { mkdtemp, rm, stat, readFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isCubbyError } from '@cubby/protocol'
@@ -90,6 +90,34 @@ describe('createCubbyServer', () => {
     await using socket = await openRawSocket(second.wsUrl)
     socket.send({ type: 'hello', v: 1, token, cursor: 0 })
     expect(await socket.waitFor('welcome')).toMatchObject({ userId: 'alice' })
+  })
+
+  it('reloads the secret file on reloadSecrets() and keeps its secrets when the file is gone', async () => {
+    await using dir = await tempDir()
+    await using cubby = createCubbyServer({ dataDir: dir.path, logger: null })
+    const { url } = await cubby.listen()
+    const oldToken = await cubby.issueToken('alice')
+    const old = (await readFile(join(dir.path, 'secret'), 'utf8')).trim()
+    const status = async (token: string): Promise<number> => (await fetch(`${url}/v1/values`, { headers: { authorization: `Bearer ${token}` } })).status
+    await writeFile(join(dir.path, 'secret'), `new-secret\n${old}\n`, { mode: 0o600 })
+    cubby.reloadSecrets()
+    const newToken = await cubby.issueToken('alice')
+    expect([await status(oldToken), await status(newToken)]).toEqual([200, 200])
+    await writeFile(join(dir.path, 'secret'), 'new-secret\n')
+    cubby.reloadSecrets()
+    expect([await status(oldToken), await status(newToken)]).toEqual([401, 200])
+    await rm(join(dir.path, 'secret'))
+    expect(() => cubby.reloadSecrets()).toThrow(/missing or empty/)
+    expect(await status(newToken)).toBe(200)
+  })
+
+  it('leaves refusing a deleted user to an authenticate hook', async () => {
+    await using server = await startTestServer({ authenticate: async (t) => (t === 'let-me-in' ? 'carol' : undefined) })
+    await server.cubby.store('carol', 'k', 1)
+    await server.cubby.deleteUser('carol')
+    await using socket = await openRawSocket(server.wsUrl)
+    socket.send({ type: 'hello', v: 1, token: 'let-me-in', cursor: 0 })
+    expect(await socket.waitFor('welcome')).toMatchObject({ userId: 'carol' })
   })
 
   it('mounts into an app and an http server of the caller, leaving other upgrades alone', async () => {

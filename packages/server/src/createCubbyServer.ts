@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import { CubbyError } from '@cubby/protocol'
 import express, { type Router } from 'express'
 import { UserAdmin } from './admin/UserAdmin.js'
+import { DeletionMarkers } from './auth/DeletionMarkers.js'
 import { TokenAuth } from './auth/TokenAuth.js'
 import { answerClientError, closeHttpServer } from './closeHttpServer.js'
 import type { CubbyServerOptions } from './CubbyServerOptions.js'
@@ -12,8 +13,8 @@ import { createInfoRouter, createStaticRouter } from './http/createStaticRouter.
 import { consoleLogger, silentLogger, type CubbyLogger } from './logger.js'
 import { Protection } from './limits/Protection.js'
 import {
-  positiveInteger, resolveAdminToken, resolveLimits, resolvePreviousSecrets, resolveProtection, resolveSecret, resolveStorage,
-  type ResolvedStorage,
+  positiveInteger, reloadSecrets, resolveAdminToken, resolveLimits, resolvePreviousSecrets, resolveProtection, resolveSecret,
+  resolveStorage, type ResolvedStorage,
 } from './resolveOptions.js'
 import { ServerVerbs, type ServerListOptions } from './ServerVerbs.js'
 import { SyncEndpoint } from './sync/SyncEndpoint.js'
@@ -42,6 +43,9 @@ class CubbyServerImpl implements CubbyServer {
   readonly app: Router
   readonly #resolved: ResolvedStorage
   readonly #auth: TokenAuth
+  readonly #options: CubbyServerOptions
+  /** The secret that signs now, kept for {@link reloadSecrets} when it comes from neither option nor file. */
+  #secret: string
   readonly #writer: Writer
   readonly #endpoint: SyncEndpoint
   readonly #verbs: ServerVerbs
@@ -52,6 +56,7 @@ class CubbyServerImpl implements CubbyServer {
 
   constructor(options: CubbyServerOptions, logger: CubbyLogger) {
     // Everything that can throw comes before the database is made, so a bad option leaks no open database.
+    this.#options = options
     const limits = resolveLimits(options.limits)
     const sync = {
       pullBatchSize: positiveInteger('pullBatchSize', options.pullBatchSize, 500),
@@ -60,23 +65,25 @@ class CubbyServerImpl implements CubbyServer {
     }
     const protection = new Protection(resolveProtection(options, limits))
     const { issuer, audience, authenticate } = options
-    const secret = resolveSecret(options, logger)
+    const secret = (this.#secret = resolveSecret(options, logger))
     const previousSecrets = resolvePreviousSecrets(options)
-    this.#auth = new TokenAuth({ secret, previousSecrets, issuer, audience, authenticate, limits })
     const adminToken = resolveAdminToken(options)
     this.#resolved = resolveStorage(options)
     const { storage } = this.#resolved
     this.#opened = storage.open()
     this.#opened.catch((error: unknown) => logger.error('Could not open the storage', error))
+    const ready = (): Promise<void> => this.#ready()
+    const markers = new DeletionMarkers(storage, ready)
+    const deletedAt = (userId: string): Promise<number | undefined> => markers.deletedAt(userId)
+    this.#auth = new TokenAuth({ secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt })
     const hub = new SyncHub()
     this.#writer = new Writer({ storage, publisher: hub, limits, logger })
-    const ready = (): Promise<void> => this.#ready()
     this.#endpoint = new SyncEndpoint({
       ...sync, hub, storage, writer: this.#writer, verify: (t) => this.#auth.verify(t), limits, logger, ready,
       isClosing: () => this.#closing !== undefined, protection,
     })
     const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
-    this.#admin = new UserAdmin({ storage, hub, limits, ready })
+    this.#admin = new UserAdmin({ storage, hub, limits, ready, markers })
     this.app = createHttpRouter({
       storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, ready, protection, admin: this.#admin, adminToken,
     })
@@ -118,6 +125,12 @@ class CubbyServerImpl implements CubbyServer {
   delete(userId: string, key: string): Promise<number> { return this.#verbs.delete(userId, key) }
   clear(userId: string): Promise<number> { return this.#verbs.clear(userId) }
   issueToken(userId: string): Promise<string> { return this.#auth.issueToken(userId) }
+  reloadSecrets(): void {
+    const { secret, previousSecrets } = reloadSecrets(this.#options, this.#secret)
+    if (previousSecrets.some((s) => s.length === 0)) throw new TypeError('previousSecrets must not be empty strings')
+    this.#auth.setSecrets(secret, previousSecrets)
+    this.#secret = secret
+  }
   users({ after, limit = 100 }: { after?: string; limit?: number } = {}): Promise<UserSummary[]> {
     return this.#admin.users({ ...(after === undefined ? {} : { after }), limit })
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { DEFAULT_LIMITS, type CubbyLimits } from '@cubby/protocol'
 import { Level } from 'level'
-import { loadPreviousSecrets, loadSecret } from './auth/loadSecret.js'
+import { loadPreviousSecrets, loadSecret, readSecretLines } from './auth/loadSecret.js'
 import type { CubbyServerOptions } from './CubbyServerOptions.js'
 import type { CubbyLogger } from './logger.js'
 import { createLevelStorage } from './storage/createLevelStorage.js'
@@ -62,6 +62,21 @@ export function resolvePreviousSecrets(options: CubbyServerOptions): string[] {
   const all = [...(options.previousSecrets ?? []), ...fromFile]
   if (all.some((s) => s.length === 0)) throw new TypeError('previousSecrets must not be empty strings')
   return all
+}
+
+/**
+ * The secrets read again, for a rotation without restart: `secret` as given, else the first line of
+ * `<dataDir>/secret` (which must exist: a missing file is never replaced by a new random secret here), else
+ * `current`; previous secrets are `previousSecrets` and the file's further lines. The file is read once.
+ * @throws Error when the secret file is missing or empty (the caller keeps its secrets). @internal
+ */
+export function reloadSecrets(options: CubbyServerOptions, current: string): { secret: string; previousSecrets: string[] } {
+  const lines = options.dataDir === undefined ? undefined : readSecretLines(options.dataDir)
+  if (options.secret === undefined && options.dataDir !== undefined && (lines === undefined || lines.length === 0)) {
+    throw new Error(`The secret file ${join(options.dataDir, 'secret')} is missing or empty; the secrets are unchanged`)
+  }
+  const previousSecrets = [...(options.previousSecrets ?? []), ...(lines?.slice(1) ?? [])]
+  return { secret: options.secret ?? lines?.[0] ?? current, previousSecrets }
 }
 
 /** The limits with defaults filled in. @throws TypeError for a limit that is not a positive integer. @internal */

@@ -1,4 +1,5 @@
 import { CLOSE_CODES, CubbyError, type CubbyLimits } from '@cubby/protocol'
+import type { DeletionMarkers } from '../auth/DeletionMarkers.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import type { ImportResult, UserRecord, UserSummary } from '../storage/UserRecord.js'
 import type { SyncHub } from '../sync/SyncHub.js'
@@ -6,7 +7,8 @@ import { assertUserId } from '../writes/validateMutation.js'
 
 /**
  * What an operator may do to a user's data: list users, export, import, delete. Deleting tells the user's live
- * sessions (`user-deleted`, then close 4010); importing makes them reconnect to catch up (close 4012).
+ * sessions (`user-deleted`, then close 4010) and revokes the user's tokens issued until then (the storage's deletion
+ * marker); importing lifts that and makes live sessions reconnect to catch up (close 4012).
  * @internal
  */
 export class UserAdmin {
@@ -14,9 +16,11 @@ export class UserAdmin {
   readonly #hub: SyncHub
   readonly #limits: CubbyLimits
   readonly #ready: () => Promise<void>
+  readonly #markers: DeletionMarkers
 
-  constructor(options: { storage: CubbyStorage; hub: SyncHub; limits: CubbyLimits; ready: () => Promise<void> }) {
+  constructor(options: { storage: CubbyStorage; hub: SyncHub; limits: CubbyLimits; ready: () => Promise<void>; markers: DeletionMarkers }) {
     this.#storage = options.storage
+    this.#markers = options.markers
     this.#hub = options.hub
     this.#limits = options.limits
     this.#ready = options.ready
@@ -36,7 +40,12 @@ export class UserAdmin {
   async importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {
     assertUserId(userId, this.#limits)
     await this.#ready()
-    const result = await this.#storage.importUser(userId, this.#renamed(userId, records))
+    let result: ImportResult
+    try {
+      result = await this.#storage.importUser(userId, this.#renamed(userId, records))
+    } finally {
+      this.#markers.forget(userId)
+    }
     this.#hub.end(userId, undefined, CLOSE_CODES.RESYNC, 'The user\'s data was replaced; reconnect')
     return result
   }
@@ -44,7 +53,12 @@ export class UserAdmin {
   async deleteUser(userId: string): Promise<boolean> {
     assertUserId(userId, this.#limits)
     await this.#ready()
-    const existed = await this.#storage.deleteUser(userId)
+    let existed: boolean
+    try {
+      existed = await this.#storage.deleteUser(userId)
+    } finally {
+      this.#markers.forget(userId)
+    }
     this.#hub.end(userId, { type: 'user-deleted' }, CLOSE_CODES.USER_DELETED, 'The user was deleted')
     return existed
   }

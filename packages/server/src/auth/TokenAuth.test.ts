@@ -44,6 +44,34 @@ describe('TokenAuth', () => {
     expect(await auth({ issuer: 'cubby' }).verify(await strict.issueToken('alice'))).toBe('alice')
   })
 
+  it('switches secrets in place: the new one signs, the listed ones verify', async () => {
+    const a = auth()
+    const oldToken = await a.issueToken('alice')
+    a.setSecrets('new-secret-new-secret-new-secret', [SECRET])
+    expect(await a.verify(oldToken)).toBe('alice')
+    const newToken = await a.issueToken('bob')
+    expect(await auth().verify(newToken)).toBeUndefined()
+    a.setSecrets('new-secret-new-secret-new-secret', [])
+    expect(await a.verify(oldToken)).toBeUndefined()
+    expect(await a.verify(newToken)).toBe('bob')
+  })
+
+  it('refuses JWTs of a deleted user issued at or before the deletion, and leaves the authenticate hook alone', async () => {
+    const deletedAt = async (userId: string): Promise<number | undefined> => (userId === 'gone' ? 1_000 : undefined)
+    const a = auth({ deletedAt })
+    const at = (iat: number | undefined, sub = 'gone'): Promise<string> => {
+      const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub)
+      return (iat === undefined ? jwt : jwt.setIssuedAt(iat)).sign(key)
+    }
+    expect(await a.verify(await at(999))).toBeUndefined()
+    expect(await a.verify(await at(1_000))).toBeUndefined()
+    expect(await a.verify(await at(undefined))).toBeUndefined()
+    expect(await a.verify(await at(1_001))).toBe('gone')
+    expect(await a.verify(await at(undefined, 'kept'))).toBe('kept')
+    expect(await auth({ deletedAt, authenticate: async () => 'gone' }).verify('t')).toBe('gone')
+    await expect(auth({ deletedAt: () => Promise.reject(new Error('down')) }).verify(await at(1))).rejects.toThrow('down')
+  })
+
   it('refuses user ids that are empty, too long or ill-formed, from any source', async () => {
     for (const sub of ['', 'x'.repeat(300), 'a\uD800']) {
       const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).sign(key)

@@ -1,5 +1,5 @@
 import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto'
-import { SignJWT, jwtVerify, type JWTVerifyOptions } from 'jose'
+import { SignJWT, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
 import type { CubbyLimits } from '@cubby/protocol'
 import { assertUserId } from '../writes/validateMutation.js'
 
@@ -13,6 +13,11 @@ export interface TokenAuthOptions {
   audience: string | undefined
   authenticate: ((token: string) => Promise<string | undefined>) | undefined
   limits: CubbyLimits
+  /**
+   * When a user was last deleted (seconds), or `undefined`: JWTs of that user issued (`iat`) at or before it are
+   * refused. Not consulted for tokens the `authenticate` hook accepts.
+   */
+  deletedAt?: (userId: string) => Promise<number | undefined>
 }
 
 /**
@@ -21,18 +26,24 @@ export interface TokenAuthOptions {
  * @internal
  */
 export class TokenAuth {
-  readonly #key: KeyObject
+  #key!: KeyObject
   /** The current key first, then the previous ones. */
-  readonly #keys: KeyObject[]
+  #keys!: KeyObject[]
   readonly #options: TokenAuthOptions
 
   constructor(options: TokenAuthOptions) {
     this.#options = options
+    this.setSecrets(options.secret, options.previousSecrets ?? [])
+  }
+
+  /** Replaces the secrets (a rotation): `secret` signs from now on, it and `previousSecrets` check tokens. */
+  setSecrets(secret: string, previousSecrets: readonly string[]): void {
     // KeyObjects made once: given raw bytes, jose imports a new key on every sign and verify, which is
     // garbage per connection (it showed in the idle-connection benchmark's memory).
-    const encode = (secret: string): KeyObject => createSecretKey(Buffer.from(secret, 'utf8'))
-    this.#key = encode(options.secret)
-    this.#keys = [this.#key, ...(options.previousSecrets ?? []).map(encode)]
+    const encode = (s: string): KeyObject => createSecretKey(Buffer.from(s, 'utf8'))
+    const key = encode(secret)
+    this.#keys = [key, ...previousSecrets.map(encode)]
+    this.#key = key
   }
 
   /** Signs a token for `userId` (no expiry). @throws CubbyError `INVALID_USER_ID`. */
@@ -50,23 +61,34 @@ export class TokenAuth {
     return { userId, token: await this.issueToken(userId) }
   }
 
-  /** The user a token names, or `undefined` when it is not valid (bad signature, expired, bad user id, ...). */
+  /**
+   * The user a token names, or `undefined` when it is not valid (bad signature, expired, bad user id, issued
+   * before the user was deleted, ...).
+   * @throws when the deletion marker cannot be read (a storage failure, or the server is closing).
+   */
   async verify(token: string): Promise<string | undefined> {
+    const { authenticate, limits, deletedAt } = this.#options
+    let userId: string
+    let issuedAt: unknown
     try {
-      const userId = this.#options.authenticate === undefined ? await this.#verifyJwt(token) : await this.#options.authenticate(token)
-      assertUserId(userId, this.#options.limits)
-      return userId
+      if (authenticate === undefined) ({ sub: userId, iat: issuedAt } = (await this.#verifyJwt(token)) as { sub: string; iat: unknown })
+      else userId = (await authenticate(token))!
+      assertUserId(userId, limits)
     } catch {
       return undefined
     }
+    if (authenticate !== undefined || deletedAt === undefined) return userId
+    const deleted = await deletedAt(userId)
+    // A token without `iat` cannot show it was issued after the deletion.
+    return deleted === undefined || (typeof issuedAt === 'number' && issuedAt > deleted) ? userId : undefined
   }
 
-  /** The `sub` of a token signed with any of the keys (the current one first). */
-  async #verifyJwt(token: string): Promise<unknown> {
+  /** The payload of a token signed with any of the keys (the current one first). */
+  async #verifyJwt(token: string): Promise<JWTPayload> {
     let failure: unknown
     for (const key of this.#keys) {
       try {
-        return (await jwtVerify(token, key, this.#verifyOptions())).payload.sub
+        return (await jwtVerify(token, key, this.#verifyOptions())).payload
       } catch (error) {
         failure = error
       }

@@ -42,13 +42,23 @@ function nonEmpty(secret: string, file: string): string {
 /**
  * The previous secrets of a rotation: every line of `<dataDir>/secret` after the first. To rotate, put a new
  * secret on the first line, keep the old one below it for as long as tokens signed with it should work, then
- * remove it (restarting the server after each step).
+ * remove it (reloading the secrets, `SIGHUP` to the CLI, after each step).
  */
 export function loadPreviousSecrets(dataDir: string): string[] {
   try {
     return readLines(join(dataDir, 'secret')).slice(1)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+/** Every non-empty line of `<dataDir>/secret`, or `undefined` when there is no such file (never creates it). */
+export function readSecretLines(dataDir: string): string[] | undefined {
+  try {
+    return readLines(join(dataDir, 'secret'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
 }

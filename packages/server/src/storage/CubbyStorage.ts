@@ -67,10 +67,20 @@ export interface CubbyStorage {
    */
   exportUser(userId: string): AsyncIterable<UserRecord>
   /**
-   * Writes back what {@link exportUser} gave, into a user that has no data. Ignores the quota.
+   * Writes back what {@link exportUser} gave, into a user that has no data, and removes the user's deletion
+   * marker (see {@link deletedAt}). Ignores the quota.
    * @throws CubbyError `BAD_MESSAGE` for a user that has data or records out of shape.
    */
   importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult>
-  /** Deletes everything of a user: values, revisions, tombstones, exactly-once records. @returns whether there was any. */
+  /**
+   * Deletes everything of a user: values, revisions, tombstones, exactly-once records; and, atomically with that,
+   * records the time of the deletion (see {@link deletedAt}), whether or not the user had data.
+   * @returns whether there was any data.
+   */
   deleteUser(userId: string): Promise<boolean>
+  /**
+   * When the user was last deleted, in whole seconds since the epoch (rounded down); `undefined` when never, or
+   * when an import restored the user since. Durable: later writes of the user do not remove it.
+   */
+  deletedAt(userId: string): Promise<number | undefined>
 }

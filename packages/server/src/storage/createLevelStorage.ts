@@ -7,7 +7,7 @@ import {
 } from './levelKeys.js'
 import { checkCommitArguments } from './checkCommitArguments.js'
 import { resolveQuota, type UserQuota } from './UserQuota.js'
-import { deleteUser, exportUser, importUser, listUsers } from './levelUserAdmin.js'
+import { deletedAt, deleteUser, exportUser, importUser, listUsers } from './levelUserAdmin.js'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 
 /** Options of {@link createLevelStorage}. */
@@ -127,6 +127,10 @@ class LevelStorage implements CubbyStorage {
 
   deleteUser(userId: string): Promise<boolean> {
     return deleteUser(this.#db, this.#committer, userId)
+  }
+
+  deletedAt(userId: string): Promise<number | undefined> {
+    return deletedAt(this.#db, userId)
   }
 
   async head(userId: string): Promise<number> {

@@ -7,6 +7,8 @@
  * - `l` + user + 16 hex digits of rev → the change log: the key, or '' for a clear
  * - `m` + user → the user's meta: `${head}\n${rev of the last clear}\n${live keys}\n${bytes}` (see UserQuota)
  * - `c` + user + clientId → the last applied mid of a client: `${mid}\n${rev}`
+ * - `x` + user → when the user was last deleted, in seconds since the epoch: written with the deletion, kept
+ *   after it (tokens issued until then are refused), removed only by an import of the user
  */
 
 /** The log value that marks a clear (keys are never empty). */
@@ -23,6 +25,9 @@ export const logKey = (userId: string, rev: number): string => `l${userPrefix(us
 export const metaKey = (userId: string): string => `m${userPrefix(userId)}`
 /** Key of a client's exactly-once record. */
 export const clientKey = (userId: string, clientId: string): string => `c${userPrefix(userId)}${clientId}`
+
+/** Key of the user's deletion marker. */
+export const deletionKey = (userId: string): string => `x${userPrefix(userId)}`
 
 /** The user id of a {@link metaKey}. */
 export function userOfMetaKey(k: string): string {

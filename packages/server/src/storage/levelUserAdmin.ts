@@ -2,7 +2,7 @@ import { CubbyError } from '@cubby/protocol'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
 import type { GroupCommitter } from './GroupCommitter.js'
 import {
-  CLEAR_MARKER, countUsageFields, dataKey, dataKeyOffset, formatMeta, formatRecord, logKey, metaKey, parseMeta,
+  CLEAR_MARKER, countUsageFields, dataKey, dataKeyOffset, deletionKey, formatMeta, formatRecord, logKey, metaKey, parseMeta,
   parseRecord, userOfMetaKey, userRange,
 } from './levelKeys.js'
 import { countUsage } from './countUsage.js'
@@ -43,6 +43,12 @@ export async function listUsers(db: LevelDatabase, { after, limit }: { after?: s
   return users
 }
 
+/** When the user was last deleted (seconds since the epoch), or `undefined`. @internal */
+export async function deletedAt(db: LevelDatabase, userId: string): Promise<number | undefined> {
+  const [raw] = await db.getMany([deletionKey(userId)], UTF8)
+  return raw === undefined ? undefined : Number(raw)
+}
+
 /** A user's header and records, streamed from one snapshot of the records. @internal */
 export async function* exportUser(db: LevelDatabase, userId: string): AsyncGenerator<UserRecord> {
   const [raw] = await db.getMany([metaKey(userId)], UTF8)
@@ -61,7 +67,8 @@ export async function* exportUser(db: LevelDatabase, userId: string): AsyncGener
 
 /**
  * Deletes every record of a user (values, tombstones, log, exactly-once records, meta) in one exclusive step, so no
- * commit of the user can land half-way; the quota bounds how long that takes.
+ * commit of the user can land half-way; the quota bounds how long that takes. The deletion marker (the time, in
+ * seconds) is written in the batch that removes the meta, whether or not the user had data.
  * @returns whether the user had any data. @internal
  */
 export function deleteUser(db: LevelDatabase, committer: GroupCommitter, userId: string): Promise<boolean> {
@@ -72,7 +79,8 @@ export function deleteUser(db: LevelDatabase, committer: GroupCommitter, userId:
         await db.batch(page.map(([key]) => ({ type: 'del' as const, key })), { ...UTF8, sync: false })
       }
     }
-    await db.batch([{ type: 'del', key: metaKey(userId) }], { ...UTF8, sync: true })
+    const deletedAt = String(Math.floor(Date.now() / 1000))
+    await db.batch([{ type: 'del', key: metaKey(userId) }, { type: 'put', key: deletionKey(userId), value: deletedAt }], { ...UTF8, sync: true })
     return meta !== undefined
   })
 }
@@ -113,7 +121,11 @@ export async function importUser(db: LevelDatabase, committer: GroupCommitter, u
 async function reserve(db: LevelDatabase, userId: string, { head, clearRev }: { head: number; clearRev: number }): Promise<void> {
   const [raw] = await db.getMany([metaKey(userId)], UTF8)
   if (raw !== undefined) throw new CubbyError('BAD_MESSAGE', 'This user already has data; delete the user first')
-  const operations = [{ type: 'put' as const, key: metaKey(userId), value: formatMeta({ head, clearRev, keys: 0, bytes: 0 }) }]
+  // An import restores the user, so their deletion marker goes (tokens issued before the deletion work again).
+  const operations: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = [
+    { type: 'put', key: metaKey(userId), value: formatMeta({ head, clearRev, keys: 0, bytes: 0 }) },
+    { type: 'del', key: deletionKey(userId) },
+  ]
   if (clearRev > 0) operations.push({ type: 'put', key: logKey(userId, clearRev), value: CLEAR_MARKER })
   await db.batch(operations, { ...UTF8, sync: true })
 }

@@ -110,10 +110,10 @@ export class SyncConnection {
   async #hello(data: RawData, isBinary: boolean): Promise<void> {
     const hello = parseHello(toBuffer(data), isBinary)
     if (!('type' in hello)) return this.#fail(hello.code, hello.closeCode, hello.message)
-    const userId = await this.#ctx.verify(hello.token)
-    if (this.#ws.readyState !== WebSocket.OPEN) return
-    if (userId === undefined) return this.#fail('UNAUTHORIZED', CLOSE_CODES.UNAUTHORIZED, 'The token is missing, invalid or expired')
     try {
+      const userId = await this.#ctx.verify(hello.token)
+      if (this.#ws.readyState !== WebSocket.OPEN) return
+      if (userId === undefined) return this.#fail('UNAUTHORIZED', CLOSE_CODES.UNAUTHORIZED, 'The token is missing, invalid or expired')
       await this.#welcome(userId, hello.cursor)
     } catch (error) {
       this.#ctx.logger.error('Could not start a sync session', error)
