@@ -67,20 +67,26 @@ export class TokenAuth {
    * @throws when the deletion marker cannot be read (a storage failure, or the server is closing).
    */
   async verify(token: string): Promise<string | undefined> {
-    const { authenticate, limits, deletedAt } = this.#options
-    let userId: string
-    let issuedAt: unknown
+    let claims: { userId: string; issuedAt: unknown }
     try {
-      if (authenticate === undefined) ({ sub: userId, iat: issuedAt } = (await this.#verifyJwt(token)) as { sub: string; iat: unknown })
-      else userId = (await authenticate(token))!
-      assertUserId(userId, limits)
+      claims = await this.#claims(token)
     } catch {
       return undefined
     }
-    if (authenticate !== undefined || deletedAt === undefined) return userId
-    const deleted = await deletedAt(userId)
+    const { authenticate, deletedAt } = this.#options
+    if (authenticate !== undefined || deletedAt === undefined) return claims.userId
+    const deleted = await deletedAt(claims.userId)
     // A token without `iat` cannot show it was issued after the deletion.
-    return deleted === undefined || (typeof issuedAt === 'number' && issuedAt > deleted) ? userId : undefined
+    const { issuedAt } = claims
+    return deleted === undefined || (typeof issuedAt === 'number' && issuedAt > deleted) ? claims.userId : undefined
+  }
+
+  /** The user id (checked) and `iat` of a token, from the JWT or the `authenticate` hook. @throws when it is not valid. */
+  async #claims(token: string): Promise<{ userId: string; issuedAt: unknown }> {
+    const { authenticate, limits } = this.#options
+    const { sub, iat } = authenticate === undefined ? await this.#verifyJwt(token) : { sub: await authenticate(token), iat: undefined }
+    assertUserId(sub, limits)
+    return { userId: sub, issuedAt: iat }
   }
 
   /** The payload of a token signed with any of the keys (the current one first). */
