@@ -48,9 +48,13 @@ export class Protection {
     return this.#addressConnections.count(address) < this.options.maxConnectionsPerAddress
   }
 
-  /** Counts a WebSocket of the address until it closes. */
-  track(address: string, socket: { once(event: 'close', listener: () => void): unknown }): void {
+  /** Counts an open WebSocket of the address (until {@link untrack}). */
+  track(address: string): void {
     this.#addressConnections.add(address)
-    socket.once('close', () => this.#addressConnections.remove(address))
+  }
+
+  /** Forgets a WebSocket of the address counted by {@link track}, once it has closed. */
+  untrack(address: string): void {
+    this.#addressConnections.remove(address)
   }
 }

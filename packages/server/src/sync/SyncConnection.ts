@@ -41,37 +41,69 @@ const INTERNAL_ERROR_CLOSE = 1011
 const toBuffer = (data: RawData): Buffer =>
   Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
 
+/** What `#lastWrite` starts as: nothing is being written. */
+const NOTHING_WRITTEN: Promise<void> = Promise.resolve()
+
 const maxRev = (results: MutationResult[]): number => results.reduce((m, r) => ('rev' in r ? Math.max(m, r.rev) : m), 0)
 
 /**
  * One WebSocket: waits for `hello`, authenticates, then runs a {@link SyncSession} and answers pushes.
  * Nothing a client sends can throw out of here.
+ *
+ * An idle connection is what a server holds thousands of, so this keeps its per-socket objects few: its
+ * listeners share one closure context, and the promise of the socket's close is made only when a slow
+ * reader has to wait for it.
  * @internal
  */
 export class SyncConnection {
-  readonly #ws: WebSocket
+  readonly socket: WebSocket
   readonly #ctx: SyncContext
   readonly #address: string
+  readonly #open: Set<SyncConnection>
   readonly #bucket: TokenBucket
   #session: SyncSession | undefined
   #queue: Array<[RawData, boolean]> | undefined
   #queuedBytes = 0
   #timer: NodeJS.Timeout | undefined
-  #lastWrite: Promise<void> = Promise.resolve()
+  #lastWrite = NOTHING_WRITTEN
   #ended = false
-  readonly #closed: Promise<void>
+  /** Whether the client answered the last ping. */
+  #alive = true
+  #closed: Promise<void> | undefined
+  #resolveClosed: (() => void) | undefined
 
-  constructor(ws: WebSocket, ctx: SyncContext, address: string) {
-    this.#ws = ws
+  /** `open` is the set of open connections, which this one leaves when its socket closes. */
+  constructor(ws: WebSocket, ctx: SyncContext, address: string, open: Set<SyncConnection>) {
+    this.socket = ws
     this.#ctx = ctx
     this.#address = address
+    this.#open = open
     this.#bucket = new TokenBucket(ctx.protection.options.connectionRate)
     this.#timer = setTimeout(() => this.#end(CLOSE_CODES.HELLO_TIMEOUT, 'No hello in time'), ctx.helloTimeoutMs)
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary))
-    this.#closed = new Promise((resolve) => ws.once('close', () => resolve()))
     ws.on('close', () => this.#onClose())
+    ws.on('pong', () => {
+      this.#alive = true
+    })
     // ws reports protocol errors (bad UTF-8, oversized frames) here, then closes the socket itself.
     ws.on('error', (error) => ctx.logger.warn('WebSocket error', error.message))
+  }
+
+  /** The heartbeat: cuts a client that did not answer the last ping, pings the others. */
+  beat(): void {
+    if (!this.#alive) return void this.socket.terminate()
+    this.#alive = false
+    this.socket.ping()
+  }
+
+  /** Resolves once the socket has closed. */
+  #whenClosed(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = this.socket.readyState === WebSocket.CLOSED
+        ? NOTHING_WRITTEN
+        : new Promise((resolve) => (this.#resolveClosed = resolve))
+    }
+    return this.#closed
   }
 
   #onFrame(data: RawData, isBinary: boolean): void {
@@ -112,7 +144,7 @@ export class SyncConnection {
     if (!('type' in hello)) return this.#fail(hello.code, hello.closeCode, hello.message)
     try {
       const userId = await this.#ctx.verify(hello.token)
-      if (this.#ws.readyState !== WebSocket.OPEN) return
+      if (this.socket.readyState !== WebSocket.OPEN) return
       if (userId === undefined) return this.#fail('UNAUTHORIZED', CLOSE_CODES.UNAUTHORIZED, 'The token is missing, invalid or expired')
       await this.#welcome(userId, hello.cursor)
     } catch (error) {
@@ -126,8 +158,8 @@ export class SyncConnection {
     const session = new SyncSession({
       userId, cursor, storage: ctx.storage, send: (m) => this.#send(m), pullBatchSize: ctx.pullBatchSize,
       maxFrameBytes: ctx.limits.maxMessageBytes,
-      backlog: () => this.#ws.bufferedAmount,
-      drained: () => Promise.race([this.#lastWrite, this.#closed]),
+      backlog: () => this.socket.bufferedAmount,
+      drained: () => Promise.race([this.#lastWrite, this.#whenClosed()]),
       maxBacklogBytes: MAX_BACKLOG_FRAMES * ctx.limits.maxMessageBytes,
       onFailure: (error) => {
         ctx.logger.error('A sync session failed', error)
@@ -136,7 +168,7 @@ export class SyncConnection {
       end: (closeCode, reason) => this.#end(closeCode, reason),
     })
     await ctx.ready()
-    if (this.#ws.readyState !== WebSocket.OPEN) return
+    if (this.socket.readyState !== WebSocket.OPEN) return
     if (ctx.hub.count(userId) >= ctx.protection.options.maxConnectionsPerUser) {
       const message = 'This user has too many connections open; close some or retry later'
       return this.#fail('RATE_LIMITED', CLOSE_CODES.RATE_LIMITED, message, CONNECTION_CAP_RETRY_AFTER)
@@ -145,7 +177,7 @@ export class SyncConnection {
     ctx.hub.add(session)
     this.#session = session
     const head = await ctx.storage.head(userId)
-    if (this.#ws.readyState !== WebSocket.OPEN) return
+    if (this.socket.readyState !== WebSocket.OPEN) return
     clearTimeout(this.#timer)
     this.#timer = undefined
     this.#send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head })
@@ -178,9 +210,9 @@ export class SyncConnection {
   }
 
   #send(message: ServerMessage): void {
-    if (this.#ws.readyState !== WebSocket.OPEN) return
+    if (this.socket.readyState !== WebSocket.OPEN) return
     const data = JSON.stringify(message)
-    this.#lastWrite = new Promise((resolve) => this.#ws.send(data, () => resolve()))
+    this.#lastWrite = new Promise((resolve) => this.socket.send(data, () => resolve()))
     this.#overflowing()
   }
 
@@ -190,13 +222,13 @@ export class SyncConnection {
    * the rest, so the socket is destroyed (the client sees 1006).
    */
   #overflowing(): boolean {
-    const pending = this.#ws.bufferedAmount + (this.#session?.pendingResults ?? 0) * ACK_RESULT_BYTES
+    const pending = this.socket.bufferedAmount + (this.#session?.pendingResults ?? 0) * ACK_RESULT_BYTES
     if (pending <= this.#ctx.protection.options.maxSendBufferBytes) return false
     if (!this.#ended) this.#ctx.logger.warn(`Disconnected a client that stopped reading (${pending} bytes waiting to be sent)`)
     this.#ended = true
     clearTimeout(this.#timer)
     this.#session?.close()
-    this.#ws.terminate()
+    this.socket.terminate()
     return true
   }
 
@@ -208,11 +240,14 @@ export class SyncConnection {
   #end(closeCode: number, reason: string): void {
     this.#ended = true
     clearTimeout(this.#timer)
-    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(closeCode, reason.slice(0, 120))
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.close(closeCode, reason.slice(0, 120))
   }
 
   #onClose(): void {
     clearTimeout(this.#timer)
+    this.#open.delete(this)
+    this.#ctx.protection.untrack(this.#address)
+    this.#resolveClosed?.()
     this.#queue = undefined
     if (this.#session !== undefined) {
       this.#ctx.hub.remove(this.#session)

@@ -5,6 +5,11 @@ import { CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
 import { WebSocket, WebSocketServer } from 'ws'
 import { SyncConnection, type SyncContext } from './SyncConnection.js'
 
+/** Registered as every upgrading socket's error listener: a function without a closure, so it keeps no request alive. */
+function destroyOnError(this: Duplex): void {
+  this.destroy()
+}
+
 /** Options of {@link SyncEndpoint}. @internal */
 export interface SyncEndpointOptions extends SyncContext {
   heartbeatMs: number
@@ -31,15 +36,17 @@ function refuse(socket: Duplex, status: string, error?: { code: CubbyErrorCode; 
 export class SyncEndpoint {
   readonly #wss: WebSocketServer
   readonly #ctx: SyncEndpointOptions
-  readonly #alive = new WeakMap<WebSocket, boolean>()
+  /** The open connections (ws's own client tracking is off: it costs a listener and a closure per socket). */
+  readonly #connections = new Set<SyncConnection>()
   readonly #heartbeat: NodeJS.Timeout
   #closing = false
 
   constructor(ctx: SyncEndpointOptions) {
     this.#ctx = ctx
     // Compression stays off: frames are small JSON and deflate costs memory per socket.
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: ctx.limits.maxMessageBytes, perMessageDeflate: false })
-    this.#wss.on('connection', (ws: WebSocket, _req: IncomingMessage, address: string) => this.#connect(ws, address))
+    this.#wss = new WebSocketServer({
+      noServer: true, clientTracking: false, maxPayload: ctx.limits.maxMessageBytes, perMessageDeflate: false,
+    })
     this.#heartbeat = setInterval(() => this.#beat(), ctx.heartbeatMs).unref()
   }
 
@@ -50,7 +57,7 @@ export class SyncEndpoint {
 
   /** Takes over an upgrade request (from an http server's 'upgrade' event). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy())
+    socket.on('error', destroyOnError)
     if (this.#closing) return refuse(socket, '503 Service Unavailable')
     if (!this.matches(req)) return refuse(socket, '404 Not Found')
     const protection = this.#ctx.protection
@@ -64,10 +71,7 @@ export class SyncEndpoint {
     }
     const wait = protection.takeAddress(address)
     if (wait > 0) return refuse(socket, '429 Too Many Requests', { code: 'RATE_LIMITED', message: 'Too many requests', retryAfter: wait })
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      protection.track(address, ws)
-      this.#wss.emit('connection', ws, req, address)
-    })
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, address))
   }
 
   /** Refuses new sockets from now on. */
@@ -79,26 +83,17 @@ export class SyncEndpoint {
   async close(): Promise<void> {
     this.#closing = true
     clearInterval(this.#heartbeat)
-    const sockets = [...this.#wss.clients]
-    await Promise.all(sockets.map((ws) => closeSocket(ws)))
+    await Promise.all(Array.from(this.#connections, (connection) => closeSocket(connection.socket)))
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()))
   }
 
   #connect(ws: WebSocket, address: string): void {
-    this.#alive.set(ws, true)
-    ws.on('pong', () => this.#alive.set(ws, true))
-    new SyncConnection(ws, this.#ctx, address)
+    this.#ctx.protection.track(address)
+    this.#connections.add(new SyncConnection(ws, this.#ctx, address, this.#connections))
   }
 
   #beat(): void {
-    for (const ws of this.#wss.clients) {
-      if (this.#alive.get(ws) !== true) {
-        ws.terminate()
-        continue
-      }
-      this.#alive.set(ws, false)
-      ws.ping()
-    }
+    for (const connection of this.#connections) connection.beat()
   }
 }
 
