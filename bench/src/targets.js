@@ -12,6 +12,7 @@ export const informational = [
   { name: 'cold sync, running server: cubby vs limit (iterator)', value: (r) => ratio(m(r, 'coldsync', 'cubby', 'running'), m(r, 'coldsync', 'limit', 'running')) },
   { name: 'cold sync, restarted server: cubby vs limit (open + iterator)', value: (r) => ratio(m(r, 'coldsync', 'cubby', 'restarted'), m(r, 'coldsync', 'limit', 'restarted')) },
   { name: 'idle memory per connection: cubby vs Yjs', value: (r) => ratio(m(r, 'idle', 'cubby', 'KiB/conn'), m(r, 'idle', 'yjs', 'KiB/conn')) },
+  { name: 'idle memory per connection: cubby vs bare ws with the same young generation (diagnostic)', value: (r) => ratio(m(r, 'idle', 'cubby', 'KiB/conn'), m(r, 'idle', 'bare ws, small young generation (diagnostic)', 'KiB/conn')) },
   { name: 'awaited store/s: cubby offline (diagnostic) vs idb-keyval set', value: (r) => ratio(m(r, 'browser', 'cubby offline (diagnostic)', 'awaited store/s'), m(r, 'browser', 'idb-keyval', 'awaited store/s')) },
 ]
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: tunes the heap before the server's modules are loaded.
+import './leanHeap.js'
 import type { CubbyServer } from '@cubby/server'
 import { CliUsageError, USAGE, parseCliOptions, type CliCommand } from './parseCliOptions.js'
 import { startCli } from './startCli.js'

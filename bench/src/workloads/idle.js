@@ -1,8 +1,12 @@
 // Workload 4: idle connections. Server RSS per idle WebSocket at 2,000 connections (one user each),
 // against a bare `ws` server. Cubby's sockets are authenticated (hello answered by synced); Yjs's are
 // joined to a room (a Y.Doc per user, bound to y-leveldb). Each run starts a fresh server.
+// cubby-server keeps V8's young generation at its initial size (apps/server/src/leanHeap.ts); the diagnostic
+// `bare ws, small young generation` runs the bare server with the same setting, so the JS objects per
+// connection can be compared apart from the heap sizing.
 import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { WebSocket } from 'ws'
 import { runInChild } from '../lib/driver.js'
 import { procStats } from '../lib/proc.js'
@@ -12,11 +16,13 @@ import { startServer } from '../servers/index.js'
 
 const SELF = import.meta.url
 const NAME = 'idle'
-const SYSTEMS = { ws: 'bare ws', cubby: 'cubby', yjs: 'yjs' }
+const SYSTEMS = { ws: 'bare ws', 'ws-lean': 'bare ws, small young generation (diagnostic)', cubby: 'cubby', yjs: 'yjs' }
+/** The node flag that gives a server what cubby-server sets for itself at start. */
+const LEAN = ['--import', fileURLToPath(new URL('../servers/lean-heap.js', import.meta.url))]
 
 export async function run({ runs, quick, systems, results, log, profileArgs, heapDir }) {
   const connections = quick ? 500 : 2_000
-  const order = ['ws', ...systems.filter((s) => s in SYSTEMS && s !== 'ws')]
+  const order = ['ws', ...(systems.includes('cubby') ? ['ws-lean'] : []), ...systems.filter((s) => s in SYSTEMS && s !== 'ws')]
   for (let r = 0; r < runs; r++) {
     for (const system of order) {
       const dataDir = await makeTempDir(`idle-${system}`)
@@ -24,9 +30,11 @@ export async function run({ runs, quick, systems, results, log, profileArgs, hea
       const dir = heapDir && r === 0 ? join(heapDir, system) : undefined
       if (dir) mkdirSync(dir, { recursive: true })
       const heapArgs = dir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] : []
-      const server = await startServer(system, { dataDir, secret, nodeArgs: [...heapArgs, ...profileArgs(`${NAME}-${system}-server`)] })
+      const kind = system === 'ws-lean' ? 'ws' : system
+      const nodeArgs = [...(system === 'ws-lean' ? LEAN : []), ...heapArgs, ...profileArgs(`${NAME}-${system}-server`)]
+      const server = await startServer(kind, { dataDir, secret, nodeArgs })
       try {
-        const res = await runInChild(SELF, 'drive', { system, url: server.url, secret, serverPid: server.pid, connections, heapDir: dir }, { timeoutMs: 180_000 })
+        const res = await runInChild(SELF, 'drive', { system: kind, url: server.url, secret, serverPid: server.pid, connections, heapDir: dir }, { timeoutMs: 180_000 })
         if (dir) {
           // Taking a snapshot grows the process, so this run's RSS does not count.
           log(`  ${SYSTEMS[system]}: heap snapshots before and with ${connections} sockets in ${dir} (node bench/src/heap.js ${dir}/after.heapsnapshot ${dir}/before.heapsnapshot --per ${connections})`)
