@@ -1,6 +1,6 @@
 import { defineOwn, F_ARRAY, F_MAP, F_OBJECT, F_SET, F_SPARSE, type Frame, frame, NO_ITEMS, setOwn } from './frames.js'
 import { fromBase64 } from './base64.js'
-import { HOLE, invalid, MAX_ARRAY_LENGTH, MAX_DEPTH, NAN, NEG_INF, NEG_ZERO, POS_INF, UNDEFINED } from './shared.js'
+import { ERRORS, HOLE, invalid, MAX_ARRAY_LENGTH, MAX_DEPTH, NEG_ZERO } from './shared.js'
 
 /** Decoding: parses and checks untrusted encodings; anything wrong is CubbyError INVALID_VALUE, never another error. */
 
@@ -32,91 +32,39 @@ export function isTooDeep(v: object, depth: number): boolean {
 
 const isCount = (n: unknown, max: number): n is number => typeof n === 'number' && n >= 0 && n <= max && n % 1 === 0
 
-function errorConstructor(name: unknown): ErrorConstructor | undefined {
-  switch (name) {
-    case 'Error':
-      return Error
-    case 'EvalError':
-      return EvalError
-    case 'RangeError':
-      return RangeError
-    case 'ReferenceError':
-      return ReferenceError
-    case 'SyntaxError':
-      return SyntaxError
-    case 'TypeError':
-      return TypeError
-    case 'URIError':
-      return URIError
-    default:
-      return undefined
-  }
-}
-
 type ViewConstructor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView
-const float16Array = (globalThis as { Float16Array?: unknown }).Float16Array as ViewConstructor | undefined
 
-function viewConstructor(name: string): ViewConstructor | undefined {
-  switch (name) {
-    case 'Int8Array':
-      return Int8Array
-    case 'Uint8Array':
-      return Uint8Array
-    case 'Uint8ClampedArray':
-      return Uint8ClampedArray
-    case 'Int16Array':
-      return Int16Array
-    case 'Uint16Array':
-      return Uint16Array
-    case 'Int32Array':
-      return Int32Array
-    case 'Uint32Array':
-      return Uint32Array
-    case 'Float16Array':
-      return float16Array
-    case 'Float32Array':
-      return Float32Array
-    case 'Float64Array':
-      return Float64Array
-    case 'BigInt64Array':
-      return BigInt64Array
-    case 'BigUint64Array':
-      return BigUint64Array
-    case 'DataView':
-      return DataView
-    default:
-      return undefined
-  }
+/** The constructors of views by node type; Float16Array only where the runtime has it. */
+const VIEWS: Record<string, ViewConstructor | undefined> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float16Array: (globalThis as { Float16Array?: ViewConstructor }).Float16Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
 }
 
 function hexToBigint(s: unknown): bigint {
-  if (typeof s !== 'string') throw invalid('A BigInt node must hold a string of hexadecimal digits')
-  const start = s.charCodeAt(0) === 0x2d ? 1 : 0
   // Canonical only: lowercase digits, no leading zero, no "-0".
-  let ok = s.length > start && (s.charCodeAt(start) !== 0x30 || s.length === 1)
-  for (let i = start; ok && i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    ok = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)
-  }
-  if (!ok) throw invalid(`A BigInt node must hold canonical lowercase hexadecimal digits, got ${JSON.stringify(s.slice(0, 40))}`)
-  const magnitude = BigInt(`0x${s.slice(start)}`)
-  return start === 1 ? -magnitude : magnitude
+  if (typeof s !== 'string' || !/^(0|-?[1-9a-f][0-9a-f]*)$/.test(s)) throw invalid('A BigInt node must hold canonical lowercase hexadecimal digits')
+  const magnitude = BigInt(`0x${s.replace('-', '')}`)
+  return s.charCodeAt(0) === 0x2d ? -magnitude : magnitude
 }
+
+/** Boxed numbers that JSON cannot write, by the strings that stand for them. */
+const SPECIAL_NUMBERS: Record<string, number> = { NaN, Infinity, '-Infinity': -Infinity, '-0': -0 }
 
 function boxedNumber(n: unknown): number {
   if (typeof n === 'number') return n
-  switch (n) {
-    case 'NaN':
-      return NaN
-    case 'Infinity':
-      return Infinity
-    case '-Infinity':
-      return -Infinity
-    case '-0':
-      return -0
-    default:
-      throw invalid('A Number node must hold a number or "NaN", "Infinity", "-Infinity" or "-0"')
-  }
+  if (typeof n === 'string' && Object.hasOwn(SPECIAL_NUMBERS, n)) return SPECIAL_NUMBERS[n]!
+  throw invalid('A Number node must hold a number or "NaN", "Infinity", "-Infinity" or "-0"')
 }
 
 class Decoder {
@@ -268,7 +216,7 @@ class Decoder {
 
   #view(node: [string, ...unknown[]], depth: number): ArrayBufferView {
     const [tag, bufferRef, byteOffset, length] = node
-    const View = viewConstructor(tag)
+    const View = Object.hasOwn(VIEWS, tag) ? VIEWS[tag] : undefined
     if (View === undefined) {
       throw invalid(`Unknown node type ${JSON.stringify(tag.slice(0, 40))}${tag === 'Float16Array' ? ' (this runtime has no Float16Array)' : ''}`)
     }
@@ -286,25 +234,17 @@ class Decoder {
   }
 }
 
+/** The values of the sentinels -1 to -6, by -1 - ref; -2 (a hole) has none. */
+const SENTINELS: readonly unknown[] = [undefined, undefined, NaN, Infinity, -Infinity, -0]
+
 function sentinel(ref: number): unknown {
-  switch (ref) {
-    case UNDEFINED:
-      return undefined
-    case NAN:
-      return NaN
-    case POS_INF:
-      return Infinity
-    case NEG_INF:
-      return -Infinity
-    case NEG_ZERO:
-      return -0
-    default:
-      throw invalid('A hole (-2) may only stand in an array')
-  }
+  if (ref === HOLE) throw invalid('A hole (-2) may only stand in an array')
+  return SENTINELS[-1 - ref]
 }
 
 function makeError(node: unknown[]): Error {
-  const Ctor = errorConstructor(node[1])
+  const name = node[1]
+  const Ctor = typeof name === 'string' && Object.hasOwn(ERRORS, name) ? ERRORS[name] : undefined
   const message = node[2]
   if (Ctor === undefined || node.length > 3 || (node.length === 3 && typeof message !== 'string')) {
     throw invalid('An Error node must be ["Error", name, message?] with a standard Error name')
