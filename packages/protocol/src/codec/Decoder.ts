@@ -1,4 +1,5 @@
 import { defineOwn, F_ARRAY, F_MAP, F_OBJECT, F_SET, F_SPARSE, type Frame, frame, NO_ITEMS, setOwn } from './frames.js'
+import type { CubbyError } from '../CubbyError.js'
 import { fromBase64 } from './base64.js'
 import { ERRORS, HOLE, invalid, MAX_ARRAY_LENGTH, MAX_DEPTH, NEG_ZERO } from './shared.js'
 
@@ -51,9 +52,12 @@ const VIEWS: Record<string, ViewConstructor | undefined> = {
   DataView,
 }
 
-function hexToBigint(s: unknown): bigint {
-  // Canonical only: lowercase digits, no leading zero, no "-0".
-  if (typeof s !== 'string' || !/^(0|-?[1-9a-f][0-9a-f]*)$/.test(s)) throw invalid('A BigInt node must hold canonical lowercase hexadecimal digits')
+/** Malformed nodes all get this one message: the code is the contract, and the node is easy to find. */
+const malformed = (tag: string, ref: number): CubbyError => invalid(`Malformed ${tag} node at table[${ref}]`)
+
+/** Reads canonical hexadecimal digits only (lowercase, no leading zero, no "-0"), or returns undefined. */
+function hexToBigint(s: unknown): bigint | undefined {
+  if (typeof s !== 'string' || !/^(0|-?[1-9a-f][0-9a-f]*)$/.test(s)) return undefined
   const magnitude = BigInt(`0x${s.replace('-', '')}`)
   return s.charCodeAt(0) === 0x2d ? -magnitude : magnitude
 }
@@ -61,10 +65,9 @@ function hexToBigint(s: unknown): bigint {
 /** Boxed numbers that JSON cannot write, by the strings that stand for them. */
 const SPECIAL_NUMBERS: Record<string, number> = { NaN, Infinity, '-Infinity': -Infinity, '-0': -0 }
 
-function boxedNumber(n: unknown): number {
+function boxedNumber(n: unknown): number | undefined {
   if (typeof n === 'number') return n
-  if (typeof n === 'string' && Object.hasOwn(SPECIAL_NUMBERS, n)) return SPECIAL_NUMBERS[n]!
-  throw invalid('A Number node must hold a number or "NaN", "Infinity", "-Infinity" or "-0"')
+  return typeof n === 'string' && Object.hasOwn(SPECIAL_NUMBERS, n) ? SPECIAL_NUMBERS[n] : undefined
 }
 
 class Decoder {
@@ -122,7 +125,7 @@ class Decoder {
         f.i++
         const index = source[i]
         if (!isCount(index, ((f.extra ?? (f.target as unknown[]).length) as number) - 1)) {
-          throw invalid(`A Sparse node index must be an integer below its length, got ${JSON.stringify(index)?.slice(0, 40)}`)
+          throw invalid(`Sparse node index ${JSON.stringify(index)?.slice(0, 40)} is not below its length`)
         }
         defineOwn(f.target as unknown[], index, this.#value(source[i + 1], f.depth))
       }
@@ -131,7 +134,7 @@ class Decoder {
 
   #value(ref: unknown, depth: number): unknown {
     if (typeof ref !== 'number' || !(ref >= NEG_ZERO && ref < this.#table.length) || ref % 1 !== 0) {
-      throw invalid(`Reference ${JSON.stringify(ref)?.slice(0, 40)} is not an index into the table of ${this.#table.length} nodes or a sentinel`)
+      throw invalid(`Reference ${JSON.stringify(ref)?.slice(0, 40)} is neither a table index nor a sentinel`)
     }
     if (ref < 0) return sentinel(ref)
     const node = this.#table[ref]
@@ -189,32 +192,40 @@ class Decoder {
           throw invalid(`RegExp /${a.slice(0, 40)}/${b.slice(0, 10)} does not compile`)
         }
       case 'BigInt':
-      case 'BigIntObject':
-        if (arity !== 1) break
-        return tag === 'BigInt' ? hexToBigint(a) : Object(hexToBigint(a))
+      case 'BigIntObject': {
+        const n = arity === 1 ? hexToBigint(a) : undefined
+        if (n === undefined) break
+        return tag === 'BigInt' ? n : Object(n)
+      }
       case 'Boolean':
         if (arity !== 1 || typeof a !== 'boolean') break
         return new Boolean(a)
-      case 'Number':
-        if (arity !== 1) break
-        return new Number(boxedNumber(a))
+      case 'Number': {
+        const n = arity === 1 ? boxedNumber(a) : undefined
+        if (n === undefined) break
+        return new Number(n)
+      }
       case 'String':
         if (arity !== 1 || typeof a !== 'string') break
         return new String(a)
-      case 'Error':
-        return makeError(node)
+      case 'Error': {
+        const error = makeError(node)
+        if (error === undefined) break
+        return error
+      }
       case 'ArrayBuffer': {
         const bytes = arity === 1 && typeof a === 'string' ? fromBase64(a) : undefined
-        if (bytes === undefined) throw invalid('An ArrayBuffer node must hold canonical padded base64')
+        if (bytes === undefined) break
         return bytes.buffer
       }
       default:
-        return this.#view(node, depth)
+        return this.#view(ref, node, depth)
     }
-    throw invalid(`Malformed ${tag} node at table[${ref}]`)
+    throw malformed(tag, ref)
   }
 
-  #view(node: [string, ...unknown[]], depth: number): ArrayBufferView {
+  /** A view node names its ArrayBuffer node, at an offset and for a length that fit it. */
+  #view(ref: number, node: [string, ...unknown[]], depth: number): ArrayBufferView {
     const [tag, bufferRef, byteOffset, length] = node
     const View = Object.hasOwn(VIEWS, tag) ? VIEWS[tag] : undefined
     if (View === undefined) {
@@ -222,13 +233,11 @@ class Decoder {
     }
     const bufferNode = typeof bufferRef === 'number' ? this.#table[bufferRef] : undefined
     // Checking the node first keeps the recursion flat: an ArrayBuffer node refers to nothing.
-    if (node.length !== 4 || !Array.isArray(bufferNode) || bufferNode[0] !== 'ArrayBuffer') {
-      throw invalid(`A ${tag} node must be [${JSON.stringify(tag)}, bufferIndex, byteOffset, length] naming an ArrayBuffer node`)
-    }
+    if (node.length !== 4 || !Array.isArray(bufferNode) || bufferNode[0] !== 'ArrayBuffer') throw malformed(tag, ref)
     const buffer = this.#value(bufferRef, depth) as ArrayBuffer
     const size = View === DataView ? 1 : (View as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT
     if (!isCount(byteOffset, buffer.byteLength) || !isCount(length, buffer.byteLength) || byteOffset % size !== 0 || byteOffset + length * size > buffer.byteLength) {
-      throw invalid(`A ${tag} of offset ${String(byteOffset)} and length ${String(length)} does not fit its ${buffer.byteLength}-byte buffer`)
+      throw malformed(tag, ref)
     }
     return new View(buffer, byteOffset, length)
   }
@@ -242,13 +251,12 @@ function sentinel(ref: number): unknown {
   return SENTINELS[-1 - ref]
 }
 
-function makeError(node: unknown[]): Error {
+/** Makes the error of an Error node, or returns undefined for a malformed one. */
+function makeError(node: unknown[]): Error | undefined {
   const name = node[1]
   const Ctor = typeof name === 'string' && Object.hasOwn(ERRORS, name) ? ERRORS[name] : undefined
   const message = node[2]
-  if (Ctor === undefined || node.length > 3 || (node.length === 3 && typeof message !== 'string')) {
-    throw invalid('An Error node must be ["Error", name, message?] with a standard Error name')
-  }
+  if (Ctor === undefined || node.length > 3 || (node.length === 3 && typeof message !== 'string')) return undefined
   const error = node.length === 3 ? new Ctor(message as string) : new Ctor()
   // The stack would point at this decoder, not at where the error was made.
   delete error.stack
@@ -257,7 +265,7 @@ function makeError(node: unknown[]): Error {
 
 export function decodeTyped(payload: unknown): unknown {
   if (typeof payload === 'number') {
-    if (payload === HOLE || payload % 1 !== 0 || payload >= 0 || payload < NEG_ZERO) throw invalid('A bare root must be a sentinel (-1, -3, -4, -5 or -6)')
+    if (payload === HOLE || payload % 1 !== 0 || payload >= 0 || payload < NEG_ZERO) throw invalid('A bare root must be a sentinel other than -2')
     return sentinel(payload)
   }
   if (!Array.isArray(payload) || payload.length === 0) throw invalid('A typed encoding must be ~ followed by a non-empty JSON array')
