@@ -1,6 +1,7 @@
 /**
  * The Cubby browser client: a per-user value store with instant reads from memory, an IndexedDB cache, a
- * durable offline outbox and live sync over one WebSocket. The Dexie cache is in `@cubby/client/dexie`.
+ * durable offline outbox and live sync over one WebSocket. The Dexie cache is in `@cubby/client/dexie`,
+ * the binding core of @cubby/react, @cubby/vue and @cubby/svelte in `@cubby/client/bindings`.
  * @module
  */
 
@@ -34,13 +35,3 @@ export type {
 export { CubbyError, isCubbyError } from '@cubby/protocol'
 export type { CubbyErrorCode } from '@cubby/protocol'
 
-// Binding core: framework-free per-key, key-list and status observers that @cubby/react, @cubby/vue and
-// @cubby/svelte wrap, so the three share one semantics (loading, pending, synced, error).
-export { CubbyHub, toCubbyError } from './bindings/CubbyHub.js'
-export type { AnyCubby } from './bindings/CubbyHub.js'
-export { LOADING_SNAPSHOT, createMeta } from './bindings/CubbyMeta.js'
-export type { CubbyMeta, CubbyValueSnapshot, CubbyValueStatus } from './bindings/CubbyMeta.js'
-export { KeyWatch } from './bindings/KeyWatch.js'
-export { KeysWatch, NO_KEYS } from './bindings/KeysWatch.js'
-export { INITIAL_STATUS, StatusWatch } from './bindings/StatusWatch.js'
-export type { CubbyStatusSnapshot } from './bindings/StatusWatch.js'

@@ -1,6 +1,6 @@
 /**
  * The Cubby wire protocol: message types and their parsers, the value codec, limits and error codes.
- * Imported by both the client and the server; uses no browser or Node API.
+ * Imported by both the client and the server; uses no browser- or Node-only API (only `atob`/`btoa`, which both have).
  * @module
  */
 

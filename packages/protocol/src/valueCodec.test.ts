@@ -419,6 +419,10 @@ describe('decoding hostile input', () => {
     '~[["ArrayBuffer","@@@@"]]',
     '~[["ArrayBuffer","QQ=A"]]',
     '~[["ArrayBuffer","AA\u00e9A"]]',
+    // atob alone would take these (no padding, whitespace); the codec takes only canonical base64.
+    '~[["ArrayBuffer","AAA"]]',
+    '~[["ArrayBuffer","AA AA"]]',
+    '~[["ArrayBuffer","AA\\tA="]]',
     '~[["ArrayBuffer",5]]',
     '~[["ArrayBuffer"]]',
     '~[["Uint8Array",1,0,5],["ArrayBuffer","AAAA"]]',

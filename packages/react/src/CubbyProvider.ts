@@ -1,4 +1,5 @@
-import { type AnyCubby, createCubby, type CubbyOptions } from '@cubby/client'
+import { createCubby, type CubbyOptions } from '@cubby/client'
+import type { AnyCubby } from '@cubby/client/bindings'
 import { type ReactElement, type ReactNode, createContext, createElement, useContext, useEffect, useState } from 'react'
 
 /** `undefined`: no provider; `null`: a provider without a client yet (server rendering, or options before mount). */

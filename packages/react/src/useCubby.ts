@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react'
 import { useCubbyContext } from './CubbyProvider.js'
-import { CubbyHub, type CubbyMeta, type CubbyValueSnapshot, LOADING_SNAPSHOT } from '@cubby/client'
+import { CubbyHub, type CubbyMeta, type CubbyValueSnapshot, LOADING_SNAPSHOT } from '@cubby/client/bindings'
 import type { CubbyValue, RegisteredKey, RegisteredSchema } from './Register.js'
 
 /** Sets a value, or derives it from the current one like React's `setState`. Never rejects: failures show in `meta.error`. */

@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react'
 import { useCubbyContext } from './CubbyProvider.js'
-import { CubbyHub, NO_KEYS } from '@cubby/client'
+import { CubbyHub, NO_KEYS } from '@cubby/client/bindings'
 import type { RegisteredKeyUnder } from './Register.js'
 
 /** Options of {@link useCubbyKeys}. */

@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react'
 import { useCubbyContext } from './CubbyProvider.js'
-import { CubbyHub, type CubbyStatusSnapshot, INITIAL_STATUS } from '@cubby/client'
+import { CubbyHub, type CubbyStatusSnapshot, INITIAL_STATUS } from '@cubby/client/bindings'
 
 const subscribeNothing = (): (() => void) => () => {}
 const initialStatus = (): CubbyStatusSnapshot => INITIAL_STATUS

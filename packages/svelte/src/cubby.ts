@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'svelte/store'
 import { type CubbyStoreOptions, resolveCubby } from './cubbyContext.js'
-import { CubbyHub, type CubbyMeta, LOADING_SNAPSHOT } from '@cubby/client'
+import { CubbyHub, type CubbyMeta, LOADING_SNAPSHOT } from '@cubby/client/bindings'
 import { readableOf } from './readableOf.js'
 import type { CubbyValue, RegisteredKey, RegisteredSchema } from './Register.js'
 

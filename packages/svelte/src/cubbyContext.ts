@@ -1,5 +1,5 @@
 import { getContext, setContext } from 'svelte'
-import type { AnyCubby } from '@cubby/client'
+import type { AnyCubby } from '@cubby/client/bindings'
 
 const CUBBY_KEY = Symbol.for('@cubby/svelte')
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'svelte/store'
 import { type CubbyStoreOptions, resolveCubby } from './cubbyContext.js'
-import { CubbyHub, NO_KEYS } from '@cubby/client'
+import { CubbyHub, NO_KEYS } from '@cubby/client/bindings'
 import { readableOf } from './readableOf.js'
 import type { RegisteredKeyUnder } from './Register.js'
 

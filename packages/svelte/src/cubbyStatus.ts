@@ -1,6 +1,6 @@
 import type { Readable } from 'svelte/store'
 import { type CubbyStoreOptions, resolveCubby } from './cubbyContext.js'
-import { CubbyHub, type CubbyStatusSnapshot, INITIAL_STATUS } from '@cubby/client'
+import { CubbyHub, type CubbyStatusSnapshot, INITIAL_STATUS } from '@cubby/client/bindings'
 import { readableOf } from './readableOf.js'
 
 /**

@@ -1,4 +1,5 @@
-import { type AnyCubby, createCubby, type CubbyOptions } from '@cubby/client'
+import { createCubby, type CubbyOptions } from '@cubby/client'
+import type { AnyCubby } from '@cubby/client/bindings'
 import { type App, type InjectionKey, type Plugin, inject, provide } from 'vue'
 
 /** `null`: no client yet (server rendering). */

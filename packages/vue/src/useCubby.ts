@@ -1,6 +1,6 @@
 import { type ComputedRef, type MaybeRefOrGetter, type WritableComputedRef, computed, shallowRef, toValue, watch } from 'vue'
 import { injectCubby } from './CubbyPlugin.js'
-import { CubbyHub, type CubbyMeta, type CubbyValueSnapshot, type KeyWatch, LOADING_SNAPSHOT } from '@cubby/client'
+import { CubbyHub, type CubbyMeta, type CubbyValueSnapshot, type KeyWatch, LOADING_SNAPSHOT } from '@cubby/client/bindings'
 import type { CubbyValue, RegisteredKey, RegisteredSchema } from './Register.js'
 
 /** A key's value as a writable ref (setting it stores it), with its {@link CubbyMeta} as `meta`. */

@@ -1,6 +1,6 @@
 import { type MaybeRefOrGetter, type Ref, shallowRef, toValue, watch } from 'vue'
 import { injectCubby } from './CubbyPlugin.js'
-import { CubbyHub, NO_KEYS } from '@cubby/client'
+import { CubbyHub, NO_KEYS } from '@cubby/client/bindings'
 import type { RegisteredKeyUnder } from './Register.js'
 
 /** Options of {@link useCubbyKeys}. */

@@ -1,6 +1,6 @@
 import { type Ref, onScopeDispose, shallowRef } from 'vue'
 import { injectCubby } from './CubbyPlugin.js'
-import { CubbyHub, type CubbyStatusSnapshot, INITIAL_STATUS } from '@cubby/client'
+import { CubbyHub, type CubbyStatusSnapshot, INITIAL_STATUS } from '@cubby/client/bindings'
 
 /**
  * The client's connection and sync state as a ref: `status` (`connecting` | `online` | `offline`), `loaded`,

@@ -1,6 +1,7 @@
 import { defineOwn, F_ARRAY, F_MAP, F_OBJECT, F_SET, F_SPARSE, type Frame, frame, NO_ITEMS, setOwn } from './frames.js'
+import type { CubbyError } from '../CubbyError.js'
 import { fromBase64 } from './base64.js'
-import { HOLE, invalid, MAX_ARRAY_LENGTH, MAX_DEPTH, NAN, NEG_INF, NEG_ZERO, POS_INF, UNDEFINED } from './shared.js'
+import { ERRORS, HOLE, invalid, MAX_ARRAY_LENGTH, MAX_DEPTH, NEG_ZERO } from './shared.js'
 
 /** Decoding: parses and checks untrusted encodings; anything wrong is CubbyError INVALID_VALUE, never another error. */
 
@@ -32,91 +33,41 @@ export function isTooDeep(v: object, depth: number): boolean {
 
 const isCount = (n: unknown, max: number): n is number => typeof n === 'number' && n >= 0 && n <= max && n % 1 === 0
 
-function errorConstructor(name: unknown): ErrorConstructor | undefined {
-  switch (name) {
-    case 'Error':
-      return Error
-    case 'EvalError':
-      return EvalError
-    case 'RangeError':
-      return RangeError
-    case 'ReferenceError':
-      return ReferenceError
-    case 'SyntaxError':
-      return SyntaxError
-    case 'TypeError':
-      return TypeError
-    case 'URIError':
-      return URIError
-    default:
-      return undefined
-  }
-}
-
 type ViewConstructor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView
-const float16Array = (globalThis as { Float16Array?: unknown }).Float16Array as ViewConstructor | undefined
 
-function viewConstructor(name: string): ViewConstructor | undefined {
-  switch (name) {
-    case 'Int8Array':
-      return Int8Array
-    case 'Uint8Array':
-      return Uint8Array
-    case 'Uint8ClampedArray':
-      return Uint8ClampedArray
-    case 'Int16Array':
-      return Int16Array
-    case 'Uint16Array':
-      return Uint16Array
-    case 'Int32Array':
-      return Int32Array
-    case 'Uint32Array':
-      return Uint32Array
-    case 'Float16Array':
-      return float16Array
-    case 'Float32Array':
-      return Float32Array
-    case 'Float64Array':
-      return Float64Array
-    case 'BigInt64Array':
-      return BigInt64Array
-    case 'BigUint64Array':
-      return BigUint64Array
-    case 'DataView':
-      return DataView
-    default:
-      return undefined
-  }
+/** The constructors of views by node type; Float16Array only where the runtime has it. */
+const VIEWS: Record<string, ViewConstructor | undefined> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float16Array: (globalThis as { Float16Array?: ViewConstructor }).Float16Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
 }
 
-function hexToBigint(s: unknown): bigint {
-  if (typeof s !== 'string') throw invalid('A BigInt node must hold a string of hexadecimal digits')
-  const start = s.charCodeAt(0) === 0x2d ? 1 : 0
-  // Canonical only: lowercase digits, no leading zero, no "-0".
-  let ok = s.length > start && (s.charCodeAt(start) !== 0x30 || s.length === 1)
-  for (let i = start; ok && i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    ok = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)
-  }
-  if (!ok) throw invalid(`A BigInt node must hold canonical lowercase hexadecimal digits, got ${JSON.stringify(s.slice(0, 40))}`)
-  const magnitude = BigInt(`0x${s.slice(start)}`)
-  return start === 1 ? -magnitude : magnitude
+/** Malformed nodes all get this one message: the code is the contract, and the node is easy to find. */
+const malformed = (tag: string, ref: number): CubbyError => invalid(`Malformed ${tag} node at table[${ref}]`)
+
+/** Reads canonical hexadecimal digits only (lowercase, no leading zero, no "-0"), or returns undefined. */
+function hexToBigint(s: unknown): bigint | undefined {
+  if (typeof s !== 'string' || !/^(0|-?[1-9a-f][0-9a-f]*)$/.test(s)) return undefined
+  const magnitude = BigInt(`0x${s.replace('-', '')}`)
+  return s.charCodeAt(0) === 0x2d ? -magnitude : magnitude
 }
 
-function boxedNumber(n: unknown): number {
+/** Boxed numbers that JSON cannot write, by the strings that stand for them. */
+const SPECIAL_NUMBERS: Record<string, number> = { NaN, Infinity, '-Infinity': -Infinity, '-0': -0 }
+
+function boxedNumber(n: unknown): number | undefined {
   if (typeof n === 'number') return n
-  switch (n) {
-    case 'NaN':
-      return NaN
-    case 'Infinity':
-      return Infinity
-    case '-Infinity':
-      return -Infinity
-    case '-0':
-      return -0
-    default:
-      throw invalid('A Number node must hold a number or "NaN", "Infinity", "-Infinity" or "-0"')
-  }
+  return typeof n === 'string' && Object.hasOwn(SPECIAL_NUMBERS, n) ? SPECIAL_NUMBERS[n] : undefined
 }
 
 class Decoder {
@@ -174,7 +125,7 @@ class Decoder {
         f.i++
         const index = source[i]
         if (!isCount(index, ((f.extra ?? (f.target as unknown[]).length) as number) - 1)) {
-          throw invalid(`A Sparse node index must be an integer below its length, got ${JSON.stringify(index)?.slice(0, 40)}`)
+          throw invalid(`Sparse node index ${JSON.stringify(index)?.slice(0, 40)} is not below its length`)
         }
         defineOwn(f.target as unknown[], index, this.#value(source[i + 1], f.depth))
       }
@@ -183,7 +134,7 @@ class Decoder {
 
   #value(ref: unknown, depth: number): unknown {
     if (typeof ref !== 'number' || !(ref >= NEG_ZERO && ref < this.#table.length) || ref % 1 !== 0) {
-      throw invalid(`Reference ${JSON.stringify(ref)?.slice(0, 40)} is not an index into the table of ${this.#table.length} nodes or a sentinel`)
+      throw invalid(`Reference ${JSON.stringify(ref)?.slice(0, 40)} is neither a table index nor a sentinel`)
     }
     if (ref < 0) return sentinel(ref)
     const node = this.#table[ref]
@@ -241,74 +192,71 @@ class Decoder {
           throw invalid(`RegExp /${a.slice(0, 40)}/${b.slice(0, 10)} does not compile`)
         }
       case 'BigInt':
-      case 'BigIntObject':
-        if (arity !== 1) break
-        return tag === 'BigInt' ? hexToBigint(a) : Object(hexToBigint(a))
+      case 'BigIntObject': {
+        const n = arity === 1 ? hexToBigint(a) : undefined
+        if (n === undefined) break
+        return tag === 'BigInt' ? n : Object(n)
+      }
       case 'Boolean':
         if (arity !== 1 || typeof a !== 'boolean') break
         return new Boolean(a)
-      case 'Number':
-        if (arity !== 1) break
-        return new Number(boxedNumber(a))
+      case 'Number': {
+        const n = arity === 1 ? boxedNumber(a) : undefined
+        if (n === undefined) break
+        return new Number(n)
+      }
       case 'String':
         if (arity !== 1 || typeof a !== 'string') break
         return new String(a)
-      case 'Error':
-        return makeError(node)
+      case 'Error': {
+        const error = makeError(node)
+        if (error === undefined) break
+        return error
+      }
       case 'ArrayBuffer': {
         const bytes = arity === 1 && typeof a === 'string' ? fromBase64(a) : undefined
-        if (bytes === undefined) throw invalid('An ArrayBuffer node must hold canonical padded base64')
+        if (bytes === undefined) break
         return bytes.buffer
       }
       default:
-        return this.#view(node, depth)
+        return this.#view(ref, node, depth)
     }
-    throw invalid(`Malformed ${tag} node at table[${ref}]`)
+    throw malformed(tag, ref)
   }
 
-  #view(node: [string, ...unknown[]], depth: number): ArrayBufferView {
+  /** A view node names its ArrayBuffer node, at an offset and for a length that fit it. */
+  #view(ref: number, node: [string, ...unknown[]], depth: number): ArrayBufferView {
     const [tag, bufferRef, byteOffset, length] = node
-    const View = viewConstructor(tag)
+    const View = Object.hasOwn(VIEWS, tag) ? VIEWS[tag] : undefined
     if (View === undefined) {
       throw invalid(`Unknown node type ${JSON.stringify(tag.slice(0, 40))}${tag === 'Float16Array' ? ' (this runtime has no Float16Array)' : ''}`)
     }
     const bufferNode = typeof bufferRef === 'number' ? this.#table[bufferRef] : undefined
     // Checking the node first keeps the recursion flat: an ArrayBuffer node refers to nothing.
-    if (node.length !== 4 || !Array.isArray(bufferNode) || bufferNode[0] !== 'ArrayBuffer') {
-      throw invalid(`A ${tag} node must be [${JSON.stringify(tag)}, bufferIndex, byteOffset, length] naming an ArrayBuffer node`)
-    }
+    if (node.length !== 4 || !Array.isArray(bufferNode) || bufferNode[0] !== 'ArrayBuffer') throw malformed(tag, ref)
     const buffer = this.#value(bufferRef, depth) as ArrayBuffer
     const size = View === DataView ? 1 : (View as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT
     if (!isCount(byteOffset, buffer.byteLength) || !isCount(length, buffer.byteLength) || byteOffset % size !== 0 || byteOffset + length * size > buffer.byteLength) {
-      throw invalid(`A ${tag} of offset ${String(byteOffset)} and length ${String(length)} does not fit its ${buffer.byteLength}-byte buffer`)
+      throw malformed(tag, ref)
     }
     return new View(buffer, byteOffset, length)
   }
 }
 
+/** The values of the sentinels -1 to -6, by -1 - ref; -2 (a hole) has none. */
+const SENTINELS: readonly unknown[] = [undefined, undefined, NaN, Infinity, -Infinity, -0]
+
 function sentinel(ref: number): unknown {
-  switch (ref) {
-    case UNDEFINED:
-      return undefined
-    case NAN:
-      return NaN
-    case POS_INF:
-      return Infinity
-    case NEG_INF:
-      return -Infinity
-    case NEG_ZERO:
-      return -0
-    default:
-      throw invalid('A hole (-2) may only stand in an array')
-  }
+  if (ref === HOLE) throw invalid('A hole (-2) may only stand in an array')
+  return SENTINELS[-1 - ref]
 }
 
-function makeError(node: unknown[]): Error {
-  const Ctor = errorConstructor(node[1])
+/** Makes the error of an Error node, or returns undefined for a malformed one. */
+function makeError(node: unknown[]): Error | undefined {
+  const name = node[1]
+  const Ctor = typeof name === 'string' && Object.hasOwn(ERRORS, name) ? ERRORS[name] : undefined
   const message = node[2]
-  if (Ctor === undefined || node.length > 3 || (node.length === 3 && typeof message !== 'string')) {
-    throw invalid('An Error node must be ["Error", name, message?] with a standard Error name')
-  }
+  if (Ctor === undefined || node.length > 3 || (node.length === 3 && typeof message !== 'string')) return undefined
   const error = node.length === 3 ? new Ctor(message as string) : new Ctor()
   // The stack would point at this decoder, not at where the error was made.
   delete error.stack
@@ -317,7 +265,7 @@ function makeError(node: unknown[]): Error {
 
 export function decodeTyped(payload: unknown): unknown {
   if (typeof payload === 'number') {
-    if (payload === HOLE || payload % 1 !== 0 || payload >= 0 || payload < NEG_ZERO) throw invalid('A bare root must be a sentinel (-1, -3, -4, -5 or -6)')
+    if (payload === HOLE || payload % 1 !== 0 || payload >= 0 || payload < NEG_ZERO) throw invalid('A bare root must be a sentinel other than -2')
     return sentinel(payload)
   }
   if (!Array.isArray(payload) || payload.length === 0) throw invalid('A typed encoding must be ~ followed by a non-empty JSON array')

@@ -2,7 +2,7 @@ import { CubbyError } from '../CubbyError.js'
 import { toBase64 } from './base64.js'
 import { F_ARRAY, F_HOLEY, F_MAP, F_OBJECT, F_SET, F_SPARSE, type Frame, frame, NO_ITEMS, setOwn } from './frames.js'
 import { arrayBufferByteLength, dataViewBuffer, dataViewByteLength, dataViewByteOffset, mapSize, type Method, NOT_BRANDED, objectToString, regExpFlags, regExpSource, setSize, tryBrand, typedArrayBuffer, typedArrayByteOffset, typedArrayLength, typedArrayName } from './brands.js'
-import { HOLE, invalid, MAX_DEPTH, NAN, NEG_INF, NEG_ZERO, POS_INF, UNDEFINED } from './shared.js'
+import { ERRORS, HOLE, invalid, MAX_DEPTH, NAN, NEG_INF, NEG_ZERO, POS_INF, UNDEFINED } from './shared.js'
 import { formatPath, INDEX, MAP_KEY, MAP_VALUE, PROP, SET_ITEM } from './valuePath.js'
 
 /** The typed encoding: walks any structured-cloneable value into the flat table described in ../valueCodec.ts. */
@@ -18,17 +18,7 @@ const bigintToHex = (b: bigint): string => (b < 0n ? `-${(-b).toString(16)}` : b
 
 function errorName(e: object): string {
   const name = (e as { name?: unknown }).name
-  switch (name) {
-    case 'EvalError':
-    case 'RangeError':
-    case 'ReferenceError':
-    case 'SyntaxError':
-    case 'TypeError':
-    case 'URIError':
-      return name
-    default:
-      return 'Error'
-  }
+  return typeof name === 'string' && Object.hasOwn(ERRORS, name) ? name : 'Error'
 }
 
 

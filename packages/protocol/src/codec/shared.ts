@@ -13,3 +13,6 @@ export const NEG_INF = -5
 export const NEG_ZERO = -6
 
 export const invalid = (message: string): CubbyError => new CubbyError('INVALID_VALUE', message)
+
+/** The standard Error constructors by name: the only errors the encoding keeps apart. */
+export const ERRORS: Record<string, ErrorConstructor> = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError }
