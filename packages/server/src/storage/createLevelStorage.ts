@@ -17,9 +17,9 @@ export interface LevelStorageOptions {
   /** Per-user quota; a store or delete that would pass it gets a `QUOTA_EXCEEDED` result and writes nothing. @default DEFAULT_QUOTA */
   quota?: Partial<UserQuota>
   /**
-   * Most keys the write path keeps indexed in memory over all users (about 100 bytes each), so that a commit
+   * Most keys the write path keeps indexed in memory over all users (about 130 bytes each), so that a commit
    * reads nothing before its batch; users beyond it (least recently written first) have their records read.
-   * @default 1_000_000
+   * @default 250_000
    */
   maxIndexedKeys?: number
 }
@@ -39,7 +39,7 @@ const SNAPSHOT_PAGE_BYTES = 1024 * 1024
  * ```
  */
 export function createLevelStorage(options: LevelStorageOptions): CubbyStorage {
-  const { maxIndexedKeys = 1_000_000 } = options
+  const { maxIndexedKeys = 250_000 } = options
   if (!Number.isSafeInteger(maxIndexedKeys) || maxIndexedKeys < 0) throw new TypeError('maxIndexedKeys must be a non-negative integer')
   return new LevelStorage(options.db, resolveQuota(options.quota), maxIndexedKeys)
 }
