@@ -89,8 +89,9 @@ export async function stateOf(server: Pick<TestServer, 'url' | 'token'>, userId:
   socket.hello(server.token(userId))
   const welcome = await socket.next('welcome')
   await socket.next('synced')
-  const changes = socket.frames.filter((f) => f.type === 'changes').flatMap((f) => f.changes as unknown[])
-  return { head: welcome.head as number, changes }
+  // A cold catch-up comes in key order; in revision order it reads as the user's history.
+  const changes = socket.frames.filter((f) => f.type === 'changes').flatMap((f) => f.changes as Array<{ rev: number }>)
+  return { head: welcome.head as number, changes: changes.sort((a, b) => a.rev - b.rev) }
 }
 
 /** Opens a socket for `userId`, says hello and waits for `synced`. */

@@ -79,11 +79,15 @@ export type Change =
   | { rev: number; key: string; deleted: true }
   | { rev: number; clear: true }
 
-/** Changes in increasing, gap-free order of the revisions that still matter (overwritten ones are skipped). */
+/**
+ * Changes in increasing, gap-free order of the revisions that still matter (overwritten ones are skipped). The
+ * catch-up of a client at cursor 0 is the exception: a snapshot of every record in key order, where every frame
+ * but the last keeps `rev` at the cursor.
+ */
 export interface ChangesMessage {
   type: 'changes'
   changes: Change[]
-  /** The client is now current up to this revision (at least the last change's rev). */
+  /** The client is now current up to this revision (at least the last change's rev, except in a cold catch-up). */
   rev: number
 }
 

@@ -29,6 +29,18 @@ export interface StorageListOptions {
   limit: number
 }
 
+/** One user's records as they were at one revision, read page by page (see {@link CubbyStorage.snapshot}). */
+export interface StorageSnapshot {
+  /** The user's latest revision in the snapshot. */
+  readonly head: number
+  /** The revision of the user's last clear in the snapshot; 0 when never cleared. */
+  readonly clearRev: number
+  /** The next records as changes (live values and tombstones), in key order, at most `limit`; none at the end. */
+  next(limit: number): Promise<Change[]>
+  /** Releases the snapshot. Call it once done, also after an error. */
+  close(): Promise<void>
+}
+
 /**
  * Where a Cubby server keeps every user's values. One implementation per database (LevelDB now, Redis later);
  * each must pass `runStorageContract`. Keys and user ids arrive validated; they may hold any characters.
@@ -56,6 +68,12 @@ export interface CubbyStorage {
    * The returned `rev` is the last revision covered: the head when nothing remains.
    */
   changesSince(userId: string, rev: number, limit: number): Promise<{ changes: Change[]; rev: number }>
+  /**
+   * Every record of the user (live and deleted) as it was at one revision, for catching up a client from scratch
+   * in one scan instead of through the log: a clear at `clearRev` followed by these changes takes any copy of the
+   * user to `head`.
+   */
+  snapshot(userId: string): Promise<StorageSnapshot>
   /** The user's latest revision; 0 before the first write. */
   head(userId: string): Promise<number>
   /** Users that have data, `limit` at a time after `after`, in the storage's order. */

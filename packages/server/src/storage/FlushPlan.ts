@@ -1,4 +1,4 @@
-import type { Change, Mutation, MutationResult, WireError } from '@cubby/protocol'
+import { utf8Length, type Change, type Mutation, type MutationResult, type WireError } from '@cubby/protocol'
 import type { CommitResult } from './CubbyStorage.js'
 import { readRange, UTF8, type LevelBatchOperation, type LevelDatabase } from './LevelDatabase.js'
 import {
@@ -6,10 +6,42 @@ import {
   userRange, type LevelMeta,
 } from './levelKeys.js'
 import { countUsage } from './countUsage.js'
-import { recordBytes, type UserQuota } from './UserQuota.js'
+import { recordBytesOf, type UserQuota } from './UserQuota.js'
 
 /** A user's meta: the latest rev, the rev of the last clear, and the usage counted against the quota. @internal */
 export type UserMeta = LevelMeta
+
+/** A client's exactly-once record: its last applied mid and the rev that mid got. @internal */
+export interface ClientRecord {
+  mid: number
+  rev: number
+}
+
+/** What the write path needs of a key's record: its rev and the UTF-8 length of its value (`undefined`: a tombstone). @internal */
+export interface IndexedRecord {
+  rev: number
+  valueBytes: number | undefined
+}
+
+/** What the write path knows of a user without reading: each part `undefined` when it is not cached. @internal */
+export interface CachedUser {
+  readonly meta: UserMeta | undefined
+  /** Exactly-once records by client id; `null` for a client that has none. */
+  readonly clients: ReadonlyMap<string, ClientRecord | null>
+  /** Every record of the user (live and tombstones) by key. */
+  readonly index: ReadonlyMap<string, IndexedRecord> | undefined
+}
+
+/** What a flush does to one user, for the caches once its batch is durable. @internal */
+export interface UserOutcome {
+  meta: UserMeta
+  /** The exactly-once record of every client the flush looked at. */
+  clients: Map<string, ClientRecord | null>
+  /** The flush cleared the user: no record older than the clear is left. */
+  cleared: boolean
+  /** Records the flush wrote (after its last clear): `null` for one it removed. */
+  records: Map<string, IndexedRecord | null>
+}
 
 /** One queued call of `commit`. @internal */
 export interface CommitRequest {
@@ -18,55 +50,72 @@ export interface CommitRequest {
   clientId: string | undefined
 }
 
+/** What the write path needs of a stored `d` record. @internal */
+export function toIndexed(raw: string): IndexedRecord {
+  const { rev, value } = parseRecord(raw)
+  return { rev, valueBytes: value === undefined ? undefined : utf8Length(value) }
+}
+
 /**
  * The writes of one group commit, planned against an overlay of what earlier requests of the same flush wrote,
- * so that the whole flush becomes one atomic batch. @internal
+ * so that the whole flush becomes one atomic batch. What the caches hold (meta, exactly-once records, the key
+ * index) is not read again, so a flush of cached users reads nothing before its batch. @internal
  */
 export class FlushPlan {
   readonly #db: LevelDatabase
-  readonly #cache: ReadonlyMap<string, UserMeta>
+  readonly #cached: (userId: string) => CachedUser | undefined
   readonly #quota: UserQuota
   /** Records read before planning. */
   readonly #read = new Map<string, string | undefined>()
+  /** The key index of each user as it was when the flush started (`undefined`: not cached, records were read). */
+  readonly #indexes = new Map<string, ReadonlyMap<string, IndexedRecord> | undefined>()
   /** Records this flush writes: a string to put, `null` to delete. The last write of a key wins. */
   readonly #writes = new Map<string, string | null>()
-  /** The metas as they will be once the batch is written. */
-  readonly metas: Map<string, UserMeta> = new Map()
+  /** Every user of the flush as it will be once the batch is written. */
+  readonly users: Map<string, UserOutcome> = new Map()
 
-  constructor(db: LevelDatabase, cache: ReadonlyMap<string, UserMeta>, quota: UserQuota) {
+  constructor(db: LevelDatabase, cached: (userId: string) => CachedUser | undefined, quota: UserQuota) {
     this.#db = db
-    this.#cache = cache
+    this.#cached = cached
     this.#quota = quota
   }
 
-  /** Reads, in one `getMany`, every record the requests will look at. */
+  /** Reads, in one `getMany`, every record the requests will look at that no cache holds (often none). */
   async prefetch(requests: readonly CommitRequest[]): Promise<void> {
     const keys = new Set<string>()
     for (const { userId, mutations, clientId } of requests) {
-      if (!this.#cache.has(userId)) keys.add(metaKey(userId))
-      if (clientId !== undefined) keys.add(clientKey(userId, clientId))
-      for (const m of mutations) if (m.op !== 'clear') keys.add(dataKey(userId, m.key))
+      const cached = this.#cached(userId)
+      if (!this.#indexes.has(userId)) this.#indexes.set(userId, cached?.index)
+      if (cached?.meta === undefined) keys.add(metaKey(userId))
+      if (clientId !== undefined && cached?.clients.has(clientId) !== true) keys.add(clientKey(userId, clientId))
+      if (this.#indexes.get(userId) === undefined) for (const m of mutations) if (m.op !== 'clear') keys.add(dataKey(userId, m.key))
     }
-    const list = [...keys]
-    const values = await this.#db.getMany(list, UTF8)
-    list.forEach((k, i) => this.#read.set(k, values[i] ?? undefined))
-    for (const { userId } of requests) await this.#countLegacyUsage(userId)
+    if (keys.size > 0) {
+      const list = [...keys]
+      const values = await this.#db.getMany(list, UTF8)
+      list.forEach((k, i) => this.#read.set(k, values[i] ?? undefined))
+    }
+    for (const { userId } of requests) await this.#loadUser(userId)
   }
 
-  /** A meta written before usage was counted gets it counted from the user's records, once. */
-  async #countLegacyUsage(userId: string): Promise<void> {
-    if (this.#cache.has(userId) || this.metas.has(userId)) return
-    const meta = parseMeta(this.#read.get(metaKey(userId)))
-    if (Number.isNaN(meta.keys) || Number.isNaN(meta.bytes)) Object.assign(meta, await countUsage(this.#db, userId))
-    this.metas.set(userId, meta)
+  /** The user's outcome, started from the cached meta or the one read (a meta written before usage was counted gets it counted, once). */
+  async #loadUser(userId: string): Promise<void> {
+    if (this.users.has(userId)) return
+    const cached = this.#cached(userId)?.meta
+    let meta: UserMeta
+    if (cached !== undefined) meta = { ...cached }
+    else {
+      meta = parseMeta(this.#read.get(metaKey(userId)))
+      if (Number.isNaN(meta.keys) || Number.isNaN(meta.bytes)) Object.assign(meta, await countUsage(this.#db, userId))
+    }
+    this.users.set(userId, { meta, clients: new Map(), cleared: false, records: new Map() })
   }
 
   /** Plans one request and tells what it will have done once the batch is written. */
   async apply({ userId, mutations, clientId }: CommitRequest): Promise<CommitResult> {
-    const meta = this.#meta(userId)
-    const cKey = clientId === undefined ? undefined : clientKey(userId, clientId)
-    const last = cKey === undefined ? undefined : this.#current(cKey)
-    let client = last === undefined ? undefined : parseClient(last)
+    const user = this.users.get(userId)!
+    const meta = user.meta
+    let client = clientId === undefined ? undefined : this.#client(userId, user, clientId)
     const results: MutationResult[] = []
     const changes: Change[] = []
     for (const m of mutations) {
@@ -74,42 +123,53 @@ export class FlushPlan {
         results.push({ mid: m.mid, rev: client.rev })
         continue
       }
-      const over = this.#overQuota(userId, m, meta)
+      const over = this.#overQuota(userId, user, m)
       if (over !== undefined) {
         // Rejected whole: no rev, no record, and the mid stays unapplied.
         results.push({ mid: m.mid, error: over })
         continue
       }
       const rev = ++meta.head
-      changes.push(await this.#mutate(userId, m, rev, meta))
+      changes.push(await this.#mutate(userId, user, m, rev))
       results.push({ mid: m.mid, rev })
-      if (cKey !== undefined) client = { mid: m.mid, rev }
+      if (clientId !== undefined) client = { mid: m.mid, rev }
     }
-    if (cKey !== undefined && client !== undefined) this.#writes.set(cKey, `${client.mid}\n${client.rev}`)
+    if (clientId !== undefined) {
+      user.clients.set(clientId, client ?? null)
+      if (client !== undefined) this.#writes.set(clientKey(userId, clientId), `${client.mid}\n${client.rev}`)
+    }
     this.#writes.set(metaKey(userId), formatMeta(meta))
     return { results, changes, head: meta.head }
   }
 
+  /** The client's exactly-once record: planned by this flush, cached, or read. */
+  #client(userId: string, user: UserOutcome, clientId: string): ClientRecord | undefined {
+    if (user.clients.has(clientId)) return user.clients.get(clientId) ?? undefined
+    const cached = this.#cached(userId)?.clients
+    if (cached?.has(clientId) === true) return cached.get(clientId) ?? undefined
+    const raw = this.#read.get(clientKey(userId, clientId))
+    return raw === undefined ? undefined : parseClient(raw)
+  }
+
   /** Why a mutation would take the user past the quota, or `undefined`. Writes that shrink usage always pass. */
-  #overQuota(userId: string, m: Mutation, meta: UserMeta): WireError | undefined {
+  #overQuota(userId: string, user: UserOutcome, m: Mutation): WireError | undefined {
     if (m.op === 'clear') return undefined
-    const { bytes, keys } = this.#usageDelta(userId, m)
-    if (keys > 0 && meta.keys + keys > this.#quota.maxKeys) {
+    const { bytes, keys } = this.#usageDelta(userId, user, m)
+    if (keys > 0 && user.meta.keys + keys > this.#quota.maxKeys) {
       return { code: 'QUOTA_EXCEEDED', message: `A user may keep at most ${this.#quota.maxKeys} keys` }
     }
-    if (bytes > 0 && meta.bytes + bytes > this.#quota.maxBytes) {
+    if (bytes > 0 && user.meta.bytes + bytes > this.#quota.maxBytes) {
       return { code: 'QUOTA_EXCEEDED', message: `A user may store at most ${this.#quota.maxBytes} bytes` }
     }
     return undefined
   }
 
   /** How a store or delete changes the user's live keys and bytes. */
-  #usageDelta(userId: string, m: Mutation & { key: string }): { bytes: number; keys: number } {
-    const old = this.#current(dataKey(userId, m.key))
-    const before = old === undefined ? undefined : parseRecord(old).value
-    const after = m.op === 'store' ? m.value : undefined
-    const bytes = recordBytes(m.key, after) - (old === undefined ? 0 : recordBytes(m.key, before))
-    return { bytes, keys: (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1) }
+  #usageDelta(userId: string, user: UserOutcome, m: Mutation & { key: string }): { bytes: number; keys: number } {
+    const old = this.#old(userId, user, m.key)
+    const after = m.op === 'store' ? utf8Length(m.value) : undefined
+    const bytes = recordBytesOf(m.key, after) - (old === undefined ? 0 : recordBytesOf(m.key, old.valueBytes))
+    return { bytes, keys: (after === undefined ? 0 : 1) - (old?.valueBytes === undefined ? 0 : 1) }
   }
 
   /** The batch that makes the plan durable. */
@@ -118,23 +178,37 @@ export class FlushPlan {
       value === null ? { type: 'del' as const, key } : { type: 'put' as const, key, value })
   }
 
-  async #mutate(userId: string, m: Mutation, rev: number, meta: UserMeta): Promise<Change> {
+  async #mutate(userId: string, user: UserOutcome, m: Mutation, rev: number): Promise<Change> {
     if (m.op === 'clear') {
       await this.#clear(userId, rev)
-      Object.assign(meta, { clearRev: rev, keys: 0, bytes: 0 })
+      Object.assign(user.meta, { clearRev: rev, keys: 0, bytes: 0 })
+      user.cleared = true
+      user.records.clear()
       return { rev, clear: true }
     }
-    const delta = this.#usageDelta(userId, m)
-    meta.keys += delta.keys
-    meta.bytes += delta.bytes
+    const delta = this.#usageDelta(userId, user, m)
+    user.meta.keys += delta.keys
+    user.meta.bytes += delta.bytes
     const value = m.op === 'store' ? m.value : undefined
-    const dKey = dataKey(userId, m.key)
-    const old = this.#current(dKey)
-    // Drop the log entry of the overwritten record, so the log holds one entry per live key or tombstone.
-    if (old !== undefined) this.#writes.set(logKey(userId, parseRecord(old).rev), null)
-    this.#writes.set(dKey, formatRecord(rev, value))
+    const old = this.#old(userId, user, m.key)
+    // Drop the log entry of the overwritten record (its rev is known without a read), so the log holds one entry
+    // per live key or tombstone.
+    if (old !== undefined) this.#writes.set(logKey(userId, old.rev), null)
+    this.#writes.set(dataKey(userId, m.key), formatRecord(rev, value))
     this.#writes.set(logKey(userId, rev), m.key)
+    user.records.set(m.key, { rev, valueBytes: value === undefined ? undefined : utf8Length(value) })
     return value === undefined ? { rev, key: m.key, deleted: true } : { rev, key: m.key, value }
+  }
+
+  /** The record a key has before this mutation: planned by this flush, in the cached index, or read. */
+  #old(userId: string, user: UserOutcome, key: string): IndexedRecord | undefined {
+    const planned = user.records.get(key)
+    if (planned !== undefined) return planned ?? undefined
+    if (user.cleared) return undefined
+    const index = this.#indexes.get(userId)
+    if (index !== undefined) return index.get(key)
+    const raw = this.#read.get(dataKey(userId, key))
+    return raw === undefined ? undefined : toIndexed(raw)
   }
 
   /** Deletes every record and log entry of the user (stored or planned), then logs the clear. */
@@ -147,19 +221,5 @@ export class FlushPlan {
       for (const key of this.#writes.keys()) if (key.startsWith(range.gte)) this.#writes.set(key, null)
     }
     this.#writes.set(logKey(userId, rev), CLEAR_MARKER)
-  }
-
-  #meta(userId: string): UserMeta {
-    let meta = this.metas.get(userId)
-    if (meta === undefined) {
-      const cached = this.#cache.get(userId)
-      meta = cached === undefined ? parseMeta(this.#read.get(metaKey(userId))) : { ...cached }
-      this.metas.set(userId, meta)
-    }
-    return meta
-  }
-
-  #current(key: string): string | undefined {
-    return this.#writes.has(key) ? (this.#writes.get(key) ?? undefined) : this.#read.get(key)
   }
 }

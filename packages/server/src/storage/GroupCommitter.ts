@@ -2,7 +2,9 @@ import { CubbyError, type Mutation } from '@cubby/protocol'
 import type { CommitResult } from './CubbyStorage.js'
 import { FlushPlan, type CommitRequest, type UserMeta } from './FlushPlan.js'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
+import { metaKey, parseMeta } from './levelKeys.js'
 import type { UserQuota } from './UserQuota.js'
+import { WriteCache } from './WriteCache.js'
 
 interface PendingCommit extends CommitRequest {
   exclusive?: undefined
@@ -10,7 +12,7 @@ interface PendingCommit extends CommitRequest {
   reject(error: unknown): void
 }
 
-/** An operation that runs alone, between flushes (deleting or importing a user). */
+/** An operation that runs alone, between flushes (deleting or importing a user, taking a snapshot). */
 interface PendingExclusive {
   exclusive: () => Promise<unknown>
   mutations: readonly unknown[]
@@ -22,8 +24,6 @@ type Pending = PendingCommit | PendingExclusive
 
 /** Mutations to gather into one flush at most (one request always goes whole). */
 const MAX_MUTATIONS_PER_FLUSH = 10_000
-/** Beyond this many cached user metas, the cache is dropped between flushes (it refills from the database). */
-const MAX_CACHED_USERS = 50_000
 
 /**
  * Group commit: one loop takes everything queued, plans it as one batch and writes it with `sync: true`, then
@@ -33,15 +33,16 @@ const MAX_CACHED_USERS = 50_000
 export class GroupCommitter {
   readonly #db: LevelDatabase
   readonly #quota: UserQuota
-  /** Durable metas only: updated after their batch is written, and only by this loop. */
-  readonly metas: Map<string, UserMeta> = new Map()
+  /** Durable state only: updated after each batch is written, and only by this loop. */
+  readonly cache: WriteCache
   #queue: Pending[] = []
   #loop: Promise<void> | undefined
   #closed = false
 
-  constructor(db: LevelDatabase, quota: UserQuota) {
+  constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number) {
     this.#db = db
     this.#quota = quota
+    this.cache = new WriteCache(db, maxIndexedKeys)
   }
 
   /** Queues a commit; it is applied after every commit queued before it. */
@@ -56,23 +57,42 @@ export class GroupCommitter {
 
   /**
    * Queues an operation that runs alone, after every commit queued before it and before any queued after it,
-   * with the user's cached meta dropped (it may change it). For work that must not interleave with commits of
-   * the same user, in steps small enough to keep other users' commits waiting only briefly.
+   * with what is cached of the user dropped before and after (it may change their records). For work that must
+   * not interleave with commits of the same user, in steps small enough to keep other users' commits waiting
+   * only briefly.
    */
   exclusive<T>(userId: string, run: () => Promise<T>): Promise<T> {
+    return this.atRest(async () => {
+      this.cache.drop(userId)
+      try {
+        return await run()
+      } finally {
+        this.cache.drop(userId)
+      }
+    })
+  }
+
+  /**
+   * Runs `run` between two flushes, when no batch is in flight, so that what it reads (a snapshot taken
+   * synchronously, the durable meta) is consistent with the cache. It must not change any user's records.
+   */
+  atRest<T>(run: () => Promise<T> | T): Promise<T> {
     if (this.#closed) return Promise.reject(new CubbyError('CLOSED', 'The storage is closed'))
     return new Promise<T>((resolve, reject) => {
-      const exclusive = async (): Promise<T> => {
-        this.metas.delete(userId)
-        try {
-          return await run()
-        } finally {
-          this.metas.delete(userId)
-        }
-      }
+      const exclusive = async (): Promise<T> => run()
       this.#queue.push({ exclusive, mutations: [], resolve: resolve as (r: unknown) => void, reject })
       this.#loop ??= Promise.resolve().then(() => this.#run())
     })
+  }
+
+  /** The user's durable meta: cached, or read (and cached when no batch is in flight). */
+  async meta(userId: string, atRest = false): Promise<UserMeta> {
+    const cached = this.cache.get(userId)?.meta
+    if (cached !== undefined) return cached
+    const [raw] = await this.#db.getMany([metaKey(userId)], UTF8)
+    const meta = parseMeta(raw)
+    if (atRest && !Number.isNaN(meta.keys) && !Number.isNaN(meta.bytes)) this.cache.setMeta(userId, meta)
+    return meta
   }
 
   /** Refuses new commits and waits for the queued ones. */
@@ -83,7 +103,6 @@ export class GroupCommitter {
 
   async #run(): Promise<void> {
     while (this.#queue.length > 0) {
-      if (this.metas.size > MAX_CACHED_USERS) this.metas.clear()
       const first = this.#queue[0]!
       if (first.exclusive !== undefined) {
         this.#queue.shift()
@@ -105,12 +124,12 @@ export class GroupCommitter {
 
   async #flush(requests: PendingCommit[]): Promise<void> {
     try {
-      const plan = new FlushPlan(this.#db, this.metas, this.#quota)
+      const plan = new FlushPlan(this.#db, (userId) => this.cache.get(userId), this.#quota)
       await plan.prefetch(requests)
       const results: CommitResult[] = []
       for (const request of requests) results.push(await plan.apply(request))
       await this.#db.batch(plan.operations(), { ...UTF8, sync: true })
-      for (const [userId, meta] of plan.metas) this.metas.set(userId, meta)
+      this.cache.commit(plan.users)
       requests.forEach((r, i) => r.resolve(results[i]!))
     } catch (error) {
       for (const r of requests) r.reject(error)

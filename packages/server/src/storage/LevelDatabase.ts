@@ -13,6 +13,8 @@ export interface LevelIteratorOptions {
   limit?: number
   keys?: boolean
   values?: boolean
+  /** classic-level: stop a `nextv` once this many bytes are read (its default is 16 KiB); others ignore it. */
+  highWaterMarkBytes?: number
   keyEncoding: 'utf8'
   valueEncoding: 'utf8'
 }

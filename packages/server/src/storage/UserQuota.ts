@@ -19,7 +19,11 @@ export const RECORD_OVERHEAD_BYTES = 64
 
 /** The bytes a key's record counts against the quota (`value` undefined for a tombstone). */
 export const recordBytes = (key: string, value: string | undefined): number =>
-  utf8Length(key) + (value === undefined ? 0 : utf8Length(value)) + RECORD_OVERHEAD_BYTES
+  recordBytesOf(key, value === undefined ? undefined : utf8Length(value))
+
+/** {@link recordBytes} from the value's UTF-8 length (`undefined` for a tombstone). */
+export const recordBytesOf = (key: string, valueBytes: number | undefined): number =>
+  utf8Length(key) + (valueBytes ?? 0) + RECORD_OVERHEAD_BYTES
 
 /** What a user holds, as counted against the quota. */
 export interface UserUsage {

@@ -2,9 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
-import { expect, it } from 'vitest'
-import { createLevelStorage } from './createLevelStorage.js'
+import type { Mutation } from '@cubby/protocol'
+import { describe, expect, it, vi } from 'vitest'
+import { createLevelStorage, type LevelStorageOptions } from './createLevelStorage.js'
 import type { CubbyStorage } from './CubbyStorage.js'
+import type { LevelDatabase } from './LevelDatabase.js'
+import type { UserRecord } from './UserRecord.js'
+import { RECORD_OVERHEAD_BYTES } from './UserQuota.js'
 import { runStorageContract, type StorageContractFixture, type StorageContractOptions } from './storage.contract.js'
 
 async function openLevelStorage(location: string, options: StorageContractOptions): Promise<{ db: Level; storage: CubbyStorage }> {
@@ -71,4 +75,121 @@ it('counts the usage of a user whose meta predates the quota, once, from the rec
   const r = await storage.commit('u', [{ op: 'store', mid: 1, key: 'c', value: '3' }, { op: 'store', mid: 2, key: 'd', value: '4' }])
   expect(r.results).toEqual([{ mid: 1, rev: 3 }, { mid: 2, error: expect.objectContaining({ code: 'QUOTA_EXCEEDED' }) }])
   expect(await f.db.get('m1:u\x00')).toBe(`3\n0\n3\n${3 * 64 + 6}`)
+})
+
+/** A database that counts the reads made through `getMany` (every read the write path makes). */
+function countReads(db: Level): LevelDatabase & { reads: number } {
+  const counting = {
+    reads: 0,
+    get status() { return db.status },
+    open: () => db.open(),
+    close: () => db.close(),
+    getMany: (keys: string[], options: Parameters<LevelDatabase['getMany']>[1]) => {
+      counting.reads++
+      return db.getMany(keys, options)
+    },
+    batch: (operations: Parameters<LevelDatabase['batch']>[0], options: Parameters<LevelDatabase['batch']>[1]) => db.batch(operations, options),
+    iterator: (options: Parameters<LevelDatabase['iterator']>[0]) => db.iterator(options),
+  }
+  return counting
+}
+
+async function setupCounted(options: Omit<LevelStorageOptions, 'db'> = {}): Promise<{ db: Level; counted: LevelDatabase & { reads: number }; storage: CubbyStorage } & AsyncDisposable> {
+  const dir = await mkdtemp(join(tmpdir(), 'cubby-storage-'))
+  const db = new Level(join(dir, 'db'))
+  const counted = countReads(db)
+  const storage = createLevelStorage({ db: counted, ...options })
+  await storage.open()
+  return {
+    db, counted, storage,
+    async [Symbol.asyncDispose]() {
+      await storage.close()
+      await db.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+const store = (mid: number, key: string, value: string): Mutation => ({ op: 'store', mid, key, value })
+const logRevs = async (db: Level, userId: string): Promise<number[]> =>
+  (await db.keys({ gte: `l${userId.length}:${userId}\x00`, lt: `l${userId.length}:${userId}\x01` }).all()).map((k) => Number.parseInt(k.slice(-16), 16))
+
+/** Writes to `key` by client `warm` until a commit reads nothing (the user's index is loaded); returns the mid reached. */
+async function warmUp(f: { counted: { reads: number }; storage: CubbyStorage }, userId: string, key = 'warm'): Promise<number> {
+  let mid = 0
+  await vi.waitFor(async () => {
+    const before = f.counted.reads
+    await f.storage.commit(userId, [store(++mid, key, String(mid))], 'warm')
+    expect(f.counted.reads).toBe(before)
+  }, { timeout: 5000, interval: 5 })
+  return mid
+}
+
+describe('the write path\'s caches', () => {
+  it('commit a known user\'s writes without a read: new keys, overwrites, deletes, replays and quota checks', async () => {
+    await using f = await setupCounted({ quota: { maxKeys: 3 } })
+    await f.storage.commit('u', [store(1, 'a', '1')], 'c')
+    await warmUp(f, 'u')
+    const before = f.counted.reads
+    const r = await f.storage.commit('u', [store(2, 'a', '2'), store(3, 'b', '3'), { op: 'delete', mid: 4, key: 'a' }, store(5, 'x', '5'), store(6, 'y', '6')], 'c')
+    expect(r.results.map((x) => 'rev' in x)).toEqual([true, true, true, true, false])
+    // A replay gets the rev of the client's last applied mid, from the cached exactly-once record.
+    expect((await f.storage.commit('u', [store(3, 'b', 'again')], 'c')).results).toEqual([{ mid: 3, rev: r.head }])
+    expect(f.counted.reads).toBe(before)
+    // One log entry per record, the overwritten ones deleted in the same batches.
+    expect(await logRevs(f.db, 'u')).toEqual([...(await f.storage.changesSince('u', 0, 100)).changes.map((c) => c.rev)])
+  })
+
+  it('forget a deleted user: exactly-once records, usage and keys start over', async () => {
+    await using f = await setupCounted()
+    await f.storage.commit('u', [store(1, 'a', '1'), store(2, 'b', '2')], 'c')
+    await warmUp(f, 'u')
+    await f.storage.deleteUser('u')
+    expect((await f.storage.commit('u', [store(1, 'a', 'x')], 'c')).results).toEqual([{ mid: 1, rev: 1 }])
+    expect(await f.storage.users({ limit: 10 })).toEqual([{ userId: 'u', head: 1, keys: 1, bytes: 1 + 1 + RECORD_OVERHEAD_BYTES }])
+    expect(await logRevs(f.db, 'u')).toEqual([1])
+  })
+
+  it('forget what an import replaced, also after a write made during the import', async () => {
+    await using f = await setupCounted()
+    await f.storage.commit('u', [store(1, 'a', '1')])
+    await warmUp(f, 'u')
+    await f.storage.deleteUser('u')
+    async function* records(): AsyncGenerator<UserRecord> {
+      yield { type: 'user', v: 1, userId: 'u', head: 10, clearRev: 0 }
+      // A live write between the header and the records: the write path caches the user again.
+      await f.storage.commit('u', [store(1, 'live', 'l')], 'c')
+      await warmUp(f, 'u')
+      yield { type: 'value', key: 'a', rev: 9, value: 'imported' }
+      yield { type: 'value', key: 'b', rev: 10, value: 'imported' }
+    }
+    await f.storage.importUser('u', records())
+    const { head } = await f.storage.commit('u', [store(1, 'a', 'new')])
+    const [summary] = await f.storage.users({ limit: 1 })
+    expect(summary).toEqual({ userId: 'u', head, keys: 4, bytes: expect.any(Number) })
+    // The imported record of `a` (rev 9) was overwritten: its log entry went with it.
+    expect(await logRevs(f.db, 'u')).toEqual((await f.storage.changesSince('u', 0, 100)).changes.map((c) => c.rev))
+    expect(await logRevs(f.db, 'u')).not.toContain(9)
+  })
+
+  it('know after a clear that every key is new', async () => {
+    await using f = await setupCounted({ quota: { maxKeys: 2 } })
+    await f.storage.commit('u', [store(1, 'a', '1')])
+    await warmUp(f, 'u')
+    await f.storage.commit('u', [{ op: 'clear', mid: 1 }])
+    const r = await f.storage.commit('u', [store(1, 'a', '1'), store(2, 'b', '2'), store(3, 'c', '3')])
+    expect(r.results.map((x) => 'rev' in x)).toEqual([true, true, false])
+    expect((await f.storage.users({ limit: 1 }))[0]).toMatchObject({ keys: 2 })
+  })
+
+  it('stay right when the indexes are evicted for want of room', async () => {
+    await using f = await setupCounted({ maxIndexedKeys: 3 })
+    for (let round = 1; round <= 5; round++) {
+      for (const u of ['u', 'v']) await f.storage.commit(u, [store(2 * round - 1, 'a', String(round)), store(2 * round, `k${round}`, 'x')], 'c')
+    }
+    for (const u of ['u', 'v']) {
+      expect((await f.storage.users({ limit: 10 })).find((s) => s.userId === u)).toMatchObject({ head: 10, keys: 6 })
+      expect(await logRevs(f.db, u)).toEqual((await f.storage.changesSince(u, 0, 100)).changes.map((c) => c.rev))
+    }
+  })
 })

@@ -1,9 +1,9 @@
 import { compareKeys, type Change, type Mutation } from '@cubby/protocol'
-import type { CommitResult, CubbyStorage, StorageListOptions, StoredEntry } from './CubbyStorage.js'
+import type { CommitResult, CubbyStorage, StorageListOptions, StorageSnapshot, StoredEntry } from './CubbyStorage.js'
 import { GroupCommitter } from './GroupCommitter.js'
 import { readRange, UTF8, type LevelDatabase } from './LevelDatabase.js'
 import {
-  CLEAR_MARKER, dataKey, dataKeyOffset, logKey, metaKey, parseMeta, parseRecord, prefixEnd, revOfLogKey, userRange,
+  CLEAR_MARKER, dataKey, dataKeyOffset, logKey, parseRecord, prefixEnd, revOfLogKey, userRange,
 } from './levelKeys.js'
 import { checkCommitArguments } from './checkCommitArguments.js'
 import { resolveQuota, type UserQuota } from './UserQuota.js'
@@ -16,7 +16,16 @@ export interface LevelStorageOptions {
   db: LevelDatabase
   /** Per-user quota; a store or delete that would pass it gets a `QUOTA_EXCEEDED` result and writes nothing. @default DEFAULT_QUOTA */
   quota?: Partial<UserQuota>
+  /**
+   * Most keys the write path keeps indexed in memory over all users (about 130 bytes each), so that a commit
+   * reads nothing before its batch; users beyond it (least recently written first) have their records read.
+   * @default 250_000
+   */
+  maxIndexedKeys?: number
 }
+
+/** Bytes a snapshot reads per page at most (classic-level stops at 16 KiB by default): a page of typical records in one read. */
+const SNAPSHOT_PAGE_BYTES = 1024 * 1024
 
 /**
  * Creates a {@link CubbyStorage} on one LevelDB database: every user's records under their own prefix, writes
@@ -30,16 +39,18 @@ export interface LevelStorageOptions {
  * ```
  */
 export function createLevelStorage(options: LevelStorageOptions): CubbyStorage {
-  return new LevelStorage(options.db, resolveQuota(options.quota))
+  const { maxIndexedKeys = 250_000 } = options
+  if (!Number.isSafeInteger(maxIndexedKeys) || maxIndexedKeys < 0) throw new TypeError('maxIndexedKeys must be a non-negative integer')
+  return new LevelStorage(options.db, resolveQuota(options.quota), maxIndexedKeys)
 }
 
 class LevelStorage implements CubbyStorage {
   readonly #db: LevelDatabase
   readonly #committer: GroupCommitter
 
-  constructor(db: LevelDatabase, quota: UserQuota) {
+  constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number) {
     this.#db = db
-    this.#committer = new GroupCommitter(db, quota)
+    this.#committer = new GroupCommitter(db, quota, maxIndexedKeys)
   }
 
   async open(): Promise<void> {
@@ -134,9 +145,29 @@ class LevelStorage implements CubbyStorage {
   }
 
   async head(userId: string): Promise<number> {
-    const cached = this.#committer.metas.get(userId)
-    if (cached !== undefined) return cached.head
-    const [raw] = await this.#db.getMany([metaKey(userId)], UTF8)
-    return parseMeta(raw).head
+    return (await this.#committer.meta(userId)).head
+  }
+
+  async snapshot(userId: string): Promise<StorageSnapshot> {
+    // Between two batches, the meta and the iterator's snapshot (taken synchronously) agree.
+    const { head, clearRev, it } = await this.#committer.atRest(async () => {
+      const { head, clearRev } = await this.#committer.meta(userId, true)
+      return { head, clearRev, it: this.#db.iterator({ ...userRange('d', userId), ...UTF8, highWaterMarkBytes: SNAPSHOT_PAGE_BYTES }) }
+    })
+    const offset = dataKeyOffset(userId)
+    return {
+      head,
+      clearRev,
+      async next(limit) {
+        if (limit <= 0) return []
+        const page = await it.nextv(limit)
+        return page.map(([k, raw]): Change => {
+          const { rev, value } = parseRecord(raw)
+          const key = k.slice(offset)
+          return value === undefined ? { rev, key, deleted: true } : { rev, key, value }
+        })
+      },
+      close: () => it.close(),
+    }
   }
 }

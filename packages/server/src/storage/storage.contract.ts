@@ -1,6 +1,6 @@
-import { compareKeys, type Mutation } from '@cubby/protocol'
+import { compareKeys, type Change, type Mutation } from '@cubby/protocol'
 import { describe, expect, it } from 'vitest'
-import type { CubbyStorage } from './CubbyStorage.js'
+import type { CommitResult, CubbyStorage } from './CubbyStorage.js'
 import { runIsolationContract } from './storageIsolation.contract.js'
 import { runQuotaContract } from './storageQuota.contract.js'
 import { runAdminContract } from './storageAdmin.contract.js'
@@ -166,6 +166,40 @@ export function runStorageContract(name: string, setup: (options?: StorageContra
       expect(await storage.list('u', { limit: 10 })).toEqual([{ key: 'b', rev: 3, value: '3' }])
       expect((await storage.commit('u', [store(3, 'b', 'x'), store(4, 'c', '4')], 'c1')).results).toEqual([{ mid: 3, rev: 3 }, { mid: 4, rev: 4 }])
       expect((await storage.changesSince('u', 0, 10)).changes).toEqual([{ rev: 2, clear: true }, { rev: 3, key: 'b', value: '3' }, { rev: 4, key: 'c', value: '4' }])
+    })
+
+    it('gives a snapshot of every record, in key order, that is exactly the state at its head despite concurrent commits', async () => {
+      await using f = await setup()
+      await f.storage.commit('u', Array.from({ length: 300 }, (_, i) => store(i + 1, `k${i}`, `v${i}`)))
+      const write = (i: number): Promise<CommitResult> => f.storage.commit('u', [
+        i === 20 ? clear(1) : i % 4 === 0 ? del(1, `k${i * 3}`) : store(1, `k${i * 7}`, `w${i}`),
+      ])
+      // Taken between commits queued before and after it: it holds exactly the first 30.
+      const writes = Array.from({ length: 30 }, (_, i) => write(i))
+      const snapshotting = f.storage.snapshot('u')
+      writes.push(...Array.from({ length: 30 }, (_, i) => write(30 + i)))
+      const snapshot = await snapshotting
+      const records: Change[] = []
+      try {
+        for (let page = await snapshot.next(64), n = 0; page.length > 0 && n < 100; page = await snapshot.next(64), n++) records.push(...page)
+      } finally {
+        await snapshot.close()
+      }
+      // Replaying every change up to the snapshot's head gives the same records.
+      const history = [{ rev: 0, changes: [] as Change[] }, ...(await Promise.all(writes))].flatMap((r) => r.changes)
+      const expected = new Map<string, Change>()
+      let clearRev = 0
+      for (const c of [...Array.from({ length: 300 }, (_, i): Change => ({ rev: i + 1, key: `k${i}`, value: `v${i}` })), ...history]) {
+        if (c.rev > snapshot.head) continue
+        if ('clear' in c) {
+          expected.clear()
+          clearRev = c.rev
+        } else expected.set(c.key, c)
+      }
+      expect(snapshot.clearRev).toBe(clearRev)
+      expect(keysOf(records as Array<{ key: string }>)).toEqual([...expected.keys()].sort(compareKeys))
+      expect(new Map(records.map((c) => ['key' in c ? c.key : '', c]))).toEqual(expected)
+      expect(snapshot.head).toBe(330)
     })
 
     it('rejects malformed arguments alone, without failing other commits', async () => {

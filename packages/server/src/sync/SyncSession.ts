@@ -36,7 +36,10 @@ export class SyncSession {
   readonly userId: string
   readonly #options: SyncSessionOptions
   #rev: number
+  /** The highest head heard of (at the welcome, or from a commit). */
+  #head = 0
   #live = false
+  #scanned = false
   #pumping = false
   #dirty = false
   #closed = false
@@ -61,6 +64,7 @@ export class SyncSession {
 
   /** Starts the catch-up after `welcome`; `synced` follows once it is complete. */
   start(head: number): void {
+    this.#head = Math.max(this.#head, head)
     if (this.#rev > head) {
       // The client holds revisions this server never issued (e.g. its data was reset): start it over.
       this.#rev = 0
@@ -73,6 +77,7 @@ export class SyncSession {
   deliver(changes: readonly Change[]): void {
     const first = changes[0]
     if (first === undefined || this.#closed) return
+    this.#head = Math.max(this.#head, changes.at(-1)!.rev)
     // Behind, or a slow reader: read from storage instead, at the pace the socket drains (bounded memory).
     if (!this.#live || first.rev - 1 > this.#rev || this.#options.backlog() > this.#options.maxBacklogBytes) {
       this.#dirty = true
@@ -128,10 +133,14 @@ export class SyncSession {
         if (this.#closed) return
         this.#dirty = false
         before = this.#rev
-        const { changes, rev } = await this.#options.storage.changesSince(this.userId, this.#rev, this.#options.pullBatchSize)
-        if (this.#closed) return
-        if (changes.length > 0) await this.#sendPaced(changes, rev)
-        else this.#rev = Math.max(this.#rev, rev)
+        // A cold client's catch-up reads the records in one scan; a session that falls behind later reads the log.
+        if (initial && before === 0 && this.#head > 0 && !this.#scanned) await this.#scan()
+        else {
+          const { changes, rev } = await this.#options.storage.changesSince(this.userId, this.#rev, this.#options.pullBatchSize)
+          if (this.#closed) return
+          if (changes.length > 0) await this.#sendPaced(changes, rev)
+          else this.#rev = Math.max(this.#rev, rev)
+        }
         if (this.#closed) return
         this.#flushAcks()
       } while (this.#dirty || this.#rev > before)
@@ -146,15 +155,56 @@ export class SyncSession {
   }
 
   /**
-   * Sends a batch read from storage frame by frame, waiting for the socket to drain whenever the backlog is over
-   * the limit, so that a catch-up of large values never piles up in memory.
+   * Catches up a client that holds nothing from one snapshot of the user's records, in key order (one scan
+   * instead of the log's pages of random reads). The frames keep `rev` at the cursor, since they are not in
+   * revision order, and the last one carries the snapshot's head; a client cut off half-way starts over. A page
+   * is sent once the read after it has told whether it is the last, while the read after that runs. Commits
+   * after the snapshot follow from the log, as for any session that is behind.
    */
-  async #sendPaced(changes: readonly Change[], rev: number): Promise<void> {
+  async #scan(): Promise<void> {
+    this.#scanned = true
+    const cursor = this.#rev
+    const { pullBatchSize } = this.#options
+    const snapshot = await this.#options.storage.snapshot(this.userId)
+    let reading: Promise<Change[]> | undefined
+    try {
+      if (this.#closed) return
+      reading = snapshot.next(pullBatchSize)
+      let held: Change[] = await reading
+      if (snapshot.clearRev > cursor) held.unshift({ rev: snapshot.clearRev, clear: true })
+      if (held.length === 0) return
+      reading = snapshot.next(pullBatchSize)
+      for (;;) {
+        const following = await reading
+        if (this.#closed) return
+        if (following.length === 0) {
+          await this.#sendPaced(held, Math.max(cursor, snapshot.head), true)
+          return
+        }
+        reading = snapshot.next(pullBatchSize)
+        await this.#sendPaced(held, cursor, true)
+        if (this.#closed) return
+        held = following
+      }
+    } finally {
+      // A read still running must end before the snapshot is released.
+      await reading?.catch(() => undefined)
+      await snapshot.close()
+    }
+  }
+
+  /**
+   * Sends a batch read from storage frame by frame, waiting for the socket to drain whenever the backlog is over
+   * the limit, so that a catch-up of large values never piles up in memory. `unordered` (a snapshot's page):
+   * the frames before the last keep the session's rev, and even the first waits for the socket.
+   */
+  async #sendPaced(changes: readonly Change[], rev: number, unordered = false): Promise<void> {
     const chunks = chunkChanges(changes, this.#options.maxFrameBytes)
     for (const [i, chunk] of chunks.entries()) {
-      if (i > 0 && this.#options.backlog() > this.#options.maxBacklogBytes) await this.#options.drained()
+      if ((i > 0 || unordered) && this.#options.backlog() > this.#options.maxBacklogBytes) await this.#options.drained()
       if (this.#closed) return
-      const chunkRev = i === chunks.length - 1 ? rev : chunk.at(-1)!.rev
+      const last = i === chunks.length - 1
+      const chunkRev = last ? rev : unordered ? this.#rev : chunk.at(-1)!.rev
       this.#send({ type: 'changes', changes: chunk, rev: chunkRev })
       this.#rev = chunkRev
     }

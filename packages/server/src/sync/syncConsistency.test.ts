@@ -26,9 +26,15 @@ it('ends a client that connects during heavy writing in exactly the server state
   await using reader = await connectUser(server, 'alice')
   const head = Math.max(...(await Promise.all(writes)))
   await reader.waitFor('changes', (m) => m.rev === head)
-  const changes = reader.messages.filter((m): m is ChangesMessage => m.type === 'changes').flatMap((m) => m.changes)
+  const frames = reader.messages.filter((m): m is ChangesMessage => m.type === 'changes')
+  const changes = frames.flatMap((m) => m.changes)
+  // Each change once; the frames never move the cursor back; after the snapshot's last frame (the first that moves
+  // the cursor), in revision order.
   const revs = changes.map((c) => c.rev)
-  expect(revs).toEqual([...new Set(revs)].sort((a, b) => a - b))
+  expect(new Set(revs).size).toBe(revs.length)
+  expect(frames.map((m) => m.rev)).toEqual(frames.map((m) => m.rev).sort((a, b) => a - b))
+  const live = frames.slice(frames.findIndex((m) => m.rev > 0) + 1).flatMap((m) => m.changes.map((c) => c.rev))
+  expect(live).toEqual([...live].sort((a, b) => a - b))
   const expected = new Map((await cubby.entries('alice')).map(([k, v]) => [k, JSON.stringify(v)]))
   expect(replay(changes)).toEqual(expected)
 })
