@@ -9,7 +9,7 @@ import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import type { Writer } from '../writes/Writer.js'
 import type { SyncHub } from './SyncHub.js'
 import { parseHello } from './parseHello.js'
-import { SyncSession } from './SyncSession.js'
+import { SyncSession, type SessionChannel } from './SyncSession.js'
 
 /** What every connection shares. @internal */
 export interface SyncContext {
@@ -55,7 +55,7 @@ const maxRev = (results: MutationResult[]): number => results.reduce((m, r) => (
  * reader has to wait for it.
  * @internal
  */
-export class SyncConnection {
+export class SyncConnection implements SessionChannel {
   readonly socket: WebSocket
   readonly #ctx: SyncContext
   readonly #address: string
@@ -79,7 +79,7 @@ export class SyncConnection {
     this.#address = address
     this.#open = open
     this.#bucket = new TokenBucket(ctx.protection.options.connectionRate)
-    this.#timer = setTimeout(() => this.#end(CLOSE_CODES.HELLO_TIMEOUT, 'No hello in time'), ctx.helloTimeoutMs)
+    this.#timer = setTimeout(() => this.end(CLOSE_CODES.HELLO_TIMEOUT, 'No hello in time'), ctx.helloTimeoutMs)
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary))
     ws.on('close', () => this.#onClose())
     ws.on('pong', () => {
@@ -156,16 +156,8 @@ export class SyncConnection {
   async #welcome(userId: string, cursor: number): Promise<void> {
     const ctx = this.#ctx
     const session = new SyncSession({
-      userId, cursor, storage: ctx.storage, send: (m) => this.#send(m), pullBatchSize: ctx.pullBatchSize,
-      maxFrameBytes: ctx.limits.maxMessageBytes,
-      backlog: () => this.socket.bufferedAmount,
-      drained: () => Promise.race([this.#lastWrite, this.#whenClosed()]),
-      maxBacklogBytes: MAX_BACKLOG_FRAMES * ctx.limits.maxMessageBytes,
-      onFailure: (error) => {
-        ctx.logger.error('A sync session failed', error)
-        this.#end(INTERNAL_ERROR_CLOSE, 'Internal error')
-      },
-      end: (closeCode, reason) => this.#end(closeCode, reason),
+      userId, cursor, storage: ctx.storage, channel: this, pullBatchSize: ctx.pullBatchSize,
+      maxFrameBytes: ctx.limits.maxMessageBytes, maxBacklogBytes: MAX_BACKLOG_FRAMES * ctx.limits.maxMessageBytes,
     })
     await ctx.ready()
     if (this.socket.readyState !== WebSocket.OPEN) return
@@ -180,7 +172,7 @@ export class SyncConnection {
     if (this.socket.readyState !== WebSocket.OPEN) return
     clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head })
+    this.send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head })
     session.start(head)
     const queued = this.#queue ?? []
     this.#queue = undefined
@@ -196,7 +188,7 @@ export class SyncConnection {
       this.#push(message)
     } catch (error) {
       if (!(error instanceof CubbyError)) throw error
-      this.#send({ type: 'error', code: error.code, message: error.message })
+      this.send({ type: 'error', code: error.code, message: error.message })
     }
   }
 
@@ -209,7 +201,24 @@ export class SyncConnection {
     )
   }
 
-  #send(message: ServerMessage): void {
+  /** The session's channel: bytes the socket has not written yet. */
+  backlog(): number {
+    return this.socket.bufferedAmount
+  }
+
+  /** The session's channel: resolves once what was sent so far is written, or the socket is gone. */
+  drained(): Promise<void> {
+    return Promise.race([this.#lastWrite, this.#whenClosed()])
+  }
+
+  /** The session's channel: its pump failed. */
+  failed(error: unknown): void {
+    this.#ctx.logger.error('A sync session failed', error)
+    this.end(INTERNAL_ERROR_CLOSE, 'Internal error')
+  }
+
+  /** Sends a message if the socket is still open. */
+  send(message: ServerMessage): void {
     if (this.socket.readyState !== WebSocket.OPEN) return
     const data = JSON.stringify(message)
     this.#lastWrite = new Promise((resolve) => this.socket.send(data, () => resolve()))
@@ -233,11 +242,12 @@ export class SyncConnection {
   }
 
   #fail(code: CubbyErrorCode, closeCode: number, message: string, retryAfter?: number): void {
-    this.#send(retryAfter === undefined ? { type: 'error', code, message } : { type: 'error', code, message, retryAfter })
-    this.#end(closeCode, message)
+    this.send(retryAfter === undefined ? { type: 'error', code, message } : { type: 'error', code, message, retryAfter })
+    this.end(closeCode, message)
   }
 
-  #end(closeCode: number, reason: string): void {
+  /** Stops handling frames and closes the socket with `closeCode`. */
+  end(closeCode: number, reason: string): void {
     this.#ended = true
     clearTimeout(this.#timer)
     if (this.socket.readyState === WebSocket.OPEN) this.socket.close(closeCode, reason.slice(0, 120))

@@ -14,8 +14,8 @@ async function withSession(test: (s: { storage: CubbyStorage; session: SyncSessi
   const storage = createLevelStorage({ db })
   const sent: ServerMessage[] = []
   const session = new SyncSession({
-    userId: 'u', cursor: 0, storage, send: (m) => sent.push(m), backlog: () => 0, drained: async () => {},
-    maxBacklogBytes: 1 << 20, pullBatchSize: 2, maxFrameBytes: 1 << 20, onFailure: (e) => { throw e }, end: () => {},
+    userId: 'u', cursor: 0, storage, maxBacklogBytes: 1 << 20, pullBatchSize: 2, maxFrameBytes: 1 << 20,
+    channel: { send: (m) => void sent.push(m), backlog: () => 0, drained: async () => {}, failed: (e) => { throw e }, end: () => {} },
   })
   try {
     await test({ storage, session, sent })

@@ -2,27 +2,35 @@ import type { AckMessage, Change, ServerMessage } from '@cubby/protocol'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import { chunkChanges } from './chunkChanges.js'
 
+/**
+ * The connection a {@link SyncSession} sends through. An object with methods (the connection itself), not
+ * callbacks: a server holds thousands of idle sessions, and five closures each add up. @internal
+ */
+export interface SessionChannel {
+  send(message: ServerMessage): void
+  /** Bytes sent but not yet written to the socket. */
+  backlog(): number
+  /** Resolves once everything sent so far is written (or the socket is gone). */
+  drained(): Promise<void>
+  /** The pump failed (storage error): the connection should end. */
+  failed(error: unknown): void
+  /** Closes the socket with this code (after what was sent so far). */
+  end(closeCode: number, reason: string): void
+}
+
 /** What a {@link SyncSession} needs from its connection and server. @internal */
 export interface SyncSessionOptions {
   userId: string
   /** The rev the client says it holds. */
   cursor: number
   storage: CubbyStorage
-  send(message: ServerMessage): void
-  /** Bytes sent but not yet written to the socket. */
-  backlog(): number
-  /** Resolves once everything sent so far is written (or the socket is gone). */
-  drained(): Promise<void>
+  channel: SessionChannel
   /** Above this backlog the session stops taking changes from memory and reads them from storage as the client keeps up. */
   maxBacklogBytes: number
   /** Changes per storage read while pumping. */
   pullBatchSize: number
   /** Largest frame to build. */
   maxFrameBytes: number
-  /** The pump failed (storage error): the connection should end. */
-  onFailure(error: unknown): void
-  /** Closes the socket with this code (after what was sent so far). */
-  end(closeCode: number, reason: string): void
 }
 
 /**
@@ -79,7 +87,7 @@ export class SyncSession {
     if (first === undefined || this.#closed) return
     this.#head = Math.max(this.#head, changes.at(-1)!.rev)
     // Behind, or a slow reader: read from storage instead, at the pace the socket drains (bounded memory).
-    if (!this.#live || first.rev - 1 > this.#rev || this.#options.backlog() > this.#options.maxBacklogBytes) {
+    if (!this.#live || first.rev - 1 > this.#rev || this.#options.channel.backlog() > this.#options.maxBacklogBytes) {
       this.#dirty = true
       if (this.#live) void this.#pump(false)
       return
@@ -100,11 +108,11 @@ export class SyncSession {
     if (!this.#pumping) this.#flushAcks()
   }
 
-  /** Ends the session after an unexpected error (reported through `onFailure`). */
+  /** Ends the session after an unexpected error (reported through the channel's `failed`). */
   fail(error: unknown): void {
     if (this.#closed) return
     this.close()
-    this.#options.onFailure(error)
+    this.#options.channel.failed(error)
   }
 
   /** Sends `message` (if any) as the last frame, then closes the socket with `closeCode`. */
@@ -112,7 +120,7 @@ export class SyncSession {
     if (this.#closed) return
     if (message !== undefined) this.#send(message)
     this.close()
-    this.#options.end(closeCode, reason)
+    this.#options.channel.end(closeCode, reason)
   }
 
   /** Stops all sending. */
@@ -129,7 +137,7 @@ export class SyncSession {
     try {
       let before: number
       do {
-        if (this.#options.backlog() > this.#options.maxBacklogBytes) await this.#options.drained()
+        if (this.#options.channel.backlog() > this.#options.maxBacklogBytes) await this.#options.channel.drained()
         if (this.#closed) return
         this.#dirty = false
         before = this.#rev
@@ -201,7 +209,7 @@ export class SyncSession {
   async #sendPaced(changes: readonly Change[], rev: number, unordered = false): Promise<void> {
     const chunks = chunkChanges(changes, this.#options.maxFrameBytes)
     for (const [i, chunk] of chunks.entries()) {
-      if ((i > 0 || unordered) && this.#options.backlog() > this.#options.maxBacklogBytes) await this.#options.drained()
+      if ((i > 0 || unordered) && this.#options.channel.backlog() > this.#options.maxBacklogBytes) await this.#options.channel.drained()
       if (this.#closed) return
       const last = i === chunks.length - 1
       const chunkRev = last ? rev : unordered ? this.#rev : chunk.at(-1)!.rev
@@ -228,6 +236,6 @@ export class SyncSession {
   }
 
   #send(message: ServerMessage): void {
-    if (!this.#closed) this.#options.send(message)
+    if (!this.#closed) this.#options.channel.send(message)
   }
 }
