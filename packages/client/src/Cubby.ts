@@ -598,8 +598,9 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   #emitPending(writes: readonly PendingWrite[]): void {
     if (writes.length === 0) return
-    const keys = [...new Set(writes.flatMap((w) => (w.mutation.op === 'clear' ? [] : [w.mutation.key])))]
-    const detail = { keys, count: this.pendingCount }
+    const keys = new Set<string>()
+    for (const { mutation } of writes) if (mutation.op !== 'clear') keys.add(mutation.key)
+    const detail = { keys: [...keys], count: this.pendingCount }
     this.dispatchTypedEvent('pending', new CustomEvent('pending', { detail }))
   }
 

@@ -19,6 +19,15 @@ export interface ReplicaHooks {
   durable?(entries: readonly OutboxEntry[]): void
 }
 
+/** Local writes that went into one cache batch (see {@link WriteBatcher}), and the promise their stores share. */
+interface LocalBatch {
+  /** The cache batch's own promise: writes that get the same one went into the same transaction. */
+  done: Promise<void>
+  writes: PendingWrite[]
+  entries: OutboxEntry[]
+  result: Promise<void>
+}
+
 interface Waiter {
   order: number
   resolve: () => void
@@ -50,7 +59,8 @@ export class Replica {
   #waiters: Waiter[] = []
   #needsRepair = false
   #repairing = false
-  #pushScheduled = false
+  /** The local writes of the cache batch being filled. */
+  #batch: LocalBatch | undefined
 
   constructor(options: { state: LocalState; cache: CubbyCache; hooks: ReplicaHooks; clientId: string; maxFrameBytes: number }) {
     this.state = options.state
@@ -62,7 +72,11 @@ export class Replica {
     this.#nextSeq = options.state.pending.maxSeq + 1
   }
 
-  /** Applies writes to the view now; resolves once they are durable in the cache, then sends them. */
+  /**
+   * Applies writes to the view now; resolves once they are durable in the cache, then sends them. Every write
+   * of one cache batch shares one promise, one durable/rollback step and one push: per-store callbacks were a
+   * large part of the client's CPU when many stores come in one tick.
+   */
   write(inputs: readonly MutationInput[]): Promise<void> {
     const entries = inputs.map((input): OutboxEntry => ({
       seq: this.#nextSeq++,
@@ -72,19 +86,36 @@ export class Replica {
     const { writes, changes } = this.state.addWrites(entries)
     this.#hooks.change(changes, 'local')
     this.#hooks.pending(writes)
-    return this.#batcher.enqueue({ outboxPut: entries }).then(
+    const done = this.#batcher.enqueue({ outboxPut: entries })
+    if (this.#batch?.done !== done) this.#batch = this.#track(done)
+    this.#batch.writes.push(...writes)
+    this.#batch.entries.push(...entries)
+    return this.#batch.result
+  }
+
+  /** What happens once a cache batch of local writes is written: they go to the server, or they are rolled back. */
+  #track(done: Promise<void>): LocalBatch {
+    const batch: LocalBatch = { done, writes: [], entries: [], result: Promise.resolve() }
+    const end = (): void => {
+      if (this.#batch === batch) this.#batch = undefined
+    }
+    batch.result = done.then(
       () => {
-        for (const w of writes) w.durable = true
-        this.#schedulePush()
-        this.#hooks.durable?.(entries)
+        end()
+        for (const w of batch.writes) w.durable = true
+        // Durable now: send at once, in the same tick as the stores that made the batch.
+        this.#push(this.state.pending.values())
+        this.#hooks.durable?.(batch.entries)
       },
       (cause: unknown) => {
-        this.#hooks.change(this.state.removeWrites(writes), 'local')
-        this.#hooks.pending(writes)
+        end()
+        this.#hooks.change(this.state.removeWrites(batch.writes), 'local')
+        this.#hooks.pending(batch.writes)
         this.#settle()
         throw storageError(cause)
       },
     )
+    return batch
   }
 
   /** The session is established: sends the whole outbox, in order. */
@@ -196,20 +227,6 @@ export class Replica {
     this.#send = undefined
     await this.#batcher.drain()
     await (destroy ? this.cache.destroy() : this.cache.close())
-  }
-
-  /**
-   * Sends what became durable, once per cache batch: every store of a batch resolves in the same microtask
-   * checkpoint, so one push on a later microtask carries them all (chunked by pushFrames), instead of one
-   * frame per store, each committed, published and acknowledged on its own.
-   */
-  #schedulePush(): void {
-    if (this.#pushScheduled) return
-    this.#pushScheduled = true
-    queueMicrotask(() => {
-      this.#pushScheduled = false
-      this.#push(this.state.pending.values())
-    })
   }
 
   #push(writes: Iterable<PendingWrite>): void {

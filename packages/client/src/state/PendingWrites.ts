@@ -98,7 +98,9 @@ export class PendingWrites {
 
   /** Acknowledged writes whose revision the cursor has reached. */
   reached(cursor: number): PendingWrite[] {
-    return [...this.#acked].filter((w) => w.ackedRev! <= cursor)
+    const due: PendingWrite[] = []
+    for (const w of this.#acked) if (w.ackedRev! <= cursor) due.push(w)
+    return due
   }
 
   isUnsettled(key: string): boolean {
