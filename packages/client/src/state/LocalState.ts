@@ -223,8 +223,12 @@ export class LocalState {
 
   /** Keys whose visible value a set of writes may affect: a clear affects every key. */
   #keysOf(writes: readonly PendingWrite[]): Set<string> {
-    if (writes.some((w) => w.mutation.op === 'clear')) return this.#allKeys()
-    return new Set(writes.map((w) => (w.mutation as { key: string }).key))
+    const keys = new Set<string>()
+    for (const { mutation } of writes) {
+      if (mutation.op === 'clear') return this.#allKeys()
+      keys.add(mutation.key)
+    }
+    return keys
   }
 
   #allKeys(): Set<string> {

@@ -18,7 +18,6 @@ export interface PendingWrite extends OutboxEntry {
   readonly foreign: boolean
 }
 
-const idOf = (clientId: string, mid: number): string => `${mid}:${clientId}`
 const keyOf = (m: Mutation): string | undefined => (m.op === 'clear' ? undefined : m.key)
 
 /**
@@ -28,7 +27,10 @@ const keyOf = (m: Mutation): string | undefined => (m.op === 'clear' ? undefined
  * @internal
  */
 export class PendingWrites {
-  readonly #all = new Map<string, PendingWrite>()
+  /** Every write, in order. */
+  readonly #all = new Set<PendingWrite>()
+  /** By client id, then mid: no id string is built per lookup. */
+  readonly #byId = new Map<string, Map<number, PendingWrite>>()
   readonly #byKey = new Map<string, PendingWrite[]>()
   readonly #clears: PendingWrite[] = []
   readonly #acked = new Set<PendingWrite>()
@@ -54,7 +56,10 @@ export class PendingWrites {
   add({ seq, clientId, mutation }: OutboxEntry, durable = false, foreign = false): PendingWrite {
     const entry = mutation.op === 'store' ? { encoded: mutation.value, value: decodeValue(mutation.value) } : undefined
     const write: PendingWrite = { seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false, foreign }
-    this.#all.set(idOf(clientId, mutation.mid), write)
+    this.#all.add(write)
+    const mids = this.#byId.get(clientId)
+    if (mids) mids.set(mutation.mid, write)
+    else this.#byId.set(clientId, new Map([[mutation.mid, write]]))
     const key = keyOf(mutation)
     if (key === undefined) this.#clears.push(write)
     else {
@@ -68,7 +73,10 @@ export class PendingWrites {
   }
 
   remove(write: PendingWrite): void {
-    if (!this.#all.delete(idOf(write.clientId, write.mutation.mid))) return
+    if (!this.#all.delete(write)) return
+    const mids = this.#byId.get(write.clientId)!
+    mids.delete(write.mutation.mid)
+    if (mids.size === 0) this.#byId.delete(write.clientId)
     const key = keyOf(write.mutation)
     const list = key === undefined ? this.#clears : this.#byKey.get(key)!
     list.splice(list.indexOf(write), 1)
@@ -86,7 +94,7 @@ export class PendingWrites {
   }
 
   find(clientId: string, mid: number): PendingWrite | undefined {
-    return this.#all.get(idOf(clientId, mid))
+    return this.#byId.get(clientId)?.get(mid)
   }
 
   /** The last write that decides `key`: its own last store/delete, or a later clear. */
@@ -109,7 +117,7 @@ export class PendingWrites {
 
   /** The order of the earliest write still pending, or Infinity. */
   firstUnsettledOrder(): number {
-    for (const w of this.#all.values()) if (w.ackedRev === undefined) return w.order
+    for (const w of this.#all) if (w.ackedRev === undefined) return w.order
     return Infinity
   }
 
