@@ -61,6 +61,7 @@ export class Replica {
   #repairing = false
   /** The local writes of the cache batch being filled. */
   #batch: LocalBatch | undefined
+  #pushScheduled = false
 
   constructor(options: { state: LocalState; cache: CubbyCache; hooks: ReplicaHooks; clientId: string; maxFrameBytes: number }) {
     this.state = options.state
@@ -86,11 +87,44 @@ export class Replica {
     const { writes, changes } = this.state.addWrites(entries)
     this.#hooks.change(changes, 'local')
     this.#hooks.pending(writes)
+    if (this.cache.writeSync) return this.#writeNow(writes, entries)
     const done = this.#batcher.enqueue({ outboxPut: entries })
     if (this.#batch?.done !== done) this.#batch = this.#track(done)
     this.#batch.writes.push(...writes)
     this.#batch.entries.push(...entries)
     return this.#batch.result
+  }
+
+  /**
+   * Writes to a synchronous cache (memory) at once: the writes are in the outbox before this returns, so the
+   * push can go on the next microtask, which still carries every store of the tick in one frame.
+   */
+  #writeNow(writes: PendingWrite[], entries: OutboxEntry[]): Promise<void> {
+    try {
+      this.cache.writeSync!({ outboxPut: entries })
+    } catch (cause) {
+      this.#rollBack(writes)
+      return Promise.reject(storageError(cause))
+    }
+    for (const w of writes) w.durable = true
+    this.#schedulePush()
+    this.#hooks.durable?.(entries)
+    return Promise.resolve()
+  }
+
+  #rollBack(writes: PendingWrite[]): void {
+    this.#hooks.change(this.state.removeWrites(writes), 'local')
+    this.#hooks.pending(writes)
+    this.#settle()
+  }
+
+  #schedulePush(): void {
+    if (this.#pushScheduled) return
+    this.#pushScheduled = true
+    queueMicrotask(() => {
+      this.#pushScheduled = false
+      this.#push(this.state.pending.values())
+    })
   }
 
   /** What happens once a cache batch of local writes is written: they go to the server, or they are rolled back. */
@@ -109,9 +143,7 @@ export class Replica {
       },
       (cause: unknown) => {
         end()
-        this.#hooks.change(this.state.removeWrites(batch.writes), 'local')
-        this.#hooks.pending(batch.writes)
-        this.#settle()
+        this.#rollBack(batch.writes)
         throw storageError(cause)
       },
     )
@@ -245,14 +277,25 @@ export class Replica {
   #persist(write: CacheWrite): void {
     const merged = this.#needsRepair ? { ...write, ...this.state.snapshotWrite() } : write
     this.#needsRepair = false
-    this.#batcher.enqueue(merged, { urgent: false }).catch((cause: unknown) => this.#repair(cause))
+    this.#writeLater(merged, false).catch((cause: unknown) => this.#repair(cause))
+  }
+
+  /** Queues a write in the batcher, or with a synchronous cache, writes it at once (the promise says how it went). */
+  #writeLater(write: CacheWrite, urgent: boolean): Promise<void> {
+    if (!this.cache.writeSync) return this.#batcher.enqueue(write, { urgent })
+    try {
+      this.cache.writeSync(write)
+      return Promise.resolve()
+    } catch (cause) {
+      return Promise.reject(cause)
+    }
   }
 
   #repair(cause: unknown): void {
     if (this.#repairing) return
     this.#hooks.error(storageError(cause))
     this.#repairing = true
-    this.#batcher.enqueue(this.state.snapshotWrite()).then(
+    this.#writeLater(this.state.snapshotWrite(), true).then(
       () => (this.#repairing = false),
       () => {
         this.#repairing = false

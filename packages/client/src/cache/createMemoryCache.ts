@@ -84,6 +84,10 @@ class MemoryCache implements CubbyCache {
   }
 
   async write(batch: CacheWrite): Promise<void> {
+    this.writeSync(batch)
+  }
+
+  writeSync(batch: CacheWrite): void {
     this.#assertOpen()
     apply(this.#data, copyWrite(batch))
   }
