@@ -20,6 +20,13 @@ export interface PendingWrite extends OutboxEntry {
 
 const keyOf = (m: Mutation): string | undefined => (m.op === 'clear' ? undefined : m.key)
 
+/** Whether a list of writes in order holds one still pending; acks come in order, so the newest tells most. */
+function hasUnsettled(writes: readonly PendingWrite[] | undefined): boolean {
+  if (writes === undefined) return false
+  for (let i = writes.length - 1; i >= 0; i--) if (writes[i]!.ackedRev === undefined) return true
+  return false
+}
+
 /**
  * The overlay's writes in order, indexed by id and by key, counting those still pending (not yet
  * acknowledged or rejected).
@@ -34,7 +41,6 @@ export class PendingWrites {
   readonly #byKey = new Map<string, PendingWrite[]>()
   readonly #clears: PendingWrite[] = []
   readonly #acked = new Set<PendingWrite>()
-  readonly #unsettledByKey = new Map<string, number>()
   #unsettled = 0
   #order = 0
   #maxSeq = 0
@@ -68,7 +74,7 @@ export class PendingWrites {
       else this.#byKey.set(key, [write])
     }
     this.#maxSeq = Math.max(this.#maxSeq, seq)
-    this.#count(write, 1)
+    this.#unsettled++
     return write
   }
 
@@ -81,14 +87,14 @@ export class PendingWrites {
     const list = key === undefined ? this.#clears : this.#byKey.get(key)!
     list.splice(list.indexOf(write), 1)
     if (key !== undefined && list.length === 0) this.#byKey.delete(key)
-    if (write.ackedRev === undefined) this.#count(write, -1)
+    if (write.ackedRev === undefined) this.#unsettled--
     this.#acked.delete(write)
   }
 
   /** Marks a write acknowledged at `rev`; it stays in the overlay until {@link reached}. */
   settle(write: PendingWrite, rev: number): void {
     if (write.ackedRev !== undefined) return
-    this.#count(write, -1)
+    this.#unsettled--
     write.ackedRev = rev
     this.#acked.add(write)
   }
@@ -111,8 +117,9 @@ export class PendingWrites {
     return due
   }
 
+  /** Asked per key when needed (a binding's snapshot), rather than kept per write as a count per key. */
   isUnsettled(key: string): boolean {
-    return (this.#unsettledByKey.get(key) ?? 0) > 0 || this.#clears.some((w) => w.ackedRev === undefined)
+    return hasUnsettled(this.#byKey.get(key)) || hasUnsettled(this.#clears)
   }
 
   /** The order of the earliest write still pending, or Infinity. */
@@ -134,14 +141,5 @@ export class PendingWrites {
   /** Every write in the overlay, in order. */
   values(): IterableIterator<PendingWrite> {
     return this.#all.values()
-  }
-
-  #count(write: PendingWrite, delta: 1 | -1): void {
-    this.#unsettled += delta
-    const key = keyOf(write.mutation)
-    if (key === undefined) return
-    const n = (this.#unsettledByKey.get(key) ?? 0) + delta
-    if (n === 0) this.#unsettledByKey.delete(key)
-    else this.#unsettledByKey.set(key, n)
   }
 }
