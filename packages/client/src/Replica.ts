@@ -34,6 +34,18 @@ interface Waiter {
   reject: (error: unknown) => void
 }
 
+/** Gives a mutation its id; built field by field, which is cheaper than an object spread on every store. */
+function withMid(input: MutationInput, mid: number): Mutation {
+  switch (input.op) {
+    case 'store':
+      return { op: 'store', mid, key: input.key, value: input.value }
+    case 'delete':
+      return { op: 'delete', mid, key: input.key }
+    case 'clear':
+      return { op: 'clear', mid }
+  }
+}
+
 const fromWire = (e: WireError, message: string): CubbyError =>
   new CubbyError(e.code, message, e.retryAfter === undefined ? {} : { retryAfter: e.retryAfter })
 const refOf = (w: PendingWrite): OutboxRef => ({ clientId: w.clientId, mid: w.mutation.mid })
@@ -79,11 +91,7 @@ export class Replica {
    * large part of the client's CPU when many stores come in one tick.
    */
   write(inputs: readonly MutationInput[]): Promise<void> {
-    const entries = inputs.map((input): OutboxEntry => ({
-      seq: this.#nextSeq++,
-      clientId: this.#clientId,
-      mutation: { ...input, mid: this.#nextMid++ } as Mutation,
-    }))
+    const entries = inputs.map((input): OutboxEntry => ({ seq: this.#nextSeq++, clientId: this.#clientId, mutation: withMid(input, this.#nextMid++) }))
     const { writes, changes } = this.state.addWrites(entries)
     this.#hooks.change(changes, 'local')
     this.#hooks.pending(writes)
