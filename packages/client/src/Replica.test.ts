@@ -70,6 +70,14 @@ describe('Replica', () => {
     expect(replica.state.pending.unsettledCount).toBe(10_000)
   })
 
+  it('writes a storeMany of 200,000 entries in one transaction', async () => {
+    const { replica, log } = await setup()
+    const before = log.writes.length
+    await replica.write(Array.from({ length: 200_000 }, (_, i) => ({ op: 'store' as const, key: `k${i}`, value: enc(i) })))
+    expect(log.writes.length - before).toBe(1)
+    expect(replica.state.pending.unsettledCount).toBe(200_000)
+  }, 30_000)
+
   it('rolls a write back when its transaction fails', async () => {
     const { replica, log, events } = await setup()
     log.failNext(1)

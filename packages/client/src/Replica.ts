@@ -98,8 +98,9 @@ export class Replica {
     if (this.cache.writeSync) return this.#writeNow(writes, entries)
     const done = this.#batcher.enqueue({ outboxPut: entries })
     if (this.#batch?.done !== done) this.#batch = this.#track(done)
-    this.#batch.writes.push(...writes)
-    this.#batch.entries.push(...entries)
+    // One by one: spreading a large storeMany into push() would overflow the stack.
+    for (const w of writes) this.#batch.writes.push(w)
+    for (const e of entries) this.#batch.entries.push(e)
     return this.#batch.result
   }
 

@@ -30,8 +30,9 @@ class Batch {
     }
     for (const key of write.deleteEntries ?? []) this.entries.set(key, null)
     for (const entry of write.putEntries ?? []) this.entries.set(entry.key, entry)
-    this.outboxPut.push(...(write.outboxPut ?? []))
-    this.outboxDelete.push(...(write.outboxDelete ?? []))
+    // One by one: spreading a large write into push() overflows the stack (storeMany of 200,000 entries).
+    for (const entry of write.outboxPut ?? []) this.outboxPut.push(entry)
+    for (const ref of write.outboxDelete ?? []) this.outboxDelete.push(ref)
     if (write.cursor !== undefined) this.cursor = Math.max(this.cursor ?? 0, write.cursor)
   }
 
