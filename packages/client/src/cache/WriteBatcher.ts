@@ -61,6 +61,9 @@ class Batch {
  * behind the two bookkeeping transactions of the previous one (the browser benchmark's awaited store/s).
  * Delaying it is safe: the cursor is written with the records it covers, and a replay is exactly-once.
  *
+ * A cache that writes synchronously (`writeSync`, the memory cache) does not use a batcher: it has no
+ * transaction to share, and a store's push can then leave without waiting for one.
+ *
  * @internal
  */
 export class WriteBatcher {
