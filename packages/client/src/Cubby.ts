@@ -598,7 +598,15 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   #emitPending(writes: readonly PendingWrite[]): void {
     if (writes.length === 0) return
-    const keys = [...new Set(writes.flatMap((w) => (w.mutation.op === 'clear' ? [] : [w.mutation.key])))]
+    const first = writes[0]!.mutation
+    let keys: string[]
+    // One write (a store) is the common case: no set to build.
+    if (writes.length === 1) keys = first.op === 'clear' ? [] : [first.key]
+    else {
+      const unique = new Set<string>()
+      for (const { mutation } of writes) if (mutation.op !== 'clear') unique.add(mutation.key)
+      keys = [...unique]
+    }
     const detail = { keys, count: this.pendingCount }
     this.dispatchTypedEvent('pending', new CustomEvent('pending', { detail }))
   }

@@ -1,7 +1,7 @@
 import { type ClientMessage, CubbyError, type PushMessage, parseClientMessage } from '@cubby/protocol'
 import { describe, expect, it } from 'vitest'
 import { Replica, type ReplicaHooks } from './Replica.js'
-import type { CacheSnapshot } from './cache/CubbyCache.js'
+import type { CacheSnapshot, CacheWrite, CubbyCache } from './cache/CubbyCache.js'
 import { countingProvider } from './cache/countingProvider.fixture.js'
 import { createMemoryCache } from './cache/createMemoryCache.js'
 import { LocalState } from './state/LocalState.js'
@@ -69,6 +69,14 @@ describe('Replica', () => {
     expect(log.writes.length - before).toBe(1)
     expect(replica.state.pending.unsettledCount).toBe(10_000)
   })
+
+  it('writes a storeMany of 200,000 entries in one transaction', async () => {
+    const { replica, log } = await setup()
+    const before = log.writes.length
+    await replica.write(Array.from({ length: 200_000 }, (_, i) => ({ op: 'store' as const, key: `k${i}`, value: enc(i) })))
+    expect(log.writes.length - before).toBe(1)
+    expect(replica.state.pending.unsettledCount).toBe(200_000)
+  }, 30_000)
 
   it('rolls a write back when its transaction fails', async () => {
     const { replica, log, events } = await setup()
@@ -158,5 +166,51 @@ describe('Replica after a failed cache write', () => {
     await replica.close(new CubbyError('CLOSED'))
     const snapshot = await (await provider.open('alice')).load()
     expect(snapshot).toMatchObject({ cursor: 1, entries: [{ key: 'lost', rev: 1 }] })
+  })
+})
+
+describe('Replica on a synchronous cache (memory)', () => {
+  async function setupSync() {
+    const memory = await createMemoryCache().open('alice')
+    const writes: CacheWrite[] = []
+    let failNext = false
+    const cache: CubbyCache = {
+      persistent: false,
+      load: () => memory.load(),
+      write: (batch) => memory.write(batch),
+      writeSync: (batch) => {
+        writes.push(batch)
+        if (failNext) throw ((failNext = false), new Error('disk full'))
+        memory.writeSync!(batch)
+      },
+      destroy: () => memory.destroy(),
+      close: () => memory.close(),
+    }
+    const changes: unknown[] = []
+    const hooks: ReplicaHooks = { change: (c) => c.length > 0 && changes.push(c), pending: () => {}, error: () => {}, synced: () => {} }
+    const replica = new Replica({ state: new LocalState(await cache.load()), cache, hooks, clientId: 'tab', maxFrameBytes: 1 << 20 })
+    const sent: PushMessage[] = []
+    replica.connected((frame) => (sent.push(parseClientMessage(frame) as PushMessage), true))
+    return { replica, writes, sent, changes, fail: () => (failNext = true) }
+  }
+
+  it('puts stores in the outbox before write() returns and sends those of one tick in one push on the next microtask', async () => {
+    const { replica, writes, sent } = await setupSync()
+    const done = [0, 1, 2].map((i) => replica.write([{ op: 'store', key: `k${i}`, value: enc(i) }]))
+    expect(writes.flatMap((w) => w.outboxPut ?? []).map((e) => e.mutation.mid)).toEqual([1, 2, 3])
+    await Promise.resolve()
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.mutations.map((m) => m.mid)).toEqual([1, 2, 3])
+    await Promise.all(done)
+  })
+
+  it('rolls a store back and rejects with STORAGE_ERROR when the synchronous write throws, sending nothing', async () => {
+    const { replica, sent, changes, fail } = await setupSync()
+    fail()
+    await expect(replica.write([{ op: 'store', key: 'k', value: enc(1) }])).rejects.toMatchObject({ code: 'STORAGE_ERROR' })
+    expect(replica.state.get('k')).toBeUndefined()
+    expect(changes).toEqual([[{ key: 'k', value: 1 }], [{ key: 'k', deleted: true }]])
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(sent).toEqual([])
   })
 })

@@ -70,6 +70,11 @@ export interface CubbyCache {
   load(): Promise<CacheSnapshot>
   /** Applies a write atomically: one transaction. */
   write(batch: CacheWrite): Promise<void>
+  /**
+   * Applies a write atomically before returning, for a cache that needs no I/O (memory): the client then
+   * skips batching, and a store's push leaves in the same tick. Throws what `write` would reject with.
+   */
+  writeSync?(batch: CacheWrite): void
   /** Deletes this user's data (and closes the cache). */
   destroy(): Promise<void>
   /** Releases the database connection. */

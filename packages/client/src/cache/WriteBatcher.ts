@@ -30,8 +30,9 @@ class Batch {
     }
     for (const key of write.deleteEntries ?? []) this.entries.set(key, null)
     for (const entry of write.putEntries ?? []) this.entries.set(entry.key, entry)
-    this.outboxPut.push(...(write.outboxPut ?? []))
-    this.outboxDelete.push(...(write.outboxDelete ?? []))
+    // One by one: spreading a large write into push() overflows the stack (storeMany of 200,000 entries).
+    for (const entry of write.outboxPut ?? []) this.outboxPut.push(entry)
+    for (const ref of write.outboxDelete ?? []) this.outboxDelete.push(ref)
     if (write.cursor !== undefined) this.cursor = Math.max(this.cursor ?? 0, write.cursor)
   }
 
@@ -59,6 +60,9 @@ class Batch {
  * the next local write, or flushes on a macrotask when none comes. Otherwise every awaited store would queue
  * behind the two bookkeeping transactions of the previous one (the browser benchmark's awaited store/s).
  * Delaying it is safe: the cursor is written with the records it covers, and a replay is exactly-once.
+ *
+ * A cache that writes synchronously (`writeSync`, the memory cache) does not use a batcher: it has no
+ * transaction to share, and a store's push can then leave without waiting for one.
  *
  * @internal
  */

@@ -13,11 +13,10 @@ import {
 
 interface UserData {
   entries: Map<string, CachedEntry>
-  outbox: Map<string, OutboxEntry>
+  /** By client id, then mid (no id string to build per write). */
+  outbox: Map<string, Map<number, OutboxEntry>>
   cursor: number
 }
-
-const outboxId = (clientId: string, mid: number): string => `${mid} ${clientId}`
 
 function checked<T>(value: T, type: 'string' | 'number'): T {
   if (typeof value !== type) throw new TypeError(`A cache record holds a ${typeof value} where a ${type} belongs`)
@@ -62,8 +61,15 @@ function apply(data: UserData, batch: CacheWrite): void {
     for (const entry of batch.putEntries ?? []) data.entries.set(entry.key, entry)
     if (batch.cursor !== undefined) data.cursor = batch.cursor
   }
-  for (const entry of batch.outboxPut ?? []) data.outbox.set(outboxId(entry.clientId, entry.mutation.mid), entry)
-  for (const ref of batch.outboxDelete ?? []) data.outbox.delete(outboxId(ref.clientId, ref.mid))
+  for (const entry of batch.outboxPut ?? []) {
+    const mids = data.outbox.get(entry.clientId)
+    if (mids) mids.set(entry.mutation.mid, entry)
+    else data.outbox.set(entry.clientId, new Map([[entry.mutation.mid, entry]]))
+  }
+  for (const ref of batch.outboxDelete ?? []) {
+    const mids = data.outbox.get(ref.clientId)
+    if (mids?.delete(ref.mid) && mids.size === 0) data.outbox.delete(ref.clientId)
+  }
 }
 
 class MemoryCache implements CubbyCache {
@@ -80,10 +86,14 @@ class MemoryCache implements CubbyCache {
   async load(): Promise<CacheSnapshot> {
     this.#assertOpen()
     const { entries, outbox, cursor } = structuredClone(this.#data)
-    return { entries: [...entries.values()], outbox: [...outbox.values()].sort(compareOutbox), cursor }
+    return { entries: [...entries.values()], outbox: [...outbox.values()].flatMap((mids) => [...mids.values()]).sort(compareOutbox), cursor }
   }
 
   async write(batch: CacheWrite): Promise<void> {
+    this.writeSync(batch)
+  }
+
+  writeSync(batch: CacheWrite): void {
     this.#assertOpen()
     apply(this.#data, copyWrite(batch))
   }

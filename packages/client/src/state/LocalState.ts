@@ -158,9 +158,11 @@ export class LocalState {
         this.#confirmed.delete(change.key)
         write.deleteEntries!.push(change.key)
       } else {
+        // The echo of this client's own write (or a value it already shows) is not decoded again.
+        const shown = this.#view.get(change.key)
         let entry: ViewEntry
         try {
-          entry = toEntry(change.value)
+          entry = shown !== undefined && shown.encoded === change.value ? shown : toEntry(change.value)
         } catch (error) {
           // The server decodes what it accepts, so this is a codec mismatch: skip the value, keep the cursor going.
           errors.push(error)
@@ -221,8 +223,12 @@ export class LocalState {
 
   /** Keys whose visible value a set of writes may affect: a clear affects every key. */
   #keysOf(writes: readonly PendingWrite[]): Set<string> {
-    if (writes.some((w) => w.mutation.op === 'clear')) return this.#allKeys()
-    return new Set(writes.map((w) => (w.mutation as { key: string }).key))
+    const keys = new Set<string>()
+    for (const { mutation } of writes) {
+      if (mutation.op === 'clear') return this.#allKeys()
+      keys.add(mutation.key)
+    }
+    return keys
   }
 
   #allKeys(): Set<string> {

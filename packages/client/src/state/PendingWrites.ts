@@ -18,8 +18,14 @@ export interface PendingWrite extends OutboxEntry {
   readonly foreign: boolean
 }
 
-const idOf = (clientId: string, mid: number): string => `${mid}:${clientId}`
 const keyOf = (m: Mutation): string | undefined => (m.op === 'clear' ? undefined : m.key)
+
+/** Whether a list of writes in order holds one still pending; acks come in order, so the newest tells most. */
+function hasUnsettled(writes: readonly PendingWrite[] | undefined): boolean {
+  if (writes === undefined) return false
+  for (let i = writes.length - 1; i >= 0; i--) if (writes[i]!.ackedRev === undefined) return true
+  return false
+}
 
 /**
  * The overlay's writes in order, indexed by id and by key, counting those still pending (not yet
@@ -28,11 +34,13 @@ const keyOf = (m: Mutation): string | undefined => (m.op === 'clear' ? undefined
  * @internal
  */
 export class PendingWrites {
-  readonly #all = new Map<string, PendingWrite>()
+  /** Every write, in order. */
+  readonly #all = new Set<PendingWrite>()
+  /** By client id, then mid: no id string is built per lookup. */
+  readonly #byId = new Map<string, Map<number, PendingWrite>>()
   readonly #byKey = new Map<string, PendingWrite[]>()
   readonly #clears: PendingWrite[] = []
   readonly #acked = new Set<PendingWrite>()
-  readonly #unsettledByKey = new Map<string, number>()
   #unsettled = 0
   #order = 0
   #maxSeq = 0
@@ -54,7 +62,10 @@ export class PendingWrites {
   add({ seq, clientId, mutation }: OutboxEntry, durable = false, foreign = false): PendingWrite {
     const entry = mutation.op === 'store' ? { encoded: mutation.value, value: decodeValue(mutation.value) } : undefined
     const write: PendingWrite = { seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false, foreign }
-    this.#all.set(idOf(clientId, mutation.mid), write)
+    this.#all.add(write)
+    const mids = this.#byId.get(clientId)
+    if (mids) mids.set(mutation.mid, write)
+    else this.#byId.set(clientId, new Map([[mutation.mid, write]]))
     const key = keyOf(mutation)
     if (key === undefined) this.#clears.push(write)
     else {
@@ -63,30 +74,33 @@ export class PendingWrites {
       else this.#byKey.set(key, [write])
     }
     this.#maxSeq = Math.max(this.#maxSeq, seq)
-    this.#count(write, 1)
+    this.#unsettled++
     return write
   }
 
   remove(write: PendingWrite): void {
-    if (!this.#all.delete(idOf(write.clientId, write.mutation.mid))) return
+    if (!this.#all.delete(write)) return
+    const mids = this.#byId.get(write.clientId)!
+    mids.delete(write.mutation.mid)
+    if (mids.size === 0) this.#byId.delete(write.clientId)
     const key = keyOf(write.mutation)
     const list = key === undefined ? this.#clears : this.#byKey.get(key)!
     list.splice(list.indexOf(write), 1)
     if (key !== undefined && list.length === 0) this.#byKey.delete(key)
-    if (write.ackedRev === undefined) this.#count(write, -1)
+    if (write.ackedRev === undefined) this.#unsettled--
     this.#acked.delete(write)
   }
 
   /** Marks a write acknowledged at `rev`; it stays in the overlay until {@link reached}. */
   settle(write: PendingWrite, rev: number): void {
     if (write.ackedRev !== undefined) return
-    this.#count(write, -1)
+    this.#unsettled--
     write.ackedRev = rev
     this.#acked.add(write)
   }
 
   find(clientId: string, mid: number): PendingWrite | undefined {
-    return this.#all.get(idOf(clientId, mid))
+    return this.#byId.get(clientId)?.get(mid)
   }
 
   /** The last write that decides `key`: its own last store/delete, or a later clear. */
@@ -98,16 +112,19 @@ export class PendingWrites {
 
   /** Acknowledged writes whose revision the cursor has reached. */
   reached(cursor: number): PendingWrite[] {
-    return [...this.#acked].filter((w) => w.ackedRev! <= cursor)
+    const due: PendingWrite[] = []
+    for (const w of this.#acked) if (w.ackedRev! <= cursor) due.push(w)
+    return due
   }
 
+  /** Asked per key when needed (a binding's snapshot), rather than kept per write as a count per key. */
   isUnsettled(key: string): boolean {
-    return (this.#unsettledByKey.get(key) ?? 0) > 0 || this.#clears.some((w) => w.ackedRev === undefined)
+    return hasUnsettled(this.#byKey.get(key)) || hasUnsettled(this.#clears)
   }
 
   /** The order of the earliest write still pending, or Infinity. */
   firstUnsettledOrder(): number {
-    for (const w of this.#all.values()) if (w.ackedRev === undefined) return w.order
+    for (const w of this.#all) if (w.ackedRev === undefined) return w.order
     return Infinity
   }
 
@@ -124,14 +141,5 @@ export class PendingWrites {
   /** Every write in the overlay, in order. */
   values(): IterableIterator<PendingWrite> {
     return this.#all.values()
-  }
-
-  #count(write: PendingWrite, delta: 1 | -1): void {
-    this.#unsettled += delta
-    const key = keyOf(write.mutation)
-    if (key === undefined) return
-    const n = (this.#unsettledByKey.get(key) ?? 0) + delta
-    if (n === 0) this.#unsettledByKey.delete(key)
-    else this.#unsettledByKey.set(key, n)
   }
 }

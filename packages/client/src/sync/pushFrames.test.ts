@@ -28,6 +28,23 @@ describe('pushFrames', () => {
     expect((parseClientMessage(frames[1]!) as { mutations: unknown[] }).mutations).toHaveLength(1)
   })
 
+  it('fills each frame up to the byte budget, counting multi-byte characters exactly near it', () => {
+    const values = ['"ascii"', JSON.stringify('\u00e9\u20ac'.repeat(30)), JSON.stringify('\u{1f600}'.repeat(20)), '"x"']
+    const entries = Array.from({ length: 400 }, (_, i) => entry('c', i + 1, values[i % values.length]))
+    // The budget is for the mutations: each one's JSON plus a separator.
+    const cost = (i: number): number => new TextEncoder().encode(JSON.stringify(entries[i]!.mutation)).length + 1
+    let next = 0
+    for (const frame of pushFrames(entries, 2000)) {
+      const count = (parseClientMessage(frame) as { mutations: unknown[] }).mutations.length
+      let used = 0
+      for (let i = next; i < next + count; i++) used += cost(i)
+      next += count
+      expect(used).toBeLessThanOrEqual(2000)
+      if (next < entries.length) expect(used + cost(next)).toBeGreaterThan(2000)
+    }
+    expect(next).toBe(entries.length)
+  })
+
   it('returns no frame for no entries', () => {
     expect(pushFrames([], 1000)).toEqual([])
   })

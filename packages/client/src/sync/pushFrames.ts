@@ -12,19 +12,28 @@ export function pushFrames(entries: Iterable<OutboxEntry>, maxFrameBytes: number
   const frames: string[] = []
   let clientId: string | undefined
   let parts: string[] = []
+  // While `exact` is false, `bytes` is an upper bound (a UTF-16 unit is at most 3 bytes of UTF-8), so far below
+  // the limit no part is counted; near it, the frame's parts are counted once and every later part exactly.
   let bytes = 0
+  let exact = false
   const flush = (): void => {
     if (parts.length > 0) frames.push(`{"type":"push","clientId":${JSON.stringify(clientId)},"mutations":[${parts.join(',')}]}`)
     parts = []
     bytes = 0
+    exact = false
   }
   for (const entry of entries) {
     const part = JSON.stringify(entry.mutation)
-    const size = utf8Length(part) + 1
-    if (entry.clientId !== clientId || parts.length >= MAX_MUTATIONS_PER_PUSH || bytes + size > maxFrameBytes) flush()
+    if (entry.clientId !== clientId || parts.length >= MAX_MUTATIONS_PER_PUSH) flush()
     clientId = entry.clientId
+    if (!exact && bytes + 3 * part.length + 1 > maxFrameBytes) {
+      bytes = parts.reduce((sum, p) => sum + utf8Length(p) + 1, 0)
+      exact = true
+    }
+    const size = exact ? utf8Length(part) + 1 : 3 * part.length + 1
+    if (exact && bytes + size > maxFrameBytes) flush()
     parts.push(part)
-    bytes += size
+    bytes += exact ? size : 3 * part.length + 1
   }
   flush()
   return frames

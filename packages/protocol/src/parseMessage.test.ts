@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import { isCubbyError } from './CubbyError.js'
+import { parseServerMessage } from './parseMessage.js'
+
+const rejects = (frame: string): void => {
+  let error: unknown
+  try {
+    parseServerMessage(frame)
+  } catch (e) {
+    error = e
+  }
+  expect(isCubbyError(error, 'BAD_MESSAGE')).toBe(true)
+}
+
+describe('parseServerMessage', () => {
+  it('parses a changes frame into its three kinds of change', () => {
+    const frame = '{"type":"changes","rev":3,"changes":[{"rev":1,"key":"a","value":"1"},{"rev":2,"key":"b","deleted":true},{"rev":3,"clear":true}]}'
+    expect(parseServerMessage(frame)).toEqual({
+      type: 'changes',
+      rev: 3,
+      changes: [{ rev: 1, key: 'a', value: '1' }, { rev: 2, key: 'b', deleted: true }, { rev: 3, clear: true }],
+    })
+  })
+
+  it('gives a value change no deleted or clear marker, whatever false ones the frame carried', () => {
+    const frame = '{"type":"changes","rev":2,"changes":[{"rev":1,"key":"a","value":"1","deleted":false},{"rev":2,"key":"b","value":"2","clear":null}]}'
+    const message = parseServerMessage(frame)
+    if (message.type !== 'changes') throw new Error('expected changes')
+    expect(message.changes.map((c) => 'deleted' in c || 'clear' in c)).toEqual([false, false])
+    expect(message.changes).toEqual([{ rev: 1, key: 'a', value: '1' }, { rev: 2, key: 'b', value: '2' }])
+  })
+
+  it('rejects malformed frames with BAD_MESSAGE', () => {
+    rejects('not json')
+    rejects('[]')
+    rejects('{"type":"nope"}')
+    rejects('{"type":"changes","rev":1}')
+    rejects('{"type":"changes","rev":-1,"changes":[]}')
+    rejects('{"type":"changes","rev":1,"changes":[null]}')
+    rejects('{"type":"changes","rev":1,"changes":[{"rev":1.5,"key":"a","value":"1"}]}')
+    rejects('{"type":"changes","rev":1,"changes":[{"rev":1,"key":2,"value":"1"}]}')
+    rejects('{"type":"changes","rev":1,"changes":[{"rev":1,"key":"a","value":1}]}')
+    rejects('{"type":"changes","rev":1,"changes":[{"rev":1,"key":"a"}]}')
+    rejects('{"type":"ack","clientId":"c","results":[{"mid":0,"rev":1}]}')
+    rejects('{"type":"synced"}')
+  })
+})
