@@ -55,7 +55,8 @@ async function abort(reason) {
 }
 
 const results = new Results()
-// --profile: every server and driver process writes a V8 CPU profile (summarise with src/profile.js).
+// --profile: every server and driver process writes a V8 CPU profile (summarise with src/profile.js), and so
+// do the browser workload's Cubby pages (through the DevTools protocol).
 const profileDir = fileURLToPath(new URL(`../results/profiles/${new Date().toISOString().replace(/[:.]/g, '-')}/`, import.meta.url))
 // --heap: the idle workload's servers write a heap snapshot with every socket open (first run only).
 const heapDir = opts.heap ? fileURLToPath(new URL(`../results/heap/${new Date().toISOString().replace(/[:.]/g, '-')}/`, import.meta.url)) : undefined
@@ -73,7 +74,7 @@ for (const name of only) {
   if (before > 0.7) log(`  warning: the machine is busy (1-minute load ${before.toFixed(2)} on ${cpus().length} cores); numbers will be noisy`)
   try {
     const workload = await import(`./workloads/${name}.js`)
-    await workload.run({ runs, quick: opts.quick, systems, results, log, profileArgs, heapDir })
+    await workload.run({ runs, quick: opts.quick, systems, results, log, profileArgs, profileDir: opts.profile ? profileDir : undefined, heapDir })
   } catch (error) {
     failures.push({ workload: name, error: String(error?.stack ?? error) })
     console.error(`${name} failed: ${error?.stack ?? error}`)

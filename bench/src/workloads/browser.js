@@ -1,7 +1,7 @@
 // Workload 5: the browser cache in real Chromium (Debian's, driven by playwright-core). Cubby `get` of
 // a cached key and awaited `store` per second, and 10,000 stores issued together; against idb-keyval
 // get / set / setMany and a plain Map. Each run uses a fresh browser context, so a fresh IndexedDB.
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -15,8 +15,8 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 const entry = (file) => fileURLToPath(new URL(`../browser/${file}`, import.meta.url))
 
-async function bundle(file) {
-  const out = await build({ entryPoints: [entry(file)], bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, logLevel: 'silent' })
+async function bundle(file, { minify = true } = {}) {
+  const out = await build({ entryPoints: [entry(file)], bundle: true, format: 'esm', platform: 'browser', minify, write: false, logLevel: 'silent' })
   return out.outputFiles[0].text
 }
 
@@ -35,11 +35,12 @@ async function servePage(files) {
 
 const NAME = 'browser'
 
-export async function run({ runs, quick, systems, results, log, profileArgs }) {
+export async function run({ runs, quick, systems, results, log, profileArgs, profileDir }) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium)`)
   const withCubby = systems.includes('cubby') && cubbyAvailable()
   const files = { 'peers.js': await bundle('peers.js') }
-  if (withCubby) files['cubby.js'] = await bundle('cubby.js')
+  // Profiled pages keep their function names.
+  if (withCubby) files['cubby.js'] = await bundle('cubby.js', { minify: !profileDir })
   const page = await servePage(files)
   const dataDir = await makeTempDir('browser-cubby')
   const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
@@ -65,7 +66,17 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
         tab.on('pageerror', (error) => log(`  page error: ${error.message}`))
         await tab.goto(page.url)
         await tab.waitForFunction(() => window.benchPeers && (!document.querySelector('script[src="/cubby.js"]') || window.benchCubby))
+        // --profile: a CPU profile of each Cubby page, over its whole measurement (get, awaited store, together).
+        const cdp = profileDir && system.startsWith('cubby') ? await context.newCDPSession(tab) : undefined
+        await cdp?.send('Profiler.enable')
+        await cdp?.send('Profiler.start')
         const res = await withTimeout(measure(tab), 120_000, `browser ${system}`)
+        if (cdp) {
+          const { profile } = await cdp.send('Profiler.stop')
+          const dir = `${profileDir}${NAME}-${system.replace(/\W+/g, '-').replace(/-$/, '')}`
+          mkdirSync(dir, { recursive: true })
+          writeFileSync(`${dir}/run-${r + 1}.cpuprofile`, JSON.stringify(profile))
+        }
         await context.close()
         results.add('browser', system, 'get/s', 'ops/s', res.getPerSecond)
         results.add('browser', system, 'awaited store/s', 'ops/s', res.storePerSecond)

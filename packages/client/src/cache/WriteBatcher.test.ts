@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { countingProvider } from './countingProvider.fixture.js'
 import { createMemoryCache } from './createMemoryCache.js'
 import { WriteBatcher } from './WriteBatcher.js'
@@ -18,15 +18,48 @@ describe('WriteBatcher', () => {
     expect((await cache.load()).outbox).toHaveLength(10_000)
   })
 
-  it('lets server bookkeeping ride along with the next local write instead of taking a transaction of its own', async () => {
+  it('lets local writes go before server bookkeeping, each awaited store in a transaction of its own', async () => {
+    const { cache, log, batcher } = await setup()
+    // Awaited stores, each followed by its echo and ack (lazy), as a client online does: the stores never wait
+    // for the bookkeeping, which goes once no store is queued.
+    for (let i = 1; i <= 5; i++) {
+      await batcher.enqueue({ outboxPut: [store(i)] })
+      void batcher.enqueue({ putEntries: [{ key: `k${i}`, rev: i, value: String(i) }], cursor: i }, { urgent: false })
+      void batcher.enqueue({ outboxDelete: [{ clientId: 'c', mid: i }] }, { urgent: false })
+    }
+    expect(log.writes.map((w) => w.outboxPut?.map((e) => e.seq))).toEqual([[1], [2], [3], [4], [5]])
+    expect(log.writes.map((w) => [w.cursor, w.outboxDelete?.length ?? 0])).toEqual(Array(5).fill([undefined, 0]))
+    await batcher.drain()
+    expect(log.writes).toHaveLength(6)
+    expect(log.writes[5]).toMatchObject({ cursor: 5, outboxPut: [], outboxDelete: [1, 2, 3, 4, 5].map((mid) => ({ clientId: 'c', mid })) })
+    expect(await cache.load()).toMatchObject({ outbox: [], cursor: 5 })
+  })
+
+  it('sends bookkeeping that waited long enough along with the next local write', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const { log, batcher } = await setup()
+      await batcher.enqueue({ outboxPut: [store(1)] })
+      const bookkeeping = batcher.enqueue({ cursor: 1, outboxDelete: [{ clientId: 'c', mid: 1 }] }, { urgent: false })
+      await batcher.enqueue({ outboxPut: [store(2)] })
+      vi.setSystemTime(Date.now() + 1_000)
+      await batcher.enqueue({ outboxPut: [store(3)] })
+      await bookkeeping
+      expect(log.writes).toHaveLength(3)
+      expect(log.writes[2]).toMatchObject({ cursor: 1, outboxDelete: [{ clientId: 'c', mid: 1 }], outboxPut: [store(3)] })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('hurries bookkeeping for settled(): it goes with the next transaction', async () => {
     const { log, batcher } = await setup()
-    // A store's echo and ack arrive (lazy); the next store comes a few microtasks later, before any macrotask.
-    const bookkeeping = batcher.enqueue({ cursor: 1, outboxDelete: [{ clientId: 'c', mid: 1 }] }, { urgent: false })
-    for (let i = 0; i < 5; i++) await Promise.resolve()
-    const next = batcher.enqueue({ outboxPut: [store(2)] })
-    await Promise.all([bookkeeping, next])
+    const bookkeeping = batcher.enqueue({ cursor: 4 }, { urgent: false })
+    const settled = batcher.settled()
+    const next = batcher.enqueue({ outboxPut: [store(1)] })
+    await Promise.all([bookkeeping, settled, next])
     expect(log.writes).toHaveLength(1)
-    expect(log.writes[0]).toMatchObject({ cursor: 1, outboxDelete: [{ clientId: 'c', mid: 1 }], outboxPut: [store(2)] })
+    expect(log.writes[0]).toMatchObject({ cursor: 4, outboxPut: [store(1)] })
   })
 
   it('writes lazy bookkeeping on its own when no local write comes', async () => {

@@ -3,7 +3,7 @@ import type { OutboxEntry } from '../cache/CubbyCache.js'
 import type { CubbyStatus } from '../CubbyEventMap.js'
 import type { Replica } from '../Replica.js'
 import { randomClientId } from '../sync/randomClientId.js'
-import { type TabEnvelope, type TabMessage, tabGroupName } from './TabMessage.js'
+import { type TabEnvelope, type TabMessage, tabGroupName, tabPresenceName } from './TabMessage.js'
 
 /** What a {@link TabCoordinator} drives in its client. @internal */
 export interface TabHost {
@@ -38,6 +38,13 @@ export function tabPlatform(): TabPlatform | undefined {
  * leader's stream to their memory, so every tab shows the same state. When the leader goes, the next waiting
  * tab gets the lock, reads the outbox again and connects; exactly-once by (clientId, mid) covers replays.
  *
+ * The leader relays only while some tab has joined: a tab alone (the common case) posts nothing per write or
+ * per frame. A tab joins when it starts listening, before it reads the cache, holding a presence lock that the
+ * leader waits on, so that a tab that closes or crashes without saying `leave` is forgotten all the same. The
+ * leader answers a join, once the cache holds everything it did before, with its cursor and overlay; the new
+ * tab reads the cache again if the leader's cursor is ahead of what it loaded (a frame persisted between its
+ * read and the leader hearing of it), holding back the stream meanwhile.
+ *
  * @internal
  */
 export class TabCoordinator {
@@ -47,10 +54,17 @@ export class TabCoordinator {
   readonly #id = randomClientId()
   #replica: Replica | undefined
   #channel: BroadcastChannel | undefined
+  /** Messages held back: before {@link attach}, and while catching up after the leader's `joined`. */
   #buffer: TabEnvelope[] = []
+  #catchingUp = false
   #lockRequest: AbortController | undefined
   #release: (() => void) | undefined
+  /** This tab's presence lock, held from {@link listen} to {@link detach}. */
+  #presence: AbortController | undefined
+  #present = false
   #leading = false
+  /** Leader: the tabs that joined, each with the request for its presence lock (granted when it is gone). */
+  readonly #followers = new Map<string, AbortController>()
   #queue: Promise<void> = Promise.resolve()
   #status: CubbyStatus = 'connecting'
 
@@ -70,20 +84,25 @@ export class TabCoordinator {
     return this.#replica !== undefined
   }
 
-  /** Starts listening, keeping messages until {@link attach}: call it before reading the cache. */
+  /** Leader: how many other tabs listen (the leader posts nothing while there are none). */
+  get followerCount(): number {
+    return this.#followers.size
+  }
+
+  /** Starts listening and joins, keeping messages until {@link attach}: call it before reading the cache. */
   listen(): void {
     if (this.#channel) return
     this.#channel = new this.#platform.BroadcastChannel(this.#name)
     this.#channel.onmessage = (event: MessageEvent<TabEnvelope>) => {
-      if (this.#replica) this.#receive(event.data)
+      if (this.#replica && !this.#catchingUp) this.#receive(event.data)
       else this.#buffer.push(event.data)
     }
+    this.#join()
   }
 
   /**
-   * Takes part: applies what arrived since {@link listen}, asks the leader for its state, and waits for the
-   * lock. A tab that was not listening (it was detached) first catches up with the cache and announces its
-   * writes.
+   * Takes part: applies what arrived since {@link listen} and waits for the lock. A tab that was not listening
+   * (it was detached) first catches up with the cache and announces its writes.
    */
   async attach(replica: Replica): Promise<void> {
     const resync = this.#channel === undefined
@@ -91,33 +110,37 @@ export class TabCoordinator {
     if (resync) await replica.resync()
     if (!this.#channel) return // detached meanwhile
     this.#replica = replica
-    for (const envelope of this.#buffer.splice(0)) this.#receive(envelope)
+    this.#drain()
     if (resync) this.#post({ type: 'writes', entries: [...replica.state.pending.values()].filter((w) => w.durable && w.ackedRev === undefined) })
-    this.#post({ type: 'join' })
     this.#requestLock()
   }
 
-  /** Stops taking part: gives up the lock (and so the connection) and stops listening. */
+  /** Stops taking part: gives up the lock (and so the connection), leaves, and stops listening. */
   detach(): void {
     this.#resign()
     this.#lockRequest?.abort()
     this.#lockRequest = undefined
+    if (this.#presence) this.#post({ type: 'leave' })
+    this.#presence?.abort()
+    this.#presence = undefined
+    this.#present = false
     this.#channel?.close()
     this.#channel = undefined
     this.#replica = undefined
     this.#buffer = []
+    this.#catchingUp = false
   }
 
   /** Leader: relays a server frame once the cache write it caused is done. */
   relayFrame(message: ServerMessage): void {
     if (!this.#leading || message.type === 'welcome' || message.type === 'error') return
-    this.#relay({ type: 'frame', message }, this.#replica!.flushed())
+    this.#relay({ type: 'frame', message }, () => this.#replica!.flushed())
   }
 
   /** Leader: relays its connection state. */
   relayStatus(status: CubbyStatus): void {
     this.#status = status
-    if (this.#leading) this.#relay({ type: 'state', status, acks: [] })
+    if (this.#leading) this.#relay({ type: 'state', status })
   }
 
   /** This tab's writes are durable in the outbox: the leader relays them, a follower announces them. */
@@ -131,16 +154,16 @@ export class TabCoordinator {
     this.#post({ type: 'gone', code, message })
   }
 
-  #receive({ leader, body }: TabEnvelope): void {
+  #receive(envelope: TabEnvelope): void {
+    const { from, leader, body } = envelope
     const replica = this.#replica!
     if (body.type === 'gone') return this.#host.gone(body.code, body.message)
     if (this.#leading) {
       if (body.type === 'writes') {
         const added = replica.addForeign(body.entries)
         if (added.length > 0) this.#relay({ type: 'relay', entries: added.map(({ seq, clientId, mutation }) => ({ seq, clientId, mutation })) })
-      } else if (body.type === 'join') {
-        this.#relay({ type: 'state', status: this.#status, acks: replica.acknowledged() })
-      }
+      } else if (body.type === 'join') this.#welcome(from)
+      else if (body.type === 'leave') this.#forget(from)
       return
     }
     if (!leader) return
@@ -152,11 +175,87 @@ export class TabCoordinator {
         replica.addForeign(body.entries)
         return
       case 'state':
-        for (const ack of body.acks) replica.receive(ack, true)
         return this.#host.setStatus(body.status)
+      case 'joined':
+        if (body.to === this.#id) this.#joined(body)
+        return
+      case 'lead':
+        return this.#join()
       case 'writes':
       case 'join':
+      case 'leave':
         return
+    }
+  }
+
+  /** Joins (again): once this tab holds its presence lock, so that the leader's wait on it means "gone". */
+  #join(): void {
+    if (this.#presence) {
+      if (this.#present) this.#post({ type: 'join' })
+      return
+    }
+    const request = (this.#presence = new AbortController())
+    this.#platform.locks
+      .request(tabPresenceName(this.#name, this.#id), { signal: request.signal }, () => {
+        if (request.signal.aborted) return
+        this.#present = true
+        this.#post({ type: 'join' })
+        return new Promise<void>((release) => request.signal.addEventListener('abort', () => release(), { once: true }))
+      })
+      .catch(() => {}) // aborted while waiting: this tab detached or closed
+  }
+
+  /** Leader: a tab joined. Watch its presence, relay from now on, and tell it where this tab stands. */
+  #welcome(from: string): void {
+    if (!this.#followers.has(from)) {
+      const watch = new AbortController()
+      this.#followers.set(from, watch)
+      this.#platform.locks
+        .request(tabPresenceName(this.#name, from), { signal: watch.signal }, () => {
+          // Granted: the tab is gone (closed or crashed without a word).
+          if (this.#followers.get(from) === watch) this.#followers.delete(from)
+        })
+        .catch(() => {}) // aborted: it left, or this tab resigned
+    }
+    // What this tab did before it heard of the new one is what the new one may have missed; it is in the cache
+    // once the writes queued so far are done. Everything after is relayed (queued after this).
+    const { state } = this.#replica!
+    const writes = [...state.pending.values()].filter((w) => w.durable).map(({ seq, clientId, mutation }) => ({ seq, clientId, mutation }))
+    const acks = this.#replica!.acknowledged()
+    const cursor = state.cursor
+    this.#relay({ type: 'joined', to: from, status: this.#status, cursor, writes, acks }, () => this.#replica?.flushed())
+  }
+
+  #forget(from: string): void {
+    this.#followers.get(from)?.abort()
+    this.#followers.delete(from)
+  }
+
+  /** Follower: the leader heard of this tab; take what it has, and read the cache again if it is ahead. */
+  #joined(body: Extract<TabMessage, { type: 'joined' }>): void {
+    const replica = this.#replica!
+    replica.addForeign(body.writes)
+    for (const ack of body.acks) replica.receive(ack, true)
+    if (body.cursor > replica.state.cursor) {
+      this.#catchingUp = true
+      void replica
+        .resync()
+        .catch(() => {}) // the stream goes on; a later leader's catch-up reads the cache again
+        .then(() => {
+          if (this.#replica !== replica) return
+          this.#catchingUp = false
+          this.#drain()
+        })
+    }
+    this.#host.setStatus(body.status)
+  }
+
+  /** Applies held-back messages in order, until one starts a catch-up. */
+  #drain(): void {
+    while (!this.#catchingUp && this.#replica) {
+      const envelope = this.#buffer.shift()
+      if (!envelope) return
+      this.#receive(envelope)
     }
   }
 
@@ -177,6 +276,11 @@ export class TabCoordinator {
   async #lead(): Promise<void> {
     const replica = this.#replica!
     this.#leading = true
+    // Held-back messages: a leader takes only joins and announced writes from them.
+    this.#catchingUp = false
+    this.#drain()
+    // The tabs that listen join this one (they may have joined the previous leader only).
+    this.#post({ type: 'lead' })
     // Writes announced while no tab led are in the outbox only: take them, and tell the other tabs.
     const added = await replica.resync().catch(() => [])
     if (!this.#leading) return
@@ -189,15 +293,22 @@ export class TabCoordinator {
     this.#leading = false
     this.#host.unlead()
     // Another tab takes over: followers show `connecting` until it is online (the new leader says so too).
-    this.#relay({ type: 'state', status: 'connecting', acks: [] })
+    this.#relay({ type: 'state', status: 'connecting' })
+    for (const watch of this.#followers.values()) watch.abort()
+    this.#followers.clear()
     this.#release?.()
     this.#release = undefined
     this.#lockRequest = undefined
   }
 
-  /** Posts in order, each message after `after` (the cache write it depends on). */
-  #relay(body: TabMessage, after: Promise<void> = Promise.resolve()): void {
-    this.#queue = this.#queue.then(() => after).then(() => this.#post(body, true))
+  /**
+   * Leader: posts in order, each message after `after` (the cache write it depends on), and only while some
+   * tab has joined (a tab that joins later is told where this one stands instead).
+   */
+  #relay(body: TabMessage, after?: () => Promise<void> | undefined): void {
+    if (this.#followers.size === 0) return
+    const ready = after?.()
+    this.#queue = (ready ? this.#queue.then(() => ready) : this.#queue).then(() => this.#post(body, true))
   }
 
   #post(body: TabMessage, leader = this.#leading): void {

@@ -1,0 +1,61 @@
+// Browser code of the tabs page (bundled by tabsPage.ts): one Cubby client per page, driven through `window.tab`.
+import { type Cubby, createCubby } from '@cubby/client'
+
+/** What a test calls in a page with `page.evaluate`. */
+export interface TabPage {
+  /** Creates this tab's client (a shared app name, so tabs of one context share its IndexedDB) and waits for `ready()`. */
+  open(options: { url: string; token: string; name: string }): Promise<void>
+  /** Stores `count` keys `prefix/0` … one at a time, each awaited. */
+  storeEach(prefix: string, count: number): Promise<void>
+  store(key: string, value: unknown): Promise<void>
+  synced(): Promise<void>
+  /** The keys (in order) that have no value here, out of `prefix/0` … `prefix/{count - 1}`. */
+  missing(prefix: string, count: number): Promise<string[]>
+  get(key: string): Promise<unknown>
+  status(): string
+  /**
+   * Counts what the leader posts on the tab channel of (name, user), through a BroadcastChannel of its own that
+   * only listens (it is no tab of the group, so it never joins).
+   */
+  spy(name: string, userId: string): void
+  /** What the spy has heard from the leader, by message type. */
+  heard(): Record<string, number>
+  close(): Promise<void>
+}
+
+declare global {
+  interface Window {
+    tab: TabPage
+  }
+}
+
+let cubby: Cubby | undefined
+const heard: Record<string, number> = {}
+
+window.tab = {
+  async open({ url, token, name }) {
+    cubby = createCubby({ url, auth: token, name })
+    await cubby.ready()
+  },
+  async storeEach(prefix, count) {
+    for (let i = 0; i < count; i++) await cubby!.store(`${prefix}/${i}`, i)
+  },
+  store: (key, value) => cubby!.store(key, value),
+  synced: () => cubby!.synced(),
+  async missing(prefix, count) {
+    const keys = Array.from({ length: count }, (_, i) => `${prefix}/${i}`)
+    const values = await cubby!.getMany(keys)
+    return keys.filter((key, i) => values[i] !== i)
+  },
+  get: (key) => cubby!.get(key),
+  status: () => cubby!.status,
+  spy(name, userId) {
+    // The client's group name (TabMessage.ts, tabGroupName): the test mirrors it to listen in.
+    const channel = new BroadcastChannel(`cubby-tabs:${JSON.stringify([name, userId])}`)
+    channel.onmessage = (event: MessageEvent<{ leader: boolean; body: { type: string } }>) => {
+      if (event.data.leader) heard[event.data.body.type] = (heard[event.data.body.type] ?? 0) + 1
+    }
+  },
+  heard: () => ({ ...heard }),
+  close: () => cubby!.close(),
+}
