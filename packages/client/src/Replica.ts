@@ -74,6 +74,13 @@ export class Replica {
   /** The local writes of the cache batch being filled. */
   #batch: LocalBatch | undefined
   #pushScheduled = false
+  /**
+   * Push frames of this session not answered yet. While any is, new writes wait and leave together in the next
+   * round, once the last answer arrives: a client storing one value after another then sends a frame per round
+   * trip, not per store, and a lone write still leaves at once. The server answers every push (an `ack`, or an
+   * `error` for a frame it could not read) or ends the session, which resets this.
+   */
+  #pushesInFlight = 0
 
   constructor(options: { state: LocalState; cache: CubbyCache; hooks: ReplicaHooks; clientId: string; maxFrameBytes: number }) {
     this.state = options.state
@@ -162,12 +169,14 @@ export class Replica {
   /** The session is established: sends the whole outbox, in order. */
   connected(send: (frame: string) => boolean): void {
     this.#send = send
+    this.#pushesInFlight = 0
     this.#push(this.state.pending.values())
   }
 
   /** The session ended: everything unacknowledged goes again on the next one. */
   disconnected(): void {
     this.#send = undefined
+    this.#pushesInFlight = 0
     for (const w of this.state.pending.values()) w.sent = false
   }
 
@@ -200,9 +209,11 @@ export class Replica {
           this.#hooks.error(fromWire(error, `The server rejected the write of ${key}: ${error.message}`))
         }
         persist({ outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
+        if (!mirror) this.#answered()
         return this.#settle()
       }
       case 'error':
+        if (!mirror) this.#answered()
         return this.#hooks.error(fromWire(message, message.message))
       case 'welcome':
       case 'user-deleted':
@@ -270,11 +281,20 @@ export class Replica {
     await (destroy ? this.cache.destroy() : this.cache.close())
   }
 
+  /** The server answered a push frame: once it has answered them all, what waited goes in one round. */
+  #answered(): void {
+    if (this.#pushesInFlight === 0) return
+    if (--this.#pushesInFlight === 0) this.#push(this.state.pending.values())
+  }
+
   #push(writes: Iterable<PendingWrite>): void {
-    if (!this.#send) return
+    if (!this.#send || this.#pushesInFlight > 0) return
     const due = [...writes].filter((w) => w.durable && !w.sent && w.ackedRev === undefined)
     // A frame that cannot go means the socket is closing; disconnected() then marks everything unsent.
-    for (const frame of pushFrames(due, this.#maxFrameBytes)) this.#send(frame)
+    for (const frame of pushFrames(due, this.#maxFrameBytes)) {
+      this.#send(frame)
+      this.#pushesInFlight++
+    }
     for (const w of due) w.sent = true
   }
 
