@@ -7,6 +7,7 @@ import { ClassicLevel } from 'classic-level'
 import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
 import { procStats, selfCpuSeconds } from '../lib/proc.js'
+import { waitForQuiet } from '../lib/server.js'
 import { makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
 import { withServers } from '../servers/index.js'
 import { RAW } from './propagation.js'
@@ -20,7 +21,17 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
   // One run takes about a second and a half, so take at least 5 for a steadier median.
   const n = quick ? runs : Math.max(runs, 5)
   await withServers(systems, { label: NAME, profileArgs }, async (servers) => {
+    // Every server of the workload stays up for all runs, and one without durable acks (Yjs) goes on writing
+    // for seconds after its clients have everything: each timed run starts only once every server is quiet,
+    // so that no system runs in the shadow of the one before it.
+    const settle = async () => {
+      for (const [system, server] of Object.entries(servers)) {
+        const busyMs = await waitForQuiet(server, { quietMs: 300, timeoutMs: 30_000 })
+        if (busyMs > 200) log(`  (waited ${(busyMs / 1000).toFixed(1)} s for the ${system} server to go quiet)`)
+      }
+    }
     for (let r = 0; r < n; r++) {
+      await settle()
       const limit = await runInChild(SELF, 'limitDriver', shape)
       results.add(NAME, 'limit', 'writes/s', 'writes/s', limit.writesPerSecond)
       results.add(NAME, 'limit', 'cpu s (process)', 's', limit.cpuSeconds)
@@ -28,6 +39,7 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
       for (const system of systems) {
         const { url, secret, pid } = servers[system]
         const params = { system, url, secret, serverPid: pid, run: r, ...shape }
+        await settle()
         const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS + 60_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
         results.add(NAME, system, 'writes/s', 'writes/s', res.writesPerSecond)
         results.add(NAME, system, 'cpu s (server)', 's', res.serverCpuSeconds)
@@ -36,6 +48,7 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
         log(`  ${system} run ${r + 1}: ${Math.round(res.writesPerSecond)} writes/s, server ${res.serverCpuSeconds.toFixed(2)} cpu s, clients ${res.clientCpuSeconds.toFixed(2)} cpu s`)
         if (system === 'cubby') {
           // The same writes through the server alone: raw sockets, one push per client, no client library.
+          await settle()
           const raw = await runInChild(SELF, 'drive', { ...params, system: 'cubby-raw', run: `raw-${r}` }, { timeoutMs: TIME_LIMIT_MS + 60_000 })
           results.add(NAME, RAW, 'writes/s', 'writes/s', raw.writesPerSecond)
           results.add(NAME, RAW, 'cpu s (server)', 's', raw.serverCpuSeconds)
