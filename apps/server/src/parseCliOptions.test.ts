@@ -36,6 +36,9 @@ describe('parseCliOptions', () => {
       allowedOrigins: ['https://app.example.com', 'http://localhost:*'], trustProxy: true, issuer: 'iss', audience: 'aud',
     })
     expect(() => parseCliOptions(['--max-user-keys', '0'], {})).toThrow(CliUsageError)
+    expect(parseCliOptions(['--max-indexed-keys', '0'], {})).toHaveProperty('server', { maxIndexedKeys: 0 })
+    expect(parseCliOptions([], { CUBBY_MAX_INDEXED_KEYS: '5000' })).toHaveProperty('server', { maxIndexedKeys: 5000 })
+    expect(() => parseCliOptions(['--max-indexed-keys', '-1'], {})).toThrow(CliUsageError)
     expect(() => parseCliOptions(['--rate-per-address', '0'], {})).toThrow(CliUsageError)
     expect(() => parseCliOptions(['--rate-per-address', '1e3'], {})).toThrow(CliUsageError)
   })

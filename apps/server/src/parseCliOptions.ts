@@ -20,7 +20,7 @@ export interface CliOptions {
 
 /** The server options the CLI sets from flags. */
 export type CliServerOptions = Pick<CubbyServerOptions,
-  'quota' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
+  'quota' | 'maxIndexedKeys' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
   'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets'>
 
 /** A command line that cannot be used; the CLI prints the message and exits with code 2. */
@@ -40,6 +40,8 @@ Options (each also read from the environment variable shown; flags win):
   --max-key-bytes N         largest key, UTF-8 bytes        CUBBY_MAX_KEY_BYTES      (default 1024)
   --max-message-bytes N     largest frame or HTTP body      CUBBY_MAX_MESSAGE_BYTES  (default 4194304)
   --static DIR              serve a built SPA at /          CUBBY_STATIC
+  --max-indexed-keys N      keys whose rev and size the write path keeps in memory (about 130 B each; 0: none)
+                                                            CUBBY_MAX_INDEXED_KEYS   (default 250000)
 
 Abuse limits:
   --max-user-bytes N        per-user quota of stored bytes  CUBBY_MAX_USER_BYTES     (default 104857600)
@@ -80,6 +82,7 @@ const FLAGS = {
   static: { type: 'string' },
   'max-user-bytes': { type: 'string' },
   'max-user-keys': { type: 'string' },
+  'max-indexed-keys': { type: 'string' },
   'rate-per-connection': { type: 'string' },
   'burst-per-connection': { type: 'string' },
   'rate-per-address': { type: 'string' },
@@ -181,6 +184,8 @@ function parseServerOptions(values: Values, env: Readonly<Record<string, string 
   for (const name of ['maxConnectionsPerUser', 'maxConnectionsPerAddress', 'maxSendBufferBytes'] as const) {
     if (all[name] !== undefined) options[name] = all[name]
   }
+  const indexed = values['max-indexed-keys'] ?? nonEmpty(env.CUBBY_MAX_INDEXED_KEYS)
+  if (indexed !== undefined) options.maxIndexedKeys = integer('--max-indexed-keys', indexed, 0, Number.MAX_SAFE_INTEGER)
   const origins = values['allowed-origins'] ?? nonEmpty(env.CUBBY_ALLOWED_ORIGINS)
   if (origins !== undefined) options.allowedOrigins = origins.split(',').map((o) => o.trim()).filter((o) => o !== '')
   if (values['trust-proxy'] === true || /^(1|true|yes)$/i.test(env.CUBBY_TRUST_PROXY ?? '')) options.trustProxy = true

@@ -43,6 +43,13 @@ export interface CubbyServerOptions {
    * @default DEFAULT_QUOTA
    */
   quota?: Partial<UserQuota>
+  /**
+   * Keys of all users whose rev and value size the write path keeps in memory, so that a commit reads nothing
+   * before its synced batch (about 130 bytes each); the least recently written users are dropped first, and a
+   * user not held is read as needed. 0 keeps none. Applies to the storage the server makes.
+   * @default 250_000
+   */
+  maxIndexedKeys?: number
   /** Token-bucket rate limits per connection and per remote address; over them, `RATE_LIMITED` with `retryAfter`. @default DEFAULT_RATE_LIMITS */
   rateLimits?: { connection?: Partial<RateLimits['connection']>; address?: Partial<RateLimits['address']> }
   /** Most sync sockets one user may have open; one more is closed with `RATE_LIMITED`. @default 100 */

@@ -8,6 +8,7 @@ import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
 import { createCubbyServer } from './createCubbyServer.js'
 import { connectUser, openRawSocket } from './testing/openRawSocket.js'
+import { countReads } from './testing/countReads.js'
 import { startTestServer } from './testing/startTestServer.js'
 
 async function tempDir(): Promise<AsyncDisposable & { path: string }> {
@@ -173,8 +174,33 @@ describe('createCubbyServer', () => {
     expect(res.status).toBe(404)
   })
 
+  it('keeps the write path key index within maxIndexedKeys (0: every commit reads what it overwrites)', async () => {
+    await using dir = await tempDir()
+    const db = new Level<string, string>(join(dir.path, 'db'))
+    /** Reads made by 20 overwrites of one key, after 20 to warm up. */
+    const readsOfOverwrites = async (maxIndexedKeys?: number): Promise<number> => {
+      const counted = countReads(db)
+      const cubby = createCubbyServer({ db: counted, secret: 's3cret', logger: null, ...(maxIndexedKeys === undefined ? {} : { maxIndexedKeys }) })
+      const user = `u${maxIndexedKeys ?? 'default'}`
+      for (let i = 0; i < 20; i++) await cubby.store(user, 'k', i)
+      // The index loads in the background; once it holds the user, an overwrite reads nothing.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const before = counted.reads
+      for (let i = 0; i < 20; i++) await cubby.store(user, 'k', i)
+      const reads = counted.reads - before
+      expect(await cubby.get(user, 'k')).toBe(19)
+      await cubby.close()
+      return reads
+    }
+    expect(await readsOfOverwrites()).toBe(0)
+    expect(await readsOfOverwrites(0)).toBeGreaterThanOrEqual(20)
+    await db.close()
+  })
+
   it('throws TypeError without a place to store data or with bad options', () => {
     expect(() => createCubbyServer({ logger: null })).toThrow(TypeError)
+    expect(() => createCubbyServer({ dataDir: '/nonexistent-cubby', secret: 'x', logger: null, maxIndexedKeys: -1 })).toThrow(TypeError)
+    expect(() => createCubbyServer({ dataDir: '/nonexistent-cubby', secret: 'x', logger: null, maxIndexedKeys: 1.5 })).toThrow(TypeError)
     expect(() => createCubbyServer({ secret: 'x', storage: undefined as never, logger: null, pullBatchSize: 0 })).toThrow(TypeError)
   })
 })

@@ -5,7 +5,7 @@ import { Level } from 'level'
 import { loadPreviousSecrets, loadSecret, readSecretLines } from './auth/loadSecret.js'
 import type { CubbyServerOptions } from './CubbyServerOptions.js'
 import type { CubbyLogger } from './logger.js'
-import { createLevelStorage } from './storage/createLevelStorage.js'
+import { checkMaxIndexedKeys, createLevelStorage } from './storage/createLevelStorage.js'
 import type { CubbyStorage } from './storage/CubbyStorage.js'
 import type { LevelDatabase } from './storage/LevelDatabase.js'
 import { resolveQuota } from './storage/UserQuota.js'
@@ -27,11 +27,13 @@ export interface ResolvedStorage {
 export function resolveStorage(options: CubbyServerOptions): ResolvedStorage {
   if (options.storage !== undefined) return { storage: options.storage, ownsStorage: false, ownedDb: undefined }
   const quota = options.quota ?? {}
-  if (options.db !== undefined) return { storage: createLevelStorage({ db: options.db, quota }), ownsStorage: true, ownedDb: undefined }
+  const indexed = options.maxIndexedKeys === undefined ? {} : { maxIndexedKeys: options.maxIndexedKeys }
+  if (options.db !== undefined) return { storage: createLevelStorage({ db: options.db, quota, ...indexed }), ownsStorage: true, ownedDb: undefined }
   if (options.dataDir === undefined) throw new TypeError('createCubbyServer needs one of dataDir, db or storage')
   resolveQuota(quota) // throws for a bad quota before the database is made
+  checkMaxIndexedKeys(options.maxIndexedKeys)
   const db: LevelDatabase = new Level<string, string>(join(options.dataDir, 'db'))
-  return { storage: createLevelStorage({ db, quota }), ownsStorage: true, ownedDb: db }
+  return { storage: createLevelStorage({ db, quota, ...indexed }), ownsStorage: true, ownedDb: db }
 }
 
 /** The token secret: `secret`, else `<dataDir>/secret`, else a random one that lasts as long as the process. @internal */

@@ -10,6 +10,7 @@ import type { LevelDatabase } from './LevelDatabase.js'
 import type { UserRecord } from './UserRecord.js'
 import { RECORD_OVERHEAD_BYTES } from './UserQuota.js'
 import { runStorageContract, type StorageContractFixture, type StorageContractOptions } from './storage.contract.js'
+import { countReads } from '../testing/countReads.js'
 
 async function openLevelStorage(location: string, options: StorageContractOptions): Promise<{ db: Level; storage: CubbyStorage }> {
   const db = new Level(location)
@@ -77,22 +78,6 @@ it('counts the usage of a user whose meta predates the quota, once, from the rec
   expect(await f.db.get('m1:u\x00')).toBe(`3\n0\n3\n${3 * 64 + 6}`)
 })
 
-/** A database that counts the reads made through `getMany` (every read the write path makes). */
-function countReads(db: Level): LevelDatabase & { reads: number } {
-  const counting = {
-    reads: 0,
-    get status() { return db.status },
-    open: () => db.open(),
-    close: () => db.close(),
-    getMany: (keys: string[], options: Parameters<LevelDatabase['getMany']>[1]) => {
-      counting.reads++
-      return db.getMany(keys, options)
-    },
-    batch: (operations: Parameters<LevelDatabase['batch']>[0], options: Parameters<LevelDatabase['batch']>[1]) => db.batch(operations, options),
-    iterator: (options: Parameters<LevelDatabase['iterator']>[0]) => db.iterator(options),
-  }
-  return counting
-}
 
 async function setupCounted(options: Omit<LevelStorageOptions, 'db'> = {}): Promise<{ db: Level; counted: LevelDatabase & { reads: number }; storage: CubbyStorage } & AsyncDisposable> {
   const dir = await mkdtemp(join(tmpdir(), 'cubby-storage-'))

@@ -27,6 +27,13 @@ export interface LevelStorageOptions {
 /** Bytes a snapshot reads per page at most (classic-level stops at 16 KiB by default): a page of typical records in one read. */
 const SNAPSHOT_PAGE_BYTES = 1024 * 1024
 
+/** @throws TypeError unless `maxIndexedKeys` is undefined or a non-negative integer. @internal */
+export function checkMaxIndexedKeys(maxIndexedKeys: number | undefined): void {
+  if (maxIndexedKeys !== undefined && (!Number.isSafeInteger(maxIndexedKeys) || maxIndexedKeys < 0)) {
+    throw new TypeError('maxIndexedKeys must be a non-negative integer')
+  }
+}
+
 /**
  * Creates a {@link CubbyStorage} on one LevelDB database: every user's records under their own prefix, writes
  * grouped into one fsync'd batch per flush.
@@ -40,7 +47,7 @@ const SNAPSHOT_PAGE_BYTES = 1024 * 1024
  */
 export function createLevelStorage(options: LevelStorageOptions): CubbyStorage {
   const { maxIndexedKeys = 250_000 } = options
-  if (!Number.isSafeInteger(maxIndexedKeys) || maxIndexedKeys < 0) throw new TypeError('maxIndexedKeys must be a non-negative integer')
+  checkMaxIndexedKeys(maxIndexedKeys)
   return new LevelStorage(options.db, resolveQuota(options.quota), maxIndexedKeys)
 }
 
