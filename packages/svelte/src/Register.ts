@@ -1,4 +1,5 @@
-import type { Cubby, CubbyKey } from '@cubby/client'
+import type { CubbyKey } from '@cubby/client'
+import type { KeyUnder, SchemaOf, ValueOf } from '@cubby/client/bindings'
 
 /**
  * Register your Cubby's type once, and every store takes its keys and value types from its schema.
@@ -16,21 +17,13 @@ import type { Cubby, CubbyKey } from '@cubby/client'
 export interface Register {}
 
 /** The registered Cubby's schema, or any string key with any value. */
-export type RegisteredSchema = Register extends { cubby: Cubby<infer TSchema> } ? TSchema : Record<string, unknown>
+export type RegisteredSchema = SchemaOf<Register>
 
 /** A key of the registered schema (any string without one). */
 export type RegisteredKey = CubbyKey<RegisteredSchema>
 
-type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T
-
 /** The value type of `TKey`: from the registered schema, or from `initial` when none is registered. */
-export type CubbyValue<TKey extends string, TInitial> = string extends keyof RegisteredSchema
-  ? Widen<TInitial>
-  : TKey extends keyof RegisteredSchema
-    ? RegisteredSchema[TKey]
-    : never
+export type CubbyValue<TKey extends string, TInitial> = ValueOf<RegisteredSchema, TKey, TInitial>
 
 /** The registered keys that start with `TPrefix` (all keys when none match by type, e.g. no schema). */
-export type RegisteredKeyUnder<TPrefix extends string> = [Extract<RegisteredKey, `${TPrefix}${string}`>] extends [never]
-  ? RegisteredKey
-  : Extract<RegisteredKey, `${TPrefix}${string}`>
+export type RegisteredKeyUnder<TPrefix extends string> = KeyUnder<RegisteredSchema, TPrefix>
