@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module'
-import { type Cubby, type CubbyOptions, createCubby } from '@cubby/client'
+import type { Cubby, CubbyOptions } from '@cubby/client'
 import type { TestServer } from '@cubby/test-utils'
+import { memoryTestCubby, serverTestCubby } from '@cubby/test-utils/clients'
 
 /** The schema every test of this package uses (the registration below is global to the test program). */
 export type TestSchema = { theme: 'dark' | 'light'; count: number; note: string; [key: `todo/${string}`]: { title: string } }
@@ -11,28 +11,10 @@ declare module '@cubby/svelte' {
   }
 }
 
-// The real `ws` (Node's build): under happy-dom, an import would resolve its browser stub.
-const { WebSocket } = createRequire(import.meta.url)('ws') as { WebSocket: typeof globalThis.WebSocket }
-
-let devices = 0
-
-/** An unsigned token naming `userId`: enough for a client that never connects (it reads `sub` unverified). */
-export const offlineToken = (userId: string): string =>
-  ['{"alg":"none"}', JSON.stringify({ sub: userId })].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.'
+export { offlineToken } from '@cubby/test-utils/clients'
 
 /** A client of user `alice` that keeps values in memory and stays offline. */
-export function memoryCubby(options: Partial<CubbyOptions> = {}): Cubby<TestSchema> {
-  return createCubby<TestSchema>({ url: 'http://127.0.0.1:9', auth: offlineToken('alice'), cache: 'memory', connect: false, ...options })
-}
+export const memoryCubby = (options: Partial<CubbyOptions> = {}): Cubby<TestSchema> => memoryTestCubby<TestSchema>(options)
 
 /** A client of `userId` connected to a real server (values in memory: each one is its own device). */
-export function serverCubby(server: TestServer, userId: string): Cubby<TestSchema> {
-  return createCubby<TestSchema>({
-    url: server.url,
-    auth: server.token(userId),
-    cache: 'memory',
-    name: `svelte-device-${++devices}`,
-    WebSocket,
-    reconnect: { minDelayMs: 10, maxDelayMs: 100 },
-  })
-}
+export const serverCubby = (server: TestServer, userId: string): Cubby<TestSchema> => serverTestCubby<TestSchema>(server, userId, 'svelte-device')
