@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createCubbyServer } from '../createCubbyServer.js'
-import { httpRequest } from '../testing/httpRequest.js'
+import { rawHttp as httpRequest } from '@cubby/test-utils'
 
 async function serve(staticDir?: string): Promise<AsyncDisposable & { url: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cubby-static-'))

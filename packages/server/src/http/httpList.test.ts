@@ -1,6 +1,6 @@
 import { CUBBY_VALUE_CONTENT_TYPE } from '@cubby/protocol'
 import { describe, expect, it } from 'vitest'
-import { httpRequest } from '../testing/httpRequest.js'
+import { rawHttp as httpRequest } from '@cubby/test-utils'
 import { startTestServer } from '../testing/startTestServer.js'
 import { connectUser } from '../testing/openRawSocket.js'
 
