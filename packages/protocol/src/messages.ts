@@ -42,6 +42,12 @@ export interface HelloMessage {
   token: string
   /** The last revision this client has applied; 0 for a cold client. The server sends every change after it. */
   cursor: number
+  /**
+   * `false`: leave this session's own writes out of the live changes it is sent; their `ack` carries their
+   * revisions, and the client applies its acknowledged writes itself (see {@link AckMessage}). Changes read
+   * from storage (a catch-up, or a session that fell behind) still include them. Default `true`.
+   */
+  echo?: boolean
 }
 
 /** One write. `mid` (mutation id) increases by one per write of a client id, so retries can be recognised. */
@@ -108,7 +114,12 @@ export interface WireError {
 /** Outcome of one mutation: the revision it got (durable on the server), or why it was rejected. */
 export type MutationResult = { mid: number; rev: number } | { mid: number; error: WireError }
 
-/** Sent once the mutations of a push are durable (or rejected), after the changes they caused. */
+/**
+ * Sent once the mutations of a push are durable (or rejected). Every change up to the highest `rev` in `results`
+ * has been sent before it on this connection, except, for a session that said `echo: false`, the changes of its
+ * own mutations: such a client takes each acknowledged write as the value at its `rev` and moves its cursor to
+ * the highest `rev`.
+ */
 export interface AckMessage {
   type: 'ack'
   clientId: string

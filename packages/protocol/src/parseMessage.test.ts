@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isCubbyError } from './CubbyError.js'
-import { parseServerMessage } from './parseMessage.js'
+import { parseClientMessage, parseServerMessage } from './parseMessage.js'
 
 const rejects = (frame: string): void => {
   let error: unknown
@@ -43,5 +43,22 @@ describe('parseServerMessage', () => {
     rejects('{"type":"changes","rev":1,"changes":[{"rev":1,"key":"a"}]}')
     rejects('{"type":"ack","clientId":"c","results":[{"mid":0,"rev":1}]}')
     rejects('{"type":"synced"}')
+  })
+})
+
+describe('parseClientMessage: hello', () => {
+  it('keeps echo only when a client turns it off, and rejects anything but a boolean', () => {
+    expect(parseClientMessage('{"type":"hello","v":1,"token":"t","cursor":0}')).toStrictEqual({ type: 'hello', v: 1, token: 't', cursor: 0 })
+    expect(parseClientMessage('{"type":"hello","v":1,"token":"t","cursor":0,"echo":true}')).toStrictEqual({ type: 'hello', v: 1, token: 't', cursor: 0 })
+    expect(parseClientMessage('{"type":"hello","v":1,"token":"t","cursor":3,"echo":false}')).toStrictEqual({ type: 'hello', v: 1, token: 't', cursor: 3, echo: false })
+    for (const echo of ['0', '"false"', 'null', '{}']) {
+      let error: unknown
+      try {
+        parseClientMessage(`{"type":"hello","v":1,"token":"t","cursor":0,"echo":${echo}}`)
+      } catch (e) {
+        error = e
+      }
+      expect(isCubbyError(error, 'BAD_MESSAGE')).toBe(true)
+    }
   })
 })

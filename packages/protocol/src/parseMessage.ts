@@ -54,11 +54,12 @@ export function parseClientMessage(data: string): ClientMessage {
   const msg = parseJsonObject(data)
   switch (msg.type) {
     case 'hello': {
-      const { v, token, cursor } = msg
+      const { v, token, cursor, echo } = msg
       if (!Number.isSafeInteger(v)) throw bad('hello.v must be the protocol version (an integer)')
       if (typeof token !== 'string' || token.length === 0) throw bad('hello.token must be a non-empty string')
       if (!isRev(cursor)) throw bad('hello.cursor must be a non-negative integer')
-      return { type: 'hello', v: v as number, token, cursor }
+      if (echo !== undefined && typeof echo !== 'boolean') throw bad('hello.echo must be a boolean')
+      return echo === false ? { type: 'hello', v: v as number, token, cursor, echo } : { type: 'hello', v: v as number, token, cursor }
     }
     case 'push': {
       const { clientId, mutations } = msg

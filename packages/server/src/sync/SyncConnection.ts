@@ -146,17 +146,17 @@ export class SyncConnection implements SessionChannel {
       const userId = await this.#ctx.verify(hello.token)
       if (this.socket.readyState !== WebSocket.OPEN) return
       if (userId === undefined) return this.#fail('UNAUTHORIZED', CLOSE_CODES.UNAUTHORIZED, 'The token is missing, invalid or expired')
-      await this.#welcome(userId, hello.cursor)
+      await this.#welcome(userId, hello.cursor, hello.echo !== false)
     } catch (error) {
       this.#ctx.logger.error('Could not start a sync session', error)
       this.#fail('INTERNAL', INTERNAL_ERROR_CLOSE, 'The server could not start the session; retry later')
     }
   }
 
-  async #welcome(userId: string, cursor: number): Promise<void> {
+  async #welcome(userId: string, cursor: number, echo: boolean): Promise<void> {
     const ctx = this.#ctx
     const session = new SyncSession({
-      userId, cursor, storage: ctx.storage, channel: this, pullBatchSize: ctx.pullBatchSize,
+      userId, cursor, echo, storage: ctx.storage, channel: this, pullBatchSize: ctx.pullBatchSize,
       maxFrameBytes: ctx.limits.maxMessageBytes, maxBacklogBytes: MAX_BACKLOG_FRAMES * ctx.limits.maxMessageBytes,
     })
     await ctx.ready()
@@ -195,10 +195,10 @@ export class SyncConnection implements SessionChannel {
   #push({ clientId, mutations }: PushMessage): void {
     const session = this.#session!
     if (this.#ctx.isClosing() || this.#overflowing()) return
-    this.#ctx.writer.write(session.userId, mutations, clientId).then(
-      (results) => session.ack({ type: 'ack', clientId, results }, maxRev(results)),
-      (error: unknown) => this.#ctx.logger.error('Could not answer a push', error),
-    )
+    void this.#ctx.writer.write(session.userId, mutations, clientId, {
+      session,
+      answer: (results) => session.ack({ type: 'ack', clientId, results }, maxRev(results)),
+    })
   }
 
   /** The session's channel: bytes the socket has not written yet. */

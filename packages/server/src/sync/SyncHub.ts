@@ -22,13 +22,13 @@ export class SyncHub {
     if (set?.delete(session) === true && set.size === 0) this.#sessions.delete(session.userId)
   }
 
-  /** Hands the changes of one commit to every session of the user. */
-  publish(userId: string, changes: readonly Change[]): void {
+  /** Hands the changes of one commit to every session of the user; `origin` is the session that pushed them. */
+  publish(userId: string, changes: readonly Change[], origin?: object): void {
     const set = this.#sessions.get(userId)
     if (set === undefined) return
     for (const session of set) {
       try {
-        session.deliver(changes)
+        session.deliver(changes, session === origin)
       } catch (error) {
         // One broken connection must not keep the others from their changes.
         session.fail(error)

@@ -31,6 +31,8 @@ export interface SyncSessionOptions {
   pullBatchSize: number
   /** Largest frame to build. */
   maxFrameBytes: number
+  /** `false` (the client's `hello.echo`): live changes of this session's own pushes are not sent; their acks carry the revs. */
+  echo?: boolean
 }
 
 /**
@@ -81,8 +83,11 @@ export class SyncSession {
     void this.#pump(true)
   }
 
-  /** Takes the changes of a commit of this user (consecutive revs). */
-  deliver(changes: readonly Change[]): void {
+  /**
+   * Takes the changes of a commit of this user (consecutive revs). `own`: this session pushed them; a session
+   * without echo then only moves its rev past them, since the ack that follows carries them.
+   */
+  deliver(changes: readonly Change[], own = false): void {
     const first = changes[0]
     if (first === undefined || this.#closed) return
     this.#head = Math.max(this.#head, changes.at(-1)!.rev)
@@ -93,7 +98,9 @@ export class SyncSession {
       return
     }
     const fresh = changes.filter((c) => c.rev > this.#rev)
-    if (fresh.length > 0) this.#sendChanges(fresh, fresh.at(-1)!.rev)
+    if (fresh.length === 0) return
+    if (own && this.#options.echo === false) this.#rev = fresh.at(-1)!.rev
+    else this.#sendChanges(fresh, fresh.at(-1)!.rev)
   }
 
   /** Sends an ack once the session has sent every change up to `needRev` (the highest rev of its results). */

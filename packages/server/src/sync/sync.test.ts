@@ -33,6 +33,32 @@ describe('sync over WebSocket', () => {
     ])
   })
 
+  it('leaves a session that said echo: false its own live changes out, and no other change', async () => {
+    await using server = await startTestServer()
+    await server.cubby.store('alice', 'before', 0)
+    await using quiet = await connectUser(server, 'alice', 0, { echo: false })
+    await using other = await connectUser(server, 'alice')
+    quiet.send({ type: 'push', clientId: 'q', mutations: [store(1, 'a', 'x'), { op: 'delete', mid: 2, key: 'before' }] })
+    await quiet.waitFor('ack')
+    other.send({ type: 'push', clientId: 'o', mutations: [store(1, 'b', 'y')] })
+    await quiet.waitFor('changes', (m) => m.rev === 4)
+    quiet.send({ type: 'push', clientId: 'q', mutations: [{ op: 'clear', mid: 3 }] })
+    await quiet.waitFor('ack', (m) => m.results[0]!.mid === 3)
+    await server.cubby.store('alice', 'c', 1)
+    await quiet.waitFor('changes', (m) => m.rev === 6)
+    expect(quiet.messages.slice(3)).toEqual([
+      { type: 'ack', clientId: 'q', results: [{ mid: 1, rev: 2 }, { mid: 2, rev: 3 }] },
+      { type: 'changes', changes: [{ rev: 4, key: 'b', value: '"y"' }], rev: 4 },
+      { type: 'ack', clientId: 'q', results: [{ mid: 3, rev: 5 }] },
+      { type: 'changes', changes: [{ rev: 6, key: 'c', value: '1' }], rev: 6 },
+    ])
+    // Everyone else still gets them; so does the same client when it catches up from storage.
+    await other.waitFor('changes', (m) => m.rev === 6)
+    expect(revsOf(other.messages)).toEqual([1, 2, 3, 4, 5, 6])
+    await using later = await connectUser(server, 'alice', 1, { echo: false })
+    expect(revsOf(later.messages)).toEqual([5, 6])
+  })
+
   it('delivers changes live to other sessions of the user only', async () => {
     await using server = await startTestServer()
     await using writer = await connectUser(server, 'alice')

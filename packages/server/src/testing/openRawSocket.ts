@@ -39,10 +39,15 @@ export async function openRawSocket(url: string, options: ClientOptions = {}): P
   }
 }
 
-/** Opens a socket for `userId`, says hello and waits for `synced`. */
-export async function connectUser(server: { cubby: { issueToken(u: string): Promise<string> }; wsUrl: string }, userId: string, cursor = 0): Promise<RawSocket> {
+/** Opens a socket for `userId`, says hello (with `extra` fields, such as `echo`) and waits for `synced`. */
+export async function connectUser(
+  server: { cubby: { issueToken(u: string): Promise<string> }; wsUrl: string },
+  userId: string,
+  cursor = 0,
+  extra: { echo?: boolean } = {},
+): Promise<RawSocket> {
   const socket = await openRawSocket(server.wsUrl)
-  socket.send({ type: 'hello', v: 1, token: await server.cubby.issueToken(userId), cursor })
+  socket.send({ type: 'hello', v: 1, token: await server.cubby.issueToken(userId), cursor, ...extra })
   await socket.waitFor('synced')
   return socket
 }

@@ -5,7 +5,19 @@ import { validateMutation } from './validateMutation.js'
 
 /** Receives the changes of every commit, to fan them out to live sessions. */
 export interface ChangePublisher {
-  publish(userId: string, changes: Change[]): void
+  /** `origin`: the session whose push made the changes (it may leave its own changes out, see `hello.echo`). */
+  publish(userId: string, changes: Change[], origin?: object): void
+}
+
+/** Where a push came from, and how to answer it. */
+export interface PushOrigin {
+  /** The session that pushed (compared with the publisher's sessions). */
+  readonly session: object
+  /**
+   * Takes the results, once. After a commit, in the same synchronous step as its changes are published: a
+   * session that leaves its own changes out answers before any later change can reach it.
+   */
+  answer(results: MutationResult[]): void
 }
 
 /** Options of {@link Writer}. */
@@ -36,30 +48,35 @@ export class Writer {
   /**
    * Writes mutations of one user. The commit is queued synchronously, so calls keep their order without being
    * awaited one by one. Never rejects: a storage failure becomes `INTERNAL` results, a write after `close()`
-   * `CLOSED` results.
+   * `CLOSED` results. A push's `origin` is answered with the same results (see {@link PushOrigin.answer}).
    */
-  write(userId: string, mutations: Mutation[], clientId?: string): Promise<MutationResult[]> {
-    if (this.#closed) return Promise.resolve(mutations.map(({ mid }) => ({ mid, error: CLOSED })))
+  write(userId: string, mutations: Mutation[], clientId?: string, origin?: PushOrigin): Promise<MutationResult[]> {
+    if (this.#closed) {
+      const results = mutations.map(({ mid }) => ({ mid, error: CLOSED }))
+      this.#answer(origin, results)
+      return Promise.resolve(results)
+    }
     const { storage, limits } = this.#options
     const errors = mutations.map((m) => validateMutation(m, limits))
     const valid = mutations.filter((_, i) => errors[i] === undefined)
-    const committed = valid.length === 0 ? Promise.resolve([]) : storage.commit(userId, valid, clientId).then(
-      ({ results, changes }) => {
-        this.#publish(userId, changes)
-        return results
-      },
-      (error: unknown) => {
-        this.#options.logger.error(`Commit of ${valid.length} mutation(s) failed`, error)
-        return valid.map(({ mid }): MutationResult => ({ mid, error: INTERNAL }))
-      },
-    )
-    const done = committed.then((results) => {
+    // Every mutation's result in mid order; then the changes go out and the push is answered, in one step.
+    const finish = (results: MutationResult[], changes: Change[] = []): MutationResult[] => {
       let next = 0
-      return mutations.map((m, i): MutationResult => {
+      const merged = mutations.map((m, i): MutationResult => {
         const error = errors[i]
         return error === undefined ? results[next++]! : { mid: m.mid, error }
       })
-    })
+      this.#publish(userId, changes, origin?.session)
+      this.#answer(origin, merged)
+      return merged
+    }
+    const done = valid.length === 0 ? Promise.resolve().then(() => finish([])) : storage.commit(userId, valid, clientId).then(
+      ({ results, changes }) => finish(results, changes),
+      (error: unknown) => {
+        this.#options.logger.error(`Commit of ${valid.length} mutation(s) failed`, error)
+        return finish(valid.map(({ mid }): MutationResult => ({ mid, error: INTERNAL })))
+      },
+    )
     this.#inFlight.add(done)
     void done.finally(() => this.#inFlight.delete(done))
     return done
@@ -71,11 +88,19 @@ export class Writer {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
   }
 
-  #publish(userId: string, changes: Change[]): void {
+  #publish(userId: string, changes: Change[], origin: object | undefined): void {
     try {
-      if (changes.length > 0) this.#options.publisher.publish(userId, changes)
+      if (changes.length > 0) this.#options.publisher.publish(userId, changes, origin)
     } catch (error) {
       this.#options.logger.error('Publishing changes failed', error)
+    }
+  }
+
+  #answer(origin: PushOrigin | undefined, results: MutationResult[]): void {
+    try {
+      origin?.answer(results)
+    } catch (error) {
+      this.#options.logger.error('Could not answer a push', error)
     }
   }
 }
