@@ -1,6 +1,7 @@
 import { signTestToken } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { connectClient, startServer } from './client-server.js'
+import { WebSocket } from 'ws'
 
 describe('client sync against the real server', () => {
   it('shows a write of one device on another, live, as a remote change', async () => {
@@ -171,5 +172,53 @@ describe('client auth against the real server', () => {
     expect(await server.cubby.get('pia', 'k')).toBe(1)
     await using offline = connectClient(server.url, { auth: token, name: 'pia-tab', connect: false })
     expect(await offline.get('k')).toBeUndefined()
+  })
+})
+
+describe('a client without echo', () => {
+  /** A WebSocket class that keeps every frame the server sent, parsed. */
+  function recordingWebSocket(): { WebSocket: typeof globalThis.WebSocket; frames: Array<{ type: string; changes?: Array<{ key?: string }> }> } {
+    const frames: Array<{ type: string; changes?: Array<{ key?: string }> }> = []
+    class Recording extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args)
+        this.addEventListener('message', (event) => frames.push(JSON.parse(String(event.data))))
+      }
+    }
+    return { WebSocket: Recording as unknown as typeof globalThis.WebSocket, frames }
+  }
+  const changedKeys = (frames: Array<{ type: string; changes?: Array<{ key?: string }> }>): string[] =>
+    frames.flatMap((f) => (f.type === 'changes' ? f.changes!.map((c) => c.key ?? '(clear)') : []))
+
+  it('is not sent its own writes back, takes their acks as confirmed, and keeps them across a reload', async () => {
+    await using server = await startServer()
+    const token = await server.token('gail')
+    const first = recordingWebSocket()
+    {
+      await using device = connectClient(server.url, { auth: token, name: 'gail-device', WebSocket: first.WebSocket })
+      await device.ready()
+      void device.store('a', 1)
+      void device.store('b', { n: 2 })
+      void device.delete('a')
+      await device.synced()
+      await server.cubby.store('gail', 'from-server', 'x')
+      await vi.waitFor(async () => expect(await device.get('from-server')).toBe('x'))
+      await device.clear()
+      await device.store('c', 3)
+      await device.synced()
+      expect(changedKeys(first.frames)).toEqual(['from-server'])
+      expect(await device.list()).toEqual(['c'])
+    }
+    const server2 = await server.cubby.store('gail', 'probe', 0)
+    expect(server2).toBe(7)
+    // The reload holds what the acks confirmed, with a cursor at the head before the probe: it is sent only the probe.
+    const second = recordingWebSocket()
+    await using reloaded = connectClient(server.url, { auth: token, name: 'gail-device', WebSocket: second.WebSocket, connect: false })
+    expect(await reloaded.list()).toEqual(['c'])
+    expect(reloaded.pendingCount).toBe(0)
+    reloaded.connect()
+    await reloaded.ready()
+    expect(changedKeys(second.frames)).toEqual(['probe'])
+    expect(await reloaded.list()).toEqual(['c', 'probe'])
   })
 })

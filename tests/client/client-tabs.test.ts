@@ -64,6 +64,27 @@ describe('tabs of one app and user', () => {
     expect(sockets.opened()).toBe(1)
   })
 
+  it('show the writes the leader confirmed from acks, which the server does not echo, in every tab for good', async () => {
+    await using server = await startServer()
+    const options = { auth: await server.token('ursula') }
+    await using leader = tabOf(server.url, options)
+    await leader.ready()
+    await using follower = tabOf(server.url, options)
+    await follower.ready()
+    await leader.store('mine', 1)
+    await follower.store('theirs', 2)
+    await Promise.all([leader.synced(), follower.synced()])
+    await vi.waitFor(() => expect([leader.pendingCount, follower.pendingCount]).toEqual([0, 0]))
+    // A later change moves every tab's cursor past those writes: they stay, confirmed, not only in an overlay.
+    await server.cubby.store('ursula', 'later', 3)
+    await vi.waitFor(async () => expect(await follower.get('later')).toBe(3))
+    expect([await follower.get('mine'), await follower.get('theirs')]).toEqual([1, 2])
+    expect([await leader.get('mine'), await leader.get('theirs')]).toEqual([1, 2])
+    await follower.close()
+    await using reopened = tabOf(server.url, { ...options, connect: false })
+    expect(await reopened.list()).toEqual(['later', 'mine', 'theirs'])
+  })
+
   it('hand the connection to the next tab when the leader closes, which sends what was written meanwhile', async () => {
     await using server = await startServer()
     const sockets = countingWebSocket()

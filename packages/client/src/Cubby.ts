@@ -518,23 +518,30 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   }
 
   #receive(message: ServerMessage): void {
+    let first: ServerMessage | undefined
     try {
-      this.#apply(message)
+      first = this.#apply(message)
     } catch (error) {
       // A frame that cannot be applied (a value that does not decode) must not escape into the socket handler.
       this.#emitError(error instanceof CubbyError ? error : new CubbyError('INTERNAL', String(error), { cause: error }))
     }
+    // Other tabs get what the server left out of this connection's stream (its own writes) before the ack.
+    if (first) this.#tabs?.relayFrame(first)
     this.#tabs?.relayFrame(message)
   }
 
-  #apply(message: ServerMessage): void {
+  #apply(message: ServerMessage): ServerMessage | undefined {
     const replica = this.#replica!
-    if (message.type === 'user-deleted') return this.#userDeleted()
+    if (message.type === 'user-deleted') {
+      this.#userDeleted()
+      return
+    }
     if (message.type !== 'welcome') return replica.receive(message)
     if (message.userId !== this.#session!.userId) {
       // Never mix users: the local database belongs to the user it was opened for.
       this.#emitError(new CubbyError('UNAUTHORIZED', `The token is for user ${JSON.stringify(message.userId)}, not for the user whose data is open`))
-      return this.disconnect()
+      this.disconnect()
+      return
     }
     replica.connected((frame) => this.#connection.send(frame))
   }

@@ -183,24 +183,33 @@ export class Replica {
   /**
    * Applies a frame of the established session (not `welcome`, which the owner checks). With `mirror`, the
    * frame came from another tab's connection, which persists it: this only updates memory.
+   *
+   * The session leaves this client's own writes out of its changes (`hello.echo: false`), so an `ack` of this
+   * connection confirms the acknowledged writes at their revisions (see {@link LocalState.acknowledge}).
+   *
+   * @returns For an `ack` that confirmed writes: the `changes` frame other tabs apply before the ack, which
+   *   carries what the server left out.
    */
-  receive(message: ServerMessage, mirror = false): void {
+  receive(message: ServerMessage, mirror = false): ServerMessage | undefined {
     const persist = (write: CacheWrite): void => (mirror ? undefined : this.#persist(write))
     switch (message.type) {
       case 'changes': {
         const { changes, dropped, write, errors } = this.state.applyChanges(message.changes, message.rev, mirror)
         this.#hooks.change(changes, 'remote')
         for (const cause of errors) this.#hooks.error(new CubbyError('INVALID_VALUE', `A value from the server did not decode: ${String(cause)}`, { cause }))
-        return persist({ ...write, outboxDelete: dropped.map(refOf) })
+        persist({ ...write, outboxDelete: dropped.map(refOf) })
+        return
       }
       case 'synced': {
         const { changes, dropped } = this.state.advance(message.rev)
         this.#hooks.change(changes, 'remote')
         persist({ cursor: this.state.cursor, outboxDelete: dropped.map(refOf) })
-        return this.#hooks.synced()
+        this.#hooks.synced()
+        return
       }
       case 'ack': {
-        const { changes, dropped, rejected, settled } = this.state.acknowledge(message.clientId, message.results)
+        const before = this.state.cursor
+        const { changes, dropped, rejected, settled, write, folded } = this.state.acknowledge(message.clientId, message.results, !mirror)
         this.#hooks.change(changes, 'remote')
         this.#hooks.pending(settled)
         // The tab that made a write reports its rejection (writes of a closed page: the tab that replays them).
@@ -208,13 +217,16 @@ export class Replica {
           const key = write.mutation.op === 'clear' ? 'clear' : JSON.stringify(write.mutation.key)
           this.#hooks.error(fromWire(error, `The server rejected the write of ${key}: ${error.message}`))
         }
-        persist({ outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
+        persist({ ...write, outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
         if (!mirror) this.#answered()
-        return this.#settle()
+        this.#settle()
+        const { cursor } = this.state
+        return cursor > before ? { type: 'changes', changes: folded, rev: cursor } : undefined
       }
       case 'error':
         if (!mirror) this.#answered()
-        return this.#hooks.error(fromWire(message, message.message))
+        this.#hooks.error(fromWire(message, message.message))
+        return
       case 'welcome':
       case 'user-deleted':
         return

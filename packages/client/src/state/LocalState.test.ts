@@ -104,6 +104,65 @@ describe('LocalState', () => {
     expect(state.acknowledge('me', [{ mid: write!.mutation.mid, rev: 3 }]).settled).toEqual([])
   })
 
+  it('writes a key stored and then deleted in one frame as deleted (a cache applies deletes before puts)', () => {
+    const state = new LocalState(empty)
+    const { write } = state.applyChanges([{ rev: 1, key: 'k', value: '1' }, { rev: 2, key: 'k', deleted: true }, { rev: 3, key: 'j', deleted: true }, { rev: 4, key: 'j', value: '4' }], 4)
+    expect(write).toEqual({ deleteEntries: ['k'], putEntries: [{ key: 'j', rev: 4, value: '4' }], cursor: 4 })
+  })
+
+  describe('acknowledge with fold (a session without echo)', () => {
+    const ids = (writes: ReadonlyArray<{ mutation: { mid: number } }>, revs: number[]) => writes.map((w, i) => ({ mid: w.mutation.mid, rev: revs[i]! }))
+
+    it('confirms acknowledged writes at their revs, moves the cursor, drops them, and shows no change', () => {
+      const state = new LocalState({ entries: [{ key: 'old', rev: 1, value: '1' }, { key: 'x', rev: 1, value: '0' }], outbox: [], cursor: 1 })
+      const { writes } = state.addWrites([store('a', 'A'), store('a', 'A2'), out({ op: 'delete', key: 'old' }), store('b', 'B'), out({ op: 'delete', key: 'never' })])
+      const shown = state.get('a')
+      const ack = state.acknowledge('me', ids(writes, [2, 3, 4, 5, 6]), true)
+      expect(ack.changes).toEqual([])
+      expect(ack.dropped).toEqual(writes)
+      expect(state.get('a')).toBe(shown)
+      expect(state.cursor).toBe(6)
+      expect(view(state)).toEqual({ a: 'A2', b: 'B', x: 0 })
+      expect(ack.write).toEqual({ deleteEntries: ['old'], putEntries: [{ key: 'a', rev: 3, value: '"A2"' }, { key: 'b', rev: 5, value: '"B"' }], cursor: 6 })
+      expect(ack.folded).toEqual([
+        { rev: 2, key: 'a', value: '"A"' },
+        { rev: 3, key: 'a', value: '"A2"' },
+        { rev: 4, key: 'old', deleted: true },
+        { rev: 5, key: 'b', value: '"B"' },
+      ])
+      // What the cache holds then is what memory holds.
+      const reloaded = new LocalState({ entries: [{ key: 'x', rev: 1, value: '0' }, ...ack.write.putEntries!], outbox: [], cursor: ack.write.cursor! })
+      expect(view(reloaded)).toEqual(view(state))
+    })
+
+    it('folds a clear as the deletes it makes, not as a clear of the cache', () => {
+      const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }, { key: 'k', rev: 3, value: '3' }], outbox: [], cursor: 3 })
+      const [clear, after] = state.addWrites([out({ op: 'clear' }), store('mine', 'after the clear')]).writes
+      const cleared = state.acknowledge('me', ids([clear!, after!], [4, 5]), true)
+      expect(view(state)).toEqual({ mine: 'after the clear' })
+      expect(cleared.write).toEqual({ deleteEntries: ['a', 'k'], putEntries: [{ key: 'mine', rev: 5, value: '"after the clear"' }], cursor: 5 })
+      expect(cleared.folded).toEqual([
+        { rev: 4, key: 'a', deleted: true },
+        { rev: 4, key: 'k', deleted: true },
+        { rev: 5, key: 'mine', value: '"after the clear"' },
+      ])
+      // Another tab applies the folded changes as a frame and ends in the same state.
+      const other = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }, { key: 'k', rev: 3, value: '3' }], outbox: [], cursor: 3 })
+      other.applyChanges(cleared.folded, 5)
+      expect(view(other)).toEqual(view(state))
+    })
+
+    it('folds nothing at or below the cursor (its change came already) and nothing that was rejected', () => {
+      const state = new LocalState(empty)
+      const [a, b] = state.addWrites([store('a', 1), store('b', 2)]).writes
+      state.applyChanges([{ rev: 1, key: 'a', value: '1' }], 1)
+      const ack = state.acknowledge('me', [{ mid: a!.mutation.mid, rev: 1 }, { mid: b!.mutation.mid, error: { code: 'VALUE_TOO_LARGE', message: 'no' } }], true)
+      expect(ack.folded).toEqual([])
+      expect(ack.write).toEqual({ cursor: 1 })
+      expect(view(state)).toEqual({ a: 1 })
+    })
+  })
+
   it('empties confirmed on a remote clear and returns one cache write for a frame', () => {
     const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }, { key: 'b', rev: 2, value: '2' }], outbox: [], cursor: 2 })
     state.addWrites([store('p', 'pending')])

@@ -1,5 +1,5 @@
 import { type Change, type MutationResult, type WireError, decodeValue } from '@cubby/protocol'
-import type { CacheSnapshot, CacheWrite, OutboxEntry } from '../cache/CubbyCache.js'
+import type { CacheSnapshot, CacheWrite, CachedEntry, OutboxEntry } from '../cache/CubbyCache.js'
 import { KeyIndex, type ListOptions } from './KeyIndex.js'
 import { PendingWrites, type PendingWrite } from './PendingWrites.js'
 
@@ -30,9 +30,32 @@ export interface AckResult {
   rejected: Array<{ write: PendingWrite; error: WireError }>
   /** Writes that were pending and no longer are (acknowledged or rejected). */
   settled: PendingWrite[]
+  /** With `fold`: the cache write that persists the acknowledged writes as confirmed, and the cursor. */
+  write: CacheWrite
+  /**
+   * With `fold`: what the acknowledged writes changed in `confirmed`, as server changes (a clear as the deletes
+   * it made, since confirmed records after its rev stay), for other tabs to apply before the ack.
+   */
+  folded: Change[]
 }
 
 const toEntry = (encoded: string): ViewEntry => ({ encoded, value: decodeValue(encoded) })
+
+/**
+ * Fills a cache write's `deleteEntries` and `putEntries` from the last word per key: a cache applies every
+ * delete before every put, so a key stored and then deleted in one frame must not be in both.
+ */
+function stage(write: CacheWrite, staged: ReadonlyMap<string, CachedEntry | null>): CacheWrite {
+  const deletes: string[] = []
+  const puts: CachedEntry[] = []
+  for (const [key, entry] of staged) {
+    if (entry === null) deletes.push(key)
+    else puts.push(entry)
+  }
+  if (deletes.length > 0) write.deleteEntries = deletes
+  if (puts.length > 0) write.putEntries = puts
+  return write
+}
 
 /**
  * The client's model of a user's data: `confirmed` (the server's state at `cursor`) with the pending writes
@@ -143,7 +166,8 @@ export class LocalState {
   applyChanges(changes: readonly Change[], rev: number, mirror = false): RemoteResult {
     const touched = new Set<string>()
     const errors: unknown[] = []
-    const write: CacheWrite = { putEntries: [], deleteEntries: [] }
+    const write: CacheWrite = {}
+    const staged = new Map<string, CachedEntry | null>()
     const first = changes[0]
     const startsOver = rev < this.#cursor && (!mirror || (first !== undefined && first.rev === 0 && 'clear' in first))
     const reset = startsOver ? this.#reset(touched, write) : []
@@ -152,11 +176,12 @@ export class LocalState {
       if ('clear' in change) {
         for (const key of this.#confirmed.keys()) touched.add(key)
         this.#confirmed.clear()
-        Object.assign(write, { clearEntries: true, putEntries: [], deleteEntries: [] })
+        write.clearEntries = true
+        staged.clear()
       } else if ('deleted' in change) {
         touched.add(change.key)
         this.#confirmed.delete(change.key)
-        write.deleteEntries!.push(change.key)
+        staged.set(change.key, null)
       } else {
         // The echo of this client's own write (or a value it already shows) is not decoded again.
         const shown = this.#view.get(change.key)
@@ -170,12 +195,12 @@ export class LocalState {
         }
         touched.add(change.key)
         this.#confirmed.set(change.key, { rev: change.rev, ...entry })
-        write.putEntries!.push({ key: change.key, rev: change.rev, value: change.value })
+        staged.set(change.key, { key: change.key, rev: change.rev, value: change.value })
       }
     }
     const { changes: viewChanges, dropped } = this.advance(rev, touched)
     write.cursor = this.#cursor
-    return { changes: viewChanges, dropped: [...reset, ...dropped], write, errors }
+    return { changes: viewChanges, dropped: [...reset, ...dropped], write: stage(write, staged), errors }
   }
 
   /**
@@ -204,21 +229,65 @@ export class LocalState {
     return { changes: this.#refresh(touched), dropped }
   }
 
-  /** Applies an `ack`: an acknowledged write stays in the view until the cursor reaches its revision. */
-  acknowledge(clientId: string, results: readonly MutationResult[]): AckResult {
-    const result: AckResult = { changes: [], dropped: [], rejected: [], settled: [] }
+  /**
+   * Applies an `ack`: an acknowledged write stays in the view until the cursor reaches its revision. With
+   * `fold` (a session without echo: the server does not send a write's change back to the connection that
+   * pushed it), each acknowledged write becomes the confirmed record of its key at its revision, unless a
+   * later one is there already, and the cursor moves to the highest revision: the server sends an ack only
+   * once every other change up to it has been sent.
+   */
+  acknowledge(clientId: string, results: readonly MutationResult[], fold = false): AckResult {
+    const result: AckResult = { changes: [], dropped: [], rejected: [], settled: [], write: {}, folded: [] }
+    const keys = new Set<string>()
+    const staged = new Map<string, CachedEntry | null>()
+    let top = this.#cursor
     for (const r of results) {
       const write = this.#pending.find(clientId, r.mid)
       if (!write || write.ackedRev !== undefined) continue
       result.settled.push(write)
       if ('error' in r) result.rejected.push({ write, error: r.error })
-      else this.#pending.settle(write, r.rev)
+      else {
+        this.#pending.settle(write, r.rev)
+        if (fold && r.rev > this.#cursor) {
+          top = Math.max(top, r.rev)
+          this.#fold(write, r.rev, { folded: result.folded, staged, keys })
+        }
+      }
     }
     const gone = result.rejected.map((r) => r.write)
-    const keys = this.#keysOf(gone)
+    for (const key of this.#keysOf(gone)) keys.add(key)
     for (const w of gone) this.#pending.remove(w)
-    const advanced = this.advance(this.#cursor, keys)
+    const advanced = this.advance(top, keys)
+    if (fold) stage(result.write, staged).cursor = this.#cursor
     return { ...result, changes: advanced.changes, dropped: advanced.dropped }
+  }
+
+  /** Makes an acknowledged write the confirmed state of what it wrote, where nothing later is confirmed. */
+  #fold(
+    { mutation, entry }: PendingWrite,
+    rev: number,
+    into: { folded: Change[]; staged: Map<string, CachedEntry | null>; keys: Set<string> },
+  ): void {
+    const remove = (key: string): void => {
+      this.#confirmed.delete(key)
+      into.keys.add(key)
+      into.staged.set(key, null)
+      into.folded.push({ rev, key, deleted: true })
+    }
+    if (mutation.op === 'clear') {
+      for (const [key, confirmed] of this.#confirmed) if (confirmed.rev < rev) remove(key)
+      return
+    }
+    const current = this.#confirmed.get(mutation.key)
+    if (current !== undefined && current.rev >= rev) return
+    if (mutation.op === 'delete') {
+      if (current !== undefined) remove(mutation.key)
+      return
+    }
+    this.#confirmed.set(mutation.key, { rev, ...entry! })
+    into.keys.add(mutation.key)
+    into.staged.set(mutation.key, { key: mutation.key, rev, value: mutation.value })
+    into.folded.push({ rev, key: mutation.key, value: mutation.value })
   }
 
   /** Keys whose visible value a set of writes may affect: a clear affects every key. */

@@ -122,7 +122,8 @@ export class SyncConnection {
     socket.onopen = () => {
       if (socket !== this.#socket) return
       this.#options.onStatus('connecting')
-      socket.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor: this.#options.cursor() }))
+      // Without echo: the acks of this client's pushes stand for their changes (see Replica.receive).
+      socket.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor: this.#options.cursor(), echo: false }))
     }
     socket.onmessage = (event: MessageEvent) => this.#receive(socket, event.data, token)
     socket.onclose = (event: CloseEvent) => this.#closed(socket, event.code)

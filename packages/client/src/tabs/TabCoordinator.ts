@@ -170,7 +170,8 @@ export class TabCoordinator {
     switch (body.type) {
       case 'frame':
         if (body.message.type === 'user-deleted') return this.#host.gone('UNAUTHORIZED', 'The server deleted this user')
-        return replica.receive(body.message, true)
+        replica.receive(body.message, true)
+        return
       case 'relay':
         replica.addForeign(body.entries)
         return
