@@ -61,12 +61,12 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
 }
 
 /** Driver process: all 50 clients. */
-export async function drive({ system, url, secret, serverPid, run, users, keys, pushPerStore }) {
+export async function drive({ system, url, secret, serverPid, run, users, keys }) {
   const { connect } = await loadClient(system)
   const pairs = []
   for (let u = 0; u < users; u++) {
     const user = `fan-${run}-${u}`
-    const [a, b] = await Promise.all([connect({ url, user, secret, pushPerStore }), connect({ url, user, secret, pushPerStore })])
+    const [a, b] = await Promise.all([connect({ url, user, secret }), connect({ url, user, secret })])
     pairs.push([a, b])
   }
   const clients = pairs.flat()
