@@ -1,11 +1,9 @@
 import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ServerMessage, assertValidKey } from '@cubby/protocol'
-import { TypedEventTarget } from 'typescript-event-target'
 import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica } from './Replica.js'
-import type { Session } from './auth/resolveSession.js'
-import { loadReplica } from './loadReplica.js'
-import { StorageGuard, cacheProvider } from './cache/openUserCache.js'
+import { type Session, loadReplica } from './loadReplica.js'
+import { StorageGuard } from './cache/openUserCache.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
 import type { PendingWrite } from './state/PendingWrites.js'
@@ -41,7 +39,7 @@ const storageErrorOf = (error: unknown): CubbyError =>
  * await cubby.store('draft', 'Hello')
  * ```
  */
-export class Cubby<TSchema extends Record<string, unknown> = Record<string, unknown>> extends TypedEventTarget<CubbyEventMap> {
+export class Cubby<TSchema extends Record<string, unknown> = Record<string, unknown>> extends EventTarget {
   /**
    * Listens to an event of {@link CubbyEventMap}. (Typed like the DOM's own: a listener may return anything.)
    *
@@ -94,8 +92,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#wantConnected = options.connect ?? true
     this.#status = this.#wantConnected ? 'connecting' : 'offline'
-    const provider = cacheProvider(options.cache ?? 'indexeddb', options.name ?? 'default')
-    this.#storage = new StorageGuard(provider, options.cache === undefined || options.cache === 'indexeddb')
+    this.#storage = new StorageGuard(options.cache, options.name)
     this.#connection = new SyncConnection({
       url: options.url,
       WebSocket: options.WebSocket ?? globalThis.WebSocket,
@@ -587,31 +584,26 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     if (status === this.#status && !force) return
     this.#status = status
     if (this.#tabs?.leading) this.#tabs.relayStatus(status)
-    this.dispatchTypedEvent('status', new CustomEvent('status', { detail: { status, persistent: this.#persistent } }))
+    this.#emit('status', { status, persistent: this.#persistent })
   }
 
   #emitChange(changes: CubbyChange[], origin: 'local' | 'remote'): void {
     if (changes.length === 0) return
-    const detail: CubbyChangeDetail = { keys: changes.map((c) => c.key), changes, origin }
-    this.dispatchTypedEvent('change', new CustomEvent('change', { detail }))
+    this.#emit('change', { keys: changes.map((c) => c.key), changes, origin })
   }
 
   #emitPending(writes: readonly PendingWrite[]): void {
     if (writes.length === 0) return
-    const first = writes[0]!.mutation
-    let keys: string[]
-    // One write (a store) is the common case: no set to build.
-    if (writes.length === 1) keys = first.op === 'clear' ? [] : [first.key]
-    else {
-      const unique = new Set<string>()
-      for (const { mutation } of writes) if (mutation.op !== 'clear') unique.add(mutation.key)
-      keys = [...unique]
-    }
-    const detail = { keys, count: this.pendingCount }
-    this.dispatchTypedEvent('pending', new CustomEvent('pending', { detail }))
+    const keys = new Set<string>()
+    for (const { mutation } of writes) if (mutation.op !== 'clear') keys.add(mutation.key)
+    this.#emit('pending', { keys: [...keys], count: this.pendingCount })
   }
 
   #emitError(error: CubbyError): void {
-    this.dispatchTypedEvent('error', new CustomEvent('error', { detail: { error } }))
+    this.#emit('error', { error })
+  }
+
+  #emit<TType extends keyof CubbyEventMap>(type: TType, detail: CubbyEventMap[TType]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }))
   }
 }
