@@ -7,6 +7,7 @@ import { StorageGuard } from './cache/openUserCache.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
 import type { PendingWrite } from './state/PendingWrites.js'
+import { asCubbyError } from './asCubbyError.js'
 import { SyncConnection } from './sync/SyncConnection.js'
 import { type TabHost, TabCoordinator, tabPlatform } from './tabs/TabCoordinator.js'
 
@@ -22,8 +23,6 @@ export type CubbyListener<TType extends keyof CubbyEventMap> =
 export type CubbyEntry<TSchema> = { [K in CubbyKey<TSchema>]: [key: K, value: TSchema[K]] }[CubbyKey<TSchema>]
 
 const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby client is closed')
-const storageErrorOf = (error: unknown): CubbyError =>
-  error instanceof CubbyError ? error : new CubbyError('STORAGE_ERROR', `The local cache failed: ${String(error)}`, { cause: error })
 
 /**
  * A user's values on this device: read instantly from memory, written offline through a durable outbox,
@@ -115,7 +114,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#loaded.catch((error: unknown) => {
       this.#rejectReady(error)
       this.#setStatus('offline')
-      if (!this.#closing) this.#emitError(error instanceof CubbyError ? error : new CubbyError('STORAGE_ERROR', String(error), { cause: error }))
+      if (!this.#closing) this.#emitError(asCubbyError(error, 'STORAGE_ERROR'))
     })
     globalThis.addEventListener?.('online', this.#onOnline)
   }
@@ -389,7 +388,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       const late = await Promise.race([replica.synced().then(() => false), timedOut]).finally(() => clearTimeout(timer))
       if (late) {
         const n = replica.state.pending.unsettledCount
-        throw new CubbyError('PENDING_WRITES', `${n} write(s) have not reached the server: go online and try again, or pass { discardPending: true }`)
+        throw new CubbyError('PENDING_WRITES', `${n} write(s) not on the server yet: go online, or pass discardPending`)
       }
     }
     if (this.#closing) throw closedError()
@@ -467,7 +466,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     if (!this.#tabs) return this.#connection.start()
     if (this.#tabs.attached) return
     this.#setStatus('connecting')
-    this.#tabs.attach(replica).catch((error: unknown) => this.#emitError(storageErrorOf(error)))
+    this.#tabs.attach(replica).catch((error: unknown) => this.#emitError(asCubbyError(error, 'STORAGE_ERROR')))
   }
 
   readonly #tabHost: TabHost = {
@@ -485,7 +484,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   /** The server deleted this user: drop the local data (every tab's), the outbox and the identity; stay offline. */
   #userDeleted(): void {
-    const message = 'The server deleted this user: their local data is gone and the client is closed'
+    const message = 'The server deleted this user'
     this.#tabs?.announceGone('UNAUTHORIZED', message)
     this.#drop(new CubbyError('UNAUTHORIZED', message), true)
   }
@@ -519,7 +518,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       this.#apply(message)
     } catch (error) {
       // A frame that cannot be applied (a value that does not decode) must not escape into the socket handler.
-      this.#emitError(error instanceof CubbyError ? error : new CubbyError('INTERNAL', String(error), { cause: error }))
+      this.#emitError(asCubbyError(error, 'INTERNAL'))
     }
     this.#tabs?.relayFrame(message)
   }
@@ -530,7 +529,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     if (message.type !== 'welcome') return replica.receive(message)
     if (message.userId !== this.#session!.userId) {
       // Never mix users: the local database belongs to the user it was opened for.
-      this.#emitError(new CubbyError('UNAUTHORIZED', `The token is for user ${JSON.stringify(message.userId)}, not for the user whose data is open`))
+      this.#emitError(new CubbyError('UNAUTHORIZED', `The token is for another user, ${JSON.stringify(message.userId)}`))
       return this.disconnect()
     }
     replica.connected((frame) => this.#connection.send(frame))

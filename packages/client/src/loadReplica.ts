@@ -1,4 +1,5 @@
 import { CubbyError, type CubbyLimits, assertValidUserId, isCubbyErrorCode } from '@cubby/protocol'
+import { asCubbyError } from './asCubbyError.js'
 import type { CubbyOptions } from './CubbyOptions.js'
 import { Replica, type ReplicaHooks } from './Replica.js'
 import { decodeJwtSub } from './auth/decodeJwtSub.js'
@@ -46,7 +47,7 @@ async function createAnonymousIdentity(url: string, fetchFn: typeof fetch): Prom
   const body = (await res.json().catch(() => undefined)) as { userId?: unknown; token?: unknown; error?: { code?: unknown; message?: unknown } } | undefined
   if (!res.ok) {
     const error = body?.error
-    throw new CubbyError(isCubbyErrorCode(error?.code) ? error.code : 'INTERNAL', typeof error?.message === 'string' ? error.message : `Creating an identity failed with HTTP ${res.status}`)
+    throw new CubbyError(isCubbyErrorCode(error?.code) ? error.code : 'INTERNAL', typeof error?.message === 'string' ? error.message : `Creating an identity failed: HTTP ${res.status}`)
   }
   const { userId, token } = body ?? {}
   if (typeof userId !== 'string' || typeof token !== 'string') throw new CubbyError('BAD_MESSAGE', 'The server sent no identity')
@@ -62,7 +63,7 @@ async function createIdentity({ options, hooks, signal, connectWanted }: LoadRep
     try {
       return await createAnonymousIdentity(options.url, fetchFn)
     } catch (cause) {
-      hooks.error(cause instanceof CubbyError ? cause : new CubbyError('UNAUTHORIZED', 'Creating an anonymous identity failed', { cause }))
+      hooks.error(asCubbyError(cause, 'UNAUTHORIZED', 'Creating an identity failed'))
     }
     await sleep(backoffDelay(attempt, options.reconnect), signal)
   }
@@ -77,7 +78,7 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
   const { auth } = options
   const userIdOf = (token: string): string => {
     const id = options.userId ?? decodeJwtSub(token)
-    if (id === undefined) throw new CubbyError('INVALID_USER_ID', 'The token is not a JWT with a `sub`: pass `userId` to createCubby')
+    if (id === undefined) throw new CubbyError('INVALID_USER_ID', 'The token has no `sub`: pass `userId`')
     assertValidUserId(id, load.limits.maxUserIdBytes)
     return id
   }

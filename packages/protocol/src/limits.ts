@@ -59,9 +59,9 @@ export function assertValidKey(key: unknown, maxKeyBytes: number = DEFAULT_LIMIT
   if (typeof key !== 'string') throw new TypeError(`A Cubby key must be a string, got ${typeof key}`)
   if (key.length === 0) throw new CubbyError('INVALID_KEY', 'A key must not be empty')
   if (key.length > maxKeyBytes || utf8Length(key) > maxKeyBytes) {
-    throw new CubbyError('INVALID_KEY', `A key may be at most ${maxKeyBytes} bytes of UTF-8; shorten it or hash it`)
+    throw new CubbyError('INVALID_KEY', `A key may be at most ${maxKeyBytes} UTF-8 bytes`)
   }
-  if (!isWellFormed(key)) throw new CubbyError('INVALID_KEY', 'A key must not contain lone surrogates (broken UTF-16)')
+  if (!isWellFormed(key)) throw new CubbyError('INVALID_KEY', 'A key must not contain lone surrogates')
 }
 
 /**

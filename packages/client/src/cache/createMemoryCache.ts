@@ -19,7 +19,7 @@ interface UserData {
 }
 
 function checked<T>(value: T, type: 'string' | 'number'): T {
-  if (typeof value !== type) throw new TypeError(`A cache record holds a ${typeof value} where a ${type} belongs`)
+  if (typeof value !== type) throw new TypeError(`Not a ${type}`)
   return value
 }
 

@@ -57,7 +57,7 @@ function leaf(tag: string, node: unknown[]): unknown {
       try {
         return new RegExp(a, b)
       } catch {
-        throw invalid(`RegExp /${a.slice(0, 40)}/${b.slice(0, 10)} does not compile`)
+        return undefined
       }
     case 'BigInt':
     case 'BigIntObject': {
@@ -93,17 +93,17 @@ function leaf(tag: string, node: unknown[]): unknown {
  */
 export function decodeTyped(payload: unknown): unknown {
   if (typeof payload === 'number') {
-    if (payload === HOLE || payload % 1 !== 0 || payload >= 0 || payload < NEG_ZERO) throw invalid('A bare root must be a sentinel other than -2')
+    if (payload === HOLE || payload % 1 !== 0 || payload >= 0 || payload < NEG_ZERO) throw invalid('Malformed root')
     return sentinel(payload)
   }
-  if (!Array.isArray(payload) || payload.length === 0) throw invalid('A typed encoding must be ~ followed by a non-empty JSON array')
+  if (!Array.isArray(payload) || payload.length === 0) throw invalid('Malformed root')
   const table: unknown[] = payload
   /** Objects made so far, by table index. */
   const made: unknown[] = []
 
   const value = (ref: unknown, depth: number): unknown => {
     if (typeof ref !== 'number' || !(ref >= NEG_ZERO && ref < table.length) || ref % 1 !== 0) {
-      throw invalid(`Reference ${JSON.stringify(ref)?.slice(0, 40)} is neither a table index nor a sentinel`)
+      throw invalid(`Malformed reference ${JSON.stringify(ref)?.slice(0, 40)}`)
     }
     if (ref < 0) return sentinel(ref)
     const node = table[ref]
@@ -155,8 +155,8 @@ export function decodeTyped(payload: unknown): unknown {
       out.length = (n as number) > items.length + 16 ? MAX_ARRAY_LENGTH : (n as number)
       for (let i = 2; i < items.length; i += 2) {
         const index = items[i]
-        if (!isCount(index, (n as number) - 1)) throw invalid(`Sparse node index ${JSON.stringify(index)?.slice(0, 40)} is not below its length`)
-        defineOwn(out, index, value(items[i + 1], d))
+        if (!isCount(index, (n as number) - 1)) malformed()
+        defineOwn(out, index as number, value(items[i + 1], d))
       }
       out.length = n as number
       return out

@@ -137,7 +137,7 @@ export function encodeTyped(value: unknown): [root: number, table: unknown[]] {
     const name = typedArrayName.call(v) as string | undefined
     const proto = name === undefined ? DataView.prototype : TypedArrayPrototype
     const buffer = getter(proto, 'buffer').call(v) as object
-    if (objectToString.call(buffer) !== '[object ArrayBuffer]') throw fail('is a view of a SharedArrayBuffer, which cannot be stored')
+    if (objectToString.call(buffer) !== '[object ArrayBuffer]') throw fail('is a view of a SharedArrayBuffer')
     // The buffer is part of the view, so it sits at the view's depth; it is a leaf, so this recursion is one level.
     const bufferRef = ids.get(buffer) ?? object(buffer, depth)
     return [name ?? 'DataView', bufferRef, getter(proto, 'byteOffset').call(v), getter(proto, name === undefined ? 'byteLength' : 'length').call(v)]
@@ -160,12 +160,12 @@ export function encodeTyped(value: unknown): [root: number, table: unknown[]] {
     }
     if (tag === 'Blob' || tag === 'File') throw fail(`is a ${tag}; store an ArrayBuffer instead`)
     const leaf = Object.hasOwn(LEAVES, tag) ? LEAVES[tag] : undefined
-    if (leaf === undefined) throw fail(`is ${/^[AEIOU]/.test(tag) ? 'an' : 'a'} ${tag} object, which cannot be stored`)
+    if (leaf === undefined) throw fail(`is ${/^[AEIOU]/.test(tag) ? 'an' : 'a'} ${tag} object`)
     let data: unknown
     try {
       data = leaf[0].call(v)
     } catch {
-      throw fail(`claims to be a ${tag} (Symbol.toStringTag) but is not one, so it cannot be stored`)
+      throw fail(`claims to be a ${tag} but is not one`)
     }
     const node = leaf[1](data as never, v)
     if (tag === 'Map') {
