@@ -59,11 +59,6 @@ export class SyncConnection {
     this.#options = options
   }
 
-  /** Whether the server accepted our hello on the current socket. */
-  get welcomed(): boolean {
-    return this.#welcomed
-  }
-
   /** Connects, and keeps reconnecting until {@link stop}. */
   start(): void {
     if (this.#wanted) return

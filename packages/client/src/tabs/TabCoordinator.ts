@@ -84,11 +84,6 @@ export class TabCoordinator {
     return this.#replica !== undefined
   }
 
-  /** Leader: how many other tabs listen (the leader posts nothing while there are none). */
-  get followerCount(): number {
-    return this.#followers.size
-  }
-
   /** Starts listening and joins, keeping messages until {@link attach}: call it before reading the cache. */
   listen(): void {
     if (this.#channel) return
