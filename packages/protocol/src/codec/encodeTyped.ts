@@ -31,15 +31,7 @@ function formatStep(kind: string, key: unknown): string {
   if (kind === '.') return /^[A-Za-z_$][\w$]*$/.test(key as string) ? `.${key as string}` : `[${JSON.stringify(key)}]`
   if (kind !== '.get(') return `${kind}${key as number}]`
   // A Map key as it would be written in code, shortened; objects only as `<object>`.
-  const preview =
-    typeof key === 'string'
-      ? JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)
-      : typeof key === 'bigint'
-        ? `${key}n`
-        : (typeof key === 'object' && key !== null) || typeof key === 'function'
-          ? '<object>'
-          : String(key)
-  return `.get(${preview})`
+  return `.get(${typeof key === 'string' ? JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key) : typeof key === 'bigint' ? `${key}n` : Object(key) === key ? '<object>' : String(key)})`
 }
 
 /** Tells whether `key` (from Object.keys of an array of length `n`) is an array index. */
