@@ -21,7 +21,7 @@ function copy<T>(v: T): T {
     for (const key in v) out[key] = copy(v[key])
     return out as T
   }
-  if (v === undefined || /^[sbn]/.test(typeof v)) return v
+  if (v == null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v
   throw new TypeError(`A cache record cannot hold a ${typeof v}`)
 }
 
