@@ -1,14 +1,13 @@
 import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ServerMessage, assertValidKey } from '@cubby/protocol'
-import { TypedEventTarget } from 'typescript-event-target'
 import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica } from './Replica.js'
-import type { Session } from './auth/resolveSession.js'
-import { loadReplica } from './loadReplica.js'
-import { StorageGuard, cacheProvider } from './cache/openUserCache.js'
+import { type Session, loadReplica } from './loadReplica.js'
+import { StorageGuard } from './cache/openUserCache.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
 import type { PendingWrite } from './state/PendingWrites.js'
+import { asCubbyError } from './asCubbyError.js'
 import { SyncConnection } from './sync/SyncConnection.js'
 import { type TabHost, TabCoordinator, tabPlatform } from './tabs/TabCoordinator.js'
 
@@ -24,8 +23,6 @@ export type CubbyListener<TType extends keyof CubbyEventMap> =
 export type CubbyEntry<TSchema> = { [K in CubbyKey<TSchema>]: [key: K, value: TSchema[K]] }[CubbyKey<TSchema>]
 
 const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby client is closed')
-const storageErrorOf = (error: unknown): CubbyError =>
-  error instanceof CubbyError ? error : new CubbyError('STORAGE_ERROR', `The local cache failed: ${String(error)}`, { cause: error })
 
 /**
  * A user's values on this device: read instantly from memory, written offline through a durable outbox,
@@ -41,7 +38,7 @@ const storageErrorOf = (error: unknown): CubbyError =>
  * await cubby.store('draft', 'Hello')
  * ```
  */
-export class Cubby<TSchema extends Record<string, unknown> = Record<string, unknown>> extends TypedEventTarget<CubbyEventMap> {
+export class Cubby<TSchema extends Record<string, unknown> = Record<string, unknown>> extends EventTarget {
   /**
    * Listens to an event of {@link CubbyEventMap}. (Typed like the DOM's own: a listener may return anything.)
    *
@@ -94,8 +91,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#wantConnected = options.connect ?? true
     this.#status = this.#wantConnected ? 'connecting' : 'offline'
-    const provider = cacheProvider(options.cache ?? 'indexeddb', options.name ?? 'default')
-    this.#storage = new StorageGuard(provider, options.cache === undefined || options.cache === 'indexeddb')
+    this.#storage = new StorageGuard(options.cache, options.name)
     this.#connection = new SyncConnection({
       url: options.url,
       WebSocket: options.WebSocket ?? globalThis.WebSocket,
@@ -118,7 +114,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#loaded.catch((error: unknown) => {
       this.#rejectReady(error)
       this.#setStatus('offline')
-      if (!this.#closing) this.#emitError(error instanceof CubbyError ? error : new CubbyError('STORAGE_ERROR', String(error), { cause: error }))
+      if (!this.#closing) this.#emitError(asCubbyError(error, 'STORAGE_ERROR'))
     })
     globalThis.addEventListener?.('online', this.#onOnline)
   }
@@ -392,7 +388,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       const late = await Promise.race([replica.synced().then(() => false), timedOut]).finally(() => clearTimeout(timer))
       if (late) {
         const n = replica.state.pending.unsettledCount
-        throw new CubbyError('PENDING_WRITES', `${n} write(s) have not reached the server: go online and try again, or pass { discardPending: true }`)
+        throw new CubbyError('PENDING_WRITES', `${n} write(s) not on the server yet: go online, or pass discardPending`)
       }
     }
     if (this.#closing) throw closedError()
@@ -470,7 +466,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     if (!this.#tabs) return this.#connection.start()
     if (this.#tabs.attached) return
     this.#setStatus('connecting')
-    this.#tabs.attach(replica).catch((error: unknown) => this.#emitError(storageErrorOf(error)))
+    this.#tabs.attach(replica).catch((error: unknown) => this.#emitError(asCubbyError(error, 'STORAGE_ERROR')))
   }
 
   readonly #tabHost: TabHost = {
@@ -488,7 +484,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   /** The server deleted this user: drop the local data (every tab's), the outbox and the identity; stay offline. */
   #userDeleted(): void {
-    const message = 'The server deleted this user: their local data is gone and the client is closed'
+    const message = 'The server deleted this user'
     this.#tabs?.announceGone('UNAUTHORIZED', message)
     this.#drop(new CubbyError('UNAUTHORIZED', message), true)
   }
@@ -523,7 +519,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       first = this.#apply(message)
     } catch (error) {
       // A frame that cannot be applied (a value that does not decode) must not escape into the socket handler.
-      this.#emitError(error instanceof CubbyError ? error : new CubbyError('INTERNAL', String(error), { cause: error }))
+      this.#emitError(asCubbyError(error, 'INTERNAL'))
     }
     // Other tabs get what the server left out of this connection's stream (its own writes) before the ack.
     if (first) this.#tabs?.relayFrame(first)
@@ -539,7 +535,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     if (message.type !== 'welcome') return replica.receive(message)
     if (message.userId !== this.#session!.userId) {
       // Never mix users: the local database belongs to the user it was opened for.
-      this.#emitError(new CubbyError('UNAUTHORIZED', `The token is for user ${JSON.stringify(message.userId)}, not for the user whose data is open`))
+      this.#emitError(new CubbyError('UNAUTHORIZED', `The token is for another user, ${JSON.stringify(message.userId)}`))
       this.disconnect()
       return
     }
@@ -594,31 +590,26 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     if (status === this.#status && !force) return
     this.#status = status
     if (this.#tabs?.leading) this.#tabs.relayStatus(status)
-    this.dispatchTypedEvent('status', new CustomEvent('status', { detail: { status, persistent: this.#persistent } }))
+    this.#emit('status', { status, persistent: this.#persistent })
   }
 
   #emitChange(changes: CubbyChange[], origin: 'local' | 'remote'): void {
     if (changes.length === 0) return
-    const detail: CubbyChangeDetail = { keys: changes.map((c) => c.key), changes, origin }
-    this.dispatchTypedEvent('change', new CustomEvent('change', { detail }))
+    this.#emit('change', { keys: changes.map((c) => c.key), changes, origin })
   }
 
   #emitPending(writes: readonly PendingWrite[]): void {
     if (writes.length === 0) return
-    const first = writes[0]!.mutation
-    let keys: string[]
-    // One write (a store) is the common case: no set to build.
-    if (writes.length === 1) keys = first.op === 'clear' ? [] : [first.key]
-    else {
-      const unique = new Set<string>()
-      for (const { mutation } of writes) if (mutation.op !== 'clear') unique.add(mutation.key)
-      keys = [...unique]
-    }
-    const detail = { keys, count: this.pendingCount }
-    this.dispatchTypedEvent('pending', new CustomEvent('pending', { detail }))
+    const keys = new Set<string>()
+    for (const { mutation } of writes) if (mutation.op !== 'clear') keys.add(mutation.key)
+    this.#emit('pending', { keys: [...keys], count: this.pendingCount })
   }
 
   #emitError(error: CubbyError): void {
-    this.dispatchTypedEvent('error', new CustomEvent('error', { detail: { error } }))
+    this.#emit('error', { error })
+  }
+
+  #emit<TType extends keyof CubbyEventMap>(type: TType, detail: CubbyEventMap[TType]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }))
   }
 }

@@ -1,4 +1,5 @@
 import { type AckMessage, CubbyError, type Mutation, type MutationResult, type ServerMessage, type WireError } from '@cubby/protocol'
+import { asCubbyError } from './asCubbyError.js'
 import type { CacheWrite, CubbyCache, OutboxEntry, OutboxRef } from './cache/CubbyCache.js'
 import { WriteBatcher } from './cache/WriteBatcher.js'
 import type { LocalState, ViewChange } from './state/LocalState.js'
@@ -196,7 +197,7 @@ export class Replica {
       case 'changes': {
         const { changes, dropped, write, errors } = this.state.applyChanges(message.changes, message.rev, mirror)
         this.#hooks.change(changes, 'remote')
-        for (const cause of errors) this.#hooks.error(new CubbyError('INVALID_VALUE', `A value from the server did not decode: ${String(cause)}`, { cause }))
+        for (const cause of errors) this.#hooks.error(asCubbyError(cause, 'INVALID_VALUE'))
         persist({ ...write, outboxDelete: dropped.map(refOf) })
         return
       }

@@ -3,10 +3,10 @@ import type { CubbyOptions } from './CubbyOptions.js'
 
 function checkOptions(options: CubbyOptions): void {
   if (typeof options?.url !== 'string' || !/^(https?|wss?):\/\/[^/]/i.test(options.url)) {
-    throw new TypeError('createCubby needs the server URL, e.g. createCubby({ url: "https://cubby.example.com" })')
+    throw new TypeError('createCubby needs an http(s) url')
   }
   if (options.connect !== false && (options.WebSocket ?? globalThis.WebSocket) === undefined) {
-    throw new TypeError('There is no WebSocket here: pass one (in Node, `WebSocket` from the ws package), or connect: false')
+    throw new TypeError('No WebSocket: pass one, or connect: false')
   }
 }
 

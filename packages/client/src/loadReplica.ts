@@ -1,13 +1,20 @@
-import { CubbyError, type CubbyLimits } from '@cubby/protocol'
+import { CubbyError, type CubbyLimits, assertValidUserId, isCubbyErrorCode } from '@cubby/protocol'
+import { asCubbyError } from './asCubbyError.js'
 import type { CubbyOptions } from './CubbyOptions.js'
 import { Replica, type ReplicaHooks } from './Replica.js'
-import { createAnonymousIdentity } from './auth/createAnonymousIdentity.js'
-import { type IdentitySource, type Session, resolveSession } from './auth/resolveSession.js'
+import { decodeJwtSub } from './auth/decodeJwtSub.js'
 import type { CubbyIdentity } from './cache/CubbyCache.js'
 import type { StorageGuard } from './cache/openUserCache.js'
 import { LocalState } from './state/LocalState.js'
 import { backoffDelay } from './sync/backoff.js'
 import { randomClientId } from './sync/randomClientId.js'
+
+/** Who the client is, and how it gets tokens. */
+export interface Session {
+  userId: string
+  /** A token for the next connection. */
+  token: () => Promise<string>
+}
 
 /** What {@link loadReplica} needs from the client. */
 export interface LoadReplicaOptions {
@@ -30,6 +37,23 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
   })
 
+/**
+ * Asks the server for a new anonymous identity (`POST /v1/identities`).
+ *
+ * @throws CubbyError with the server's code when it refuses; whatever `fetch` throws when offline.
+ */
+async function createAnonymousIdentity(url: string, fetchFn: typeof fetch): Promise<CubbyIdentity> {
+  const res = await fetchFn(`${url.replace(/\/+$/, '')}/v1/identities`, { method: 'POST' })
+  const body = (await res.json().catch(() => undefined)) as { userId?: unknown; token?: unknown; error?: { code?: unknown; message?: unknown } } | undefined
+  if (!res.ok) {
+    const error = body?.error
+    throw new CubbyError(isCubbyErrorCode(error?.code) ? error.code : 'INTERNAL', typeof error?.message === 'string' ? error.message : `Creating an identity failed: HTTP ${res.status}`)
+  }
+  const { userId, token } = body ?? {}
+  if (typeof userId !== 'string' || typeof token !== 'string') throw new CubbyError('BAD_MESSAGE', 'The server sent no identity')
+  return { userId, token }
+}
+
 /** Creates the anonymous identity, retrying with backoff while offline and waiting while disconnected. */
 async function createIdentity({ options, hooks, signal, connectWanted }: LoadReplicaOptions): Promise<CubbyIdentity> {
   const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
@@ -39,18 +63,50 @@ async function createIdentity({ options, hooks, signal, connectWanted }: LoadRep
     try {
       return await createAnonymousIdentity(options.url, fetchFn)
     } catch (cause) {
-      hooks.error(cause instanceof CubbyError ? cause : new CubbyError('UNAUTHORIZED', 'Creating an anonymous identity failed', { cause }))
+      hooks.error(asCubbyError(cause, 'UNAUTHORIZED', 'Creating an identity failed'))
     }
     await sleep(backoffDelay(attempt, options.reconnect), signal)
   }
 }
 
-/** A Web Lock per app name around identity creation, where the platform has Web Locks. */
-function identityLock(name: string, signal: AbortSignal): Pick<IdentitySource, 'exclusive'> {
+/**
+ * Resolves the `auth` option into a session: a fixed token, a token function (called again for every
+ * connection), or the anonymous identity (loaded, or created and saved).
+ */
+async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
+  const { options, storage } = load
+  const { auth } = options
+  const userIdOf = (token: string): string => {
+    const id = options.userId ?? decodeJwtSub(token)
+    if (id === undefined) throw new CubbyError('INVALID_USER_ID', 'The token has no `sub`: pass `userId`')
+    assertValidUserId(id, load.limits.maxUserIdBytes)
+    return id
+  }
+  if (typeof auth === 'function') {
+    let first: string | undefined = await auth()
+    const userId = userIdOf(first)
+    const token = async (): Promise<string> => {
+      const next = first ?? (await auth())
+      first = undefined
+      return next
+    }
+    return { userId, token }
+  }
+  if (typeof auth === 'string') return { userId: userIdOf(auth), token: async () => auth }
+  const loadOrCreate = async (): Promise<CubbyIdentity> => {
+    const stored = await storage.run((p) => p.loadIdentity())
+    if (stored) return stored
+    const created = await createIdentity(load)
+    await storage.run((p) => p.saveIdentity(created))
+    return created
+  }
+  // A Web Lock per app name, where the platform has Web Locks, so that two new tabs opened together do not each
+  // create an identity, the later one orphaning what the first one wrote.
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
-  if (typeof locks?.request !== 'function') return {}
-  // request() resolves with what the callback resolves with (the DOM typings wrap it in one Promise too many).
-  return { exclusive: <TResult>(fn: () => Promise<TResult>) => locks.request(`cubby-identity:${JSON.stringify(name)}`, { signal }, fn) as Promise<TResult> }
+  const { userId, token } = (await (typeof locks?.request === 'function'
+    ? locks.request(`cubby-identity:${JSON.stringify(options.name ?? 'default')}`, { signal: load.signal }, loadOrCreate)
+    : loadOrCreate())) as CubbyIdentity
+  return { userId, token: async () => token }
 }
 
 /**
@@ -61,17 +117,8 @@ function identityLock(name: string, signal: AbortSignal): Pick<IdentitySource, '
  * @internal
  */
 export async function loadReplica(load: LoadReplicaOptions): Promise<{ session: Session; replica: Replica }> {
-  const { options, limits, storage, hooks } = load
-  const session = await resolveSession(options.auth, {
-    userId: options.userId,
-    maxUserIdBytes: limits.maxUserIdBytes,
-    identity: {
-      load: () => storage.run((p) => p.loadIdentity()),
-      save: (identity) => storage.run((p) => p.saveIdentity(identity)),
-      create: () => createIdentity(load),
-      ...identityLock(options.name ?? 'default', load.signal),
-    },
-  })
+  const { limits, storage, hooks } = load
+  const session = await resolveSession(load)
   load.opening?.(session.userId)
   const { cache, snapshot } = await storage.open(session.userId)
   if (load.signal.aborted) {

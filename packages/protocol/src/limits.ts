@@ -25,18 +25,13 @@ export const DEFAULT_LIMITS: Readonly<CubbyLimits> = Object.freeze({
  * as TextEncoder writes them).
  */
 export function utf8Length(s: string): number {
-  let bytes = 0
+  let bytes = s.length
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    if (c < 0x80) bytes += 1
-    else if (c < 0x800) bytes += 2
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const next = s.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4
-        i++
-      } else bytes += 3
-    } else bytes += 3
+    if (c < 0x80) continue
+    // 2 bytes below U+0800, else 3; a surrogate pair is 4 for its two units (a lone surrogate, 3).
+    bytes += c < 0x800 ? 1 : 2
+    if ((c & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++
   }
   return bytes
 }
@@ -59,9 +54,9 @@ export function assertValidKey(key: unknown, maxKeyBytes: number = DEFAULT_LIMIT
   if (typeof key !== 'string') throw new TypeError(`A Cubby key must be a string, got ${typeof key}`)
   if (key.length === 0) throw new CubbyError('INVALID_KEY', 'A key must not be empty')
   if (key.length > maxKeyBytes || utf8Length(key) > maxKeyBytes) {
-    throw new CubbyError('INVALID_KEY', `A key may be at most ${maxKeyBytes} bytes of UTF-8; shorten it or hash it`)
+    throw new CubbyError('INVALID_KEY', `A key may be at most ${maxKeyBytes} UTF-8 bytes`)
   }
-  if (!isWellFormed(key)) throw new CubbyError('INVALID_KEY', 'A key must not contain lone surrogates (broken UTF-16)')
+  if (!isWellFormed(key)) throw new CubbyError('INVALID_KEY', 'A key must not contain lone surrogates')
 }
 
 /**

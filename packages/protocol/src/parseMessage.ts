@@ -86,26 +86,30 @@ function parseWireError(e: Json): WireError {
   return typeof e.retryAfter === 'number' ? { code, message, retryAfter: e.retryAfter } : { code, message }
 }
 
+// The client trusts the server, not the network path: a malformed frame is only named, not explained.
+// Object() makes any JSON value something to destructure; what is not an object then fails the first check.
+
 function parseChange(c: unknown): Change {
-  if (typeof c !== 'object' || c === null) throw bad('change must be an object')
-  const { rev, key, value, deleted, clear } = c as Json
-  if (!isRev(rev)) throw bad('change.rev must be a non-negative integer')
-  if (clear === true) return { rev, clear: true }
-  if (typeof key !== 'string') throw bad('change.key must be a string')
-  if (deleted === true) return { rev, key, deleted: true }
-  if (typeof value !== 'string') throw bad('change.value must be an encoded value')
-  // The parsed object itself when no other variant's marker is on it (readers test `'deleted' in change`):
-  // no copy per change on the receive path.
-  return deleted === undefined && clear === undefined ? (c as Change) : { rev, key, value }
+  const { rev, key, value, deleted, clear } = Object(c) as Json
+  if (isRev(rev)) {
+    if (clear === true) return { rev, clear: true }
+    if (typeof key === 'string') {
+      if (deleted === true) return { rev, key, deleted: true }
+      // The parsed object itself when no other variant's marker is on it (readers test `'deleted' in change`):
+      // no copy per change on the receive path.
+      if (typeof value === 'string') return deleted === undefined && clear === undefined ? (c as Change) : { rev, key, value }
+    }
+  }
+  throw bad('Malformed change')
 }
 
 function parseResult(r: unknown): MutationResult {
-  if (typeof r !== 'object' || r === null) throw bad('ack result must be an object')
-  const { mid, rev, error } = r as Json
-  if (!isMid(mid)) throw bad('ack result mid must be a positive integer')
-  if (typeof error === 'object' && error !== null) return { mid, error: parseWireError(error as Json) }
-  if (!isRev(rev)) throw bad('ack result rev must be a non-negative integer')
-  return { mid, rev }
+  const { mid, rev, error } = Object(r) as Json
+  if (isMid(mid)) {
+    if (typeof error === 'object' && error !== null) return { mid, error: parseWireError(error as Json) }
+    if (isRev(rev)) return { mid, rev }
+  }
+  throw bad('Malformed ack result')
 }
 
 /**
@@ -115,24 +119,28 @@ function parseResult(r: unknown): MutationResult {
  */
 export function parseServerMessage(data: string): ServerMessage {
   const msg = parseJsonObject(data)
-  switch (msg.type) {
+  const { type, v, userId, head, changes, rev, clientId, results } = msg
+  const malformed = (): never => {
+    throw bad(`Malformed ${type as string} frame`)
+  }
+  switch (type) {
     case 'welcome':
-      if (!Number.isSafeInteger(msg.v) || typeof msg.userId !== 'string' || !isRev(msg.head)) throw bad('bad welcome')
-      return { type: 'welcome', v: msg.v as number, userId: msg.userId, head: msg.head }
+      if (!Number.isSafeInteger(v) || typeof userId !== 'string' || !isRev(head)) malformed()
+      return { type, v: v as number, userId: userId as string, head: head as number }
     case 'changes':
-      if (!Array.isArray(msg.changes) || !isRev(msg.rev)) throw bad('bad changes')
-      return { type: 'changes', changes: msg.changes.map(parseChange), rev: msg.rev }
+      if (!Array.isArray(changes) || !isRev(rev)) malformed()
+      return { type, changes: (changes as unknown[]).map(parseChange), rev: rev as number }
     case 'synced':
-      if (!isRev(msg.rev)) throw bad('bad synced')
-      return { type: 'synced', rev: msg.rev }
+      if (!isRev(rev)) malformed()
+      return { type, rev: rev as number }
     case 'ack':
-      if (typeof msg.clientId !== 'string' || !Array.isArray(msg.results)) throw bad('bad ack')
-      return { type: 'ack', clientId: msg.clientId, results: msg.results.map(parseResult) }
+      if (typeof clientId !== 'string' || !Array.isArray(results)) malformed()
+      return { type, clientId: clientId as string, results: (results as unknown[]).map(parseResult) }
     case 'error':
-      return { type: 'error', ...parseWireError(msg) }
+      return { type, ...parseWireError(msg) }
     case 'user-deleted':
-      return { type: 'user-deleted' }
+      return { type }
     default:
-      throw bad(`Unknown message type ${JSON.stringify(String(msg.type)).slice(0, 80)}`)
+      throw bad(`Unknown message type ${JSON.stringify(String(type)).slice(0, 80)}`)
   }
 }

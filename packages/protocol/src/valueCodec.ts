@@ -54,9 +54,9 @@ import { CubbyError } from './CubbyError.js'
 export const JSON_CONTENT_TYPE = 'application/json'
 /** Content type of a value in Cubby's typed encoding (the body is the encoding without its leading `~`). */
 export const CUBBY_VALUE_CONTENT_TYPE = 'application/vnd.cubby.value+json'
-import { decodeTyped, isTooDeep, parseJson } from './codec/Decoder.js'
-import { Encoder } from './codec/Encoder.js'
-import { isJsonPrimitive, isPlainJson } from './codec/jsonFastPath.js'
+import { decodeTyped } from './codec/decodeTyped.js'
+import { encodeTyped } from './codec/encodeTyped.js'
+import { isJsonPrimitive, isPlainJson, isTooDeep, parseJson } from './codec/jsonFastPath.js'
 import { invalid, MAX_DEPTH, TILDE } from './codec/shared.js'
 
 // ---------------------------------------------------------------- API
@@ -80,9 +80,8 @@ export function encodeValue(value: unknown): string {
   if (typeof value === 'object' ? value === null || isPlainJson(value, 1, new Set()) : isJsonPrimitive(value)) {
     return JSON.stringify(value)
   }
-  const encoder = new Encoder()
-  const root = encoder.run(value)
-  return root < 0 ? `~${root}` : `~${JSON.stringify(encoder.table)}`
+  const [root, table] = encodeTyped(value)
+  return `~${root < 0 ? root : JSON.stringify(table)}`
 }
 
 /**

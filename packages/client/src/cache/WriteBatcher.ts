@@ -57,14 +57,7 @@ const BOOKKEEPING_MAX_DELAY_MS = 100
 const BOOKKEEPING_MAX_PARTS = 2_000
 
 /** Whether a write is only local writes going into the outbox (what `store()` waits for). */
-const isLocal = (write: CacheWrite): boolean =>
-  write.outboxPut !== undefined &&
-  write.outboxDelete === undefined &&
-  write.putEntries === undefined &&
-  write.deleteEntries === undefined &&
-  write.cursor === undefined &&
-  write.clearEntries === undefined &&
-  write.reset === undefined
+const isLocal = (write: CacheWrite): boolean => Object.keys(write).join() === 'outboxPut'
 
 /**
  * Coalesces cache writes: everything enqueued in one tick goes into one transaction, and only one

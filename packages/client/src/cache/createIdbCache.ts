@@ -1,9 +1,7 @@
 import { type UseStore, createStore, del, get, promisifyRequest, set } from 'idb-keyval'
 import {
-  type CacheSnapshot,
   type CacheWrite,
   type CachedEntry,
-  type CubbyCache,
   type CubbyCacheProvider,
   type CubbyIdentity,
   type OutboxEntry,
@@ -29,8 +27,7 @@ const outboxKey = (clientId: string, mid: number): IDBValidKey => ['o', clientId
  *
  * @internal
  */
-export const idbDatabaseName = (name: string, userId: string | null): string =>
-  userId === null ? `cubby:${JSON.stringify([name])}` : `cubby:${JSON.stringify([name, userId])}`
+export const idbDatabaseName = (name: string, userId: string | null): string => `cubby:${JSON.stringify(userId === null ? [name] : [name, userId])}`
 
 function applyOutbox(store: IDBObjectStore, batch: CacheWrite): void {
   for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
@@ -46,65 +43,7 @@ function applyConfirmed(store: IDBObjectStore, batch: CacheWrite): void {
 }
 
 const hasConfirmed = (batch: CacheWrite): boolean =>
-  batch.clearEntries === true || (batch.deleteEntries?.length ?? 0) > 0 || (batch.putEntries?.length ?? 0) > 0 || batch.cursor !== undefined
-
-class IdbCache implements CubbyCache {
-  readonly persistent = true
-  readonly #store: UseStore
-  readonly #dbName: string
-  #closed: Promise<void> | undefined
-
-  constructor(store: UseStore, dbName: string) {
-    this.#store = store
-    this.#dbName = dbName
-  }
-
-  load(): Promise<CacheSnapshot> {
-    return this.#store('readonly', async (store) => {
-      const [entries, outbox, cursor] = await Promise.all([
-        promisifyRequest(store.getAll(allOf('e'))) as Promise<CachedEntry[]>,
-        promisifyRequest(store.getAll(allOf('o'))) as Promise<OutboxEntry[]>,
-        promisifyRequest(store.get(CURSOR_KEY)) as Promise<number | undefined>,
-      ])
-      return { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
-    })
-  }
-
-  write(batch: CacheWrite): Promise<void> {
-    return this.#store('readwrite', async (store) => {
-      const done = promisifyRequest(store.transaction)
-      try {
-        applyOutbox(store, batch)
-        if (hasConfirmed(batch)) {
-          // Another tab may have written newer server data since this one read it: compare in the transaction.
-          const stored = (await promisifyRequest(store.get(CURSOR_KEY))) as number | undefined
-          if (confirmedPartApplies(batch, stored)) applyConfirmed(store, batch)
-        }
-      } catch (error) {
-        // put() throws synchronously (DataCloneError); without the abort the earlier puts would commit.
-        try {
-          store.transaction.abort()
-        } catch {
-          // Already aborted.
-        }
-        done.catch(() => {})
-        throw error
-      }
-      return done
-    })
-  }
-
-  async destroy(): Promise<void> {
-    await this.close()
-    await promisifyRequest(indexedDB.deleteDatabase(this.#dbName))
-  }
-
-  close(): Promise<void> {
-    // idb-keyval keeps the connection to itself; a transaction is the way to reach it.
-    this.#closed ??= this.#store('readonly', (store) => store.transaction.db.close())
-    return this.#closed
-  }
-}
+  !!(batch.clearEntries || batch.deleteEntries?.length || batch.putEntries?.length) || batch.cursor !== undefined
 
 async function withIdentityStore<T>(name: string, run: (store: UseStore) => Promise<T>): Promise<T> {
   const store = createStore(idbDatabaseName(name, null), 'identity')
@@ -143,7 +82,50 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
     kind: 'indexeddb',
     async open(userId) {
       const dbName = idbDatabaseName(name, userId)
-      return new IdbCache(await openUserStore(dbName), dbName)
+      const store = await openUserStore(dbName)
+      let closed: Promise<void> | undefined
+      const close = (): Promise<void> =>
+        // idb-keyval keeps the connection to itself; a transaction is the way to reach it.
+        (closed ??= store('readonly', (s) => s.transaction.db.close()))
+      return {
+        persistent: true,
+        load: () =>
+          store('readonly', async (s) => {
+            const [entries, outbox, cursor] = await Promise.all([
+              promisifyRequest(s.getAll(allOf('e'))) as Promise<CachedEntry[]>,
+              promisifyRequest(s.getAll(allOf('o'))) as Promise<OutboxEntry[]>,
+              promisifyRequest(s.get(CURSOR_KEY)) as Promise<number | undefined>,
+            ])
+            return { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
+          }),
+        write: (batch) =>
+          store('readwrite', async (s) => {
+            const done = promisifyRequest(s.transaction)
+            try {
+              applyOutbox(s, batch)
+              if (hasConfirmed(batch)) {
+                // Another tab may have written newer server data since this one read it: compare in the transaction.
+                const stored = (await promisifyRequest(s.get(CURSOR_KEY))) as number | undefined
+                if (confirmedPartApplies(batch, stored)) applyConfirmed(s, batch)
+              }
+            } catch (error) {
+              // put() throws synchronously (DataCloneError); without the abort the earlier puts would commit.
+              try {
+                s.transaction.abort()
+              } catch {
+                // Already aborted.
+              }
+              done.catch(() => {})
+              throw error
+            }
+            return done
+          }),
+        async destroy() {
+          await close()
+          await promisifyRequest(indexedDB.deleteDatabase(dbName))
+        },
+        close,
+      }
     },
     loadIdentity: () => withIdentityStore(name, (store) => get<CubbyIdentity>('identity', store)),
     saveIdentity: (identity) =>

@@ -11,43 +11,30 @@ export interface OpenedCache {
 }
 
 /**
- * Picks the provider for the `cache` option. `indexeddb` without IndexedDB (SSR, old browsers) is memory.
- *
- * @internal
- */
-export function cacheProvider(option: 'indexeddb' | 'memory' | CubbyCacheProvider, name: string): CubbyCacheProvider {
-  if (typeof option === 'object') return option
-  if (option === 'memory' || typeof indexedDB === 'undefined') return createMemoryCache()
-  return createIdbCache({ name })
-}
-
-/**
- * Runs storage steps against a provider, switching once to memory when the default IndexedDB provider fails
- * (private modes refuse to open databases). A provider the app chose is never replaced: its failure is an error.
+ * Runs storage steps against the provider of the `cache` option (`indexeddb` without IndexedDB, in SSR or old
+ * browsers, is memory), switching once to memory when the default IndexedDB provider fails (private modes
+ * refuse to open databases). A provider the app chose is never replaced: its failure is an error.
  *
  * @internal
  */
 export class StorageGuard {
-  #provider: CubbyCacheProvider
+  provider: CubbyCacheProvider
   readonly #canFallBack: boolean
 
-  constructor(provider: CubbyCacheProvider, canFallBack: boolean) {
-    this.#provider = provider
-    this.#canFallBack = canFallBack
-  }
-
-  get provider(): CubbyCacheProvider {
-    return this.#provider
+  constructor(option: 'indexeddb' | 'memory' | CubbyCacheProvider = 'indexeddb', name = 'default') {
+    this.#canFallBack = option === 'indexeddb'
+    this.provider =
+      typeof option === 'object' ? option : option === 'memory' || typeof indexedDB === 'undefined' ? createMemoryCache() : createIdbCache({ name })
   }
 
   async run<T>(step: (provider: CubbyCacheProvider) => Promise<T>): Promise<T> {
     try {
-      return await step(this.#provider)
+      return await step(this.provider)
     } catch (cause) {
-      if (!this.#canFallBack || this.#provider.kind === 'memory') {
+      if (!this.#canFallBack || this.provider.kind === 'memory') {
         throw new CubbyError('STORAGE_ERROR', `Opening the local cache failed: ${String(cause)}`, { cause })
       }
-      this.#provider = createMemoryCache()
+      this.provider = createMemoryCache()
       return this.run(step)
     }
   }

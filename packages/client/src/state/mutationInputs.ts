@@ -13,7 +13,7 @@ export function storeInput(key: unknown, value: unknown, limits: CubbyLimits): M
   // A UTF-16 unit is at most 3 bytes of UTF-8: most values are counted by their length alone.
   const bytes = encoded.length * 3 <= limits.maxValueBytes ? 0 : utf8Length(encoded)
   if (bytes > limits.maxValueBytes) {
-    throw new CubbyError('VALUE_TOO_LARGE', `The value of ${JSON.stringify(key)} takes ${bytes} bytes encoded; the limit is ${limits.maxValueBytes}`)
+    throw new CubbyError('VALUE_TOO_LARGE', `${JSON.stringify(key)}: ${bytes} bytes, over ${limits.maxValueBytes}`)
   }
   return { op: 'store', key, value: encoded }
 }

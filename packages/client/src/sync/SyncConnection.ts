@@ -1,4 +1,5 @@
 import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, SYNC_PATH, type ErrorMessage, type ServerMessage, parseServerMessage } from '@cubby/protocol'
+import { asCubbyError } from '../asCubbyError.js'
 import { decodeJwtExpiry } from '../auth/decodeJwtSub.js'
 import { type ReconnectOptions, backoffDelay } from './backoff.js'
 
@@ -56,11 +57,6 @@ export class SyncConnection {
 
   constructor(options: SyncConnectionOptions) {
     this.#options = options
-  }
-
-  /** Whether the server accepted our hello on the current socket. */
-  get welcomed(): boolean {
-    return this.#welcomed
   }
 
   /** Connects, and keeps reconnecting until {@link stop}. */
@@ -138,7 +134,7 @@ export class SyncConnection {
       if (typeof data !== 'string') throw new CubbyError('BAD_MESSAGE', 'The server sent a binary frame')
       message = parseServerMessage(data)
     } catch (error) {
-      this.#options.onError(error instanceof CubbyError ? error : new CubbyError('BAD_MESSAGE', String(error)))
+      this.#options.onError(asCubbyError(error, 'BAD_MESSAGE'))
       return
     }
     if (message.type === 'welcome') {
@@ -204,7 +200,7 @@ export class SyncConnection {
       wait = (this.#lastError?.retryAfter ?? 0) * 1000
     } else if (code === CLOSE_CODES.PROTOCOL_VERSION) {
       this.#wanted = false
-      this.#report('PROTOCOL_VERSION', 'The server does not support this client version; update the app')
+      this.#report('PROTOCOL_VERSION', 'The server does not support this client version')
     } else if (code === CLOSE_CODES.UNAUTHORIZED) {
       if (!this.#options.renewableToken) {
         this.#wanted = false

@@ -1,14 +1,9 @@
 /**
  * A fresh client id: a random UUID. `crypto.randomUUID` exists only in secure contexts (https, localhost), so
- * plain http pages get the same shape from `crypto.getRandomValues`.
+ * plain http pages get the same shape (version 4, variant bits 10) from `crypto.getRandomValues`.
  *
  * @internal
  */
-export function randomClientId(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
-  const b = crypto.getRandomValues(new Uint8Array(16))
-  b[6] = (b[6]! & 0x0f) | 0x40
-  b[8] = (b[8]! & 0x3f) | 0x80
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
-}
+export const randomClientId = (): string =>
+  crypto.randomUUID?.() ??
+  '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) => (+c ^ (crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (+c / 4)))).toString(16))

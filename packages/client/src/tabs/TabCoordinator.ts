@@ -23,6 +23,9 @@ export interface TabPlatform {
   BroadcastChannel: typeof BroadcastChannel
 }
 
+/** The outbox entry of a write, without what this tab keeps with it (for posting). */
+const outboxEntry = ({ seq, clientId, mutation }: OutboxEntry): OutboxEntry => ({ seq, clientId, mutation })
+
 /** The Web Locks and BroadcastChannel of this platform, when it has both. @internal */
 export function tabPlatform(): TabPlatform | undefined {
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
@@ -82,11 +85,6 @@ export class TabCoordinator {
   /** Whether this tab takes part (follows, or leads, or waits to). */
   get attached(): boolean {
     return this.#replica !== undefined
-  }
-
-  /** Leader: how many other tabs listen (the leader posts nothing while there are none). */
-  get followerCount(): number {
-    return this.#followers.size
   }
 
   /** Starts listening and joins, keeping messages until {@link attach}: call it before reading the cache. */
@@ -161,7 +159,7 @@ export class TabCoordinator {
     if (this.#leading) {
       if (body.type === 'writes') {
         const added = replica.addForeign(body.entries)
-        if (added.length > 0) this.#relay({ type: 'relay', entries: added.map(({ seq, clientId, mutation }) => ({ seq, clientId, mutation })) })
+        if (added.length > 0) this.#relay({ type: 'relay', entries: added.map(outboxEntry) })
       } else if (body.type === 'join') this.#welcome(from)
       else if (body.type === 'leave') this.#forget(from)
       return
@@ -182,10 +180,7 @@ export class TabCoordinator {
         return
       case 'lead':
         return this.#join()
-      case 'writes':
-      case 'join':
-      case 'leave':
-        return
+      // `writes`, `join` and `leave` are for the leader.
     }
   }
 
@@ -221,7 +216,7 @@ export class TabCoordinator {
     // What this tab did before it heard of the new one is what the new one may have missed; it is in the cache
     // once the writes queued so far are done. Everything after is relayed (queued after this).
     const { state } = this.#replica!
-    const writes = [...state.pending.values()].filter((w) => w.durable).map(({ seq, clientId, mutation }) => ({ seq, clientId, mutation }))
+    const writes = [...state.pending.values()].filter((w) => w.durable).map(outboxEntry)
     const acks = this.#replica!.acknowledged()
     const cursor = state.cursor
     this.#relay({ type: 'joined', to: from, status: this.#status, cursor, writes, acks }, () => this.#replica?.flushed())

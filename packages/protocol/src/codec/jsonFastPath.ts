@@ -1,7 +1,8 @@
-import { objectToString } from './brands.js'
-import { MAX_DEPTH } from './shared.js'
+import { invalid, MAX_DEPTH } from './shared.js'
 
-/** The JSON fast path: values that JSON.stringify round-trips exactly are encoded by it. */
+/** The JSON encoding: values that JSON.stringify round-trips exactly are encoded by it, and decoded by JSON.parse. */
+
+const objectToString = Object.prototype.toString
 
 /** Tells whether `v` is a string, a boolean or a finite number other than -0. */
 export function isJsonPrimitive(v: unknown): boolean {
@@ -34,4 +35,30 @@ export function isPlainJson(v: object, depth: number, seen: Set<object>): boolea
     if (typeof x === 'object' ? x !== null && !isPlainJson(x, depth + 1, seen) : !isJsonPrimitive(x)) return false
   }
   return true
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw invalid('Encoded value is not valid JSON')
+  }
+}
+
+/** Tells whether parsed JSON nests containers deeper than MAX_DEPTH (recursion stops at that depth). */
+export function isTooDeep(v: object, depth: number): boolean {
+  if (depth > MAX_DEPTH) return true
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i]
+      if (typeof x === 'object' && x !== null && isTooDeep(x, depth + 1)) return true
+    }
+    return false
+  }
+  // for-in allocates no key list; JSON.parse makes plain objects, so every key is an own one.
+  for (const key in v) {
+    const x = (v as Record<string, unknown>)[key]
+    if (typeof x === 'object' && x !== null && isTooDeep(x, depth + 1)) return true
+  }
+  return false
 }

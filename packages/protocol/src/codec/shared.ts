@@ -16,3 +16,13 @@ export const invalid = (message: string): CubbyError => new CubbyError('INVALID_
 
 /** The standard Error constructors by name: the only errors the encoding keeps apart. */
 export const ERRORS: Record<string, ErrorConstructor> = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError }
+
+export const defineOwn = (target: object, key: PropertyKey, value: unknown): void => {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+}
+
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  // Assigning '__proto__' would call the inherited setter and change the prototype.
+  if (key === '__proto__') defineOwn(target, key, value)
+  else target[key] = value
+}
