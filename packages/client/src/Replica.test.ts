@@ -1,5 +1,5 @@
 import { type ClientMessage, CubbyError, type PushMessage, parseClientMessage } from '@cubby/protocol'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Replica, type ReplicaHooks } from './Replica.js'
 import type { CacheSnapshot, CacheWrite, CubbyCache } from './cache/CubbyCache.js'
 import { countingProvider } from './cache/countingProvider.fixture.js'
@@ -8,7 +8,7 @@ import { LocalState } from './state/LocalState.js'
 
 const enc = (v: unknown): string => JSON.stringify(v)
 
-async function setup(snapshot?: CacheSnapshot) {
+async function setup(snapshot?: CacheSnapshot, pushIntervalMs = 0) {
   const { provider, log } = countingProvider(createMemoryCache())
   const cache = await provider.open('alice')
   if (snapshot) await cache.write({ putEntries: snapshot.entries, outboxPut: snapshot.outbox, cursor: snapshot.cursor })
@@ -19,7 +19,7 @@ async function setup(snapshot?: CacheSnapshot) {
     error: (error) => events.errors.push(error.code),
     synced: () => events.synced++,
   }
-  const replica = new Replica({ state: new LocalState(await cache.load()), cache, hooks, clientId: 'tab', maxFrameBytes: 1 << 20 })
+  const replica = new Replica({ state: new LocalState(await cache.load()), cache, hooks, clientId: 'tab', maxFrameBytes: 1 << 20, pushIntervalMs })
   const sent: ClientMessage[] = []
   const pushed = (): PushMessage['mutations'] => sent.flatMap((m) => (m.type === 'push' ? m.mutations : []))
   const connect = (): void => replica.connected((frame) => (sent.push(parseClientMessage(frame)), true))
@@ -91,6 +91,39 @@ describe('Replica', () => {
     connect()
     expect(sent).toHaveLength(4)
     expect(sent[3]?.type === 'push' && sent[3].mutations.map((m) => m.mid)).toEqual([2, 3, 4, 5, 6, 7, 8])
+  })
+
+  it('sends rounds of an asynchronous cache an interval apart: a loop of awaited stores, a frame per interval', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] })
+    try {
+      const { replica, sent, pushed, connect } = await setup(undefined, 8)
+      connect()
+      // After a pause, a write leaves at once.
+      await replica.write([{ op: 'store', key: 'first', value: enc(0) }])
+      expect(sent).toHaveLength(1)
+      replica.receive({ type: 'ack', clientId: 'tab', results: [{ mid: 1, rev: 1 }] })
+      vi.advanceTimersByTime(2)
+      for (let i = 1; i <= 5; i++) {
+        await replica.write([{ op: 'store', key: `k${i}`, value: enc(i) }])
+        vi.advanceTimersByTime(1)
+      }
+      // Answered, but the interval is not over: the five wait for it, then leave together.
+      expect(sent).toHaveLength(1)
+      vi.advanceTimersByTime(1)
+      expect(sent).toHaveLength(2)
+      expect(pushed().map((m) => m.mid)).toEqual([1, 2, 3, 4, 5, 6])
+      // Another pause: the next write leaves at once again.
+      replica.receive({ type: 'ack', clientId: 'tab', results: [2, 3, 4, 5, 6].map((mid) => ({ mid, rev: mid })) })
+      vi.advanceTimersByTime(20)
+      await replica.write([{ op: 'store', key: 'later', value: enc(7) }])
+      expect(sent).toHaveLength(3)
+      // Closing drops a held round's timer.
+      await replica.write([{ op: 'store', key: 'held', value: enc(8) }])
+      await replica.close(new CubbyError('CLOSED'))
+      expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('writes 10,000 stores of one tick in one transaction', async () => {
