@@ -27,6 +27,8 @@ export type {
   HelloMessage,
   Mutation,
   MutationResult,
+  PingMessage,
+  PongMessage,
   PushMessage,
   ServerMessage,
   SyncedMessage,

@@ -64,8 +64,17 @@ export interface PushMessage {
   mutations: Mutation[]
 }
 
+/**
+ * Asks the server for a `pong`, after `hello`. A browser cannot see the WebSocket ping frames the server
+ * sends, so a client that has heard nothing for a while asks, and takes a missing answer for a dead
+ * connection (one that was cut without a close, e.g. by a sleeping laptop or a dropped network).
+ */
+export interface PingMessage {
+  type: 'ping'
+}
+
 /** Every message a client may send. */
-export type ClientMessage = HelloMessage | PushMessage
+export type ClientMessage = HelloMessage | PushMessage | PingMessage
 
 // ---------------------------------------------------------------- server → client
 
@@ -139,5 +148,10 @@ export interface UserDeletedMessage {
   type: 'user-deleted'
 }
 
+/** The answer to a `ping`. */
+export interface PongMessage {
+  type: 'pong'
+}
+
 /** Every message a server may send. */
-export type ServerMessage = WelcomeMessage | ChangesMessage | SyncedMessage | AckMessage | ErrorMessage | UserDeletedMessage
+export type ServerMessage = WelcomeMessage | ChangesMessage | SyncedMessage | AckMessage | ErrorMessage | UserDeletedMessage | PongMessage

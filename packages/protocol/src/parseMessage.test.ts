@@ -62,3 +62,10 @@ describe('parseClientMessage: hello', () => {
     }
   })
 })
+
+describe('ping and pong', () => {
+  it('parses a ping from a client and a pong from a server, whatever else they carry', () => {
+    expect(parseClientMessage('{"type":"ping","extra":1}')).toStrictEqual({ type: 'ping' })
+    expect(parseServerMessage('{"type":"pong","extra":1}')).toStrictEqual({ type: 'pong' })
+  })
+})

@@ -75,6 +75,8 @@ export function parseClientMessage(data: string): ClientMessage {
       }
       return { type: 'push', clientId, mutations: parsed }
     }
+    case 'ping':
+      return { type: 'ping' }
     default:
       throw bad(`Unknown message type ${JSON.stringify(String(msg.type)).slice(0, 80)}`)
   }
@@ -139,6 +141,7 @@ export function parseServerMessage(data: string): ServerMessage {
     case 'error':
       return { type, ...parseWireError(msg) }
     case 'user-deleted':
+    case 'pong':
       return { type }
     default:
       throw bad(`Unknown message type ${JSON.stringify(String(type)).slice(0, 80)}`)

@@ -185,6 +185,7 @@ export class SyncConnection implements SessionChannel {
       if (isBinary) throw new CubbyError('BAD_MESSAGE', 'Binary frames are not supported')
       const message = parseClientMessage(toBuffer(data).toString())
       if (message.type === 'hello') throw new CubbyError('BAD_MESSAGE', 'This session already said hello')
+      if (message.type === 'ping') return this.send({ type: 'pong' })
       this.#push(message)
     } catch (error) {
       if (!(error instanceof CubbyError)) throw error

@@ -59,6 +59,17 @@ describe('sync over WebSocket', () => {
     expect(revsOf(later.messages)).toEqual([5, 6])
   })
 
+  it('answers a ping with a pong, and a ping before the hello ends the connection like any other first frame', async () => {
+    await using server = await startTestServer()
+    await using socket = await connectUser(server, 'alice')
+    socket.send({ type: 'ping' })
+    await socket.waitFor('pong')
+    expect(socket.messages).toEqual([{ type: 'welcome', v: 1, userId: 'alice', head: 0 }, { type: 'synced', rev: 0 }, { type: 'pong' }])
+    await using early = await openRawSocket(server.wsUrl)
+    early.send({ type: 'ping' })
+    expect((await early.closed).code).toBe(4003)
+  })
+
   it('delivers changes live to other sessions of the user only', async () => {
     await using server = await startTestServer()
     await using writer = await connectUser(server, 'alice')
