@@ -99,6 +99,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       renewableToken: typeof options.auth === 'function',
       cursor: () => this.#replica!.state.cursor,
       reconnect: options.reconnect ?? {},
+      heartbeat: options.heartbeat ?? {},
       onMessage: (message) => this.#receive(message),
       onStatus: (status) => this.#setStatus(status),
       onClose: () => this.#replica?.disconnected(),

@@ -1,6 +1,7 @@
 import type { CubbyLimits } from '@cubby/protocol'
 import type { CubbyCacheProvider } from './cache/CubbyCache.js'
 import type { ReconnectOptions } from './sync/backoff.js'
+import type { HeartbeatOptions } from './sync/SyncConnection.js'
 
 /** Options of `createCubby`. */
 export interface CubbyOptions {
@@ -37,6 +38,13 @@ export interface CubbyOptions {
   fetch?: typeof fetch
   /** Reconnection backoff (full jitter), reset after each successful welcome. @default { minDelayMs: 250, maxDelayMs: 30_000 } */
   reconnect?: ReconnectOptions
+  /**
+   * How the client notices a connection that died without a close (a sleeping laptop, a dropped network), which
+   * a browser may otherwise keep for minutes: after `idleMs` without a frame from the server it sends a `ping`,
+   * and without an answer `timeoutMs` later it goes offline and reconnects. `false`: never ping.
+   * @default { idleMs: 25_000, timeoutMs: 10_000 }
+   */
+  heartbeat?: HeartbeatOptions | false
   /** Size limits; keep them equal to the server's. @default DEFAULT_LIMITS */
   limits?: Partial<CubbyLimits>
   /** Whether to connect at once; with false the client works offline until `connect()`. @default true */

@@ -12,6 +12,7 @@ export type { CubbyEntry, CubbyKey, CubbyListener } from './Cubby.js'
 export type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 export type { ListOptions } from './state/KeyIndex.js'
 export type { ReconnectOptions } from './sync/backoff.js'
+export type { HeartbeatOptions } from './sync/SyncConnection.js'
 
 // Events
 export type { CubbyChange, CubbyChangeDetail, CubbyEventMap, CubbyPendingDetail, CubbyStatus, CubbyStatusDetail } from './CubbyEventMap.js'

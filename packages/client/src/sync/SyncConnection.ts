@@ -3,6 +3,18 @@ import { asCubbyError } from '../asCubbyError.js'
 import { decodeJwtExpiry } from '../auth/decodeJwtSub.js'
 import { type ReconnectOptions, backoffDelay } from './backoff.js'
 
+/**
+ * How a client notices a connection that died without a close: after `idleMs` without a frame from the server
+ * it sends a `ping`, and when nothing at all arrives within `timeoutMs` after that, it drops the socket and
+ * reconnects (a sleeping laptop or a dropped network can leave a browser's socket open for many minutes).
+ */
+export interface HeartbeatOptions {
+  /** @default 25_000 */
+  idleMs?: number
+  /** @default 10_000 */
+  timeoutMs?: number
+}
+
 /** What a {@link SyncConnection} needs from its owner. */
 export interface SyncConnectionOptions {
   /** The server's http(s) base URL. */
@@ -15,6 +27,8 @@ export interface SyncConnectionOptions {
   /** The cursor to send in the next hello. */
   cursor: () => number
   reconnect: ReconnectOptions
+  /** `false`: rely on the WebSocket implementation to notice a dead connection. */
+  heartbeat: HeartbeatOptions | false
   onMessage: (message: ServerMessage) => void
   /** A socket opened (`connecting`) or closed (`offline`). */
   onStatus: (status: 'connecting' | 'offline') => void
@@ -54,6 +68,9 @@ export class SyncConnection {
   /** The server refused a token since the last welcome. */
   #refused = false
   #renewTimer: ReturnType<typeof setTimeout> | undefined
+  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined
+  /** When the current socket last brought a frame. */
+  #lastHeard = 0
 
   constructor(options: SyncConnectionOptions) {
     this.#options = options
@@ -129,6 +146,7 @@ export class SyncConnection {
 
   #receive(socket: WebSocket, data: unknown, token: string): void {
     if (socket !== this.#socket) return
+    this.#lastHeard = Date.now()
     let message: ServerMessage
     try {
       if (typeof data !== 'string') throw new CubbyError('BAD_MESSAGE', 'The server sent a binary frame')
@@ -146,12 +164,44 @@ export class SyncConnection {
       this.#attempt = 0
       this.#refused = false
       this.#scheduleRenewal(token)
+      this.#startHeartbeat(socket)
     }
+    if (message.type === 'pong') return
     if (message.type === 'error') {
       this.#lastError = message
       if (isClosingError(message)) return
     }
     this.#options.onMessage(message)
+  }
+
+  /**
+   * Watches an established session: a `ping` after {@link HeartbeatOptions.idleMs} of silence, and when no frame
+   * answers it within {@link HeartbeatOptions.timeoutMs}, the socket is taken for dead: the session ends as if it
+   * had closed (offline, then a reconnection with backoff) and the socket is closed without waiting for it.
+   */
+  #startHeartbeat(socket: WebSocket): void {
+    const options = this.#options.heartbeat
+    if (options === false) return
+    const idleMs = options.idleMs ?? 25_000
+    const timeoutMs = options.timeoutMs ?? 10_000
+    const check = (): void => {
+      if (socket !== this.#socket) return
+      const silent = Date.now() - this.#lastHeard
+      if (silent < idleMs) {
+        this.#heartbeatTimer = setTimeout(check, idleMs - silent)
+        return
+      }
+      const asked = Date.now()
+      socket.send('{"type":"ping"}')
+      this.#heartbeatTimer = setTimeout(() => {
+        if (socket !== this.#socket) return
+        if (this.#lastHeard >= asked) return check()
+        this.#closed(socket, 1006)
+        socket.close()
+      }, timeoutMs)
+    }
+    clearTimeout(this.#heartbeatTimer)
+    this.#heartbeatTimer = setTimeout(check, idleMs)
   }
 
   /** Gets a new token shortly before this one's `exp` and moves the session to it. */
@@ -224,6 +274,7 @@ export class SyncConnection {
 
   #detach(): void {
     clearTimeout(this.#renewTimer)
+    clearTimeout(this.#heartbeatTimer)
     this.#socket = undefined
     this.#welcomed = false
     this.#options.onClose()
