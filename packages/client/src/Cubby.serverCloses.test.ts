@@ -12,25 +12,29 @@ const token = `${b64url('{"alg":"HS256"}')}.${b64url(JSON.stringify({ sub: 'alic
 interface Peer {
   url: string
   sockets: PeerSocket[]
+  /** Frames received after the hellos. */
+  received: string[]
   close(): Promise<void>
 }
 
-/** A WebSocket server that welcomes every hello for alice at revision 0. */
-async function startPeer(): Promise<Peer> {
+/** A WebSocket server that welcomes every hello for alice at revision 0 (with `ping`: says it answers pings, and never does). */
+async function startPeer({ ping = false }: { ping?: boolean } = {}): Promise<Peer> {
   const wss = new WebSocketServer({ port: 0 })
   const sockets: PeerSocket[] = []
+  const received: string[] = []
   const send = (ws: PeerSocket, m: ServerMessage): void => ws.send(JSON.stringify(m))
   wss.on('connection', (ws) => {
     ws.once('message', (data) => {
       parseClientMessage(String(data))
-      send(ws, { type: 'welcome', v: 1, userId: 'alice', head: 0 })
+      send(ws, ping ? { type: 'welcome', v: 1, userId: 'alice', head: 0, ping } : { type: 'welcome', v: 1, userId: 'alice', head: 0 })
       send(ws, { type: 'synced', rev: 0 })
       sockets.push(ws)
+      ws.on('message', (frame) => received.push(String(frame)))
     })
   })
   await new Promise((resolve) => wss.once('listening', resolve))
   const { port } = wss.address() as { port: number }
-  return { url: `http://127.0.0.1:${port}`, sockets, close: () => new Promise((resolve) => wss.close(() => resolve())) }
+  return { url: `http://127.0.0.1:${port}`, sockets, received, close: () => new Promise((resolve) => wss.close(() => resolve())) }
 }
 
 let peer: Peer | undefined
@@ -39,14 +43,37 @@ afterEach(async () => {
   await peer?.close()
 })
 
-const connect = (url: string, options: { minDelayMs?: number; cache?: ReturnType<typeof createMemoryCache> } = {}) =>
+const connect = (url: string, options: { minDelayMs?: number; cache?: ReturnType<typeof createMemoryCache>; heartbeat?: { idleMs: number; timeoutMs: number } } = {}) =>
   createCubby({
     url,
     auth: token,
     cache: options.cache ?? 'memory',
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     reconnect: { minDelayMs: options.minDelayMs ?? 10, maxDelayMs: options.minDelayMs ?? 100 },
+    ...(options.heartbeat && { heartbeat: options.heartbeat }),
   })
+
+describe('Cubby heartbeat', () => {
+  it('pings only a server whose welcome says it answers, which an older server does not', async () => {
+    peer = await startPeer()
+    const cubby = connect(peer.url, { heartbeat: { idleMs: 30, timeoutMs: 60 } })
+    await cubby.ready()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(peer.received).toEqual([])
+    expect(cubby.status).toBe('online')
+    await cubby.close()
+  })
+
+  it('goes offline and reconnects when a server that answers pings stays silent', async () => {
+    peer = await startPeer({ ping: true })
+    const cubby = connect(peer.url, { heartbeat: { idleMs: 30, timeoutMs: 60 }, minDelayMs: 1_000 })
+    await cubby.ready()
+    await vi.waitFor(() => expect(cubby.status).toBe('offline'))
+    expect(peer.received).toEqual(['{"type":"ping"}'])
+    await vi.waitFor(() => expect(peer!.sockets).toHaveLength(2), { timeout: 3_000 })
+    await cubby.close()
+  })
+})
 
 describe('Cubby when the server ends the session on purpose', () => {
   it('drops the user\'s local data, outbox and identity on user-deleted, and does not reconnect', async () => {

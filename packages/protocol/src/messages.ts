@@ -86,6 +86,8 @@ export interface WelcomeMessage {
   userId: string
   /** The user's latest revision at the time of the hello. */
   head: number
+  /** This server answers `ping` with `pong` (older servers answer it with an error): a client pings only then. */
+  ping?: true
 }
 
 /** A change of one key (or of all keys, for `clear`) at revision `rev` of the user. */

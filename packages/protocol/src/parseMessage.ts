@@ -121,14 +121,14 @@ function parseResult(r: unknown): MutationResult {
  */
 export function parseServerMessage(data: string): ServerMessage {
   const msg = parseJsonObject(data)
-  const { type, v, userId, head, changes, rev, clientId, results } = msg
+  const { type, v, userId, head, changes, rev, clientId, results, ping } = msg
   const malformed = (): never => {
     throw bad(`Malformed ${type as string} frame`)
   }
   switch (type) {
     case 'welcome':
       if (!Number.isSafeInteger(v) || typeof userId !== 'string' || !isRev(head)) malformed()
-      return { type, v: v as number, userId: userId as string, head: head as number }
+      return { type, v: v as number, userId: userId as string, head: head as number, ...(ping === true && { ping }) }
     case 'changes':
       if (!Array.isArray(changes) || !isRev(rev)) malformed()
       return { type, changes: (changes as unknown[]).map(parseChange), rev: rev as number }

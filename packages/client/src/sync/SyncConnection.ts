@@ -164,7 +164,8 @@ export class SyncConnection {
       this.#attempt = 0
       this.#refused = false
       this.#scheduleRenewal(token)
-      this.#startHeartbeat(socket)
+      // An older server answers a ping with an error frame: ping only one that says it answers.
+      if (message.ping === true) this.#startHeartbeat(socket)
     }
     if (message.type === 'pong') return
     if (message.type === 'error') {

@@ -172,7 +172,7 @@ export class SyncConnection implements SessionChannel {
     if (this.socket.readyState !== WebSocket.OPEN) return
     clearTimeout(this.#timer)
     this.#timer = undefined
-    this.send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head })
+    this.send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head, ping: true })
     session.start(head)
     const queued = this.#queue ?? []
     this.#queue = undefined

@@ -16,7 +16,7 @@ describe('sync over WebSocket', () => {
     socket.send({ type: 'hello', v: 1, token: await server.cubby.issueToken('alice'), cursor: 0 })
     await socket.waitFor('synced')
     expect(socket.messages).toEqual([
-      { type: 'welcome', v: 1, userId: 'alice', head: 1 },
+      { type: 'welcome', v: 1, userId: 'alice', head: 1, ping: true },
       { type: 'changes', changes: [{ rev: 1, key: 'a', value: '1' }], rev: 1 },
       { type: 'synced', rev: 1 },
     ])
@@ -64,7 +64,7 @@ describe('sync over WebSocket', () => {
     await using socket = await connectUser(server, 'alice')
     socket.send({ type: 'ping' })
     await socket.waitFor('pong')
-    expect(socket.messages).toEqual([{ type: 'welcome', v: 1, userId: 'alice', head: 0 }, { type: 'synced', rev: 0 }, { type: 'pong' }])
+    expect(socket.messages).toEqual([{ type: 'welcome', v: 1, userId: 'alice', head: 0, ping: true }, { type: 'synced', rev: 0 }, { type: 'pong' }])
     await using early = await openRawSocket(server.wsUrl)
     early.send({ type: 'ping' })
     expect((await early.closed).code).toBe(4003)
