@@ -1,7 +1,6 @@
 import { signTestToken } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { connectClient, startServer } from './client-server.js'
-import { WebSocket } from 'ws'
+import { type SeenFrame, connectClient, startServer, watchedWebSocket } from './client-server.js'
 
 describe('client sync against the real server', () => {
   it('shows a write of one device on another, live, as a remote change', async () => {
@@ -175,25 +174,35 @@ describe('client auth against the real server', () => {
   })
 })
 
-describe('a client without echo', () => {
-  /** A WebSocket class that keeps every frame the server sent, parsed. */
-  function recordingWebSocket(): { WebSocket: typeof globalThis.WebSocket; frames: Array<{ type: string; changes?: Array<{ key?: string }> }> } {
-    const frames: Array<{ type: string; changes?: Array<{ key?: string }> }> = []
-    class Recording extends WebSocket {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args)
-        this.addEventListener('message', (event) => frames.push(JSON.parse(String(event.data))))
-      }
+describe('the cache of a device that receives changes', () => {
+  it('keeps a key stored and deleted in one push deleted after a reload', async () => {
+    await using server = await startServer()
+    const token = await server.token('hugo')
+    await using writer = connectClient(server.url, { auth: token })
+    {
+      await using reader = connectClient(server.url, { auth: token, name: 'hugo-reader' })
+      await Promise.all([writer.ready(), reader.ready()])
+      // One tick, one push, one commit: the reader gets both changes of the key in one frame.
+      void writer.store('brief', 'gone soon')
+      void writer.delete('brief')
+      await writer.synced()
+      await writer.store('barrier', 1)
+      await vi.waitFor(async () => expect(await reader.get('barrier')).toBe(1))
+      expect(await reader.list()).toEqual(['barrier'])
     }
-    return { WebSocket: Recording as unknown as typeof globalThis.WebSocket, frames }
-  }
-  const changedKeys = (frames: Array<{ type: string; changes?: Array<{ key?: string }> }>): string[] =>
+    await using reloaded = connectClient(server.url, { auth: token, name: 'hugo-reader', connect: false })
+    expect(await reloaded.list()).toEqual(['barrier'])
+  })
+})
+
+describe('a client without echo', () => {
+  const changedKeys = (frames: SeenFrame[]): string[] =>
     frames.flatMap((f) => (f.type === 'changes' ? f.changes!.map((c) => c.key ?? '(clear)') : []))
 
   it('is not sent its own writes back, takes their acks as confirmed, and keeps them across a reload', async () => {
     await using server = await startServer()
     const token = await server.token('gail')
-    const first = recordingWebSocket()
+    const first = watchedWebSocket()
     {
       await using device = connectClient(server.url, { auth: token, name: 'gail-device', WebSocket: first.WebSocket })
       await device.ready()
@@ -212,7 +221,7 @@ describe('a client without echo', () => {
     const server2 = await server.cubby.store('gail', 'probe', 0)
     expect(server2).toBe(7)
     // The reload holds what the acks confirmed, with a cursor at the head before the probe: it is sent only the probe.
-    const second = recordingWebSocket()
+    const second = watchedWebSocket()
     await using reloaded = connectClient(server.url, { auth: token, name: 'gail-device', WebSocket: second.WebSocket, connect: false })
     expect(await reloaded.list()).toEqual(['c'])
     expect(reloaded.pendingCount).toBe(0)

@@ -1,24 +1,11 @@
 import { type Cubby, type CubbyOptions } from '@cubby/client'
 import { describe, expect, it, vi } from 'vitest'
-import { WebSocket } from 'ws'
-import { connectClient, startServer } from './client-server.js'
+import { connectClient, startServer, watchedWebSocket } from './client-server.js'
 import { installTestLocks } from './testLocks.js'
 
 // Node has BroadcastChannel and (through fake-indexeddb) one IndexedDB per process, like the tabs of a browser;
 // it lacks Web Locks, which this provides.
 installTestLocks()
-
-/** A WebSocket class that counts the sockets opened with it. */
-function countingWebSocket(): { WebSocket: typeof globalThis.WebSocket; opened: () => number } {
-  let opened = 0
-  class Counting extends WebSocket {
-    constructor(...args: ConstructorParameters<typeof WebSocket>) {
-      super(...args)
-      opened++
-    }
-  }
-  return { WebSocket: Counting as unknown as typeof globalThis.WebSocket, opened: () => opened }
-}
 
 /** Tabs of one app: the same name (so the same IndexedDB database) and token. */
 const tabOf = (url: string, options: Partial<CubbyOptions>): Cubby => connectClient(url, { name: 'tabs-app', ...options })
@@ -38,7 +25,7 @@ describe('new tabs without an identity', () => {
 describe('tabs of one app and user', () => {
   it('share one WebSocket and show one state, live, in every tab', async () => {
     await using server = await startServer()
-    const sockets = countingWebSocket()
+    const sockets = watchedWebSocket()
     const options = { auth: await server.token('tara'), WebSocket: sockets.WebSocket }
     await using a = tabOf(server.url, options)
     await using b = tabOf(server.url, options)
@@ -87,7 +74,7 @@ describe('tabs of one app and user', () => {
 
   it('hand the connection to the next tab when the leader closes, which sends what was written meanwhile', async () => {
     await using server = await startServer()
-    const sockets = countingWebSocket()
+    const sockets = watchedWebSocket()
     const options = { auth: await server.token('uma'), WebSocket: sockets.WebSocket }
     const first = tabOf(server.url, options)
     await first.ready()
@@ -142,7 +129,7 @@ describe('tabs of one app and user', () => {
 describe('clients that are not tabs of one app and user', () => {
   it('never share a connection: other names, other users, or tabs: independent', async () => {
     await using server = await startServer()
-    const sockets = countingWebSocket()
+    const sockets = watchedWebSocket()
     const token = await server.token('xena')
     await using a = connectClient(server.url, { name: 'app-one', auth: token, WebSocket: sockets.WebSocket })
     await using b = connectClient(server.url, { name: 'app-two', auth: token, WebSocket: sockets.WebSocket })

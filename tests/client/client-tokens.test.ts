@@ -1,27 +1,14 @@
 import { createMemoryCache } from '@cubby/client'
 import { signTestToken } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { WebSocket } from 'ws'
-import { TEST_SECRET, connectClient, startServer } from './client-server.js'
+import { TEST_SECRET, connectClient, startServer, watchedWebSocket } from './client-server.js'
 
 const inSeconds = (s: number): number => Math.floor(Date.now() / 1000) + s
-
-/** A WebSocket class that counts the sockets opened with it. */
-function countingWebSocket(): { WebSocket: typeof globalThis.WebSocket; opened: () => number } {
-  let opened = 0
-  class Counting extends WebSocket {
-    constructor(...args: ConstructorParameters<typeof WebSocket>) {
-      super(...args)
-      opened++
-    }
-  }
-  return { WebSocket: Counting as unknown as typeof globalThis.WebSocket, opened: () => opened }
-}
 
 describe('client tokens over time, against the real server', () => {
   it('renews a short-lived token before it expires and carries on with the new one', async () => {
     await using server = await startServer()
-    const sockets = countingWebSocket()
+    const sockets = watchedWebSocket()
     const auth = vi.fn(async () => signTestToken(TEST_SECRET, 'zoe', { exp: inSeconds(2) }))
     await using client = connectClient(server.url, { auth, WebSocket: sockets.WebSocket })
     const errors: string[] = []

@@ -36,7 +36,8 @@ export interface CacheSnapshot {
 
 /**
  * One atomic change to a cache: all of it is written in one transaction, or none of it. Parts apply in this
- * order: `clearEntries`, `deleteEntries`, `putEntries`, `outboxPut`, `outboxDelete`, `cursor`.
+ * order: `clearEntries`, `deleteEntries`, `putEntries`, `outboxPut`, `outboxDelete`, `cursor`. A key is in at
+ * most one of `deleteEntries` and `putEntries`: the write gives each key's last state.
  *
  * Several tabs may write one user's cache. A write that carries a `cursor` holds the server's changes up to
  * it, contiguous from a cursor at or below the stored one, so: when its cursor is not above the stored
