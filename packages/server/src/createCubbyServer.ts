@@ -52,11 +52,13 @@ class CubbyServerImpl implements CubbyServer {
   readonly #admin: UserAdmin
   readonly #opened: Promise<void>
   #server: Server | undefined
+  readonly #logger: CubbyLogger
   #closing: Promise<void> | undefined
 
   constructor(options: CubbyServerOptions, logger: CubbyLogger) {
     // Everything that can throw comes before the database is made, so a bad option leaks no open database.
     this.#options = options
+    this.#logger = logger
     const limits = resolveLimits(options.limits)
     const sync = {
       pullBatchSize: positiveInteger('pullBatchSize', options.pullBatchSize, 500),
@@ -91,12 +93,18 @@ class CubbyServerImpl implements CubbyServer {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.#endpoint.handleUpgrade(req, socket, head)
+    // An 'upgrade' listener runs outside express's error handling: a throw here would end the process.
+    try {
+      this.#endpoint.handleUpgrade(req, socket, head)
+    } catch (error) {
+      this.#logger.error('Could not handle an upgrade request', error)
+      socket.destroy()
+    }
   }
 
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (this.#endpoint.matches(req)) this.#endpoint.handleUpgrade(req, socket, head)
+      if (this.#endpoint.matches(req)) this.handleUpgrade(req, socket, head)
     })
   }
 

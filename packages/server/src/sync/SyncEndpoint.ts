@@ -18,7 +18,17 @@ export interface SyncEndpointOptions extends SyncContext {
 /** How long closing sockets get for the close handshake before they are cut. */
 const CLOSE_GRACE_MS = 2000
 
-const pathOf = (req: IncomingMessage): string => new URL(req.url ?? '/', 'http://localhost').pathname
+/**
+ * The path of a request target, or `undefined` when it does not parse: the target is whatever the client sent
+ * (`//[`, `http://a:99999/`), and `new URL` throws on those.
+ */
+function pathOf(req: IncomingMessage): string | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname
+  } catch {
+    return undefined
+  }
+}
 
 /** Answers an upgrade request with a plain HTTP error (and a JSON error body for the abuse limits). */
 function refuse(socket: Duplex, status: string, error?: { code: CubbyErrorCode; message: string; retryAfter?: number }): void {
