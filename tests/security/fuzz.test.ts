@@ -3,7 +3,8 @@ import { connectTestClient, openRawSocket, startTestServer, type TestServer } fr
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { forgedTokens, memoryOf, rawHttp } from './attack.js'
-import { firstFrameArb, frameArb, httpRequestArb } from './fuzzArbitraries.js'
+import { firstFrameArb, frameArb, httpRequestArb, rawRequestArb } from './fuzzArbitraries.js'
+import { exchange, parseAnswer } from './rawTcp.js'
 import { FUZZ_SEEDS } from './regressions/fuzzSeeds.js'
 
 /**
@@ -31,7 +32,7 @@ beforeAll(async () => {
   // Rate limits out of the way (the fuzzer is one fast client); small frames keep runs quick.
   server = await startTestServer({ args: [
     '--max-message-bytes', String(256 * 1024), '--rate-per-connection', '1000000', '--burst-per-connection', '1000000',
-    '--rate-per-address', '1000000', '--burst-per-address', '1000000',
+    '--rate-per-address', '1000000', '--burst-per-address', '1000000', '--trust-proxy',
   ] })
   const events: string[] = []
   const a = connectTestClient(server.url, { auth: server.token('bystander') })
@@ -100,11 +101,28 @@ const requestsProperty = (tokens: { valid: string; forged: string }): fc.IAsyncP
     }
   })
 
+/**
+ * Raw HTTP requests over TCP, upgrades among them, with hostile request-targets and headers: each gets exactly
+ * one well-formed answer that is not a server error, and the process keeps serving.
+ */
+const rawRequestsProperty = (token: string): fc.IAsyncPropertyWithHooks<[Array<{ upgrade: boolean; text: string }>]> =>
+  fc.asyncProperty(fc.array(rawRequestArb(token), { minLength: 1, maxLength: 8 }), async (requests) => {
+    for (const { text } of requests) {
+      const raw = await exchange(server.port, text)
+      sent.requests++
+      const answer = parseAnswer(raw)
+      expect(answer, `${JSON.stringify(text)} → ${JSON.stringify(raw.slice(0, 300))}`).toBeDefined()
+      expect(answer!.status, `${JSON.stringify(text)} → ${JSON.stringify(raw.slice(0, 300))}`).toBeLessThan(500)
+      if (answer!.status !== 101) expect(answer!.rest, JSON.stringify(text)).toBe('')
+    }
+    expect((await rawHttp(server.url, 'GET', '/healthz', { fresh: true })).status).toBe(200)
+  })
+
 describe('fuzzing a live server', () => {
   it('replays the seeds of past failures', async () => {
     const token = server.token('fuzz')
     const tokens = { valid: token, forged: forgedTokens(server, 'fuzz')['tampered sub']! }
-    const properties = { frames: framesProperty(token), first: firstFrameProperty(token), requests: requestsProperty(tokens) }
+    const properties = { frames: framesProperty(token), first: firstFrameProperty(token), requests: requestsProperty(tokens), raw: rawRequestsProperty(token) }
     for (const { property, seed, path } of FUZZ_SEEDS) await fc.assert(properties[property] as fc.IAsyncProperty<unknown[]>, { seed, path, numRuns: 1, endOnFailure: true })
   })
 
@@ -119,6 +137,10 @@ describe('fuzzing a live server', () => {
   it('answers random HTTP requests without a server error, every refusal typed', async () => {
     const tokens = { valid: server.token('fuzz'), forged: forgedTokens(server, 'fuzz')['tampered sub']! }
     await fc.assert(requestsProperty(tokens), { numRuns: 300, endOnFailure: true })
+  })
+
+  it('answers raw requests and upgrades with hostile targets and headers once each, and keeps serving', async () => {
+    await fc.assert(rawRequestsProperty(server.token('fuzz')), { numRuns: 500, endOnFailure: true })
   })
 
   it('sent over 10,000 frames and requests; the server lives, others carried on, memory stayed bounded', async () => {

@@ -83,3 +83,52 @@ export const httpRequestArb = (tokens: { valid: string; forged: string }): fc.Ar
     fc.string({ unit: 'binary', maxLength: 80 }),
   ), { nil: undefined }),
 })
+
+/** Request-targets `new URL()` and decodeURIComponent choke on; each once ended the process as an upgrade. */
+export const HOSTILE_TARGETS: readonly string[] = [
+  '//[', 'http://[', '//%', 'http://a:99999/v1/sync', 'http://[::1/v1/sync', '/v1/sync?%', '/v1/sync#%', '*', '//v1/sync',
+  'http://localhost/v1/sync', '/v1/values/%', '/v1/values/%E0%A4%A', '/v1/admin/users/%/export', '/v1/%', '/%', '/..%2F..%2Fetc',
+]
+
+/** Visible ASCII (what llhttp takes in a request-target) plus a few bytes above 0x7F. */
+const targetChars = fc.oneof(
+  { weight: 20, arbitrary: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)) },
+  { weight: 1, arbitrary: fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)) },
+)
+
+/** A request-target: the hostile ones, garbage, garbage under /v1 and /v1/sync, absolute-form. */
+export const targetArb: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...HOSTILE_TARGETS),
+  fc.string({ unit: targetChars, minLength: 1, maxLength: 40 }),
+  fc.tuple(fc.constantFrom('/v1/sync', '/v1/values/', '/v1/', '//', 'http://', 'http://[', '/v1/admin/users/'), fc.string({ unit: targetChars, maxLength: 20 }))
+    .map(([a, b]) => a + b),
+)
+
+/** Header values a hostile client sends: empty, garbage, broken URLs and addresses, bytes above 0x7F. */
+const headerValueArb: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('', 'null', 'http://[', '//%', 'http://a:99999', 'file://', 'http://localhost:5173', '::ffff:', '::', ':::::', '1.2.3.4, ', ',', '%', 'unknown', 'fe80::1%eth0'),
+  fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
+  fc.string({ unit: targetChars, maxLength: 20 }),
+)
+
+/** A raw HTTP/1.1 request with a hostile target and headers, as an upgrade to WebSocket or a plain request. */
+export const rawRequestArb = (token: string): fc.Arbitrary<{ upgrade: boolean; text: string }> => fc.record({
+  // No HEAD: a refusal of unparsable HTTP carries a body, and a HEAD answer's framing cannot show it.
+  method: fc.constantFrom('GET', 'GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'),
+  target: targetArb,
+  upgrade: fc.boolean(),
+  key: fc.constantFrom('dGhlIHNhbXBsZSBub25jZQ==', 'x', ''),
+  host: fc.option(fc.oneof(fc.constant('127.0.0.1'), headerValueArb), { freq: 8, nil: undefined }),
+  headers: fc.record({
+    Origin: headerValueArb,
+    'X-Forwarded-For': headerValueArb,
+    Authorization: fc.oneof(fc.constant(`Bearer ${token}`), headerValueArb),
+    'Sec-WebSocket-Version': fc.constantFrom('13', '8', 'x'),
+    'Sec-WebSocket-Protocol': headerValueArb,
+  }, { requiredKeys: [] }),
+}).map(({ method, target, upgrade, key, host, headers }) => {
+  const lines = [`${method} ${target} HTTP/1.1`, ...(host === undefined ? [] : [`Host: ${host}`]), ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)]
+  if (upgrade) lines.push('Connection: Upgrade', 'Upgrade: websocket', `Sec-WebSocket-Key: ${key}`)
+  else lines.push('Connection: close')
+  return { upgrade, text: `${lines.join('\r\n')}\r\n\r\n` }
+})

@@ -14,10 +14,11 @@ export interface RawAnswer {
 const HEAD = /^HTTP\/1\.1 (\d{3}) [^\r\n]*\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*\r\n)*)\r\n/
 
 /**
- * Parses the first answer of `raw` (latin1): a status line, headers and a `Content-Length` body.
+ * Parses the first answer of `raw` (latin1): a status line, headers and a `Content-Length` body (none for `head`,
+ * the answer to a HEAD request).
  * @returns `undefined` when `raw` does not (yet) hold one whole well-formed answer.
  */
-export function parseAnswer(raw: string): RawAnswer | undefined {
+export function parseAnswer(raw: string, { head: isHead = false }: { head?: boolean } = {}): RawAnswer | undefined {
   const head = HEAD.exec(raw)
   if (head === null) return undefined
   const headers: Record<string, string> = {}
@@ -26,10 +27,26 @@ export function parseAnswer(raw: string): RawAnswer | undefined {
     headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim()
   }
   const status = Number(head[1])
-  const length = status === 101 || status === 204 ? 0 : Number(headers['content-length'] ?? Number.NaN)
   const start = head[0].length
+  if (headers['transfer-encoding'] === 'chunked' && !isHead) return chunked(raw, start, status, headers)
+  const length = isHead || status === 101 || status === 204 || status === 304 ? 0 : Number(headers['content-length'] ?? Number.NaN)
   if (!Number.isSafeInteger(length) || raw.length < start + length) return undefined
   return { status, headers, body: raw.slice(start, start + length), rest: raw.slice(start + length), raw }
+}
+
+/** The answer whose chunked body starts at `at`, or `undefined` until its last chunk is in. */
+function chunked(raw: string, at: number, status: number, headers: Record<string, string>): RawAnswer | undefined {
+  let body = ''
+  for (;;) {
+    const line = /^([0-9a-fA-F]+)\r\n/.exec(raw.slice(at))
+    if (line === null) return undefined
+    const size = Number.parseInt(line[1]!, 16)
+    const data = at + line[0].length
+    if (raw.slice(data + size, data + size + 2) !== '\r\n') return undefined
+    body += raw.slice(data, data + size)
+    at = data + size + 2
+    if (size === 0) return { status, headers, body, rest: raw.slice(at), raw }
+  }
 }
 
 /**
