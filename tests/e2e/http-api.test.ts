@@ -37,8 +37,40 @@ describe('HTTP API', () => {
     await vi.waitFor(async () => expect(await client.get('plain')).toBeUndefined())
     expect((await fetch(`${server.url}/v1/values/plain`, { headers })).status).toBe(404)
 
-    await fetch(`${server.url}/v1/values`, { method: 'DELETE', headers })
+    await fetch(`${server.url}/v1/clear`, { method: 'POST', headers })
     await vi.waitFor(async () => expect(await client.list()).toEqual([]))
+  })
+
+  it('refuses the empty key on every verb and never takes it, or a bare DELETE, for clear', async () => {
+    await using server = await startTestServer()
+    const token = server.token('quinn')
+    const auth = { authorization: `Bearer ${token}` }
+    await fetch(`${server.url}/v1/values/kept`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '1' })
+    // What an HTTP client sends for the key '': the listing's path with a trailing slash.
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await fetch(`${server.url}/v1/values/${encodeURIComponent('')}`, { method, headers: { ...auth, 'content-type': 'application/json' }, ...(method === 'PUT' && { body: '2' }) })
+      expect([method, res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([method, 400, 'INVALID_KEY'])
+    }
+    const bare = await fetch(`${server.url}/v1/values`, { method: 'DELETE', headers: auth })
+    const refusal = (await bare.json()) as { error: { code: string; message: string } }
+    expect([bare.status, refusal.error.code]).toEqual([400, 'BAD_MESSAGE'])
+    expect(refusal.error.message).toContain('POST /v1/clear')
+    expect(await (await fetch(`${server.url}/v1/values`, { headers: auth })).json()).toEqual({ keys: ['kept'], next: null })
+    const cleared = await fetch(`${server.url}/v1/clear`, { method: 'POST', headers: auth })
+    expect(cleared.status).toBe(200)
+    expect(await (await fetch(`${server.url}/v1/values`, { headers: auth })).json()).toEqual({ keys: [], next: null })
+  })
+
+  it('answers a wrong path under /v1 with NOT_FOUND naming it, before asking for a token', async () => {
+    await using server = await startTestServer()
+    for (const [path, named] of [['/v1/v1/values/k', '/v1/v1/values/k'], ['/v1/nothing?x=1', '/v1/nothing'], ['/v1/sync', '/v1/sync'], ['/v1/values/a/b', '/v1/values/a/b']]) {
+      const res = await fetch(`${server.url}${path!}`)
+      const body = (await res.json()) as { error: { code: string; message: string } }
+      expect([path, res.status, body.error.code]).toEqual([path, 404, 'NOT_FOUND'])
+      expect(body.error.message).toContain(named)
+    }
+    const doubled = (await (await fetch(`${server.url}/v1/v1/values`)).json()) as { error: { message: string } }
+    expect(doubled.error.message).toMatch(/base URL/)
   })
 
   it('answers bad requests with typed errors', async () => {
@@ -46,7 +78,7 @@ describe('HTTP API', () => {
     const headers = { authorization: `Bearer ${server.token('pia')}` }
     const noAuth = await fetch(`${server.url}/v1/values`)
     expect(noAuth.status).toBe(401)
-    expect(await noAuth.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } })
+    expect(await noAuth.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String), reason: 'missing' } })
     const badJson = await fetch(`${server.url}/v1/values/k`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/json' }, body: '{' })
     expect(badJson.status).toBe(400)
     expect(((await badJson.json()) as { error: { code: string } }).error.code).toBe('BAD_MESSAGE')

@@ -1,6 +1,33 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { signTestToken, startTestServer } from '@cubby/test-utils'
 import { expect, it } from 'vitest'
-import { answerToHello, rawHttp } from './attack.js'
+import { answerToHello, forgedTokens, rawHttp, seed } from './attack.js'
+
+it('says why a token is refused, over HTTP and WebSocket, and says revoked or expired only of correctly signed ones', async () => {
+  await using server = await startTestServer()
+  const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
+  const now = Math.floor(Date.now() / 1000)
+  const before = signTestToken(server.secret, 'gone')
+  await seed(server, 'gone', { k: 1 })
+  expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/gone', { token: admin })).json).toEqual({ deleted: true })
+  const reasonOf = async (token: string): Promise<unknown[]> => {
+    const http = await rawHttp(server.url, 'GET', '/v1/values', { token })
+    const ws = await answerToHello(server.url, { type: 'hello', v: 1, token, cursor: 0 })
+    return [http.status, (http.json as { error?: { reason?: unknown } }).error?.reason, (ws.frames[0] as { reason?: unknown }).reason, ws.close]
+  }
+  expect(await reasonOf(before)).toEqual([401, 'revoked', 'revoked', 4001])
+  expect(await reasonOf(signTestToken(server.secret, 'alive', { exp: now - 10 }))).toEqual([401, 'expired', 'expired', 4001])
+  expect(await reasonOf(signTestToken('not-the-secret', 'alive'))).toEqual([401, 'invalid', 'invalid', 4001])
+  // Forged tokens for the deleted user and for one that never existed get the same answer: nothing leaks.
+  const forGone = forgedTokens(server, 'gone')
+  const forNobody = forgedTokens(server, 'never-existed')
+  for (const name of ['wrong secret', 'alg none', 'tampered sub', 'signature stripped', 'not a jwt']) {
+    expect(await reasonOf(forGone[name]!), name).toEqual([401, 'invalid', 'invalid', 4001])
+    expect(await reasonOf(forNobody[name]!), name).toEqual([401, 'invalid', 'invalid', 4001])
+  }
+  expect((await rawHttp(server.url, 'GET', '/v1/values')).json).toMatchObject({ error: { code: 'UNAUTHORIZED', reason: 'missing' } })
+})
 
 it('requires the configured issuer and audience, over WebSocket and HTTP', async () => {
   await using server = await startTestServer({ args: ['--token-issuer', 'https://login.example', '--token-audience', 'cubby'] })
@@ -14,7 +41,7 @@ it('requires the configured issuer and audience, over WebSocket and HTTP', async
   }
   for (const [name, token] of Object.entries(refused)) {
     expect(await answerToHello(server.url, { type: 'hello', v: 1, token, cursor: 0 }), name)
-      .toEqual({ frames: [{ type: 'error', code: 'UNAUTHORIZED', message: expect.any(String) }], close: 4001 })
+      .toEqual({ frames: [{ type: 'error', code: 'UNAUTHORIZED', message: expect.any(String), reason: 'invalid' }], close: 4001 })
     expect((await rawHttp(server.url, 'GET', '/v1/values', { token })).status, name).toBe(401)
   }
   const good = signTestToken(server.secret, 'bob', claims)

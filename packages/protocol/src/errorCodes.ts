@@ -43,3 +43,23 @@ export type CubbyErrorCode = (typeof CUBBY_ERROR_CODES)[keyof typeof CUBBY_ERROR
 /** Tells whether `code` is a known error code (for parsing codes that arrive over the wire). */
 export const isCubbyErrorCode = (code: unknown): code is CubbyErrorCode =>
   typeof code === 'string' && Object.hasOwn(CUBBY_ERROR_CODES, code)
+
+/**
+ * Why a token was refused, sent as `reason` with `UNAUTHORIZED` (HTTP 401 bodies and WebSocket error frames):
+ * - `missing`: no token was sent (HTTP only);
+ * - `invalid`: not a token this server accepts: badly signed, malformed, wrong issuer or audience, not yet valid,
+ *   or refused by the app's `authenticate` hook;
+ * - `expired`: correctly signed, but past its `exp`: get a new token;
+ * - `revoked`: correctly signed, but issued before its user was deleted.
+ *
+ * `expired` and `revoked` are only said of tokens whose signature checked out, so a forged token gets `invalid`
+ * whether or not the user it names exists.
+ */
+export const UNAUTHORIZED_REASONS = ['missing', 'invalid', 'expired', 'revoked'] as const
+
+/** One of {@link UNAUTHORIZED_REASONS}. */
+export type UnauthorizedReason = (typeof UNAUTHORIZED_REASONS)[number]
+
+/** Tells whether `reason` is a known {@link UnauthorizedReason} (for parsing reasons that arrive over the wire). */
+export const isUnauthorizedReason = (reason: unknown): reason is UnauthorizedReason =>
+  typeof reason === 'string' && (UNAUTHORIZED_REASONS as readonly string[]).includes(reason)

@@ -6,8 +6,8 @@
 
 // Errors
 export { CubbyError, isCubbyError } from './CubbyError.js'
-export { CUBBY_ERROR_CODES, isCubbyErrorCode } from './errorCodes.js'
-export type { CubbyErrorCode } from './errorCodes.js'
+export { CUBBY_ERROR_CODES, UNAUTHORIZED_REASONS, isCubbyErrorCode, isUnauthorizedReason } from './errorCodes.js'
+export type { CubbyErrorCode, UnauthorizedReason } from './errorCodes.js'
 
 // Limits and keys
 export { DEFAULT_LIMITS, assertValidKey, assertValidUserId, compareKeys, isWellFormed, utf8Length } from './limits.js'

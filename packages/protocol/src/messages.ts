@@ -1,4 +1,4 @@
-import type { CubbyErrorCode } from './errorCodes.js'
+import type { CubbyErrorCode, UnauthorizedReason } from './errorCodes.js'
 
 /** The protocol version this build speaks; the client sends it in `hello`, the server answers in `welcome`. */
 export const PROTOCOL_VERSION = 1
@@ -120,6 +120,8 @@ export interface WireError {
   message: string
   /** Seconds to wait, for `RATE_LIMITED`. */
   retryAfter?: number
+  /** Why the token was refused, for `UNAUTHORIZED`. */
+  reason?: UnauthorizedReason
 }
 
 /** Outcome of one mutation: the revision it got (durable on the server), or why it was rejected. */

@@ -1,5 +1,6 @@
 import { CubbyError } from './CubbyError.js'
-import { isCubbyErrorCode } from './errorCodes.js'
+import { isCubbyErrorCode, isUnauthorizedReason } from './errorCodes.js'
+import { isWellFormed } from './limits.js'
 import type { Change, ClientMessage, Mutation, MutationResult, ServerMessage, WireError } from './messages.js'
 
 /** Largest number of mutations in one push. */
@@ -63,8 +64,10 @@ export function parseClientMessage(data: string): ClientMessage {
     }
     case 'push': {
       const { clientId, mutations } = msg
-      if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) {
-        throw bad(`push.clientId must be a string of 1 to ${MAX_CLIENT_ID_LENGTH} characters`)
+      // Well-formed, because the server keys its exactly-once records by it: stored as UTF-8, two ids with
+      // different lone surrogates would both become U+FFFD and share one record.
+      if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH || !isWellFormed(clientId)) {
+        throw bad(`push.clientId must be a well-formed string of 1 to ${MAX_CLIENT_ID_LENGTH} characters`)
       }
       if (!Array.isArray(mutations) || mutations.length === 0 || mutations.length > MAX_MUTATIONS_PER_PUSH) {
         throw bad(`push.mutations must be an array of 1 to ${MAX_MUTATIONS_PER_PUSH} mutations`)
@@ -85,7 +88,10 @@ export function parseClientMessage(data: string): ClientMessage {
 function parseWireError(e: Json): WireError {
   const code = isCubbyErrorCode(e.code) ? e.code : 'INTERNAL'
   const message = typeof e.message === 'string' ? e.message : code
-  return typeof e.retryAfter === 'number' ? { code, message, retryAfter: e.retryAfter } : { code, message }
+  return {
+    code, message, ...(typeof e.retryAfter === 'number' && { retryAfter: e.retryAfter }),
+    ...(isUnauthorizedReason(e.reason) && { reason: e.reason }),
+  }
 }
 
 // The client trusts the server, not the network path: a malformed frame is only named, not explained.

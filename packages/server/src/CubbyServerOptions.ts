@@ -50,8 +50,12 @@ export interface CubbyServerOptions {
    * @default 250_000
    */
   maxIndexedKeys?: number
-  /** Token-bucket rate limits per connection and per remote address; over them, `RATE_LIMITED` with `retryAfter`. @default DEFAULT_RATE_LIMITS */
-  rateLimits?: { connection?: Partial<RateLimits['connection']>; address?: Partial<RateLimits['address']> }
+  /**
+   * Token-bucket rate limits per connection and per remote address, and of new anonymous identities per remote
+   * address (`identity`: 10 a minute, 20 at once); over them, `RATE_LIMITED` with `retryAfter`.
+   * @default DEFAULT_RATE_LIMITS
+   */
+  rateLimits?: { connection?: Partial<RateLimits['connection']>; address?: Partial<RateLimits['address']>; identity?: Partial<RateLimits['identity']> }
   /** Most sync sockets one user may have open; one more is closed with `RATE_LIMITED`. @default 100 */
   maxConnectionsPerUser?: number
   /** Most sync sockets one remote address may have open; one more is refused with 429. @default 5_000 */

@@ -13,7 +13,7 @@ import { createInfoRouter, createStaticRouter } from './http/createStaticRouter.
 import { consoleLogger, silentLogger, type CubbyLogger } from './logger.js'
 import { Protection } from './limits/Protection.js'
 import {
-  positiveInteger, reloadSecrets, resolveAdminToken, resolveLimits, resolvePreviousSecrets, resolveProtection, resolveSecret,
+  positiveInteger, reloadSecrets, resolveAdminToken, resolveIdentityRate, resolveLimits, resolvePreviousSecrets, resolveProtection, resolveSecret,
   resolveStorage, type ResolvedStorage,
 } from './resolveOptions.js'
 import { ServerVerbs, type ServerListOptions } from './ServerVerbs.js'
@@ -66,6 +66,7 @@ class CubbyServerImpl implements CubbyServer {
       heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 30_000),
     }
     const protection = new Protection(resolveProtection(options, limits))
+    const identityRate = resolveIdentityRate(options)
     const { issuer, audience, authenticate } = options
     const secret = (this.#secret = resolveSecret(options, logger))
     const previousSecrets = resolvePreviousSecrets(options)
@@ -81,13 +82,13 @@ class CubbyServerImpl implements CubbyServer {
     const hub = new SyncHub()
     this.#writer = new Writer({ storage, publisher: hub, limits, logger })
     this.#endpoint = new SyncEndpoint({
-      ...sync, hub, storage, writer: this.#writer, verify: (t) => this.#auth.verify(t), limits, logger, ready,
+      ...sync, hub, storage, writer: this.#writer, verify: (t) => this.#auth.check(t), limits, logger, ready,
       isClosing: () => this.#closing !== undefined, protection,
     })
     const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
     this.#admin = new UserAdmin({ storage, hub, limits, ready, markers })
     this.app = createHttpRouter({
-      storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, ready, protection, admin: this.#admin, adminToken,
+      storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, identityRate, ready, protection, admin: this.#admin, adminToken,
     })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
   }

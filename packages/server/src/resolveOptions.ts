@@ -103,6 +103,11 @@ function rateLimit(name: string, given: Partial<RateLimit> | undefined, fallback
   return { perSecond, burst: positiveInteger(`rateLimits.${name}.burst`, burst, fallback.burst) }
 }
 
+/** The rate of new anonymous identities per remote address, with defaults filled in. @throws TypeError. @internal */
+export function resolveIdentityRate(options: CubbyServerOptions): RateLimit {
+  return rateLimit('identity', options.rateLimits?.identity, DEFAULT_RATE_LIMITS.identity)
+}
+
 /** The abuse limits with defaults filled in. @throws TypeError for a value out of range. @internal */
 export function resolveProtection(options: CubbyServerOptions, limits: CubbyLimits): ProtectionOptions {
   return {

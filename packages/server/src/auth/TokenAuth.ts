@@ -1,6 +1,6 @@
 import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto'
-import { SignJWT, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
-import type { CubbyLimits } from '@cubby/protocol'
+import { SignJWT, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
+import type { CubbyLimits, UnauthorizedReason } from '@cubby/protocol'
 import { assertUserId } from '../writes/validateMutation.js'
 
 /** Options of {@link TokenAuth}. @internal */
@@ -19,6 +19,12 @@ export interface TokenAuthOptions {
    */
   deletedAt?: (userId: string) => Promise<number | undefined>
 }
+
+/** What {@link TokenAuth.check} found: the token's user, or why the token is refused. @internal */
+export type TokenCheck = { userId: string; reason?: undefined } | { userId?: undefined; reason: Exclude<UnauthorizedReason, 'missing'> }
+
+/** A token whose signature verified but which is past its `exp`. */
+class ExpiredToken extends Error {}
 
 /**
  * Issues and checks bearer tokens: JWTs signed with HS256 whose `sub` is the user id, or whatever the
@@ -67,18 +73,28 @@ export class TokenAuth {
    * @throws when the deletion marker cannot be read (a storage failure, or the server is closing).
    */
   async verify(token: string): Promise<string | undefined> {
+    return (await this.check(token)).userId
+  }
+
+  /**
+   * The user a token names, or why it is refused: `expired` and `revoked` (issued before its user was deleted)
+   * only once the signature verified, `invalid` for everything else, so that a forged token gets the same answer
+   * whether or not the user it names exists.
+   * @throws when the deletion marker cannot be read (a storage failure, or the server is closing).
+   */
+  async check(token: string): Promise<TokenCheck> {
     let claims: { userId: string; issuedAt: unknown }
     try {
       claims = await this.#claims(token)
-    } catch {
-      return undefined
+    } catch (error) {
+      return { reason: error instanceof ExpiredToken ? 'expired' : 'invalid' }
     }
     const { authenticate, deletedAt } = this.#options
-    if (authenticate !== undefined || deletedAt === undefined) return claims.userId
+    if (authenticate !== undefined || deletedAt === undefined) return { userId: claims.userId }
     const deleted = await deletedAt(claims.userId)
     // A token without `iat` cannot show it was issued after the deletion.
     const { issuedAt } = claims
-    return deleted === undefined || (typeof issuedAt === 'number' && issuedAt > deleted) ? claims.userId : undefined
+    return deleted === undefined || (typeof issuedAt === 'number' && issuedAt > deleted) ? { userId: claims.userId } : { reason: 'revoked' }
   }
 
   /** The user id (checked) and `iat` of a token, from the JWT or the `authenticate` hook. @throws when it is not valid. */
@@ -89,13 +105,18 @@ export class TokenAuth {
     return { userId: sub, issuedAt: iat }
   }
 
-  /** The payload of a token signed with any of the keys (the current one first). */
+  /**
+   * The payload of a token signed with any of the keys (the current one first).
+   * @throws ExpiredToken when a key verified the signature but the token is past its `exp` (jose checks the
+   * signature before the claims), else whatever the last key's check threw.
+   */
   async #verifyJwt(token: string): Promise<JWTPayload> {
     let failure: unknown
     for (const key of this.#keys) {
       try {
         return (await jwtVerify(token, key, this.#verifyOptions())).payload
       } catch (error) {
+        if (error instanceof errors.JWTExpired) throw new ExpiredToken('The token has expired', { cause: error })
         failure = error
       }
     }

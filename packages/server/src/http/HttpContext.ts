@@ -2,6 +2,7 @@ import type { CubbyLimits } from '@cubby/protocol'
 import type { TokenAuth } from '../auth/TokenAuth.js'
 import type { UserAdmin } from '../admin/UserAdmin.js'
 import type { Protection } from '../limits/Protection.js'
+import type { RateLimit } from '../limits/RateLimiter.js'
 import type { CubbyLogger } from '../logger.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import type { Writer } from '../writes/Writer.js'
@@ -19,6 +20,8 @@ export interface HttpContext {
   admin: UserAdmin
   /** The admin credential; `undefined` turns the admin API off. */
   adminToken: string | undefined
+  /** New anonymous identities per remote address. */
+  identityRate: RateLimit
   /** Origins, rate limits. */
   protection: Protection
   /** Resolves once the storage is open; rejects when it cannot open or the server is closed. */

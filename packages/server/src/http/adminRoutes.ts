@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
-import { CubbyError, type CubbyLimits } from '@cubby/protocol'
+import { CubbyError, isWellFormed, type CubbyLimits } from '@cubby/protocol'
 import express, { type Request, type Response, type Router } from 'express'
 import { parseUserRecords } from '../admin/parseUserRecord.js'
 import type { UserAdmin } from '../admin/UserAdmin.js'
@@ -28,6 +28,7 @@ function page(req: Request): { after?: string; limit: number } {
   if ((after !== undefined && typeof after !== 'string') || (limit !== undefined && typeof limit !== 'string')) {
     throw new CubbyError('BAD_MESSAGE', 'Give after and limit at most once')
   }
+  if (after !== undefined && !isWellFormed(after)) throw new CubbyError('INVALID_USER_ID', 'after must be well-formed Unicode (no lone surrogates)')
   const n = limit === undefined || limit === '' ? 100 : Number(limit)
   if (!Number.isSafeInteger(n) || n < 1) throw new CubbyError('BAD_MESSAGE', 'limit must be a positive integer')
   return { ...(after === undefined ? {} : { after }), limit: Math.min(n, 1000) }

@@ -1,5 +1,6 @@
-import { CubbyError } from '@cubby/protocol'
-import express, { type NextFunction, type Request, type Response, type Router } from 'express'
+import { CubbyError, type UnauthorizedReason } from '@cubby/protocol'
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express'
+import { RateLimiter } from '../limits/RateLimiter.js'
 import type { HttpContext } from './HttpContext.js'
 import { createAdminRoutes } from './adminRoutes.js'
 import { createProtection } from './createProtection.js'
@@ -8,25 +9,48 @@ import { createValueRoutes } from './valueRoutes.js'
 
 const BEARER = /^Bearer +(\S+) *$/i
 
-/** Puts the token's user id into `res.locals.userId`, or answers 401. */
-function requireUser(ctx: HttpContext) {
+/** What a 401 says for each reason (the `reason` field is the contract). */
+const UNAUTHORIZED_MESSAGES: Readonly<Record<UnauthorizedReason, string>> = {
+  missing: 'Send a token as Authorization: Bearer <token>',
+  invalid: 'The token is not valid (malformed, badly signed or not accepted by this server)',
+  expired: 'The token has expired',
+  revoked: 'The token was issued before its user was deleted',
+}
+
+/** Puts the token's user id into `res.locals.userId`, or answers 401 with the reason. */
+function requireUser(ctx: HttpContext): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const token = BEARER.exec(req.get('authorization') ?? '')?.[1]
-    const userId = token === undefined ? undefined : await ctx.auth.verify(token)
-    if (userId === undefined) return sendError(res, 'UNAUTHORIZED', 'Send a valid token as Authorization: Bearer <token>')
+    const header = req.get('authorization')
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+    const { userId, reason } = token === undefined ? { reason: header === undefined ? 'missing' as const : 'invalid' as const } : await ctx.auth.check(token)
+    if (userId === undefined) return sendError(res, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGES[reason], { reason })
     res.locals.userId = userId
     next()
   }
 }
 
-async function issueIdentity(ctx: HttpContext, res: Response): Promise<void> {
-  if (!ctx.anonymousIdentities) return sendError(res, 'NOT_FOUND', 'This server does not issue anonymous identities')
-  res.status(201).json(await ctx.auth.issueAnonymous())
+/** `POST /v1/identities`: a new anonymous identity, at most `ctx.identityRate` per remote address. */
+function issueIdentity(ctx: HttpContext): RequestHandler {
+  const limiter = new RateLimiter(ctx.identityRate)
+  return async (req, res) => {
+    if (!ctx.anonymousIdentities) return sendError(res, 'NOT_FOUND', 'This server does not issue anonymous identities')
+    const wait = limiter.take(ctx.protection.addressOf(req))
+    if (wait > 0) return sendError(res, 'RATE_LIMITED', 'Too many new identities from this address; retry after retryAfter seconds', { retryAfter: wait })
+    res.status(201).json(await ctx.auth.issueAnonymous())
+  }
+}
+
+/** Refuses a path under `/v1` that no route serves, naming it; before any token is asked for. */
+function notFound(req: Request): never {
+  const path = req.originalUrl.split('?')[0]!.slice(0, 200)
+  const hint = path.startsWith('/v1/v1/') ? ' (the base URL must be the server root, without /v1)' : ''
+  throw new CubbyError('NOT_FOUND', `No route ${req.method} ${path}${hint}`)
 }
 
 /**
- * The HTTP API: `GET /healthz`, `POST /v1/identities` and the `/v1/values` routes, with JSON errors.
- * Other paths outside `/v1` fall through to whatever the host app mounts after it.
+ * The HTTP API: `GET /healthz`, `POST /v1/identities`, the `/v1/values` routes and `POST /v1/clear`, with JSON
+ * errors. Unknown paths under `/v1` are `NOT_FOUND` (no token asked for); other paths fall through to whatever the
+ * host app mounts after it.
  * @internal
  */
 export function createHttpRouter(ctx: HttpContext): Router {
@@ -41,12 +65,9 @@ export function createHttpRouter(ctx: HttpContext): Router {
   // Before the body size check: an import streams a whole user.
   router.use('/v1/admin', createAdminRoutes(ctx))
   router.use('/v1', refuseOversizedBodies(ctx.limits.maxMessageBytes))
-  router.post('/v1/identities', (_req, res) => issueIdentity(ctx, res))
-  router.use('/v1', requireUser(ctx))
-  router.use(createValueRoutes(ctx))
-  router.use('/v1', () => {
-    throw new CubbyError('NOT_FOUND', 'No such route')
-  })
+  router.post('/v1/identities', issueIdentity(ctx))
+  router.use(createValueRoutes(ctx, requireUser(ctx)))
+  router.use('/v1', notFound)
   router.use(createErrorHandler(ctx.logger))
   return router
 }

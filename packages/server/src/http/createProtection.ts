@@ -30,10 +30,7 @@ export function createProtection(protection: Protection): RequestHandler {
       res.vary('Origin').set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': EXPOSE_HEADERS })
     }
     const wait = bucketOf(req.socket).take() || protection.takeAddress(protection.addressOf(req))
-    if (wait > 0) {
-      res.set('Retry-After', String(wait))
-      return sendError(res, 'RATE_LIMITED', 'Too many requests; retry after retryAfter seconds', wait)
-    }
+    if (wait > 0) return sendError(res, 'RATE_LIMITED', 'Too many requests; retry after retryAfter seconds', { retryAfter: wait })
     if (req.method === 'OPTIONS' && origin !== undefined) {
       res.set({ 'Access-Control-Allow-Methods': ALLOW_METHODS, 'Access-Control-Allow-Headers': ALLOW_HEADERS, 'Access-Control-Max-Age': '600' })
       return void res.status(204).end()

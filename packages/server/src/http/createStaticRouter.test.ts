@@ -24,7 +24,7 @@ describe('listen() at /', () => {
       expect((await httpRequest(server.url, 'GET', '/app.js')).text).toBe('console.log(1)')
       expect((await httpRequest(server.url, 'GET', '/settings/profile', { headers: html })).text).toBe('<h1>app</h1>')
       expect((await httpRequest(server.url, 'GET', '/missing.js', { headers: { accept: 'application/javascript' } })).status).toBe(404)
-      expect((await httpRequest(server.url, 'GET', '/v1/nothing', { headers: html })).status).toBe(401)
+      expect((await httpRequest(server.url, 'GET', '/v1/nothing', { headers: html })).status).toBe(404)
       expect((await httpRequest(server.url, 'GET', '/healthz')).json).toEqual({ ok: true })
     } finally {
       await rm(dir, { recursive: true, force: true })

@@ -25,10 +25,10 @@ describe('HTTP API', () => {
 
   it('answers 401 with WWW-Authenticate without a valid token', async () => {
     await using server = await startTestServer()
-    for (const token of [undefined, 'nope']) {
+    for (const [token, reason] of [[undefined, 'missing'], ['nope', 'invalid']] as const) {
       const res = await httpRequest(server.url, 'GET', '/v1/values', token === undefined ? {} : { token })
       expect([res.status, res.headers['www-authenticate'], res.json]).toEqual([
-        401, 'Bearer', { error: { code: 'UNAUTHORIZED', message: expect.any(String) } },
+        401, 'Bearer', { error: { code: 'UNAUTHORIZED', message: expect.any(String), reason } },
       ])
     }
   })

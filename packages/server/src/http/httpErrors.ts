@@ -1,4 +1,4 @@
-import { CubbyError, type CubbyErrorCode } from '@cubby/protocol'
+import { CubbyError, type CubbyErrorCode, type UnauthorizedReason } from '@cubby/protocol'
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express'
 import type { CubbyLogger } from '../logger.js'
 
@@ -22,10 +22,17 @@ export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   CLOSED: 503,
 }
 
-/** Answers `{ error: { code, message, retryAfter? } }` with the code's status. @internal */
-export function sendError(res: Response, code: CubbyErrorCode, message: string, retryAfter?: number): void {
+/**
+ * Answers `{ error: { code, message, retryAfter?, reason? } }` with the code's status; a `retryAfter` is also
+ * sent as the `Retry-After` header.
+ * @internal
+ */
+export function sendError(
+  res: Response, code: CubbyErrorCode, message: string, details: { retryAfter?: number; reason?: UnauthorizedReason } = {},
+): void {
   if (code === 'UNAUTHORIZED') res.set('WWW-Authenticate', 'Bearer')
-  res.status(HTTP_STATUS[code]).json({ error: retryAfter === undefined ? { code, message } : { code, message, retryAfter } })
+  if (details.retryAfter !== undefined) res.set('Retry-After', String(details.retryAfter))
+  res.status(HTTP_STATUS[code]).json({ error: { code, message, ...details } })
 }
 
 /**

@@ -38,7 +38,7 @@ describe('HTTP listing and clearing', () => {
     await server.cubby.store('alice', 'a', 1)
     await server.cubby.store('bob', 'a', 1)
     await using socket = await connectUser(server, 'alice')
-    const res = await httpRequest(server.url, 'DELETE', '/v1/values', { token })
+    const res = await httpRequest(server.url, 'POST', '/v1/clear', { token })
     expect(res.json).toEqual({ rev: 2 })
     await socket.waitFor('changes', (m) => m.changes.some((c) => 'clear' in c))
     expect(await server.cubby.list('alice')).toEqual([])

@@ -6,6 +6,8 @@ export interface RateLimits {
   connection: RateLimit
   /** Everything from one remote address together: frames, upgrades and requests. */
   address: RateLimit
+  /** New anonymous identities (`POST /v1/identities`) from one remote address. */
+  identity: RateLimit
 }
 
 /**
@@ -16,6 +18,10 @@ export interface RateLimits {
 export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
   connection: Object.freeze({ perSecond: 1_000, burst: 20_000 }),
   address: Object.freeze({ perSecond: 5_000, burst: 50_000 }),
+  // A browser makes one identity and keeps it: 20 at once covers a classroom behind one NAT opening the app
+  // together, and 10 a minute after that any household or office, while minting stays 10,000 times slower than
+  // the 1,000+ a second one address managed without a limit.
+  identity: Object.freeze({ perSecond: 10 / 60, burst: 20 }),
 })
 
 /** Most sync sockets one user may have open at once (by default). */

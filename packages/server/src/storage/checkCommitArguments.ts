@@ -1,6 +1,7 @@
-import type { Mutation } from '@cubby/protocol'
+import { isWellFormed, type Mutation } from '@cubby/protocol'
 
-const isNonEmptyString = (s: unknown): s is string => typeof s === 'string' && s.length > 0
+/** A string to key storage records by: non-empty and well-formed (a lone surrogate would be stored as U+FFFD). */
+const isNonEmptyString = (s: unknown): s is string => typeof s === 'string' && s.length > 0 && isWellFormed(s)
 
 /**
  * Guards the storage against misuse (validation of keys, values and sizes happens above it), so that one bad
@@ -10,8 +11,8 @@ const isNonEmptyString = (s: unknown): s is string => typeof s === 'string' && s
  * @internal
  */
 export function checkCommitArguments(userId: unknown, mutations: unknown, clientId: unknown): void {
-  if (!isNonEmptyString(userId)) throw new TypeError('commit: userId must be a non-empty string')
-  if (clientId !== undefined && !isNonEmptyString(clientId)) throw new TypeError('commit: clientId must be a non-empty string')
+  if (!isNonEmptyString(userId)) throw new TypeError('commit: userId must be a non-empty, well-formed string')
+  if (clientId !== undefined && !isNonEmptyString(clientId)) throw new TypeError('commit: clientId must be a non-empty, well-formed string')
   if (!Array.isArray(mutations)) throw new TypeError('commit: mutations must be an array')
   for (const m of mutations as unknown[]) checkMutation(m)
 }
@@ -22,6 +23,6 @@ function checkMutation(m: unknown): asserts m is Mutation {
   if (!Number.isSafeInteger(mid) || (mid as number) < 1) throw new TypeError('commit: mid must be a positive integer')
   if (op === 'clear') return
   if (op !== 'store' && op !== 'delete') throw new TypeError(`commit: unknown op ${String(op)}`)
-  if (!isNonEmptyString(key)) throw new TypeError('commit: key must be a non-empty string')
+  if (!isNonEmptyString(key)) throw new TypeError('commit: key must be a non-empty, well-formed string')
   if (op === 'store' && typeof value !== 'string') throw new TypeError('commit: value must be an encoded string')
 }

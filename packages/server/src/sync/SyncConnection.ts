@@ -1,6 +1,7 @@
 import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, parseClientMessage } from '@cubby/protocol'
 import type { CubbyErrorCode, CubbyLimits, MutationResult, PushMessage, ServerMessage } from '@cubby/protocol'
 import { WebSocket, type RawData } from 'ws'
+import type { TokenCheck } from '../auth/TokenAuth.js'
 import type { Protection } from '../limits/Protection.js'
 import { CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
 import { TokenBucket } from '../limits/RateLimiter.js'
@@ -16,7 +17,8 @@ export interface SyncContext {
   hub: SyncHub
   storage: CubbyStorage
   writer: Writer
-  verify(token: string): Promise<string | undefined>
+  /** The token's user, or why it is refused. */
+  verify(token: string): Promise<TokenCheck>
   limits: CubbyLimits
   pullBatchSize: number
   helloTimeoutMs: number
@@ -27,6 +29,13 @@ export interface SyncContext {
   isClosing(): boolean
   protection: Protection
 }
+
+/** What an UNAUTHORIZED error frame says for each reason (the `reason` field is the contract). */
+const UNAUTHORIZED_MESSAGES = {
+  invalid: 'The token is not valid (malformed, badly signed or not accepted by this server)',
+  expired: 'The token has expired',
+  revoked: 'The token was issued before its user was deleted',
+} as const
 
 /** Frames buffered while the hello is verified; more than this (or more than two frames' worth of bytes) is abuse. */
 const MAX_QUEUED_FRAMES = 1000
@@ -143,9 +152,12 @@ export class SyncConnection implements SessionChannel {
     const hello = parseHello(toBuffer(data), isBinary)
     if (!('type' in hello)) return this.#fail(hello.code, hello.closeCode, hello.message)
     try {
-      const userId = await this.#ctx.verify(hello.token)
+      const { userId, reason } = await this.#ctx.verify(hello.token)
       if (this.socket.readyState !== WebSocket.OPEN) return
-      if (userId === undefined) return this.#fail('UNAUTHORIZED', CLOSE_CODES.UNAUTHORIZED, 'The token is missing, invalid or expired')
+      if (userId === undefined) {
+        this.send({ type: 'error', code: 'UNAUTHORIZED', message: UNAUTHORIZED_MESSAGES[reason], reason })
+        return this.end(CLOSE_CODES.UNAUTHORIZED, UNAUTHORIZED_MESSAGES[reason])
+      }
       await this.#welcome(userId, hello.cursor, hello.echo !== false)
     } catch (error) {
       this.#ctx.logger.error('Could not start a sync session', error)
