@@ -154,6 +154,33 @@ describe('message size', () => {
     await vi.waitFor(() => expect(Buffer.concat(received).toString()).toMatch(/^HTTP\/1\.1 413[\s\S]*"MESSAGE_TOO_LARGE"/), { timeout: 10_000 })
     socket.destroy()
   })
+
+  it('answers 413 to a chunked body as soon as it passes the limit, and closes, instead of reading it to its end', async () => {
+    const limit = 65_536
+    await using server = await startTestServer({ args: ['--max-message-bytes', String(limit)] })
+    const socket = connect(server.port, '127.0.0.1')
+    let answer = ''
+    let closed = false
+    socket.on('data', (d: Buffer) => (answer += d.toString())).on('close', () => (closed = true)).on('error', () => {})
+    socket.write([
+      'PUT /v1/values/big HTTP/1.1', 'Host: 127.0.0.1', `Authorization: Bearer ${server.token('big')}`,
+      'Content-Type: application/json', 'Transfer-Encoding: chunked', '', '',
+    ].join('\r\n'))
+    // Sent slowly, 16 KiB at a time, so the bytes sent when the answer comes are about the bytes the server read
+    // (and not whatever the socket buffers took in the meantime). Without a stop, the whole 48 MiB is read first.
+    const chunk = `4000\r\n"${'x'.repeat(16_382)}"\r\n`
+    let sent = 0
+    while (answer === '' && !closed && sent < 48 * 1024 * 1024) {
+      await new Promise<void>((resolve) => socket.write(chunk, () => resolve()))
+      sent += 16_384
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    await vi.waitFor(() => expect(answer).toMatch(/^HTTP\/1\.1 413[\s\S]*"MESSAGE_TOO_LARGE"/), { timeout: 10_000 })
+    expect(sent).toBeLessThan(limit + 4 * 1024 * 1024)
+    await vi.waitFor(() => expect(closed).toBe(true))
+    socket.destroy()
+    expect((await rawHttp(server.url, 'GET', '/v1/values/big', { token: server.token('big') })).status).toBe(404)
+  })
 })
 
 describe('allowed origins', () => {
