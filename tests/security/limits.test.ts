@@ -85,6 +85,37 @@ describe('rate limits', () => {
     // Health checks are not counted.
     expect((await rawHttp(server.url, 'GET', '/healthz')).status).toBe(200)
   })
+
+  it('lets one address mint 20 anonymous identities at once by default, then answers 429 with Retry-After', async () => {
+    await using server = await startTestServer()
+    let issued = 0
+    let limited: Awaited<ReturnType<typeof rawHttp>> | undefined
+    // Bounded: without a limit, all 200 would be issued.
+    for (let i = 0; i < 200 && limited === undefined; i++) {
+      const res = await rawHttp(server.url, 'POST', '/v1/identities')
+      if (res.status === 201) issued++
+      else limited = res
+    }
+    // 20 at once, and one more per 6 s the loop might have lasted.
+    expect(issued).toBeGreaterThanOrEqual(20)
+    expect(issued).toBeLessThanOrEqual(22)
+    expect(limited?.status).toBe(429)
+    expect(limited?.json).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String), retryAfter: expect.any(Number) } })
+    expect(Number(limited?.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+    // Only identities are limited: the address can still use the API.
+    expect((await rawHttp(server.url, 'GET', '/v1/values', { token: server.token('ada') })).status).toBe(200)
+  })
+
+  it('takes the identity limit from --identities-per-minute and CUBBY_IDENTITY_BURST, per address', async () => {
+    await using server = await startTestServer({ args: ['--identities-per-minute', '1', '--trust-proxy'], env: { CUBBY_IDENTITY_BURST: '2' } })
+    const from = (address: string): Promise<number> =>
+      rawHttp(server.url, 'POST', '/v1/identities', { headers: { 'x-forwarded-for': address } }).then((r) => r.status)
+    expect([await from('10.0.0.1'), await from('10.0.0.1'), await from('10.0.0.1')]).toEqual([201, 201, 429])
+    const limited = await rawHttp(server.url, 'POST', '/v1/identities', { headers: { 'x-forwarded-for': '10.0.0.1' } })
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(50)
+    // Another address has a bucket of its own.
+    expect(await from('10.0.0.2')).toBe(201)
+  })
 })
 
 describe('connection caps', () => {

@@ -50,6 +50,9 @@ Abuse limits:
   --burst-per-connection N  ... at once after a pause       CUBBY_BURST_PER_CONNECTION (default 20000)
   --rate-per-address N      per second from one address     CUBBY_RATE_PER_ADDRESS     (default 5000)
   --burst-per-address N     ... at once after a pause       CUBBY_BURST_PER_ADDRESS    (default 50000)
+  --identities-per-minute N new anonymous identities per minute from one address
+                                                            CUBBY_IDENTITIES_PER_MINUTE (default 10)
+  --identity-burst N        ... at once after a pause       CUBBY_IDENTITY_BURST       (default 20)
   --max-connections-per-user N     sync sockets per user    CUBBY_MAX_CONNECTIONS_PER_USER    (default 100)
   --max-connections-per-address N  sync sockets per address CUBBY_MAX_CONNECTIONS_PER_ADDRESS (default 5000)
   --max-send-buffer-bytes N        unread bytes before a client is cut
@@ -87,6 +90,8 @@ const FLAGS = {
   'burst-per-connection': { type: 'string' },
   'rate-per-address': { type: 'string' },
   'burst-per-address': { type: 'string' },
+  'identities-per-minute': { type: 'string' },
+  'identity-burst': { type: 'string' },
   'max-connections-per-user': { type: 'string' },
   'max-connections-per-address': { type: 'string' },
   'max-send-buffer-bytes': { type: 'string' },
@@ -166,6 +171,8 @@ const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<Cl
   ['burst-per-connection', 'CUBBY_BURST_PER_CONNECTION', (o, n) => void (o.rateLimits.connection = { ...o.rateLimits.connection, burst: n })],
   ['rate-per-address', 'CUBBY_RATE_PER_ADDRESS', (o, n) => void (o.rateLimits.address = { ...o.rateLimits.address, perSecond: n }), 'rate'],
   ['burst-per-address', 'CUBBY_BURST_PER_ADDRESS', (o, n) => void (o.rateLimits.address = { ...o.rateLimits.address, burst: n })],
+  ['identities-per-minute', 'CUBBY_IDENTITIES_PER_MINUTE', (o, n) => void (o.rateLimits.identity = { ...o.rateLimits.identity, perSecond: n / 60 }), 'rate'],
+  ['identity-burst', 'CUBBY_IDENTITY_BURST', (o, n) => void (o.rateLimits.identity = { ...o.rateLimits.identity, burst: n })],
   ['max-connections-per-user', 'CUBBY_MAX_CONNECTIONS_PER_USER', (o, n) => void (o.maxConnectionsPerUser = n)],
   ['max-connections-per-address', 'CUBBY_MAX_CONNECTIONS_PER_ADDRESS', (o, n) => void (o.maxConnectionsPerAddress = n)],
   ['max-send-buffer-bytes', 'CUBBY_MAX_SEND_BUFFER_BYTES', (o, n) => void (o.maxSendBufferBytes = n)],
