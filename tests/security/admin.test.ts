@@ -121,11 +121,14 @@ describe('deleting a user revokes their tokens', () => {
     const refusedLike = async (token: string): Promise<void> => {
       const unknown = craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'gone' }, 'not-the-secret')
       const [http, bad] = [await rawHttp(server.url, 'GET', '/v1/values', { token }), await rawHttp(server.url, 'GET', '/v1/values', { token: unknown })]
-      expect([http.status, http.json]).toEqual([bad.status, bad.json])
+      // Refused like a badly signed token, except that the reason (given only once the signature checked out) says so.
+      expect([http.status, http.json]).toEqual([bad.status, { error: { code: 'UNAUTHORIZED', message: expect.any(String), reason: 'revoked' } }])
+      expect(bad.json).toMatchObject({ error: { reason: 'invalid' } })
       expect(http.status).toBe(401)
       expect((await rawHttp(server.url, 'PUT', '/v1/values/k', { token, headers: { 'content-type': 'application/json' }, body: '1' })).status).toBe(401)
       const [ws, badWs] = [await answerToHelloWith(server.url, token), await answerToHelloWith(server.url, unknown)]
-      expect(ws).toEqual(badWs)
+      expect(ws).toEqual({ frames: [{ type: 'error', code: 'UNAUTHORIZED', message: expect.any(String), reason: 'revoked' }], close: badWs.close })
+      expect(badWs.frames).toEqual([expect.objectContaining({ code: 'UNAUTHORIZED', reason: 'invalid' })])
       expect(ws.close).toBe(4001)
     }
     for (const token of [old, noIat, tokenIssuedAt(server, 'gone', Math.floor(Date.now() / 1000) - 1)]) await refusedLike(token)
