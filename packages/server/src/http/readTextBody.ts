@@ -18,12 +18,14 @@ function decoderOf(contentType: string | undefined): TextDecoder {
 /**
  * Reads a text body of one of `types` into `req.body`, counting its bytes as they arrive: one byte over
  * `maxBytes` and reading stops, the answer is `413 MESSAGE_TOO_LARGE` and the connection is closed. (body-parser
- * reads a chunked body to its end before it refuses it, however long that is.) Other types are left unread.
+ * reads a chunked body to its end before it refuses it, however long that is.) Other types, and a body a host
+ * app's own parser has read already, are left alone.
  * @internal
  */
 export function readTextBody({ types, maxBytes }: { types: string[]; maxBytes: number }): RequestHandler {
   return (req, res, next) => {
-    if (typeof req.is(types) !== 'string') return next()
+    // A host app that mounts its own body parser (express.json()) before Cubby's router has read the body already.
+    if (req.body !== undefined || req.readableEnded || typeof req.is(types) !== 'string') return next()
     const encoding = (req.get('content-encoding') ?? 'identity').toLowerCase()
     if (encoding !== 'identity') throw new CubbyError('BAD_MESSAGE', 'Send the body without a Content-Encoding')
     const decoder = decoderOf(req.get('content-type'))
