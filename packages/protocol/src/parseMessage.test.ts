@@ -69,3 +69,22 @@ describe('ping and pong', () => {
     expect(parseServerMessage('{"type":"pong","extra":1}')).toStrictEqual({ type: 'pong' })
   })
 })
+
+describe('parseClientMessage: push', () => {
+  it('rejects a client id that is not well-formed Unicode, which would share a record once stored as UTF-8', () => {
+    const push = (clientId: string): string => JSON.stringify({ type: 'push', clientId, mutations: [{ op: 'clear', mid: 1 }] })
+    for (const clientId of ['\uD800', '\uDC00', 'a\uDBFF', '\uDFFFb']) {
+      expect(() => parseClientMessage(push(clientId)), JSON.stringify(clientId)).toThrow(expect.objectContaining({ code: 'BAD_MESSAGE' }))
+    }
+    expect(parseClientMessage(push('\uD83D\uDE00'))).toMatchObject({ clientId: '\uD83D\uDE00' })
+  })
+})
+
+describe('parseServerMessage: errors', () => {
+  it('keeps a known reason of UNAUTHORIZED and drops an unknown one', () => {
+    expect(parseServerMessage('{"type":"error","code":"UNAUTHORIZED","message":"m","reason":"expired"}'))
+      .toStrictEqual({ type: 'error', code: 'UNAUTHORIZED', message: 'm', reason: 'expired' })
+    expect(parseServerMessage('{"type":"error","code":"UNAUTHORIZED","message":"m","reason":"nope"}'))
+      .toStrictEqual({ type: 'error', code: 'UNAUTHORIZED', message: 'm' })
+  })
+})

@@ -35,6 +35,19 @@ describe('TokenAuth', () => {
     expect(await rotated.verify(expired)).toBeUndefined()
   })
 
+  it('says expired or revoked only of correctly signed tokens, and invalid of everything else', async () => {
+    const expiredFor = (k: Uint8Array): Promise<string> => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(1).sign(k)
+    expect(await auth().check(await expiredFor(key))).toEqual({ reason: 'expired' })
+    expect(await auth().check(await expiredFor(new TextEncoder().encode('another secret')))).toEqual({ reason: 'invalid' })
+    // Expired under a previous secret: the current key fails the signature, the previous one finds the expiry.
+    expect(await auth({ secret: 'new-secret-new-secret-new-secret', previousSecrets: [SECRET] }).check(await expiredFor(key))).toEqual({ reason: 'expired' })
+    const deleted = auth({ deletedAt: async (userId) => (userId === 'alice' ? Math.floor(Date.now() / 1000) + 1 : undefined) })
+    expect(await deleted.check(await deleted.issueToken('alice'))).toEqual({ reason: 'revoked' })
+    expect(await deleted.check(await deleted.issueToken('bob'))).toEqual({ userId: 'bob' })
+    const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().sign(new TextEncoder().encode('x'))
+    expect(await deleted.check(forged)).toEqual({ reason: 'invalid' })
+  })
+
   it('honours exp and requires the configured issuer and audience', async () => {
     const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(1).sign(key)
     expect(await auth().verify(expired)).toBeUndefined()
