@@ -42,6 +42,8 @@ export class Protection {
   readonly inbound: ByteBudget
   /** Bytes waiting to be written, over all sockets. */
   readonly outbound: ByteBudget
+  /** When connections were last looked through for stuck readers (over the outbound budget). */
+  shedAt = Number.NEGATIVE_INFINITY
   readonly #addressRate: RateLimiter
   readonly #addressConnections = new ConnectionCounter()
 

@@ -44,6 +44,10 @@ const TOO_BIG_CLOSE = 1009
  * more); also the least a socket must hold to be cut when the server is over its inbound budget.
  */
 const SLACK_BYTES = 64 * 1024
+/** How often, at most, connections are looked through for stuck readers while over the outbound budget. */
+const SHED_INTERVAL_MS = 100
+/** A reader with nothing written for this long is stuck (for the outbound budget). */
+const STUCK_MS = 1000
 /** At most this much counted inbound is taken for a control frame rather than a frame partly received. */
 const CONTROL_FRAME_BYTES = 256
 
@@ -93,6 +97,8 @@ export class SyncConnection implements SessionChannel {
   #stall: NodeJS.Timeout | undefined
   /** The socket has closed: nothing is counted any more. */
   #gone = false
+  /** When a message last got written, or bytes started to wait (for the outbound budget: who is stuck). */
+  #progressAt = 0
 
   /**
    * `raw` is the socket under `ws`, whose bytes are counted as they arrive (before ws buffers frames);
@@ -305,6 +311,7 @@ export class SyncConnection implements SessionChannel {
     }))
     this.#count()
     if (this.#stall === undefined && this.socket.bufferedAmount > 0) {
+      this.#progressAt = performance.now()
       this.#stall = setTimeout(() => this.#stalled(), this.#ctx.protection.options.sendTimeoutMs)
     }
     this.#overflowing()
@@ -320,6 +327,7 @@ export class SyncConnection implements SessionChannel {
 
   /** A message got written: the reader is alive, so its stall clock starts over (or stops once all is written). */
   #wrote(): void {
+    this.#progressAt = performance.now()
     this.#count()
     if (this.#stall === undefined) return
     if (this.socket.bufferedAmount === 0) {
@@ -346,11 +354,27 @@ export class SyncConnection implements SessionChannel {
     const pending = this.socket.bufferedAmount + (this.#session?.pendingResults ?? 0) * ACK_RESULT_BYTES
     if (pending > maxSendBufferBytes) {
       this.#cut(`Disconnected a client that stopped reading (${pending} bytes waiting to be sent)`)
-    } else if (outbound.exceeded && this.socket.bufferedAmount > SLACK_BYTES) {
-      // Past the server-wide budget, a socket that does not keep up goes, whatever its own limit.
-      this.#cut(`Disconnected a client that stopped reading (${pending} bytes waiting; the server holds ${outbound.used} unsent)`)
+    } else if (outbound.exceeded) {
+      SyncConnection.shed(this.#open, this.#ctx.protection)
+      return this.#ended
     } else return false
     return true
+  }
+
+  /**
+   * Past the server-wide outbound budget, the sockets that hold unsent bytes and got nothing written for a while
+   * go, whatever their own limit; readers that keep up stay. Looks at most once per {@link SHED_INTERVAL_MS}.
+   */
+  static shed(open: Iterable<SyncConnection>, protection: Protection): void {
+    const now = performance.now()
+    if (now - protection.shedAt < SHED_INTERVAL_MS) return
+    protection.shedAt = now
+    for (const other of open) {
+      const waiting = other.socket.bufferedAmount
+      if (waiting > SLACK_BYTES && other.#stall !== undefined && now - other.#progressAt >= STUCK_MS) {
+        other.#cut(`Disconnected a client that stopped reading (${waiting} bytes waiting; the server holds ${protection.outbound.used} unsent)`)
+      }
+    }
   }
 
   /** Cuts the socket at once: a close frame would only queue behind what the client does not read. */

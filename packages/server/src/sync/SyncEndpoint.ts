@@ -71,6 +71,8 @@ export class SyncEndpoint {
     }
     const wait = protection.takeAddress(address)
     if (wait > 0) return refuse(socket, '429 Too Many Requests', { code: 'RATE_LIMITED', message: 'Too many requests', retryAfter: wait })
+    // Over the outbound budget, stuck readers make room (their bytes are given back once their sockets close).
+    if (protection.outbound.exceeded) SyncConnection.shed(this.#connections, protection)
     if (protection.inbound.exceeded || protection.outbound.exceeded) {
       const message = 'The server holds too much buffered data; retry after retryAfter seconds'
       return refuse(socket, '503 Service Unavailable', { code: 'RATE_LIMITED', message, retryAfter: BUSY_RETRY_AFTER })
