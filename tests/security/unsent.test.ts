@@ -80,7 +80,7 @@ describe('sync sockets', () => {
     expect(await reader.closed).toBe(1006)
   })
 
-  it('cuts readers that do not keep up once the server holds --max-outbound-bytes unsent', { timeout: 60_000 }, async () => {
+  it('cuts readers that do not keep up once the server holds --max-outbound-bytes unsent', { timeout: 120_000 }, async () => {
     await using server = await startTestServer({ args: ['--max-outbound-bytes', String(4 * MIB), '--send-timeout-ms', '60000'] })
     await seedBig(server, 'popular', 30)
     const readers = [await stalledReader(server, 'popular'), await stalledReader(server, 'popular')]
