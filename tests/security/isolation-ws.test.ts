@@ -35,7 +35,8 @@ describe('isolation over WebSocket', () => {
   it('refuses every forged token alike, whether the user it names exists or not', async () => {
     const forBob = forgedTokens(server, 'bob')
     const forNobody = forgedTokens(server, 'nobody-by-this-name')
-    for (const [name, token] of Object.entries(forBob)) {
+    const { huge, ...forgeries } = forBob
+    for (const [name, token] of Object.entries(forgeries)) {
       const bob = await answerToHello(server.url, { type: 'hello', v: 1, token, cursor: 0 })
       const nobody = await answerToHello(server.url, { type: 'hello', v: 1, token: forNobody[name]!, cursor: 0 })
       // Only a token whose signature checked out may be called expired.
@@ -43,6 +44,9 @@ describe('isolation over WebSocket', () => {
       expect(bob, name).toEqual({ frames: [{ type: 'error', code: 'UNAUTHORIZED', message: expect.any(String), reason }], close: 4001 })
       expect(nobody, name).toEqual(bob)
     }
+    // A hello of 200 kB passes the hello limit (64 KiB) and is refused before it is read.
+    const tooBig = await answerToHello(server.url, { type: 'hello', v: 1, token: huge!, cursor: 0 })
+    expect(tooBig).toEqual({ frames: [{ type: 'error', code: 'MESSAGE_TOO_LARGE', message: expect.any(String) }], close: 1009 })
     // A token that is not a string does not even parse.
     const array = await answerToHello(server.url, { type: 'hello', v: 1, token: [server.token('bob')], cursor: 0 })
     expect(array).toEqual({ frames: [{ type: 'error', code: 'BAD_MESSAGE', message: expect.any(String) }], close: 4003 })

@@ -21,6 +21,7 @@ export interface CliOptions {
 /** The server options the CLI sets from flags. */
 export type CliServerOptions = Pick<CubbyServerOptions,
   'quota' | 'maxIndexedKeys' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
+  'maxHelloBytes' | 'sendTimeoutMs' | 'maxInboundBytes' | 'maxOutboundBytes' | 'maxConnections' |
   'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets'>
 
 /** A command line that cannot be used; the CLI prints the message and exits with code 2. */
@@ -57,6 +58,13 @@ Abuse limits:
   --max-connections-per-address N  sync sockets per address CUBBY_MAX_CONNECTIONS_PER_ADDRESS (default 5000)
   --max-send-buffer-bytes N        unread bytes before a client is cut
                                                             CUBBY_MAX_SEND_BUFFER_BYTES (default 4 x max-message-bytes)
+  --send-timeout-ms N       cut a client none of whose unsent bytes got written for this long
+                                                            CUBBY_SEND_TIMEOUT_MS    (default 20000)
+  --max-hello-bytes N       bytes a sync socket may send before its hello  CUBBY_MAX_HELLO_BYTES (default 65536)
+  --max-inbound-bytes N     server-wide bytes of frames partly received    CUBBY_MAX_INBOUND_BYTES  (default 268435456)
+  --max-outbound-bytes N    server-wide bytes waiting to be sent           CUBBY_MAX_OUTBOUND_BYTES (default 536870912)
+  --max-connections N       TCP connections, HTTP and WebSocket together   CUBBY_MAX_CONNECTIONS    (default 10000,
+                            lowered to the open-file limit minus a reserve for the database)
   --allowed-origins LIST    browser origins besides the server's own, comma-separated: https://app.example.com,
                             http://localhost:* or *       CUBBY_ALLOWED_ORIGINS
                             (default http://localhost:*,http://127.0.0.1:*,http://[::1]:*)
@@ -95,6 +103,11 @@ const FLAGS = {
   'max-connections-per-user': { type: 'string' },
   'max-connections-per-address': { type: 'string' },
   'max-send-buffer-bytes': { type: 'string' },
+  'send-timeout-ms': { type: 'string' },
+  'max-hello-bytes': { type: 'string' },
+  'max-inbound-bytes': { type: 'string' },
+  'max-outbound-bytes': { type: 'string' },
+  'max-connections': { type: 'string' },
   'allowed-origins': { type: 'string' },
   'trust-proxy': { type: 'boolean' },
   'token-issuer': { type: 'string' },
@@ -176,6 +189,11 @@ const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<Cl
   ['max-connections-per-user', 'CUBBY_MAX_CONNECTIONS_PER_USER', (o, n) => void (o.maxConnectionsPerUser = n)],
   ['max-connections-per-address', 'CUBBY_MAX_CONNECTIONS_PER_ADDRESS', (o, n) => void (o.maxConnectionsPerAddress = n)],
   ['max-send-buffer-bytes', 'CUBBY_MAX_SEND_BUFFER_BYTES', (o, n) => void (o.maxSendBufferBytes = n)],
+  ['send-timeout-ms', 'CUBBY_SEND_TIMEOUT_MS', (o, n) => void (o.sendTimeoutMs = n)],
+  ['max-hello-bytes', 'CUBBY_MAX_HELLO_BYTES', (o, n) => void (o.maxHelloBytes = n)],
+  ['max-inbound-bytes', 'CUBBY_MAX_INBOUND_BYTES', (o, n) => void (o.maxInboundBytes = n)],
+  ['max-outbound-bytes', 'CUBBY_MAX_OUTBOUND_BYTES', (o, n) => void (o.maxOutboundBytes = n)],
+  ['max-connections', 'CUBBY_MAX_CONNECTIONS', (o, n) => void (o.maxConnections = n)],
 ]
 
 function parseServerOptions(values: Values, env: Readonly<Record<string, string | undefined>>): CliServerOptions {
@@ -188,7 +206,9 @@ function parseServerOptions(values: Values, env: Readonly<Record<string, string 
   const options: CliServerOptions = {}
   if (Object.keys(all.quota).length > 0) options.quota = all.quota
   if (Object.keys(all.rateLimits).length > 0) options.rateLimits = all.rateLimits
-  for (const name of ['maxConnectionsPerUser', 'maxConnectionsPerAddress', 'maxSendBufferBytes'] as const) {
+  const counts = ['maxConnectionsPerUser', 'maxConnectionsPerAddress', 'maxSendBufferBytes', 'sendTimeoutMs', 'maxHelloBytes',
+    'maxInboundBytes', 'maxOutboundBytes', 'maxConnections'] as const
+  for (const name of counts) {
     if (all[name] !== undefined) options[name] = all[name]
   }
   const indexed = values['max-indexed-keys'] ?? nonEmpty(env.CUBBY_MAX_INDEXED_KEYS)

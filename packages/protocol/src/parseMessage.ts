@@ -1,10 +1,13 @@
 import { CubbyError } from './CubbyError.js'
+import { isJsonDeeperThan } from './codec/jsonDepth.js'
 import { isCubbyErrorCode, isUnauthorizedReason } from './errorCodes.js'
 import { isWellFormed } from './limits.js'
 import type { Change, ClientMessage, Mutation, MutationResult, ServerMessage, WireError } from './messages.js'
 
 /** Largest number of mutations in one push. */
 export const MAX_MUTATIONS_PER_PUSH = 1000
+/** Deepest nesting of arrays and objects in a frame: messages need 3 (values travel as encoded strings). */
+const MAX_FRAME_DEPTH = 16
 /** Largest client id, in characters. */
 export const MAX_CLIENT_ID_LENGTH = 128
 
@@ -14,6 +17,8 @@ const bad = (what: string): CubbyError => new CubbyError('BAD_MESSAGE', what)
 
 function parseJsonObject(data: string): Json {
   let parsed: unknown
+  // Checked before parsing: deep nesting is JSON.parse's slow case.
+  if (isJsonDeeperThan(data, MAX_FRAME_DEPTH)) throw bad(`Frame is nested deeper than ${MAX_FRAME_DEPTH} levels`)
   try {
     parsed = JSON.parse(data)
   } catch {

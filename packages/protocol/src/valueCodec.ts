@@ -56,8 +56,11 @@ export const JSON_CONTENT_TYPE = 'application/json'
 export const CUBBY_VALUE_CONTENT_TYPE = 'application/vnd.cubby.value+json'
 import { decodeTyped } from './codec/decodeTyped.js'
 import { encodeTyped } from './codec/encodeTyped.js'
-import { isJsonPrimitive, isPlainJson, isTooDeep, parseJson } from './codec/jsonFastPath.js'
+import { isJsonDeeperThan } from './codec/jsonDepth.js'
+import { isJsonPrimitive, isPlainJson, parseJson } from './codec/jsonFastPath.js'
 import { invalid, MAX_DEPTH, TILDE } from './codec/shared.js'
+
+const tooDeep = (): CubbyError => invalid(`The value is nested deeper than ${MAX_DEPTH} levels`)
 
 // ---------------------------------------------------------------- API
 
@@ -101,13 +104,13 @@ export function encodeValue(value: unknown): string {
 export function decodeValue(encoded: string): unknown {
   if (typeof encoded !== 'string') throw new TypeError(`decodeValue takes a string, got ${typeof encoded}`)
   if (encoded.charCodeAt(0) !== TILDE) {
-    const value = parseJson(encoded)
-    // JSON.parse itself takes any depth. Depth 1001 needs at least 2002 characters, so short values skip the walk.
-    if (encoded.length > 2 * MAX_DEPTH + 1 && typeof value === 'object' && value !== null && isTooDeep(value, 1)) {
-      throw invalid(`The value is nested deeper than ${MAX_DEPTH} levels`)
-    }
-    return value
+    // JSON.parse itself takes any depth, slowly: the depth is checked before it runs. Depth 1001 needs at least
+    // 2002 characters, so short values skip the scan.
+    if (encoded.length > 2 * MAX_DEPTH + 1 && isJsonDeeperThan(encoded, MAX_DEPTH)) throw tooDeep()
+    return parseJson(encoded)
   }
+  // A table is a flat array of nodes (depth 2), so its JSON never needs more than MAX_DEPTH either.
+  if (encoded.length > 2 * MAX_DEPTH + 1 && isJsonDeeperThan(encoded, MAX_DEPTH)) throw tooDeep()
   try {
     return decodeTyped(parseJson(encoded.slice(1)))
   } catch (e) {

@@ -58,10 +58,45 @@ export interface CubbyServerOptions {
   rateLimits?: { connection?: Partial<RateLimits['connection']>; address?: Partial<RateLimits['address']>; identity?: Partial<RateLimits['identity']> }
   /** Most sync sockets one user may have open; one more is closed with `RATE_LIMITED`. @default 100 */
   maxConnectionsPerUser?: number
-  /** Most sync sockets one remote address may have open; one more is refused with 429. @default 5_000 */
+  /**
+   * Most sync sockets one remote address may have open; one more is refused with 429. With `listen()`, it also caps
+   * the address's TCP connections, HTTP and WebSocket together (unless `trustProxy`: then all come from the proxy).
+   * @default 5_000
+   */
   maxConnectionsPerAddress?: number
   /** A client with more than this many bytes waiting to be sent to it (it stopped reading) is disconnected. @default 4 × limits.maxMessageBytes */
   maxSendBufferBytes?: number
+  /**
+   * Most bytes a sync socket may send before its `hello` is in: more (one big first frame, fragments, pings) is
+   * closed with 1009 after a `MESSAGE_TOO_LARGE` error, before the frame is buffered or parsed.
+   * @default 65_536
+   */
+  maxHelloBytes?: number
+  /**
+   * A sync socket or an HTTP response with bytes waiting to be sent, none of which got written for this long (the
+   * client stopped reading), is cut. Independent of the heartbeat.
+   * @default 20_000
+   */
+  sendTimeoutMs?: number
+  /**
+   * Server-wide budget of bytes held in WebSocket frames partly received. Past it, upgrades are refused (503) and a
+   * socket that sends more is closed with `RATE_LIMITED`.
+   * @default 268_435_456 (256 MiB)
+   */
+  maxInboundBytes?: number
+  /**
+   * Server-wide budget of bytes waiting to be written to sync sockets. Past it, upgrades are refused (503) and a
+   * socket that does not keep up is cut.
+   * @default 536_870_912 (512 MiB)
+   */
+  maxOutboundBytes?: number
+  /**
+   * Most TCP connections, HTTP and WebSocket together, that `listen()` keeps open; more are answered 503
+   * `RATE_LIMITED` and closed. Lowered to the process's open-file limit minus a reserve for the database when that
+   * is less. (With `attach()`, the host's server accepts connections: cap them there, e.g. `server.maxConnections`.)
+   * @default 10_000
+   */
+  maxConnections?: number
   /**
    * Browser origins, besides the server's own, that may open sync sockets and call the HTTP API (CORS): exact
    * origins (`https://app.example.com`), any port of a host (`http://localhost:*`), or `'*'` for any.

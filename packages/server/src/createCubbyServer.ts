@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { CubbyError } from '@cubby/protocol'
 import express, { type Router } from 'express'
@@ -11,6 +11,8 @@ import type { CubbyServerOptions } from './CubbyServerOptions.js'
 import { createHttpRouter } from './http/createHttpRouter.js'
 import { createInfoRouter, createStaticRouter } from './http/createStaticRouter.js'
 import { consoleLogger, silentLogger, type CubbyLogger } from './logger.js'
+import { ConnectionGate } from './limits/ConnectionGate.js'
+import { connectionCap, openFileLimit } from './limits/descriptorLimit.js'
 import { Protection } from './limits/Protection.js'
 import {
   positiveInteger, reloadSecrets, resolveAdminToken, resolveIdentityRate, resolveLimits, resolvePreviousSecrets, resolveProtection, resolveSecret,
@@ -51,8 +53,9 @@ class CubbyServerImpl implements CubbyServer {
   readonly #verbs: ServerVerbs
   readonly #admin: UserAdmin
   readonly #opened: Promise<void>
-  #server: Server | undefined
+  readonly #protection: Protection
   readonly #logger: CubbyLogger
+  #server: Server | undefined
   #closing: Promise<void> | undefined
 
   constructor(options: CubbyServerOptions, logger: CubbyLogger) {
@@ -65,7 +68,7 @@ class CubbyServerImpl implements CubbyServer {
       helloTimeoutMs: positiveInteger('helloTimeoutMs', options.helloTimeoutMs, 10_000),
       heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 30_000),
     }
-    const protection = new Protection(resolveProtection(options, limits))
+    const protection = (this.#protection = new Protection(resolveProtection(options, limits)))
     const identityRate = resolveIdentityRate(options)
     const { issuer, audience, authenticate } = options
     const secret = (this.#secret = resolveSecret(options, logger))
@@ -113,16 +116,33 @@ class CubbyServerImpl implements CubbyServer {
     if (this.#server !== undefined) throw new TypeError('listen() was already called')
     const app = express().disable('x-powered-by').use(this.app)
     app.use(staticDir === undefined ? createInfoRouter() : createStaticRouter(staticDir))
-    const server = (this.#server = createServer(app))
+    const gate = this.#connectionGate()
+    const server = (this.#server = createServer((req, res) => (gate.isRefused(req.socket) ? req.socket.destroy() : app(req, res))))
+    // Before the http server's own listener, so that a refused socket is marked before anything reads it.
+    server.prependListener('connection', (socket: Socket) => gate.admit(socket))
     server.on('clientError', answerClientError)
     // This server has no other upgrade handlers, so other paths are refused rather than left hanging.
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head))
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (gate.isRefused(req.socket)) socket.destroy()
+      else this.handleUpgrade(req, socket, head)
+    })
     await this.#ready()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject).listen(port, host, () => resolve())
     })
     const actual = (server.address() as AddressInfo).port
     return { url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`, port: actual }
+  }
+
+  /** The cap on TCP connections of `listen()`: `maxConnections`, lowered to what the open-file limit leaves. */
+  #connectionGate(): ConnectionGate {
+    const { maxConnections, maxConnectionsPerAddress, trustProxy } = this.#protection.options
+    const fileLimit = openFileLimit()
+    const max = connectionCap(maxConnections, fileLimit)
+    if (max < maxConnections) {
+      this.#logger.warn(`At most ${max} connections (not ${maxConnections}): the open-file limit is ${fileLimit}, and the rest is kept for the database`)
+    }
+    return new ConnectionGate({ max, perAddress: trustProxy ? undefined : maxConnectionsPerAddress })
   }
 
   store(userId: string, key: string, value: unknown): Promise<number> { return this.#verbs.store(userId, key, value) }

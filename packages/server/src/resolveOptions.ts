@@ -9,7 +9,10 @@ import { checkMaxIndexedKeys, createLevelStorage } from './storage/createLevelSt
 import type { CubbyStorage } from './storage/CubbyStorage.js'
 import type { LevelDatabase } from './storage/LevelDatabase.js'
 import { resolveQuota } from './storage/UserQuota.js'
-import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_RATE_LIMITS } from './limits/defaults.js'
+import {
+  DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_MAX_HELLO_BYTES, DEFAULT_MAX_INBOUND_BYTES,
+  DEFAULT_MAX_OUTBOUND_BYTES, DEFAULT_RATE_LIMITS, DEFAULT_SEND_TIMEOUT_MS,
+} from './limits/defaults.js'
 import { DEFAULT_ALLOWED_ORIGINS, OriginPolicy } from './limits/OriginPolicy.js'
 import type { ProtectionOptions } from './limits/Protection.js'
 import type { RateLimit } from './limits/RateLimiter.js'
@@ -116,6 +119,11 @@ export function resolveProtection(options: CubbyServerOptions, limits: CubbyLimi
     maxConnectionsPerUser: positiveInteger('maxConnectionsPerUser', options.maxConnectionsPerUser, DEFAULT_MAX_CONNECTIONS_PER_USER),
     maxConnectionsPerAddress: positiveInteger('maxConnectionsPerAddress', options.maxConnectionsPerAddress, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
     maxSendBufferBytes: positiveInteger('maxSendBufferBytes', options.maxSendBufferBytes, 4 * limits.maxMessageBytes),
+    maxHelloBytes: positiveInteger('maxHelloBytes', options.maxHelloBytes, DEFAULT_MAX_HELLO_BYTES),
+    sendTimeoutMs: positiveInteger('sendTimeoutMs', options.sendTimeoutMs, DEFAULT_SEND_TIMEOUT_MS),
+    maxInboundBytes: positiveInteger('maxInboundBytes', options.maxInboundBytes, DEFAULT_MAX_INBOUND_BYTES),
+    maxOutboundBytes: positiveInteger('maxOutboundBytes', options.maxOutboundBytes, DEFAULT_MAX_OUTBOUND_BYTES),
+    maxConnections: positiveInteger('maxConnections', options.maxConnections, DEFAULT_MAX_CONNECTIONS),
     origins: new OriginPolicy(options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS),
     trustProxy: options.trustProxy ?? false,
   }

@@ -18,6 +18,8 @@ export interface TestServerOptions {
   env?: Record<string, string>
   /** Data directory to reuse (the caller then owns it). @default a fresh temp dir, removed on dispose */
   dataDir?: string
+  /** A command that execs the server, e.g. `['prlimit', '--nofile=256:256']` (it must keep the process id). @default [] */
+  wrapper?: string[]
 }
 
 /** A running `cubby-server` child process on 127.0.0.1 with its own temp data dir. */
@@ -49,8 +51,9 @@ interface Running {
   exited: Promise<number | null>
 }
 
-function spawnServer(args: string[], env: Record<string, string>, log: string[]): Promise<Running & { port: number }> {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+function spawnServer(args: string[], env: Record<string, string>, log: string[], wrapper: string[] = []): Promise<Running & { port: number }> {
+  const [command = process.execPath, ...prefix] = [...wrapper, ...(wrapper.length > 0 ? [process.execPath] : [])]
+  const child = spawn(command, [...prefix, CLI_PATH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   return new Promise((resolve, reject) => {
     let stdout = ''
@@ -95,7 +98,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   const start = async (): Promise<void> => {
     const args = ['--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])]
-    const started = await spawnServer(args, env, log)
+    const started = await spawnServer(args, env, log, options.wrapper)
     port = started.port
     running = started
   }

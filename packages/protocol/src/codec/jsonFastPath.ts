@@ -44,21 +44,3 @@ export function parseJson(text: string): unknown {
     throw invalid('Encoded value is not valid JSON')
   }
 }
-
-/** Tells whether parsed JSON nests containers deeper than MAX_DEPTH (recursion stops at that depth). */
-export function isTooDeep(v: object, depth: number): boolean {
-  if (depth > MAX_DEPTH) return true
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i]
-      if (typeof x === 'object' && x !== null && isTooDeep(x, depth + 1)) return true
-    }
-    return false
-  }
-  // for-in allocates no key list; JSON.parse makes plain objects, so every key is an own one.
-  for (const key in v) {
-    const x = (v as Record<string, unknown>)[key]
-    if (typeof x === 'object' && x !== null && isTooDeep(x, depth + 1)) return true
-  }
-  return false
-}

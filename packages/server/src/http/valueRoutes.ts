@@ -1,7 +1,7 @@
 import { CUBBY_VALUE_CONTENT_TYPE, CubbyError, JSON_CONTENT_TYPE, assertValidKey } from '@cubby/protocol'
 import type { Mutation } from '@cubby/protocol'
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express'
-import type { StorageListOptions } from '../storage/CubbyStorage.js'
+import type { StorageListOptions, StoredEntry } from '../storage/CubbyStorage.js'
 import { isWellFormed } from '../writes/validateMutation.js'
 import type { HttpContext } from './HttpContext.js'
 import { sendError } from './httpErrors.js'
@@ -55,23 +55,77 @@ async function writeOne(ctx: HttpContext, res: Response, mutation: Mutation): Pr
   res.json({ rev: result.rev })
 }
 
+/** Most entries per storage read while a page is filled. */
+const MAX_LIST_BATCH = 256
+
+/**
+ * Reads a page of a user's entries: at most `limit` of them, and stops once the page holds `maxBytes` (counted by
+ * `bytesOf`), so that neither the reads nor the answer hold much more than that.
+ * @returns the page, and whether entries follow it.
+ */
+async function readPage(ctx: HttpContext, userId: string, base: Omit<StorageListOptions, 'limit'>, limit: number, bytesOf: (e: StoredEntry) => number):
+  Promise<{ page: StoredEntry[]; more: boolean }> {
+  const page: StoredEntry[] = []
+  const maxBytes = ctx.limits.maxMessageBytes
+  let bytes = 0
+  let more = true
+  let after = base.after
+  // The first read takes as many entries as the largest values that fit the page; later reads take twice as many
+  // as the one before, so that pages of small values take few reads and large values are never read far ahead.
+  let batch = Math.max(1, Math.ceil(maxBytes / ctx.limits.maxValueBytes))
+  while (more && page.length < limit && bytes < maxBytes) {
+    const want = Math.min(batch, limit - page.length)
+    batch = Math.min(2 * batch, MAX_LIST_BATCH)
+    const found = await ctx.storage.list(userId, { ...base, ...(after === undefined ? {} : { after }), limit: want + 1 })
+    let taken = 0
+    for (; taken < Math.min(want, found.length) && bytes < maxBytes; taken++) {
+      page.push(found[taken]!)
+      bytes += bytesOf(found[taken]!)
+    }
+    more = found.length > taken
+    after = page.at(-1)?.key
+  }
+  return { page, more }
+}
+
+/**
+ * Sends a JSON answer, and cuts the connection if none of it can be written for `sendTimeoutMs` (a client that asked
+ * for a large page and stopped reading would otherwise hold it for as long as it likes).
+ */
+function sendJson(ctx: HttpContext, res: Response, body: unknown): void {
+  const socket = res.socket
+  res.json(body)
+  if (socket === null || socket.writableLength === 0) return
+  // An idle timeout: it fires only when no byte moved for sendTimeoutMs.
+  const stalled = (): void => {
+    ctx.logger.warn(`Disconnected an HTTP client that stopped reading (${socket.writableLength} bytes waiting)`)
+    socket.destroy()
+  }
+  const done = (): void => {
+    socket.off('timeout', stalled).off('drain', done).off('close', done)
+    if (!socket.destroyed) socket.setTimeout(0)
+  }
+  socket.setTimeout(ctx.protection.options.sendTimeoutMs).on('timeout', stalled).once('drain', done).once('close', done)
+}
+
 async function listValues(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const limit = parseLimit(queryString(req, 'limit'))
-  const options: StorageListOptions = { limit: limit + 1 }
+  const base: Omit<StorageListOptions, 'limit'> = {}
   const prefix = keyBound(req, 'prefix')
   const after = keyBound(req, 'after')
-  if (prefix !== undefined) options.prefix = prefix
-  if (after !== undefined) options.after = after
-  const found = await ctx.storage.list(userOf(res), options)
-  const page = found.slice(0, limit)
-  const next = found.length > limit ? page.at(-1)!.key : null
+  if (prefix !== undefined) base.prefix = prefix
+  if (after !== undefined) base.after = after
   const values = queryString(req, 'values')
-  if (values !== '1' && values !== 'true') return void res.json({ keys: page.map((e) => e.key), next })
+  const withValues = values === '1' || values === 'true'
+  // A page ends at `limit` entries or at maxMessageBytes of keys (and values, when asked for), whichever comes first.
+  const { page, more } = await readPage(ctx, userOf(res), base, limit, (e) => e.key.length + (withValues ? e.value.length : 0))
+  const next = more ? page.at(-1)!.key : null
+  if (!withValues) return sendJson(ctx, res, { keys: page.map((e) => e.key), next })
   const entries = page.map(({ key, rev, value }) => {
     const { contentType, body } = toHttpBody(value)
     return { key, rev, contentType, value: JSON.parse(body) as unknown }
   })
-  res.json({ entries, next })
+  sendJson(ctx, res, { entries, next })
 }
 
 async function getValue(ctx: HttpContext, req: Request, res: Response): Promise<void> {

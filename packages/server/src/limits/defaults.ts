@@ -28,3 +28,13 @@ export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
 export const DEFAULT_MAX_CONNECTIONS_PER_USER = 100
 /** Most sync sockets one remote address may have open at once (by default). */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 5_000
+/** Most bytes a socket may send before its `hello` is in (a hello is a token and a few fields). */
+export const DEFAULT_MAX_HELLO_BYTES: number = 64 * 1024
+/** How long a socket may leave bytes unwritten without any getting through before it is cut. */
+export const DEFAULT_SEND_TIMEOUT_MS = 20_000
+/** Server-wide budget of inbound bytes held in frames partly received. */
+export const DEFAULT_MAX_INBOUND_BYTES: number = 256 * 1024 * 1024
+/** Server-wide budget of outbound bytes waiting to be written to sockets. */
+export const DEFAULT_MAX_OUTBOUND_BYTES: number = 512 * 1024 * 1024
+/** Most TCP connections (HTTP and WebSocket together) of a server made by `listen()`. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000

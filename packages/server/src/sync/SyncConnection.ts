@@ -1,9 +1,10 @@
 import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, parseClientMessage } from '@cubby/protocol'
 import type { CubbyErrorCode, CubbyLimits, MutationResult, PushMessage, ServerMessage } from '@cubby/protocol'
+import type { Duplex } from 'node:stream'
 import { WebSocket, type RawData } from 'ws'
 import type { TokenCheck } from '../auth/TokenAuth.js'
 import type { Protection } from '../limits/Protection.js'
-import { CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
+import { BUSY_RETRY_AFTER, CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
 import { TokenBucket } from '../limits/RateLimiter.js'
 import type { CubbyLogger } from '../logger.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
@@ -45,6 +46,19 @@ const ACK_RESULT_BYTES = 64
 const MAX_BACKLOG_FRAMES = 2
 /** 1011: the server hit an unexpected condition (RFC 6455 §7.4.1). */
 const INTERNAL_ERROR_CLOSE = 1011
+/** 1009: a message too big to process (RFC 6455 §7.4.1). */
+const TOO_BIG_CLOSE = 1009
+/**
+ * What a connection told to close before its hello may still send before it is cut (after the hello: a frame
+ * more); also the least a socket must hold to be cut when the server is over its inbound budget.
+ */
+const SLACK_BYTES = 64 * 1024
+/** How often, at most, connections are looked through for stuck readers while over the outbound budget. */
+const SHED_INTERVAL_MS = 100
+/** A reader with nothing written for this long is stuck (for the outbound budget). */
+const STUCK_MS = 1000
+/** At most this much counted inbound is taken for a control frame rather than a frame partly received. */
+const CONTROL_FRAME_BYTES = 256
 
 /** A frame as one Buffer (ws hands over an array of fragments or an ArrayBuffer only when asked to). */
 const toBuffer = (data: RawData): Buffer =>
@@ -80,19 +94,41 @@ export class SyncConnection implements SessionChannel {
   #alive = true
   #closed: Promise<void> | undefined
   #resolveClosed: (() => void) | undefined
+  /** Whether the first frame (the hello) has come. */
+  #greeted = false
+  /** Bytes received before the hello, or since the connection was told to close. */
+  #received = 0
+  /** Bytes received since the last complete frame (counted in the server's inbound budget). */
+  #inbound = 0
+  /** The socket's unsent bytes as last counted in the server's outbound budget. */
+  #outbound = 0
+  /** Runs while bytes wait to be sent; a write that completes restarts it. */
+  #stall: NodeJS.Timeout | undefined
+  /** The socket has closed: nothing is counted any more. */
+  #gone = false
+  /** When a message last got written, or bytes started to wait (for the outbound budget: who is stuck). */
+  #progressAt = 0
 
-  /** `open` is the set of open connections, which this one leaves when its socket closes. */
-  constructor(ws: WebSocket, ctx: SyncContext, address: string, open: Set<SyncConnection>) {
+  /**
+   * `raw` is the socket under `ws`, whose bytes are counted as they arrive (before ws buffers frames);
+   * `open` is the set of open connections, which this one leaves when its socket closes.
+   */
+  constructor(ws: WebSocket, raw: Duplex, ctx: SyncContext, address: string, open: Set<SyncConnection>) {
     this.socket = ws
     this.#ctx = ctx
     this.#address = address
     this.#open = open
     this.#bucket = new TokenBucket(ctx.protection.options.connectionRate)
     this.#timer = setTimeout(() => this.end(CLOSE_CODES.HELLO_TIMEOUT, 'No hello in time'), ctx.helloTimeoutMs)
+    // Registered after ws's own listener, so a chunk is counted once ws has taken the frames it completes.
+    raw.on('data', (chunk: Buffer) => this.#onData(chunk.length))
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary))
     ws.on('close', () => this.#onClose())
+    // ws answers pings itself; they count against the rate limits like any frame.
+    ws.on('ping', () => this.#onControl(true))
     ws.on('pong', () => {
       this.#alive = true
+      this.#onControl(false)
     })
     // ws reports protocol errors (bad UTF-8, oversized frames) here, then closes the socket itself.
     ws.on('error', (error) => ctx.logger.warn('WebSocket error', error.message))
@@ -115,8 +151,55 @@ export class SyncConnection implements SessionChannel {
     return this.#closed
   }
 
+  /**
+   * Counts the bytes of a chunk off the wire: before the hello they may not pass `maxHelloBytes`, so no large first
+   * frame is ever buffered or parsed; after a close, little more is read; and past the server's inbound budget a
+   * socket that holds part of a frame is closed.
+   */
+  #onData(bytes: number): void {
+    if (this.#gone) return
+    const protection = this.#ctx.protection
+    this.#inbound += bytes
+    protection.inbound.add(bytes)
+    if (this.#ended) {
+      // A client that said hello may have a frame in flight when told to close; one before that gets no more.
+      const slack = this.#greeted ? this.#ctx.limits.maxMessageBytes + SLACK_BYTES : SLACK_BYTES
+      if ((this.#received += bytes) > slack) this.socket.terminate()
+    } else if (!this.#greeted && (this.#received += bytes) > protection.options.maxHelloBytes) {
+      this.#tooBig()
+    } else if (protection.inbound.exceeded && this.#inbound > SLACK_BYTES) {
+      this.#ctx.logger.warn(`Closed a socket: the server holds ${protection.inbound.used} bytes of frames partly received`)
+      this.#fail('RATE_LIMITED', CLOSE_CODES.RATE_LIMITED, 'The server is busy; reconnect after retryAfter seconds', BUSY_RETRY_AFTER)
+    }
+  }
+
+  #tooBig(): void {
+    const max = this.#ctx.protection.options.maxHelloBytes
+    this.#fail('MESSAGE_TOO_LARGE', TOO_BIG_CLOSE, `The hello (and everything before it) may be at most ${max} bytes`)
+  }
+
+  /** A whole frame has been taken: what was counted for it leaves the inbound budget. */
+  #took(): void {
+    this.#ctx.protection.inbound.add(-this.#inbound)
+    this.#inbound = 0
+  }
+
+  /** A ping or pong: spends a token (pings only), and ends the count of a frame if that was all it held. */
+  #onControl(ping: boolean): void {
+    if (this.#inbound <= CONTROL_FRAME_BYTES) this.#took()
+    if (ping && !this.#ended) this.#spend()
+  }
+
   #onFrame(data: RawData, isBinary: boolean): void {
-    if (!this.#ended && this.#spend()) this.#route(data, isBinary)
+    this.#took()
+    if (this.#ended || !this.#spend()) return
+    if (!this.#greeted) {
+      this.#greeted = true
+      this.#received = 0
+      // The first frame is parsed only once it is known to be small.
+      if (toBuffer(data).length > this.#ctx.protection.options.maxHelloBytes) return this.#tooBig()
+    }
+    this.#route(data, isBinary)
   }
 
   #route(data: RawData, isBinary: boolean): void {
@@ -234,8 +317,42 @@ export class SyncConnection implements SessionChannel {
   send(message: ServerMessage): void {
     if (this.socket.readyState !== WebSocket.OPEN) return
     const data = JSON.stringify(message)
-    this.#lastWrite = new Promise((resolve) => this.socket.send(data, () => resolve()))
+    this.#lastWrite = new Promise((resolve) => this.socket.send(data, () => {
+      this.#wrote()
+      resolve()
+    }))
+    this.#count()
+    if (this.#stall === undefined && this.socket.bufferedAmount > 0) {
+      this.#progressAt = performance.now()
+      this.#stall = setTimeout(() => this.#stalled(), this.#ctx.protection.options.sendTimeoutMs)
+    }
     this.#overflowing()
+  }
+
+  /** Brings the server's outbound budget up to date with what this socket has not written. */
+  #count(): void {
+    if (this.#gone) return
+    const now = this.socket.bufferedAmount
+    this.#ctx.protection.outbound.add(now - this.#outbound)
+    this.#outbound = now
+  }
+
+  /** A message got written: the reader is alive, so its stall clock starts over (or stops once all is written). */
+  #wrote(): void {
+    this.#progressAt = performance.now()
+    this.#count()
+    if (this.#stall === undefined) return
+    if (this.socket.bufferedAmount === 0) {
+      clearTimeout(this.#stall)
+      this.#stall = undefined
+    } else this.#stall.refresh()
+  }
+
+  #stalled(): void {
+    this.#stall = undefined
+    if (this.socket.bufferedAmount === 0) return
+    const seconds = this.#ctx.protection.options.sendTimeoutMs / 1000
+    this.#cut(`Disconnected a client that stopped reading (nothing written for ${seconds} s, ${this.socket.bufferedAmount} bytes waiting)`)
   }
 
   /**
@@ -244,14 +361,42 @@ export class SyncConnection implements SessionChannel {
    * the rest, so the socket is destroyed (the client sees 1006).
    */
   #overflowing(): boolean {
+    const { maxSendBufferBytes } = this.#ctx.protection.options
+    const outbound = this.#ctx.protection.outbound
     const pending = this.socket.bufferedAmount + (this.#session?.pendingResults ?? 0) * ACK_RESULT_BYTES
-    if (pending <= this.#ctx.protection.options.maxSendBufferBytes) return false
-    if (!this.#ended) this.#ctx.logger.warn(`Disconnected a client that stopped reading (${pending} bytes waiting to be sent)`)
+    if (pending > maxSendBufferBytes) {
+      this.#cut(`Disconnected a client that stopped reading (${pending} bytes waiting to be sent)`)
+    } else if (outbound.exceeded) {
+      SyncConnection.shed(this.#open, this.#ctx.protection)
+      return this.#ended
+    } else return false
+    return true
+  }
+
+  /**
+   * Past the server-wide outbound budget, the sockets that hold unsent bytes and got nothing written for a while
+   * go, whatever their own limit; readers that keep up stay. Looks at most once per {@link SHED_INTERVAL_MS}.
+   */
+  static shed(open: Iterable<SyncConnection>, protection: Protection): void {
+    const now = performance.now()
+    if (now - protection.shedAt < SHED_INTERVAL_MS) return
+    protection.shedAt = now
+    for (const other of open) {
+      const waiting = other.socket.bufferedAmount
+      if (waiting > SLACK_BYTES && other.#stall !== undefined && now - other.#progressAt >= STUCK_MS) {
+        other.#cut(`Disconnected a client that stopped reading (${waiting} bytes waiting; the server holds ${protection.outbound.used} unsent)`)
+      }
+    }
+  }
+
+  /** Cuts the socket at once: a close frame would only queue behind what the client does not read. */
+  #cut(reason: string): void {
+    if (!this.#ended) this.#ctx.logger.warn(reason)
     this.#ended = true
     clearTimeout(this.#timer)
+    clearTimeout(this.#stall)
     this.#session?.close()
     this.socket.terminate()
-    return true
   }
 
   #fail(code: CubbyErrorCode, closeCode: number, message: string, retryAfter?: number): void {
@@ -261,6 +406,7 @@ export class SyncConnection implements SessionChannel {
 
   /** Stops handling frames and closes the socket with `closeCode`. */
   end(closeCode: number, reason: string): void {
+    if (!this.#ended) this.#received = 0
     this.#ended = true
     clearTimeout(this.#timer)
     if (this.socket.readyState === WebSocket.OPEN) this.socket.close(closeCode, reason.slice(0, 120))
@@ -268,6 +414,11 @@ export class SyncConnection implements SessionChannel {
 
   #onClose(): void {
     clearTimeout(this.#timer)
+    clearTimeout(this.#stall)
+    this.#took()
+    this.#gone = true
+    this.#ctx.protection.outbound.add(-this.#outbound)
+    this.#outbound = 0
     this.#open.delete(this)
     this.#ctx.protection.untrack(this.#address)
     this.#resolveClosed?.()

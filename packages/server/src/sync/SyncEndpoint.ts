@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { CLOSE_CODES, SYNC_PATH, type CubbyErrorCode } from '@cubby/protocol'
-import { CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
+import { BUSY_RETRY_AFTER, CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
 import { WebSocket, WebSocketServer } from 'ws'
 import { SyncConnection, type SyncContext } from './SyncConnection.js'
 
@@ -81,7 +81,13 @@ export class SyncEndpoint {
     }
     const wait = protection.takeAddress(address)
     if (wait > 0) return refuse(socket, '429 Too Many Requests', { code: 'RATE_LIMITED', message: 'Too many requests', retryAfter: wait })
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, address))
+    // Over the outbound budget, stuck readers make room (their bytes are given back once their sockets close).
+    if (protection.outbound.exceeded) SyncConnection.shed(this.#connections, protection)
+    if (protection.inbound.exceeded || protection.outbound.exceeded) {
+      const message = 'The server holds too much buffered data; retry after retryAfter seconds'
+      return refuse(socket, '503 Service Unavailable', { code: 'RATE_LIMITED', message, retryAfter: BUSY_RETRY_AFTER })
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, socket, address))
   }
 
   /** Refuses new sockets from now on. */
@@ -97,9 +103,9 @@ export class SyncEndpoint {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()))
   }
 
-  #connect(ws: WebSocket, address: string): void {
+  #connect(ws: WebSocket, raw: Duplex, address: string): void {
     this.#ctx.protection.track(address)
-    this.#connections.add(new SyncConnection(ws, this.#ctx, address, this.#connections))
+    this.#connections.add(new SyncConnection(ws, raw, this.#ctx, address, this.#connections))
   }
 
   #beat(): void {
