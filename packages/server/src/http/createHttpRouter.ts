@@ -1,5 +1,6 @@
 import { CubbyError } from '@cubby/protocol'
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
+import { authorizationTime } from '../writes/Writer.js'
 import type { HttpContext } from './HttpContext.js'
 import { createAdminRoutes } from './adminRoutes.js'
 import { createProtection } from './createProtection.js'
@@ -12,6 +13,8 @@ const BEARER = /^Bearer +(\S+) *$/i
 function requireUser(ctx: HttpContext) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const token = BEARER.exec(req.get('authorization') ?? '')?.[1]
+    // Taken before the check, so that a deletion the check did not see is at or after it (see Writer).
+    res.locals.authorizedAt = authorizationTime()
     const userId = token === undefined ? undefined : await ctx.auth.verify(token)
     if (userId === undefined) return sendError(res, 'UNAUTHORIZED', 'Send a valid token as Authorization: Bearer <token>')
     res.locals.userId = userId

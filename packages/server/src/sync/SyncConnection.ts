@@ -6,7 +6,7 @@ import { CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
 import { TokenBucket } from '../limits/RateLimiter.js'
 import type { CubbyLogger } from '../logger.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
-import type { Writer } from '../writes/Writer.js'
+import { authorizationTime, type Writer } from '../writes/Writer.js'
 import type { SyncHub } from './SyncHub.js'
 import { parseHello } from './parseHello.js'
 import { SyncSession, type SessionChannel } from './SyncSession.js'
@@ -62,6 +62,8 @@ export class SyncConnection implements SessionChannel {
   readonly #open: Set<SyncConnection>
   readonly #bucket: TokenBucket
   #session: SyncSession | undefined
+  /** When the session's token was checked (seconds): its pushes are refused once a deletion of the user is at or after it. */
+  #authorizedAt = 0
   #queue: Array<[RawData, boolean]> | undefined
   #queuedBytes = 0
   #timer: NodeJS.Timeout | undefined
@@ -143,6 +145,8 @@ export class SyncConnection implements SessionChannel {
     const hello = parseHello(toBuffer(data), isBinary)
     if (!('type' in hello)) return this.#fail(hello.code, hello.closeCode, hello.message)
     try {
+      // Taken before the check, so that a deletion the check did not see is at or after it (see Writer).
+      this.#authorizedAt = authorizationTime()
       const userId = await this.#ctx.verify(hello.token)
       if (this.socket.readyState !== WebSocket.OPEN) return
       if (userId === undefined) return this.#fail('UNAUTHORIZED', CLOSE_CODES.UNAUTHORIZED, 'The token is missing, invalid or expired')
@@ -196,9 +200,10 @@ export class SyncConnection implements SessionChannel {
   #push({ clientId, mutations }: PushMessage): void {
     const session = this.#session!
     if (this.#ctx.isClosing() || this.#overflowing()) return
-    void this.#ctx.writer.write(session.userId, mutations, clientId, {
-      session,
-      answer: (results) => session.ack({ type: 'ack', clientId, results }, maxRev(results)),
+    void this.#ctx.writer.write(session.userId, mutations, {
+      clientId,
+      authorizedAt: this.#authorizedAt,
+      origin: { session, answer: (results) => session.ack({ type: 'ack', clientId, results }, maxRev(results)) },
     })
   }
 
