@@ -4,6 +4,7 @@ import type { CommitResult, CubbyStorage } from './CubbyStorage.js'
 import { runIsolationContract } from './storageIsolation.contract.js'
 import { runQuotaContract } from './storageQuota.contract.js'
 import { runAdminContract } from './storageAdmin.contract.js'
+import { runDeletionContract } from './storageDeletion.contract.js'
 import type { UserQuota } from './UserQuota.js'
 
 /** Options the contract asks a storage to be made with. */
@@ -45,6 +46,7 @@ export function runStorageContract(name: string, setup: (options?: StorageContra
     runIsolationContract(setup)
     runQuotaContract(setup)
     runAdminContract(setup)
+    runDeletionContract(setup)
 
     it('assigns consecutive revs per user and reports results, changes and head', async () => {
       await using f = await setup()
