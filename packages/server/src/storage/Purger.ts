@@ -97,9 +97,10 @@ export class Purger {
       }
     }
     const operations: LevelBatchOperation[] = page.filter(([k, raw]) => dead(k, raw)).map(([key]) => ({ type: 'del', key }))
+    // A page may come back short (classic-level stops at 16 KiB); only an empty one ends a range.
     const next = TAGS[TAGS.indexOf(cursor.tag) + 1]
-    const done = page.length < PURGE_STEP && next === undefined
-    if (page.length === PURGE_STEP) cursor.after = page.at(-1)![0]
+    const done = page.length === 0 && next === undefined
+    if (page.length > 0) cursor.after = page.at(-1)![0]
     else if (next !== undefined) Object.assign(cursor, { tag: next, after: undefined })
     // Not synced: a purge lost in a crash is only done again.
     if (done) operations.push({ type: 'del', key: purgeKey(userId) })
