@@ -92,16 +92,17 @@ describe('admin API over HTTP', () => {
     expect(await doomed.closed).toBe(4010)
     expect(doomed.frames.at(-1)).toEqual({ type: 'user-deleted' })
     expect(bystander.ws.readyState).toBe(bystander.ws.OPEN)
-    // Tokens issued before the deletion are refused (see below); one issued since finds nothing.
+    // Tokens issued before the deletion are refused (see below); one issued since finds nothing but the clear
+    // that takes any copy of the user's data away (the revisions go on from the old head).
     const since = { url: server.url, token: (u: string) => tokenIssuedAt(server, u, afterNow()) }
-    expect(await stateOf(since, 'doomed')).toEqual({ head: 0, changes: [] })
+    expect(await stateOf(since, 'doomed')).toEqual({ head: 2, changes: [{ rev: 2, clear: true }] })
     expect((await stateOf(server, 'doomed\u0000')).head).toBe(1)
     const listed = (await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: Array<{ userId: string }> }
     expect(listed.users.map((u) => u.userId)).toEqual(['doomed\u0000'])
     // Its exactly-once records went too: the same client and mid apply afresh (with a token issued since).
     await using back = await session(since, 'doomed')
     back.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '3' }] })
-    expect((await back.next('ack')).results).toEqual([{ mid: 1, rev: 1 }])
+    expect((await back.next('ack')).results).toEqual([{ mid: 1, rev: 3 }])
     expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/nobody', { token: admin })).json).toEqual({ deleted: false })
   })
 })
@@ -147,7 +148,7 @@ describe('deleting a user revokes their tokens', () => {
     await again.store('k', 'new')
     await again.synced()
     const listed = (await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: Array<{ userId: string; keys: number }> }
-    expect(listed.users).toEqual([{ userId: 'gone', head: 1, keys: 1, bytes: expect.any(Number) }])
+    expect(listed.users).toEqual([{ userId: 'gone', head: 2, keys: 1, bytes: expect.any(Number) }])
     await refusedLike(old)
   })
 

@@ -22,7 +22,7 @@ export interface CommitResult {
 /** Options of {@link CubbyStorage.commit}. */
 export interface CommitOptions {
   /**
-   * When the writer was authorised (whole seconds since the epoch, rounded down, taken before the token's check):
+   * When the writer was authorised (milliseconds since the epoch, taken before the token's check):
    * if the user's deletion (see {@link CubbyStorage.deletedAt}) is at or after it when the commit is applied,
    * every mutation gets `{ mid, error: { code: 'UNAUTHORIZED' } }` and nothing is written. This makes a
    * deletion a barrier: no write accepted before it commits after it.

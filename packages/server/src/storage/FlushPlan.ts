@@ -52,8 +52,8 @@ export interface CommitRequest {
   mutations: Mutation[]
   clientId: string | undefined
   /**
-   * When the writer was authorised (seconds since the epoch): refused whole (`UNAUTHORIZED`) if the user was deleted
-   * at or after it, so that no write accepted before a deletion commits after it.
+   * When the writer was authorised (milliseconds since the epoch): refused whole (`UNAUTHORIZED`) if the user was
+   * deleted at or after it, so that no write accepted before a deletion commits after it.
    */
   authorizedAt?: number | undefined
 }
@@ -129,7 +129,7 @@ export class FlushPlan {
   async apply({ userId, mutations, clientId, authorizedAt }: CommitRequest): Promise<CommitResult> {
     const user = this.users.get(userId)!
     const meta = user.meta
-    if (authorizedAt !== undefined && user.deletion !== null && user.deletion.at >= authorizedAt) {
+    if (authorizedAt !== undefined && user.deletion !== null && user.deletion.ms >= authorizedAt) {
       return { results: mutations.map(({ mid }) => ({ mid, error: USER_DELETED })), changes: [], head: meta.head }
     }
     let client = clientId === undefined ? undefined : this.#client(userId, user, clientId)

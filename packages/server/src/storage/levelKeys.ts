@@ -9,7 +9,7 @@
  * - `m` + user → the user's meta: `${head}\n${rev of the last clear}\n${live keys}\n${bytes}` (see UserQuota).
  *   Every `d` and `l` record at or below the clear's rev is dead: readers skip it, a purge removes it.
  * - `c` + user + clientId → the last applied mid of a client: `${mid}\n${rev}`
- * - `x` + user → the user's deletion: `${seconds since the epoch}\n${head at the deletion}`. Written in the one
+ * - `x` + user → the user's deletion: `${seconds since the epoch}\n${head at the deletion}\n${milliseconds}`. Written in the one
  *   batch that removes the meta, kept after it (tokens issued until then are refused; a later write of the user
  *   continues from that head, with everything at or below it dead), removed only by a completed import
  * - `p` + user → a purge is pending: `${rev}`, every `d` and `l` record at or below it (and every `c` record at
@@ -39,20 +39,23 @@ export const purgeKey = (userId: string): string => `p${userPrefix(userId)}`
 /** Key of the user's import in progress. */
 export const importingKey = (userId: string): string => `i${userPrefix(userId)}`
 
-/** A parsed `x` record: when the user was deleted (seconds) and their head then (0 for markers written before it was kept). */
+/** A parsed `x` record: when the user was deleted and their head then (0 for markers written before it was kept). */
 export interface LevelDeletion {
+  /** Seconds since the epoch, rounded down (what tokens' `iat` is compared with). */
   at: number
   head: number
+  /** Milliseconds since the epoch (what a commit's `authorizedAt` is compared with). */
+  ms: number
 }
 
 /** Formats a `x` record. */
-export const formatDeletion = ({ at, head }: LevelDeletion): string => `${at}\n${head}`
+export const formatDeletion = ({ at, head, ms }: LevelDeletion): string => `${at}\n${head}\n${ms}`
 
-/** Parses a `x` record (or its absence). */
+/** Parses a `x` record (or its absence). A marker without milliseconds counts as the end of its second. */
 export function parseDeletion(raw: string | undefined): LevelDeletion | undefined {
   if (raw === undefined) return undefined
-  const [at, head] = raw.split('\n')
-  return { at: Number(at), head: Number(head ?? 0) }
+  const [at, head, ms] = raw.split('\n')
+  return { at: Number(at), head: Number(head ?? 0), ms: ms === undefined ? Number(at) * 1000 + 999 : Number(ms) }
 }
 
 /** The user id of a {@link metaKey} (or of any key made of a one-letter tag and a user prefix, such as {@link purgeKey}). */

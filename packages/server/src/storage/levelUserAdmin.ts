@@ -78,10 +78,11 @@ export async function deleteUser(db: LevelDatabase, committer: GroupCommitter, p
   const existed = await committer.exclusive(userId, async () => {
     const [raw, rawDeletion, importing] = await db.getMany([metaKey(userId), deletionKey(userId), importingKey(userId)], UTF8)
     const { head } = parseMeta(raw, parseDeletion(rawDeletion))
+    const now = Date.now()
     await db.batch([
       { type: 'del', key: metaKey(userId) },
       { type: 'del', key: importingKey(userId) },
-      { type: 'put', key: deletionKey(userId), value: formatDeletion({ at: Math.floor(Date.now() / 1000), head }) },
+      { type: 'put', key: deletionKey(userId), value: formatDeletion({ at: Math.floor(now / 1000), head, ms: now }) },
       { type: 'put', key: purgeKey(userId), value: String(head) },
     ], { ...UTF8, sync: true })
     return raw !== undefined || importing !== undefined

@@ -62,7 +62,7 @@ export class SyncConnection implements SessionChannel {
   readonly #open: Set<SyncConnection>
   readonly #bucket: TokenBucket
   #session: SyncSession | undefined
-  /** When the session's token was checked (seconds): its pushes are refused once a deletion of the user is at or after it. */
+  /** When the session's token was checked (ms): its pushes are refused once a deletion of the user at or after it commits. */
   #authorizedAt = 0
   #queue: Array<[RawData, boolean]> | undefined
   #queuedBytes = 0

@@ -27,14 +27,15 @@ export interface WriteOptions {
   /** The session that pushed, answered with the results. */
   origin?: PushOrigin | undefined
   /**
-   * When the writer's token was checked (seconds since the epoch): the write is refused (`UNAUTHORIZED`) if the
-   * user's deletion commits before it, at or after that second (see `CommitOptions.authorizedAt`).
+   * When the writer's token was checked (milliseconds since the epoch, taken before the check): the write is
+   * refused (`UNAUTHORIZED`) if a deletion of the user at or after that time commits before it (see
+   * `CommitOptions.authorizedAt`).
    */
   authorizedAt?: number | undefined
 }
 
-/** Seconds since the epoch now, rounded down: take it before a token's check, for {@link WriteOptions.authorizedAt}. */
-export const authorizationTime = (): number => Math.floor(Date.now() / 1000)
+/** Now, for {@link WriteOptions.authorizedAt}: take it before a token's check. */
+export const authorizationTime = (): number => Date.now()
 
 /** Options of {@link Writer}. */
 export interface WriterOptions {
