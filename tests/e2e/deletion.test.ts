@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { rawHttp, startTestServer, type TestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { craftToken } from '../security/attack.js'
-import { recordCount, rssOf, withStorage, writeHugeUser } from './hugeUser.js'
+import { craftToken, memoryOf } from '../security/attack.js'
+import { recordCount, withStorage, writeHugeUser } from './hugeUser.js'
 
 const HUGE = 300_000
 const BIG = 100_000
@@ -53,27 +53,19 @@ describe('a huge clear or deletion', () => {
         await writeHugeUser(dataDir, 'huge', HUGE)
         await using server = await startTestServer({ dataDir })
         const token = server.token('huge')
-        const baseline = await rssOf(server.pid)
-        let peak = baseline
-        let sampling = true
-        const sampler = (async () => {
-          for (let n = 0; sampling && n < 100_000; n++) {
-            peak = Math.max(peak, await rssOf(server.pid))
-            await new Promise((resolve) => setTimeout(resolve, 5))
-          }
-        })()
+        const baseline = memoryOf(server.pid).peak
         const removed = what === 'clear'
           ? await rawHttp(server.url, 'DELETE', '/v1/values', { token })
           : await rawHttp(server.url, 'DELETE', '/v1/admin/users/huge', { token: await adminOf(server) })
         expect(removed.status).toBe(200)
         // A bystander's writes go through while the purge still has most of the records to remove.
         for (let i = 0; i < 20; i++) expect((await put(server, server.token('bystander'), `k${i}`)).status).toBe(200)
-        sampling = false
-        await sampler
+        const { peak } = memoryOf(server.pid)
         await server.stop()
         const left = await withStorage(dataDir, (_, db) => recordCount(db, 'huge'))
         expect(left).toBeGreaterThan(0)
         // The old clear held every key of the user in memory at once (about 1 KiB each).
+        console.info(`${what} of ${HUGE} records: peak RSS +${Math.round((peak - baseline) / 1024 / 1024)} MiB, ${left} records left to purge`)
         expect(peak - baseline).toBeLessThan(100 * 1024 * 1024)
         // The purge resumes after the restart, and the user reads as empty meanwhile.
         await server.start()

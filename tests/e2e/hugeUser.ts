@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Mutation } from '@cubby/protocol'
 import { createLevelStorage, type CubbyStorage } from '@cubby/server'
@@ -40,12 +39,4 @@ export async function recordCount(db: Level<string, string>, userId: string): Pr
   let n = 0
   for await (const _ of db.keys({ gte: `d${userId.length}:${userId}\x00`, lt: `d${userId.length}:${userId}\x01` })) n++
   return n
-}
-
-/** The resident memory of a process, in bytes (Linux). */
-export async function rssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]
-  if (kb === undefined) throw new Error(`No VmRSS for ${pid}`)
-  return Number(kb) * 1024
 }
