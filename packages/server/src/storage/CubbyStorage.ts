@@ -115,6 +115,12 @@ export interface CubbyStorage {
    */
   deleteUser(userId: string): Promise<boolean>
   /**
+   * Waits until the records that clears and deletions left dead (including those a restart resumed) are removed
+   * from the database; they are unreadable from the moment of the clear or deletion already. For tools that
+   * must leave nothing behind before they exit, such as `cubby-server users delete`.
+   */
+  purge(): Promise<void>
+  /**
    * When the user was last deleted, in whole seconds since the epoch (rounded down); `undefined` when never, or
    * when an import restored the user since. Durable: later writes of the user do not remove it.
    */

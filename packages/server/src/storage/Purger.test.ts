@@ -55,6 +55,23 @@ describe('the purge of a clear or a deletion', () => {
     })
   }
 
+  it('lets a caller wait until every pending purge is done', async () => {
+    await withDir(async (location) => {
+      const db = new Level(location)
+      const storage = createLevelStorage({ db })
+      try {
+        await fill(storage, 'big')
+        await storage.deleteUser('big')
+        await storage.purge()
+        expect(await purgePending(db, 'big')).toBe(false)
+        expect(await records(db, 'd', 'big')).toBe(0)
+      } finally {
+        await storage.close()
+        await db.close()
+      }
+    })
+  })
+
   it('resumes at start-up, and never removes what was written after the clear', async () => {
     await withDir(async (location) => {
       let db = new Level(location)

@@ -52,6 +52,11 @@ export class Purger {
     this.#running ??= this.#run().finally(() => (this.#running = undefined))
   }
 
+  /** Resolves once every purge queued so far is done (or stopped by a close). */
+  async drain(): Promise<void> {
+    while (this.#running !== undefined) await this.#running
+  }
+
   /** Runs the user's purge to its end now (an import waits for it). */
   async finish(userId: string): Promise<void> {
     const cursor: PurgeCursor = { rev: 0, tag: 'd', after: undefined }

@@ -164,6 +164,10 @@ class LevelStorage implements CubbyStorage {
     return deleteUser(this.#db, this.#committer, this.#purger, userId)
   }
 
+  purge(): Promise<void> {
+    return this.#purger.drain()
+  }
+
   deletedAt(userId: string): Promise<number | undefined> {
     return deletedAt(this.#db, userId)
   }
