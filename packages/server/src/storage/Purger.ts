@@ -49,7 +49,7 @@ export class Purger {
   /** Queues a purge of the user's dead records. */
   schedule(userId: string): void {
     this.#pending.add(userId)
-    this.#running ??= this.#run().finally(() => (this.#running = undefined))
+    this.#running ??= this.#run()
   }
 
   /** Resolves once every purge queued so far is done (or stopped by a close). */
@@ -64,14 +64,18 @@ export class Purger {
   }
 
   async #run(): Promise<void> {
-    for (const userId of this.#pending) {
-      this.#pending.delete(userId)
-      try {
+    try {
+      // Users scheduled meanwhile join this loop (a Set's iteration visits what is added during it).
+      for (const userId of this.#pending) {
+        this.#pending.delete(userId)
         await this.finish(userId)
-      } catch {
-        // The storage closed or failed: the purge record stays, and the next start-up resumes it.
-        this.#pending.clear()
       }
+    } catch {
+      // The storage closed or failed: the purge records stay, and the next start-up resumes them.
+      this.#pending.clear()
+    } finally {
+      // In the same step as the loop's end, so no user scheduled after it is left waiting.
+      this.#running = undefined
     }
   }
 
