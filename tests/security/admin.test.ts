@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process'
-import { readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CLI_PATH, connectTestClient, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
+import { writeHugeUser } from '../e2e/hugeUser.js'
 import { answerToHello, craftToken, rawHttp, session, stateOf } from './attack.js'
 
 const run = promisify(execFile)
@@ -14,6 +16,16 @@ const tokenIssuedAt = (server: { secret: string }, userId: string, iat: number):
   craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: userId, iat }, server.secret)
 /** The next whole second: a token issued then is issued after anything done so far. */
 const afterNow = (): number => Math.floor(Date.now() / 1000) + 1
+/** Runs `run` on a data dir that holds `userId` with 90,000 keys (deleting them took the old server seconds; room for 10,000 more). */
+async function withHugeUser(userId: string, run: (dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cubby-admin-'))
+  try {
+    await writeHugeUser(dataDir, userId, 90_000)
+    await run(dataDir)
+  } finally {
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}
 const lines = (ndjson: string): unknown[] => ndjson.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown)
 
 describe('admin API over HTTP', () => {
@@ -92,18 +104,55 @@ describe('admin API over HTTP', () => {
     expect(await doomed.closed).toBe(4010)
     expect(doomed.frames.at(-1)).toEqual({ type: 'user-deleted' })
     expect(bystander.ws.readyState).toBe(bystander.ws.OPEN)
-    // Tokens issued before the deletion are refused (see below); one issued since finds nothing.
+    // Tokens issued before the deletion are refused (see below); one issued since finds nothing but the clear
+    // that takes any copy of the user's data away (the revisions go on from the old head).
     const since = { url: server.url, token: (u: string) => tokenIssuedAt(server, u, afterNow()) }
-    expect(await stateOf(since, 'doomed')).toEqual({ head: 0, changes: [] })
+    expect(await stateOf(since, 'doomed')).toEqual({ head: 2, changes: [{ rev: 2, clear: true }] })
     expect((await stateOf(server, 'doomed\u0000')).head).toBe(1)
     const listed = (await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: Array<{ userId: string }> }
     expect(listed.users.map((u) => u.userId)).toEqual(['doomed\u0000'])
     // Its exactly-once records went too: the same client and mid apply afresh (with a token issued since).
     await using back = await session(since, 'doomed')
     back.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '3' }] })
-    expect((await back.next('ack')).results).toEqual([{ mid: 1, rev: 1 }])
+    expect((await back.next('ack')).results).toEqual([{ mid: 1, rev: 3 }])
     expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/nobody', { token: admin })).json).toEqual({ deleted: false })
   })
+})
+
+describe('a deletion is a barrier', () => {
+  it('lets no write authorised before a deletion commit after it, over HTTP or WebSocket', async () => {
+    await withHugeUser('victim', async (dataDir) => {
+      await using server = await startTestServer({ dataDir })
+      const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
+      const old = server.token('victim')
+      await using socket = await session(server, 'victim')
+      let deleted = false
+      let started = 0
+      const unexpected: number[] = []
+      // Writers that keep going, with the old token, until the deletion has answered and they are refused.
+      const writer = async (w: number): Promise<void> => {
+        for (let i = 0; i < 5000; i++) {
+          started++
+          const res = await rawHttp(server.url, 'PUT', `/v1/values/w${w}-${i}`, { token: old, headers: { 'content-type': 'application/json' }, body: '1' })
+          if (res.status === 401 && deleted) return
+          if (res.status !== 200) unexpected.push(res.status)
+        }
+      }
+      const writers = [0, 1, 2, 3].map(writer)
+      for (let mid = 1; mid <= 20; mid++) socket.send({ type: 'push', clientId: 'ws', mutations: [{ op: 'store', mid, key: `ws${mid}`, value: '1' }] })
+      await vi.waitFor(() => expect(started).toBeGreaterThan(8))
+      expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/victim', { token: admin })).json).toEqual({ deleted: true })
+      deleted = true
+      await Promise.all(writers)
+      expect(unexpected).toEqual([])
+      expect(await socket.closed).toBe(4010)
+      // Nothing came back: the user is not listed, and a token issued since finds no key.
+      const { users } = (await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: Array<{ userId: string }> }
+      expect(users.map((u) => u.userId)).not.toContain('victim')
+      const fresh = tokenIssuedAt(server, 'victim', afterNow())
+      expect(((await rawHttp(server.url, 'GET', '/v1/values', { token: fresh })).json as { keys: string[] }).keys).toEqual([])
+    })
+  }, 120_000)
 })
 
 describe('deleting a user revokes their tokens', () => {
@@ -150,7 +199,7 @@ describe('deleting a user revokes their tokens', () => {
     await again.store('k', 'new')
     await again.synced()
     const listed = (await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: Array<{ userId: string; keys: number }> }
-    expect(listed.users).toEqual([{ userId: 'gone', head: 1, keys: 1, bytes: expect.any(Number) }])
+    expect(listed.users).toEqual([{ userId: 'gone', head: 2, keys: 1, bytes: expect.any(Number) }])
     await refusedLike(old)
   })
 

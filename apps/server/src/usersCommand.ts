@@ -24,8 +24,10 @@ while one does, use the HTTP admin API (/v1/admin, see docs/operations.md).
 
   users list                       every user with data: one JSON line each {userId, head, keys, bytes}
   users export <id> [--out FILE]   the user's data as NDJSON (stdout without --out; FILE is made mode 0600)
-  users import <id> [--in FILE]    write an export back into a user without data (stdin without --in)
+  users import <id> [--in FILE]    write an export back into a user without data (stdin without --in);
+                                   run it again after a crash half-way: it resumes
   users delete <id>                delete everything of the user: values, revisions, tombstones, client records
+                                   (all or nothing; a crash half-way leaves the rest to the next start)
 `
 
 /** Reads `users <command> …`. @throws CliUsageError */
@@ -107,9 +109,13 @@ export async function runUsersCommand(command: UsersCommand, io: { stdout: Writa
         await write(io.stdout, `${JSON.stringify(result)}\n`)
         return
       }
-      case 'delete':
-        await write(io.stdout, `${JSON.stringify({ deleted: await storage.deleteUser(command.userId) })}\n`)
+      case 'delete': {
+        const deleted = await storage.deleteUser(command.userId)
+        // The deletion is whole once deleteUser returns; the records go before the command exits.
+        await storage.purge()
+        await write(io.stdout, `${JSON.stringify({ deleted })}\n`)
         return
+      }
     }
   } finally {
     await storage.close()

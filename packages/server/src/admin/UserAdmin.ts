@@ -44,6 +44,7 @@ export class UserAdmin {
     try {
       result = await this.#storage.importUser(userId, this.#renamed(userId, records))
     } finally {
+      // The marker goes only at the import's end: until then a cached marker only refuses what storage refuses too.
       this.#markers.forget(userId)
     }
     this.#hub.end(userId, undefined, CLOSE_CODES.RESYNC, 'The user\'s data was replaced; reconnect')
@@ -53,12 +54,8 @@ export class UserAdmin {
   async deleteUser(userId: string): Promise<boolean> {
     assertUserId(userId, this.#limits)
     await this.#ready()
-    let existed: boolean
-    try {
-      existed = await this.#storage.deleteUser(userId)
-    } finally {
-      this.#markers.forget(userId)
-    }
+    // Token checks of the user wait for the deletion, so none passes on a marker cached from before it.
+    const existed = await this.#markers.changing(userId, () => this.#storage.deleteUser(userId))
     this.#hub.end(userId, { type: 'user-deleted' }, CLOSE_CODES.USER_DELETED, 'The user was deleted')
     return existed
   }

@@ -13,6 +13,8 @@ export class DeletionMarkers {
   readonly #storage: CubbyStorage
   readonly #ready: () => Promise<void>
   readonly #cache = new Map<string, number | undefined>()
+  /** Deletions and imports in progress, by user: checks of the user wait for them (at most one entry per operation). */
+  readonly #changing = new Map<string, Promise<void>>()
   /** Bumped by every {@link forget}, so a read that started before it does not cache what it found. */
   #epoch = 0
 
@@ -21,8 +23,9 @@ export class DeletionMarkers {
     this.#ready = ready
   }
 
-  /** When the user was last deleted (seconds since the epoch), or `undefined`. */
+  /** When the user was last deleted (seconds since the epoch), or `undefined`. Waits for a change in progress. */
   async deletedAt(userId: string): Promise<number | undefined> {
+    for (let changing = this.#changing.get(userId); changing !== undefined; changing = this.#changing.get(userId)) await changing
     if (this.#cache.has(userId)) {
       const at = this.#cache.get(userId)
       this.#cache.delete(userId)
@@ -34,6 +37,25 @@ export class DeletionMarkers {
     const at = await this.#storage.deletedAt(userId)
     if (epoch === this.#epoch) this.#remember(userId, at)
     return at
+  }
+
+  /**
+   * Runs a change of the user's marker (a deletion or an import): checks of the user that start meanwhile wait
+   * for it and then read the marker afresh. So a token checked after a deletion began sees its marker, and one
+   * checked before began (and carries that time) is refused by the commit's own barrier; no stale cached
+   * "not deleted" lets a write through in between.
+   */
+  async changing<T>(userId: string, change: () => Promise<T>): Promise<T> {
+    const running = Promise.resolve().then(change)
+    const settled = running.then(() => {}, () => {})
+    this.#changing.set(userId, settled)
+    this.forget(userId)
+    try {
+      return await running
+    } finally {
+      if (this.#changing.get(userId) === settled) this.#changing.delete(userId)
+      this.forget(userId)
+    }
   }
 
   /** Drops what is known of a user, after their marker changed. */

@@ -1,6 +1,7 @@
 import { CubbyError, type UnauthorizedReason } from '@cubby/protocol'
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express'
 import { RateLimiter } from '../limits/RateLimiter.js'
+import { authorizationTime } from '../writes/Writer.js'
 import type { HttpContext } from './HttpContext.js'
 import { createAdminRoutes } from './adminRoutes.js'
 import { createProtection } from './createProtection.js'
@@ -22,6 +23,8 @@ function requireUser(ctx: HttpContext): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.get('authorization')
     const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+    // Taken before the check, so that a deletion the check did not see is at or after it (see Writer).
+    res.locals.authorizedAt = authorizationTime()
     const { userId, reason } = token === undefined ? { reason: header === undefined ? 'missing' as const : 'invalid' as const } : await ctx.auth.check(token)
     if (userId === undefined) return sendError(res, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGES[reason], { reason })
     res.locals.userId = userId

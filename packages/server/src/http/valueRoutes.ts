@@ -47,7 +47,7 @@ function keyOf(req: Request, ctx: HttpContext): string {
 
 /** Writes one mutation through the shared write path and answers `{ rev }` or the mutation's error. */
 async function writeOne(ctx: HttpContext, res: Response, mutation: Mutation): Promise<void> {
-  const [result] = await ctx.writer.write(userOf(res), [mutation])
+  const [result] = await ctx.writer.write(userOf(res), [mutation], { authorizedAt: res.locals.authorizedAt as number })
   if (result === undefined || 'error' in result) {
     const error = result?.error ?? { code: 'INTERNAL' as const, message: 'No result' }
     return sendError(res, error.code, error.message)

@@ -19,6 +19,18 @@ export interface CommitResult {
   head: number
 }
 
+/** Options of {@link CubbyStorage.commit}. */
+export interface CommitOptions {
+  /**
+   * When the writer was authorised (milliseconds since the epoch, taken before the token's check):
+   * if the user's deletion (see {@link CubbyStorage.deletedAt}) is at or after it when the commit is applied,
+   * every mutation gets `{ mid, error: { code: 'UNAUTHORIZED' } }` and nothing is written. This makes a
+   * deletion a barrier: no write accepted before it commits after it.
+   * @default undefined (not checked: a write by the server itself)
+   */
+  authorizedAt?: number
+}
+
 /** Options of {@link CubbyStorage.list}. */
 export interface StorageListOptions {
   /** Only keys that start with this. */
@@ -56,9 +68,12 @@ export interface CubbyStorage {
    * applied at most once: a mid at or below the last applied mid of that client gets
    * `{ mid, rev: <rev recorded for that client's last mid> }` and changes nothing. A mutation that would take the
    * user past the storage's quota gets `{ mid, error: { code: 'QUOTA_EXCEEDED' } }`, takes no rev, writes nothing
-   * and does not count as applied.
+   * and does not count as applied. A delete of a key that has no live value takes a rev but stores nothing (a
+   * client that holds the key catches up through the clear or the deletion that removed it). A clear takes
+   * constant work: every older record is dead at once (no reader returns it) and removed later, in the
+   * background, in bounded steps that let other users' commits through.
    */
-  commit(userId: string, mutations: Mutation[], clientId?: string): Promise<CommitResult>
+  commit(userId: string, mutations: Mutation[], clientId?: string, options?: CommitOptions): Promise<CommitResult>
   /** The live entry of a key, or `undefined` when it was never stored, deleted or cleared. */
   get(userId: string, key: string): Promise<StoredEntry | undefined>
   /** Live entries in code-point (UTF-8 byte) order of their keys. */
@@ -85,17 +100,26 @@ export interface CubbyStorage {
    */
   exportUser(userId: string): AsyncIterable<UserRecord>
   /**
-   * Writes back what {@link exportUser} gave, into a user that has no data, and removes the user's deletion
-   * marker (see {@link deletedAt}). Ignores the quota.
+   * Writes back what {@link exportUser} gave, into a user that has no data (or whose import did not finish, say
+   * for a crash: it resumes), and once every record is written removes the user's deletion marker (see
+   * {@link deletedAt}). Ignores the quota.
    * @throws CubbyError `BAD_MESSAGE` for a user that has data or records out of shape.
    */
   importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult>
   /**
    * Deletes everything of a user: values, revisions, tombstones, exactly-once records; and, atomically with that,
-   * records the time of the deletion (see {@link deletedAt}), whether or not the user had data.
+   * records the time of the deletion (see {@link deletedAt}), whether or not the user had data. All or nothing,
+   * also across a crash, and in constant work whatever the user's size: the records are removed later in the
+   * background. A later write of the user starts from an empty user (its revisions continue from the old head).
    * @returns whether there was any data.
    */
   deleteUser(userId: string): Promise<boolean>
+  /**
+   * Waits until the records that clears and deletions left dead (including those a restart resumed) are removed
+   * from the database; they are unreadable from the moment of the clear or deletion already. For tools that
+   * must leave nothing behind before they exit, such as `cubby-server users delete`.
+   */
+  purge(): Promise<void>
   /**
    * When the user was last deleted, in whole seconds since the epoch (rounded down); `undefined` when never, or
    * when an import restored the user since. Durable: later writes of the user do not remove it.

@@ -1,9 +1,9 @@
 import { utf8Length, type Change, type Mutation, type MutationResult, type WireError } from '@cubby/protocol'
 import type { CommitResult } from './CubbyStorage.js'
-import { readRange, UTF8, type LevelBatchOperation, type LevelDatabase } from './LevelDatabase.js'
+import { UTF8, type LevelBatchOperation, type LevelDatabase } from './LevelDatabase.js'
 import {
-  CLEAR_MARKER, clientKey, dataKey, formatMeta, formatRecord, logKey, metaKey, parseClient, parseMeta, parseRecord,
-  userRange, type LevelMeta,
+  clientKey, dataKey, deletionKey, formatMeta, formatRecord, logKey, metaKey, parseClient, parseDeletion, parseMeta,
+  parseRecord, purgeKey, userRange, type LevelDeletion, type LevelMeta,
 } from './levelKeys.js'
 import { countUsage } from './countUsage.js'
 import { recordBytesOf, type UserQuota } from './UserQuota.js'
@@ -28,13 +28,16 @@ export interface CachedUser {
   readonly meta: UserMeta | undefined
   /** Exactly-once records by client id; `null` for a client that has none. */
   readonly clients: ReadonlyMap<string, ClientRecord | null>
-  /** Every record of the user (live and tombstones) by key. */
+  /** Every record of the user (live and tombstones, none at or below the last clear) by key. */
   readonly index: ReadonlyMap<string, IndexedRecord> | undefined
+  /** The user's deletion marker; `null` when there is none. */
+  readonly deletion: LevelDeletion | null | undefined
 }
 
 /** What a flush does to one user, for the caches once its batch is durable. @internal */
 export interface UserOutcome {
   meta: UserMeta
+  deletion: LevelDeletion | null
   /** The exactly-once record of every client the flush looked at. */
   clients: Map<string, ClientRecord | null>
   /** The flush cleared the user: no record older than the clear is left. */
@@ -48,7 +51,14 @@ export interface CommitRequest {
   userId: string
   mutations: Mutation[]
   clientId: string | undefined
+  /**
+   * When the writer was authorised (milliseconds since the epoch): refused whole (`UNAUTHORIZED`) if the user was
+   * deleted at or after it, so that no write accepted before a deletion commits after it.
+   */
+  authorizedAt?: number | undefined
 }
+
+const USER_DELETED: WireError = { code: 'UNAUTHORIZED', message: 'The user was deleted; sign in again' }
 
 /** What the write path needs of a stored `d` record. @internal */
 export function toIndexed(raw: string): IndexedRecord {
@@ -73,6 +83,8 @@ export class FlushPlan {
   readonly #writes = new Map<string, string | null>()
   /** Every user of the flush as it will be once the batch is written. */
   readonly users: Map<string, UserOutcome> = new Map()
+  /** Users this flush cleared: their dead records are left to a purge. */
+  readonly purges: Set<string> = new Set()
 
   constructor(db: LevelDatabase, cached: (userId: string) => CachedUser | undefined, quota: UserQuota) {
     this.#db = db
@@ -87,6 +99,7 @@ export class FlushPlan {
       const cached = this.#cached(userId)
       if (!this.#indexes.has(userId)) this.#indexes.set(userId, cached?.index)
       if (cached?.meta === undefined) keys.add(metaKey(userId))
+      if (cached?.deletion === undefined) keys.add(deletionKey(userId))
       if (clientId !== undefined && cached?.clients.has(clientId) !== true) keys.add(clientKey(userId, clientId))
       if (this.#indexes.get(userId) === undefined) for (const m of mutations) if (m.op !== 'clear') keys.add(dataKey(userId, m.key))
     }
@@ -101,20 +114,24 @@ export class FlushPlan {
   /** The user's outcome, started from the cached meta or the one read (a meta written before usage was counted gets it counted, once). */
   async #loadUser(userId: string): Promise<void> {
     if (this.users.has(userId)) return
-    const cached = this.#cached(userId)?.meta
+    const cached = this.#cached(userId)
+    const deletion = cached?.deletion !== undefined ? cached.deletion : (parseDeletion(this.#read.get(deletionKey(userId))) ?? null)
     let meta: UserMeta
-    if (cached !== undefined) meta = { ...cached }
+    if (cached?.meta !== undefined) meta = { ...cached.meta }
     else {
-      meta = parseMeta(this.#read.get(metaKey(userId)))
-      if (Number.isNaN(meta.keys) || Number.isNaN(meta.bytes)) Object.assign(meta, await countUsage(this.#db, userId))
+      meta = parseMeta(this.#read.get(metaKey(userId)), deletion ?? undefined)
+      if (Number.isNaN(meta.keys) || Number.isNaN(meta.bytes)) Object.assign(meta, await countUsage(this.#db, userId, meta.clearRev))
     }
-    this.users.set(userId, { meta, clients: new Map(), cleared: false, records: new Map() })
+    this.users.set(userId, { meta, deletion, clients: new Map(), cleared: false, records: new Map() })
   }
 
   /** Plans one request and tells what it will have done once the batch is written. */
-  async apply({ userId, mutations, clientId }: CommitRequest): Promise<CommitResult> {
+  async apply({ userId, mutations, clientId, authorizedAt }: CommitRequest): Promise<CommitResult> {
     const user = this.users.get(userId)!
     const meta = user.meta
+    if (authorizedAt !== undefined && user.deletion !== null && user.deletion.ms >= authorizedAt) {
+      return { results: mutations.map(({ mid }) => ({ mid, error: USER_DELETED })), changes: [], head: meta.head }
+    }
     let client = clientId === undefined ? undefined : this.#client(userId, user, clientId)
     const results: MutationResult[] = []
     const changes: Change[] = []
@@ -148,7 +165,9 @@ export class FlushPlan {
     const cached = this.#cached(userId)?.clients
     if (cached?.has(clientId) === true) return cached.get(clientId) ?? undefined
     const raw = this.#read.get(clientKey(userId, clientId))
-    return raw === undefined ? undefined : parseClient(raw)
+    const record = raw === undefined ? undefined : parseClient(raw)
+    // A client's record from before the user's deletion is dead, like the user's records then.
+    return record === undefined || record.rev <= (user.deletion?.head ?? 0) ? undefined : record
   }
 
   /** Why a mutation would take the user past the quota, or `undefined`. Writes that shrink usage always pass. */
@@ -168,6 +187,8 @@ export class FlushPlan {
   #usageDelta(userId: string, user: UserOutcome, m: Mutation & { key: string }): { bytes: number; keys: number } {
     const old = this.#old(userId, user, m.key)
     const after = m.op === 'store' ? utf8Length(m.value) : undefined
+    // A delete of a key without a live value stores nothing (see #mutate), so it costs nothing.
+    if (after === undefined && old?.valueBytes === undefined) return { bytes: 0, keys: 0 }
     const bytes = recordBytesOf(m.key, after) - (old === undefined ? 0 : recordBytesOf(m.key, old.valueBytes))
     return { bytes, keys: (after === undefined ? 0 : 1) - (old?.valueBytes === undefined ? 0 : 1) }
   }
@@ -180,7 +201,7 @@ export class FlushPlan {
 
   async #mutate(userId: string, user: UserOutcome, m: Mutation, rev: number): Promise<Change> {
     if (m.op === 'clear') {
-      await this.#clear(userId, rev)
+      this.#clear(userId, rev)
       Object.assign(user.meta, { clearRev: rev, keys: 0, bytes: 0 })
       user.cleared = true
       user.records.clear()
@@ -191,6 +212,9 @@ export class FlushPlan {
     user.meta.bytes += delta.bytes
     const value = m.op === 'store' ? m.value : undefined
     const old = this.#old(userId, user, m.key)
+    // Deleting a key that has no live record stores nothing: no client can hold it from after the last clear
+    // without a record, and a client that holds it from before catches up through that clear (or the old tombstone).
+    if (value === undefined && old?.valueBytes === undefined) return { rev, key: m.key, deleted: true }
     // Drop the log entry of the overwritten record (its rev is known without a read), so the log holds one entry
     // per live key or tombstone.
     if (old !== undefined) this.#writes.set(logKey(userId, old.rev), null)
@@ -208,18 +232,21 @@ export class FlushPlan {
     const index = this.#indexes.get(userId)
     if (index !== undefined) return index.get(key)
     const raw = this.#read.get(dataKey(userId, key))
-    return raw === undefined ? undefined : toIndexed(raw)
+    const record = raw === undefined ? undefined : toIndexed(raw)
+    return record === undefined || record.rev <= user.meta.clearRev ? undefined : record
   }
 
-  /** Deletes every record and log entry of the user (stored or planned), then logs the clear. */
-  async #clear(userId: string, rev: number): Promise<void> {
+  /**
+   * Clears the user in constant work: the meta's clear rev makes every older record dead at once, and a purge
+   * (recorded in the same batch, resumed after a crash) removes them later in bounded steps. Records this flush
+   * planned before the clear are dropped from the batch.
+   */
+  #clear(userId: string, rev: number): void {
     for (const tag of ['d', 'l'] as const) {
       const range = userRange(tag, userId)
-      await readRange(this.#db, { ...range, values: false }, (page) => {
-        for (const [key] of page) this.#writes.set(key, null)
-      })
-      for (const key of this.#writes.keys()) if (key.startsWith(range.gte)) this.#writes.set(key, null)
+      for (const [key, value] of this.#writes) if (value !== null && key.startsWith(range.gte)) this.#writes.delete(key)
     }
-    this.#writes.set(logKey(userId, rev), CLEAR_MARKER)
+    this.#writes.set(purgeKey(userId), String(rev))
+    this.purges.add(userId)
   }
 }

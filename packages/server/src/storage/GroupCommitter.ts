@@ -2,7 +2,7 @@ import { CubbyError, type Mutation } from '@cubby/protocol'
 import type { CommitResult } from './CubbyStorage.js'
 import { FlushPlan, type CommitRequest, type UserMeta } from './FlushPlan.js'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
-import { metaKey, parseMeta } from './levelKeys.js'
+import { deletionKey, metaKey, parseDeletion, parseMeta } from './levelKeys.js'
 import type { UserQuota } from './UserQuota.js'
 import { WriteCache } from './WriteCache.js'
 
@@ -38,6 +38,8 @@ export class GroupCommitter {
   #queue: Pending[] = []
   #loop: Promise<void> | undefined
   #closed = false
+  /** Told of every user a flush cleared, once the batch is durable. */
+  onPurge: (userId: string) => void = () => {}
 
   constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number) {
     this.#db = db
@@ -46,10 +48,10 @@ export class GroupCommitter {
   }
 
   /** Queues a commit; it is applied after every commit queued before it. */
-  commit(userId: string, mutations: Mutation[], clientId: string | undefined): Promise<CommitResult> {
+  commit(userId: string, mutations: Mutation[], clientId: string | undefined, authorizedAt?: number): Promise<CommitResult> {
     if (this.#closed) return Promise.reject(new CubbyError('CLOSED', 'The storage is closed'))
     return new Promise((resolve, reject) => {
-      this.#queue.push({ userId, mutations, clientId, resolve, reject })
+      this.#queue.push({ userId, mutations, clientId, authorizedAt, resolve, reject })
       // Start on a microtask, so that writes arriving in the same tick share the first flush.
       this.#loop ??= Promise.resolve().then(() => this.#run())
     })
@@ -85,13 +87,17 @@ export class GroupCommitter {
     })
   }
 
-  /** The user's durable meta: cached, or read (and cached when no batch is in flight). */
+  /**
+   * The user's durable meta: cached, or read (and cached when no batch is in flight). A deleted user's is made
+   * from the deletion marker: the head they had, everything up to it cleared.
+   */
   async meta(userId: string, atRest = false): Promise<UserMeta> {
-    const cached = this.cache.get(userId)?.meta
-    if (cached !== undefined) return cached
-    const [raw] = await this.#db.getMany([metaKey(userId)], UTF8)
-    const meta = parseMeta(raw)
-    if (atRest && !Number.isNaN(meta.keys) && !Number.isNaN(meta.bytes)) this.cache.setMeta(userId, meta)
+    const cached = this.cache.get(userId)
+    if (cached?.meta !== undefined && cached.deletion !== undefined) return cached.meta
+    const [raw, rawDeletion] = await this.#db.getMany([metaKey(userId), deletionKey(userId)], UTF8)
+    const deletion = parseDeletion(rawDeletion) ?? null
+    const meta = parseMeta(raw, deletion ?? undefined)
+    if (atRest && !Number.isNaN(meta.keys) && !Number.isNaN(meta.bytes)) this.cache.setMeta(userId, meta, deletion)
     return meta
   }
 
@@ -131,6 +137,7 @@ export class GroupCommitter {
       await this.#db.batch(plan.operations(), { ...UTF8, sync: true })
       this.cache.commit(plan.users)
       requests.forEach((r, i) => r.resolve(results[i]!))
+      for (const userId of plan.purges) this.onPurge(userId)
     } catch (error) {
       for (const r of requests) r.reject(error)
     }

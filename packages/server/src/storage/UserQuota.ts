@@ -2,7 +2,7 @@ import { utf8Length } from '@cubby/protocol'
 
 /** How much one user may store. */
 export interface UserQuota {
-  /** Most bytes: every key and encoded value in UTF-8, plus {@link RECORD_OVERHEAD_BYTES} per key (a deleted key keeps counting its key and overhead until a clear). */
+  /** Most bytes: every key and encoded value in UTF-8, plus {@link RECORD_OVERHEAD_BYTES} per key (a deleted key keeps counting its key and overhead until a clear; a delete of a key without a live value stores and counts nothing). */
   maxBytes: number
   /** Most live keys (deleted ones do not count). */
   maxKeys: number
@@ -12,8 +12,9 @@ export interface UserQuota {
 export const DEFAULT_QUOTA: Readonly<UserQuota> = Object.freeze({ maxBytes: 100 * 1024 * 1024, maxKeys: 100_000 })
 
 /**
- * What each key's record costs beyond its key and value: the record, its log entry and their LevelDB keys. It
- * makes a flood of deletes of keys that never existed (each leaves a tombstone) count against the quota too.
+ * What each key's record costs beyond its key and value: the record, its log entry and their LevelDB keys. A
+ * tombstone keeps costing it, so a user's tombstones are bounded by the quota too (only a key that had a value
+ * leaves one).
  */
 export const RECORD_OVERHEAD_BYTES = 64
 

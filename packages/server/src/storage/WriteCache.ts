@@ -1,7 +1,7 @@
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
 import type { CachedUser, ClientRecord, IndexedRecord, UserMeta, UserOutcome } from './FlushPlan.js'
 import { toIndexed } from './FlushPlan.js'
-import { dataKeyOffset, userRange } from './levelKeys.js'
+import { dataKeyOffset, userRange, type LevelDeletion } from './levelKeys.js'
 
 /** Beyond this many cached users, the whole cache is dropped between flushes (it refills from the database). */
 const MAX_CACHED_USERS = 50_000
@@ -20,6 +20,7 @@ interface IndexLoad {
 
 interface UserState extends CachedUser {
   meta: UserMeta | undefined
+  deletion: LevelDeletion | null | undefined
   readonly clients: Map<string, ClientRecord | null>
   index: Map<string, IndexedRecord> | undefined
   loading: IndexLoad | undefined
@@ -60,9 +61,11 @@ export class WriteCache {
     return this.#indexedKeys
   }
 
-  /** Caches a meta read while no batch was in flight. */
-  setMeta(userId: string, meta: UserMeta): void {
-    this.#state(userId).meta = meta
+  /** Caches a meta (and the deletion marker it was made with) read while no batch was in flight. */
+  setMeta(userId: string, meta: UserMeta, deletion: LevelDeletion | null): void {
+    const state = this.#state(userId)
+    state.meta = meta
+    state.deletion = deletion
   }
 
   /** Applies the outcome of a flush whose batch is durable, then starts loading an index the flush could use. */
@@ -94,7 +97,7 @@ export class WriteCache {
     let state = this.#users.get(userId)
     if (state === undefined) {
       if (this.#users.size >= MAX_CACHED_USERS) this.clear()
-      state = { meta: undefined, clients: new Map(), index: undefined, loading: undefined, unindexable: false }
+      state = { meta: undefined, deletion: undefined, clients: new Map(), index: undefined, loading: undefined, unindexable: false }
       this.#users.set(userId, state)
     }
     return state
@@ -106,6 +109,7 @@ export class WriteCache {
     this.#users.delete(userId)
     this.#users.set(userId, state)
     state.meta = outcome.meta
+    state.deletion = outcome.deletion
     if (state.clients.size + outcome.clients.size > MAX_CACHED_CLIENTS) state.clients.clear()
     for (const [clientId, record] of outcome.clients) state.clients.set(clientId, record)
     if (outcome.cleared) {
@@ -145,6 +149,8 @@ export class WriteCache {
     this.#loading++
     const index = new Map<string, IndexedRecord>()
     const offset = dataKeyOffset(userId)
+    // Records at or below the last clear are dead (a purge removes them); the index leaves them out.
+    const clearRev = state.meta?.clearRev ?? Number.POSITIVE_INFINITY
     let complete = false
     const current = (): boolean => this.#users.get(userId) === state && state.loading === loading
     try {
@@ -156,7 +162,10 @@ export class WriteCache {
             complete = true
             break
           }
-          for (const [k, raw] of page) index.set(k.slice(offset), toIndexed(raw))
+          for (const [k, raw] of page) {
+            const record = toIndexed(raw)
+            if (record.rev > clearRev) index.set(k.slice(offset), record)
+          }
           if (!current()) break
           if (index.size > this.#maxIndexedKeys) {
             state.unindexable = true

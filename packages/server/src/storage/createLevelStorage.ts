@@ -1,10 +1,11 @@
 import { compareKeys, type Change, type Mutation } from '@cubby/protocol'
-import type { CommitResult, CubbyStorage, StorageListOptions, StorageSnapshot, StoredEntry } from './CubbyStorage.js'
+import type { CommitOptions, CommitResult, CubbyStorage, StorageListOptions, StorageSnapshot, StoredEntry } from './CubbyStorage.js'
 import { GroupCommitter } from './GroupCommitter.js'
 import { readRange, UTF8, type LevelDatabase } from './LevelDatabase.js'
 import {
   CLEAR_MARKER, dataKey, dataKeyOffset, logKey, parseRecord, prefixEnd, revOfLogKey, userRange,
 } from './levelKeys.js'
+import { Purger } from './Purger.js'
 import { checkCommitArguments } from './checkCommitArguments.js'
 import { resolveQuota, type UserQuota } from './UserQuota.js'
 import { deletedAt, deleteUser, exportUser, importUser, listUsers } from './levelUserAdmin.js'
@@ -54,34 +55,42 @@ export function createLevelStorage(options: LevelStorageOptions): CubbyStorage {
 class LevelStorage implements CubbyStorage {
   readonly #db: LevelDatabase
   readonly #committer: GroupCommitter
+  readonly #purger: Purger
+  #resumed = false
 
   constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number) {
     this.#db = db
     this.#committer = new GroupCommitter(db, quota, maxIndexedKeys)
+    this.#purger = new Purger(db, this.#committer)
+    this.#committer.onPurge = (userId) => this.#purger.schedule(userId)
   }
 
   async open(): Promise<void> {
     if (this.#db.status !== 'open') await this.#db.open()
+    if (this.#resumed) return
+    this.#resumed = true
+    await this.#purger.resume()
   }
 
   close(): Promise<void> {
     return this.#committer.close()
   }
 
-  commit(userId: string, mutations: Mutation[], clientId?: string): Promise<CommitResult> {
+  commit(userId: string, mutations: Mutation[], clientId?: string, options: CommitOptions = {}): Promise<CommitResult> {
     try {
       checkCommitArguments(userId, mutations, clientId)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#committer.commit(userId, mutations, clientId)
+    return this.#committer.commit(userId, mutations, clientId, options.authorizedAt)
   }
 
   async get(userId: string, key: string): Promise<StoredEntry | undefined> {
+    const { clearRev } = await this.#committer.meta(userId)
     const [raw] = await this.#db.getMany([dataKey(userId, key)], UTF8)
     if (raw === undefined) return undefined
     const { rev, value } = parseRecord(raw)
-    return value === undefined ? undefined : { key, rev, value }
+    return value === undefined || rev <= clearRev ? undefined : { key, rev, value }
   }
 
   async list(userId: string, { prefix = '', after, limit }: StorageListOptions): Promise<StoredEntry[]> {
@@ -92,10 +101,11 @@ class LevelStorage implements CubbyStorage {
     const lower = after !== undefined && compareKeys(after, prefix) >= 0
       ? { gt: dataKey(userId, after) } : { gte: dataKey(userId, prefix) }
     const offset = dataKeyOffset(userId)
+    const { clearRev } = await this.#committer.meta(userId)
     await readRange(this.#db, { ...lower, lt }, (page) => {
       for (const [k, raw] of page) {
         const { rev, value } = parseRecord(raw)
-        if (value !== undefined) entries.push({ key: k.slice(offset), rev, value })
+        if (value !== undefined && rev > clearRev) entries.push({ key: k.slice(offset), rev, value })
         if (entries.length === limit) return false
       }
       return true
@@ -103,10 +113,17 @@ class LevelStorage implements CubbyStorage {
     return entries
   }
 
-  async changesSince(userId: string, rev: number, limit: number): Promise<{ changes: Change[]; rev: number }> {
-    const head = await this.head(userId)
-    if (rev >= head) return { changes: [], rev: head }
-    if (limit <= 0) return { changes: [], rev }
+  async changesSince(userId: string, since: number, limit: number): Promise<{ changes: Change[]; rev: number }> {
+    const { head, clearRev } = await this.#committer.meta(userId)
+    if (since >= head) return { changes: [], rev: head }
+    if (limit <= 0) return { changes: [], rev: since }
+    // Everything at or below the last clear is dead (a purge removes it in the background): a reader behind it
+    // gets the clear, then the log after it.
+    if (since < clearRev) {
+      const after = await this.changesSince(userId, clearRev, limit - 1)
+      return { changes: [{ rev: clearRev, clear: true }, ...after.changes], rev: after.rev }
+    }
+    const rev = since
     const log: Array<[string, string]> = []
     await readRange(this.#db, { gt: logKey(userId, rev), lte: logKey(userId, head), limit }, (page) => {
       log.push(...page)
@@ -140,11 +157,15 @@ class LevelStorage implements CubbyStorage {
   }
 
   importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {
-    return importUser(this.#db, this.#committer, userId, records)
+    return importUser(this.#db, this.#committer, this.#purger, userId, records)
   }
 
   deleteUser(userId: string): Promise<boolean> {
-    return deleteUser(this.#db, this.#committer, userId)
+    return deleteUser(this.#db, this.#committer, this.#purger, userId)
+  }
+
+  purge(): Promise<void> {
+    return this.#purger.drain()
   }
 
   deletedAt(userId: string): Promise<number | undefined> {
@@ -167,12 +188,19 @@ class LevelStorage implements CubbyStorage {
       clearRev,
       async next(limit) {
         if (limit <= 0) return []
-        const page = await it.nextv(limit)
-        return page.map(([k, raw]): Change => {
-          const { rev, value } = parseRecord(raw)
-          const key = k.slice(offset)
-          return value === undefined ? { rev, key, deleted: true } : { rev, key, value }
-        })
+        // Dead records (at or below the clear) are skipped, so a page may come back shorter; empty only at the end.
+        for (;;) {
+          const page = await it.nextv(limit)
+          if (page.length === 0) return []
+          const changes: Change[] = []
+          for (const [k, raw] of page) {
+            const { rev, value } = parseRecord(raw)
+            if (rev <= clearRev) continue
+            const key = k.slice(offset)
+            changes.push(value === undefined ? { rev, key, deleted: true } : { rev, key, value })
+          }
+          if (changes.length > 0) return changes
+        }
       },
       close: () => it.close(),
     }

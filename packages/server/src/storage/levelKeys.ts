@@ -4,11 +4,17 @@
  * characters) yields a string that starts with this prefix.
  *
  * - `d` + user + key → the key's record: `${rev}\n${encoded}` for a value, `${rev}` for a tombstone
- * - `l` + user + 16 hex digits of rev → the change log: the key, or '' for a clear
- * - `m` + user → the user's meta: `${head}\n${rev of the last clear}\n${live keys}\n${bytes}` (see UserQuota)
+ * - `l` + user + 16 hex digits of rev → the change log: the key ('' for a clear, in databases written before
+ *   clears were logical)
+ * - `m` + user → the user's meta: `${head}\n${rev of the last clear}\n${live keys}\n${bytes}` (see UserQuota).
+ *   Every `d` and `l` record at or below the clear's rev is dead: readers skip it, a purge removes it.
  * - `c` + user + clientId → the last applied mid of a client: `${mid}\n${rev}`
- * - `x` + user → when the user was last deleted, in seconds since the epoch: written with the deletion, kept
- *   after it (tokens issued until then are refused), removed only by an import of the user
+ * - `x` + user → the user's deletion: `${seconds since the epoch}\n${head at the deletion}\n${milliseconds}`. Written in the one
+ *   batch that removes the meta, kept after it (tokens issued until then are refused; a later write of the user
+ *   continues from that head, with everything at or below it dead), removed only by a completed import
+ * - `p` + user → a purge is pending: `${rev}`, every `d` and `l` record at or below it (and every `c` record at
+ *   or below the deletion's head) is dead and still to be removed, in bounded steps; start-up resumes it
+ * - `i` + user → an import of the user is under way (a crashed one may be retried: it resumes)
  */
 
 /** The log value that marks a clear (keys are never empty). */
@@ -28,8 +34,31 @@ export const clientKey = (userId: string, clientId: string): string => `c${userP
 
 /** Key of the user's deletion marker. */
 export const deletionKey = (userId: string): string => `x${userPrefix(userId)}`
+/** Key of the user's pending purge. */
+export const purgeKey = (userId: string): string => `p${userPrefix(userId)}`
+/** Key of the user's import in progress. */
+export const importingKey = (userId: string): string => `i${userPrefix(userId)}`
 
-/** The user id of a {@link metaKey}. */
+/** A parsed `x` record: when the user was deleted and their head then (0 for markers written before it was kept). */
+export interface LevelDeletion {
+  /** Seconds since the epoch, rounded down (what tokens' `iat` is compared with). */
+  at: number
+  head: number
+  /** Milliseconds since the epoch (what a commit's `authorizedAt` is compared with). */
+  ms: number
+}
+
+/** Formats a `x` record. */
+export const formatDeletion = ({ at, head, ms }: LevelDeletion): string => `${at}\n${head}\n${ms}`
+
+/** Parses a `x` record (or its absence). A marker without milliseconds counts as the end of its second. */
+export function parseDeletion(raw: string | undefined): LevelDeletion | undefined {
+  if (raw === undefined) return undefined
+  const [at, head, ms] = raw.split('\n')
+  return { at: Number(at), head: Number(head ?? 0), ms: ms === undefined ? Number(at) * 1000 + 999 : Number(ms) }
+}
+
+/** The user id of a {@link metaKey} (or of any key made of a one-letter tag and a user prefix, such as {@link purgeKey}). */
 export function userOfMetaKey(k: string): string {
   const colon = k.indexOf(':')
   return k.slice(colon + 1, colon + 1 + Number(k.slice(1, colon)))
@@ -91,10 +120,14 @@ export interface LevelMeta {
 
 /**
  * Parses a `m` record (or its absence). A record written before usage was counted has `keys` and `bytes` NaN;
- * the storage counts them from the user's records before it uses them.
+ * the storage counts them from the user's records before it uses them. Without a meta, a deleted user
+ * (`deletion`, the parsed `x` record) starts again from the head they had, with everything up to it dead.
  */
-export function parseMeta(raw: string | undefined): LevelMeta {
-  if (raw === undefined) return { head: 0, clearRev: 0, keys: 0, bytes: 0 }
+export function parseMeta(raw: string | undefined, deletion?: LevelDeletion): LevelMeta {
+  if (raw === undefined) {
+    const head = deletion?.head ?? 0
+    return { head, clearRev: head, keys: 0, bytes: 0 }
+  }
   const [head, clearRev, keys, bytes] = raw.split('\n')
   return { head: Number(head), clearRev: Number(clearRev ?? 0), keys: Number(keys ?? Number.NaN), bytes: Number(bytes ?? Number.NaN) }
 }

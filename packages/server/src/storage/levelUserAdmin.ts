@@ -2,9 +2,10 @@ import { CubbyError } from '@cubby/protocol'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
 import type { GroupCommitter } from './GroupCommitter.js'
 import {
-  CLEAR_MARKER, countUsageFields, dataKey, dataKeyOffset, deletionKey, formatMeta, formatRecord, logKey, metaKey, parseMeta,
-  parseRecord, userOfMetaKey, userRange,
+  countUsageFields, dataKey, dataKeyOffset, deletionKey, formatDeletion, formatMeta, formatRecord, importingKey, logKey,
+  metaKey, parseDeletion, parseMeta, parseRecord, purgeKey, userOfMetaKey, userRange,
 } from './levelKeys.js'
+import type { Purger } from './Purger.js'
 import { countUsage } from './countUsage.js'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 import { recordBytes } from './UserQuota.js'
@@ -35,7 +36,7 @@ export async function listUsers(db: LevelDatabase, { after, limit }: { after?: s
     for (const [k, raw] of page) {
       const userId = userOfMetaKey(k)
       const meta = parseMeta(raw)
-      const usage = countUsageFields(meta) ? meta : await countUsage(db, userId)
+      const usage = countUsageFields(meta) ? meta : await countUsage(db, userId, meta.clearRev)
       users.push({ userId, head: meta.head, keys: usage.keys, bytes: usage.bytes })
       if (users.length === limit) return users
     }
@@ -46,7 +47,7 @@ export async function listUsers(db: LevelDatabase, { after, limit }: { after?: s
 /** When the user was last deleted (seconds since the epoch), or `undefined`. @internal */
 export async function deletedAt(db: LevelDatabase, userId: string): Promise<number | undefined> {
   const [raw] = await db.getMany([deletionKey(userId)], UTF8)
-  return raw === undefined ? undefined : Number(raw)
+  return parseDeletion(raw)?.at
 }
 
 /** A user's header and records, streamed from one snapshot of the records. @internal */
@@ -59,6 +60,7 @@ export async function* exportUser(db: LevelDatabase, userId: string): AsyncGener
   for await (const page of iterateRange(db, userRange('d', userId))) {
     for (const [k, record] of page) {
       const { rev, value } = parseRecord(record)
+      if (rev <= clearRev) continue
       const key = k.slice(offset)
       yield value === undefined ? { type: 'deleted', key, rev } : { type: 'value', key, rev, value }
     }
@@ -66,32 +68,39 @@ export async function* exportUser(db: LevelDatabase, userId: string): AsyncGener
 }
 
 /**
- * Deletes every record of a user (values, tombstones, log, exactly-once records, meta) in one exclusive step, so no
- * commit of the user can land half-way; the quota bounds how long that takes. The deletion marker (the time, in
- * seconds) is written in the batch that removes the meta, whether or not the user had data.
+ * Deletes a user in one synced batch, whatever their size: the meta (and a half-done import) goes, and the
+ * deletion marker records the time (seconds) and the head, which makes every record of the user dead at once.
+ * A purge, recorded in the same batch, removes the records in the background (see {@link Purger}). A crash
+ * leaves the user either whole or deleted, and the purge resumes at start-up.
  * @returns whether the user had any data. @internal
  */
-export function deleteUser(db: LevelDatabase, committer: GroupCommitter, userId: string): Promise<boolean> {
-  return committer.exclusive(userId, async () => {
-    const [meta] = await db.getMany([metaKey(userId)], UTF8)
-    for (const tag of ['d', 'l', 'c'] as const) {
-      for await (const page of iterateRange(db, userRange(tag, userId), false)) {
-        await db.batch(page.map(([key]) => ({ type: 'del' as const, key })), { ...UTF8, sync: false })
-      }
-    }
-    const deletedAt = String(Math.floor(Date.now() / 1000))
-    await db.batch([{ type: 'del', key: metaKey(userId) }, { type: 'put', key: deletionKey(userId), value: deletedAt }], { ...UTF8, sync: true })
-    return meta !== undefined
+export async function deleteUser(db: LevelDatabase, committer: GroupCommitter, purger: Purger, userId: string): Promise<boolean> {
+  const existed = await committer.exclusive(userId, async () => {
+    const [raw, rawDeletion, importing] = await db.getMany([metaKey(userId), deletionKey(userId), importingKey(userId)], UTF8)
+    const { head } = parseMeta(raw, parseDeletion(rawDeletion))
+    const now = Date.now()
+    await db.batch([
+      { type: 'del', key: metaKey(userId) },
+      { type: 'del', key: importingKey(userId) },
+      { type: 'put', key: deletionKey(userId), value: formatDeletion({ at: Math.floor(now / 1000), head, ms: now }) },
+      { type: 'put', key: purgeKey(userId), value: String(head) },
+    ], { ...UTF8, sync: true })
+    return raw !== undefined || importing !== undefined
   })
+  purger.schedule(userId)
+  return existed
 }
 
 /**
- * Writes a user back from their records. The user must have no data; the header reserves the revisions up to its
- * head first, so writes that arrive during the import get later revisions, and a record never replaces a newer one.
+ * Writes a user back from their records. The user must have no data, or an import of theirs that did not finish
+ * (it resumes: records already written are skipped). The header reserves the revisions up to its head first, so
+ * writes that arrive during the import get later revisions, and a record never replaces a newer one. The user's
+ * deletion marker goes only once the last record is written, so tokens from before a deletion see the user whole
+ * or not at all.
  * @throws CubbyError `BAD_MESSAGE` when the first record is not the header or the user already has data.
  * @internal
  */
-export async function importUser(db: LevelDatabase, committer: GroupCommitter, userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {
+export async function importUser(db: LevelDatabase, committer: GroupCommitter, purger: Purger, userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {
   let header: Extract<UserRecord, { type: 'user' }> | undefined
   let batch: Array<Exclude<UserRecord, { type: 'user' }>> = []
   let count = 0
@@ -105,6 +114,8 @@ export async function importUser(db: LevelDatabase, committer: GroupCommitter, u
     if (header === undefined) {
       if (record.type !== 'user') throw new CubbyError('BAD_MESSAGE', 'An import starts with the user line')
       header = record
+      // Records of an earlier life of the user must be gone before any revision is written again.
+      await purger.finish(userId)
       await committer.exclusive(userId, () => reserve(db, userId, record))
       continue
     }
@@ -115,19 +126,21 @@ export async function importUser(db: LevelDatabase, committer: GroupCommitter, u
   }
   if (header === undefined) throw new CubbyError('BAD_MESSAGE', 'The import is empty')
   await flush()
+  // An import restores the user, so their deletion marker goes (tokens issued before the deletion work again).
+  await committer.exclusive(userId, () =>
+    db.batch([{ type: 'del', key: importingKey(userId) }, { type: 'del', key: deletionKey(userId) }], { ...UTF8, sync: true }))
   return { head: header.head, records: count }
 }
 
 async function reserve(db: LevelDatabase, userId: string, { head, clearRev }: { head: number; clearRev: number }): Promise<void> {
-  const [raw] = await db.getMany([metaKey(userId)], UTF8)
-  if (raw !== undefined) throw new CubbyError('BAD_MESSAGE', 'This user already has data; delete the user first')
-  // An import restores the user, so their deletion marker goes (tokens issued before the deletion work again).
-  const operations: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = [
-    { type: 'put', key: metaKey(userId), value: formatMeta({ head, clearRev, keys: 0, bytes: 0 }) },
-    { type: 'del', key: deletionKey(userId) },
-  ]
-  if (clearRev > 0) operations.push({ type: 'put', key: logKey(userId, clearRev), value: CLEAR_MARKER })
-  await db.batch(operations, { ...UTF8, sync: true })
+  const [raw, importing] = await db.getMany([metaKey(userId), importingKey(userId)], UTF8)
+  if (raw !== undefined && importing === undefined) throw new CubbyError('BAD_MESSAGE', 'This user already has data; delete the user first')
+  // A resumed import keeps what the first attempt wrote and counted.
+  const meta = raw === undefined ? { head, clearRev, keys: 0, bytes: 0 } : { ...parseMeta(raw), head: Math.max(parseMeta(raw).head, head) }
+  await db.batch([
+    { type: 'put', key: metaKey(userId), value: formatMeta(meta) },
+    { type: 'put', key: importingKey(userId), value: '1' },
+  ], { ...UTF8, sync: true })
 }
 
 async function writeRecords(db: LevelDatabase, userId: string, head: number, records: Array<Exclude<UserRecord, { type: 'user' }>>): Promise<void> {

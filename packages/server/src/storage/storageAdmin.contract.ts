@@ -37,14 +37,14 @@ export function runAdminContract(setup: (options?: StorageContractOptions) => Pr
     it('exports a user with types, revs, tombstones and the last clear, and imports it back identically', async () => {
       await using f = await setup()
       await f.storage.commit('u', [store(1, 'gone', 1), { op: 'clear', mid: 2 }, store(3, 'date', new Date(5)), store(4, 'map', new Map([[1, new Set(['x'])]]))])
-      await f.storage.commit('u', [{ op: 'delete', mid: 5, key: 'never' }, store(6, 'big', 10n ** 30n), store(7, 'date', { over: 'written' })])
+      await f.storage.commit('u', [store(5, 'gone', 2), { op: 'delete', mid: 6, key: 'gone' }, store(7, 'big', 10n ** 30n), store(8, 'date', { over: 'written' })])
       const records = await collect(f.storage.exportUser('u'))
-      expect(records[0]).toEqual({ type: 'user', v: 1, userId: 'u', head: 7, clearRev: 2 })
-      expect(records).toContainEqual({ type: 'deleted', key: 'never', rev: 5 })
+      expect(records[0]).toEqual({ type: 'user', v: 1, userId: 'u', head: 8, clearRev: 2 })
+      expect(records).toContainEqual({ type: 'deleted', key: 'gone', rev: 6 })
       const result = await f.storage.importUser('copy', renamed(f.storage.exportUser('u'), 'copy'))
-      expect(result).toEqual({ head: 7, records: 4 })
+      expect(result).toEqual({ head: 8, records: 4 })
       expect(await everything(f.storage, 'copy')).toEqual(await everything(f.storage, 'u'))
-      expect((await f.storage.commit('copy', [store(1, 'next', 1)])).head).toBe(8)
+      expect((await f.storage.commit('copy', [store(1, 'next', 1)])).head).toBe(9)
       await expect(f.storage.importUser('copy', f.storage.exportUser('u'))).rejects.toMatchObject({ code: 'BAD_MESSAGE' })
     })
 
@@ -65,18 +65,21 @@ export function runAdminContract(setup: (options?: StorageContractOptions) => Pr
 
     it('deletes every trace of a user and nobody else\'s', async () => {
       await using f = await setup()
-      await f.storage.commit('u', [store(1, 'k', 1), { op: 'delete', mid: 2, key: 'd' }], 'client')
+      await f.storage.commit('u', [store(1, 'k', 1), store(2, 'd', 1), { op: 'delete', mid: 3, key: 'd' }], 'client')
       await f.storage.commit('u\u0000', [store(1, 'k', 1)], 'client')
       expect(await f.storage.deleteUser('u')).toBe(true)
-      expect(await everything(f.storage, 'u')).toEqual({ head: 0, changes: { changes: [], rev: 0 }, entries: [] })
+      // Nothing is left to read; the head stays, so a client that missed the deletion catches up through a clear.
+      expect(await everything(f.storage, 'u')).toEqual({ head: 3, changes: { changes: [{ rev: 3, clear: true }], rev: 3 }, entries: [] })
       expect((await f.storage.users({ limit: 10 })).map((u) => u.userId)).toEqual(['u\u0000'])
       await expect(collect(f.storage.exportUser('u'))).rejects.toMatchObject({ code: 'NOT_FOUND' })
       // The exactly-once record went too: the same client id and mid apply afresh.
-      expect((await f.storage.commit('u', [store(1, 'k', 2)], 'client')).results).toEqual([{ mid: 1, rev: 1 }])
+      expect((await f.storage.commit('u', [store(1, 'k', 2)], 'client')).results).toEqual([{ mid: 1, rev: 4 }])
+      expect(await f.storage.users({ limit: 10 })).toContainEqual({ userId: 'u', head: 4, keys: 1, bytes: expect.any(Number) })
       expect(await f.storage.deleteUser('nobody')).toBe(false)
       expect((await f.storage.get('u\u0000', 'k'))?.rev).toBe(1)
       const storage = await f.reopen()
-      expect(await storage.head('u')).toBe(1)
+      expect(await storage.head('u')).toBe(4)
+      expect(await storage.list('u', { limit: 10 })).toEqual([{ key: 'k', rev: 4, value: encodeValue(2) }])
     })
 
     it('records when a user was deleted, durably, until an import restores the user', async () => {

@@ -8,7 +8,7 @@ import { BUSY_RETRY_AFTER, CONNECTION_CAP_RETRY_AFTER } from '../limits/Protecti
 import { TokenBucket } from '../limits/RateLimiter.js'
 import type { CubbyLogger } from '../logger.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
-import type { Writer } from '../writes/Writer.js'
+import { authorizationTime, type Writer } from '../writes/Writer.js'
 import type { SyncHub } from './SyncHub.js'
 import { parseHello } from './parseHello.js'
 import { SyncSession, type SessionChannel } from './SyncSession.js'
@@ -85,6 +85,8 @@ export class SyncConnection implements SessionChannel {
   readonly #open: Set<SyncConnection>
   readonly #bucket: TokenBucket
   #session: SyncSession | undefined
+  /** When the session's token was checked (ms): its pushes are refused once a deletion of the user at or after it commits. */
+  #authorizedAt = 0
   #queue: Array<[RawData, boolean]> | undefined
   #queuedBytes = 0
   #timer: NodeJS.Timeout | undefined
@@ -235,6 +237,8 @@ export class SyncConnection implements SessionChannel {
     const hello = parseHello(toBuffer(data), isBinary)
     if (!('type' in hello)) return this.#fail(hello.code, hello.closeCode, hello.message)
     try {
+      // Taken before the check, so that a deletion the check did not see is at or after it (see Writer).
+      this.#authorizedAt = authorizationTime()
       const { userId, reason } = await this.#ctx.verify(hello.token)
       if (this.socket.readyState !== WebSocket.OPEN) return
       if (userId === undefined) {
@@ -291,9 +295,10 @@ export class SyncConnection implements SessionChannel {
   #push({ clientId, mutations }: PushMessage): void {
     const session = this.#session!
     if (this.#ctx.isClosing() || this.#overflowing()) return
-    void this.#ctx.writer.write(session.userId, mutations, clientId, {
-      session,
-      answer: (results) => session.ack({ type: 'ack', clientId, results }, maxRev(results)),
+    void this.#ctx.writer.write(session.userId, mutations, {
+      clientId,
+      authorizedAt: this.#authorizedAt,
+      origin: { session, answer: (results) => session.ack({ type: 'ack', clientId, results }, maxRev(results)) },
     })
   }
 

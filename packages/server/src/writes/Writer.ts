@@ -20,6 +20,23 @@ export interface PushOrigin {
   answer(results: MutationResult[]): void
 }
 
+/** Options of one {@link Writer.write}. */
+export interface WriteOptions {
+  /** The pushing client's id, for exactly-once. */
+  clientId?: string | undefined
+  /** The session that pushed, answered with the results. */
+  origin?: PushOrigin | undefined
+  /**
+   * When the writer's token was checked (milliseconds since the epoch, taken before the check): the write is
+   * refused (`UNAUTHORIZED`) if a deletion of the user at or after that time commits before it (see
+   * `CommitOptions.authorizedAt`).
+   */
+  authorizedAt?: number | undefined
+}
+
+/** Now, for {@link WriteOptions.authorizedAt}: take it before a token's check. */
+export const authorizationTime = (): number => Date.now()
+
 /** Options of {@link Writer}. */
 export interface WriterOptions {
   storage: CubbyStorage
@@ -50,7 +67,7 @@ export class Writer {
    * awaited one by one. Never rejects: a storage failure becomes `INTERNAL` results, a write after `close()`
    * `CLOSED` results. A push's `origin` is answered with the same results (see {@link PushOrigin.answer}).
    */
-  write(userId: string, mutations: Mutation[], clientId?: string, origin?: PushOrigin): Promise<MutationResult[]> {
+  write(userId: string, mutations: Mutation[], { clientId, origin, authorizedAt }: WriteOptions = {}): Promise<MutationResult[]> {
     if (this.#closed) {
       const results = mutations.map(({ mid }) => ({ mid, error: CLOSED }))
       this.#answer(origin, results)
@@ -70,7 +87,7 @@ export class Writer {
       this.#answer(origin, merged)
       return merged
     }
-    const done = valid.length === 0 ? Promise.resolve().then(() => finish([])) : storage.commit(userId, valid, clientId).then(
+    const done = valid.length === 0 ? Promise.resolve().then(() => finish([])) : storage.commit(userId, valid, clientId, authorizedAt === undefined ? {} : { authorizedAt }).then(
       ({ results, changes }) => finish(results, changes),
       (error: unknown) => {
         this.#options.logger.error(`Commit of ${valid.length} mutation(s) failed`, error)
