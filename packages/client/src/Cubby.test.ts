@@ -232,10 +232,20 @@ describe('createCubby', () => {
     const global = globalThis.WebSocket
     try {
       Object.assign(globalThis, { WebSocket: undefined })
-      expect(() => createCubby({ url: 'https://cubby.example.com' })).toThrow(/WebSocket/)
+      expect(() => createCubby({ url: 'https://cubby.example.com' })).toThrow(/the `WebSocket` option/)
       expect(() => createCubby({ url: 'https://cubby.example.com', connect: false, cache: 'memory' }).close()).not.toThrow()
     } finally {
       Object.assign(globalThis, { WebSocket: global })
     }
+  })
+  it('refuses a ws(s) URL and a URL ending in /v1, naming the URL to pass instead', () => {
+    const opts = { connect: false, cache: 'memory' } as const
+    expect(() => createCubby({ url: 'ws://127.0.0.1:8787', ...opts })).toThrow(/pass http:\/\/127\.0\.0\.1:8787/)
+    expect(() => createCubby({ url: 'WSS://cubby.example.com/app', ...opts })).toThrow(/pass https:\/\/cubby\.example\.com\/app/)
+    for (const url of ['https://cubby.example.com/v1', 'https://cubby.example.com/app/v1/', 'http://h/v1/sync']) {
+      expect(() => createCubby({ url, ...opts })).toThrow(TypeError)
+      expect(() => createCubby({ url, ...opts })).toThrow(/without \/v1: pass http/)
+    }
+    expect(() => createCubby({ url: 'https://cubby.example.com/v1x', ...opts }).close()).not.toThrow()
   })
 })
