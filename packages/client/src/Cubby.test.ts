@@ -197,7 +197,8 @@ describe('Cubby identity', () => {
     const errors: string[] = []
     cubby.addEventListener('error', (e) => void errors.push(e.detail.error.code))
     await vi.waitFor(() => expect(fetch.mock.calls.length).toBeGreaterThan(2))
-    expect(errors[0]).toBe('UNAUTHORIZED')
+    expect(errors).toEqual(['NETWORK'])
+    expect(cubby.status).toBe('offline')
     expect(cubby.userId).toBeUndefined()
   })
 })

@@ -1,5 +1,5 @@
 import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ServerMessage, assertValidKey } from '@cubby/protocol'
-import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus } from './CubbyEventMap.js'
+import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyErrorDetail, CubbyStatus } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica } from './Replica.js'
 import { type Session, loadReplica } from './loadReplica.js'
@@ -74,6 +74,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #wantConnected: boolean
   #closing: Promise<void> | undefined
   #wakeUp: (() => void) | undefined
+  /** Ends the wait before the next attempt to create the anonymous identity, while there is one. */
+  #retryIdentity: (() => void) | undefined
   /** Set while this client shares one connection with the other tabs of its (name, user). */
   #tabs: TabCoordinator | undefined
 
@@ -103,7 +105,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       onMessage: (message) => this.#receive(message),
       onStatus: (status) => this.#setStatus(status),
       onClose: () => this.#replica?.disconnected(),
-      onError: (error) => this.#emitError(error),
+      onError: (error, stopped) => this.#emitError(error, stopped ? this.#stopReason(error) : undefined),
       onUserDeleted: () => this.#userDeleted(),
     })
     this.#ready = new Promise((resolve, reject) => {
@@ -117,7 +119,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       this.#setStatus('offline')
       if (!this.#closing) this.#emitError(asCubbyError(error, 'STORAGE_ERROR'))
     })
-    globalThis.addEventListener?.('online', this.#onOnline)
+    this.#watchActivity(true)
   }
 
   // ---------------------------------------------------------------- state
@@ -426,6 +428,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       storage: this.#storage,
       signal: this.#abort.signal,
       connectWanted: () => this.#connectWanted(),
+      offline: () => this.#setStatus('offline'),
+      waiting: (retry) => (this.#retryIdentity = retry),
       opening: (userId) => this.#joinTabs(userId),
       hooks: {
         change: (changes, origin) => this.#emitChange(changes, origin),
@@ -574,12 +578,26 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#abort.abort(reason)
     this.#wakeUp?.()
     this.#rejectReady(reason)
-    globalThis.removeEventListener?.('online', this.#onOnline)
+    this.#watchActivity(false)
     const replica = await this.#loaded.catch(() => undefined)
     await replica?.close(reason, destroy)
   }
 
-  #onOnline = (): void => this.#connection.retryNow()
+  /**
+   * Reconnects at once, with the backoff reset, when the network comes back or the page becomes active again:
+   * after an outage the backoff may have grown to `maxDelayMs`, and a phone may have slept through it.
+   */
+  #retryNow = (): void => {
+    if (globalThis.document?.visibilityState === 'hidden') return
+    this.#connection.retryNow()
+    this.#retryIdentity?.()
+  }
+
+  #watchActivity(on: boolean): void {
+    const method = on ? 'addEventListener' : 'removeEventListener'
+    for (const type of ['online', 'focus']) globalThis[method]?.(type, this.#retryNow)
+    globalThis.document?.[method]('visibilitychange', this.#retryNow)
+  }
 
   /** Resolves once the app wants to be online (or the client closes). */
   #connectWanted(): Promise<void> {
@@ -606,8 +624,12 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#emit('pending', { keys: [...keys], count: this.pendingCount })
   }
 
-  #emitError(error: CubbyError): void {
-    this.#emit('error', { error })
+  #emitError(error: CubbyError, stopped?: CubbyErrorDetail['stopped']): void {
+    this.#emit('error', stopped ? { error, stopped } : { error })
+  }
+
+  #stopReason(error: CubbyError): CubbyErrorDetail['stopped'] {
+    return error.code === 'PROTOCOL_VERSION' ? 'version' : this.#options.auth === undefined ? 'identity' : 'token'
   }
 
   #emit<TType extends keyof CubbyEventMap>(type: TType, detail: CubbyEventMap[TType]['detail']): void {
