@@ -60,10 +60,18 @@ describe('Cubby offline', () => {
     await expect(cubby.store('fn', { onClick: () => 1 })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
     await expect(cubby.store('sym', Symbol('s'))).rejects.toMatchObject({ code: 'INVALID_VALUE' })
     await expect(cubby.store('big', 'x'.repeat(20))).rejects.toMatchObject({ code: 'VALUE_TOO_LARGE' })
+    await expect(cubby.store('u', undefined)).rejects.toMatchObject({ code: 'INVALID_VALUE', message: expect.stringMatching(/delete\(\)/) })
+    await expect(cubby.storeMany([['ok', 1], ['u', undefined]])).rejects.toMatchObject({ code: 'INVALID_VALUE' })
     await expect(cubby.storeMany([['ok', 1], ['', 2]])).rejects.toMatchObject({ code: 'INVALID_KEY' })
     await expect(cubby.get('')).rejects.toMatchObject({ code: 'INVALID_KEY' })
     expect(await cubby.list()).toEqual([])
     expect(cubby.pendingCount).toBe(0)
+  })
+
+  it('keeps undefined inside a value: only a value that is undefined itself is refused', async () => {
+    await using cubby = offline()
+    await cubby.store('k', { a: undefined, list: [undefined] })
+    expect(await cubby.get('k')).toStrictEqual({ a: undefined, list: [undefined] })
   })
 
   it('writes 10,000 concurrent stores in a few cache transactions', async () => {

@@ -263,8 +263,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * gets it when online; a rejection there rolls it back and emits `error`.
    *
    * @throws TypeError for a key that is not a string; CubbyError `INVALID_KEY`, `INVALID_VALUE` (functions,
-   * symbols, whatever structuredClone rejects: nothing is written), `VALUE_TOO_LARGE`, `STORAGE_ERROR` (rolled
-   * back), `CLOSED`.
+   * symbols, whatever structuredClone rejects, and `undefined` itself: use {@link delete}; nothing is written;
+   * `undefined` inside a value is kept), `VALUE_TOO_LARGE`, `STORAGE_ERROR` (rolled back), `CLOSED`.
    * @example
    * ```ts
    * await cubby.store('cart', [{ sku: 'A1', qty: 2 }])
