@@ -134,6 +134,16 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     return this.#persistent
   }
 
+  /**
+   * How this client works with the other tabs of its app and user, once loaded (a `status` event follows the
+   * load): `coordinate`, one tab connects for all; `independent`, each tab connects on its own: when asked to,
+   * with a memory cache, or where the page has no Web Locks or BroadcastChannel, as on plain http from a host
+   * other than localhost, which is no secure context.
+   */
+  get tabs(): 'coordinate' | 'independent' {
+    return this.#tabs ? 'coordinate' : 'independent'
+  }
+
   /** The user whose values these are, once known (after the initial load). */
   get userId(): string | undefined {
     return this.#session?.userId
