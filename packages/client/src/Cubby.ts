@@ -1,5 +1,5 @@
 import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ServerMessage, assertValidKey } from '@cubby/protocol'
-import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyErrorDetail, CubbyStatus } from './CubbyEventMap.js'
+import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica } from './Replica.js'
 import { type Session, loadReplica } from './loadReplica.js'
@@ -105,7 +105,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       onMessage: (message) => this.#receive(message),
       onStatus: (status) => this.#setStatus(status),
       onClose: () => this.#replica?.disconnected(),
-      onError: (error, stopped) => this.#emitError(error, stopped ? this.#stopReason(error) : undefined),
+      onError: (error, stopped) => this.#connectionError(error, stopped),
       onUserDeleted: () => this.#userDeleted(),
     })
     this.#ready = new Promise((resolve, reject) => {
@@ -495,6 +495,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       if (status === 'online') this.#resolveReady()
     },
     gone: (code, message) => this.#drop(new CubbyError(code, message), false),
+    stopped: (code, message, reason) => this.#emitError(new CubbyError(code, message), reason),
   }
 
   /** The server deleted this user: drop the local data (every tab's), the outbox and the identity; stay offline. */
@@ -634,12 +635,16 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#emit('pending', { keys: [...keys], count: this.pendingCount })
   }
 
-  #emitError(error: CubbyError, stopped?: CubbyErrorDetail['stopped']): void {
+  #emitError(error: CubbyError, stopped?: StopReason): void {
     this.#emit('error', stopped ? { error, stopped } : { error })
   }
 
-  #stopReason(error: CubbyError): CubbyErrorDetail['stopped'] {
-    return error.code === 'PROTOCOL_VERSION' ? 'version' : this.#options.auth === undefined ? 'identity' : 'token'
+  /** Reports a connection error; one that stopped the connection goes to the other tabs too, which follow this one. */
+  #connectionError(error: CubbyError, stopped?: boolean): void {
+    if (!stopped) return this.#emitError(error)
+    const reason: StopReason = error.code === 'PROTOCOL_VERSION' ? 'version' : this.#options.auth === undefined ? 'identity' : 'token'
+    this.#tabs?.announceStopped(error.code, error.message, reason)
+    this.#emitError(error, reason)
   }
 
   #emit<TType extends keyof CubbyEventMap>(type: TType, detail: CubbyEventMap[TType]['detail']): void {

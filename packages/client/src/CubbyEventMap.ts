@@ -40,8 +40,11 @@ export interface CubbyErrorDetail {
    * deleted that user: start over with `signOut({ discardPending: true })` and a new client, which gets a new
    * identity); `version` it does not speak this client's protocol version (update the app).
    */
-  stopped?: 'token' | 'identity' | 'version'
+  stopped?: StopReason
 }
+
+/** Why a client stopped connecting: see {@link CubbyErrorDetail.stopped}. */
+export type StopReason = 'token' | 'identity' | 'version'
 
 /** The events of a {@link Cubby}. */
 export interface CubbyEventMap {
