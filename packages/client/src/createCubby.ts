@@ -4,14 +4,14 @@ import type { CubbyOptions } from './CubbyOptions.js'
 function checkOptions(options: CubbyOptions): void {
   const url = options?.url
   if (typeof url !== 'string' || !/^https?:\/\/[^/]/i.test(url)) {
-    const hint = /^wss?:/i.test(String(url)) ? `: pass ${String(url).replace(/^ws(s?):/i, (_, s: string) => `http${s.toLowerCase()}:`)}, the client adds /v1/sync itself` : ''
-    throw new TypeError(`createCubby needs the server's http(s) base URL, got ${JSON.stringify(url)}${hint}`)
+    const hint = /^wss?:/i.test(String(url)) ? `: pass ${String(url).replace(/^ws(s?):/i, (_, s: string) => `http${s.toLowerCase()}:`)}` : ''
+    throw new TypeError(`createCubby needs the server's http(s) base URL, not ${JSON.stringify(url)}${hint}`)
   }
   if (/\/v1\/*(sync\/*)?$/i.test(url)) {
     throw new TypeError(`createCubby needs the server's base URL without /v1: pass ${url.replace(/\/v1\/*(sync\/*)?$/i, '')}`)
   }
   if (options.connect !== false && (options.WebSocket ?? globalThis.WebSocket) === undefined) {
-    throw new TypeError("No WebSocket here: pass the `WebSocket` option (in Node, ws's WebSocket class), or `connect: false`")
+    throw new TypeError('No WebSocket: pass the `WebSocket` option, or `connect: false`')
   }
 }
 

@@ -59,14 +59,14 @@ async function createAnonymousIdentity(url: string, fetchFn: typeof fetch): Prom
   try {
     res = await fetchFn(endpoint, { method: 'POST' })
   } catch (cause) {
-    throw new CubbyError('NETWORK', `Cannot reach ${endpoint}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    throw new CubbyError('NETWORK', `Cannot reach ${endpoint}`, { cause })
   }
   const body = (await res.json().catch(() => undefined)) as { userId?: unknown; token?: unknown; error?: { code?: unknown; message?: unknown } } | undefined
   if (!res.ok) {
     const error = body?.error
     if (isCubbyErrorCode(error?.code)) throw new CubbyError(error.code, typeof error.message === 'string' ? error.message : error.code)
-    if (res.status >= 502 && res.status <= 504) throw new CubbyError('NETWORK', `POST ${endpoint}: HTTP ${res.status}, the server is unreachable`)
-    throw new CubbyError('BAD_MESSAGE', `POST ${endpoint} answered HTTP ${res.status}, not a Cubby error: is ${url} the Cubby server's base URL?`)
+    const gateway = res.status >= 502 && res.status <= 504
+    throw new CubbyError(gateway ? 'NETWORK' : 'BAD_MESSAGE', `POST ${endpoint}: HTTP ${res.status}${gateway ? '' : `, not from Cubby: is ${url} its base URL?`}`)
   }
   const { userId, token } = body ?? {}
   if (typeof userId !== 'string' || typeof token !== 'string') throw new CubbyError('BAD_MESSAGE', `POST ${endpoint} sent no identity`)

@@ -11,7 +11,7 @@ import type { MutationInput } from '../Replica.js'
 export function storeInput(key: unknown, value: unknown, limits: CubbyLimits): MutationInput {
   assertValidKey(key, limits.maxKeyBytes)
   // A key that holds undefined would list, yet read as missing: say what to do instead.
-  if (value === undefined) throw new CubbyError('INVALID_VALUE', `${JSON.stringify(key)}: undefined cannot be stored; use delete() to remove a key`)
+  if (value === undefined) throw new CubbyError('INVALID_VALUE', `${JSON.stringify(key)}: undefined cannot be stored; use delete()`)
   const encoded = encodeValue(value)
   // A UTF-16 unit is at most 3 bytes of UTF-8: most values are counted by their length alone.
   const bytes = encoded.length * 3 <= limits.maxValueBytes ? 0 : utf8Length(encoded)
