@@ -13,7 +13,8 @@ describe.runIf(chromiumAvailable())('the demo over plain http on another host, i
 
   beforeAll(async () => {
     assertDemoBuilt()
-    server = await startTestServer({ args: ['--static', DEMO_DIST, '--allowed-origins', `http://${HOST}:*`] })
+    // No --allowed-origins: the server allows its own origin (the page's host is the Host it was asked for).
+    server = await startTestServer({ args: ['--static', DEMO_DIST] })
   })
   afterAll(async () => {
     await server?.[Symbol.asyncDispose]()
