@@ -24,8 +24,10 @@ export function chromiumAvailable(): boolean {
 /**
  * Launches headless Chromium with a fresh profile (its own temp user data dir, removed on close); `await using`
  * closes it.
+ *
+ * @param extraArgs - More command line switches, e.g. `--host-resolver-rules=MAP demo.test 127.0.0.1`.
  */
-export async function launchChromium(): Promise<Browser & AsyncDisposable> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser & AsyncDisposable> {
   if (CHROMIUM_PATH === undefined) throw new Error(`Chromium was not found. ${HOW_TO_INSTALL}`)
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -37,6 +39,7 @@ export async function launchChromium(): Promise<Browser & AsyncDisposable> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   })
   return Object.assign(browser, { [Symbol.asyncDispose]: () => browser.close() })

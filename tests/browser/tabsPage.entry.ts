@@ -4,7 +4,7 @@ import { type Cubby, createCubby } from '@cubby/client'
 /** What a test calls in a page with `page.evaluate`. */
 export interface TabPage {
   /** Creates this tab's client (a shared app name, so tabs of one context share its IndexedDB) and waits for `ready()`. */
-  open(options: { url: string; token: string; name: string }): Promise<void>
+  open(options: { url: string; token: string; name: string; reconnect?: { minDelayMs: number; maxDelayMs: number } }): Promise<void>
   /** Stores `count` keys `prefix/0` … one at a time, each awaited. */
   storeEach(prefix: string, count: number): Promise<void>
   store(key: string, value: unknown): Promise<void>
@@ -33,8 +33,8 @@ let cubby: Cubby | undefined
 const heard: Record<string, number> = {}
 
 window.tab = {
-  async open({ url, token, name }) {
-    cubby = createCubby({ url, auth: token, name })
+  async open({ url, token, name, reconnect }) {
+    cubby = createCubby({ url, auth: token, name, ...(reconnect && { reconnect }) })
     await cubby.ready()
   },
   async storeEach(prefix, count) {

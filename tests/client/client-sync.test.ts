@@ -137,8 +137,8 @@ describe('client auth against the real server', () => {
     const forged = signTestToken('not-the-server-secret', 'mallory')
     await using client = connectClient(server.url, { auth: forged })
     const errors: string[] = []
-    client.addEventListener('error', (e) => errors.push(e.detail.error.code))
-    await vi.waitFor(() => expect(errors).toContain('UNAUTHORIZED'))
+    client.addEventListener('error', (e) => errors.push(`${e.detail.error.code} ${e.detail.stopped}`))
+    await vi.waitFor(() => expect(errors).toEqual(['UNAUTHORIZED token']))
     expect(client.status).toBe('offline')
   })
 

@@ -1,4 +1,5 @@
 import { type Cubby, type CubbyOptions } from '@cubby/client'
+import { signTestToken } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { connectClient, startServer, watchedWebSocket } from './client-server.js'
 import { installTestLocks } from './testLocks.js'
@@ -141,5 +142,19 @@ describe('clients that are not tabs of one app and user', () => {
     await a.synced()
     await vi.waitFor(async () => expect(await b.get('k')).toBe('a'))
     expect(await c.get('k')).toBeUndefined()
+  })
+})
+
+describe('tabs when the server refuses the token for good', () => {
+  it('report it in every tab, not only in the one that connects', async () => {
+    await using server = await startServer()
+    const options = { auth: signTestToken('not-the-server-secret', 'refused-tabs'), userId: 'refused-tabs', name: 'refused-tabs-app' }
+    await using a = tabOf(server.url, options)
+    await using b = tabOf(server.url, options)
+    const stopped: string[] = []
+    for (const tab of [a, b]) tab.addEventListener('error', (e) => stopped.push(`${e.detail.error.code} ${e.detail.stopped}`))
+    await vi.waitFor(() => expect(stopped).toEqual(['UNAUTHORIZED token', 'UNAUTHORIZED token']))
+    expect([a.tabs, b.tabs]).toEqual(['coordinate', 'coordinate'])
+    await vi.waitFor(() => expect([a.status, b.status]).toEqual(['offline', 'offline']))
   })
 })

@@ -45,8 +45,12 @@ describe('client tokens over time, against the real server', () => {
     await using client = connectClient(server.url, { auth })
     const errors: string[] = []
     client.addEventListener('error', (e) => errors.push(e.detail.error.code))
+    let stopped: unknown = 'unset'
+    client.addEventListener('error', (e) => (stopped = e.detail.stopped))
     await client.store('kept', 1)
     await vi.waitFor(() => expect(errors).toContain('UNAUTHORIZED'))
+    // A renewable token: the client goes on asking `auth`, so it has not stopped.
+    expect(stopped).toBeUndefined()
     expect(auth.mock.calls.length).toBeGreaterThanOrEqual(3)
     expect(client.pendingCount).toBe(1)
   })
@@ -59,9 +63,9 @@ describe('client tokens over time, against the real server', () => {
     const fetch = vi.fn(globalThis.fetch)
     await using client = connectClient(server.url, { cache, fetch })
     const errors: string[] = []
-    client.addEventListener('error', (e) => errors.push(e.detail.error.code))
+    client.addEventListener('error', (e) => errors.push(`${e.detail.error.code} ${e.detail.stopped}`))
     await client.store('mine', 1)
-    await vi.waitFor(() => expect(errors).toEqual(['UNAUTHORIZED']))
+    await vi.waitFor(() => expect(errors).toEqual(['UNAUTHORIZED identity']))
     await vi.waitFor(() => expect(client.status).toBe('offline'))
     expect(client.userId).toBe('anon_refused')
     expect(await cache.loadIdentity()).toEqual(refused)

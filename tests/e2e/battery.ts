@@ -19,7 +19,8 @@ export function structuredCloneBattery(): Record<string, unknown> {
     negativeBigint: -1n,
     boolTrue: true,
     nullValue: null,
-    undefinedValue: undefined,
+    // `undefined` itself is refused (use delete): it travels inside a value.
+    undefinedInArray: [undefined, 1],
     date: new Date(Date.UTC(2024, 1, 29, 12, 30, 15, 123)),
     invalidDate: new Date(NaN),
     regexp: /a[b-z]+\/\d*$/giu,
@@ -39,6 +40,7 @@ export function structuredCloneBattery(): Record<string, unknown> {
     bigUint64: new BigUint64Array([2n ** 64n - 1n]),
     viewsOnOneBuffer: [new Uint8Array(buffer, 4, 4), new DataView(buffer, 8, 8)],
     sparse,
+    arrayWithProperties: Object.assign([1, , 3], { note: 'kept', match: /b(c)/.exec('abc') }), // eslint-disable-line no-sparse-arrays
     objectWithUndefined: { a: undefined, b: 1 },
     nested: { deep: { deeper: { deepest: [1, { x: [new Map([[1, new Set([2])]])] }] } } },
     cyclic,

@@ -1,5 +1,6 @@
 import { ConnectionBadge } from './ConnectionBadge.js'
 import { DevicePanel } from './DevicePanel.js'
+import { RefusedBanner } from './RefusedBanner.js'
 import type { Identity } from './identity.js'
 import { SubmissionForm } from './SubmissionForm.js'
 import { SubmissionList } from './SubmissionList.js'
@@ -15,6 +16,7 @@ export function App({ identity }: { identity: Identity }) {
         <ThemeToggle />
       </header>
       <main className="app-main">
+        <RefusedBanner />
         <SubmissionForm />
         <SubmissionList />
         <DevicePanel identity={identity} />

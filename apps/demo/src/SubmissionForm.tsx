@@ -14,6 +14,10 @@ export function SubmissionForm() {
     event.preventDefault()
     if (!cubby) return
     setError(undefined)
+    if (name.trim() === '') {
+      setError('Enter a name: spaces alone are not one.')
+      return
+    }
     try {
       // Resolves once durable in IndexedDB; the server gets it whenever the connection allows.
       await cubby.store(newSubmissionKey(), { name: name.trim(), likesCheckboxes, favouriteNumber, submittedAt: Date.now() })

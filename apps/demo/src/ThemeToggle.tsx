@@ -13,6 +13,9 @@ export function ThemeToggle() {
       className="theme-toggle"
       data-testid="theme-toggle"
       data-status={meta.status}
+      // The button shows the current theme; the label says so, and what a press does.
+      aria-label={`Theme: ${theme} (switch to ${theme === 'dark' ? 'light' : 'dark'})`}
+      title={`Switch to the ${theme === 'dark' ? 'light' : 'dark'} theme`}
       onClick={() => void setTheme((current) => (current === 'dark' ? 'light' : 'dark'))}
     >
       {theme === 'dark' ? '☾ Dark' : '☀ Light'}

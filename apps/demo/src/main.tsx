@@ -5,6 +5,7 @@ import { createRoot } from 'react-dom/client'
 import { App } from './App.js'
 import { resolveIdentity } from './identity.js'
 import type { DemoSchema } from './schema.js'
+import { restoreCarried } from './startOver.js'
 import './styles.css'
 
 // A link with another user's token, opened in a tab that already runs: start over as that user.
@@ -24,6 +25,8 @@ const cubby = createCubby<DemoSchema>({ url: location.origin, auth: identity.tok
 // When the browser goes offline, an open WebSocket can linger without carrying anything: say offline at once.
 addEventListener('offline', () => cubby.disconnect())
 addEventListener('online', () => cubby.connect())
+// What "Start over, keeping this data" set aside for the new user.
+restoreCarried(cubby).catch((error: unknown) => console.warn('Could not restore the data set aside:', error))
 root.render(
   <StrictMode>
     <CubbyProvider cubby={cubby}>

@@ -22,6 +22,8 @@ declare module '@cubby/react' {
   }
 }
 
+/** Eight random hex digits. (Not crypto.randomUUID: it exists only in secure contexts, and the demo may be opened over plain http from a phone.) */
+const randomHex = (): string => Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('')
+
 /** A fresh submission key: time first, so keys list in submission order, then randomness, so two tabs never collide. */
-export const newSubmissionKey = (now: number = Date.now()): `submission/${string}` =>
-  `submission/${now.toString(36).padStart(9, '0')}-${crypto.randomUUID().slice(0, 8)}`
+export const newSubmissionKey = (now: number = Date.now()): `submission/${string}` => `submission/${now.toString(36).padStart(9, '0')}-${randomHex()}`

@@ -60,10 +60,18 @@ describe('Cubby offline', () => {
     await expect(cubby.store('fn', { onClick: () => 1 })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
     await expect(cubby.store('sym', Symbol('s'))).rejects.toMatchObject({ code: 'INVALID_VALUE' })
     await expect(cubby.store('big', 'x'.repeat(20))).rejects.toMatchObject({ code: 'VALUE_TOO_LARGE' })
+    await expect(cubby.store('u', undefined)).rejects.toMatchObject({ code: 'INVALID_VALUE', message: expect.stringMatching(/delete\(\)/) })
+    await expect(cubby.storeMany([['ok', 1], ['u', undefined]])).rejects.toMatchObject({ code: 'INVALID_VALUE' })
     await expect(cubby.storeMany([['ok', 1], ['', 2]])).rejects.toMatchObject({ code: 'INVALID_KEY' })
     await expect(cubby.get('')).rejects.toMatchObject({ code: 'INVALID_KEY' })
     expect(await cubby.list()).toEqual([])
     expect(cubby.pendingCount).toBe(0)
+  })
+
+  it('keeps undefined inside a value: only a value that is undefined itself is refused', async () => {
+    await using cubby = offline()
+    await cubby.store('k', { a: undefined, list: [undefined] })
+    expect(await cubby.get('k')).toStrictEqual({ a: undefined, list: [undefined] })
   })
 
   it('writes 10,000 concurrent stores in a few cache transactions', async () => {
@@ -197,7 +205,8 @@ describe('Cubby identity', () => {
     const errors: string[] = []
     cubby.addEventListener('error', (e) => void errors.push(e.detail.error.code))
     await vi.waitFor(() => expect(fetch.mock.calls.length).toBeGreaterThan(2))
-    expect(errors[0]).toBe('UNAUTHORIZED')
+    expect(errors).toEqual(['NETWORK'])
+    expect(cubby.status).toBe('offline')
     expect(cubby.userId).toBeUndefined()
   })
 })
@@ -232,10 +241,20 @@ describe('createCubby', () => {
     const global = globalThis.WebSocket
     try {
       Object.assign(globalThis, { WebSocket: undefined })
-      expect(() => createCubby({ url: 'https://cubby.example.com' })).toThrow(/WebSocket/)
+      expect(() => createCubby({ url: 'https://cubby.example.com' })).toThrow(/the `WebSocket` option/)
       expect(() => createCubby({ url: 'https://cubby.example.com', connect: false, cache: 'memory' }).close()).not.toThrow()
     } finally {
       Object.assign(globalThis, { WebSocket: global })
     }
+  })
+  it('refuses a ws(s) URL and a URL ending in /v1, naming the URL to pass instead', () => {
+    const opts = { connect: false, cache: 'memory' } as const
+    expect(() => createCubby({ url: 'ws://127.0.0.1:8787', ...opts })).toThrow(/pass http:\/\/127\.0\.0\.1:8787/)
+    expect(() => createCubby({ url: 'WSS://cubby.example.com/app', ...opts })).toThrow(/pass https:\/\/cubby\.example\.com\/app/)
+    for (const url of ['https://cubby.example.com/v1', 'https://cubby.example.com/app/v1/', 'http://h/v1/sync']) {
+      expect(() => createCubby({ url, ...opts })).toThrow(TypeError)
+      expect(() => createCubby({ url, ...opts })).toThrow(/without \/v1: pass http/)
+    }
+    expect(() => createCubby({ url: 'https://cubby.example.com/v1x', ...opts }).close()).not.toThrow()
   })
 })

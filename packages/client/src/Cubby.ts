@@ -1,5 +1,5 @@
 import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ServerMessage, assertValidKey } from '@cubby/protocol'
-import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus } from './CubbyEventMap.js'
+import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica } from './Replica.js'
 import { type Session, loadReplica } from './loadReplica.js'
@@ -74,6 +74,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #wantConnected: boolean
   #closing: Promise<void> | undefined
   #wakeUp: (() => void) | undefined
+  /** Ends the wait before the next attempt to create the anonymous identity, while there is one. */
+  #retryIdentity: (() => void) | undefined
   /** Set while this client shares one connection with the other tabs of its (name, user). */
   #tabs: TabCoordinator | undefined
 
@@ -103,7 +105,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       onMessage: (message) => this.#receive(message),
       onStatus: (status) => this.#setStatus(status),
       onClose: () => this.#replica?.disconnected(),
-      onError: (error) => this.#emitError(error),
+      onError: (error, stopped) => this.#connectionError(error, stopped),
       onUserDeleted: () => this.#userDeleted(),
     })
     this.#ready = new Promise((resolve, reject) => {
@@ -117,7 +119,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       this.#setStatus('offline')
       if (!this.#closing) this.#emitError(asCubbyError(error, 'STORAGE_ERROR'))
     })
-    globalThis.addEventListener?.('online', this.#onOnline)
+    this.#watchActivity(true)
   }
 
   // ---------------------------------------------------------------- state
@@ -130,6 +132,16 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   /** Whether values outlive the page: false before the cache is open and when it fell back to memory. */
   get persistent(): boolean {
     return this.#persistent
+  }
+
+  /**
+   * How this client works with the other tabs of its app and user, once loaded (a `status` event follows the
+   * load): `coordinate`, one tab connects for all; `independent`, each tab connects on its own: when asked to,
+   * with a memory cache, or where the page has no Web Locks or BroadcastChannel, as on plain http from a host
+   * other than localhost, which is no secure context.
+   */
+  get tabs(): 'coordinate' | 'independent' {
+    return this.#tabs ? 'coordinate' : 'independent'
   }
 
   /** The user whose values these are, once known (after the initial load). */
@@ -261,8 +273,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * gets it when online; a rejection there rolls it back and emits `error`.
    *
    * @throws TypeError for a key that is not a string; CubbyError `INVALID_KEY`, `INVALID_VALUE` (functions,
-   * symbols, whatever structuredClone rejects: nothing is written), `VALUE_TOO_LARGE`, `STORAGE_ERROR` (rolled
-   * back), `CLOSED`.
+   * symbols, whatever structuredClone rejects, and `undefined` itself: use {@link delete}; nothing is written;
+   * `undefined` inside a value is kept), `VALUE_TOO_LARGE`, `STORAGE_ERROR` (rolled back), `CLOSED`.
    * @example
    * ```ts
    * await cubby.store('cart', [{ sku: 'A1', qty: 2 }])
@@ -426,6 +438,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       storage: this.#storage,
       signal: this.#abort.signal,
       connectWanted: () => this.#connectWanted(),
+      offline: () => this.#setStatus('offline'),
+      waiting: (retry) => (this.#retryIdentity = retry),
       opening: (userId) => this.#joinTabs(userId),
       hooks: {
         change: (changes, origin) => this.#emitChange(changes, origin),
@@ -481,6 +495,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       if (status === 'online') this.#resolveReady()
     },
     gone: (code, message) => this.#drop(new CubbyError(code, message), false),
+    stopped: (code, message, reason) => this.#emitError(new CubbyError(code, message), reason),
   }
 
   /** The server deleted this user: drop the local data (every tab's), the outbox and the identity; stay offline. */
@@ -574,12 +589,26 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#abort.abort(reason)
     this.#wakeUp?.()
     this.#rejectReady(reason)
-    globalThis.removeEventListener?.('online', this.#onOnline)
+    this.#watchActivity(false)
     const replica = await this.#loaded.catch(() => undefined)
     await replica?.close(reason, destroy)
   }
 
-  #onOnline = (): void => this.#connection.retryNow()
+  /**
+   * Reconnects at once, with the backoff reset, when the network comes back or the page becomes active again:
+   * after an outage the backoff may have grown to `maxDelayMs`, and a phone may have slept through it.
+   */
+  #retryNow = (): void => {
+    if (globalThis.document?.visibilityState === 'hidden') return
+    this.#connection.retryNow()
+    this.#retryIdentity?.()
+  }
+
+  #watchActivity(on: boolean): void {
+    const method = on ? 'addEventListener' : 'removeEventListener'
+    for (const type of ['online', 'focus']) globalThis[method]?.(type, this.#retryNow)
+    globalThis.document?.[method]('visibilitychange', this.#retryNow)
+  }
 
   /** Resolves once the app wants to be online (or the client closes). */
   #connectWanted(): Promise<void> {
@@ -606,8 +635,16 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#emit('pending', { keys: [...keys], count: this.pendingCount })
   }
 
-  #emitError(error: CubbyError): void {
-    this.#emit('error', { error })
+  #emitError(error: CubbyError, stopped?: StopReason): void {
+    this.#emit('error', stopped ? { error, stopped } : { error })
+  }
+
+  /** Reports a connection error; one that stopped the connection goes to the other tabs too, which follow this one. */
+  #connectionError(error: CubbyError, stopped?: boolean): void {
+    if (!stopped) return this.#emitError(error)
+    const reason: StopReason = error.code === 'PROTOCOL_VERSION' ? 'version' : this.#options.auth === undefined ? 'identity' : 'token'
+    this.#tabs?.announceStopped(error.code, error.message, reason)
+    this.#emitError(error, reason)
   }
 
   #emit<TType extends keyof CubbyEventMap>(type: TType, detail: CubbyEventMap[TType]['detail']): void {

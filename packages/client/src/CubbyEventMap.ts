@@ -30,6 +30,22 @@ export interface CubbyPendingDetail {
   count: number
 }
 
+/** Detail of the `error` event. */
+export interface CubbyErrorDetail {
+  error: CubbyError
+  /**
+   * Set when the client stopped connecting because of this error, and stays offline (writes keep going to the
+   * outbox) until the app acts: `token` the server refused the fixed token of `auth` (create a client with a
+   * new one); `identity` it refused the anonymous identity this client created itself (the server lost or
+   * deleted that user: start over with `signOut({ discardPending: true })` and a new client, which gets a new
+   * identity); `version` it does not speak this client's protocol version (update the app).
+   */
+  stopped?: StopReason
+}
+
+/** Why a client stopped connecting: see {@link CubbyErrorDetail.stopped}. */
+export type StopReason = 'token' | 'identity' | 'version'
+
 /** The events of a {@link Cubby}. */
 export interface CubbyEventMap {
   /** Visible values changed: one event per applied batch, only for keys whose visible value changed. */
@@ -39,5 +55,5 @@ export interface CubbyEventMap {
   /** Writes became pending or were settled (acknowledged or rejected). */
   pending: CustomEvent<CubbyPendingDetail>
   /** A background operation failed: a rejected write (with the server's code), auth, storage, the protocol. */
-  error: CustomEvent<{ error: CubbyError }>
+  error: CustomEvent<CubbyErrorDetail>
 }

@@ -15,7 +15,7 @@ export type { ReconnectOptions } from './sync/backoff.js'
 export type { HeartbeatOptions } from './sync/SyncConnection.js'
 
 // Events
-export type { CubbyChange, CubbyChangeDetail, CubbyEventMap, CubbyPendingDetail, CubbyStatus, CubbyStatusDetail } from './CubbyEventMap.js'
+export type { CubbyChange, CubbyChangeDetail, CubbyErrorDetail, CubbyEventMap, CubbyPendingDetail, CubbyStatus, CubbyStatusDetail, StopReason } from './CubbyEventMap.js'
 
 // Caches
 export { createIdbCache } from './cache/createIdbCache.js'

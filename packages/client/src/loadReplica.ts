@@ -26,46 +26,76 @@ export interface LoadReplicaOptions {
   signal: AbortSignal
   /** Resolves when the client wants to be online (creating an identity needs the network). */
   connectWanted: () => Promise<void>
+  /** Called when creating the identity finds the server unreachable. */
+  offline?: () => void
+  /** Called with a function that ends the current wait between attempts to create the identity. */
+  waiting?: (wake: () => void) => void
   /** Called once the user is known, just before their cache is read. */
   opening?: (userId: string) => void
 }
 
-/** Waits `ms`, or less if `signal` aborts. */
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+/** Waits `ms`, or less if `signal` aborts or `waiting`'s function is called; leaves no listener on `signal` behind. */
+const sleep = (ms: number, signal: AbortSignal, waiting?: (wake: () => void) => void): Promise<void> =>
   new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+    waiting?.(done)
   })
 
 /**
  * Asks the server for a new anonymous identity (`POST /v1/identities`).
  *
- * @throws CubbyError with the server's code when it refuses; whatever `fetch` throws when offline.
+ * @throws CubbyError with the server's code when it refuses; `NETWORK` when it cannot be reached (also through
+ * a proxy that answers 502 to 504 for it); `BAD_MESSAGE` naming the URL for an answer that is not Cubby's.
  */
 async function createAnonymousIdentity(url: string, fetchFn: typeof fetch): Promise<CubbyIdentity> {
-  const res = await fetchFn(`${url.replace(/\/+$/, '')}/v1/identities`, { method: 'POST' })
+  const endpoint = `${url.replace(/\/+$/, '')}/v1/identities`
+  let res: Response
+  try {
+    res = await fetchFn(endpoint, { method: 'POST' })
+  } catch (cause) {
+    throw new CubbyError('NETWORK', `Cannot reach ${endpoint}`, { cause })
+  }
   const body = (await res.json().catch(() => undefined)) as { userId?: unknown; token?: unknown; error?: { code?: unknown; message?: unknown } } | undefined
   if (!res.ok) {
     const error = body?.error
-    throw new CubbyError(isCubbyErrorCode(error?.code) ? error.code : 'INTERNAL', typeof error?.message === 'string' ? error.message : `Creating an identity failed: HTTP ${res.status}`)
+    if (isCubbyErrorCode(error?.code)) throw new CubbyError(error.code, typeof error.message === 'string' ? error.message : error.code)
+    const gateway = res.status >= 502 && res.status <= 504
+    throw new CubbyError(gateway ? 'NETWORK' : 'BAD_MESSAGE', `POST ${endpoint}: HTTP ${res.status}${gateway ? '' : `, not from Cubby: is ${url} its base URL?`}`)
   }
   const { userId, token } = body ?? {}
-  if (typeof userId !== 'string' || typeof token !== 'string') throw new CubbyError('BAD_MESSAGE', 'The server sent no identity')
+  if (typeof userId !== 'string' || typeof token !== 'string') throw new CubbyError('BAD_MESSAGE', `POST ${endpoint} sent no identity`)
   return { userId, token }
 }
 
-/** Creates the anonymous identity, retrying with backoff while offline and waiting while disconnected. */
-async function createIdentity({ options, hooks, signal, connectWanted }: LoadReplicaOptions): Promise<CubbyIdentity> {
+/**
+ * Creates the anonymous identity, retrying with backoff while offline and waiting while disconnected. A
+ * network failure is reported once per outage (`NETWORK`, status `offline`); other failures each time.
+ */
+async function createIdentity({ options, hooks, signal, connectWanted, offline, waiting }: LoadReplicaOptions): Promise<CubbyIdentity> {
   const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  let unreachable = false
   for (let attempt = 0; ; attempt++) {
     await connectWanted()
     signal.throwIfAborted()
     try {
       return await createAnonymousIdentity(options.url, fetchFn)
     } catch (cause) {
-      hooks.error(asCubbyError(cause, 'UNAUTHORIZED', 'Creating an identity failed'))
+      const error = asCubbyError(cause, 'INTERNAL', 'Creating an identity failed')
+      if (error.code !== 'NETWORK' || !unreachable) hooks.error(error)
+      unreachable = error.code === 'NETWORK'
+      if (unreachable) offline?.()
     }
-    await sleep(backoffDelay(attempt, options.reconnect), signal)
+    let woken = false
+    await sleep(backoffDelay(attempt, options.reconnect), signal, (wake) => waiting?.(() => ((woken = true), wake())))
+    waiting?.(() => {})
+    // Woken because the network or the page came back: start the backoff over.
+    if (woken) attempt = -1
   }
 }
 

@@ -33,6 +33,8 @@ export const CUBBY_ERROR_CODES = {
   CLOSED: 'CLOSED',
   /** The local cache (IndexedDB) failed; the message has the cause. */
   STORAGE_ERROR: 'STORAGE_ERROR',
+  /** Client only: the server could not be reached (offline, refused connection, DNS, CORS, a proxy without it); the client retries by itself. */
+  NETWORK: 'NETWORK',
   /** Something unexpected on the server; the request may be retried. */
   INTERNAL: 'INTERNAL',
 } as const

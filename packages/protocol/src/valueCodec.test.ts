@@ -305,8 +305,39 @@ describe('the JSON fast path', () => {
       '~[{"d":1,"u":-1,"n":2,"s":4},["Date",0],[-3,-6,3,3],"x",[5,-2,6],1,2]',
     )
     expect(encodeValue(Object.assign([], { 5: true }))).toBe('~[["Sparse",6,5,1],true]')
+    expect(encodeValue(Object.assign(['a'], { note: 'x' }))).toBe('~[["Array",1,0,1,"note",2],"a","x"]')
     expect(encodeValue(new Uint8Array([1, 2]))).toBe('~[["Uint8Array",1,0,2],["ArrayBuffer","AQI="]]')
     expect(encodeValue([new Error('m'), -255n, new Number(NaN)])).toBe('~[[1,2,3],["Error","Error","m"],["BigInt","-ff"],["Number","NaN"]]')
+  })
+})
+
+describe("arrays' own named properties", () => {
+  it.each([
+    ['a named property', Object.assign([1, 2], { note: 'x' })],
+    ['an empty array with one', Object.assign([], { note: { deep: [1] } })],
+    ['holes and names', Object.assign([1, , 3], { a: undefined, '-1': 1, '01': 2, '4294967295': 3, __proto__x: 4 })],
+    ['a sparse array with a name', Object.assign(Object.assign([], { 1000: 1 }), { tag: 't' })],
+    ['a RegExp match', /b(c)/.exec('abc')],
+    ['an own __proto__', Object.defineProperty([1], '__proto__', { value: 2, enumerable: true, writable: true, configurable: true })],
+  ])('keeps %s as structuredClone does', (_name, value) => {
+    const encoded = encodeValue(value)
+    expect(encoded.startsWith('~')).toBe(true)
+    const decoded = decodeValue(encoded)
+    expect(decoded).toStrictEqual(structuredClone(value))
+    expect(Object.keys(decoded as object)).toEqual(Object.keys(structuredClone(value) as object))
+    expect(Object.getPrototypeOf(decoded)).toBe(Array.prototype)
+  })
+
+  it('keeps the encoding of arrays without them', () => {
+    expect(encodeValue([1, [2, 'x']])).toBe('[1,[2,"x"]]')
+    expect(encodeValue([1, , 3])).toBe('~[[1,-2,2],1,3]')
+  })
+
+  it('keeps a cycle through a named property', () => {
+    const a: unknown[] & { self?: unknown } = [1]
+    a.self = a
+    const decoded = decodeValue(encodeValue(a)) as typeof a
+    expect(decoded.self).toBe(decoded)
   })
 })
 
@@ -447,6 +478,12 @@ describe('decoding hostile input', () => {
     '~[["Sparse",3,0]]',
     '~[["Sparse",3,0,-2]]',
     '~[["Sparse",3,-1,0]]',
+    '~[["Array",3,"length",1],5]',
+    '~[["Array",3,"2",1],5]',
+    '~[["Array",3,"4294967294",1],5]',
+    '~[["Array",3,3,1],5]',
+    '~[["Array",3,null,1],5]',
+    '~[["Array",3,"a"]]',
     deepTable(1001),
     deepTable(5000),
     `${'['.repeat(5000)}${']'.repeat(5000)}`,

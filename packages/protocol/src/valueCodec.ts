@@ -19,6 +19,9 @@
  *      {"a": ref, ...}                             plain object or class instance (own enumerable string keys)
  *      [ref, ...]                                  array (-2 marks a hole); never starts with a string
  *      ["Sparse", length, index, ref, index, ref, ...]  array with more holes than elements
+ *      ["Array", length, index, ref, ..., name, ref, ...]  array with other own properties (`a.note = 'x'`,
+ *                                                  a RegExp match's `index`): its elements by index, then each
+ *                                                  named property; a name is never an array index nor "length"
  *      ["Date", ms | null]                         null for an invalid Date
  *      ["RegExp", source, flags]
  *      ["Map", keyRef, valueRef, ...]              entries in order
@@ -39,10 +42,11 @@
  *    depth-first order of first reach; decoding walks in the same order and makes each container before its
  *    contents. The root object is level 1 and whatever it holds level 2; values nested deeper than level 1000
  *    are rejected both ways (a view's buffer counts as the view's level).
- *
- * Arrays keep their elements and holes. Other own properties of an array (`index` and `input` on a RegExp match)
- * are dropped, as JSON drops them, where structuredClone would keep them: finding them takes a list of every
- * index, which would double the cost of encoding large arrays.
+ * *
+ * Arrays keep their elements, holes and other own properties, as structuredClone does. An array without other
+ * properties is encoded as before (JSON when it can be). Finding other properties takes the list of an array's
+ * keys, which costs more than the rest of encoding a long array of numbers (about 16 ms instead of 1.3 ms for
+ * 100,000 numbers in Node 20), and little for the short arrays most values hold.
  *
  * `decodeValue` is the server's validation of untrusted input: every malformed string throws CubbyError
  * `INVALID_VALUE`, work and memory stay proportional to the input, and keys such as `__proto__` become own

@@ -34,7 +34,8 @@ export interface SyncConnectionOptions {
   onStatus: (status: 'connecting' | 'offline') => void
   /** The session ended: whatever was sent on it and not acknowledged must be sent again. */
   onClose: () => void
-  onError: (error: CubbyError) => void
+  /** `stopped`: the connection stopped because of this error and does not retry by itself. */
+  onError: (error: CubbyError, stopped?: boolean) => void
   /** The server deleted the user (close 4010); the connection has stopped. */
   onUserDeleted: () => void
 }
@@ -97,9 +98,13 @@ export class SyncConnection {
     this.#options.onStatus('offline')
   }
 
-  /** Skips the wait before the next attempt (the browser says it is online again). */
+  /**
+   * Skips the wait before the next attempt and resets the backoff (the browser says it is online again, or the
+   * page became visible): does nothing while a socket is open or opening.
+   */
   retryNow(): void {
     if (!this.#wanted || this.#timer === undefined) return
+    this.#attempt = 0
     clearTimeout(this.#timer)
     this.#timer = undefined
     void this.#open()
@@ -157,7 +162,7 @@ export class SyncConnection {
     }
     if (message.type === 'welcome') {
       if (message.v !== PROTOCOL_VERSION) {
-        this.#options.onError(new CubbyError('PROTOCOL_VERSION', `The server speaks protocol ${message.v}, this client ${PROTOCOL_VERSION}`))
+        this.#options.onError(new CubbyError('PROTOCOL_VERSION', `The server speaks protocol ${message.v}, this client ${PROTOCOL_VERSION}`), true)
         return this.stop()
       }
       this.#welcomed = true
@@ -270,7 +275,7 @@ export class SyncConnection {
   /** Reports why a socket was closed, with the server's message when an error frame gave one. */
   #report(code: 'PROTOCOL_VERSION' | 'UNAUTHORIZED', message: string): void {
     const frame = this.#lastError?.code === code ? this.#lastError : undefined
-    this.#options.onError(new CubbyError(code, frame?.message ?? message))
+    this.#options.onError(new CubbyError(code, frame?.message ?? message), !this.#wanted)
   }
 
   #detach(): void {

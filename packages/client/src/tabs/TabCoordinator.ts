@@ -1,6 +1,6 @@
 import type { CubbyErrorCode, ServerMessage } from '@cubby/protocol'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
-import type { CubbyStatus } from '../CubbyEventMap.js'
+import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
 import type { Replica } from '../Replica.js'
 import { randomClientId } from '../sync/randomClientId.js'
 import { type TabEnvelope, type TabMessage, tabGroupName, tabPresenceName } from './TabMessage.js'
@@ -15,6 +15,8 @@ export interface TabHost {
   setStatus(status: CubbyStatus): void
   /** The user's local data is gone (another tab signed out, or the server deleted the user). */
   gone(code: CubbyErrorCode, message: string): void
+  /** The leader's connection stopped for good: report it as this tab's own. */
+  stopped(code: CubbyErrorCode, message: string, reason: StopReason): void
 }
 
 /** The platform parts coordination needs; present in browsers, not in Node. @internal */
@@ -147,6 +149,11 @@ export class TabCoordinator {
     else if (this.#replica) this.#post({ type: 'writes', entries: [...entries] })
   }
 
+  /** Leader: tells the other tabs that its connection stopped for good (the server refused it). */
+  announceStopped(code: CubbyErrorCode, message: string, reason: StopReason): void {
+    if (this.#leading) this.#post({ type: 'stopped', code, message, reason })
+  }
+
   /** Tells the other tabs that the user's local data is gone. */
   announceGone(code: CubbyErrorCode, message: string): void {
     this.#post({ type: 'gone', code, message })
@@ -175,6 +182,8 @@ export class TabCoordinator {
         return
       case 'state':
         return this.#host.setStatus(body.status)
+      case 'stopped':
+        return this.#host.stopped(body.code, body.message, body.reason)
       case 'joined':
         if (body.to === this.#id) this.#joined(body)
         return

@@ -1,6 +1,6 @@
 import type { AckMessage, CubbyErrorCode, ServerMessage } from '@cubby/protocol'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
-import type { CubbyStatus } from '../CubbyEventMap.js'
+import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
 
 /**
  * What the tabs of one (name, user) tell each other over their BroadcastChannel. A tab `join`s as soon as it
@@ -33,6 +33,8 @@ export type TabMessage =
   | { type: 'relay'; entries: OutboxEntry[] }
   /** From the leader: its connection state. */
   | { type: 'state'; status: CubbyStatus }
+  /** From the leader: the server refused it for good (`reason` as in the `error` event's `stopped`); it stays offline. */
+  | { type: 'stopped'; code: CubbyErrorCode; message: string; reason: StopReason }
   /** The user's local data is gone (signed out in a tab, or deleted on the server): drop it and close. */
   | { type: 'gone'; code: CubbyErrorCode; message: string }
 

@@ -5,6 +5,9 @@ import { ERRORS, HOLE, invalid, MAX_ARRAY_LENGTH, MAX_DEPTH, NEG_ZERO, defineOwn
 
 const isCount = (n: unknown, max: number): n is number => typeof n === 'number' && n >= 0 && n <= max && n % 1 === 0
 
+/** Tells whether a property name is an array index (which would change an array's elements or length). */
+const isArrayIndex = (key: string): boolean => isCount(Number(key), MAX_ARRAY_LENGTH - 1) && String(Number(key)) === key
+
 type ViewConstructor = (new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView) & { BYTES_PER_ELEMENT?: number }
 
 /** The constructors of views by node type; Float16Array only where the runtime has it. */
@@ -163,7 +166,7 @@ export function decodeTyped(payload: unknown): unknown {
       for (let i = 1; i < items.length; i++) out.add(value(items[i], d))
       return out
     }
-    if (tag === 'Sparse') {
+    if (tag === 'Sparse' || tag === 'Array') {
       const n = items[1]
       if (!isCount(n, MAX_ARRAY_LENGTH) || arity % 2 !== 1) malformed()
       const out: unknown[] = (made[ref] = [])
@@ -171,9 +174,14 @@ export function decodeTyped(payload: unknown): unknown {
       // array in dictionary mode, so that holes cost nothing. The real length is set when it is filled.
       out.length = (n as number) > items.length + 16 ? MAX_ARRAY_LENGTH : (n as number)
       for (let i = 2; i < items.length; i += 2) {
-        const index = items[i]
-        if (!isCount(index, (n as number) - 1)) malformed()
-        defineOwn(out, index as number, value(items[i + 1], d))
+        const key = items[i]
+        // An Array node may also name other own properties: strings that are neither an index nor `length`.
+        if (tag === 'Array' && typeof key === 'string' && key !== 'length' && !isArrayIndex(key)) {
+          setOwn(out as unknown as Record<string, unknown>, key, value(items[i + 1], d))
+          continue
+        }
+        if (!isCount(key, (n as number) - 1)) malformed()
+        defineOwn(out, key as number, value(items[i + 1], d))
       }
       out.length = n as number
       return out

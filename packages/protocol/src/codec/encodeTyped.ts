@@ -105,12 +105,21 @@ export function encodeTyped(value: unknown): [root: number, table: unknown[]] {
     const keys = Object.keys(v)
     const out: unknown[] = []
     // Object.keys lists indices first, ascending, then other names; if key n - 1 is "n - 1", there are no holes.
-    if (n === 0 || keys[n - 1] === String(n - 1)) {
+    if (keys.length === n && (n === 0 || keys[n - 1] === String(n - 1))) {
       for (let i = 0; i < n; i++) out.push(child('[', i, v[i], depth))
       return out
     }
     const items: number[] = []
-    for (let k = 0; k < keys.length && isIndexOf(keys[k]!, n); k++) items.push(Number(keys[k]))
+    let k = 0
+    for (; k < keys.length && isIndexOf(keys[k]!, n); k++) items.push(Number(keys[k]))
+    // Other own properties (`a.note = 'x'`, a RegExp match's `index`): an Array node of (index, ref) pairs,
+    // then (name, ref) pairs.
+    if (k < keys.length) {
+      out.push('Array', n)
+      for (const i of items) out.push(i, child('[', i, v[i], depth))
+      for (; k < keys.length; k++) out.push(keys[k], child('.', keys[k], (v as unknown as Record<string, unknown>)[keys[k]!], depth))
+      return out
+    }
     // More holes than elements: a Sparse node of (index, ref) pairs. Fewer: a dense node with -2 in the holes.
     if (items.length * 2 < n) {
       out.push('Sparse', n)

@@ -20,6 +20,8 @@ export function isPlainJson(v: object, depth: number, seen: Set<object>): boolea
   const proto: unknown = Object.getPrototypeOf(v)
   if (proto === Array.prototype) {
     if (!Array.isArray(v)) return false
+    // Named own properties (`a.note = 'x'`) are lost by JSON; Object.keys lists them after the n indices.
+    if (v.length === 0 ? Object.keys(v).length > 0 : Object.keys(v).length !== v.length) return false
     // A hole reads as undefined, which is not JSON, so holes fail here too.
     for (let i = 0; i < v.length; i++) {
       const x: unknown = v[i]

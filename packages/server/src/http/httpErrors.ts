@@ -20,6 +20,8 @@ export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   INTERNAL: 500,
   STORAGE_ERROR: 500,
   CLOSED: 503,
+  // Client only (the server never sends it); listed because every code has a status.
+  NETWORK: 502,
 }
 
 /**

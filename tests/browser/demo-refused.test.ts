@@ -1,0 +1,47 @@
+import { type TestServer, startTestServer } from '@cubby/test-utils'
+import { describe, expect, it, vi } from 'vitest'
+import { chromiumAvailable, launchChromium } from './chromium.js'
+import { DEMO_DIST, assertDemoBuilt, identityOf, listed, openDevice, serverSubmissions, submit, waitListed, waitOnline } from './demoPage.js'
+
+// The server's data dir is reset under an open demo (a new data dir and secret, same address): the demo must say
+// what happened and offer a way out that keeps the user's data, instead of "Offline" forever.
+describe.runIf(chromiumAvailable())('the demo when the server no longer accepts its identity, in Chromium', () => {
+  it('says so, keeps the pending writes, and starts over as a new user who gets all of them', async () => {
+    assertDemoBuilt()
+    const first = await startTestServer({ args: ['--static', DEMO_DIST] })
+    let second: TestServer | undefined
+    try {
+      await using browser = await launchChromium()
+      const { page } = await openDevice(browser, first.url)
+      await waitOnline(page)
+      await submit(page, 'Synced before')
+      await waitListed(page, 'Synced before', 'synced')
+      const before = await identityOf(page)
+      await first[Symbol.asyncDispose]()
+      await page.locator('[data-testid="connection"][data-status="offline"]').waitFor({ timeout: 15_000 })
+      await submit(page, 'Written offline')
+      await waitListed(page, 'Written offline', 'pending')
+
+      second = await startTestServer({ args: ['--static', DEMO_DIST, '--port', String(first.port)] })
+      await page.reload()
+      const banner = page.getByTestId('refused')
+      await banner.waitFor({ timeout: 15_000 })
+      expect(await banner.textContent()).toContain('1 change that never reached the server')
+      expect(await page.getByTestId('connection').getAttribute('data-refused')).toBe('true')
+      expect(await page.getByTestId('connection').textContent()).not.toContain('Offline')
+
+      await page.getByTestId('start-over-keep').click()
+      await page.waitForURL(second.url + '/')
+      await waitOnline(page)
+      await vi.waitFor(async () => expect((await listed(page)).map((s) => `${s.name} ${s.status}`).sort()).toEqual(['Synced before synced', 'Written offline synced']), {
+        timeout: 15_000,
+      })
+      const after = await identityOf(page)
+      expect(after.userId).not.toBe(before.userId)
+      expect((await serverSubmissions(second, after.token)).map((s) => s.value.name).sort()).toEqual(['Synced before', 'Written offline'])
+      expect(await page.getByTestId('refused').count()).toBe(0)
+    } finally {
+      await second?.[Symbol.asyncDispose]()
+    }
+  })
+})
