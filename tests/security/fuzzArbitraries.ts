@@ -70,7 +70,7 @@ export const httpRequestArb = (tokens: { valid: string; forged: string }): fc.Ar
     pathTextArb.map((p) => `/v1/values/${p}`),
     fc.tuple(fc.constantFrom('prefix', 'after', 'limit', 'values', 'userId'), pathTextArb, fc.constantFrom('prefix', 'limit', 'after')).map(([a, b, c]) => `/v1/values?${a}=${encodeURIComponent(b)}&${c}=${encodeURIComponent(b)}&${a}=x`),
     pathTextArb.map((p) => `/v1/${p}`),
-    fc.constantFrom('/v1/values', '/v1/identities', '/v1/sync', '/healthz', '/v1', '/v1/values/', '/v1/values/%', '/v1/values/%ZZ', '/v1/values/%C0%AF', '/v1/values/%ED%A0%80'),
+    fc.constantFrom('/v1/values', '/v1/identities', '/v1/sync', '/healthz', '/v1', '/v1/values/', '/v1/clear', '/v1/v1/values/k', '/v1/values/%', '/v1/values/%ZZ', '/v1/values/%C0%AF', '/v1/values/%ED%A0%80'),
   ),
   headers: fc.record({
     authorization: fc.oneof(fc.constant(`Bearer ${tokens.valid}`), fc.constant(`Bearer ${tokens.forged}`), fc.constant('Bearer'), fc.string({ unit: fc.constantFrom(...'Bearer abc.-_ '), maxLength: 30 })),

@@ -23,6 +23,14 @@ export interface TokenAuthOptions {
 /** What {@link TokenAuth.check} found: the token's user, or why the token is refused. @internal */
 export type TokenCheck = { userId: string; reason?: undefined } | { userId?: undefined; reason: Exclude<UnauthorizedReason, 'missing'> }
 
+/** What a refusal says for each reason (the `reason` field is the contract, the message may change). @internal */
+export const UNAUTHORIZED_MESSAGES: Readonly<Record<UnauthorizedReason, string>> = {
+  missing: 'Send a token as Authorization: Bearer <token>',
+  invalid: 'The token is not valid (malformed, badly signed or not accepted by this server)',
+  expired: 'The token has expired',
+  revoked: 'The token was issued before its user was deleted',
+}
+
 /** A token whose signature verified but which is past its `exp`. */
 class ExpiredToken extends Error {}
 

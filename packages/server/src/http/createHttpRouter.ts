@@ -1,5 +1,6 @@
-import { CubbyError, type UnauthorizedReason } from '@cubby/protocol'
+import { CubbyError } from '@cubby/protocol'
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express'
+import { UNAUTHORIZED_MESSAGES } from '../auth/TokenAuth.js'
 import { RateLimiter } from '../limits/RateLimiter.js'
 import { authorizationTime } from '../writes/Writer.js'
 import type { HttpContext } from './HttpContext.js'
@@ -9,14 +10,6 @@ import { createErrorHandler, refuseOversizedBodies, sendError } from './httpErro
 import { createValueRoutes } from './valueRoutes.js'
 
 const BEARER = /^Bearer +(\S+) *$/i
-
-/** What a 401 says for each reason (the `reason` field is the contract). */
-const UNAUTHORIZED_MESSAGES: Readonly<Record<UnauthorizedReason, string>> = {
-  missing: 'Send a token as Authorization: Bearer <token>',
-  invalid: 'The token is not valid (malformed, badly signed or not accepted by this server)',
-  expired: 'The token has expired',
-  revoked: 'The token was issued before its user was deleted',
-}
 
 /** Puts the token's user id into `res.locals.userId`, or answers 401 with the reason. */
 function requireUser(ctx: HttpContext): RequestHandler {

@@ -9,7 +9,7 @@ import { readTextBody } from './readTextBody.js'
 import { fromHttpBody, toHttpBody } from './valueBody.js'
 
 /** The request that clears all of a user's values: distinct from deleting one key, not one character away. */
-export const CLEAR_PATH = '/v1/clear'
+const CLEAR_PATH = '/v1/clear'
 
 const DEFAULT_LIMIT = 100
 const MAX_LIMIT = 1000

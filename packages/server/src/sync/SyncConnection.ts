@@ -2,7 +2,7 @@ import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, parseClientMessage } from '@
 import type { CubbyErrorCode, CubbyLimits, MutationResult, PushMessage, ServerMessage } from '@cubby/protocol'
 import type { Duplex } from 'node:stream'
 import { WebSocket, type RawData } from 'ws'
-import type { TokenCheck } from '../auth/TokenAuth.js'
+import { UNAUTHORIZED_MESSAGES, type TokenCheck } from '../auth/TokenAuth.js'
 import type { Protection } from '../limits/Protection.js'
 import { BUSY_RETRY_AFTER, CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
 import { TokenBucket } from '../limits/RateLimiter.js'
@@ -30,13 +30,6 @@ export interface SyncContext {
   isClosing(): boolean
   protection: Protection
 }
-
-/** What an UNAUTHORIZED error frame says for each reason (the `reason` field is the contract). */
-const UNAUTHORIZED_MESSAGES = {
-  invalid: 'The token is not valid (malformed, badly signed or not accepted by this server)',
-  expired: 'The token has expired',
-  revoked: 'The token was issued before its user was deleted',
-} as const
 
 /** Frames buffered while the hello is verified; more than this (or more than two frames' worth of bytes) is abuse. */
 const MAX_QUEUED_FRAMES = 1000
