@@ -55,7 +55,7 @@ describe('a huge clear or deletion', () => {
         const token = server.token('huge')
         const baseline = memoryOf(server.pid).peak
         const removed = what === 'clear'
-          ? await rawHttp(server.url, 'DELETE', '/v1/values', { token })
+          ? await rawHttp(server.url, 'POST', '/v1/clear', { token })
           : await rawHttp(server.url, 'DELETE', '/v1/admin/users/huge', { token: await adminOf(server) })
         expect(removed.status).toBe(200)
         // A bystander's writes go through while the purge still has most of the records to remove.
