@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { CubbyError } from '@cubby/protocol'
 import express, { type Router } from 'express'
+import { PruneSchedule } from './admin/PruneSchedule.js'
+import { checkUnusedDays } from './admin/pruneAnonymousUsers.js'
 import { UserAdmin } from './admin/UserAdmin.js'
 import { DeletionMarkers } from './auth/DeletionMarkers.js'
 import { TokenAuth } from './auth/TokenAuth.js'
@@ -51,6 +53,7 @@ class CubbyServerImpl implements CubbyServer {
   readonly #verbs: ServerVerbs
   readonly #admin: UserAdmin
   readonly #opened: Promise<void>
+  readonly #prune: PruneSchedule | undefined
   #server: Server | undefined
   #closing: Promise<void> | undefined
 
@@ -64,6 +67,7 @@ class CubbyServerImpl implements CubbyServer {
       heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 30_000),
     }
     const protection = new Protection(resolveProtection(options, limits))
+    checkUnusedDays('pruneAnonymousAfterDays', options.pruneAnonymousAfterDays)
     const { issuer, audience, authenticate } = options
     const secret = (this.#secret = resolveSecret(options, logger))
     const previousSecrets = resolvePreviousSecrets(options)
@@ -88,6 +92,8 @@ class CubbyServerImpl implements CubbyServer {
       storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, ready, protection, admin: this.#admin, adminToken,
     })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
+    const { pruneAnonymousAfterDays: days } = options
+    this.#prune = days === undefined ? undefined : new PruneSchedule(this.#admin, days, logger)
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -153,6 +159,7 @@ class CubbyServerImpl implements CubbyServer {
 
   async #shutDown(): Promise<void> {
     this.#endpoint.stopAccepting()
+    await this.#prune?.stop()
     const httpClosed = this.#server === undefined ? Promise.resolve() : closeHttpServer(this.#server)
     await this.#writer.close()
     await this.#endpoint.close()

@@ -20,6 +20,7 @@ export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   INTERNAL: 500,
   STORAGE_ERROR: 500,
   CLOSED: 503,
+  STORAGE_FULL: 507,
 }
 
 /** Answers `{ error: { code, message, retryAfter? } }` with the code's status. @internal */

@@ -2,8 +2,8 @@ import { CubbyError } from '@cubby/protocol'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
 import type { GroupCommitter } from './GroupCommitter.js'
 import {
-  CLEAR_MARKER, countUsageFields, dataKey, dataKeyOffset, deletionKey, formatMeta, formatRecord, logKey, metaKey, parseMeta,
-  parseRecord, userOfMetaKey, userRange,
+  CLEAR_MARKER, countUsageFields, dataKey, dataKeyOffset, deletionKey, formatMeta, formatRecord, logKey, metaKey, nowInSeconds,
+  parseMeta, parseRecord, userOfMetaKey, userRange,
 } from './levelKeys.js'
 import { countUsage } from './countUsage.js'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
@@ -36,7 +36,9 @@ export async function listUsers(db: LevelDatabase, { after, limit }: { after?: s
       const userId = userOfMetaKey(k)
       const meta = parseMeta(raw)
       const usage = countUsageFields(meta) ? meta : await countUsage(db, userId)
-      users.push({ userId, head: meta.head, keys: usage.keys, bytes: usage.bytes })
+      const summary: UserSummary = { userId, head: meta.head, keys: usage.keys, bytes: usage.bytes }
+      if (meta.usedAt !== undefined) summary.usedAt = meta.usedAt
+      users.push(summary)
       if (users.length === limit) return users
     }
   }
@@ -74,6 +76,8 @@ export async function* exportUser(db: LevelDatabase, userId: string): AsyncGener
 export function deleteUser(db: LevelDatabase, committer: GroupCommitter, userId: string): Promise<boolean> {
   return committer.exclusive(userId, async () => {
     const [meta] = await db.getMany([metaKey(userId)], UTF8)
+    const budget = committer.budget
+    const freed = budget === undefined || meta === undefined ? 0 : await usageBytes(db, userId, meta)
     for (const tag of ['d', 'l', 'c'] as const) {
       for await (const page of iterateRange(db, userRange(tag, userId), false)) {
         await db.batch(page.map(([key]) => ({ type: 'del' as const, key })), { ...UTF8, sync: false })
@@ -81,8 +85,15 @@ export function deleteUser(db: LevelDatabase, committer: GroupCommitter, userId:
     }
     const deletedAt = String(Math.floor(Date.now() / 1000))
     await db.batch([{ type: 'del', key: metaKey(userId) }, { type: 'put', key: deletionKey(userId), value: deletedAt }], { ...UTF8, sync: true })
+    if (budget !== undefined) budget.used -= freed
     return meta !== undefined
   })
+}
+
+/** The bytes a user's meta counts (or their records, for a meta that has no usage). */
+async function usageBytes(db: LevelDatabase, userId: string, raw: string): Promise<number> {
+  const meta = parseMeta(raw)
+  return countUsageFields(meta) ? meta.bytes : (await countUsage(db, userId)).bytes
 }
 
 /**
@@ -98,7 +109,7 @@ export async function importUser(db: LevelDatabase, committer: GroupCommitter, u
   const flush = async (): Promise<void> => {
     const step = batch
     batch = []
-    if (step.length > 0) await committer.exclusive(userId, () => writeRecords(db, userId, header!.head, step))
+    if (step.length > 0) await committer.exclusive(userId, () => writeRecords(db, committer, userId, header!.head, step))
     count += step.length
   }
   for await (const record of records) {
@@ -123,17 +134,20 @@ async function reserve(db: LevelDatabase, userId: string, { head, clearRev }: { 
   if (raw !== undefined) throw new CubbyError('BAD_MESSAGE', 'This user already has data; delete the user first')
   // An import restores the user, so their deletion marker goes (tokens issued before the deletion work again).
   const operations: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = [
-    { type: 'put', key: metaKey(userId), value: formatMeta({ head, clearRev, keys: 0, bytes: 0 }) },
+    { type: 'put', key: metaKey(userId), value: formatMeta({ head, clearRev, keys: 0, bytes: 0, usedAt: nowInSeconds() }) },
     { type: 'del', key: deletionKey(userId) },
   ]
   if (clearRev > 0) operations.push({ type: 'put', key: logKey(userId, clearRev), value: CLEAR_MARKER })
   await db.batch(operations, { ...UTF8, sync: true })
 }
 
-async function writeRecords(db: LevelDatabase, userId: string, head: number, records: Array<Exclude<UserRecord, { type: 'user' }>>): Promise<void> {
+async function writeRecords(
+  db: LevelDatabase, committer: GroupCommitter, userId: string, head: number, records: Array<Exclude<UserRecord, { type: 'user' }>>,
+): Promise<void> {
   const keys = [metaKey(userId), ...records.map((r) => dataKey(userId, r.key))]
   const [rawMeta, ...existing] = await db.getMany(keys, UTF8)
   const meta = parseMeta(rawMeta)
+  const bytesBefore = meta.bytes
   const operations: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = []
   const written = new Map<string, { rev: number; value: string | undefined }>()
   records.forEach((r, i) => {
@@ -156,4 +170,5 @@ async function writeRecords(db: LevelDatabase, userId: string, head: number, rec
   meta.head = Math.max(meta.head, head)
   operations.push({ type: 'put', key: metaKey(userId), value: formatMeta(meta) })
   await db.batch(operations, { ...UTF8, sync: true })
+  if (committer.budget !== undefined) committer.budget.used += meta.bytes - bytesBefore
 }
