@@ -1,11 +1,8 @@
 import { isAnonymousUser } from '../auth/anonymousUsers.js'
-import type { UserSummary } from '../storage/UserRecord.js'
+import type { CubbyStorage } from '../storage/CubbyStorage.js'
 
 /** What pruning needs: the user list and the user deletion (a storage offline, the server's admin while it runs). */
-export interface PruneTarget {
-  users(options: { after?: string; limit: number }): Promise<UserSummary[]>
-  deleteUser(userId: string): Promise<boolean>
-}
+export type PruneTarget = Pick<CubbyStorage, 'usersUnusedSince' | 'deleteUser'>
 
 /** Options of {@link pruneAnonymousUsers}. */
 export interface PruneOptions {
@@ -31,17 +28,14 @@ const PAGE = 1000
  */
 export async function pruneAnonymousUsers(target: PruneTarget, { unusedDays, now = Date.now() }: PruneOptions): Promise<number> {
   checkUnusedDays('unusedDays', unusedDays)
-  const cutoff = (now - unusedDays * 86_400_000) / 1000
+  const before = Math.floor((now - unusedDays * 86_400_000) / 1000)
   let pruned = 0
   let after: string | undefined
   for (;;) {
-    const page = await target.users({ ...(after === undefined ? {} : { after }), limit: PAGE })
-    for (const user of page) {
-      if (!isAnonymousUser(user.userId) || user.usedAt === undefined || user.usedAt > cutoff) continue
-      if (await target.deleteUser(user.userId)) pruned++
-    }
+    const page = await target.usersUnusedSince({ before, ...(after === undefined ? {} : { after }), limit: PAGE })
+    for (const userId of page) if (isAnonymousUser(userId) && (await target.deleteUser(userId))) pruned++
     if (page.length < PAGE) return pruned
-    after = page.at(-1)!.userId
+    after = page.at(-1)!
   }
 }
 

@@ -24,8 +24,6 @@ export interface UserSummary {
   keys: number
   /** Bytes counted against the quota. */
   bytes: number
-  /** When the user last wrote, in seconds since the epoch; absent for users not written since this was first kept. */
-  usedAt?: number
 }
 
 /** What {@link CubbyStorageAdmin.importUser} wrote. */

@@ -8,7 +8,7 @@ import {
 import { checkCommitArguments } from './checkCommitArguments.js'
 import { resolveQuota, type UserQuota } from './UserQuota.js'
 import { checkMaxTotalBytes, StorageBudget } from './StorageBudget.js'
-import { deletedAt, deleteUser, exportUser, importUser, listUsers } from './levelUserAdmin.js'
+import { deletedAt, deleteUser, exportUser, importUser, listUsers, usersUnusedSince } from './levelUserAdmin.js'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 
 /** Options of {@link createLevelStorage}. */
@@ -146,6 +146,10 @@ class LevelStorage implements CubbyStorage {
 
   users(options: { after?: string; limit: number }): Promise<UserSummary[]> {
     return listUsers(this.#db, options)
+  }
+
+  usersUnusedSince(options: { before: number; after?: string; limit: number }): Promise<string[]> {
+    return usersUnusedSince(this.#db, options)
   }
 
   exportUser(userId: string): AsyncIterable<UserRecord> {

@@ -36,9 +36,23 @@ export async function listUsers(db: LevelDatabase, { after, limit }: { after?: s
       const userId = userOfMetaKey(k)
       const meta = parseMeta(raw)
       const usage = countUsageFields(meta) ? meta : await countUsage(db, userId)
-      const summary: UserSummary = { userId, head: meta.head, keys: usage.keys, bytes: usage.bytes }
-      if (meta.usedAt !== undefined) summary.usedAt = meta.usedAt
-      users.push(summary)
+      users.push({ userId, head: meta.head, keys: usage.keys, bytes: usage.bytes })
+      if (users.length === limit) return users
+    }
+  }
+  return users
+}
+
+/** Users whose last write was at or before `before` (seconds), in storage order after `after`. @internal */
+export async function usersUnusedSince(db: LevelDatabase, { before, after, limit }: { before: number; after?: string; limit: number }): Promise<string[]> {
+  const users: string[] = []
+  if (limit <= 0) return users
+  const range = after === undefined ? { gte: 'm', lt: 'n' } : { gt: metaKey(after), lt: 'n' }
+  for await (const page of iterateRange(db, range)) {
+    for (const [k, raw] of page) {
+      const { usedAt } = parseMeta(raw)
+      if (usedAt === undefined || usedAt > before) continue
+      users.push(userOfMetaKey(k))
       if (users.length === limit) return users
     }
   }
