@@ -1,3 +1,4 @@
+import { isCubbyError } from '@cubby/protocol'
 import type { CubbyLogger } from '../logger.js'
 import { checkUnusedDays, pruneAnonymousUsers, type PruneTarget } from './pruneAnonymousUsers.js'
 
@@ -20,7 +21,8 @@ export class PruneSchedule {
     this.#timer = setInterval(() => {
       this.#running ??= pruneAnonymousUsers(target, { unusedDays: days })
         .then((n) => { if (n > 0) logger.info(`pruned ${n} anonymous users unused for ${days} days`) })
-        .catch((error: unknown) => logger.warn('Pruning anonymous users failed', error))
+        // A run cut short by the server closing is no failure: the next start prunes again.
+        .catch((error: unknown) => { if (!isCubbyError(error, 'CLOSED')) logger.warn('Pruning anonymous users failed', error) })
         .finally(() => { this.#running = undefined })
     }, interval).unref()
   }
