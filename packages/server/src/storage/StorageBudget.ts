@@ -1,8 +1,7 @@
 import { isAnonymousUser } from '../auth/anonymousUsers.js'
-import type { LevelDatabase } from './LevelDatabase.js'
+import { readRange, type LevelDatabase } from './LevelDatabase.js'
 import { countUsageFields, parseMeta, userOfMetaKey } from './levelKeys.js'
 import { countUsage } from './countUsage.js'
-import { iterateRange } from './levelUserAdmin.js'
 
 /**
  * The server-wide budget of stored bytes: the sum of every user's usage (as their meta records count it), loaded
@@ -24,12 +23,15 @@ export class StorageBudget {
   /** Sums every user's usage from their meta records (counting the records of a meta that has none). */
   async load(db: LevelDatabase): Promise<void> {
     let used = 0
-    for await (const page of iterateRange(db, { gte: 'm', lt: 'n' })) {
+    const uncounted: string[] = []
+    await readRange(db, { gte: 'm', lt: 'n' }, (page) => {
       for (const [k, raw] of page) {
         const meta = parseMeta(raw)
-        used += countUsageFields(meta) ? meta.bytes : (await countUsage(db, userOfMetaKey(k))).bytes
+        if (countUsageFields(meta)) used += meta.bytes
+        else uncounted.push(userOfMetaKey(k))
       }
-    }
+    })
+    for (const userId of uncounted) used += (await countUsage(db, userId)).bytes
     this.used = used
   }
 
