@@ -4,7 +4,14 @@ import './leanHeap.js'
 import type { CubbyServer } from '@cubby/server'
 import { CliUsageError, USAGE, parseCliOptions, type CliCommand } from './parseCliOptions.js'
 import { startCli } from './startCli.js'
-import { USERS_USAGE, parseUsersCommand, runUsersCommand } from './usersCommand.js'
+import { parseUsersCommand, runUsersCommand } from './usersCommand.js'
+
+/** A usage error: one line saying what is wrong and where the help is, exit code 2. */
+function usageError(error: unknown, help: string): never {
+  if (!(error instanceof CliUsageError)) throw error
+  process.stderr.write(`cubby-server: ${error.message}\nRun '${help}' for usage.\n`)
+  process.exit(2)
+}
 
 /** `cubby-server users …`: operate on the data dir while no server runs. */
 async function users(argv: string[]): Promise<void> {
@@ -12,10 +19,14 @@ async function users(argv: string[]): Promise<void> {
   try {
     command = parseUsersCommand(argv, process.env)
   } catch (error) {
-    if (!(error instanceof CliUsageError)) throw error
-    process.stderr.write(`cubby-server: ${error.message}\n\n${USERS_USAGE}`)
-    process.exit(2)
+    usageError(error, 'cubby-server users --help')
   }
+  // A reader that stops early (`| head`) closes the pipe: a normal end of the output, not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    process.stderr.write(`cubby-server: cannot write the output: ${error.message}\n`)
+    process.exit(1)
+  })
   await runUsersCommand(command, { stdout: process.stdout, stdin: process.stdin })
 }
 
@@ -23,9 +34,7 @@ function parse(): CliCommand {
   try {
     return parseCliOptions(process.argv.slice(2), process.env)
   } catch (error) {
-    if (!(error instanceof CliUsageError)) throw error
-    process.stderr.write(`cubby-server: ${error.message}\n\n${USAGE}`)
-    process.exit(2)
+    usageError(error, 'cubby-server --help')
   }
 }
 

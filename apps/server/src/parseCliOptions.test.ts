@@ -54,7 +54,19 @@ describe('parseCliOptions', () => {
     expect(() => parseCliOptions(argv, {})).toThrow(CliUsageError)
   })
 
-  it('rejects a bad port in the environment', () => {
-    expect(() => parseCliOptions([], { CUBBY_PORT: 'http' })).toThrow(CliUsageError)
+  it('rejects a bad port in the environment, naming the variable', () => {
+    expect(() => parseCliOptions([], { CUBBY_PORT: 'http' })).toThrow('CUBBY_PORT must be an integer from 0 to 65535, got "http"')
+    expect(() => parseCliOptions(['--port', 'http'], { CUBBY_PORT: '1' })).toThrow('--port must be')
+    expect(() => parseCliOptions([], { CUBBY_RATE_PER_ADDRESS: 'x' })).toThrow('CUBBY_RATE_PER_ADDRESS must be')
+    expect(() => parseCliOptions([], { CUBBY_MAX_INDEXED_KEYS: '-1' })).toThrow('CUBBY_MAX_INDEXED_KEYS must be')
+  })
+
+  it('reads the storage budget and the pruning period', () => {
+    expect(parseCliOptions(['--max-total-bytes', '5000', '--prune-anonymous-after-days', '0.5'], {}))
+      .toHaveProperty('server', { maxTotalBytes: 5000, pruneAnonymousAfterDays: 0.5 })
+    expect(parseCliOptions([], { CUBBY_MAX_TOTAL_BYTES: '7', CUBBY_PRUNE_ANONYMOUS_AFTER_DAYS: '90' }))
+      .toHaveProperty('server', { maxTotalBytes: 7, pruneAnonymousAfterDays: 90 })
+    expect(() => parseCliOptions(['--max-total-bytes', '0'], {})).toThrow(CliUsageError)
+    expect(() => parseCliOptions([], { CUBBY_PRUNE_ANONYMOUS_AFTER_DAYS: '0' })).toThrow('CUBBY_PRUNE_ANONYMOUS_AFTER_DAYS must be a positive number')
   })
 })

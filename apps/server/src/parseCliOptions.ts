@@ -22,7 +22,7 @@ export interface CliOptions {
 export type CliServerOptions = Pick<CubbyServerOptions,
   'quota' | 'maxIndexedKeys' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
   'maxHelloBytes' | 'sendTimeoutMs' | 'maxInboundBytes' | 'maxOutboundBytes' | 'maxConnections' |
-  'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets'>
+  'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets' | 'maxTotalBytes' | 'pruneAnonymousAfterDays'>
 
 /** A command line that cannot be used; the CLI prints the message and exits with code 2. */
 export class CliUsageError extends Error {
@@ -31,7 +31,8 @@ export class CliUsageError extends Error {
 
 /** The `--help` text. */
 export const USAGE: string = `Usage: cubby-server [options]
-       cubby-server users list | export <id> [--out FILE] | import <id> [--in FILE] | delete <id> [--data-dir DIR]
+       cubby-server users list | export <id> [--out FILE] | import <id> [--in FILE] | delete <id>
+                          | prune --anonymous-unused-days N   [--data-dir DIR]
 
 Options (each also read from the environment variable shown; flags win):
   --host HOST               address to listen on            CUBBY_HOST               (default 127.0.0.1)
@@ -47,6 +48,10 @@ Options (each also read from the environment variable shown; flags win):
 Abuse limits:
   --max-user-bytes N        per-user quota of stored bytes  CUBBY_MAX_USER_BYTES     (default 104857600)
   --max-user-keys N         per-user quota of keys          CUBBY_MAX_USER_KEYS      (default 100000)
+  --max-total-bytes N       bytes of all users together; past it, anonymous identities' growing writes get
+                            STORAGE_FULL (507)              CUBBY_MAX_TOTAL_BYTES    (default: no limit)
+  --prune-anonymous-after-days N  delete anonymous identities that have not written for N days (checked hourly)
+                                                            CUBBY_PRUNE_ANONYMOUS_AFTER_DAYS (default: never)
   --rate-per-connection N   frames/requests per second      CUBBY_RATE_PER_CONNECTION  (default 1000)
   --burst-per-connection N  ... at once after a pause       CUBBY_BURST_PER_CONNECTION (default 20000)
   --rate-per-address N      per second from one address     CUBBY_RATE_PER_ADDRESS     (default 5000)
@@ -93,6 +98,8 @@ const FLAGS = {
   static: { type: 'string' },
   'max-user-bytes': { type: 'string' },
   'max-user-keys': { type: 'string' },
+  'max-total-bytes': { type: 'string' },
+  'prune-anonymous-after-days': { type: 'string' },
   'max-indexed-keys': { type: 'string' },
   'rate-per-connection': { type: 'string' },
   'burst-per-connection': { type: 'string' },
@@ -138,6 +145,14 @@ function integer(name: string, raw: string, min: number, max: number): number {
 /** An environment variable, where an empty one counts as unset (as shells often leave them). */
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value)
 
+/** A setting from its flag, else its environment variable, with the name to blame in an error. */
+function setting(values: Values, flag: keyof Values, env: Readonly<Record<string, string | undefined>>, variable: string): { raw: string; name: string } | undefined {
+  const given = values[flag]
+  if (typeof given === 'string') return { raw: given, name: `--${flag}` }
+  const raw = nonEmpty(env[variable])
+  return raw === undefined ? undefined : { raw, name: variable }
+}
+
 function checkFlagValues(values: Record<string, string | boolean | undefined>): void {
   for (const [name, value] of Object.entries(values)) {
     if (value === '') throw new CliUsageError(`--${name} needs a value`)
@@ -160,14 +175,14 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   checkFlagValues(values)
   const limits: Partial<CubbyLimits> = {}
   for (const [flag, variable, field] of LIMIT_FLAGS) {
-    const raw = values[flag] ?? nonEmpty(env[variable])
-    if (raw !== undefined) limits[field] = integer(`--${flag}`, raw, 1, Number.MAX_SAFE_INTEGER)
+    const given = setting(values, flag, env, variable)
+    if (given !== undefined) limits[field] = integer(given.name, given.raw, 1, Number.MAX_SAFE_INTEGER)
   }
-  const port = values.port ?? nonEmpty(env.CUBBY_PORT)
+  const port = setting(values, 'port', env, 'CUBBY_PORT')
   return {
     help: false,
     host: values.host ?? nonEmpty(env.CUBBY_HOST) ?? '127.0.0.1',
-    port: port === undefined ? 8080 : integer('--port', port, 0, 65535),
+    port: port === undefined ? 8080 : integer(port.name, port.raw, 0, 65535),
     dataDir: values['data-dir'] ?? nonEmpty(env.CUBBY_DATA_DIR) ?? './cubby-data',
     secret: nonEmpty(env.CUBBY_SECRET),
     staticDir: values.static ?? nonEmpty(env.CUBBY_STATIC),
@@ -180,6 +195,8 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
 const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<CliServerOptions>, n: number) => void, 'rate'?]> = [
   ['max-user-bytes', 'CUBBY_MAX_USER_BYTES', (o, n) => void (o.quota.maxBytes = n)],
   ['max-user-keys', 'CUBBY_MAX_USER_KEYS', (o, n) => void (o.quota.maxKeys = n)],
+  ['max-total-bytes', 'CUBBY_MAX_TOTAL_BYTES', (o, n) => void (o.maxTotalBytes = n)],
+  ['prune-anonymous-after-days', 'CUBBY_PRUNE_ANONYMOUS_AFTER_DAYS', (o, n) => void (o.pruneAnonymousAfterDays = n), 'rate'],
   ['rate-per-connection', 'CUBBY_RATE_PER_CONNECTION', (o, n) => void (o.rateLimits.connection = { ...o.rateLimits.connection, perSecond: n }), 'rate'],
   ['burst-per-connection', 'CUBBY_BURST_PER_CONNECTION', (o, n) => void (o.rateLimits.connection = { ...o.rateLimits.connection, burst: n })],
   ['rate-per-address', 'CUBBY_RATE_PER_ADDRESS', (o, n) => void (o.rateLimits.address = { ...o.rateLimits.address, perSecond: n }), 'rate'],
@@ -199,20 +216,20 @@ const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<Cl
 function parseServerOptions(values: Values, env: Readonly<Record<string, string | undefined>>): CliServerOptions {
   const all = { quota: {}, rateLimits: {} } as Required<CliServerOptions>
   for (const [flag, variable, set, kind] of ABUSE_FLAGS) {
-    const raw = values[flag] ?? nonEmpty(env[variable])
-    if (typeof raw !== 'string') continue
-    set(all, kind === 'rate' ? positiveNumber(`--${flag}`, raw) : integer(`--${flag}`, raw, 1, Number.MAX_SAFE_INTEGER))
+    const given = setting(values, flag, env, variable)
+    if (given === undefined) continue
+    set(all, kind === 'rate' ? positiveNumber(given.name, given.raw) : integer(given.name, given.raw, 1, Number.MAX_SAFE_INTEGER))
   }
   const options: CliServerOptions = {}
   if (Object.keys(all.quota).length > 0) options.quota = all.quota
   if (Object.keys(all.rateLimits).length > 0) options.rateLimits = all.rateLimits
   const counts = ['maxConnectionsPerUser', 'maxConnectionsPerAddress', 'maxSendBufferBytes', 'sendTimeoutMs', 'maxHelloBytes',
-    'maxInboundBytes', 'maxOutboundBytes', 'maxConnections'] as const
+    'maxInboundBytes', 'maxOutboundBytes', 'maxConnections', 'maxTotalBytes', 'pruneAnonymousAfterDays'] as const
   for (const name of counts) {
     if (all[name] !== undefined) options[name] = all[name]
   }
-  const indexed = values['max-indexed-keys'] ?? nonEmpty(env.CUBBY_MAX_INDEXED_KEYS)
-  if (indexed !== undefined) options.maxIndexedKeys = integer('--max-indexed-keys', indexed, 0, Number.MAX_SAFE_INTEGER)
+  const indexed = setting(values, 'max-indexed-keys', env, 'CUBBY_MAX_INDEXED_KEYS')
+  if (indexed !== undefined) options.maxIndexedKeys = integer(indexed.name, indexed.raw, 0, Number.MAX_SAFE_INTEGER)
   const origins = values['allowed-origins'] ?? nonEmpty(env.CUBBY_ALLOWED_ORIGINS)
   if (origins !== undefined) options.allowedOrigins = origins.split(',').map((o) => o.trim()).filter((o) => o !== '')
   if (values['trust-proxy'] === true || /^(1|true|yes)$/i.test(env.CUBBY_TRUST_PROXY ?? '')) options.trustProxy = true

@@ -1,12 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs'
 import { once } from 'node:events'
-import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { Readable, Writable } from 'node:stream'
 import { DEFAULT_LIMITS } from '@cubby/protocol'
-import { createLevelStorage, parseUserRecords, type CubbyStorage } from '@cubby/server'
-import { Level } from 'level'
+import { createLevelStorage, parseUserRecords, pruneAnonymousUsers, type CubbyStorage } from '@cubby/server'
+import type { Level } from 'level'
+import { DataDirError, openDatabase } from './openDatabase.js'
 import { CliUsageError } from './parseCliOptions.js'
 
 /** What `cubby-server users …` was asked to do. */
@@ -15,6 +15,11 @@ export type UsersCommand =
   | { action: 'export'; dataDir: string; userId: string; out: string | undefined }
   | { action: 'import'; dataDir: string; userId: string; in: string | undefined }
   | { action: 'delete'; dataDir: string; userId: string }
+  | { action: 'prune'; dataDir: string; unusedDays: number }
+  | { action: 'help' }
+
+/** The `users` commands, for the usage error of an unknown one. */
+const USERS_COMMANDS = ['list', 'export', 'import', 'delete', 'prune'] as const
 
 /** The `users` part of `--help`. */
 export const USERS_USAGE: string = `Usage: cubby-server users <command> [--data-dir DIR]   (data dir also from CUBBY_DATA_DIR)
@@ -28,25 +33,47 @@ while one does, use the HTTP admin API (/v1/admin, see docs/operations.md).
                                    run it again after a crash half-way: it resumes
   users delete <id>                delete everything of the user: values, revisions, tombstones, client records
                                    (all or nothing; a crash half-way leaves the rest to the next start)
+  users prune --anonymous-unused-days N
+                                   delete the anonymous identities (anon_…) that have not written for N days
+                                   (fractions allowed), as users delete does; prints {"pruned": count}
 `
+
+const USERS_FLAGS = {
+  'data-dir': { type: 'string' }, out: { type: 'string' }, in: { type: 'string' }, 'anonymous-unused-days': { type: 'string' },
+  help: { type: 'boolean' },
+} as const
+
+function parsePrune(days: string | undefined, extra: string | undefined, dataDir: string): UsersCommand {
+  if (extra !== undefined) throw new CliUsageError(`Unexpected ${JSON.stringify(extra)}`)
+  if (days === undefined) throw new CliUsageError('users prune needs --anonymous-unused-days N')
+  const unusedDays = /^\d*\.?\d+$/.test(days.trim()) ? Number(days) : Number.NaN
+  if (!(unusedDays > 0)) throw new CliUsageError(`--anonymous-unused-days must be a positive number, got ${JSON.stringify(days)}`)
+  return { action: 'prune', dataDir, unusedDays }
+}
 
 /** Reads `users <command> …`. @throws CliUsageError */
 export function parseUsersCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): UsersCommand {
   let parsed
   try {
-    parsed = parseArgs({ args: [...argv], options: { 'data-dir': { type: 'string' }, out: { type: 'string' }, in: { type: 'string' } }, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: [...argv], options: USERS_FLAGS, allowPositionals: true, strict: true })
   } catch (error) {
     throw new CliUsageError(error instanceof Error ? error.message : String(error))
   }
   const { values, positionals: [action, userId, ...extra] } = parsed
+  if (values.help === true) return { action: 'help' }
   const dataDir = values['data-dir'] ?? (env.CUBBY_DATA_DIR || './cubby-data')
+  if (action === undefined) throw new CliUsageError(`users needs a command: ${USERS_COMMANDS.join(', ')}`)
+  if (!(USERS_COMMANDS as readonly string[]).includes(action)) {
+    throw new CliUsageError(`unknown users command ${JSON.stringify(action)} (commands: ${USERS_COMMANDS.join(', ')})`)
+  }
   if (extra.length > 0) throw new CliUsageError(`Unexpected ${JSON.stringify(extra[0])}`)
   if (action === 'list' && userId === undefined) return { action, dataDir }
+  if (action === 'prune') return parsePrune(values['anonymous-unused-days'], userId, dataDir)
   if (userId === undefined || userId === '') throw new CliUsageError(`users ${action ?? '<command>'} needs a user id`)
   if (action === 'export') return { action, dataDir, userId, out: values.out }
   if (action === 'import') return { action, dataDir, userId, in: values.in }
   if (action === 'delete') return { action, dataDir, userId }
-  throw new CliUsageError(`Unknown users command ${JSON.stringify(action)}`)
+  throw new CliUsageError(`users ${action} takes no user id`)
 }
 
 /** A user-facing failure of a `users` command: printed as is, exit code 1. */
@@ -55,17 +82,11 @@ export class UsersCommandError extends Error {
 }
 
 async function openStorage(dataDir: string): Promise<{ storage: CubbyStorage; db: Level<string, string> }> {
-  const db = new Level<string, string>(join(resolve(dataDir), 'db'), { createIfMissing: false })
+  let db: Level<string, string>
   try {
-    await db.open()
+    db = await openDatabase(dataDir, { createIfMissing: false })
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause
-    if (cause?.code === 'LEVEL_LOCKED') {
-      throw new UsersCommandError(`The data dir ${dataDir} is in use by a running cubby-server (LevelDB allows one process).\n` +
-        'Stop it first, or use the HTTP admin API of the running server, e.g.\n' +
-        `  curl -H "Authorization: Bearer $(cat ${join(dataDir, 'admin-token')})" http://127.0.0.1:8080/v1/admin/users`)
-    }
-    throw new UsersCommandError(`Cannot open ${join(dataDir, 'db')}: ${cause?.message ?? (error as Error).message}`)
+    throw error instanceof DataDirError ? new UsersCommandError(error.message) : error
   }
   const storage = createLevelStorage({ db })
   await storage.open()
@@ -81,6 +102,7 @@ async function write(out: Writable, text: string): Promise<void> {
  * @throws UsersCommandError for a locked or missing data dir, or a failed import.
  */
 export async function runUsersCommand(command: UsersCommand, io: { stdout: Writable; stdin: Readable }): Promise<void> {
+  if (command.action === 'help') return write(io.stdout, USERS_USAGE)
   const { storage, db } = await openStorage(command.dataDir)
   try {
     switch (command.action) {
@@ -114,6 +136,13 @@ export async function runUsersCommand(command: UsersCommand, io: { stdout: Writa
         // The deletion is whole once deleteUser returns; the records go before the command exits.
         await storage.purge()
         await write(io.stdout, `${JSON.stringify({ deleted })}\n`)
+        return
+      }
+      case 'prune': {
+        const pruned = await pruneAnonymousUsers(storage, { unusedDays: command.unusedDays })
+        // As with delete: the pruned users' records go before the command exits.
+        await storage.purge()
+        await write(io.stdout, `${JSON.stringify({ pruned })}\n`)
         return
       }
     }

@@ -27,6 +27,11 @@ export const CUBBY_ERROR_CODES = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** The user is over their byte or key quota; nothing of the write was kept. */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  /**
+   * The server's storage budget (`maxTotalBytes`) is spent: an anonymous identity's write that would add bytes was
+   * refused and nothing of it kept (writes that free space still pass). HTTP 507.
+   */
+  STORAGE_FULL: 'STORAGE_FULL',
   /** The operation needs a connection or an acknowledgement that did not come (e.g. `signOut` with pending writes while offline). */
   PENDING_WRITES: 'PENDING_WRITES',
   /** The client or server was closed while the operation ran. */

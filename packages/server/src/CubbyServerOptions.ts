@@ -51,6 +51,21 @@ export interface CubbyServerOptions {
    */
   maxIndexedKeys?: number
   /**
+   * Server-wide budget of stored bytes, counted as the quota counts them (keys, values, 64 bytes per record) over all
+   * users and kept exactly. Past it, a write of an anonymous identity (from `POST /v1/identities`, user id `anon_…`)
+   * that would add bytes fails with `STORAGE_FULL` (HTTP 507) and leaves nothing behind; the app's own users and
+   * writes that free space always pass. Applies to the storage the server makes.
+   * @default undefined (no budget)
+   */
+  maxTotalBytes?: number
+  /**
+   * Deletes anonymous identities (user id `anon_…`) that have not written for this many days, checking every hour
+   * (more often for periods under two hours), through the same deletion as `deleteUser` (their tokens are revoked).
+   * Users last written before the time of the last write was kept are left alone until they write again.
+   * @default undefined (never)
+   */
+  pruneAnonymousAfterDays?: number
+  /**
    * Token-bucket rate limits per connection and per remote address, and of new anonymous identities per remote
    * address (`identity`: 10 a minute, 20 at once); over them, `RATE_LIMITED` with `retryAfter`.
    * @default DEFAULT_RATE_LIMITS

@@ -3,6 +3,8 @@ import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { CubbyError } from '@cubby/protocol'
 import express, { type Router } from 'express'
+import { PruneSchedule } from './admin/PruneSchedule.js'
+import { checkUnusedDays } from './admin/pruneAnonymousUsers.js'
 import { UserAdmin } from './admin/UserAdmin.js'
 import { DeletionMarkers } from './auth/DeletionMarkers.js'
 import { TokenAuth } from './auth/TokenAuth.js'
@@ -55,6 +57,7 @@ class CubbyServerImpl implements CubbyServer {
   readonly #opened: Promise<void>
   readonly #protection: Protection
   readonly #logger: CubbyLogger
+  readonly #prune: PruneSchedule | undefined
   #server: Server | undefined
   #closing: Promise<void> | undefined
 
@@ -70,6 +73,7 @@ class CubbyServerImpl implements CubbyServer {
     }
     const protection = (this.#protection = new Protection(resolveProtection(options, limits)))
     const identityRate = resolveIdentityRate(options)
+    checkUnusedDays('pruneAnonymousAfterDays', options.pruneAnonymousAfterDays)
     const { issuer, audience, authenticate } = options
     const secret = (this.#secret = resolveSecret(options, logger))
     const previousSecrets = resolvePreviousSecrets(options)
@@ -94,6 +98,8 @@ class CubbyServerImpl implements CubbyServer {
       storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, identityRate, ready, protection, admin: this.#admin, adminToken,
     })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
+    const { pruneAnonymousAfterDays: days } = options
+    this.#prune = days === undefined ? undefined : new PruneSchedule(this.#admin, days, logger)
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -182,6 +188,7 @@ class CubbyServerImpl implements CubbyServer {
 
   async #shutDown(): Promise<void> {
     this.#endpoint.stopAccepting()
+    await this.#prune?.stop()
     const httpClosed = this.#server === undefined ? Promise.resolve() : closeHttpServer(this.#server)
     await this.#writer.close()
     await this.#endpoint.close()

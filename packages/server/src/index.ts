@@ -21,6 +21,9 @@ export { consoleLogger, silentLogger } from './logger.js'
 
 // Admin
 export { parseUserRecord, parseUserRecords } from './admin/parseUserRecord.js'
+export { pruneAnonymousUsers } from './admin/pruneAnonymousUsers.js'
+export type { PruneOptions, PruneTarget } from './admin/pruneAnonymousUsers.js'
+export { ANONYMOUS_USER_PREFIX, isAnonymousUser } from './auth/anonymousUsers.js'
 
 // Abuse limits
 export { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_USER, DEFAULT_RATE_LIMITS } from './limits/defaults.js'

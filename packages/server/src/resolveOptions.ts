@@ -7,6 +7,7 @@ import type { CubbyServerOptions } from './CubbyServerOptions.js'
 import type { CubbyLogger } from './logger.js'
 import { checkMaxIndexedKeys, createLevelStorage } from './storage/createLevelStorage.js'
 import type { CubbyStorage } from './storage/CubbyStorage.js'
+import { checkMaxTotalBytes } from './storage/StorageBudget.js'
 import type { LevelDatabase } from './storage/LevelDatabase.js'
 import { resolveQuota } from './storage/UserQuota.js'
 import {
@@ -30,11 +31,15 @@ export interface ResolvedStorage {
 export function resolveStorage(options: CubbyServerOptions): ResolvedStorage {
   if (options.storage !== undefined) return { storage: options.storage, ownsStorage: false, ownedDb: undefined }
   const quota = options.quota ?? {}
-  const indexed = options.maxIndexedKeys === undefined ? {} : { maxIndexedKeys: options.maxIndexedKeys }
+  const indexed = {
+    ...(options.maxIndexedKeys === undefined ? {} : { maxIndexedKeys: options.maxIndexedKeys }),
+    ...(options.maxTotalBytes === undefined ? {} : { maxTotalBytes: options.maxTotalBytes }),
+  }
   if (options.db !== undefined) return { storage: createLevelStorage({ db: options.db, quota, ...indexed }), ownsStorage: true, ownedDb: undefined }
   if (options.dataDir === undefined) throw new TypeError('createCubbyServer needs one of dataDir, db or storage')
   resolveQuota(quota) // throws for a bad quota before the database is made
   checkMaxIndexedKeys(options.maxIndexedKeys)
+  checkMaxTotalBytes(options.maxTotalBytes)
   const db: LevelDatabase = new Level<string, string>(join(options.dataDir, 'db'))
   return { storage: createLevelStorage({ db, quota, ...indexed }), ownsStorage: true, ownedDb: db }
 }

@@ -31,6 +31,11 @@ export class UserAdmin {
     return this.#storage.users(options)
   }
 
+  async usersUnusedSince(options: { before: number; after?: string; limit: number }): Promise<string[]> {
+    await this.#ready()
+    return this.#storage.usersUnusedSince(options)
+  }
+
   async *exportUser(userId: string): AsyncGenerator<UserRecord> {
     assertUserId(userId, this.#limits)
     await this.#ready()

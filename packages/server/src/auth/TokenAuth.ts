@@ -2,6 +2,7 @@ import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto'
 import { SignJWT, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
 import type { CubbyLimits, UnauthorizedReason } from '@cubby/protocol'
 import { assertUserId } from '../writes/validateMutation.js'
+import { ANONYMOUS_USER_PREFIX } from './anonymousUsers.js'
 
 /** Options of {@link TokenAuth}. @internal */
 export interface TokenAuthOptions {
@@ -71,7 +72,7 @@ export class TokenAuth {
 
   /** A new anonymous identity: a random user id and its token. */
   async issueAnonymous(): Promise<{ userId: string; token: string }> {
-    const userId = `anon_${randomBytes(16).toString('base64url')}`
+    const userId = `${ANONYMOUS_USER_PREFIX}${randomBytes(16).toString('base64url')}`
     return { userId, token: await this.issueToken(userId) }
   }
 

@@ -22,6 +22,7 @@ export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   CLOSED: 503,
   // Client only (the server never sends it); listed because every code has a status.
   NETWORK: 502,
+  STORAGE_FULL: 507,
 }
 
 /**

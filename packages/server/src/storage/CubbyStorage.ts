@@ -94,6 +94,11 @@ export interface CubbyStorage {
   /** Users that have data, `limit` at a time after `after`, in the storage's order. */
   users(options: { after?: string; limit: number }): Promise<UserSummary[]>
   /**
+   * Users whose last write was at or before `before` (seconds since the epoch), `limit` at a time after `after`, in
+   * the order of {@link users}; users whose last write was never recorded are left out. For pruning unused users.
+   */
+  usersUnusedSince(options: { before: number; after?: string; limit: number }): Promise<string[]>
+  /**
    * A user's data as records: a `user` header, then every key's record (live or deleted) with its rev, values as
    * stored. Streams; a large user never has to fit in memory.
    * @throws CubbyError `NOT_FOUND` when the user has no data.

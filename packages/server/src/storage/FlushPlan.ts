@@ -2,10 +2,11 @@ import { utf8Length, type Change, type Mutation, type MutationResult, type WireE
 import type { CommitResult } from './CubbyStorage.js'
 import { UTF8, type LevelBatchOperation, type LevelDatabase } from './LevelDatabase.js'
 import {
-  clientKey, dataKey, deletionKey, formatMeta, formatRecord, logKey, metaKey, parseClient, parseDeletion, parseMeta,
+  clientKey, dataKey, deletionKey, formatMeta, formatRecord, logKey, metaKey, parseClient, nowInSeconds, parseDeletion, parseMeta,
   parseRecord, purgeKey, userRange, type LevelDeletion, type LevelMeta,
 } from './levelKeys.js'
 import { countUsage } from './countUsage.js'
+import type { StorageBudget } from './StorageBudget.js'
 import { recordBytesOf, type UserQuota } from './UserQuota.js'
 
 /** A user's meta: the latest rev, the rev of the last clear, and the usage counted against the quota. @internal */
@@ -85,11 +86,15 @@ export class FlushPlan {
   readonly users: Map<string, UserOutcome> = new Map()
   /** Users this flush cleared: their dead records are left to a purge. */
   readonly purges: Set<string> = new Set()
+  readonly #budget: StorageBudget | undefined
+  /** How the flush changes the bytes of all users together (for the storage budget). */
+  bytesDelta = 0
 
-  constructor(db: LevelDatabase, cached: (userId: string) => CachedUser | undefined, quota: UserQuota) {
+  constructor(db: LevelDatabase, cached: (userId: string) => CachedUser | undefined, quota: UserQuota, budget?: StorageBudget) {
     this.#db = db
     this.#cached = cached
     this.#quota = quota
+    this.#budget = budget
   }
 
   /** Reads, in one `getMany`, every record the requests will look at that no cache holds (often none). */
@@ -155,6 +160,8 @@ export class FlushPlan {
       user.clients.set(clientId, client ?? null)
       if (client !== undefined) this.#writes.set(clientKey(userId, clientId), `${client.mid}\n${client.rev}`)
     }
+    // The meta is written anyway, so keeping the time of the last write (for pruning unused users) costs nothing.
+    meta.usedAt = nowInSeconds()
     this.#writes.set(metaKey(userId), formatMeta(meta))
     return { results, changes, head: meta.head }
   }
@@ -180,6 +187,9 @@ export class FlushPlan {
     if (bytes > 0 && user.meta.bytes + bytes > this.#quota.maxBytes) {
       return { code: 'QUOTA_EXCEEDED', message: `A user may store at most ${this.#quota.maxBytes} bytes` }
     }
+    if (this.#budget?.refuses(userId, bytes, this.bytesDelta) === true) {
+      return { code: 'STORAGE_FULL', message: 'The server\'s storage for anonymous identities is full' }
+    }
     return undefined
   }
 
@@ -202,6 +212,7 @@ export class FlushPlan {
   async #mutate(userId: string, user: UserOutcome, m: Mutation, rev: number): Promise<Change> {
     if (m.op === 'clear') {
       this.#clear(userId, rev)
+      this.bytesDelta -= user.meta.bytes
       Object.assign(user.meta, { clearRev: rev, keys: 0, bytes: 0 })
       user.cleared = true
       user.records.clear()
@@ -210,6 +221,7 @@ export class FlushPlan {
     const delta = this.#usageDelta(userId, user, m)
     user.meta.keys += delta.keys
     user.meta.bytes += delta.bytes
+    this.bytesDelta += delta.bytes
     const value = m.op === 'store' ? m.value : undefined
     const old = this.#old(userId, user, m.key)
     // Deleting a key that has no live record stores nothing: no client can hold it from after the last clear

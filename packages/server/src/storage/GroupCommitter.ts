@@ -3,6 +3,7 @@ import type { CommitResult } from './CubbyStorage.js'
 import { FlushPlan, type CommitRequest, type UserMeta } from './FlushPlan.js'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
 import { deletionKey, metaKey, parseDeletion, parseMeta } from './levelKeys.js'
+import type { StorageBudget } from './StorageBudget.js'
 import type { UserQuota } from './UserQuota.js'
 import { WriteCache } from './WriteCache.js'
 
@@ -35,16 +36,19 @@ export class GroupCommitter {
   readonly #quota: UserQuota
   /** Durable state only: updated after each batch is written, and only by this loop. */
   readonly cache: WriteCache
+  /** The server-wide byte budget, when one is set: moved by each batch, and by deletions and imports. */
+  readonly budget: StorageBudget | undefined
   #queue: Pending[] = []
   #loop: Promise<void> | undefined
   #closed = false
   /** Told of every user a flush cleared, once the batch is durable. */
   onPurge: (userId: string) => void = () => {}
 
-  constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number) {
+  constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number, budget?: StorageBudget) {
     this.#db = db
     this.#quota = quota
     this.cache = new WriteCache(db, maxIndexedKeys)
+    this.budget = budget
   }
 
   /** Queues a commit; it is applied after every commit queued before it. */
@@ -130,12 +134,13 @@ export class GroupCommitter {
 
   async #flush(requests: PendingCommit[]): Promise<void> {
     try {
-      const plan = new FlushPlan(this.#db, (userId) => this.cache.get(userId), this.#quota)
+      const plan = new FlushPlan(this.#db, (userId) => this.cache.get(userId), this.#quota, this.budget)
       await plan.prefetch(requests)
       const results: CommitResult[] = []
       for (const request of requests) results.push(await plan.apply(request))
       await this.#db.batch(plan.operations(), { ...UTF8, sync: true })
       this.cache.commit(plan.users)
+      if (this.budget !== undefined) this.budget.used += plan.bytesDelta
       requests.forEach((r, i) => r.resolve(results[i]!))
       for (const userId of plan.purges) this.onPurge(userId)
     } catch (error) {

@@ -12,14 +12,14 @@ import { RECORD_OVERHEAD_BYTES } from './UserQuota.js'
 import { runStorageContract, type StorageContractFixture, type StorageContractOptions } from './storage.contract.js'
 import { countReads } from '../testing/countReads.js'
 
-async function openLevelStorage(location: string, options: StorageContractOptions): Promise<{ db: Level; storage: CubbyStorage }> {
+async function openLevelStorage(location: string, options: StorageContractOptions & Pick<LevelStorageOptions, 'maxTotalBytes'>): Promise<{ db: Level; storage: CubbyStorage }> {
   const db = new Level(location)
   const storage = createLevelStorage({ db, ...options })
   await storage.open()
   return { db, storage }
 }
 
-async function setup(options: StorageContractOptions = {}): Promise<StorageContractFixture & { db: Level }> {
+async function setup(options: StorageContractOptions & Pick<LevelStorageOptions, 'maxTotalBytes'> = {}): Promise<StorageContractFixture & { db: Level }> {
   const dir = await mkdtemp(join(tmpdir(), 'cubby-storage-'))
   let current = await openLevelStorage(join(dir, 'db'), options)
   const closeCurrent = async (): Promise<void> => {
@@ -78,7 +78,62 @@ it('counts the usage of a user whose meta predates the quota, once, from the rec
   await f.db.put('m1:u\x00', '2\n0')
   const r = await storage.commit('u', [{ op: 'store', mid: 1, key: 'c', value: '3' }, { op: 'store', mid: 2, key: 'd', value: '4' }])
   expect(r.results).toEqual([{ mid: 1, rev: 3 }, { mid: 2, error: expect.objectContaining({ code: 'QUOTA_EXCEEDED' }) }])
-  expect(await f.db.get('m1:u\x00')).toBe(`3\n0\n3\n${3 * 64 + 6}`)
+  // Head, clear rev, keys, bytes, and the second of the last write.
+  expect((await f.db.get('m1:u\x00'))?.split('\n').slice(0, 4)).toEqual(['3', '0', '3', String(3 * 64 + 6)])
+})
+
+describe('the storage budget (maxTotalBytes)', () => {
+  // key 'k1' + value '1234567890' + 64: each record counts 76 bytes.
+  const RECORD = 76
+  const value = '1234567890'
+  const full = { code: 'STORAGE_FULL', message: expect.any(String) }
+
+  it('sums every user\'s usage exactly through writes, clears, deletions, imports and a reopen, and refuses only anonymous identities\' growth', async () => {
+    await using f = await setup({ maxTotalBytes: 4 * RECORD })
+    const anon = 'anon_a'
+    expect((await f.storage.commit(anon, [store(1, 'k1', value), store(2, 'k2', value)])).results).toEqual([{ mid: 1, rev: 1 }, { mid: 2, rev: 2 }])
+    expect((await f.storage.commit('alice', [store(1, 'k1', value), store(2, 'k2', value)])).results).toEqual([{ mid: 1, rev: 1 }, { mid: 2, rev: 2 }])
+    // Full: the anonymous identity's next byte is refused (within one flush too), the app's user goes on.
+    const [refused, named] = await Promise.all([
+      f.storage.commit('anon_b', [store(1, 'k1', value)]), f.storage.commit('alice', [store(3, 'k3', value)]),
+    ])
+    expect(refused.results).toEqual([{ mid: 1, error: full }])
+    expect(named.results).toEqual([{ mid: 3, rev: 3 }])
+    // Shrinking writes pass: a delete keeps the key's tombstone (key + 64) and frees the value.
+    expect((await f.storage.commit(anon, [{ op: 'delete', mid: 3, key: 'k1' }])).results).toEqual([{ mid: 3, rev: 3 }])
+    // alice's 3 records + anon's record and tombstone = 4 x 76 + 66 > budget.
+    expect((await f.storage.commit('anon_b', [store(1, 'k1', value)])).results).toEqual([{ mid: 1, error: full }])
+    await f.storage.deleteUser('alice')
+    // Now 76 + 66 = 142 bytes are used: two more records fit, the third does not.
+    expect((await f.storage.commit('anon_b', [store(1, 'k1', value), store(2, 'k2', value), store(3, 'k3', value)])).results)
+      .toEqual([{ mid: 1, rev: 1 }, { mid: 2, rev: 2 }, { mid: 3, error: full }])
+    // A clear frees everything of the user.
+    await f.storage.commit(anon, [{ op: 'clear', mid: 4 }])
+    // Reopened, the sum is loaded from the metas: anon_b's 2 records.
+    let storage = await f.reopen()
+    expect((await storage.commit('anon_c', [store(1, 'k1', value), store(2, 'k2', value), store(3, 'k3', value)])).results)
+      .toEqual([{ mid: 1, rev: 1 }, { mid: 2, rev: 2 }, { mid: 3, error: full }])
+    // An import counts too (it ignores the budget, as it ignores the quota).
+    await storage.deleteUser('anon_c')
+    await storage.importUser('bob', (async function* () {
+      yield { type: 'user', v: 1, userId: 'bob', head: 1, clearRev: 0 } as const
+      yield { type: 'value', key: 'k1', rev: 1, value } as const
+    })())
+    expect((await storage.commit('anon_c', [store(1, 'k1', value), store(2, 'k2', value)])).results).toEqual([{ mid: 1, rev: 1 }, { mid: 2, error: full }])
+    storage = await f.reopen()
+    expect((await storage.commit('anon_d', [store(1, 'k1', value)])).results).toEqual([{ mid: 1, error: full }])
+  })
+
+  it('finds users by the time of their last write', async () => {
+    await using f = await setup()
+    const before = Math.floor(Date.now() / 1000)
+    await f.storage.commit('u', [store(1, 'k', value)])
+    expect(await f.storage.usersUnusedSince({ before: before - 1, limit: 10 })).toEqual([])
+    expect(await f.storage.usersUnusedSince({ before: Math.ceil(Date.now() / 1000), limit: 10 })).toEqual(['u'])
+    // Every write counts as a use; a user without data is no user.
+    await f.storage.deleteUser('u')
+    expect(await f.storage.usersUnusedSince({ before: Math.ceil(Date.now() / 1000), limit: 10 })).toEqual([])
+  })
 })
 
 

@@ -8,7 +8,8 @@ import {
 import { Purger } from './Purger.js'
 import { checkCommitArguments } from './checkCommitArguments.js'
 import { resolveQuota, type UserQuota } from './UserQuota.js'
-import { deletedAt, deleteUser, exportUser, importUser, listUsers } from './levelUserAdmin.js'
+import { checkMaxTotalBytes, StorageBudget } from './StorageBudget.js'
+import { deletedAt, deleteUser, exportUser, importUser, listUsers, usersUnusedSince } from './levelUserAdmin.js'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 
 /** Options of {@link createLevelStorage}. */
@@ -23,6 +24,13 @@ export interface LevelStorageOptions {
    * @default 250_000
    */
   maxIndexedKeys?: number
+  /**
+   * Server-wide budget of stored bytes: the sum of every user's usage as the quota counts it (loaded by `open()`,
+   * then kept exactly). A write of an anonymous identity (user id `anon_…`) that would take the sum past it gets a
+   * `STORAGE_FULL` result and writes nothing; the app's own users and writes that free space always pass.
+   * @default undefined (no budget)
+   */
+  maxTotalBytes?: number
 }
 
 /** Bytes a snapshot reads per page at most (classic-level stops at 16 KiB by default): a page of typical records in one read. */
@@ -49,7 +57,9 @@ export function checkMaxIndexedKeys(maxIndexedKeys: number | undefined): void {
 export function createLevelStorage(options: LevelStorageOptions): CubbyStorage {
   const { maxIndexedKeys = 250_000 } = options
   checkMaxIndexedKeys(maxIndexedKeys)
-  return new LevelStorage(options.db, resolveQuota(options.quota), maxIndexedKeys)
+  checkMaxTotalBytes(options.maxTotalBytes)
+  const budget = options.maxTotalBytes === undefined ? undefined : new StorageBudget(options.maxTotalBytes)
+  return new LevelStorage(options.db, resolveQuota(options.quota), maxIndexedKeys, budget)
 }
 
 class LevelStorage implements CubbyStorage {
@@ -58,15 +68,18 @@ class LevelStorage implements CubbyStorage {
   readonly #purger: Purger
   #resumed = false
 
-  constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number) {
+  constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number, budget: StorageBudget | undefined) {
     this.#db = db
-    this.#committer = new GroupCommitter(db, quota, maxIndexedKeys)
+    this.#committer = new GroupCommitter(db, quota, maxIndexedKeys, budget)
     this.#purger = new Purger(db, this.#committer)
     this.#committer.onPurge = (userId) => this.#purger.schedule(userId)
   }
 
   async open(): Promise<void> {
     if (this.#db.status !== 'open') await this.#db.open()
+    // Between two batches, so that no flush moves the sum while it is counted.
+    const budget = this.#committer.budget
+    if (budget !== undefined) await this.#committer.atRest(() => budget.load(this.#db))
     if (this.#resumed) return
     this.#resumed = true
     await this.#purger.resume()
@@ -150,6 +163,10 @@ class LevelStorage implements CubbyStorage {
 
   users(options: { after?: string; limit: number }): Promise<UserSummary[]> {
     return listUsers(this.#db, options)
+  }
+
+  usersUnusedSince(options: { before: number; after?: string; limit: number }): Promise<string[]> {
+    return usersUnusedSince(this.#db, options)
   }
 
   exportUser(userId: string): AsyncIterable<UserRecord> {

@@ -6,7 +6,8 @@
  * - `d` + user + key → the key's record: `${rev}\n${encoded}` for a value, `${rev}` for a tombstone
  * - `l` + user + 16 hex digits of rev → the change log: the key ('' for a clear, in databases written before
  *   clears were logical)
- * - `m` + user → the user's meta: `${head}\n${rev of the last clear}\n${live keys}\n${bytes}` (see UserQuota).
+ * - `m` + user → the user's meta: `${head}\n${rev of the last clear}\n${live keys}\n${bytes}\n${last write}` (see
+ *   UserQuota; the last write in seconds since the epoch, missing in metas written before it was kept).
  *   Every `d` and `l` record at or below the clear's rev is dead: readers skip it, a purge removes it.
  * - `c` + user + clientId → the last applied mid of a client: `${mid}\n${rev}`
  * - `x` + user → the user's deletion: `${seconds since the epoch}\n${head at the deletion}\n${milliseconds}`. Written in the one
@@ -116,6 +117,8 @@ export interface LevelMeta {
   clearRev: number
   keys: number
   bytes: number
+  /** When the user last wrote, in seconds since the epoch; `undefined` in metas written before it was kept. */
+  usedAt?: number
 }
 
 /**
@@ -128,15 +131,21 @@ export function parseMeta(raw: string | undefined, deletion?: LevelDeletion): Le
     const head = deletion?.head ?? 0
     return { head, clearRev: head, keys: 0, bytes: 0 }
   }
-  const [head, clearRev, keys, bytes] = raw.split('\n')
-  return { head: Number(head), clearRev: Number(clearRev ?? 0), keys: Number(keys ?? Number.NaN), bytes: Number(bytes ?? Number.NaN) }
+  const [head, clearRev, keys, bytes, usedAt] = raw.split('\n')
+  const meta: LevelMeta = { head: Number(head), clearRev: Number(clearRev ?? 0), keys: Number(keys ?? Number.NaN), bytes: Number(bytes ?? Number.NaN) }
+  if (usedAt !== undefined) meta.usedAt = Number(usedAt)
+  return meta
 }
 
 /** Whether a parsed meta holds its usage (metas written before usage was counted do not). */
 export const countUsageFields = (meta: LevelMeta): boolean => !Number.isNaN(meta.keys) && !Number.isNaN(meta.bytes)
 
 /** Formats a `m` record. */
-export const formatMeta = (meta: LevelMeta): string => `${meta.head}\n${meta.clearRev}\n${meta.keys}\n${meta.bytes}`
+export const formatMeta = (meta: LevelMeta): string =>
+  `${meta.head}\n${meta.clearRev}\n${meta.keys}\n${meta.bytes}${meta.usedAt === undefined ? '' : `\n${meta.usedAt}`}`
+
+/** Now in whole seconds since the epoch, as a meta's `usedAt` holds it. */
+export const nowInSeconds = (): number => Math.floor(Date.now() / 1000)
 
 /** Parses a `c` record: the client's last applied mid and the rev it got. */
 export function parseClient(raw: string): { mid: number; rev: number } {

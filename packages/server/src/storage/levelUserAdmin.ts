@@ -3,7 +3,7 @@ import { UTF8, type LevelDatabase } from './LevelDatabase.js'
 import type { GroupCommitter } from './GroupCommitter.js'
 import {
   countUsageFields, dataKey, dataKeyOffset, deletionKey, formatDeletion, formatMeta, formatRecord, importingKey, logKey,
-  metaKey, parseDeletion, parseMeta, parseRecord, purgeKey, userOfMetaKey, userRange,
+  metaKey, nowInSeconds, parseDeletion, parseMeta, parseRecord, purgeKey, userOfMetaKey, userRange,
 } from './levelKeys.js'
 import type { Purger } from './Purger.js'
 import { countUsage } from './countUsage.js'
@@ -44,6 +44,22 @@ export async function listUsers(db: LevelDatabase, { after, limit }: { after?: s
   return users
 }
 
+/** Users whose last write was at or before `before` (seconds), in storage order after `after`. @internal */
+export async function usersUnusedSince(db: LevelDatabase, { before, after, limit }: { before: number; after?: string; limit: number }): Promise<string[]> {
+  const users: string[] = []
+  if (limit <= 0) return users
+  const range = after === undefined ? { gte: 'm', lt: 'n' } : { gt: metaKey(after), lt: 'n' }
+  for await (const page of iterateRange(db, range)) {
+    for (const [k, raw] of page) {
+      const { usedAt } = parseMeta(raw)
+      if (usedAt === undefined || usedAt > before) continue
+      users.push(userOfMetaKey(k))
+      if (users.length === limit) return users
+    }
+  }
+  return users
+}
+
 /** When the user was last deleted (seconds since the epoch), or `undefined`. @internal */
 export async function deletedAt(db: LevelDatabase, userId: string): Promise<number | undefined> {
   const [raw] = await db.getMany([deletionKey(userId)], UTF8)
@@ -78,6 +94,8 @@ export async function deleteUser(db: LevelDatabase, committer: GroupCommitter, p
   const existed = await committer.exclusive(userId, async () => {
     const [raw, rawDeletion, importing] = await db.getMany([metaKey(userId), deletionKey(userId), importingKey(userId)], UTF8)
     const { head } = parseMeta(raw, parseDeletion(rawDeletion))
+    const budget = committer.budget
+    const freed = budget === undefined || raw === undefined ? 0 : await usageBytes(db, userId, raw)
     const now = Date.now()
     await db.batch([
       { type: 'del', key: metaKey(userId) },
@@ -85,10 +103,17 @@ export async function deleteUser(db: LevelDatabase, committer: GroupCommitter, p
       { type: 'put', key: deletionKey(userId), value: formatDeletion({ at: Math.floor(now / 1000), head, ms: now }) },
       { type: 'put', key: purgeKey(userId), value: String(head) },
     ], { ...UTF8, sync: true })
+    if (budget !== undefined) budget.used -= freed
     return raw !== undefined || importing !== undefined
   })
   purger.schedule(userId)
   return existed
+}
+
+/** The bytes a user's meta counts (or their records, for a meta that has no usage). */
+async function usageBytes(db: LevelDatabase, userId: string, raw: string): Promise<number> {
+  const meta = parseMeta(raw)
+  return countUsageFields(meta) ? meta.bytes : (await countUsage(db, userId, meta.clearRev)).bytes
 }
 
 /**
@@ -107,7 +132,7 @@ export async function importUser(db: LevelDatabase, committer: GroupCommitter, p
   const flush = async (): Promise<void> => {
     const step = batch
     batch = []
-    if (step.length > 0) await committer.exclusive(userId, () => writeRecords(db, userId, header!.head, step))
+    if (step.length > 0) await committer.exclusive(userId, () => writeRecords(db, committer, userId, header!.head, step))
     count += step.length
   }
   for await (const record of records) {
@@ -136,17 +161,20 @@ async function reserve(db: LevelDatabase, userId: string, { head, clearRev }: { 
   const [raw, importing] = await db.getMany([metaKey(userId), importingKey(userId)], UTF8)
   if (raw !== undefined && importing === undefined) throw new CubbyError('BAD_MESSAGE', 'This user already has data; delete the user first')
   // A resumed import keeps what the first attempt wrote and counted.
-  const meta = raw === undefined ? { head, clearRev, keys: 0, bytes: 0 } : { ...parseMeta(raw), head: Math.max(parseMeta(raw).head, head) }
+  const meta = raw === undefined ? { head, clearRev, keys: 0, bytes: 0, usedAt: nowInSeconds() } : { ...parseMeta(raw), head: Math.max(parseMeta(raw).head, head) }
   await db.batch([
     { type: 'put', key: metaKey(userId), value: formatMeta(meta) },
     { type: 'put', key: importingKey(userId), value: '1' },
   ], { ...UTF8, sync: true })
 }
 
-async function writeRecords(db: LevelDatabase, userId: string, head: number, records: Array<Exclude<UserRecord, { type: 'user' }>>): Promise<void> {
+async function writeRecords(
+  db: LevelDatabase, committer: GroupCommitter, userId: string, head: number, records: Array<Exclude<UserRecord, { type: 'user' }>>,
+): Promise<void> {
   const keys = [metaKey(userId), ...records.map((r) => dataKey(userId, r.key))]
   const [rawMeta, ...existing] = await db.getMany(keys, UTF8)
   const meta = parseMeta(rawMeta)
+  const bytesBefore = meta.bytes
   const operations: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = []
   const written = new Map<string, { rev: number; value: string | undefined }>()
   records.forEach((r, i) => {
@@ -169,4 +197,5 @@ async function writeRecords(db: LevelDatabase, userId: string, head: number, rec
   meta.head = Math.max(meta.head, head)
   operations.push({ type: 'put', key: metaKey(userId), value: formatMeta(meta) })
   await db.batch(operations, { ...UTF8, sync: true })
+  if (committer.budget !== undefined) committer.budget.used += meta.bytes - bytesBefore
 }
