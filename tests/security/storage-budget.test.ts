@@ -48,14 +48,14 @@ describe('storage budget (--max-total-bytes)', () => {
     expect((await put(server, named, 'k0', VALUE)).status).toBe(200)
     // An overwrite that does not grow passes; a delete passes and frees the value's bytes.
     expect((await put(server, anons[0]!.token, 'k0', 'y'.repeat(100))).status).toBe(200)
-    expect((await rawHttp(server.url, 'DELETE', '/v1/values', { token: anons[0]!.token })).status).toBe(200)
+    expect((await rawHttp(server.url, 'POST', '/v1/clear', { token: anons[0]!.token })).status).toBe(200)
 
     await server.restart()
     // After the restart the sum is loaded again: alice's record is still counted, anons[0]'s cleared ones are not.
     expect((await put(server, anons[2]!.token, 'k1', VALUE)).status).toBe(200)
     expect((await put(server, anons[2]!.token, 'k2', VALUE)).status).toBe(507)
-    // Deleting a user frees their bytes at once.
-    expect((await rawHttp(server.url, 'DELETE', '/v1/values', { token: named })).status).toBe(200)
+    // Clearing a user frees their bytes at once.
+    expect((await rawHttp(server.url, 'POST', '/v1/clear', { token: named })).status).toBe(200)
     expect((await put(server, anons[2]!.token, 'k2', VALUE)).status).toBe(200)
   })
 })
