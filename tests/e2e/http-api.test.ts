@@ -82,6 +82,11 @@ describe('HTTP API', () => {
     const badJson = await fetch(`${server.url}/v1/values/k`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/json' }, body: '{' })
     expect(badJson.status).toBe(400)
     expect(((await badJson.json()) as { error: { code: string } }).error.code).toBe('BAD_MESSAGE')
+    // `undefined` itself is no value, as a JSON body cannot say it but the typed encoding can.
+    const undefinedValue = await fetch(`${server.url}/v1/values/k`, { method: 'PUT', headers: { ...headers, 'content-type': CUBBY_VALUE_CONTENT_TYPE }, body: '-1' })
+    expect(undefinedValue.status).toBe(400)
+    expect(((await undefinedValue.json()) as { error: { code: string } }).error.code).toBe('INVALID_VALUE')
+    expect((await fetch(`${server.url}/v1/values/k`, { headers })).status).toBe(404)
     const missing = await fetch(`${server.url}/v1/values/nothing-here`, { headers })
     expect(missing.status).toBe(404)
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND')

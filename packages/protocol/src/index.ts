@@ -15,6 +15,8 @@ export type { CubbyLimits } from './limits.js'
 
 // Values
 export { CUBBY_VALUE_CONTENT_TYPE, JSON_CONTENT_TYPE, decodeValue, encodeValue, isJsonEncoding } from './valueCodec.js'
+export { isJsonDeeperThan } from './codec/jsonDepth.js'
+export { MAX_DEPTH as MAX_VALUE_DEPTH } from './codec/shared.js'
 
 // Messages
 export { CLOSE_CODES, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, SYNC_PATH } from './messages.js'

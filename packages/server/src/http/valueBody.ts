@@ -1,4 +1,6 @@
-import { CUBBY_VALUE_CONTENT_TYPE, CubbyError, JSON_CONTENT_TYPE, encodeValue, isJsonEncoding } from '@cubby/protocol'
+import {
+  CUBBY_VALUE_CONTENT_TYPE, CubbyError, JSON_CONTENT_TYPE, MAX_VALUE_DEPTH, encodeValue, isJsonDeeperThan, isJsonEncoding,
+} from '@cubby/protocol'
 
 /** The HTTP form of an encoded value: plain JSON as itself, a typed encoding without its leading `~`. */
 export function toHttpBody(encoded: string): { contentType: string; body: string } {
@@ -11,7 +13,8 @@ export function toHttpBody(encoded: string): { contentType: string; body: string
  * The encoding of a PUT body. JSON is normalised through `encodeValue`; a typed body gets its `~` back and is
  * checked (decoded) with every other write.
  *
- * @throws CubbyError `BAD_MESSAGE` for malformed JSON or another content type.
+ * @throws CubbyError `BAD_MESSAGE` for malformed JSON or another content type; `INVALID_VALUE` for JSON nested deeper
+ *   than values may be, found before `JSON.parse` runs (deep nesting is its slow case: seconds for a few MiB of `[`).
  */
 export function fromHttpBody(contentType: string | false, body: unknown): string {
   // A host app that mounts express.json() before Cubby's router hands over the parsed value instead of the text.
@@ -20,6 +23,7 @@ export function fromHttpBody(contentType: string | false, body: unknown): string
     throw new CubbyError('BAD_MESSAGE', `Send the value as ${JSON_CONTENT_TYPE} or ${CUBBY_VALUE_CONTENT_TYPE}`)
   }
   if (contentType === CUBBY_VALUE_CONTENT_TYPE) return `~${body}`
+  if (isJsonDeeperThan(body, MAX_VALUE_DEPTH)) throw new CubbyError('INVALID_VALUE', `The value is nested deeper than ${MAX_VALUE_DEPTH} levels`)
   let value: unknown
   try {
     value = JSON.parse(body)

@@ -36,7 +36,8 @@ export function validateMutation(m: Mutation, limits: CubbyLimits): WireError | 
     return { code: 'INVALID_VALUE', message: 'An encoded value must be well-formed Unicode (escape lone surrogates as \\uXXXX)' }
   }
   try {
-    decodeValue(m.value)
+    // `undefined` is no value: a key holding it would be listed but read as missing. Clients delete instead.
+    if (decodeValue(m.value) === undefined) return { code: 'INVALID_VALUE', message: 'undefined cannot be stored; delete the key instead' }
     return undefined
   } catch (e) {
     return { code: 'INVALID_VALUE', message: e instanceof Error ? e.message : 'The value does not decode' }
