@@ -1,4 +1,4 @@
-import type { CubbyErrorCode } from './errorCodes.js'
+import type { CubbyErrorCode, UnauthorizedReason } from './errorCodes.js'
 
 /**
  * The one error class of Cubby: a stable `code` (the contract) and a message meant for people (which may change).
@@ -13,11 +13,14 @@ export class CubbyError extends Error {
   readonly code: CubbyErrorCode
   /** Seconds to wait before retrying, where the server said so (`RATE_LIMITED`). */
   readonly retryAfter: number | undefined
+  /** Why the server refused a token (`UNAUTHORIZED`), where it said so: `missing`, `invalid`, `expired` or `revoked`. */
+  readonly reason: UnauthorizedReason | undefined
 
-  constructor(code: CubbyErrorCode, message?: string, options?: ErrorOptions & { retryAfter?: number }) {
+  constructor(code: CubbyErrorCode, message?: string, options?: ErrorOptions & { retryAfter?: number; reason?: UnauthorizedReason }) {
     super(message ?? code, options)
     this.code = code
     this.retryAfter = options?.retryAfter
+    this.reason = options?.reason
   }
 
   /** The `{ code, message }` shape in which errors cross the wire. */

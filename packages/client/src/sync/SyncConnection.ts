@@ -275,7 +275,7 @@ export class SyncConnection {
   /** Reports why a socket was closed, with the server's message when an error frame gave one. */
   #report(code: 'PROTOCOL_VERSION' | 'UNAUTHORIZED', message: string): void {
     const frame = this.#lastError?.code === code ? this.#lastError : undefined
-    this.#options.onError(new CubbyError(code, frame?.message ?? message), !this.#wanted)
+    this.#options.onError(new CubbyError(code, frame?.message ?? message, frame?.reason === undefined ? {} : { reason: frame.reason }), !this.#wanted)
   }
 
   #detach(): void {
