@@ -1,7 +1,6 @@
-import { type TestServer, startTestServer } from '@cubby/test-utils'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
-import { DEMO_DIST, assertDemoBuilt, identityOf, openDevice, serverSubmissions, submit, waitListed, waitOnline } from './demoPage.js'
+import { identityOf, openDevice, serverSubmissions, submit, waitListed, serveDemo, waitOnline } from './demoPage.js'
 
 /** A name Chromium resolves to 127.0.0.1 but, not being localhost, serves over http as no secure context. */
 const HOST = 'demo.test'
@@ -9,20 +8,11 @@ const HOST = 'demo.test'
 // The demo opened as from a phone on the LAN: plain http on a host other than localhost, where the browser has
 // no crypto.randomUUID, no Web Locks and no clipboard API. The server still listens on 127.0.0.1 only.
 describe.runIf(chromiumAvailable())('the demo over plain http on another host, in Chromium', () => {
-  let server: TestServer
-
-  beforeAll(async () => {
-    assertDemoBuilt()
-    // No --allowed-origins: the server allows its own origin (the page's host is the Host it was asked for).
-    server = await startTestServer({ args: ['--static', DEMO_DIST] })
-  })
-  afterAll(async () => {
-    await server?.[Symbol.asyncDispose]()
-  })
+  const server = serveDemo()
 
   it('submits and syncs, says tabs work alone, and never claims a copy it did not make', async () => {
     await using browser = await launchChromium([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`])
-    const { page } = await openDevice(browser, `http://${HOST}:${server.port}/`)
+    const { page } = await openDevice(browser, `http://${HOST}:${server().port}/`)
     const platform = await page.evaluate(() => ({
       secure: isSecureContext,
       randomUUID: typeof crypto.randomUUID,
@@ -34,7 +24,7 @@ describe.runIf(chromiumAvailable())('the demo over plain http on another host, i
     await waitOnline(page)
     await submit(page, 'From a phone', 3)
     await waitListed(page, 'From a phone', 'synced')
-    expect((await serverSubmissions(server, (await identityOf(page)).token)).map((s) => s.value.name)).toEqual(['From a phone'])
+    expect((await serverSubmissions(server(), (await identityOf(page)).token)).map((s) => s.value.name)).toEqual(['From a phone'])
     await page.getByTestId('insecure-notice').waitFor()
 
     const link = await page.getByTestId('device-link').inputValue()

@@ -1,8 +1,7 @@
-import { type TestServer, startTestServer } from '@cubby/test-utils'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
-import { DEMO_DIST, assertDemoBuilt, listed, openDevice, submit, waitListed, waitOnline } from './demoPage.js'
+import { listed, openDevice, submit, waitListed, serveDemo, waitOnline } from './demoPage.js'
 
 /**
  * The WCAG contrast ratio of each element's rendered text color on its rendered background (the backgrounds of
@@ -40,19 +39,11 @@ function contrastRatios(page: Page, selectors: readonly string[]): Promise<Recor
 }
 
 describe.runIf(chromiumAvailable())('the demo is readable and says what it does, in Chromium', () => {
-  let server: TestServer
-
-  beforeAll(async () => {
-    assertDemoBuilt()
-    server = await startTestServer({ args: ['--static', DEMO_DIST] })
-  })
-  afterAll(async () => {
-    await server?.[Symbol.asyncDispose]()
-  })
+  const server = serveDemo()
 
   it('keeps every text at 4.5:1 or more in both themes, pending counts and buttons included', async () => {
     await using browser = await launchChromium()
-    const { context, page } = await openDevice(browser, server.url)
+    const { context, page } = await openDevice(browser, server().url)
     await waitOnline(page)
     await submit(page, 'Synced')
     await waitListed(page, 'Synced', 'synced')
@@ -84,7 +75,7 @@ describe.runIf(chromiumAvailable())('the demo is readable and says what it does,
 
   it('refuses a name of only spaces, and labels the theme toggle with the theme and what a press does', async () => {
     await using browser = await launchChromium()
-    const { page } = await openDevice(browser, server.url)
+    const { page } = await openDevice(browser, server().url)
     await waitOnline(page)
     await page.fill('input[name="name"]', '   ')
     await page.click('button[type="submit"]')

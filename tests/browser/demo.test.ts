@@ -1,12 +1,10 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { type TestServer, startTestServer } from '@cubby/test-utils'
 import type { Page, WebSocket } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
 import {
-  DEMO_DIST,
-  assertDemoBuilt,
+  serveDemo,
   identityOf,
   listed,
   openDevice,
@@ -21,19 +19,11 @@ const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url))
 
 // Real Chromium against the real cubby-server process serving the built demo, as a user would run it.
 describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
-  let server: TestServer
-
-  beforeAll(async () => {
-    assertDemoBuilt()
-    server = await startTestServer({ args: ['--static', DEMO_DIST] })
-  })
-  afterAll(async () => {
-    await server?.[Symbol.asyncDispose]()
-  })
+  const server = serveDemo()
 
   it('keeps a submission across a reload', async () => {
     await using browser = await launchChromium()
-    const { page } = await openDevice(browser, server.url)
+    const { page } = await openDevice(browser, server().url)
     await waitOnline(page)
     await submit(page, 'Ada', 7)
     await waitListed(page, 'Ada', 'synced')
@@ -44,7 +34,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
 
   it('shows a write in one tab live in the other, and concurrent writes in both converge without duplicates', async () => {
     await using browser = await launchChromium()
-    const { context, page: tab1 } = await openDevice(browser, server.url)
+    const { context, page: tab1 } = await openDevice(browser, server().url)
     await waitOnline(tab1)
     // Count the sync sockets of both tabs (tab 1 reloads so that its socket is counted too).
     const open = new Set<WebSocket>()
@@ -60,7 +50,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     await waitOnline(tab1)
     const tab2 = await context.newPage()
     track(tab2)
-    await tab2.goto(server.url)
+    await tab2.goto(server().url)
     await waitOnline(tab2)
     expect((await identityOf(tab2)).userId).toBe((await identityOf(tab1)).userId)
 
@@ -79,13 +69,13 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     expect(list1.map((s) => s.name).sort()).toEqual(expected)
     expect(list2).toEqual(list1)
     expect(new Set(list1.map((s) => s.key)).size).toBe(expected.length)
-    const onServer = await serverSubmissions(server, (await identityOf(tab1)).token)
+    const onServer = await serverSubmissions(server(), (await identityOf(tab1)).token)
     expect(onServer.map((e) => e.key).sort()).toEqual(list1.map((s) => s.key).sort())
   })
 
   it('takes a submission offline, keeps it pending across an offline reload, and syncs it when back online', async () => {
     await using browser = await launchChromium()
-    const { context, page } = await openDevice(browser, server.url)
+    const { context, page } = await openDevice(browser, server().url)
     await waitOnline(page)
     // The service worker must have cached the app shell before the network goes.
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
@@ -98,16 +88,16 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     await page.reload()
     await waitListed(page, 'Written offline', 'pending')
     expect(await page.locator('[data-testid="connection"]').getAttribute('data-status')).not.toBe('online')
-    expect((await serverSubmissions(server, token)).map((e) => e.value.name)).toEqual([])
+    expect((await serverSubmissions(server(), token)).map((e) => e.value.name)).toEqual([])
 
     await context.setOffline(false)
     await waitListed(page, 'Written offline', 'synced')
-    await vi.waitFor(async () => expect((await serverSubmissions(server, token)).map((e) => e.value.name)).toEqual(['Written offline']))
+    await vi.waitFor(async () => expect((await serverSubmissions(server(), token)).map((e) => e.value.name)).toEqual(['Written offline']))
   })
 
   it('opens the same user on another device through the link, live, and shows another user none of it', async () => {
     await using browser = await launchChromium()
-    const laptop = await openDevice(browser, server.url)
+    const laptop = await openDevice(browser, server().url)
     await waitOnline(laptop.page)
     const link = await laptop.page.getByTestId('device-link').inputValue()
     expect(link).toMatch(/#token=/)
@@ -116,7 +106,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     await waitOnline(phone.page)
     expect(phone.page.url()).not.toContain('token=')
     expect(await phone.page.getByTestId('user-id').textContent()).toBe(await laptop.page.getByTestId('user-id').textContent())
-    const stranger = await openDevice(browser, server.url)
+    const stranger = await openDevice(browser, server().url)
     await waitOnline(stranger.page)
     expect(await stranger.page.getByTestId('user-id').textContent()).not.toBe(await laptop.page.getByTestId('user-id').textContent())
 
@@ -134,7 +124,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
 
   it('takes screenshots of the demo for a person to look at', async () => {
     await using browser = await launchChromium()
-    const { page } = await openDevice(browser, server.url)
+    const { page } = await openDevice(browser, server().url)
     await waitOnline(page)
     await page.locator('input[name="likesCheckboxes"]').check()
     await submit(page, 'Grace Hopper', 73)

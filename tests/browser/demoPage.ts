@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { TestServer } from '@cubby/test-utils'
+import { startTestServer, type TestServer } from '@cubby/test-utils'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 
 /** The built demo that `cubby-server --static` serves. */
 export const DEMO_DIST: string = fileURLToPath(new URL('../../apps/demo/dist', import.meta.url))
@@ -9,6 +10,23 @@ export const DEMO_DIST: string = fileURLToPath(new URL('../../apps/demo/dist', i
 /** Fails with a useful message when the demo has not been built (`npm test` builds it first). */
 export function assertDemoBuilt(): void {
   if (!existsSync(`${DEMO_DIST}/index.html`)) throw new Error(`${DEMO_DIST} is missing: build first (npm test does, or pnpm build)`)
+}
+
+/**
+ * Starts the real cubby-server process serving the built demo once for the tests of a file (call it inside
+ * `describe`), and stops it after them. @returns the server, for use inside the tests.
+ */
+export function serveDemo(): () => TestServer {
+  let server: TestServer | undefined
+  beforeAll(async () => {
+    assertDemoBuilt()
+    // No --allowed-origins: the server allows its own origin, whatever host name the page was opened under.
+    server = await startTestServer({ args: ['--static', DEMO_DIST] })
+  })
+  afterAll(async () => {
+    await server?.[Symbol.asyncDispose]()
+  })
+  return () => server!
 }
 
 /** A submission as the demo lists it. */
