@@ -1,0 +1,143 @@
+import type { Mutation } from '@cubby/protocol'
+import { runStorageContract, type StorageContractFixture, type StorageContractOptions } from '@cubby/server/storage-contract'
+import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from '@cubby/test-utils'
+import { Cluster } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedisStorage, type RedisStorage, type RedisStorageOptions } from './createRedisStorage.js'
+import { userTag } from './redisKeys.js'
+
+let redis: TestRedis
+let cluster: TestRedisCluster
+beforeAll(async () => {
+  ;[redis, cluster] = await Promise.all([startRedis(), startRedisCluster({ masters: 3 })])
+})
+afterAll(async () => {
+  await Promise.all([redis?.close(), cluster?.close()])
+})
+
+let tests = 0
+/** A fixture on its own key prefix, so tests share one server without seeing each other. */
+async function fixture(connection: () => Pick<RedisStorageOptions, 'redis' | 'cluster'>, options: StorageContractOptions = {}): Promise<StorageContractFixture & { storage: RedisStorage }> {
+  const prefix = `t${++tests}:`
+  const open = async (): Promise<RedisStorage> => {
+    const storage = createRedisStorage({ ...connection(), prefix, ...options })
+    await storage.open()
+    return storage
+  }
+  let current = await open()
+  return {
+    get storage() { return current },
+    async reopen() {
+      await current.close()
+      current = await open()
+      return current
+    },
+    async [Symbol.asyncDispose]() {
+      await current.close()
+    },
+  }
+}
+
+const single = (options?: StorageContractOptions) => fixture(() => ({ redis: redis.url }), options)
+const clustered = (options?: StorageContractOptions) => fixture(() => ({ redis: {}, cluster: cluster.startupNodes }), options)
+
+runStorageContract('createRedisStorage on a redis-server', single)
+runStorageContract('createRedisStorage on a 3-master Redis Cluster', clustered)
+
+const store = (mid: number, key: string, value: string): Mutation => ({ op: 'store', mid, key, value })
+/** User ids and keys that look like hash tags or separators of a naive Redis layout. */
+const TAGGY = ['{a}', 'a', '{', '}', '{}', '}{', '{a}b', 'b{a}', '{{a}}', 'a}:m', ':m', '{61}', '61', 'x:d', '*', '?[]\\', 'a\x00{b}']
+
+describe.each([['a redis-server', single], ['a Redis Cluster', clustered]] as const)('createRedisStorage on %s', (_, setup) => {
+  it('keeps users and keys full of braces, hash-tag look-alikes and separators apart', async () => {
+    await using f = await setup()
+    await Promise.all(TAGGY.map((u) => f.storage.commit(u, TAGGY.map((key, i) => store(i + 1, key, JSON.stringify(u))))))
+    for (const u of TAGGY) {
+      const entries = await f.storage.list(u, { limit: 100 })
+      expect(entries.map((e) => e.key).sort()).toEqual([...TAGGY].sort())
+      expect(new Set(entries.map((e) => e.value))).toEqual(new Set([JSON.stringify(u)]))
+      expect((await f.storage.list(u, { prefix: '{a', limit: 100 })).map((e) => e.key)).toEqual(['{a}', '{a}b'])
+      expect(await f.storage.get(u, '{a}')).toEqual({ key: '{a}', rev: 1, value: JSON.stringify(u) })
+    }
+    const users = await f.storage.users({ limit: 100 })
+    expect(users.map((u) => u.userId).sort()).toEqual([...TAGGY].sort())
+    expect(users.every((u) => u.head === TAGGY.length && u.keys === TAGGY.length)).toBe(true)
+    await f.storage.deleteUser('{a}')
+    expect(await f.storage.head('a')).toBe(TAGGY.length)
+    expect(await f.storage.deletedAt('a')).toBeUndefined()
+    expect((await f.storage.users({ limit: 100 })).map((u) => u.userId)).not.toContain('{a}')
+  })
+
+  it('removes a closed snapshot\'s copy', async () => {
+    await using f = await setup()
+    await f.storage.commit('u', [store(1, 'a', '1'), { op: 'delete', mid: 2, key: 'b' }])
+    const snapshot = await f.storage.snapshot('u')
+    expect(await snapshot.next(10)).toEqual([{ rev: 1, key: 'a', value: '1' }, { rev: 2, key: 'b', deleted: true }])
+    await snapshot.close()
+    const client = f.storage.redis
+    const nodes = client instanceof Cluster ? client.nodes('master') : [client]
+    const left = (await Promise.all(nodes.map((n) => n.keys(`*${userTag('u')}:s:*`)))).flat()
+    expect(left).toEqual([])
+  })
+})
+
+describe('createRedisStorage on a Redis Cluster', () => {
+  it('puts every key of a user in the slot of the user\'s tag, whatever braces the user id holds', async () => {
+    await using f = await clustered()
+    await Promise.all(TAGGY.map((u) => f.storage.commit(u, [store(1, 'k', '1'), { op: 'delete', mid: 2, key: '{x}' }], 'client{1}')))
+    const node = cluster.nodes[0]!
+    const slotOf = async (key: string): Promise<number> => Number(await node.cli('CLUSTER', 'KEYSLOT', key))
+    for (const u of TAGGY) {
+      const tag = userTag(u)
+      expect(tag.slice(1, -1)).toMatch(/^[0-9a-f]+$/)
+      const keys = (await Promise.all(cluster.nodes.map(async (n) => (await n.cli('--scan', '--pattern', `t*${tag}:*`)).split('\n').filter(Boolean)))).flat()
+      expect(keys.length).toBeGreaterThanOrEqual(5)
+      const slots = new Set(await Promise.all(keys.map(slotOf)))
+      expect([...slots]).toEqual([await slotOf(tag.slice(1, -1))])
+    }
+    // A naive layout would hash '{a}' and 'a' by the same 'a'; their tags differ, and so (here) do their slots.
+    expect(await slotOf(`x${userTag('{a}')}`)).not.toBe(await slotOf(`x${userTag('a')}`))
+  })
+})
+
+describe('durability', () => {
+  it('keeps every acknowledged write through a kill -9 of redis-server', async () => {
+    await using server = await startRedis()
+    const storage = createRedisStorage({ redis: { port: server.port, host: '127.0.0.1', maxRetriesPerRequest: null } })
+    const acked = await Promise.all(Array.from({ length: 50 }, (_, i) => storage.commit(`u${i % 5}`, [store(1, `k${i}`, String(i))])))
+    await server.kill9()
+    await server.restart()
+    for (let i = 0; i < 50; i++) expect(await storage.get(`u${i % 5}`, `k${i}`)).toEqual({ key: `k${i}`, rev: acked[i]!.head, value: String(i) })
+    await storage.close()
+  })
+
+  it('warns about every setting that can lose an acknowledged write, and about none on a durable server', async () => {
+    await using lax = await startRedis({ args: ['--appendonly', 'no', '--appendfsync', 'everysec', '--maxmemory-policy', 'allkeys-lru'] })
+    const storage = createRedisStorage({ redis: lax.url })
+    const warnings = await storage.checkDurability()
+    expect(warnings).toHaveLength(3)
+    expect(warnings.join('\n')).toMatch(/appendonly is no[^]*appendfsync is everysec[^]*maxmemory-policy is allkeys-lru/)
+    await storage.close()
+    await using f = await single()
+    expect(await f.storage.checkDurability()).toEqual([])
+    await using c = await clustered()
+    expect(await c.storage.checkDurability()).toEqual([])
+  })
+
+  it('acknowledges a write only once waitReplicas replicas have it', async () => {
+    await using master = await startRedis()
+    const storage = createRedisStorage({ redis: master.url, waitReplicas: 1, waitTimeoutMs: 200 })
+    // No replica: the write is applied on the master but not acknowledged; its retry is answered once.
+    await expect(storage.commit('u', [store(1, 'k', '1')], 'c')).rejects.toMatchObject({ code: 'INTERNAL' })
+    await using replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] })
+    await expect.poll(async () => (await master.cli('INFO', 'replication')).match(/slave0:.*state=online/) !== null, { timeout: 15_000 }).toBe(true)
+    expect(await storage.commit('u', [store(1, 'k', '1')], 'c')).toMatchObject({ results: [{ mid: 1, rev: 1 }], changes: [] })
+    expect((await storage.commit('u', [store(2, 'k', '2')], 'c')).head).toBe(2)
+    expect((await replica.cli('HGET', `cubby:${userTag('u')}:d`, 'k')).trim()).toBe('2:2')
+    await storage.close()
+  })
+})
+
+it('refuses a prefix that would change the hash tag', () => {
+  expect(() => createRedisStorage({ redis: 'redis://127.0.0.1:1', prefix: 'a{b}:' })).toThrow(TypeError)
+})

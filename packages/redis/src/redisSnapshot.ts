@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto'
+import type { Change } from '@cubby/protocol'
+import type { StorageSnapshot } from '@cubby/server'
+import type { Cluster, Redis } from 'ioredis'
+import { snapshotKeys, userKeys } from './redisKeys.js'
+import type { CubbyScripts } from './redisScripts.js'
+
+/**
+ * How long an idle snapshot's copy lives in Redis; each page renews it, `close()` removes it at once. It bounds
+ * what a reader that never closes can hold.
+ */
+export const SNAPSHOT_TTL_MS: number = 10 * 60 * 1000
+
+/** A {@link StorageSnapshot} that also says whether the user had data. @internal */
+export interface RedisSnapshot extends StorageSnapshot {
+  readonly exists: boolean
+}
+
+/**
+ * Copies a user's records and key index (COPY, in the script that reads the head, so no commit can come between)
+ * into keys of their own slot, and pages through the copy in key order.
+ * @internal
+ */
+export async function openSnapshot(redis: Redis | Cluster, scripts: CubbyScripts, prefix: string, userId: string): Promise<RedisSnapshot> {
+  const k = userKeys(prefix, userId)
+  const s = snapshotKeys(prefix, userId, randomUUID())
+  const [exists, head, clearRev] = await scripts.cubbySnapshot(k.meta, k.data, k.keys, s.marker, s.data, s.keys, SNAPSHOT_TTL_MS) as number[]
+  let after = ''
+  let done = exists !== 1
+  return {
+    exists: exists === 1,
+    head: Number(head),
+    clearRev: Number(clearRev),
+    async next(limit) {
+      if (done || limit <= 0) return []
+      const reply = await scripts.cubbySnapshotNext(s.marker, s.data, s.keys, after, limit, SNAPSHOT_TTL_MS) as Array<string | number | null>
+      const page: Change[] = []
+      for (let i = 0; i < reply.length; i += 3) {
+        const [key, rev, value] = [String(reply[i]), Number(reply[i + 1]), reply[i + 2]]
+        page.push(value === null || value === undefined ? { rev, key, deleted: true } : { rev, key, value: String(value) })
+      }
+      const last = page.at(-1)
+      if (last === undefined || !('key' in last)) done = true
+      else after = last.key
+      return page
+    },
+    async close() {
+      done = true
+      await redis.del(s.marker, s.data, s.keys)
+    },
+  }
+}
