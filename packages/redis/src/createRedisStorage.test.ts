@@ -68,6 +68,21 @@ describe.each([['a redis-server', single], ['a Redis Cluster', clustered]] as co
     expect((await f.storage.users({ limit: 100 })).map((u) => u.userId)).not.toContain('{a}')
   })
 
+  it('gives a snapshot that later commits, clears and deletions of the user do not change', async () => {
+    await using f = await setup()
+    await f.storage.commit('u', [...Array.from({ length: 100 }, (_, i) => store(i + 1, `k${i}`, `v${i}`)), { op: 'delete', mid: 101, key: 'gone' }])
+    const snapshot = await f.storage.snapshot('u')
+    const first = await snapshot.next(7)
+    await f.storage.commit('u', [store(1, 'k50', 'new'), { op: 'delete', mid: 2, key: 'k60' }, store(3, 'added', 'x'), { op: 'clear', mid: 4 }, store(5, 'k70', 'after')])
+    await f.storage.deleteUser('u')
+    const records = [...first]
+    for (let page = await snapshot.next(7), n = 0; page.length > 0 && n < 100; page = await snapshot.next(7), n++) records.push(...page)
+    await snapshot.close()
+    expect([snapshot.head, snapshot.clearRev]).toEqual([101, 0])
+    const expected = [...Array.from({ length: 100 }, (_, i) => ({ rev: i + 1, key: `k${i}`, value: `v${i}` })), { rev: 101, key: 'gone', deleted: true }]
+    expect(records).toEqual(expected.sort((a, b) => (a.key < b.key ? -1 : 1)))
+  })
+
   it('removes a closed snapshot\'s copy', async () => {
     await using f = await setup()
     await f.storage.commit('u', [store(1, 'a', '1'), { op: 'delete', mid: 2, key: 'b' }])

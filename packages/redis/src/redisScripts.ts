@@ -1,5 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 
+// Every script starts with a shebang (Redis 7): a script that may write is then refused whole when Redis is out
+// of memory instead of failing half-way, and no script may touch keys of another slot; reads say no-writes.
 // Lua helpers shared by the scripts. Revs and mids are integers below 2^53, exact in Lua's doubles; '%d' keeps
 // them out of exponent notation. A record is "<rev>:<value>" (live) or "<rev>" (tombstone).
 const HELPERS = `
@@ -18,7 +20,8 @@ end
  * per mutation (op s|d|c). Returns head, then two numbers per mutation: kind (1 applied, 2 repeated mid,
  * 3 over the key quota, 4 over the byte quota) and rev.
  */
-const COMMIT = `${HELPERS}
+const COMMIT = `#!lua
+${HELPERS}
 local maxKeys, maxBytes, overhead, clientId = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r', 'n', 'b')
 local head, clearRev = tonumber(meta[1]) or 0, tonumber(meta[2]) or 0
@@ -84,7 +87,8 @@ return out
  * Live entries in key order. KEYS data keys; ARGV lower bound kind ('>' or '>='), bound, prefix, limit.
  * Returns key, rev, value per entry.
  */
-const LIST = `${HELPERS}
+const LIST = `#!lua flags=no-writes
+${HELPERS}
 local lower = ARGV[1] == '>' and ('(' .. ARGV[2]) or (ARGV[2] == '' and '-' or ('[' .. ARGV[2]))
 -- Valid UTF-8 never holds the byte 0xFF, so every key that starts with the prefix sorts below prefix..0xFF.
 local upper = ARGV[3] == '' and '+' or ('(' .. ARGV[3] .. '\\255')
@@ -112,7 +116,8 @@ return out
  * The compacted log after a rev. KEYS meta data log; ARGV rev limit. Returns the covered rev, then kind
  * ('c' clear, 'v' value, 'd' deleted), rev, key, value per change.
  */
-const CHANGES = `${HELPERS}
+const CHANGES = `#!lua flags=no-writes
+${HELPERS}
 local head = tonumber(redis.call('HGET', KEYS[1], 'h')) or 0
 local rev, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 if rev >= head then return {head} end
@@ -137,7 +142,7 @@ return out
  * Starts a snapshot: copies the records and key index. KEYS meta data keys marker dataCopy keysCopy; ARGV ttl (ms).
  * Returns exists (0/1), head, clear rev.
  */
-const SNAPSHOT = `
+const SNAPSHOT = `#!lua
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r')
 if not meta[1] then return {0, 0, 0} end
 redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
@@ -150,7 +155,8 @@ return {1, tonumber(meta[1]), tonumber(meta[2])}
  * The next page of a snapshot. KEYS marker dataCopy keysCopy; ARGV after ('' from the start) limit ttl.
  * Returns key, rev, value-or-false per record; an error once the snapshot expired.
  */
-const SNAPSHOT_NEXT = `${HELPERS}
+const SNAPSHOT_NEXT = `#!lua
+${HELPERS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('SNAPSHOT_EXPIRED the snapshot expired or was closed') end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
 local lower = ARGV[1] == '' and '-' or ('(' .. ARGV[1])
@@ -166,7 +172,7 @@ return out
 `
 
 /** Deletes a user and marks the time. KEYS meta data keys log clients deleted; ARGV seconds. Returns 1 if the user had data. */
-const DELETE_USER = `
+const DELETE_USER = `#!lua
 local had = redis.call('EXISTS', KEYS[1])
 redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 redis.call('SET', KEYS[6], ARGV[1])
@@ -174,7 +180,7 @@ return had
 `
 
 /** An import's header: reserves revs up to head. KEYS meta log deleted; ARGV head clearRev. Returns 0 if the user has data. */
-const IMPORT_HEADER = `
+const IMPORT_HEADER = `#!lua
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'h', ARGV[1], 'r', ARGV[2], 'n', '0', 'b', '0')
 redis.call('DEL', KEYS[3])
@@ -186,7 +192,8 @@ return 1
  * A step of an import: writes records unless a newer one is there. KEYS meta data keys log; ARGV head overhead,
  * then key rev kind (v|d) value per record.
  */
-const IMPORT_RECORDS = `${HELPERS}
+const IMPORT_RECORDS = `#!lua
+${HELPERS}
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r', 'n', 'b')
 local head, keys, bytes, overhead = math.max(tonumber(meta[1]) or 0, tonumber(ARGV[1])), tonumber(meta[3]) or 0, tonumber(meta[4]) or 0, tonumber(ARGV[2])
 for i = 3, #ARGV, 4 do
