@@ -1,7 +1,8 @@
 import type { Mutation } from '@cubby/protocol'
 import { runStorageContract, type StorageContractFixture, type StorageContractOptions } from '@cubby/server/storage-contract'
-import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from '@cubby/test-utils'
-import { Cluster } from 'ioredis'
+import { startRedis, startRedisCluster, startTcpForwarder, type TestRedis, type TestRedisCluster } from '@cubby/test-utils'
+import { once } from 'node:events'
+import { Cluster, type Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStorage, type RedisStorage, type RedisStorageOptions } from './createRedisStorage.js'
 import { userTag } from './redisKeys.js'
@@ -150,6 +151,35 @@ describe('durability', () => {
     expect((await storage.commit('u', [store(2, 'k', '2')], 'c')).head).toBe(2)
     expect((await replica.cli('HGET', `cubby:${userTag('u')}:d`, 'k')).trim()).toBe('2:2')
     await storage.close()
+  })
+})
+
+describe('connections', () => {
+  it('reconnects after its connection is cut, and follows a forwarder to another redis-server', async () => {
+    await using other = await startRedis()
+    await using forwarder = await startTcpForwarder(redis.port)
+    const storage = createRedisStorage({ redis: { host: '127.0.0.1', port: forwarder.port }, prefix: `cut${++tests}:` })
+    const cut = async (): Promise<void> => {
+      const ready = once(storage.redis, 'ready')
+      forwarder.cutAll()
+      await ready
+    }
+    await storage.commit('u', [store(1, 'k', '1')], 'c')
+    expect(forwarder.connections).toBe(1)
+    await cut()
+    expect((await storage.commit('u', [store(1, 'k', 'again'), store(2, 'j', '2')], 'c')).results).toEqual([{ mid: 1, rev: 1 }, { mid: 2, rev: 2 }])
+    forwarder.retarget(other.port)
+    await cut()
+    expect((await storage.commit('u', [store(3, 'k', '3')], 'c')).head).toBe(1)
+    expect((await other.cli('--scan', '--pattern', 'cut*')).split('\n').filter(Boolean).length).toBeGreaterThan(0)
+    await storage.close()
+  })
+
+  it('makes its clients fail, not resend, a command whose answer a dropped connection lost (it may have run)', async () => {
+    await using f = await single()
+    await using c = await clustered()
+    expect((f.storage.redis as Redis).options.autoResendUnfulfilledCommands).toBe(false)
+    expect((c.storage.redis as Cluster).options.redisOptions?.autoResendUnfulfilledCommands).toBe(false)
   })
 })
 

@@ -13,8 +13,8 @@ import { exportUser, importUser, listUsers } from './redisUserAdmin.js'
 /** Options of {@link createRedisStorage}. */
 export interface RedisStorageOptions {
   /**
-   * The Redis to use: a client you own (`new Redis(...)` or `new Cluster(...)`; `close()` leaves it open), or
-   * options or a `redis://` URL for a client the storage makes and closes.
+   * The Redis to use: a client you own (`new Redis(...)` or `new Cluster(...)`; `close()` leaves it open; give it
+   * `autoResendUnfulfilledCommands: false`), or options or a `redis://` URL for a client the storage makes and closes.
    */
   redis: Redis | Cluster | RedisOptions | string
   /** Startup nodes of a Redis Cluster; with them, `redis` (options only) applies to each node's connection. */
@@ -68,11 +68,18 @@ export function createRedisStorage(options: RedisStorageOptions): RedisStorage {
   return new RedisStorageImpl(connect(options), owned, { prefix, quota: resolveQuota(options.quota), waitReplicas, waitTimeoutMs })
 }
 
+/**
+ * A command whose connection dropped before its answer may have run: ioredis would send it again after
+ * reconnecting, and a commit sent again can overwrite a newer write made meanwhile (by another server). So it
+ * fails instead, and the client's retry goes through the exactly-once record.
+ */
+const NO_RESEND = { autoResendUnfulfilledCommands: false } as const
+
 function connect({ redis, cluster }: RedisStorageOptions): Redis | Cluster {
   if (redis instanceof Redis || redis instanceof Cluster) return redis
   // ioredis's own option types fail under exactOptionalPropertyTypes (an optional field typed without undefined).
-  if (cluster !== undefined) return new Cluster(cluster, typeof redis === 'string' ? {} : { redisOptions: redis as never })
-  return typeof redis === 'string' ? new Redis(redis) : new Redis(redis as never)
+  if (cluster !== undefined) return new Cluster(cluster, { redisOptions: { ...(typeof redis === 'string' ? {} : redis), ...NO_RESEND } as never })
+  return typeof redis === 'string' ? new Redis(redis, NO_RESEND) : new Redis({ ...redis, ...NO_RESEND } as never)
 }
 
 interface Settings {
