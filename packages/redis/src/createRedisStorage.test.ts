@@ -39,6 +39,16 @@ async function fixture(connection: () => Pick<RedisStorageOptions, 'redis' | 'cl
   }
 }
 
+/** The cluster node that serves a slot (its own line of CLUSTER NODES ends with its slot ranges). */
+async function ownerOf(slot: number): Promise<TestRedis> {
+  for (const node of cluster.nodes) {
+    const mine = (await node.cli('CLUSTER', 'NODES')).split('\n').find((line) => line.includes('myself')) ?? ''
+    const ranges = mine.split(' ').slice(8).map((r) => r.split('-').map(Number))
+    if (ranges.some(([from, to]) => from !== undefined && slot >= from && slot <= (to ?? from))) return node
+  }
+  throw new Error(`no node serves slot ${slot}`)
+}
+
 const single = (options?: StorageContractOptions) => fixture(() => ({ redis: redis.url }), options)
 const clustered = (options?: StorageContractOptions) => fixture(() => ({ redis: {}, cluster: cluster.startupNodes }), options)
 
@@ -138,6 +148,18 @@ describe('durability', () => {
     expect(await f.storage.checkDurability()).toEqual([])
     await using c = await clustered()
     expect(await c.storage.checkDurability()).toEqual([])
+  })
+
+  it('waits for replicas on the Cluster master that has the user', async () => {
+    const storage = createRedisStorage({ redis: {}, cluster: cluster.startupNodes, prefix: `w${++tests}:`, waitReplicas: 1, waitTimeoutMs: 50 })
+    const tag = userTag('u{1}')
+    const slot = Number(await cluster.nodes[0]!.cli('CLUSTER', 'KEYSLOT', tag.slice(1, -1)))
+    const owner = await ownerOf(slot)
+    const waits = async (): Promise<number> => Number(/cmdstat_wait:calls=(\d+)/.exec(await owner.cli('INFO', 'commandstats'))?.[1] ?? 0)
+    const before = await waits()
+    await expect(storage.commit('u{1}', [store(1, 'k', '1')])).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('Only 0 of 1') })
+    expect(await waits()).toBe(before + 1)
+    await storage.close()
   })
 
   it('acknowledges a write only once waitReplicas replicas have it', async () => {

@@ -118,7 +118,8 @@ class RedisStorageImpl implements RedisStorage {
     if (this.#owned && this.redis.status !== 'end') await this.redis.quit()
   }
 
-  checkDurability(): Promise<string[]> {
+  async checkDurability(): Promise<string[]> {
+    await this.open()
     return checkDurability(this.redis)
   }
 
@@ -176,7 +177,9 @@ class RedisStorageImpl implements RedisStorage {
     return Number(await this.redis.hget(userKeys(this.#settings.prefix, userId).meta, 'h') ?? 0)
   }
 
-  users(options: { after?: string; limit: number }): Promise<UserSummary[]> {
+  async users(options: { after?: string; limit: number }): Promise<UserSummary[]> {
+    // A Cluster knows its masters once connected; a PING waits for that.
+    await this.open()
     return listUsers(this.redis, this.#settings.prefix, options)
   }
 
