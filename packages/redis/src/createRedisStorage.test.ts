@@ -18,7 +18,7 @@ afterAll(async () => {
 
 let tests = 0
 /** A fixture on its own key prefix, so tests share one server without seeing each other. */
-async function fixture(connection: () => Pick<RedisStorageOptions, 'redis' | 'cluster'>, options: StorageContractOptions = {}): Promise<StorageContractFixture & { storage: RedisStorage }> {
+async function fixture(connection: () => Pick<RedisStorageOptions, 'redis' | 'cluster'>, options: StorageContractOptions = {}): Promise<StorageContractFixture & { storage: RedisStorage; prefix: string }> {
   const prefix = `t${++tests}:`
   const open = async (): Promise<RedisStorage> => {
     const storage = createRedisStorage({ ...connection(), prefix, ...options })
@@ -27,6 +27,7 @@ async function fixture(connection: () => Pick<RedisStorageOptions, 'redis' | 'cl
   }
   let current = await open()
   return {
+    prefix,
     get storage() { return current },
     async reopen() {
       await current.close()
@@ -79,19 +80,34 @@ describe.each([['a redis-server', single], ['a Redis Cluster', clustered]] as co
     expect((await f.storage.users({ limit: 100 })).map((u) => u.userId)).not.toContain('{a}')
   })
 
-  it('gives a snapshot that later commits, clears and deletions of the user do not change', async () => {
+  it('gives snapshots that later commits, clears and deletions of the user do not change', async () => {
     await using f = await setup()
     await f.storage.commit('u', [...Array.from({ length: 100 }, (_, i) => store(i + 1, `k${i}`, `v${i}`)), { op: 'delete', mid: 101, key: 'gone' }])
-    const snapshot = await f.storage.snapshot('u')
-    const first = await snapshot.next(7)
+    // Two open at once: a clear hands the records to the first and copies them for the second.
+    const snapshots = [await f.storage.snapshot('u'), await f.storage.snapshot('u')] as const
+    const first = await snapshots[0].next(7)
     await f.storage.commit('u', [store(1, 'k50', 'new'), { op: 'delete', mid: 2, key: 'k60' }, store(3, 'added', 'x'), { op: 'clear', mid: 4 }, store(5, 'k70', 'after')])
     await f.storage.deleteUser('u')
-    const records = [...first]
-    for (let page = await snapshot.next(7), n = 0; page.length > 0 && n < 100; page = await snapshot.next(7), n++) records.push(...page)
-    await snapshot.close()
-    expect([snapshot.head, snapshot.clearRev]).toEqual([101, 0])
+    await f.storage.commit('u', [store(1, 'k1', 'reborn')])
     const expected = [...Array.from({ length: 100 }, (_, i) => ({ rev: i + 1, key: `k${i}`, value: `v${i}` })), { rev: 101, key: 'gone', deleted: true }]
-    expect(records).toEqual(expected.sort((a, b) => (a.key < b.key ? -1 : 1)))
+    expected.sort((a, b) => (a.key < b.key ? -1 : 1))
+    for (const [i, snapshot] of snapshots.entries()) {
+      const records = i === 0 ? [...first] : []
+      for (let page = await snapshot.next(7), n = 0; page.length > 0 && n < 100; page = await snapshot.next(7), n++) records.push(...page)
+      await snapshot.close()
+      expect([snapshot.head, snapshot.clearRev]).toEqual([101, 0])
+      expect(records).toEqual(expected)
+    }
+  })
+
+  it('gives a snapshot taken after changes exactly the state at its head', async () => {
+    await using f = await setup()
+    await f.storage.commit('u', [store(1, 'a', '1'), store(2, 'b', '2'), { op: 'clear', mid: 3 }, store(4, 'c', '4'), { op: 'delete', mid: 5, key: 'd' }])
+    const snapshot = await f.storage.snapshot('u')
+    await f.storage.commit('u', [store(1, 'c', 'x'), store(2, 'e', 'x'), { op: 'delete', mid: 3, key: 'c' }])
+    expect(await snapshot.next(10)).toEqual([{ rev: 4, key: 'c', value: '4' }, { rev: 5, key: 'd', deleted: true }])
+    expect([snapshot.head, snapshot.clearRev]).toEqual([5, 3])
+    await snapshot.close()
   })
 
   it('removes a closed snapshot\'s copy', async () => {
@@ -102,7 +118,7 @@ describe.each([['a redis-server', single], ['a Redis Cluster', clustered]] as co
     await snapshot.close()
     const client = f.storage.redis
     const nodes = client instanceof Cluster ? client.nodes('master') : [client]
-    const left = (await Promise.all(nodes.map((n) => n.keys(`*${userTag('u')}:s:*`)))).flat()
+    const left = (await Promise.all(nodes.map((n) => n.keys(`${f.prefix}${userTag('u')}:[sn]*`)))).flat()
     expect(left).toEqual([])
   })
 })

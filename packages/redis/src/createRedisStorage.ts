@@ -133,7 +133,7 @@ class RedisStorageImpl implements RedisStorage {
       const k = userKeys(this.#settings.prefix, userId)
       const { maxKeys, maxBytes } = this.#settings.quota
       const args = mutations.flatMap((m) => [OPS[m.op], m.mid, m.op === 'clear' ? '' : m.key, m.op === 'store' ? m.value : ''])
-      const reply = await this.#scripts.cubbyCommit(k.meta, k.data, k.keys, k.log, k.clients, maxKeys, maxBytes, RECORD_OVERHEAD_BYTES, clientId ?? '', ...args) as number[]
+      const reply = await this.#scripts.cubbyCommit(k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, maxKeys, maxBytes, RECORD_OVERHEAD_BYTES, clientId ?? '', ...args) as number[]
       return commitResult(mutations, reply, this.#settings.quota)
     })
   }
@@ -197,7 +197,7 @@ class RedisStorageImpl implements RedisStorage {
     return this.#write(userId, async () => {
       const k = userKeys(this.#settings.prefix, userId)
       const seconds = Math.floor(Date.now() / 1000)
-      return await this.#scripts.cubbyDeleteUser(k.meta, k.data, k.keys, k.log, k.clients, k.deleted, seconds) === 1
+      return await this.#scripts.cubbyDeleteUser(k.meta, k.data, k.keys, k.log, k.clients, k.deleted, k.snapshots, seconds) === 1
     })
   }
 

@@ -10,8 +10,12 @@
  * <prefix>{<tag>}:l        zset    the compacted change log: member "k<key>" or "c" (the last clear), score its rev
  * <prefix>{<tag>}:c        hash    clientId → "<last applied mid> <its rev>" (exactly-once)
  * <prefix>{<tag>}:x        string  when the user was last deleted, seconds since the epoch
- * <prefix>{<tag>}:s:<id>…          a snapshot's private copy of :d and :k, with a time to live
+ * <prefix>{<tag>}:n        set     ids of the user's open snapshots
+ * <prefix>{<tag>}:s:<id>   hash    a snapshot: h head, r clear rev, c 1 once a clear or deletion froze it
+ * <prefix>{<tag>}:s:<id>:d hash    records as they were at the snapshot, saved before their first change since
+ * <prefix>{<tag>}:s:<id>:f, :k     the records and key index a clear or deletion moved aside for the snapshot
  * ```
+ * A snapshot's keys expire (see `SNAPSHOT_TTL_MS`) unless read.
  * @module
  */
 
@@ -23,6 +27,7 @@ export interface UserKeys {
   log: string
   clients: string
   deleted: string
+  snapshots: string
 }
 
 /** The hash tag of a user: `{` + hex of the UTF-8 bytes + `}`. @internal */
@@ -31,13 +36,13 @@ export const userTag = (userId: string): string => `{${Buffer.from(userId, 'utf8
 /** The keys of one user's data under `prefix`. @internal */
 export function userKeys(prefix: string, userId: string): UserKeys {
   const base = prefix + userTag(userId)
-  return { meta: `${base}:m`, data: `${base}:d`, keys: `${base}:k`, log: `${base}:l`, clients: `${base}:c`, deleted: `${base}:x` }
+  return { meta: `${base}:m`, data: `${base}:d`, keys: `${base}:k`, log: `${base}:l`, clients: `${base}:c`, deleted: `${base}:x`, snapshots: `${base}:n` }
 }
 
-/** The keys of one snapshot of a user: a marker and copies of the records and the key index. @internal */
-export function snapshotKeys(prefix: string, userId: string, id: string): { marker: string; data: string; keys: string } {
+/** The keys of one snapshot of a user (see the layout above). @internal */
+export function snapshotKeys(prefix: string, userId: string, id: string): { marker: string; saved: string; frozenData: string; frozenKeys: string } {
   const base = `${prefix}${userTag(userId)}:s:${id}`
-  return { marker: base, data: `${base}:d`, keys: `${base}:k` }
+  return { marker: base, saved: `${base}:d`, frozenData: `${base}:f`, frozenKeys: `${base}:k` }
 }
 
 /** The SCAN pattern of every user's meta key under `prefix` (glob characters of the prefix escaped). @internal */

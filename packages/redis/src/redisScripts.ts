@@ -14,14 +14,54 @@ local function parse(rec)
 end
 `
 
+// Copy-on-write for open snapshots (see redisSnapshot.ts). A snapshot <base>:s:<id> is a hash (h head, r clear
+// rev, c 1 once frozen) listed in the user's registry <base>:n; <id>:d holds each key's record as it was at the
+// snapshot ('' for none), saved before the key's first change since; a clear or deletion moves the records and the
+// key index to <id>:f and <id>:k (a RENAME, O(1), for the first open snapshot; a COPY for more).
+const SNAPSHOT_HELPERS = `
+local function openSnapshots(registry)
+  local open = {}
+  if redis.call('EXISTS', registry) == 0 then return open end
+  local base = string.sub(registry, 1, -3) .. ':s:'
+  for _, id in ipairs(redis.call('SMEMBERS', registry)) do
+    local s = base .. id
+    local ttl = redis.call('PTTL', s)
+    if ttl <= 0 then redis.call('SREM', registry, id)
+    elseif redis.call('HGET', s, 'c') ~= '1' then open[#open + 1] = { s, ttl } end
+  end
+  return open
+end
+local function preserve(open, data, key)
+  if #open == 0 then return end
+  local raw = redis.call('HGET', data, key) or ''
+  for _, s in ipairs(open) do
+    if redis.call('HSETNX', s[1] .. ':d', key, raw) == 1 then redis.call('PEXPIRE', s[1] .. ':d', s[2]) end
+  end
+end
+local function freeze(open, data, keys)
+  for i, s in ipairs(open) do
+    local from = { data, keys }
+    if i > 1 then from = { open[1][1] .. ':f', open[1][1] .. ':k' } end
+    for j, to in ipairs({ s[1] .. ':f', s[1] .. ':k' }) do
+      if redis.call('EXISTS', from[j]) == 1 then
+        if i == 1 then redis.call('RENAME', from[j], to) else redis.call('COPY', from[j], to, 'REPLACE') end
+        redis.call('PEXPIRE', to, s[2])
+      end
+    end
+    redis.call('HSET', s[1], 'c', '1')
+  end
+end
+`
+
 /**
  * One user's commit: exactly-once check, quota, revs, records, key index, log and meta, all or nothing.
- * KEYS meta data keys log clients; ARGV maxKeys maxBytes overhead clientId ('' for none), then op mid key value
+ * KEYS meta data keys log clients snapshots; ARGV maxKeys maxBytes overhead clientId ('' for none), then op mid key value
  * per mutation (op s|d|c). Returns head, then two numbers per mutation: kind (1 applied, 2 repeated mid,
  * 3 over the key quota, 4 over the byte quota) and rev.
  */
 const COMMIT = `#!lua
-${HELPERS}
+${HELPERS}${SNAPSHOT_HELPERS}
+local open = openSnapshots(KEYS[6])
 local maxKeys, maxBytes, overhead, clientId = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r', 'n', 'b')
 local head, clearRev = tonumber(meta[1]) or 0, tonumber(meta[2]) or 0
@@ -42,6 +82,8 @@ for i = 5, #ARGV, 4 do
     kind = 2
   elseif op == 'c' then
     head = head + 1
+    freeze(open, KEYS[2], KEYS[3])
+    open = {}
     redis.call('UNLINK', KEYS[2], KEYS[3], KEYS[4])
     redis.call('ZADD', KEYS[4], int(head), 'c')
     clearRev, keys, bytes = head, 0, 0
@@ -56,6 +98,7 @@ for i = 5, #ARGV, 4 do
     elseif deltaBytes > 0 and bytes + deltaBytes > maxBytes then kind = 4
     else
       head = head + 1
+      preserve(open, KEYS[2], key)
       redis.call('HSET', KEYS[2], key, op == 's' and (int(head) .. ':' .. value) or int(head))
       redis.call('ZADD', KEYS[3], 0, key)
       redis.call('ZADD', KEYS[4], int(head), 'k' .. key)
@@ -139,40 +182,57 @@ return out
 `
 
 /**
- * Starts a snapshot: copies the records and key index. KEYS meta data keys marker dataCopy keysCopy; ARGV ttl (ms).
- * Returns exists (0/1), head, clear rev.
+ * Opens a snapshot in O(1): records the head and clear rev, and registers it for copy-on-write. KEYS meta snapshot
+ * registry; ARGV ttl (ms) id. Returns exists (0/1), head, clear rev.
  */
 const SNAPSHOT = `#!lua
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r')
 if not meta[1] then return {0, 0, 0} end
-redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
-if redis.call('COPY', KEYS[2], KEYS[5], 'REPLACE') == 1 then redis.call('PEXPIRE', KEYS[5], ARGV[1]) end
-if redis.call('COPY', KEYS[3], KEYS[6], 'REPLACE') == 1 then redis.call('PEXPIRE', KEYS[6], ARGV[1]) end
+redis.call('HSET', KEYS[2], 'h', meta[1], 'r', meta[2], 'c', '0')
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
 return {1, tonumber(meta[1]), tonumber(meta[2])}
 `
 
 /**
- * The next page of a snapshot. KEYS marker dataCopy keysCopy; ARGV after ('' from the start) limit ttl.
- * Returns key, rev, value-or-false per record; an error once the snapshot expired.
+ * The next page of a snapshot: the live key index (or the frozen one after a clear), each key's saved record
+ * where it changed since. KEYS snapshot saved frozenData frozenKeys data keys registry; ARGV after ('' from the
+ * start) limit ttl. Returns key, rev, value-or-false per record; an error once the snapshot expired.
  */
 const SNAPSHOT_NEXT = `#!lua
 ${HELPERS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('SNAPSHOT_EXPIRED the snapshot expired or was closed') end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+for _, k in ipairs({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7] }) do redis.call('PEXPIRE', k, ARGV[3]) end
+local frozen = redis.call('HGET', KEYS[1], 'c') == '1'
+local index, records = KEYS[6], KEYS[5]
+if frozen then index, records = KEYS[4], KEYS[3] end
 local lower = ARGV[1] == '' and '-' or ('(' .. ARGV[1])
-local page = redis.call('ZRANGE', KEYS[3], lower, '+', 'BYLEX', 'LIMIT', 0, tonumber(ARGV[2]))
-if #page == 0 then return {} end
-local recs = redis.call('HMGET', KEYS[2], unpack(page))
-local out = {}
-for i, key in ipairs(page) do
-  local rev, value = parse(recs[i])
-  out[#out + 1] = key; out[#out + 1] = rev; out[#out + 1] = value or false
+local limit, out, found = tonumber(ARGV[2]), {}, 0
+while found < limit do
+  local page = redis.call('ZRANGE', index, lower, '+', 'BYLEX', 'LIMIT', 0, math.min(math.max(limit - found, 16), 512))
+  if #page == 0 then break end
+  local saved = redis.call('HMGET', KEYS[2], unpack(page))
+  local current = redis.call('HMGET', records, unpack(page))
+  for i, key in ipairs(page) do
+    local raw = saved[i]
+    if not raw then raw = current[i] end
+    if raw and raw ~= '' then
+      local rev, value = parse(raw)
+      out[#out + 1] = key; out[#out + 1] = rev; out[#out + 1] = value or false
+      found = found + 1
+      if found == limit then break end
+    end
+  end
+  lower = '(' .. page[#page]
 end
 return out
 `
 
-/** Deletes a user and marks the time. KEYS meta data keys log clients deleted; ARGV seconds. Returns 1 if the user had data. */
+/** Deletes a user and marks the time. KEYS meta data keys log clients deleted snapshots; ARGV seconds. Returns 1 if the user had data. */
 const DELETE_USER = `#!lua
+${HELPERS}${SNAPSHOT_HELPERS}
+freeze(openSnapshots(KEYS[7]), KEYS[2], KEYS[3])
 local had = redis.call('EXISTS', KEYS[1])
 redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 redis.call('SET', KEYS[6], ARGV[1])
@@ -189,11 +249,12 @@ return 1
 `
 
 /**
- * A step of an import: writes records unless a newer one is there. KEYS meta data keys log; ARGV head overhead,
+ * A step of an import: writes records unless a newer one is there. KEYS meta data keys log snapshots; ARGV head overhead,
  * then key rev kind (v|d) value per record.
  */
 const IMPORT_RECORDS = `#!lua
-${HELPERS}
+${HELPERS}${SNAPSHOT_HELPERS}
+local open = openSnapshots(KEYS[5])
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r', 'n', 'b')
 local head, keys, bytes, overhead = math.max(tonumber(meta[1]) or 0, tonumber(ARGV[1])), tonumber(meta[3]) or 0, tonumber(meta[4]) or 0, tonumber(ARGV[2])
 for i = 3, #ARGV, 4 do
@@ -205,6 +266,7 @@ for i = 3, #ARGV, 4 do
       bytes = bytes - #key - overhead - (oldValue and #oldValue or 0)
       if oldValue then keys = keys - 1 end
     end
+    preserve(open, KEYS[2], key)
     redis.call('HSET', KEYS[2], key, live and (int(rev) .. ':' .. value) or int(rev))
     redis.call('ZADD', KEYS[3], 0, key)
     redis.call('ZADD', KEYS[4], int(rev), 'k' .. key)
@@ -232,14 +294,14 @@ export interface CubbyScripts {
 }
 
 const SCRIPTS: Record<keyof CubbyScripts, { lua: string; numberOfKeys: number; readOnly?: boolean }> = {
-  cubbyCommit: { lua: COMMIT, numberOfKeys: 5 },
+  cubbyCommit: { lua: COMMIT, numberOfKeys: 6 },
   cubbyList: { lua: LIST, numberOfKeys: 2, readOnly: true },
   cubbyChanges: { lua: CHANGES, numberOfKeys: 3, readOnly: true },
-  cubbySnapshot: { lua: SNAPSHOT, numberOfKeys: 6 },
-  cubbySnapshotNext: { lua: SNAPSHOT_NEXT, numberOfKeys: 3 },
-  cubbyDeleteUser: { lua: DELETE_USER, numberOfKeys: 6 },
+  cubbySnapshot: { lua: SNAPSHOT, numberOfKeys: 3 },
+  cubbySnapshotNext: { lua: SNAPSHOT_NEXT, numberOfKeys: 7 },
+  cubbyDeleteUser: { lua: DELETE_USER, numberOfKeys: 7 },
   cubbyImportHeader: { lua: IMPORT_HEADER, numberOfKeys: 3 },
-  cubbyImportRecords: { lua: IMPORT_RECORDS, numberOfKeys: 4 },
+  cubbyImportRecords: { lua: IMPORT_RECORDS, numberOfKeys: 5 },
 }
 
 /**

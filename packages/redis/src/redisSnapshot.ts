@@ -6,8 +6,8 @@ import { snapshotKeys, userKeys } from './redisKeys.js'
 import type { CubbyScripts } from './redisScripts.js'
 
 /**
- * How long an idle snapshot's copy lives in Redis; each page renews it, `close()` removes it at once. It bounds
- * what a reader that never closes can hold.
+ * How long an idle snapshot lives in Redis; each page renews it, `close()` removes it at once. It bounds what a
+ * reader that never closes can hold (the records changed while it is open).
  */
 export const SNAPSHOT_TTL_MS: number = 10 * 60 * 1000
 
@@ -17,14 +17,16 @@ export interface RedisSnapshot extends StorageSnapshot {
 }
 
 /**
- * Copies a user's records and key index (COPY, in the script that reads the head, so no commit can come between)
- * into keys of their own slot, and pages through the copy in key order.
+ * Opens a copy-on-write snapshot of a user in O(1): the head and clear rev now, and from then on each commit saves a
+ * key's record before its first change, in the snapshot's own keys (same slot), until the snapshot is closed or
+ * expires. Pages read the live key index and prefer the saved records.
  * @internal
  */
 export async function openSnapshot(redis: Redis | Cluster, scripts: CubbyScripts, prefix: string, userId: string): Promise<RedisSnapshot> {
   const k = userKeys(prefix, userId)
-  const s = snapshotKeys(prefix, userId, randomUUID())
-  const [exists, head, clearRev] = await scripts.cubbySnapshot(k.meta, k.data, k.keys, s.marker, s.data, s.keys, SNAPSHOT_TTL_MS) as number[]
+  const id = randomUUID()
+  const s = snapshotKeys(prefix, userId, id)
+  const [exists, head, clearRev] = await scripts.cubbySnapshot(k.meta, s.marker, k.snapshots, SNAPSHOT_TTL_MS, id) as number[]
   let after = ''
   let done = exists !== 1
   return {
@@ -33,7 +35,7 @@ export async function openSnapshot(redis: Redis | Cluster, scripts: CubbyScripts
     clearRev: Number(clearRev),
     async next(limit) {
       if (done || limit <= 0) return []
-      const reply = await scripts.cubbySnapshotNext(s.marker, s.data, s.keys, after, limit, SNAPSHOT_TTL_MS) as Array<string | number | null>
+      const reply = await scripts.cubbySnapshotNext(s.marker, s.saved, s.frozenData, s.frozenKeys, k.data, k.keys, k.snapshots, after, limit, SNAPSHOT_TTL_MS) as Array<string | number | null>
       const page: Change[] = []
       for (let i = 0; i < reply.length; i += 3) {
         const [key, rev, value] = [String(reply[i]), Number(reply[i + 1]), reply[i + 2]]
@@ -46,7 +48,9 @@ export async function openSnapshot(redis: Redis | Cluster, scripts: CubbyScripts
     },
     async close() {
       done = true
-      await redis.del(s.marker, s.data, s.keys)
+      if (exists !== 1) return
+      await redis.del(s.marker, s.saved, s.frozenData, s.frozenKeys)
+      await redis.srem(k.snapshots, id)
     },
   }
 }

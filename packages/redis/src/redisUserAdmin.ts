@@ -76,7 +76,7 @@ export async function importUser(
     if (batch.length === 0) return
     const step = batch
     batch = []
-    await serial(() => scripts.cubbyImportRecords(k.meta, k.data, k.keys, k.log, head!, RECORD_OVERHEAD_BYTES, ...step))
+    await serial(() => scripts.cubbyImportRecords(k.meta, k.data, k.keys, k.log, k.snapshots, head!, RECORD_OVERHEAD_BYTES, ...step))
   }
   for await (const record of records) {
     if (head === undefined) {
