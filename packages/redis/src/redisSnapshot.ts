@@ -49,7 +49,8 @@ export async function openSnapshot(redis: Redis | Cluster, scripts: CubbyScripts
     async close() {
       done = true
       if (exists !== 1) return
-      await redis.del(s.marker, s.saved, s.frozenData, s.frozenKeys)
+      // UNLINK: a frozen copy can hold all of a large user's records; Redis frees them in the background.
+      await redis.unlink(s.marker, s.saved, s.frozenData, s.frozenKeys)
       await redis.srem(k.snapshots, id)
     },
   }
