@@ -3,7 +3,7 @@ import { runStorageContract, type StorageContractFixture, type StorageContractOp
 import { startRedis, startRedisCluster, startTcpForwarder, type TestRedis, type TestRedisCluster } from '@cubby/test-utils'
 import { once } from 'node:events'
 import { Cluster, type Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createRedisStorage, type RedisStorage, type RedisStorageOptions } from './createRedisStorage.js'
 import { userTag } from './redisKeys.js'
 
@@ -210,6 +210,24 @@ describe('connections', () => {
     await cut()
     expect((await storage.commit('u', [store(3, 'k', '3')], 'c')).head).toBe(1)
     expect((await other.cli('--scan', '--pattern', 'cut*')).split('\n').filter(Boolean).length).toBeGreaterThan(0)
+    await storage.close()
+  })
+
+  it('fails, and does not send again, a commit that ran but whose answer a dropped connection lost', async () => {
+    await using server = await startRedis({ args: ['--enable-debug-command', 'local'] })
+    await using forwarder = await startTcpForwarder(server.port)
+    const storage = createRedisStorage({ redis: { host: '127.0.0.1', port: forwarder.port } })
+    await storage.commit('u', [store(1, 'k', '1')])
+    // Redis sleeps with the commit read; the cut comes before it answers. Sent again, the commit would run twice.
+    const sleeping = storage.redis.call('DEBUG', 'SLEEP', '1').catch(() => 'cut')
+    const before = forwarder.bytesFromClients
+    const committing = storage.commit('u', [store(1, 'k', 'x'.repeat(10_000))])
+    await vi.waitFor(() => expect(forwarder.bytesFromClients).toBeGreaterThan(before + 10_000))
+    forwarder.cutAll()
+    await expect(committing).rejects.toThrow()
+    expect(await sleeping).toBe('cut')
+    await vi.waitFor(async () => expect(await storage.head('u')).toBe(2))
+    expect((await storage.changesSince('u', 0, 10)).rev).toBe(2)
     await storage.close()
   })
 

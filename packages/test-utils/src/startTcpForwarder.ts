@@ -6,6 +6,8 @@ export interface TcpForwarder extends AsyncDisposable {
   readonly port: number
   /** Connections open through it now. */
   readonly connections: number
+  /** Bytes received from clients so far (all connections), e.g. to wait until a request has gone through. */
+  readonly bytesFromClients: number
   /** Sends new connections to another port on 127.0.0.1; open ones stay where they are. */
   retarget(port: number): void
   /** Destroys every open connection (both ends), as a network cut would; new ones are accepted. */
@@ -26,6 +28,7 @@ export interface TcpForwarder extends AsyncDisposable {
  */
 export async function startTcpForwarder(targetPort: number): Promise<TcpForwarder> {
   let target = targetPort
+  let bytesFromClients = 0
   const pairs = new Set<[Socket, Socket]>()
   const server = createServer((inbound) => {
     const outbound = createConnection({ host: '127.0.0.1', port: target })
@@ -37,6 +40,7 @@ export async function startTcpForwarder(targetPort: number): Promise<TcpForwarde
       outbound.destroy()
     }
     for (const socket of pair) socket.once('close', end).once('error', end)
+    inbound.on('data', (chunk: Buffer) => { bytesFromClients += chunk.length })
     inbound.pipe(outbound)
     outbound.pipe(inbound)
   })
@@ -61,6 +65,7 @@ export async function startTcpForwarder(targetPort: number): Promise<TcpForwarde
   return {
     port: address.port,
     get connections() { return pairs.size },
+    get bytesFromClients() { return bytesFromClients },
     retarget(port) { target = port },
     cutAll,
     close,
