@@ -50,6 +50,13 @@ async function ownerOf(slot: number): Promise<TestRedis> {
   throw new Error(`no node serves slot ${slot}`)
 }
 
+/** The Redis keys of a fixture's storage that match a pattern, on every master. */
+async function redisKeys(f: { storage: RedisStorage }, pattern: string): Promise<string[]> {
+  const client = f.storage.redis
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client]
+  return (await Promise.all(nodes.map((n) => n.keys(pattern)))).flat()
+}
+
 const single = (options?: StorageContractOptions) => fixture(() => ({ redis: redis.url }), options)
 const clustered = (options?: StorageContractOptions) => fixture(() => ({ redis: {}, cluster: cluster.startupNodes }), options)
 
@@ -82,44 +89,43 @@ describe.each([['a redis-server', single], ['a Redis Cluster', clustered]] as co
 
   it('gives snapshots that later commits, clears and deletions of the user do not change', async () => {
     await using f = await setup()
-    await f.storage.commit('u', [...Array.from({ length: 100 }, (_, i) => store(i + 1, `k${i}`, `v${i}`)), { op: 'delete', mid: 101, key: 'gone' }])
-    // Two open at once: a clear hands the records to the first and copies them for the second.
+    await f.storage.commit('u', [...Array.from({ length: 100 }, (_, i) => store(i + 1, `k${i}`, `v${i}`)), store(101, 'gone', 'g'), { op: 'delete', mid: 102, key: 'gone' }])
+    // Two open at once: a clear moves the records aside (RENAME) once, and both read that one frozen copy.
     const snapshots = [await f.storage.snapshot('u'), await f.storage.snapshot('u')] as const
     const first = await snapshots[0].next(7)
     await f.storage.commit('u', [store(1, 'k50', 'new'), { op: 'delete', mid: 2, key: 'k60' }, store(3, 'added', 'x'), { op: 'clear', mid: 4 }, store(5, 'k70', 'after')])
+    expect(await redisKeys(f, `${f.prefix}${userTag('u')}:s:*:[fk]`)).toHaveLength(2)
     await f.storage.deleteUser('u')
     await f.storage.commit('u', [store(1, 'k1', 'reborn')])
-    const expected = [...Array.from({ length: 100 }, (_, i) => ({ rev: i + 1, key: `k${i}`, value: `v${i}` })), { rev: 101, key: 'gone', deleted: true }]
+    const expected = [...Array.from({ length: 100 }, (_, i) => ({ rev: i + 1, key: `k${i}`, value: `v${i}` })), { rev: 102, key: 'gone', deleted: true }]
     expected.sort((a, b) => (a.key < b.key ? -1 : 1))
     for (const [i, snapshot] of snapshots.entries()) {
       const records = i === 0 ? [...first] : []
       for (let page = await snapshot.next(7), n = 0; page.length > 0 && n < 100; page = await snapshot.next(7), n++) records.push(...page)
       await snapshot.close()
-      expect([snapshot.head, snapshot.clearRev]).toEqual([101, 0])
+      expect([snapshot.head, snapshot.clearRev]).toEqual([102, 0])
       expect(records).toEqual(expected)
     }
+    expect(await redisKeys(f, `${f.prefix}${userTag('u')}:[sn]*`)).toEqual([])
   })
 
   it('gives a snapshot taken after changes exactly the state at its head', async () => {
     await using f = await setup()
-    await f.storage.commit('u', [store(1, 'a', '1'), store(2, 'b', '2'), { op: 'clear', mid: 3 }, store(4, 'c', '4'), { op: 'delete', mid: 5, key: 'd' }])
+    await f.storage.commit('u', [store(1, 'a', '1'), store(2, 'b', '2'), { op: 'clear', mid: 3 }, store(4, 'c', '4'), store(5, 'd', '5'), { op: 'delete', mid: 6, key: 'd' }])
     const snapshot = await f.storage.snapshot('u')
     await f.storage.commit('u', [store(1, 'c', 'x'), store(2, 'e', 'x'), { op: 'delete', mid: 3, key: 'c' }])
-    expect(await snapshot.next(10)).toEqual([{ rev: 4, key: 'c', value: '4' }, { rev: 5, key: 'd', deleted: true }])
-    expect([snapshot.head, snapshot.clearRev]).toEqual([5, 3])
+    expect(await snapshot.next(10)).toEqual([{ rev: 4, key: 'c', value: '4' }, { rev: 6, key: 'd', deleted: true }])
+    expect([snapshot.head, snapshot.clearRev]).toEqual([6, 3])
     await snapshot.close()
   })
 
   it('removes a closed snapshot\'s copy', async () => {
     await using f = await setup()
-    await f.storage.commit('u', [store(1, 'a', '1'), { op: 'delete', mid: 2, key: 'b' }])
+    await f.storage.commit('u', [store(1, 'a', '1'), store(2, 'b', '2'), { op: 'delete', mid: 3, key: 'b' }])
     const snapshot = await f.storage.snapshot('u')
-    expect(await snapshot.next(10)).toEqual([{ rev: 1, key: 'a', value: '1' }, { rev: 2, key: 'b', deleted: true }])
+    expect(await snapshot.next(10)).toEqual([{ rev: 1, key: 'a', value: '1' }, { rev: 3, key: 'b', deleted: true }])
     await snapshot.close()
-    const client = f.storage.redis
-    const nodes = client instanceof Cluster ? client.nodes('master') : [client]
-    const left = (await Promise.all(nodes.map((n) => n.keys(`${f.prefix}${userTag('u')}:[sn]*`)))).flat()
-    expect(left).toEqual([])
+    expect(await redisKeys(f, `${f.prefix}${userTag('u')}:[sn]*`)).toEqual([])
   })
 })
 

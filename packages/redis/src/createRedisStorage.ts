@@ -1,14 +1,14 @@
 import { CubbyError, compareKeys, type Change, type Mutation, type MutationResult } from '@cubby/protocol'
 import { checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
 import type {
-  CommitResult, CubbyStorage, ImportResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
+  CommitOptions, CommitResult, CubbyStorage, ImportResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
 } from '@cubby/server'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { checkDurability } from './checkDurability.js'
-import { checkPrefix, userKeys } from './redisKeys.js'
+import { checkPrefix, parseDeletion, userKeys } from './redisKeys.js'
 import { defineScripts, type CubbyScripts } from './redisScripts.js'
 import { openSnapshot, type RedisSnapshot } from './redisSnapshot.js'
-import { exportUser, importUser, listUsers } from './redisUserAdmin.js'
+import { exportUser, importUser, listUsers, usersUnusedSince, waitForLazyFree } from './redisUserAdmin.js'
 
 /** Options of {@link createRedisStorage}. */
 export interface RedisStorageOptions {
@@ -123,7 +123,7 @@ class RedisStorageImpl implements RedisStorage {
     return checkDurability(this.redis)
   }
 
-  commit(userId: string, mutations: Mutation[], clientId?: string): Promise<CommitResult> {
+  commit(userId: string, mutations: Mutation[], clientId?: string, options: CommitOptions = {}): Promise<CommitResult> {
     try {
       checkCommitArguments(userId, mutations, clientId)
     } catch (error) {
@@ -133,7 +133,11 @@ class RedisStorageImpl implements RedisStorage {
       const k = userKeys(this.#settings.prefix, userId)
       const { maxKeys, maxBytes } = this.#settings.quota
       const args = mutations.flatMap((m) => [OPS[m.op], m.mid, m.op === 'clear' ? '' : m.key, m.op === 'store' ? m.value : ''])
-      const reply = await this.#scripts.cubbyCommit(k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, maxKeys, maxBytes, RECORD_OVERHEAD_BYTES, clientId ?? '', ...args) as number[]
+      const { authorizedAt } = options
+      const reply = await this.#scripts.cubbyCommit(
+        k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted,
+        maxKeys, maxBytes, RECORD_OVERHEAD_BYTES, clientId ?? '', authorizedAt === undefined ? '' : authorizedAt, nowInSeconds(), ...args,
+      ) as number[]
       return commitResult(mutations, reply, this.#settings.quota)
     })
   }
@@ -156,7 +160,7 @@ class RedisStorageImpl implements RedisStorage {
 
   async changesSince(userId: string, rev: number, limit: number): Promise<{ changes: Change[]; rev: number }> {
     const k = userKeys(this.#settings.prefix, userId)
-    const [covered, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, rev, Math.max(0, limit)) as Array<string | number>
+    const [covered, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, rev, Math.max(0, limit)) as Array<string | number>
     const changes: Change[] = []
     for (let i = 0; i < flat.length; i += 4) {
       const [kind, at, key, value] = [flat[i], Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])]
@@ -170,17 +174,25 @@ class RedisStorageImpl implements RedisStorage {
   }
 
   #snapshot(userId: string): Promise<RedisSnapshot> {
-    return this.#write(userId, () => openSnapshot(this.redis, this.#scripts, this.#settings.prefix, userId))
+    return this.#write(userId, () => openSnapshot(this.#scripts, this.#settings.prefix, userId))
   }
 
   async head(userId: string): Promise<number> {
-    return Number(await this.redis.hget(userKeys(this.#settings.prefix, userId).meta, 'h') ?? 0)
+    const k = userKeys(this.#settings.prefix, userId)
+    const head = await this.redis.hget(k.meta, 'h')
+    // A deleted user keeps their head in the deletion marker.
+    return head === null ? parseDeletion(await this.redis.get(k.deleted))?.head ?? 0 : Number(head)
   }
 
   async users(options: { after?: string; limit: number }): Promise<UserSummary[]> {
     // A Cluster knows its masters once connected; a PING waits for that.
     await this.open()
     return listUsers(this.redis, this.#settings.prefix, options)
+  }
+
+  async usersUnusedSince(options: { before: number; after?: string; limit: number }): Promise<string[]> {
+    await this.open()
+    return usersUnusedSince(this.redis, this.#settings.prefix, options)
   }
 
   async* exportUser(userId: string): AsyncGenerator<UserRecord> {
@@ -196,14 +208,22 @@ class RedisStorageImpl implements RedisStorage {
   deleteUser(userId: string): Promise<boolean> {
     return this.#write(userId, async () => {
       const k = userKeys(this.#settings.prefix, userId)
-      const seconds = Math.floor(Date.now() / 1000)
-      return await this.#scripts.cubbyDeleteUser(k.meta, k.data, k.keys, k.log, k.clients, k.deleted, k.snapshots, seconds) === 1
+      return await this.#scripts.cubbyDeleteUser(k.meta, k.data, k.keys, k.log, k.clients, k.deleted, k.snapshots, Date.now()) === 1
     })
   }
 
+  /**
+   * Clears and deletions UNLINK a user's keys: they leave the keyspace in O(1) and Redis frees large ones in its
+   * background thread. This waits until every master has freed them (`lazyfree_pending_objects` is 0).
+   */
+  async purge(): Promise<void> {
+    await this.open()
+    await waitForLazyFree(this.redis)
+  }
+
   async deletedAt(userId: string): Promise<number | undefined> {
-    const raw = await this.redis.get(userKeys(this.#settings.prefix, userId).deleted)
-    return raw === null ? undefined : Number(raw)
+    const deletion = parseDeletion(await this.redis.get(userKeys(this.#settings.prefix, userId).deleted))
+    return deletion === undefined ? undefined : Math.floor(deletion.ms / 1000)
   }
 
   /**
@@ -242,6 +262,9 @@ class RedisStorageImpl implements RedisStorage {
   }
 }
 
+/** Now in whole seconds since the epoch, as a meta's `u` (last write) holds it. */
+const nowInSeconds = (): number => Math.floor(Date.now() / 1000)
+
 function commitResult(mutations: Mutation[], reply: number[], quota: UserQuota): CommitResult {
   const results: MutationResult[] = []
   const changes: Change[] = []
@@ -249,6 +272,7 @@ function commitResult(mutations: Mutation[], reply: number[], quota: UserQuota):
     const kind = reply[1 + 2 * i]
     const rev = Number(reply[2 + 2 * i])
     if (kind === 3) results.push({ mid: m.mid, error: { code: 'QUOTA_EXCEEDED', message: `A user may keep at most ${quota.maxKeys} keys` } })
+    else if (kind === 5) results.push({ mid: m.mid, error: { code: 'UNAUTHORIZED', message: 'The user was deleted; sign in again' } })
     else if (kind === 4) results.push({ mid: m.mid, error: { code: 'QUOTA_EXCEEDED', message: `A user may store at most ${quota.maxBytes} bytes` } })
     else results.push({ mid: m.mid, rev })
     if (kind !== 1) return

@@ -4,16 +4,21 @@
  * keys all sit in one slot, where one script can change them together.
  *
  * ```
- * <prefix>{<tag>}:m        hash    h head, r clear rev, n live keys, b bytes (exists while the user has data)
+ * <prefix>{<tag>}:m        hash    h head, r clear rev, n live keys, b bytes, u last write (seconds), i 1 while an
+ *                                  import runs (exists while the user has data, also after a clear)
  * <prefix>{<tag>}:d        hash    key → "<rev>:<value>" (live) or "<rev>" (tombstone)
  * <prefix>{<tag>}:k        zset    every key with a record, score 0, for lexicographic (UTF-8 byte) order
  * <prefix>{<tag>}:l        zset    the compacted change log: member "k<key>" or "c" (the last clear), score its rev
  * <prefix>{<tag>}:c        hash    clientId → "<last applied mid> <its rev>" (exactly-once)
- * <prefix>{<tag>}:x        string  when the user was last deleted, seconds since the epoch
+ * <prefix>{<tag>}:x        string  "<ms> <head>": when the user was last deleted (ms since the epoch) and their head
+ *                                  then; later writes continue from that head, and a write authorised at or before
+ *                                  that time is refused
  * <prefix>{<tag>}:n        set     ids of the user's open snapshots
- * <prefix>{<tag>}:s:<id>   hash    a snapshot: h head, r clear rev, c 1 once a clear or deletion froze it
+ * <prefix>{<tag>}:s:<id>   hash    a snapshot: h head, r clear rev, c 1 once a clear or deletion froze it, g the
+ *                                  id of the snapshot whose frozen copy (:f, :k) it reads
  * <prefix>{<tag>}:s:<id>:d hash    records as they were at the snapshot, saved before their first change since
- * <prefix>{<tag>}:s:<id>:f, :k     the records and key index a clear or deletion moved aside for the snapshot
+ * <prefix>{<tag>}:s:<id>:f, :k     the records and key index a clear or deletion moved aside (RENAME) for every
+ *                                  snapshot open then; removed when the last of them closes or expires
  * ```
  * A snapshot's keys expire (see `SNAPSHOT_TTL_MS`) unless read.
  * @module
@@ -28,6 +33,13 @@ export interface UserKeys {
   clients: string
   deleted: string
   snapshots: string
+}
+
+/** A deletion marker's time (ms) and head, or `undefined` for none. @internal */
+export function parseDeletion(raw: string | null): { ms: number; head: number } | undefined {
+  if (raw === null) return undefined
+  const [ms, head] = raw.split(' ')
+  return { ms: Number(ms), head: Number(head ?? 0) }
 }
 
 /** The hash tag of a user: `{` + hex of the UTF-8 bytes + `}`. @internal */

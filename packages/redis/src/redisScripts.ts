@@ -12,12 +12,20 @@ local function parse(rec)
   if sep then return tonumber(string.sub(rec, 1, sep - 1)), string.sub(rec, sep + 1) end
   return tonumber(rec), nil
 end
+-- The deletion marker: "<ms> <head>" (when the user was last deleted, and their head then); 0, 0 without one.
+local function deletion(marker)
+  local raw = redis.call('GET', marker)
+  if not raw then return 0, 0 end
+  local sp = string.find(raw, ' ', 1, true)
+  return tonumber(string.sub(raw, 1, sp - 1)), tonumber(string.sub(raw, sp + 1))
+end
 `
 
 // Copy-on-write for open snapshots (see redisSnapshot.ts). A snapshot <base>:s:<id> is a hash (h head, r clear
-// rev, c 1 once frozen) listed in the user's registry <base>:n; <id>:d holds each key's record as it was at the
-// snapshot ('' for none), saved before the key's first change since; a clear or deletion moves the records and the
-// key index to <id>:f and <id>:k (a RENAME, O(1), for the first open snapshot; a COPY for more).
+// rev, c 1 once frozen, g the id whose frozen keys it reads) listed in the user's registry <base>:n; <id>:d holds
+// each key's record as it was at the snapshot ('' for none), saved before the key's first change since. A clear or
+// deletion moves the records and the key index, by RENAME (O(1)), to <g>:f and <g>:k of the first open snapshot g,
+// and every open snapshot then reads that one frozen copy: no script copies a user's records.
 const SNAPSHOT_HELPERS = `
 local function openSnapshots(registry)
   local open = {}
@@ -27,7 +35,7 @@ local function openSnapshots(registry)
     local s = base .. id
     local ttl = redis.call('PTTL', s)
     if ttl <= 0 then redis.call('SREM', registry, id)
-    elseif redis.call('HGET', s, 'c') ~= '1' then open[#open + 1] = { s, ttl } end
+    elseif redis.call('HGET', s, 'c') ~= '1' then open[#open + 1] = { s, ttl, id } end
   end
   return open
 end
@@ -39,33 +47,47 @@ local function preserve(open, data, key)
   end
 end
 local function freeze(open, data, keys)
-  for i, s in ipairs(open) do
-    local from = { data, keys }
-    if i > 1 then from = { open[1][1] .. ':f', open[1][1] .. ':k' } end
-    for j, to in ipairs({ s[1] .. ':f', s[1] .. ':k' }) do
-      if redis.call('EXISTS', from[j]) == 1 then
-        if i == 1 then redis.call('RENAME', from[j], to) else redis.call('COPY', from[j], to, 'REPLACE') end
-        redis.call('PEXPIRE', to, s[2])
-      end
+  if #open == 0 then return end
+  local g, ttl = open[1][1], 0
+  for _, s in ipairs(open) do
+    ttl = math.max(ttl, s[2])
+    redis.call('HSET', s[1], 'c', '1', 'g', open[1][3])
+  end
+  for j, from in ipairs({ data, keys }) do
+    local to = g .. (j == 1 and ':f' or ':k')
+    if redis.call('EXISTS', from) == 1 then
+      redis.call('RENAME', from, to)
+      redis.call('PEXPIRE', to, ttl)
     end
-    redis.call('HSET', s[1], 'c', '1')
   end
 end
 `
 
 /**
- * One user's commit: exactly-once check, quota, revs, records, key index, log and meta, all or nothing.
- * KEYS meta data keys log clients snapshots; ARGV maxKeys maxBytes overhead clientId ('' for none), then op mid key value
- * per mutation (op s|d|c). Returns head, then two numbers per mutation: kind (1 applied, 2 repeated mid,
- * 3 over the key quota, 4 over the byte quota) and rev.
+ * One user's commit: deletion barrier, exactly-once check, quota, revs, records, key index, log and meta, all or
+ * nothing. KEYS meta data keys log clients snapshots deleted; ARGV maxKeys maxBytes overhead clientId ('' for none)
+ * authorizedAt (ms, '' for none) now (seconds), then op mid key value per mutation (op s|d|c). Returns head, then
+ * two numbers per mutation: kind (1 applied, 2 repeated mid, 3 over the key quota, 4 over the byte quota, 5 the user
+ * was deleted at or after authorizedAt) and rev.
  */
 const COMMIT = `#!lua
 ${HELPERS}${SNAPSHOT_HELPERS}
-local open = openSnapshots(KEYS[6])
 local maxKeys, maxBytes, overhead, clientId = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local deletedMs, deletedHead = deletion(KEYS[7])
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r', 'n', 'b')
-local head, clearRev = tonumber(meta[1]) or 0, tonumber(meta[2]) or 0
+local head, clearRev = tonumber(meta[1]), tonumber(meta[2]) or 0
 local keys, bytes = tonumber(meta[3]) or 0, tonumber(meta[4]) or 0
+if ARGV[5] ~= '' and deletedMs > 0 and deletedMs >= tonumber(ARGV[5]) then
+  local out = { head or deletedHead }
+  for i = 7, #ARGV, 4 do out[#out + 1] = 5; out[#out + 1] = 0 end
+  return out
+end
+if not head then
+  -- A user deleted before continues from the head they had, behind a clear at it (see DELETE_USER).
+  head, clearRev = deletedHead, deletedHead
+  if head > 0 then redis.call('ZADD', KEYS[4], int(head), 'c') end
+end
+local open = openSnapshots(KEYS[6])
 local lastMid, lastRev, applied = 0, 0, false
 if clientId ~= '' then
   local seen = redis.call('HGET', KEYS[5], clientId)
@@ -75,7 +97,7 @@ if clientId ~= '' then
   end
 end
 local out = {0}
-for i = 5, #ARGV, 4 do
+for i = 7, #ARGV, 4 do
   local op, mid, key, value = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local kind = 1
   if clientId ~= '' and mid <= lastMid then
@@ -94,7 +116,10 @@ for i = 5, #ARGV, 4 do
     local deltaKeys = (op == 's' and 1 or 0) - (oldValue and 1 or 0)
     local deltaBytes = (op == 's' and #value or 0) - (oldValue and #oldValue or 0)
     if not old then deltaBytes = deltaBytes + #key + overhead end
-    if deltaKeys > 0 and keys + deltaKeys > maxKeys then kind = 3
+    if op == 'd' and not oldValue then
+      -- Nothing to delete: the delete takes a rev but stores nothing (no tombstone, no quota).
+      head = head + 1
+    elseif deltaKeys > 0 and keys + deltaKeys > maxKeys then kind = 3
     elseif deltaBytes > 0 and bytes + deltaBytes > maxBytes then kind = 4
     else
       head = head + 1
@@ -118,10 +143,9 @@ for i = 5, #ARGV, 4 do
     out[#out + 1] = 0
   end
 end
-if applied then
-  redis.call('HSET', KEYS[1], 'h', int(head), 'r', int(clearRev), 'n', int(keys), 'b', int(bytes))
-  if clientId ~= '' then redis.call('HSET', KEYS[5], clientId, int(lastMid) .. ' ' .. int(lastRev)) end
-end
+-- The meta is written anyway, with the time of the last write (for pruning unused users).
+redis.call('HSET', KEYS[1], 'h', int(head), 'r', int(clearRev), 'n', int(keys), 'b', int(bytes), 'u', ARGV[6])
+if applied and clientId ~= '' then redis.call('HSET', KEYS[5], clientId, int(lastMid) .. ' ' .. int(lastRev)) end
 out[1] = head
 return out
 `
@@ -156,13 +180,19 @@ return out
 `
 
 /**
- * The compacted log after a rev. KEYS meta data log; ARGV rev limit. Returns the covered rev, then kind
- * ('c' clear, 'v' value, 'd' deleted), rev, key, value per change.
+ * The compacted log after a rev. KEYS meta data log deleted; ARGV rev limit. Returns the covered rev, then kind
+ * ('c' clear, 'v' value, 'd' deleted), rev, key, value per change. A deleted user is a clear at their head.
  */
 const CHANGES = `#!lua flags=no-writes
 ${HELPERS}
-local head = tonumber(redis.call('HGET', KEYS[1], 'h')) or 0
+local head = tonumber(redis.call('HGET', KEYS[1], 'h'))
 local rev, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+if not head then
+  local _, deletedHead = deletion(KEYS[4])
+  if rev >= deletedHead then return {deletedHead} end
+  if limit <= 0 then return {rev} end
+  return {deletedHead, 'c', deletedHead, '', ''}
+end
 if rev >= head then return {head} end
 if limit <= 0 then return {rev} end
 local log = redis.call('ZRANGE', KEYS[3], '(' .. ARGV[1], '+inf', 'BYSCORE', 'LIMIT', 0, limit, 'WITHSCORES')
@@ -183,11 +213,15 @@ return out
 
 /**
  * Opens a snapshot in O(1): records the head and clear rev, and registers it for copy-on-write. KEYS meta snapshot
- * registry; ARGV ttl (ms) id. Returns exists (0/1), head, clear rev.
+ * registry deleted; ARGV ttl (ms) id. Returns exists (0/1), head, clear rev (a deleted user's: a clear at the head).
  */
 const SNAPSHOT = `#!lua
+${HELPERS}
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r')
-if not meta[1] then return {0, 0, 0} end
+if not meta[1] then
+  local _, deletedHead = deletion(KEYS[4])
+  return {0, deletedHead, deletedHead}
+end
 redis.call('HSET', KEYS[2], 'h', meta[1], 'r', meta[2], 'c', '0')
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[2])
@@ -198,15 +232,22 @@ return {1, tonumber(meta[1]), tonumber(meta[2])}
 /**
  * The next page of a snapshot: the live key index (or the frozen one after a clear), each key's saved record
  * where it changed since. KEYS snapshot saved frozenData frozenKeys data keys registry; ARGV after ('' from the
- * start) limit ttl. Returns key, rev, value-or-false per record; an error once the snapshot expired.
+ * start) limit ttl id. Returns key, rev, value-or-false per record; an error once the snapshot expired.
  */
 const SNAPSHOT_NEXT = `#!lua
 ${HELPERS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('SNAPSHOT_EXPIRED the snapshot expired or was closed') end
-for _, k in ipairs({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7] }) do redis.call('PEXPIRE', k, ARGV[3]) end
-local frozen = redis.call('HGET', KEYS[1], 'c') == '1'
+local state = redis.call('HMGET', KEYS[1], 'c', 'g')
 local index, records = KEYS[6], KEYS[5]
-if frozen then index, records = KEYS[4], KEYS[3] end
+local renew = { KEYS[1], KEYS[2], KEYS[7] }
+if state[1] == '1' then
+  -- The frozen copy this snapshot shares (see freeze): its own keys, or those of the snapshot g.
+  local g = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[4]) .. (state[2] or ARGV[4])
+  index, records = g .. ':k', g .. ':f'
+  renew[#renew + 1] = index
+  renew[#renew + 1] = records
+end
+for _, k in ipairs(renew) do redis.call('PEXPIRE', k, ARGV[3]) end
 local lower = ARGV[1] == '' and '-' or ('(' .. ARGV[1])
 local limit, out, found = tonumber(ARGV[2]), {}, 0
 while found < limit do
@@ -229,22 +270,62 @@ end
 return out
 `
 
-/** Deletes a user and marks the time. KEYS meta data keys log clients deleted snapshots; ARGV seconds. Returns 1 if the user had data. */
+/**
+ * Closes a snapshot: its keys go (UNLINK), and the frozen copy it read too unless another open snapshot reads it.
+ * KEYS snapshot saved registry; ARGV id.
+ */
+const SNAPSHOT_CLOSE = `#!lua
+local g = redis.call('HGET', KEYS[1], 'g')
+redis.call('UNLINK', KEYS[1], KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[1])
+if not g then return 0 end
+local base = string.sub(KEYS[3], 1, -3) .. ':s:'
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  if redis.call('HGET', base .. id, 'g') == g then return 0 end
+end
+redis.call('UNLINK', base .. g .. ':f', base .. g .. ':k')
+return 1
+`
+
+/**
+ * Deletes a user in O(1) and marks the time and head: UNLINK drops the keys from the keyspace at once and Redis
+ * frees a large one in its background thread. KEYS meta data keys log clients deleted snapshots; ARGV ms. Returns 1
+ * if the user had data (or an unfinished import).
+ */
 const DELETE_USER = `#!lua
 ${HELPERS}${SNAPSHOT_HELPERS}
 freeze(openSnapshots(KEYS[7]), KEYS[2], KEYS[3])
+local _, deletedHead = deletion(KEYS[6])
+local head = math.max(tonumber(redis.call('HGET', KEYS[1], 'h')) or 0, deletedHead)
 local had = redis.call('EXISTS', KEYS[1])
 redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-redis.call('SET', KEYS[6], ARGV[1])
+redis.call('SET', KEYS[6], ARGV[1] .. ' ' .. int(head))
 return had
 `
 
-/** An import's header: reserves revs up to head. KEYS meta log deleted; ARGV head clearRev. Returns 0 if the user has data. */
+/**
+ * An import's header: reserves revs up to head and marks the import as running (meta field i), or resumes an
+ * import that did not finish. KEYS meta log; ARGV head clearRev now (seconds). Returns 0 if the user has data.
+ */
 const IMPORT_HEADER = `#!lua
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'h', ARGV[1], 'r', ARGV[2], 'n', '0', 'b', '0')
-redis.call('DEL', KEYS[3])
+local meta = redis.call('HMGET', KEYS[1], 'h', 'i')
+if meta[1] and not meta[2] then return 0 end
+if meta[1] then
+  redis.call('HSET', KEYS[1], 'h', string.format('%d', math.max(tonumber(meta[1]), tonumber(ARGV[1]))))
+  return 1
+end
+redis.call('HSET', KEYS[1], 'h', ARGV[1], 'r', ARGV[2], 'n', '0', 'b', '0', 'u', ARGV[3], 'i', '1')
 if tonumber(ARGV[2]) > 0 then redis.call('ZADD', KEYS[2], ARGV[2], 'c') end
+return 1
+`
+
+/**
+ * The end of an import: the user is whole, so the import mark and the deletion marker go (tokens from before the
+ * deletion work again). KEYS meta deleted. Returns 0 if the import was not running (the user was deleted meanwhile).
+ */
+const IMPORT_FINISH = `#!lua
+if redis.call('HDEL', KEYS[1], 'i') == 0 then return 0 end
+redis.call('DEL', KEYS[2])
 return 1
 `
 
@@ -288,20 +369,24 @@ export interface CubbyScripts {
   cubbyChanges: Script
   cubbySnapshot: Script
   cubbySnapshotNext: Script
+  cubbySnapshotClose: Script
   cubbyDeleteUser: Script
   cubbyImportHeader: Script
   cubbyImportRecords: Script
+  cubbyImportFinish: Script
 }
 
 const SCRIPTS: Record<keyof CubbyScripts, { lua: string; numberOfKeys: number; readOnly?: boolean }> = {
-  cubbyCommit: { lua: COMMIT, numberOfKeys: 6 },
+  cubbyCommit: { lua: COMMIT, numberOfKeys: 7 },
   cubbyList: { lua: LIST, numberOfKeys: 2, readOnly: true },
-  cubbyChanges: { lua: CHANGES, numberOfKeys: 3, readOnly: true },
-  cubbySnapshot: { lua: SNAPSHOT, numberOfKeys: 3 },
+  cubbyChanges: { lua: CHANGES, numberOfKeys: 4, readOnly: true },
+  cubbySnapshot: { lua: SNAPSHOT, numberOfKeys: 4 },
   cubbySnapshotNext: { lua: SNAPSHOT_NEXT, numberOfKeys: 7 },
+  cubbySnapshotClose: { lua: SNAPSHOT_CLOSE, numberOfKeys: 3 },
   cubbyDeleteUser: { lua: DELETE_USER, numberOfKeys: 7 },
-  cubbyImportHeader: { lua: IMPORT_HEADER, numberOfKeys: 3 },
+  cubbyImportHeader: { lua: IMPORT_HEADER, numberOfKeys: 2 },
   cubbyImportRecords: { lua: IMPORT_RECORDS, numberOfKeys: 5 },
+  cubbyImportFinish: { lua: IMPORT_FINISH, numberOfKeys: 2 },
 }
 
 /**

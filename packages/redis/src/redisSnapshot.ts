@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Change } from '@cubby/protocol'
 import type { StorageSnapshot } from '@cubby/server'
-import type { Cluster, Redis } from 'ioredis'
 import { snapshotKeys, userKeys } from './redisKeys.js'
 import type { CubbyScripts } from './redisScripts.js'
 
@@ -22,11 +21,11 @@ export interface RedisSnapshot extends StorageSnapshot {
  * expires. Pages read the live key index and prefer the saved records.
  * @internal
  */
-export async function openSnapshot(redis: Redis | Cluster, scripts: CubbyScripts, prefix: string, userId: string): Promise<RedisSnapshot> {
+export async function openSnapshot(scripts: CubbyScripts, prefix: string, userId: string): Promise<RedisSnapshot> {
   const k = userKeys(prefix, userId)
   const id = randomUUID()
   const s = snapshotKeys(prefix, userId, id)
-  const [exists, head, clearRev] = await scripts.cubbySnapshot(k.meta, s.marker, k.snapshots, SNAPSHOT_TTL_MS, id) as number[]
+  const [exists, head, clearRev] = await scripts.cubbySnapshot(k.meta, s.marker, k.snapshots, k.deleted, SNAPSHOT_TTL_MS, id) as number[]
   let after = ''
   let done = exists !== 1
   return {
@@ -35,7 +34,7 @@ export async function openSnapshot(redis: Redis | Cluster, scripts: CubbyScripts
     clearRev: Number(clearRev),
     async next(limit) {
       if (done || limit <= 0) return []
-      const reply = await scripts.cubbySnapshotNext(s.marker, s.saved, s.frozenData, s.frozenKeys, k.data, k.keys, k.snapshots, after, limit, SNAPSHOT_TTL_MS) as Array<string | number | null>
+      const reply = await scripts.cubbySnapshotNext(s.marker, s.saved, s.frozenData, s.frozenKeys, k.data, k.keys, k.snapshots, after, limit, SNAPSHOT_TTL_MS, id) as Array<string | number | null>
       const page: Change[] = []
       for (let i = 0; i < reply.length; i += 3) {
         const [key, rev, value] = [String(reply[i]), Number(reply[i + 1]), reply[i + 2]]
@@ -50,8 +49,7 @@ export async function openSnapshot(redis: Redis | Cluster, scripts: CubbyScripts
       done = true
       if (exists !== 1) return
       // UNLINK: a frozen copy can hold all of a large user's records; Redis frees them in the background.
-      await redis.unlink(s.marker, s.saved, s.frozenData, s.frozenKeys)
-      await redis.srem(k.snapshots, id)
+      await scripts.cubbySnapshotClose(s.marker, s.saved, k.snapshots, id)
     },
   }
 }

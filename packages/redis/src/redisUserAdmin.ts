@@ -39,6 +39,58 @@ export async function listUsers(redis: Redis | Cluster, prefix: string, { after,
   return metas.filter((m) => m !== undefined)
 }
 
+/**
+ * Users whose last write (meta field `u`, seconds) was at or before `before`, in code-point order of their ids after
+ * `after`; like {@link listUsers}, a page costs a pass over the key space. Users without a recorded write are left
+ * out, and so are deleted users (they have no meta).
+ * @internal
+ */
+export async function usersUnusedSince(
+  redis: Redis | Cluster, prefix: string, { before, after, limit }: { before: number; after?: string; limit: number },
+): Promise<string[]> {
+  if (limit <= 0) return []
+  let ids: string[] = []
+  for (const node of mastersOf(redis)) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', metaPattern(prefix), 'COUNT', 1000)
+      cursor = next
+      const candidates = keys.flatMap((key) => {
+        const userId = userOfMetaKey(prefix, key)
+        return userId !== undefined && (after === undefined || compareKeys(userId, after) > 0) ? [{ key, userId }] : []
+      })
+      if (candidates.length === 0) continue
+      const pipeline = node.pipeline()
+      for (const { key } of candidates) pipeline.hget(key, 'u')
+      const usedAt = (await pipeline.exec()) ?? []
+      candidates.forEach(({ userId }, i) => {
+        const [error, raw] = usedAt[i] ?? [null, null]
+        if (error === null && typeof raw === 'string' && Number(raw) <= before) ids.push(userId)
+      })
+      if (ids.length > 2 * limit) ids = smallest(ids, limit)
+    } while (cursor !== '0')
+  }
+  return smallest(ids, limit)
+}
+
+/** How often {@link waitForLazyFree} asks the masters. */
+const LAZYFREE_POLL_MS = 20
+
+/**
+ * Waits until every master has freed what UNLINK handed to its background thread (INFO `lazyfree_pending_objects`
+ * is 0). @internal
+ */
+export async function waitForLazyFree(redis: Redis | Cluster): Promise<void> {
+  for (const node of mastersOf(redis)) {
+    for (;;) {
+      const info = await node.info('memory')
+      const pending = Number(/^lazyfree_pending_objects:(\d+)/m.exec(info)?.[1] ?? 0)
+      if (pending === 0) break
+      await new Promise((resolve) => setTimeout(resolve, LAZYFREE_POLL_MS))
+    }
+  }
+}
+
 const smallest = (ids: string[], limit: number): string[] => [...new Set(ids)].sort(compareKeys).slice(0, limit)
 
 /** A user's header, then every record, page by page from one snapshot. @internal */
@@ -60,8 +112,10 @@ export async function* exportUser(snapshot: RedisSnapshot, userId: string): Asyn
 const isRev = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0
 
 /**
- * Writes a user back from their records: the header reserves the revs up to its head (refused when the user has
- * data), then steps of {@link STEP} records, each one script that keeps a newer record where there is one.
+ * Writes a user back from their records: the header reserves the revs up to its head and marks the import as
+ * running (refused when the user has data, resumed when an import of theirs did not finish), then steps of
+ * {@link STEP} records, each one script that keeps a newer record where there is one; the last step removes the mark
+ * and the user's deletion marker.
  * @internal
  */
 export async function importUser(
@@ -85,7 +139,8 @@ export async function importUser(
       }
       head = record.head
       const { clearRev } = record
-      if (await serial(() => scripts.cubbyImportHeader(k.meta, k.log, k.deleted, record.head, clearRev)) !== 1) {
+      const now = Math.floor(Date.now() / 1000)
+      if (await serial(() => scripts.cubbyImportHeader(k.meta, k.log, record.head, clearRev, now)) !== 1) {
         throw new CubbyError('BAD_MESSAGE', 'This user already has data; delete the user first')
       }
       continue
@@ -97,6 +152,8 @@ export async function importUser(
   }
   if (head === undefined) throw new CubbyError('BAD_MESSAGE', 'The import is empty')
   await flush()
+  // Only now is the user whole: the deletion marker goes with the import mark.
+  await serial(() => scripts.cubbyImportFinish(k.meta, k.deleted))
   return { head, records: count }
 }
 
