@@ -1,4 +1,5 @@
 import type { Mutation } from '@cubby/protocol'
+import type { UserRecord } from '@cubby/server'
 import { runStorageContract, type StorageContractFixture, type StorageContractOptions } from '@cubby/server/storage-contract'
 import { startRedis, startRedisCluster, startTcpForwarder, type TestRedis, type TestRedisCluster } from '@cubby/test-utils'
 import { once } from 'node:events'
@@ -127,6 +128,63 @@ describe.each([['a redis-server', single], ['a Redis Cluster', clustered]] as co
     await snapshot.close()
     expect(await redisKeys(f, `${f.prefix}${userTag('u')}:[sn]*`)).toEqual([])
   })
+})
+
+describe.each([['a redis-server', single], ['a Redis Cluster', clustered]] as const)('deletion and pruning on %s', (_, setup) => {
+  it('lists users by the time of their last write, page by page, without deleted users or users without that time', async () => {
+    await using f = await setup()
+    const users = ['a', 'b', 'c', 'd', 'e']
+    for (const u of users) await f.storage.commit(u, [store(1, 'k', '1')])
+    await f.storage.deleteUser('c')
+    // A meta from before the time of the last write was kept.
+    await f.storage.redis.hdel(`${f.prefix}${userTag('e')}:m`, 'u')
+    const now = Math.floor(Date.now() / 1000)
+    expect(await f.storage.usersUnusedSince({ before: now + 1, limit: 10 })).toEqual(['a', 'b', 'd'])
+    expect(await f.storage.usersUnusedSince({ before: now + 1, limit: 2 })).toEqual(['a', 'b'])
+    expect(await f.storage.usersUnusedSince({ before: now + 1, after: 'b', limit: 2 })).toEqual(['d'])
+    expect(await f.storage.usersUnusedSince({ before: now - 3600, limit: 10 })).toEqual([])
+  })
+
+  it('keeps the deletion barrier through an import until the import completes', async () => {
+    await using f = await setup()
+    await f.storage.commit('u', [store(1, 'a', '1'), store(2, 'b', '2')])
+    const exported: UserRecord[] = []
+    for await (const record of f.storage.exportUser('u')) exported.push(record)
+    const before = Date.now()
+    await f.storage.deleteUser('u')
+    async function* broken(): AsyncGenerator<UserRecord> {
+      yield exported[0]!
+      throw new Error('the import stream broke')
+    }
+    await expect(f.storage.importUser('u', broken())).rejects.toThrow('the import stream broke')
+    expect(await f.storage.deletedAt('u')).toBeDefined()
+    const late = await f.storage.commit('u', [store(3, 'c', '3')], 'c', { authorizedAt: before })
+    expect(late.results).toEqual([{ mid: 3, error: expect.objectContaining({ code: 'UNAUTHORIZED' }) }])
+    expect(await f.storage.importUser('u', (async function* () { yield* exported })())).toEqual({ head: 2, records: 2 })
+    expect(await f.storage.deletedAt('u')).toBeUndefined()
+    expect((await f.storage.commit('u', [store(3, 'c', '3')], 'c', { authorizedAt: before })).results).toEqual([{ mid: 3, rev: 3 }])
+  })
+})
+
+describe('clears and deletions on a redis-server', () => {
+  it('hands a large user\'s records to Redis\'s background thread, and purge() waits until it freed them', async () => {
+    await using f = await single()
+    const stat = async (name: string): Promise<number> => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(await redis.cli('INFO', 'all'))?.[1])
+    for (const u of ['u', 'v']) {
+      for (let i = 0; i < 5; i++) await f.storage.commit(u, Array.from({ length: 1000 }, (_, j) => store(j + 1, `k${i * 1000 + j}`, 'v')))
+    }
+    const freedBefore = await stat('lazyfreed_objects')
+    await f.storage.commit('u', [{ op: 'clear', mid: 1 }])
+    await f.storage.deleteUser('v')
+    await f.storage.purge()
+    expect(await stat('lazyfree_pending_objects')).toBe(0)
+    // The records, key index and log of each user: freed by the background thread, not by the script.
+    expect(await stat('lazyfreed_objects') - freedBefore).toBeGreaterThanOrEqual(6)
+  })
+})
+
+it('refuses a server-wide storage budget, which it cannot keep exactly across Redis nodes', () => {
+  expect(() => createRedisStorage({ redis: 'redis://127.0.0.1:1', maxTotalBytes: 1000 } as RedisStorageOptions)).toThrow(/maxTotalBytes/)
 })
 
 describe('createRedisStorage on a Redis Cluster', () => {

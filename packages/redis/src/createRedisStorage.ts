@@ -31,6 +31,11 @@ export interface RedisStorageOptions {
   waitReplicas?: number
   /** How long `WAIT` waits for {@link waitReplicas}. @default 1000 */
   waitTimeoutMs?: number
+  /**
+   * Not supported: a server-wide budget must be kept exactly, and on a Cluster a global counter is a key in
+   * another slot than the user's, which one commit script cannot update with the user's records. Passing it throws.
+   */
+  maxTotalBytes?: never
 }
 
 /** A {@link CubbyStorage} on Redis, with a check of the Redis settings that durability needs. */
@@ -50,7 +55,7 @@ export interface RedisStorage extends CubbyStorage {
  * hash tag, and each commit, clear, import step and deletion is one Lua script on that user's shard, so it
  * applies whole or not at all. Durable only with `appendonly yes` and `appendfsync always` (see `checkDurability`).
  *
- * @throws TypeError for a prefix with `{` or `}` or a quota field that is not a positive integer.
+ * @throws TypeError for a prefix with `{` or `}`, a quota field that is not a positive integer, or `maxTotalBytes`.
  * @example
  * ```ts
  * const storage = createRedisStorage({ redis: 'redis://127.0.0.1:6379' })
@@ -61,6 +66,9 @@ export interface RedisStorage extends CubbyStorage {
 export function createRedisStorage(options: RedisStorageOptions): RedisStorage {
   const { prefix = 'cubby:', waitReplicas = 0, waitTimeoutMs = 1000 } = options
   checkPrefix(prefix)
+  if (options.maxTotalBytes !== undefined) {
+    throw new TypeError('maxTotalBytes: the Redis storage has no server-wide storage budget (it cannot keep one exactly across Cluster slots)')
+  }
   for (const [name, value] of Object.entries({ waitReplicas, waitTimeoutMs })) {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer`)
   }
