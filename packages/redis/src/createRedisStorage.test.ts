@@ -183,6 +183,41 @@ describe('clears and deletions on a redis-server', () => {
   })
 })
 
+describe('reads on a redis-server', () => {
+  /** Scripts run by a read: EVALSHA calls on the server (tests in a file run one at a time). */
+  async function scriptsRunBy(read: () => Promise<unknown>, warmUp = read): Promise<number> {
+    const calls = async (): Promise<number> => Number(/^cmdstat_evalsha:calls=(\d+)/m.exec(await redis.cli('INFO', 'commandstats'))?.[1] ?? 0)
+    await warmUp() // loads the script
+    const before = await calls()
+    await read()
+    return await calls() - before
+  }
+
+  it('scans at most a bounded number of keys per script, however many tombstones or new keys a read skips', async () => {
+    await using f = await single()
+    const many = Array.from({ length: 3000 }, (_, i) => `k${String(i).padStart(4, '0')}`)
+    await f.storage.commit('u', [store(1, 'a', '1'), ...many.map((key, i) => store(i + 2, key, 'v'))])
+    await f.storage.commit('u', many.map((key, i) => ({ op: 'delete', mid: i + 1, key })))
+    await f.storage.commit('u', [store(1, 'z', '1')])
+    const list = () => f.storage.list('u', { after: 'a', limit: 10 })
+    expect(await list()).toEqual([{ key: 'z', rev: 6002, value: '1' }])
+    expect(await scriptsRunBy(list)).toBeGreaterThanOrEqual(3)
+    // A snapshot skips keys made since it opened, also in bounded steps.
+    await f.storage.commit('v', [store(1, 'a', '1')])
+    const snapshot = await f.storage.snapshot('v')
+    await f.storage.commit('v', many.map((key, i) => store(i + 2, key, 'v')))
+    let page: unknown
+    const warmUp = async (): Promise<void> => {
+      const other = await f.storage.snapshot('u')
+      await other.next(1)
+      await other.close()
+    }
+    expect(await scriptsRunBy(async () => { page = await snapshot.next(10) }, warmUp)).toBeGreaterThanOrEqual(3)
+    expect(page).toEqual([{ key: 'a', rev: 1, value: '1' }])
+    await snapshot.close()
+  })
+})
+
 it('refuses a server-wide storage budget, which it cannot keep exactly across Redis nodes', () => {
   expect(() => createRedisStorage({ redis: 'redis://127.0.0.1:1', maxTotalBytes: 1000 } as RedisStorageOptions)).toThrow(/maxTotalBytes/)
 })

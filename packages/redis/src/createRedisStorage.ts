@@ -6,7 +6,7 @@ import type {
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { checkDurability } from './checkDurability.js'
 import { checkPrefix, parseDeletion, userKeys } from './redisKeys.js'
-import { defineScripts, type CubbyScripts } from './redisScripts.js'
+import { defineScripts, SCAN_STEP, type CubbyScripts } from './redisScripts.js'
 import { openSnapshot, type RedisSnapshot } from './redisSnapshot.js'
 import { exportUser, importUser, listUsers, usersUnusedSince, waitForLazyFree } from './redisUserAdmin.js'
 
@@ -159,10 +159,15 @@ class RedisStorageImpl implements RedisStorage {
   async list(userId: string, { prefix = '', after, limit }: StorageListOptions): Promise<StoredEntry[]> {
     if (limit <= 0) return []
     const k = userKeys(this.#settings.prefix, userId)
-    const [kind, bound] = after !== undefined && compareKeys(after, prefix) >= 0 ? ['>', after] : ['>=', prefix]
-    const reply = await this.#scripts.cubbyList(k.data, k.keys, kind, bound, prefix, limit) as Array<string | number>
+    let [kind, bound] = after !== undefined && compareKeys(after, prefix) >= 0 ? ['>', after] : ['>=', prefix]
     const entries: StoredEntry[] = []
-    for (let i = 0; i < reply.length; i += 3) entries.push({ key: String(reply[i]), rev: Number(reply[i + 1]), value: String(reply[i + 2]) })
+    // Each script scans at most SCAN_STEP keys (tombstones included), so a user full of tombstones blocks nobody.
+    while (entries.length < limit) {
+      const [next, ...reply] = await this.#scripts.cubbyList(k.data, k.keys, kind, bound, prefix, limit - entries.length, SCAN_STEP) as Array<string | number>
+      for (let i = 0; i < reply.length; i += 3) entries.push({ key: String(reply[i]), rev: Number(reply[i + 1]), value: String(reply[i + 2]) })
+      if (next === '') break
+      ;[kind, bound] = ['>', String(next)]
+    }
     return entries
   }
 

@@ -151,20 +151,23 @@ return out
 `
 
 /**
- * Live entries in key order. KEYS data keys; ARGV lower bound kind ('>' or '>='), bound, prefix, limit.
- * Returns key, rev, value per entry.
+ * Live entries in key order. KEYS data keys; ARGV lower bound kind ('>' or '>='), bound, prefix, limit, most index
+ * entries to scan (tombstones are skipped, so a call stops after that many whatever it found). Returns the key to
+ * go on after ('' once the range is exhausted), then key, rev, value per entry.
  */
 const LIST = `#!lua flags=no-writes
 ${HELPERS}
 local lower = ARGV[1] == '>' and ('(' .. ARGV[2]) or (ARGV[2] == '' and '-' or ('[' .. ARGV[2]))
 -- Valid UTF-8 never holds the byte 0xFF, so every key that starts with the prefix sorts below prefix..0xFF.
 local upper = ARGV[3] == '' and '+' or ('(' .. ARGV[3] .. '\\255')
-local limit, out, found = tonumber(ARGV[4]), {}, 0
-while found < limit do
-  local page = redis.call('ZRANGE', KEYS[2], lower, upper, 'BYLEX', 'LIMIT', 0, math.min(math.max(limit - found, 16), 512))
-  if #page == 0 then break end
+local limit, step, out, found, scanned = tonumber(ARGV[4]), tonumber(ARGV[5]), {''}, 0, 0
+while found < limit and scanned < step do
+  local page = redis.call('ZRANGE', KEYS[2], lower, upper, 'BYLEX', 'LIMIT', 0, math.min(math.max(limit - found, 16), step - scanned, 512))
+  if #page == 0 then out[1] = ''; return out end
   local recs = redis.call('HMGET', KEYS[1], unpack(page))
   for i, key in ipairs(page) do
+    scanned = scanned + 1
+    out[1] = key
     local rev, value = parse(recs[i])
     if value then
       out[#out + 1] = key
@@ -174,7 +177,7 @@ while found < limit do
       if found == limit then break end
     end
   end
-  lower = '(' .. page[#page]
+  lower = '(' .. out[1]
 end
 return out
 `
@@ -232,7 +235,9 @@ return {1, tonumber(meta[1]), tonumber(meta[2])}
 /**
  * The next page of a snapshot: the live key index (or the frozen one after a clear), each key's saved record
  * where it changed since. KEYS snapshot saved frozenData frozenKeys data keys registry; ARGV after ('' from the
- * start) limit ttl id. Returns key, rev, value-or-false per record; an error once the snapshot expired.
+ * start) limit ttl id, most index entries to scan (keys made since the snapshot are skipped). Returns the key to go
+ * on after ('' once the index is exhausted), then key, rev, value-or-false per record; an error once the snapshot
+ * expired.
  */
 const SNAPSHOT_NEXT = `#!lua
 ${HELPERS}
@@ -249,13 +254,15 @@ if state[1] == '1' then
 end
 for _, k in ipairs(renew) do redis.call('PEXPIRE', k, ARGV[3]) end
 local lower = ARGV[1] == '' and '-' or ('(' .. ARGV[1])
-local limit, out, found = tonumber(ARGV[2]), {}, 0
-while found < limit do
-  local page = redis.call('ZRANGE', index, lower, '+', 'BYLEX', 'LIMIT', 0, math.min(math.max(limit - found, 16), 512))
-  if #page == 0 then break end
+local limit, step, out, found, scanned = tonumber(ARGV[2]), tonumber(ARGV[5]), {''}, 0, 0
+while found < limit and scanned < step do
+  local page = redis.call('ZRANGE', index, lower, '+', 'BYLEX', 'LIMIT', 0, math.min(math.max(limit - found, 16), step - scanned, 512))
+  if #page == 0 then out[1] = ''; return out end
   local saved = redis.call('HMGET', KEYS[2], unpack(page))
   local current = redis.call('HMGET', records, unpack(page))
   for i, key in ipairs(page) do
+    scanned = scanned + 1
+    out[1] = key
     local raw = saved[i]
     if not raw then raw = current[i] end
     if raw and raw ~= '' then
@@ -265,7 +272,7 @@ while found < limit do
       if found == limit then break end
     end
   end
-  lower = '(' .. page[#page]
+  lower = '(' .. out[1]
 end
 return out
 `
@@ -358,6 +365,9 @@ end
 redis.call('HSET', KEYS[1], 'h', int(head), 'r', meta[2] or '0', 'n', int(keys), 'b', int(bytes))
 return head
 `
+
+/** Most key-index entries one read script (list, snapshot page) scans; a read that needs more runs several. @internal */
+export const SCAN_STEP = 1000
 
 type Arg = string | number
 type Script = (...args: Arg[]) => Promise<unknown>

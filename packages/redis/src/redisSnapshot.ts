@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Change } from '@cubby/protocol'
 import type { StorageSnapshot } from '@cubby/server'
 import { snapshotKeys, userKeys } from './redisKeys.js'
+import { SCAN_STEP } from './redisScripts.js'
 import type { CubbyScripts } from './redisScripts.js'
 
 /**
@@ -34,15 +35,22 @@ export async function openSnapshot(scripts: CubbyScripts, prefix: string, userId
     clearRev: Number(clearRev),
     async next(limit) {
       if (done || limit <= 0) return []
-      const reply = await scripts.cubbySnapshotNext(s.marker, s.saved, s.frozenData, s.frozenKeys, k.data, k.keys, k.snapshots, after, limit, SNAPSHOT_TTL_MS, id) as Array<string | number | null>
       const page: Change[] = []
-      for (let i = 0; i < reply.length; i += 3) {
-        const [key, rev, value] = [String(reply[i]), Number(reply[i + 1]), reply[i + 2]]
-        page.push(value === null || value === undefined ? { rev, key, deleted: true } : { rev, key, value: String(value) })
+      // Each script scans at most SCAN_STEP keys, so keys made since the snapshot (skipped) block nobody.
+      while (page.length < limit) {
+        const [next, ...reply] = await scripts.cubbySnapshotNext(
+          s.marker, s.saved, s.frozenData, s.frozenKeys, k.data, k.keys, k.snapshots, after, limit - page.length, SNAPSHOT_TTL_MS, id, SCAN_STEP,
+        ) as Array<string | number | null>
+        for (let i = 0; i < reply.length; i += 3) {
+          const [key, rev, value] = [String(reply[i]), Number(reply[i + 1]), reply[i + 2]]
+          page.push(value === null || value === undefined ? { rev, key, deleted: true } : { rev, key, value: String(value) })
+        }
+        if (next === '' || next === null) {
+          done = true
+          break
+        }
+        after = String(next)
       }
-      const last = page.at(-1)
-      if (last === undefined || !('key' in last)) done = true
-      else after = last.key
       return page
     },
     async close() {
