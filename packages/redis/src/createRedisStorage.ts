@@ -173,13 +173,24 @@ class RedisStorageImpl implements RedisStorage {
 
   async changesSince(userId: string, rev: number, limit: number): Promise<{ changes: Change[]; rev: number }> {
     const k = userKeys(this.#settings.prefix, userId)
-    const [covered, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, rev, Math.max(0, limit)) as Array<string | number>
-    const changes: Change[] = []
-    for (let i = 0; i < flat.length; i += 4) {
-      const [kind, at, key, value] = [flat[i], Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])]
-      changes.push(kind === 'c' ? { rev: at, clear: true } : kind === 'v' ? { rev: at, key, value } : { rev: at, key, deleted: true })
+    let changes: Change[] = []
+    let covered = rev
+    // At most SCAN_STEP log entries per script; a larger page runs several, each going on from the rev covered.
+    for (;;) {
+      const ask = Math.max(0, Math.min(SCAN_STEP, limit - changes.length))
+      const [to, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, covered, ask) as Array<string | number>
+      covered = Number(to)
+      for (let i = 0; i < flat.length; i += 4) {
+        const [kind, at, key, value] = [flat[i], Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])]
+        changes.push(kind === 'c' ? { rev: at, clear: true } : kind === 'v' ? { rev: at, key, value } : { rev: at, key, deleted: true })
+      }
+      if (flat.length / 4 < ask || ask === 0 || changes.length >= limit) break
     }
-    return { changes, rev: Number(covered) }
+    // A key written between two scripts shows up in both: keep its later change only.
+    const last = new Map<string, number>()
+    changes.forEach((c, i) => { if ('key' in c) last.set(c.key, i) })
+    if (last.size < changes.filter((c) => 'key' in c).length) changes = changes.filter((c, i) => !('key' in c) || last.get(c.key) === i)
+    return { changes, rev: covered }
   }
 
   snapshot(userId: string): Promise<StorageSnapshot> {
