@@ -164,6 +164,22 @@ describe.each([['a redis-server', single], ['a Redis Cluster', clustered]] as co
     expect(await f.storage.deletedAt('u')).toBeUndefined()
     expect((await f.storage.commit('u', [store(3, 'c', '3')], 'c', { authorizedAt: before })).results).toEqual([{ mid: 3, rev: 3 }])
   })
+
+  it('writes nothing more of an import once the user is deleted during it', async () => {
+    await using f = await setup()
+    await f.storage.commit('u', [store(1, 'a', '1')])
+    const [header, record] = [{ type: 'user', v: 1, userId: 'w', head: 1, clearRev: 0 }, { type: 'value', key: 'a', rev: 1, value: '1' }] as const
+    const storage = f.storage
+    async function* deletedMidway(): AsyncGenerator<UserRecord> {
+      yield header
+      await storage.deleteUser('w')
+      yield record
+    }
+    await expect(storage.importUser('w', deletedMidway())).rejects.toMatchObject({ code: 'BAD_MESSAGE' })
+    expect(await storage.list('w', { limit: 10 })).toEqual([])
+    expect((await storage.users({ limit: 10 })).map((u) => u.userId)).toEqual(['u'])
+    expect(await storage.deletedAt('w')).toBeDefined()
+  })
 })
 
 describe('clears and deletions on a redis-server', () => {

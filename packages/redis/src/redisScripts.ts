@@ -342,6 +342,8 @@ return 1
  */
 const IMPORT_RECORDS = `#!lua
 ${HELPERS}${SNAPSHOT_HELPERS}
+-- A deletion during the import removed its mark: write nothing (the user stays deleted).
+if redis.call('HGET', KEYS[1], 'i') ~= '1' then return -1 end
 local open = openSnapshots(KEYS[5])
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r', 'n', 'b')
 local head, keys, bytes, overhead = math.max(tonumber(meta[1]) or 0, tonumber(ARGV[1])), tonumber(meta[3]) or 0, tonumber(meta[4]) or 0, tonumber(ARGV[2])

@@ -130,7 +130,7 @@ export async function importUser(
     if (batch.length === 0) return
     const step = batch
     batch = []
-    await serial(() => scripts.cubbyImportRecords(k.meta, k.data, k.keys, k.log, k.snapshots, head!, RECORD_OVERHEAD_BYTES, ...step))
+    if (await serial(() => scripts.cubbyImportRecords(k.meta, k.data, k.keys, k.log, k.snapshots, head!, RECORD_OVERHEAD_BYTES, ...step)) === -1) throw deletedMeanwhile()
   }
   for await (const record of records) {
     if (head === undefined) {
@@ -153,9 +153,11 @@ export async function importUser(
   if (head === undefined) throw new CubbyError('BAD_MESSAGE', 'The import is empty')
   await flush()
   // Only now is the user whole: the deletion marker goes with the import mark.
-  await serial(() => scripts.cubbyImportFinish(k.meta, k.deleted))
+  if (await serial(() => scripts.cubbyImportFinish(k.meta, k.deleted)) !== 1) throw deletedMeanwhile()
   return { head, records: count }
 }
+
+const deletedMeanwhile = (): CubbyError => new CubbyError('BAD_MESSAGE', 'The user was deleted during the import; nothing more was written')
 
 function checkRecord(record: UserRecord, head: number): asserts record is Exclude<UserRecord, { type: 'user' }> {
   if (record.type === 'user') throw new CubbyError('BAD_MESSAGE', 'An import has one user line')
