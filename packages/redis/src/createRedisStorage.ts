@@ -238,7 +238,7 @@ class RedisStorageImpl implements RedisStorage {
 
   /**
    * Clears and deletions UNLINK a user's keys: they leave the keyspace in O(1) and Redis frees large ones in its
-   * background thread. This waits until every master has freed them (`lazyfree_pending_objects` is 0).
+   * background thread. This waits until every master has freed what was pending when it was called.
    */
   async purge(): Promise<void> {
     await this.open()

@@ -77,18 +77,22 @@ export async function usersUnusedSince(
 const LAZYFREE_POLL_MS = 20
 
 /**
- * Waits until every master has freed what UNLINK handed to its background thread (INFO `lazyfree_pending_objects`
- * is 0). @internal
+ * Waits until every master has freed what UNLINK had handed to its background thread when called: its count of
+ * freed objects (INFO `lazyfreed_objects`) has grown by what was pending (`lazyfree_pending_objects`), which the one
+ * lazyfree thread frees in order. Frees queued later (other users' clears) do not keep it waiting. @internal
  */
 export async function waitForLazyFree(redis: Redis | Cluster): Promise<void> {
-  for (const node of mastersOf(redis)) {
-    for (;;) {
-      const info = await node.info('memory')
-      const pending = Number(/^lazyfree_pending_objects:(\d+)/m.exec(info)?.[1] ?? 0)
-      if (pending === 0) break
+  const lazyfree = async (node: Redis): Promise<{ pending: number; freed: number }> => {
+    const info = await node.info('memory')
+    const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0)
+    return { pending: field('lazyfree_pending_objects'), freed: field('lazyfreed_objects') }
+  }
+  await Promise.all(mastersOf(redis).map(async (node) => {
+    const start = await lazyfree(node)
+    for (let now = start; now.pending > 0 && now.freed < start.freed + start.pending; now = await lazyfree(node)) {
       await new Promise((resolve) => setTimeout(resolve, LAZYFREE_POLL_MS))
     }
-  }
+  }))
 }
 
 const smallest = (ids: string[], limit: number): string[] => [...new Set(ids)].sort(compareKeys).slice(0, limit)
