@@ -238,6 +238,12 @@ describe('reads on a redis-server', () => {
   })
 })
 
+it('refuses an authorisation time that is not a number, before it reaches a script', async () => {
+  await using f = await single()
+  await expect(f.storage.commit('u', [store(1, 'k', '1')], 'c', { authorizedAt: Number.NaN })).rejects.toThrow(TypeError)
+  expect(await f.storage.head('u')).toBe(0)
+})
+
 it('refuses a server-wide storage budget, which it cannot keep exactly across Redis nodes', () => {
   expect(() => createRedisStorage({ redis: 'redis://127.0.0.1:1', maxTotalBytes: 1000 } as RedisStorageOptions)).toThrow(/maxTotalBytes/)
 })

@@ -134,6 +134,7 @@ class RedisStorageImpl implements RedisStorage {
   commit(userId: string, mutations: Mutation[], clientId?: string, options: CommitOptions = {}): Promise<CommitResult> {
     try {
       checkCommitArguments(userId, mutations, clientId)
+      if (options.authorizedAt !== undefined && !Number.isFinite(options.authorizedAt)) throw new TypeError('commit: authorizedAt must be a finite number')
     } catch (error) {
       return Promise.reject(error)
     }
