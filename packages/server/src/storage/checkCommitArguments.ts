@@ -8,7 +8,6 @@ const isNonEmptyString = (s: unknown): s is string => typeof s === 'string' && s
  * call fails alone instead of failing the group commit it would have joined.
  *
  * @throws TypeError when an argument does not have the documented shape.
- * @internal
  */
 export function checkCommitArguments(userId: unknown, mutations: unknown, clientId: unknown): void {
   if (!isNonEmptyString(userId)) throw new TypeError('commit: userId must be a non-empty, well-formed string')

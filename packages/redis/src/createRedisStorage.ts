@@ -1,0 +1,307 @@
+import { CubbyError, compareKeys, type Change, type Mutation, type MutationResult } from '@cubby/protocol'
+import { checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
+import type {
+  CommitOptions, CommitResult, CubbyStorage, ImportResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
+} from '@cubby/server'
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import { checkDurability } from './checkDurability.js'
+import { checkPrefix, parseDeletion, userKeys } from './redisKeys.js'
+import { defineScripts, SCAN_STEP, type CubbyScripts } from './redisScripts.js'
+import { openSnapshot, type RedisSnapshot } from './redisSnapshot.js'
+import { exportUser, importUser, listUsers, usersUnusedSince, waitForLazyFree } from './redisUserAdmin.js'
+
+/** Options of {@link createRedisStorage}. */
+export interface RedisStorageOptions {
+  /**
+   * The Redis to use: a client you own (`new Redis(...)` or `new Cluster(...)`; `close()` leaves it open; give it
+   * `autoResendUnfulfilledCommands: false`), or options or a `redis://` URL for a client the storage makes and closes.
+   */
+  redis: Redis | Cluster | RedisOptions | string
+  /** Startup nodes of a Redis Cluster; with them, `redis` (options only) applies to each node's connection. */
+  cluster?: ClusterNode[]
+  /** Prefix of every key the storage writes; no `{` or `}`. @default 'cubby:' */
+  prefix?: string
+  /** Per-user quota; a store or delete that would pass it gets a `QUOTA_EXCEEDED` result and writes nothing. @default DEFAULT_QUOTA */
+  quota?: Partial<UserQuota>
+  /**
+   * Replicas that must have a write before it is acknowledged (Redis `WAIT`); a write that fewer replicas confirm
+   * within {@link waitTimeoutMs} rejects with `INTERNAL` (it is applied on the master; a retry with the same
+   * mid is answered once). 0 waits for none. @default 0
+   */
+  waitReplicas?: number
+  /** How long `WAIT` waits for {@link waitReplicas}. @default 1000 */
+  waitTimeoutMs?: number
+  /**
+   * Not supported: a server-wide budget must be kept exactly, and on a Cluster a global counter is a key in
+   * another slot than the user's, which one commit script cannot update with the user's records. Passing it throws.
+   */
+  maxTotalBytes?: never
+}
+
+/** A {@link CubbyStorage} on Redis, with a check of the Redis settings that durability needs. */
+export interface RedisStorage extends CubbyStorage {
+  /**
+   * Asks every master (CONFIG GET) whether an acknowledged write survives a crash: `appendonly yes` and
+   * `appendfsync always`. Call it at start and log what it returns.
+   * @returns one warning per setting that can lose an acknowledged write, or that could not be read; none when durable.
+   */
+  checkDurability(): Promise<string[]>
+  /** The client the storage uses. */
+  readonly redis: Redis | Cluster
+}
+
+/**
+ * Creates a {@link CubbyStorage} on a single `redis-server` or a Redis Cluster. Each user's data sits under one
+ * hash tag, and each commit, clear, import step and deletion is one Lua script on that user's shard, so it
+ * applies whole or not at all. Durable only with `appendonly yes` and `appendfsync always` (see `checkDurability`).
+ *
+ * @throws TypeError for a prefix with `{` or `}`, a quota field that is not a positive integer, or `maxTotalBytes`.
+ * @example
+ * ```ts
+ * const storage = createRedisStorage({ redis: 'redis://127.0.0.1:6379' })
+ * for (const warning of await storage.checkDurability()) console.warn(warning)
+ * const server = createCubbyServer({ storage, ... })
+ * ```
+ */
+export function createRedisStorage(options: RedisStorageOptions): RedisStorage {
+  const { prefix = 'cubby:', waitReplicas = 0, waitTimeoutMs = 1000 } = options
+  checkPrefix(prefix)
+  if (options.maxTotalBytes !== undefined) {
+    throw new TypeError('maxTotalBytes: the Redis storage has no server-wide storage budget (it cannot keep one exactly across Cluster slots)')
+  }
+  for (const [name, value] of Object.entries({ waitReplicas, waitTimeoutMs })) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer`)
+  }
+  const owned = !(options.redis instanceof Redis || options.redis instanceof Cluster)
+  return new RedisStorageImpl(connect(options), owned, { prefix, quota: resolveQuota(options.quota), waitReplicas, waitTimeoutMs })
+}
+
+/**
+ * A command whose connection dropped before its answer may have run: ioredis would send it again after
+ * reconnecting, and a commit sent again can overwrite a newer write made meanwhile (by another server). So it
+ * fails instead, and the client's retry goes through the exactly-once record.
+ */
+const NO_RESEND = { autoResendUnfulfilledCommands: false } as const
+
+function connect({ redis, cluster }: RedisStorageOptions): Redis | Cluster {
+  if (redis instanceof Redis || redis instanceof Cluster) return redis
+  // ioredis's own option types fail under exactOptionalPropertyTypes (an optional field typed without undefined).
+  if (cluster !== undefined) return new Cluster(cluster, { redisOptions: { ...(typeof redis === 'string' ? {} : redis), ...NO_RESEND } as never })
+  return typeof redis === 'string' ? new Redis(redis, NO_RESEND) : new Redis({ ...redis, ...NO_RESEND } as never)
+}
+
+interface Settings {
+  prefix: string
+  quota: UserQuota
+  waitReplicas: number
+  waitTimeoutMs: number
+}
+
+const OPS = { store: 's', delete: 'd', clear: 'c' } as const
+
+class RedisStorageImpl implements RedisStorage {
+  readonly redis: Redis | Cluster
+  readonly #scripts: CubbyScripts
+  readonly #owned: boolean
+  readonly #settings: Settings
+  /** Per user, the end of the chain of their writes: one user's scripts run in call order, one at a time. */
+  readonly #tails = new Map<string, Promise<unknown>>()
+  readonly #inFlight = new Set<Promise<unknown>>()
+  #closed = false
+
+  constructor(redis: Redis | Cluster, owned: boolean, settings: Settings) {
+    this.redis = redis
+    this.#scripts = defineScripts(redis)
+    this.#owned = owned
+    this.#settings = settings
+  }
+
+  async open(): Promise<void> {
+    await this.redis.ping()
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    await Promise.allSettled([...this.#inFlight])
+    if (this.#owned && this.redis.status !== 'end') await this.redis.quit()
+  }
+
+  async checkDurability(): Promise<string[]> {
+    await this.open()
+    return checkDurability(this.redis)
+  }
+
+  commit(userId: string, mutations: Mutation[], clientId?: string, options: CommitOptions = {}): Promise<CommitResult> {
+    try {
+      checkCommitArguments(userId, mutations, clientId)
+      if (options.authorizedAt !== undefined && !Number.isFinite(options.authorizedAt)) throw new TypeError('commit: authorizedAt must be a finite number')
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#write(userId, async () => {
+      const k = userKeys(this.#settings.prefix, userId)
+      const { maxKeys, maxBytes } = this.#settings.quota
+      const args = mutations.flatMap((m) => [OPS[m.op], m.mid, m.op === 'clear' ? '' : m.key, m.op === 'store' ? m.value : ''])
+      const { authorizedAt } = options
+      const reply = await this.#scripts.cubbyCommit(
+        k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted,
+        maxKeys, maxBytes, RECORD_OVERHEAD_BYTES, clientId ?? '', authorizedAt === undefined ? '' : authorizedAt, nowInSeconds(), ...args,
+      ) as number[]
+      return commitResult(mutations, reply, this.#settings.quota)
+    })
+  }
+
+  async get(userId: string, key: string): Promise<StoredEntry | undefined> {
+    const raw = await this.redis.hget(userKeys(this.#settings.prefix, userId).data, key)
+    const sep = raw?.indexOf(':') ?? -1
+    return raw === null || raw === undefined || sep < 0 ? undefined : { key, rev: Number(raw.slice(0, sep)), value: raw.slice(sep + 1) }
+  }
+
+  async list(userId: string, { prefix = '', after, limit }: StorageListOptions): Promise<StoredEntry[]> {
+    if (limit <= 0) return []
+    const k = userKeys(this.#settings.prefix, userId)
+    let [kind, bound] = after !== undefined && compareKeys(after, prefix) >= 0 ? ['>', after] : ['>=', prefix]
+    const entries: StoredEntry[] = []
+    // Each script scans at most SCAN_STEP keys (tombstones included), so a user full of tombstones blocks nobody.
+    while (entries.length < limit) {
+      const [next, ...reply] = await this.#scripts.cubbyList(k.data, k.keys, kind, bound, prefix, limit - entries.length, SCAN_STEP) as Array<string | number>
+      for (let i = 0; i < reply.length; i += 3) entries.push({ key: String(reply[i]), rev: Number(reply[i + 1]), value: String(reply[i + 2]) })
+      if (next === '') break
+      ;[kind, bound] = ['>', String(next)]
+    }
+    return entries
+  }
+
+  async changesSince(userId: string, rev: number, limit: number): Promise<{ changes: Change[]; rev: number }> {
+    const k = userKeys(this.#settings.prefix, userId)
+    let changes: Change[] = []
+    let covered = rev
+    // At most SCAN_STEP log entries per script; a larger page runs several, each going on from the rev covered.
+    for (;;) {
+      const ask = Math.max(0, Math.min(SCAN_STEP, limit - changes.length))
+      const [to, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, covered, ask) as Array<string | number>
+      covered = Number(to)
+      for (let i = 0; i < flat.length; i += 4) {
+        const [kind, at, key, value] = [flat[i], Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])]
+        changes.push(kind === 'c' ? { rev: at, clear: true } : kind === 'v' ? { rev: at, key, value } : { rev: at, key, deleted: true })
+      }
+      if (flat.length / 4 < ask || ask === 0 || changes.length >= limit) break
+    }
+    // A key written between two scripts shows up in both: keep its later change only.
+    const last = new Map<string, number>()
+    changes.forEach((c, i) => { if ('key' in c) last.set(c.key, i) })
+    if (last.size < changes.filter((c) => 'key' in c).length) changes = changes.filter((c, i) => !('key' in c) || last.get(c.key) === i)
+    return { changes, rev: covered }
+  }
+
+  snapshot(userId: string): Promise<StorageSnapshot> {
+    return this.#snapshot(userId)
+  }
+
+  #snapshot(userId: string): Promise<RedisSnapshot> {
+    return this.#write(userId, () => openSnapshot(this.#scripts, this.#settings.prefix, userId))
+  }
+
+  async head(userId: string): Promise<number> {
+    const k = userKeys(this.#settings.prefix, userId)
+    const head = await this.redis.hget(k.meta, 'h')
+    // A deleted user keeps their head in the deletion marker.
+    return head === null ? parseDeletion(await this.redis.get(k.deleted))?.head ?? 0 : Number(head)
+  }
+
+  async users(options: { after?: string; limit: number }): Promise<UserSummary[]> {
+    // A Cluster knows its masters once connected; a PING waits for that.
+    await this.open()
+    return listUsers(this.redis, this.#settings.prefix, options)
+  }
+
+  async usersUnusedSince(options: { before: number; after?: string; limit: number }): Promise<string[]> {
+    await this.open()
+    return usersUnusedSince(this.redis, this.#settings.prefix, options)
+  }
+
+  async* exportUser(userId: string): AsyncGenerator<UserRecord> {
+    yield* exportUser(await this.#snapshot(userId), userId)
+  }
+
+  importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {
+    return importUser(records, (step) => this.#write(userId, step), {
+      scripts: this.#scripts, keys: userKeys(this.#settings.prefix, userId),
+    })
+  }
+
+  deleteUser(userId: string): Promise<boolean> {
+    return this.#write(userId, async () => {
+      const k = userKeys(this.#settings.prefix, userId)
+      return await this.#scripts.cubbyDeleteUser(k.meta, k.data, k.keys, k.log, k.clients, k.deleted, k.snapshots, Date.now()) === 1
+    })
+  }
+
+  /**
+   * Clears and deletions UNLINK a user's keys: they leave the keyspace in O(1) and Redis frees large ones in its
+   * background thread. This waits until every master has freed what was pending when it was called.
+   */
+  async purge(): Promise<void> {
+    await this.open()
+    await waitForLazyFree(this.redis)
+  }
+
+  async deletedAt(userId: string): Promise<number | undefined> {
+    const deletion = parseDeletion(await this.redis.get(userKeys(this.#settings.prefix, userId).deleted))
+    return deletion === undefined ? undefined : Math.floor(deletion.ms / 1000)
+  }
+
+  /**
+   * Runs a user's write after their earlier ones (so call order holds even through a script reload or a Cluster
+   * redirect), then waits for the replicas the options ask for.
+   */
+  #write<T>(userId: string, task: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new CubbyError('CLOSED', 'The storage is closed'))
+    const run = async (): Promise<T> => {
+      const result = await task()
+      await this.#waitForReplicas(userId)
+      return result
+    }
+    const previous = this.#tails.get(userId)
+    const result = previous === undefined ? run() : previous.then(run, run)
+    const tail = result.then(() => undefined, () => undefined)
+    this.#tails.set(userId, tail)
+    this.#inFlight.add(tail)
+    void tail.then(() => {
+      this.#inFlight.delete(tail)
+      if (this.#tails.get(userId) === tail) this.#tails.delete(userId)
+    })
+    return result
+  }
+
+  async #waitForReplicas(userId: string): Promise<void> {
+    const { waitReplicas, waitTimeoutMs, prefix } = this.#settings
+    if (waitReplicas === 0) return
+    // In a pipeline, WAIT goes over the connection to the user's master, the one that ran the write.
+    const replies = await this.redis.pipeline().exists(userKeys(prefix, userId).meta).call('WAIT', waitReplicas, waitTimeoutMs).exec()
+    const [error, acked] = replies?.[1] ?? [new Error('no reply to WAIT')]
+    if (error !== null && error !== undefined) throw error
+    if (Number(acked) < waitReplicas) {
+      throw new CubbyError('INTERNAL', `Only ${Number(acked)} of ${waitReplicas} replicas confirmed the write within ${waitTimeoutMs} ms`)
+    }
+  }
+}
+
+/** Now in whole seconds since the epoch, as a meta's `u` (last write) holds it. */
+const nowInSeconds = (): number => Math.floor(Date.now() / 1000)
+
+function commitResult(mutations: Mutation[], reply: number[], quota: UserQuota): CommitResult {
+  const results: MutationResult[] = []
+  const changes: Change[] = []
+  mutations.forEach((m, i) => {
+    const kind = reply[1 + 2 * i]
+    const rev = Number(reply[2 + 2 * i])
+    if (kind === 3) results.push({ mid: m.mid, error: { code: 'QUOTA_EXCEEDED', message: `A user may keep at most ${quota.maxKeys} keys` } })
+    else if (kind === 5) results.push({ mid: m.mid, error: { code: 'UNAUTHORIZED', message: 'The user was deleted; sign in again' } })
+    else if (kind === 4) results.push({ mid: m.mid, error: { code: 'QUOTA_EXCEEDED', message: `A user may store at most ${quota.maxBytes} bytes` } })
+    else results.push({ mid: m.mid, rev })
+    if (kind !== 1) return
+    changes.push(m.op === 'clear' ? { rev, clear: true } : m.op === 'delete' ? { rev, key: m.key, deleted: true } : { rev, key: m.key, value: m.value })
+  })
+  return { results, changes, head: Number(reply[0]) }
+}

@@ -1,0 +1,7 @@
+/**
+ * Cubby storage on Redis: a single `redis-server`, or a Redis Cluster for more. Pass it to `createCubbyServer`.
+ * @module
+ */
+export { createRedisStorage } from './createRedisStorage.js'
+export type { RedisStorage, RedisStorageOptions } from './createRedisStorage.js'
+export { SNAPSHOT_TTL_MS } from './redisSnapshot.js'

@@ -1,0 +1,72 @@
+/**
+ * Where a user's data lives in Redis. Every key of a user carries the Cluster hash tag `{<hex of the user id's
+ * UTF-8 bytes>}`: hex has no `{` or `}`, so no user id can leave its tag or share another user's, and one user's
+ * keys all sit in one slot, where one script can change them together.
+ *
+ * ```
+ * <prefix>{<tag>}:m        hash    h head, r clear rev, n live keys, b bytes, u last write (seconds), i 1 while an
+ *                                  import runs (exists while the user has data, also after a clear)
+ * <prefix>{<tag>}:d        hash    key → "<rev>:<value>" (live) or "<rev>" (tombstone)
+ * <prefix>{<tag>}:k        zset    every key with a record, score 0, for lexicographic (UTF-8 byte) order
+ * <prefix>{<tag>}:l        zset    the compacted change log: member "k<key>" or "c" (the last clear), score its rev
+ * <prefix>{<tag>}:c        hash    clientId → "<last applied mid> <its rev>" (exactly-once)
+ * <prefix>{<tag>}:x        string  "<ms> <head>": when the user was last deleted (ms since the epoch) and their head
+ *                                  then; later writes continue from that head, and a write authorised at or before
+ *                                  that time is refused
+ * <prefix>{<tag>}:n        set     ids of the user's open snapshots
+ * <prefix>{<tag>}:s:<id>   hash    a snapshot: h head, r clear rev, c 1 once a clear or deletion froze it, g the
+ *                                  id of the snapshot whose frozen copy (:f, :k) it reads
+ * <prefix>{<tag>}:s:<id>:d hash    records as they were at the snapshot, saved before their first change since
+ * <prefix>{<tag>}:s:<id>:f, :k     the records and key index a clear or deletion moved aside (RENAME) for every
+ *                                  snapshot open then; removed when the last of them closes or expires
+ * ```
+ * A snapshot's keys expire (see `SNAPSHOT_TTL_MS`) unless read.
+ * @module
+ */
+
+/** The keys of one user's data. @internal */
+export interface UserKeys {
+  meta: string
+  data: string
+  keys: string
+  log: string
+  clients: string
+  deleted: string
+  snapshots: string
+}
+
+/** A deletion marker's time (ms) and head, or `undefined` for none. @internal */
+export function parseDeletion(raw: string | null): { ms: number; head: number } | undefined {
+  if (raw === null) return undefined
+  const [ms, head] = raw.split(' ')
+  return { ms: Number(ms), head: Number(head ?? 0) }
+}
+
+/** The hash tag of a user: `{` + hex of the UTF-8 bytes + `}`. @internal */
+export const userTag = (userId: string): string => `{${Buffer.from(userId, 'utf8').toString('hex')}}`
+
+/** The keys of one user's data under `prefix`. @internal */
+export function userKeys(prefix: string, userId: string): UserKeys {
+  const base = prefix + userTag(userId)
+  return { meta: `${base}:m`, data: `${base}:d`, keys: `${base}:k`, log: `${base}:l`, clients: `${base}:c`, deleted: `${base}:x`, snapshots: `${base}:n` }
+}
+
+/** The keys of one snapshot of a user (see the layout above). @internal */
+export function snapshotKeys(prefix: string, userId: string, id: string): { marker: string; saved: string; frozenData: string; frozenKeys: string } {
+  const base = `${prefix}${userTag(userId)}:s:${id}`
+  return { marker: base, saved: `${base}:d`, frozenData: `${base}:f`, frozenKeys: `${base}:k` }
+}
+
+/** The SCAN pattern of every user's meta key under `prefix` (glob characters of the prefix escaped). @internal */
+export const metaPattern = (prefix: string): string => `${prefix.replace(/[*?[\]\\]/g, '\\$&')}{*}:m`
+
+/** The user id of a meta key under `prefix`, or `undefined` for a key of another shape. @internal */
+export function userOfMetaKey(prefix: string, key: string): string | undefined {
+  const hex = /^\{([0-9a-f]+)\}:m$/.exec(key.slice(prefix.length))?.[1]
+  return key.startsWith(prefix) && hex !== undefined && hex.length % 2 === 0 ? Buffer.from(hex, 'hex').toString('utf8') : undefined
+}
+
+/** @throws TypeError for a prefix that would change the hash tag (`{`, `}`). @internal */
+export function checkPrefix(prefix: string): void {
+  if (typeof prefix !== 'string' || /[{}]/.test(prefix)) throw new TypeError('prefix must be a string without { or }')
+}
