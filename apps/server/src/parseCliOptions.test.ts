@@ -4,7 +4,7 @@ import { CliUsageError, parseCliOptions } from './parseCliOptions.js'
 describe('parseCliOptions', () => {
   it('uses the defaults with no flags and no environment', () => {
     expect(parseCliOptions([], {})).toEqual({
-      help: false, host: '127.0.0.1', port: 8080, dataDir: './cubby-data', secret: undefined, staticDir: undefined, limits: {}, server: {},
+      help: false, host: '127.0.0.1', port: 8080, dataDir: './cubby-data', secret: undefined, staticDir: undefined, metricsPort: undefined, metricsHost: '127.0.0.1', logFormat: 'text', limits: {}, server: {},
     })
   })
 

@@ -17,7 +17,7 @@ export { createCubbyServer } from './createCubbyServer.js'
 export type { CubbyServer, ListenOptions } from './CubbyServer.js'
 export type { CubbyServerOptions } from './CubbyServerOptions.js'
 export type { ServerListOptions } from './ServerVerbs.js'
-export { consoleLogger, silentLogger } from './logger.js'
+export { consoleLogger, createJsonLogger, silentLogger } from './logger.js'
 
 // Admin
 export { parseUserRecord, parseUserRecords } from './admin/parseUserRecord.js'
@@ -30,4 +30,7 @@ export { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_USER, 
 export type { RateLimits } from './limits/defaults.js'
 export type { RateLimit } from './limits/RateLimiter.js'
 export { DEFAULT_ALLOWED_ORIGINS } from './limits/OriginPolicy.js'
-export type { CubbyLogger } from './logger.js'
+export type { CubbyLogger, LogFields } from './logger.js'
+
+// Metrics
+export type { CatchUpReason } from './metrics/ServerMetrics.js'

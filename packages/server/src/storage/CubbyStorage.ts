@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client'
 import type { Change, Mutation, MutationResult } from '@cubby/protocol'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 
@@ -62,6 +63,17 @@ export interface CubbyStorage {
   open(): Promise<void>
   /** Waits for commits in flight, then refuses new ones. Does not close a database owned by the caller. */
   close(): Promise<void>
+  /**
+   * Registers the storage's own metrics (e.g. Redis command errors and reconnects, named `cubby_…`, no user id
+   * labels) into the server's registry, once, when the server is created. Optional.
+   * @example
+   * ```ts
+   * registerMetrics(registry) {
+   *   new Counter({ name: 'cubby_redis_reconnects_total', help: 'Reconnects to Redis', registers: [registry] })
+   * }
+   * ```
+   */
+  registerMetrics?(registry: Registry): void
   /**
    * Applies one user's mutations in order, atomically and durably (fsync'd) before resolving. Calls for one user
    * are applied in call order, even when not awaited one by one. With a `clientId`, each (clientId, mid) is
