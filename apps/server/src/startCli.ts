@@ -37,8 +37,9 @@ export async function startCli(options: CliOptions, print: (line: string) => voi
     const listen = staticDir === undefined ? {} : { staticDir }
     const metrics = options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort, metricsHost: options.metricsHost }
     const { url, metricsUrl } = await cubby.listen({ ...listen, ...metrics, host: options.host, port: options.port })
-    print(`cubby-server listening on ${url}`)
+    // Before the listening line, which tools wait for: by then the metrics URL is known too.
     if (metricsUrl !== undefined) print(`metrics on ${metricsUrl}`)
+    print(`cubby-server listening on ${url}`)
     print(`data dir: ${dataDir}`)
     return { cubby, url }
   } catch (error) {

@@ -75,8 +75,11 @@ export class ServerMetrics {
     this.#refusals = new Counter({ name: 'cubby_refusals_total', help: 'Requests, connections and mutations refused, by error code and limit kind', labelNames: ['code', 'kind'], registers })
     this.#storageErrors = new Counter({ name: 'cubby_storage_errors_total', help: 'Storage operations that failed (answered INTERNAL), by operation', labelNames: ['operation'], registers })
     this.#mutationsOk = this.#mutations.labels('ok')
-    for (const reason of ['snapshot', 'log', 'gap'] as const) this.#catchUps.labels(reason)
-    for (const operation of ['commit', 'read'] as const) this.#storageErrors.labels(operation)
+    // Shown at 0 from the start, so that rate() and alerts see the first event.
+    for (const result of ['ok', 'error']) this.#commitSeconds.zero({ result })
+    this.#mutationsOk.inc(0)
+    for (const reason of ['snapshot', 'log', 'gap'] as const) this.#catchUps.labels(reason).inc(0)
+    for (const operation of ['commit', 'read'] as const) this.#storageErrors.labels(operation).inc(0)
   }
 
   /** Where the gauges read their values. */

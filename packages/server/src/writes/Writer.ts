@@ -97,7 +97,7 @@ export class Writer {
         return finish(results, changes)
       },
       (error: unknown) => {
-        this.#options.logger.error(`Commit of ${valid.length} mutation(s) failed`, error, { mutations: valid.length })
+        this.#options.logger.error(`Commit of ${valid.length} mutation(s) failed`, error, { event: 'storage-error', operation: 'commit', mutations: valid.length })
         const results = valid.map(({ mid }): MutationResult => ({ mid, error: INTERNAL }))
         committed(results, true)
         return finish(results)
