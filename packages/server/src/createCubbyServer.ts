@@ -85,7 +85,7 @@ class CubbyServerImpl implements CubbyServer {
     this.#resolved = resolveStorage(options)
     const { storage } = this.#resolved
     const metrics = (this.#metrics = new ServerMetrics(logger))
-    storage.registerMetrics?.(metrics.registry)
+    storage.registerMetrics?.(metrics.registry, { catchUp: (reason) => metrics.catchUp(reason) })
     this.#opened = storage.open()
     this.#opened.catch((error: unknown) => logger.error('Could not open the storage', error))
     const ready = (): Promise<void> => this.#ready()

@@ -6,7 +6,9 @@
 // Storage
 export { createLevelStorage } from './storage/createLevelStorage.js'
 export type { LevelStorageOptions } from './storage/createLevelStorage.js'
-export type { CommitOptions, CommitResult, CubbyStorage, StorageListOptions, StorageSnapshot, StoredEntry } from './storage/CubbyStorage.js'
+export type {
+  CommitOptions, CommitResult, CubbyStorage, StorageListOptions, StorageMetricsHooks, StorageSnapshot, StoredEntry,
+} from './storage/CubbyStorage.js'
 export { DEFAULT_QUOTA } from './storage/UserQuota.js'
 export type { UserQuota, UserUsage } from './storage/UserQuota.js'
 export type { ImportResult, UserRecord, UserSummary } from './storage/UserRecord.js'

@@ -6,7 +6,7 @@ import { Counter, type Registry } from 'prom-client'
 import { expect, it, vi } from 'vitest'
 import { createCubbyServer } from '../createCubbyServer.js'
 import { createJsonLogger } from '../logger.js'
-import type { CubbyStorage } from '../storage/CubbyStorage.js'
+import type { CubbyStorage, StorageMetricsHooks } from '../storage/CubbyStorage.js'
 import { createLevelStorage } from '../storage/createLevelStorage.js'
 import { RefusalLog } from './RefusalLog.js'
 
@@ -26,8 +26,10 @@ function failingStorage(db: Level<string, string>): CubbyStorage {
           : (target.list as (...a: unknown[]) => unknown).call(target, userId, ...rest)
       }
       if (name === 'registerMetrics') {
-        return (registry: Registry) => {
+        return (registry: Registry, hooks: StorageMetricsHooks) => {
           new Counter({ name: 'cubby_test_storage_reconnects_total', help: 'A storage metric', registers: [registry] }).inc(2)
+          // What a bus does after a missed message.
+          hooks.catchUp('gap')
         }
       }
       const value: unknown = Reflect.get(target, name, receiver)
@@ -57,6 +59,7 @@ it('counts storage errors of commits and reads, logs each as one JSON line at er
     expect(text).toContain('cubby_commit_duration_seconds_count{result="ok"} 1\n')
     expect(text).toContain('cubby_mutations_total{result="INTERNAL"} 1\n')
     expect(text).toContain('cubby_test_storage_reconnects_total 2\n')
+    expect(text).toContain('cubby_catchups_total{reason="gap"} 1\n')
     const errors = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'storage-error')
     expect(errors).toMatchObject([
       { level: 'error', operation: 'commit', mutations: 1, error: expect.stringContaining('disk on fire') },
