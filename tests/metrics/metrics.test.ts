@@ -188,3 +188,23 @@ it('logs JSON lines with --log-format json: refusals aggregated per reason with 
   expect(refused.every((e) => e.level === 'warn')).toBe(true)
   for (const s of [forged, forged.split('.')[2]!, server.secret, 'json-user-5a1e']) expect(server.output()).not.toContain(s)
 })
+
+it('counts connection caps and frame rate limits once per refused connection', async () => {
+  const { server, metricsUrl } = await start(['--max-connections', '3', '--burst-per-connection', '5', '--rate-per-connection', '1'])
+  await using _server = server
+  // Scraped on the metrics port: it is neither capped nor rate limited with the main port.
+  const scrapeOpen = async (): Promise<Sample[]> => parsePrometheusText((await rawHttp(metricsUrl, 'GET', '/metrics')).text)
+  const before = await scrapeOpen()
+  {
+    await using flooder = await session(server, 'rate-user-9b1d')
+    for (let i = 0; i < 20; i++) flooder.send({ type: 'ping' })
+    expect(await flooder.closed).toBe(4029)
+  }
+  await vi.waitFor(async () => expect(valueOf(await scrapeOpen(), 'cubby_sync_sockets')).toBe(0))
+  const held = await Promise.all([0, 1, 2].map(() => openRawSocket(server.url)))
+  const refused = await rawHttp(server.url, 'GET', '/healthz', { fresh: true }).catch((error: unknown) => error)
+  expect(refused).toMatchObject({ status: 503 })
+  for (const socket of held) await socket[Symbol.asyncDispose]()
+  const after = await scrapeOpen()
+  expect(moved(before, after, 'cubby_refusals_total')).toEqual({ 'code=RATE_LIMITED,kind=frames': 1, 'code=RATE_LIMITED,kind=connections': 1 })
+})
