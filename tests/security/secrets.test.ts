@@ -132,8 +132,8 @@ it('accepts CUBBY_PREVIOUS_SECRETS next to CUBBY_SECRET', async () => {
   expect(server.output()).not.toContain(old)
 })
 
-it('makes its secret files 0600 and never writes a secret or a token to its output', async () => {
-  await using server = await startTestServer({ env: { CUBBY_SECRET: '' } })
+it.each(['text', 'json'])('makes its secret files 0600 and never writes a secret or a token to its output (--log-format %s)', async (format) => {
+  await using server = await startTestServer({ args: ['--log-format', format], env: { CUBBY_SECRET: '' } })
   const files = { secret: join(server.dataDir, 'secret'), admin: join(server.dataDir, 'admin-token') }
   for (const file of Object.values(files)) expect((await stat(file)).mode & 0o777).toBe(0o600)
   const tokenSecret = (await readFile(files.secret, 'utf8')).trim()
@@ -146,8 +146,14 @@ it('makes its secret files 0600 and never writes a secret or a token to its outp
   await answerToHello(server.url, 'x'.repeat(5 * 1024 * 1024))
   await rawHttp(server.url, 'GET', '/v1/admin/users', { token: `${admin}x` })
   await rawHttp(server.url, 'GET', '/v1/values', { token: forged })
+  await rawHttp(server.url, 'GET', '/metrics', { token: `${admin}x` })
+  await rawHttp(server.url, 'GET', '/metrics', { token })
   await server.stop()
   const output = server.output()
   expect(output).toContain('listening')
+  // The refusals above are logged (aggregated), in the format asked for.
+  const logged = output.split('\n').filter((line) => line.includes('UNAUTHORIZED'))
+  expect(logged.length).toBeGreaterThan(0)
+  if (format === 'json') for (const line of logged) expect(JSON.parse(line)).toMatchObject({ level: 'warn', event: 'refused' })
   for (const s of [tokenSecret, admin, token, forged, token.split('.')[2]!]) expect(output).not.toContain(s)
 })

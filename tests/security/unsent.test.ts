@@ -93,7 +93,9 @@ describe('sync sockets', () => {
         expect(server.output()).toMatch(/stopped reading \(\d+ bytes waiting; the server holds \d+ unsent\)/)
       }, { timeout: 15_000, interval: 200 })
       for (const r of readers) (r.ws as unknown as { _socket: Socket })._socket.resume()
-      expect(await Promise.all(readers.map((r) => r.closed))).toEqual([1006, 1006])
+      // The server cuts stuck readers until it is back under the budget: at least one, maybe both (the other, once
+      // resumed, may simply be served).
+      expect(await Promise.race(readers.map((r) => r.closed))).toBe(1006)
       // Then a reader that keeps up is served in full.
       await vi.waitFor(async () => {
         await using fast = await openRawSocket(server.url)

@@ -4,7 +4,7 @@ import { CliUsageError, parseCliOptions } from './parseCliOptions.js'
 describe('parseCliOptions', () => {
   it('uses the defaults with no flags and no environment', () => {
     expect(parseCliOptions([], {})).toEqual({
-      help: false, host: '127.0.0.1', port: 8080, dataDir: './cubby-data', secret: undefined, staticDir: undefined, limits: {}, server: {},
+      help: false, host: '127.0.0.1', port: 8080, dataDir: './cubby-data', secret: undefined, staticDir: undefined, metricsPort: undefined, metricsHost: '127.0.0.1', logFormat: 'text', limits: {}, server: {},
     })
   })
 
@@ -12,15 +12,25 @@ describe('parseCliOptions', () => {
     const argv = ['--host', '0.0.0.0', '--port=0', '--data-dir', '/data', '--max-value-bytes', '10', '--max-key-bytes', '20', '--max-message-bytes', '30', '--static', 'dist']
     expect(parseCliOptions(argv, {})).toEqual({
       help: false, host: '0.0.0.0', port: 0, dataDir: '/data', secret: undefined, staticDir: 'dist',
-      limits: { maxValueBytes: 10, maxKeyBytes: 20, maxMessageBytes: 30 }, server: {},
+      metricsPort: undefined, metricsHost: '127.0.0.1', logFormat: 'text', limits: { maxValueBytes: 10, maxKeyBytes: 20, maxMessageBytes: 30 }, server: {},
     })
   })
 
   it('reads the environment, and flags win over it', () => {
     const env = { CUBBY_HOST: '::1', CUBBY_PORT: '9000', CUBBY_DATA_DIR: '/env', CUBBY_SECRET: 's', CUBBY_MAX_KEY_BYTES: '5', CUBBY_STATIC: 'www', CUBBY_MAX_VALUE_BYTES: '' }
     expect(parseCliOptions(['--port', '9001'], env)).toEqual({
-      help: false, host: '::1', port: 9001, dataDir: '/env', secret: 's', staticDir: 'www', limits: { maxKeyBytes: 5 }, server: {},
+      help: false, host: '::1', port: 9001, dataDir: '/env', secret: 's', staticDir: 'www',
+      metricsPort: undefined, metricsHost: '127.0.0.1', logFormat: 'text', limits: { maxKeyBytes: 5 }, server: {},
     })
+  })
+
+  it('reads the metrics port and the log format, and refuses an unknown format', () => {
+    expect(parseCliOptions(['--metrics-port', '9100', '--log-format', 'json'], {})).toMatchObject({ metricsPort: 9100, metricsHost: '127.0.0.1', logFormat: 'json' })
+    const env = { CUBBY_METRICS_PORT: '9101', CUBBY_METRICS_HOST: '10.0.0.5', CUBBY_LOG_FORMAT: 'json' }
+    expect(parseCliOptions([], env)).toMatchObject({ metricsPort: 9101, metricsHost: '10.0.0.5', logFormat: 'json' })
+    expect(parseCliOptions(['--log-format', 'text', '--metrics-host', '::1'], env)).toMatchObject({ metricsHost: '::1', logFormat: 'text' })
+    expect(() => parseCliOptions(['--log-format', 'xml'], {})).toThrow(CliUsageError)
+    expect(() => parseCliOptions(['--metrics-port', '70000'], {})).toThrow(CliUsageError)
   })
 
   it('reads the abuse limits, origins and token claims from flags and environment', () => {

@@ -14,6 +14,11 @@ export interface CliOptions {
   secret: string | undefined
   staticDir: string | undefined
   limits: Partial<CubbyLimits>
+  /** Port of `GET /metrics` without a credential; `undefined`: none (the main port's `/metrics` needs the admin credential). */
+  metricsPort: number | undefined
+  metricsHost: string
+  /** `text`: `[cubby] ...` lines; `json`: one JSON object per line. */
+  logFormat: 'text' | 'json'
   /** Abuse limits, origins and token claims, as given (the server fills in the defaults). */
   server: CliServerOptions
 }
@@ -42,6 +47,13 @@ Options (each also read from the environment variable shown; flags win):
   --max-key-bytes N         largest key, UTF-8 bytes        CUBBY_MAX_KEY_BYTES      (default 1024)
   --max-message-bytes N     largest frame or HTTP body      CUBBY_MAX_MESSAGE_BYTES  (default 4194304)
   --static DIR              serve a built SPA at /          CUBBY_STATIC
+  --log-format FORMAT       text, or json (one object a line: time, level, msg, fields)
+                                                            CUBBY_LOG_FORMAT         (default text)
+
+Metrics (Prometheus text at GET /metrics; on the main port it needs the admin credential):
+  --metrics-port PORT       a port serving only /metrics, without a credential
+                                                            CUBBY_METRICS_PORT       (default: none)
+  --metrics-host HOST       address of the metrics port     CUBBY_METRICS_HOST       (default 127.0.0.1)
   --max-indexed-keys N      keys whose rev and size the write path keeps in memory (about 130 B each; 0: none)
                                                             CUBBY_MAX_INDEXED_KEYS   (default 250000)
 
@@ -96,6 +108,9 @@ const FLAGS = {
   'max-key-bytes': { type: 'string' },
   'max-message-bytes': { type: 'string' },
   static: { type: 'string' },
+  'log-format': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string' },
   'max-user-bytes': { type: 'string' },
   'max-user-keys': { type: 'string' },
   'max-total-bytes': { type: 'string' },
@@ -179,6 +194,11 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     if (given !== undefined) limits[field] = integer(given.name, given.raw, 1, Number.MAX_SAFE_INTEGER)
   }
   const port = setting(values, 'port', env, 'CUBBY_PORT')
+  const metricsPort = setting(values, 'metrics-port', env, 'CUBBY_METRICS_PORT')
+  const logFormat = setting(values, 'log-format', env, 'CUBBY_LOG_FORMAT')
+  if (logFormat !== undefined && logFormat.raw !== 'text' && logFormat.raw !== 'json') {
+    throw new CliUsageError(`${logFormat.name} must be text or json, got ${JSON.stringify(logFormat.raw)}`)
+  }
   return {
     help: false,
     host: values.host ?? nonEmpty(env.CUBBY_HOST) ?? '127.0.0.1',
@@ -186,6 +206,9 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     dataDir: values['data-dir'] ?? nonEmpty(env.CUBBY_DATA_DIR) ?? './cubby-data',
     secret: nonEmpty(env.CUBBY_SECRET),
     staticDir: values.static ?? nonEmpty(env.CUBBY_STATIC),
+    metricsPort: metricsPort === undefined ? undefined : integer(metricsPort.name, metricsPort.raw, 0, 65535),
+    metricsHost: values['metrics-host'] ?? nonEmpty(env.CUBBY_METRICS_HOST) ?? '127.0.0.1',
+    logFormat: logFormat?.raw === 'json' ? 'json' : 'text',
     limits,
     server: parseServerOptions(values, env),
   }

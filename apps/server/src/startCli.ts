@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
-import { createCubbyServer, type CubbyServer, type CubbyServerOptions } from '@cubby/server'
+import { createCubbyServer, createJsonLogger, type CubbyServer, type CubbyServerOptions } from '@cubby/server'
 import { openDatabase } from './openDatabase.js'
 import type { CliOptions } from './parseCliOptions.js'
 
@@ -31,10 +31,14 @@ export async function startCli(options: CliOptions, print: (line: string) => voi
   await (await openDatabase(dataDir, { createIfMissing: true })).close()
   const serverOptions: CubbyServerOptions = { ...options.server, dataDir, limits: options.limits }
   if (options.secret !== undefined) serverOptions.secret = options.secret
+  if (options.logFormat === 'json') serverOptions.logger = createJsonLogger()
   const cubby = createCubbyServer(serverOptions)
   try {
     const listen = staticDir === undefined ? {} : { staticDir }
-    const { url } = await cubby.listen({ ...listen, host: options.host, port: options.port })
+    const metrics = options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort, metricsHost: options.metricsHost }
+    const { url, metricsUrl } = await cubby.listen({ ...listen, ...metrics, host: options.host, port: options.port })
+    // Before the listening line, which tools wait for: by then the metrics URL is known too.
+    if (metricsUrl !== undefined) print(`metrics on ${metricsUrl}`)
     print(`cubby-server listening on ${url}`)
     print(`data dir: ${dataDir}`)
     return { cubby, url }

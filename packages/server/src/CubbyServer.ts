@@ -16,6 +16,13 @@ export interface ListenOptions {
    * @default undefined
    */
   staticDir?: string
+  /**
+   * A second port that serves only `GET /metrics`, without a credential, for scrapers; on the main port
+   * `/metrics` needs the admin credential. @default undefined (none)
+   */
+  metricsPort?: number
+  /** Address the metrics port binds. @default '127.0.0.1' */
+  metricsHost?: string
 }
 
 /** A running Cubby server: mount `app` and `attach` it to your own server, or call `listen`. */
@@ -27,7 +34,7 @@ export interface CubbyServer extends AsyncDisposable {
   /** Serves WebSocket sync on an http server's `upgrade` events for `SYNC_PATH`; other paths are left alone. */
   attach(server: Server): void
   /** Starts an http server of its own with `app` and sync. */
-  listen(options?: ListenOptions): Promise<{ url: string; port: number }>
+  listen(options?: ListenOptions): Promise<{ url: string; port: number; metricsUrl?: string }>
   /** Stores a value for a user. @returns its rev. @throws CubbyError `INVALID_USER_ID`, `INVALID_KEY`, `INVALID_VALUE`, `VALUE_TOO_LARGE`. */
   store(userId: string, key: string, value: unknown): Promise<number>
   /** The value of a user's key, or `undefined`. */

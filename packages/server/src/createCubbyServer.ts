@@ -13,6 +13,7 @@ import type { CubbyServerOptions } from './CubbyServerOptions.js'
 import { createHttpRouter } from './http/createHttpRouter.js'
 import { createInfoRouter, createStaticRouter } from './http/createStaticRouter.js'
 import { consoleLogger, silentLogger, type CubbyLogger } from './logger.js'
+import { ServerMetrics } from './metrics/ServerMetrics.js'
 import { ConnectionGate } from './limits/ConnectionGate.js'
 import { connectionCap, openFileLimit } from './limits/descriptorLimit.js'
 import { Protection } from './limits/Protection.js'
@@ -58,7 +59,10 @@ class CubbyServerImpl implements CubbyServer {
   readonly #protection: Protection
   readonly #logger: CubbyLogger
   readonly #prune: PruneSchedule | undefined
+  readonly #metrics: ServerMetrics
   #server: Server | undefined
+  #metricsServer: Server | undefined
+  #gate: ConnectionGate | undefined
   #closing: Promise<void> | undefined
 
   constructor(options: CubbyServerOptions, logger: CubbyLogger) {
@@ -80,22 +84,26 @@ class CubbyServerImpl implements CubbyServer {
     const adminToken = resolveAdminToken(options)
     this.#resolved = resolveStorage(options)
     const { storage } = this.#resolved
+    const metrics = (this.#metrics = new ServerMetrics(logger))
+    storage.registerMetrics?.(metrics.registry, { catchUp: (reason) => metrics.catchUp(reason) })
     this.#opened = storage.open()
     this.#opened.catch((error: unknown) => logger.error('Could not open the storage', error))
     const ready = (): Promise<void> => this.#ready()
     const markers = new DeletionMarkers(storage, ready)
     const deletedAt = (userId: string): Promise<number | undefined> => markers.deletedAt(userId)
     this.#auth = new TokenAuth({ secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt })
-    const hub = new SyncHub()
-    this.#writer = new Writer({ storage, publisher: hub, limits, logger })
+    const hub = new SyncHub(metrics)
+    this.#writer = new Writer({ storage, publisher: hub, limits, logger, metrics })
     this.#endpoint = new SyncEndpoint({
       ...sync, hub, storage, writer: this.#writer, verify: (t) => this.#auth.check(t), limits, logger, ready,
-      isClosing: () => this.#closing !== undefined, protection,
+      isClosing: () => this.#closing !== undefined, protection, metrics,
     })
+    metrics.setSources({ tcpConnections: () => this.#gate?.open ?? 0, syncSockets: () => this.#endpoint.size, sessions: () => hub.count() })
     const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
     this.#admin = new UserAdmin({ storage, hub, limits, ready, markers })
     this.app = createHttpRouter({
       storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, identityRate, ready, protection, admin: this.#admin, adminToken,
+      metrics,
     })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
     const { pruneAnonymousAfterDays: days } = options
@@ -118,11 +126,12 @@ class CubbyServerImpl implements CubbyServer {
     })
   }
 
-  async listen({ port = 0, host = '127.0.0.1', staticDir }: ListenOptions = {}): Promise<{ url: string; port: number }> {
+  async listen({ port = 0, host = '127.0.0.1', staticDir, metricsPort, metricsHost = '127.0.0.1' }: ListenOptions = {}):
+    Promise<{ url: string; port: number; metricsUrl?: string }> {
     if (this.#server !== undefined) throw new TypeError('listen() was already called')
     const app = express().disable('x-powered-by').use(this.app)
     app.use(staticDir === undefined ? createInfoRouter() : createStaticRouter(staticDir))
-    const gate = this.#connectionGate()
+    const gate = (this.#gate = this.#connectionGate())
     const server = (this.#server = createServer((req, res) => (gate.isRefused(req.socket) ? req.socket.destroy() : app(req, res))))
     // Before the http server's own listener, so that a refused socket is marked before anything reads it.
     server.prependListener('connection', (socket: Socket) => gate.admit(socket))
@@ -137,7 +146,30 @@ class CubbyServerImpl implements CubbyServer {
       server.once('error', reject).listen(port, host, () => resolve())
     })
     const actual = (server.address() as AddressInfo).port
-    return { url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`, port: actual }
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`
+    if (metricsPort === undefined) return { url, port: actual }
+    return { url, port: actual, metricsUrl: await this.#listenMetrics(metricsPort, metricsHost) }
+  }
+
+  /** The metrics port: `GET /metrics` without a credential, nothing else. */
+  async #listenMetrics(port: number, host: string): Promise<string> {
+    const metrics = this.#metrics
+    const server = (this.#metricsServer = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') return void res.writeHead(404).end()
+      metrics.scrape().then(
+        (text) => res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).end(text),
+        (error: unknown) => {
+          this.#logger.error('Could not collect the metrics', error)
+          res.writeHead(500).end()
+        },
+      )
+    }))
+    server.on('clientError', answerClientError)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject).listen(port, host, () => resolve())
+    })
+    const actual = (server.address() as AddressInfo).port
+    return `http://${host.includes(':') ? `[${host}]` : host}:${actual}/metrics`
   }
 
   /** The cap on TCP connections of `listen()`: `maxConnections`, lowered to what the open-file limit leaves. */
@@ -148,7 +180,8 @@ class CubbyServerImpl implements CubbyServer {
     if (max < maxConnections) {
       this.#logger.warn(`At most ${max} connections (not ${maxConnections}): the open-file limit is ${fileLimit}, and the rest is kept for the database`)
     }
-    return new ConnectionGate({ max, perAddress: trustProxy ? undefined : maxConnectionsPerAddress })
+    const onRefuse = (kind: 'connections' | 'address-connections'): void => this.#metrics.refused('RATE_LIMITED', kind)
+    return new ConnectionGate({ max, perAddress: trustProxy ? undefined : maxConnectionsPerAddress, onRefuse })
   }
 
   store(userId: string, key: string, value: unknown): Promise<number> { return this.#verbs.store(userId, key, value) }
@@ -190,9 +223,12 @@ class CubbyServerImpl implements CubbyServer {
     this.#endpoint.stopAccepting()
     await this.#prune?.stop()
     const httpClosed = this.#server === undefined ? Promise.resolve() : closeHttpServer(this.#server)
+    const metricsClosed = this.#metricsServer === undefined ? Promise.resolve() : closeHttpServer(this.#metricsServer)
     await this.#writer.close()
     await this.#endpoint.close()
     await httpClosed
+    await metricsClosed
+    this.#metrics.close()
     const { storage, ownsStorage, ownedDb } = this.#resolved
     await this.#opened.catch(() => {})
     if (ownsStorage) await storage.close()

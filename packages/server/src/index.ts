@@ -6,7 +6,9 @@
 // Storage
 export { createLevelStorage } from './storage/createLevelStorage.js'
 export type { LevelStorageOptions } from './storage/createLevelStorage.js'
-export type { CommitOptions, CommitResult, CubbyStorage, StorageListOptions, StorageSnapshot, StoredEntry } from './storage/CubbyStorage.js'
+export type {
+  CommitOptions, CommitResult, CubbyStorage, StorageListOptions, StorageMetricsHooks, StorageSnapshot, StoredEntry,
+} from './storage/CubbyStorage.js'
 export { DEFAULT_QUOTA, RECORD_OVERHEAD_BYTES, resolveQuota } from './storage/UserQuota.js'
 export { checkCommitArguments } from './storage/checkCommitArguments.js'
 export type { UserQuota, UserUsage } from './storage/UserQuota.js'
@@ -18,7 +20,7 @@ export { createCubbyServer } from './createCubbyServer.js'
 export type { CubbyServer, ListenOptions } from './CubbyServer.js'
 export type { CubbyServerOptions } from './CubbyServerOptions.js'
 export type { ServerListOptions } from './ServerVerbs.js'
-export { consoleLogger, silentLogger } from './logger.js'
+export { consoleLogger, createJsonLogger, silentLogger } from './logger.js'
 
 // Admin
 export { parseUserRecord, parseUserRecords } from './admin/parseUserRecord.js'
@@ -31,4 +33,7 @@ export { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_USER, 
 export type { RateLimits } from './limits/defaults.js'
 export type { RateLimit } from './limits/RateLimiter.js'
 export { DEFAULT_ALLOWED_ORIGINS } from './limits/OriginPolicy.js'
-export type { CubbyLogger } from './logger.js'
+export type { CubbyLogger, LogFields } from './logger.js'
+
+// Metrics
+export type { CatchUpReason } from './metrics/ServerMetrics.js'

@@ -4,6 +4,7 @@ import type { UserAdmin } from '../admin/UserAdmin.js'
 import type { Protection } from '../limits/Protection.js'
 import type { RateLimit } from '../limits/RateLimiter.js'
 import type { CubbyLogger } from '../logger.js'
+import type { ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import type { Writer } from '../writes/Writer.js'
 
@@ -24,6 +25,8 @@ export interface HttpContext {
   identityRate: RateLimit
   /** Origins, rate limits. */
   protection: Protection
+  /** Counters and histograms of `GET /metrics`. */
+  metrics: ServerMetrics
   /** Resolves once the storage is open; rejects when it cannot open or the server is closed. */
   ready(): Promise<void>
 }

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { CubbyError, isWellFormed, type CubbyLimits } from '@cubby/protocol'
-import express, { type Request, type Response, type Router } from 'express'
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express'
 import { parseUserRecords } from '../admin/parseUserRecord.js'
 import type { UserAdmin } from '../admin/UserAdmin.js'
 import { sendError } from './httpErrors.js'
@@ -68,18 +68,29 @@ async function deleteUser(ctx: AdminContext, req: Request, res: Response): Promi
 }
 
 /**
+ * Lets a request through only with the admin credential (`Authorization: Bearer`); without a credential configured
+ * the route is `NOT_FOUND`.
+ * @internal
+ */
+export function requireAdmin(ctx: Pick<AdminContext, 'adminToken'>): RequestHandler {
+  return (req, res, next) => {
+    const { adminToken } = ctx
+    if (adminToken === undefined) return sendError(res, 'NOT_FOUND', 'The admin API is off (no admin credential)')
+    const token = BEARER.exec(req.get('authorization') ?? '')?.[1]
+    if (token === undefined || !sameSecret(token, adminToken)) {
+      return sendError(res, 'UNAUTHORIZED', 'Send the admin credential as Authorization: Bearer <token>', { refused: 'admin' })
+    }
+    next()
+  }
+}
+
+/**
  * The admin API under `/v1/admin`, behind the admin credential: list users, export, import and delete one.
  * @internal
  */
 export function createAdminRoutes(ctx: AdminContext): Router {
   const router = express.Router()
-  router.use((req, res, next) => {
-    const { adminToken } = ctx
-    if (adminToken === undefined) return sendError(res, 'NOT_FOUND', 'The admin API is off (no admin credential)')
-    const token = BEARER.exec(req.get('authorization') ?? '')?.[1]
-    if (token === undefined || !sameSecret(token, adminToken)) return sendError(res, 'UNAUTHORIZED', 'Send the admin credential as Authorization: Bearer <token>')
-    next()
-  })
+  router.use(requireAdmin(ctx))
   router.get('/users', (req, res) => listUsers(ctx, req, res))
   router.get('/users/:id/export', (req, res) => exportUser(ctx, req, res))
   router.post('/users/:id/import', (req, res) => importUser(ctx, req, res))

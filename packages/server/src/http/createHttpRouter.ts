@@ -4,7 +4,7 @@ import { UNAUTHORIZED_MESSAGES } from '../auth/TokenAuth.js'
 import { RateLimiter } from '../limits/RateLimiter.js'
 import { authorizationTime } from '../writes/Writer.js'
 import type { HttpContext } from './HttpContext.js'
-import { createAdminRoutes } from './adminRoutes.js'
+import { createAdminRoutes, requireAdmin } from './adminRoutes.js'
 import { createProtection } from './createProtection.js'
 import { createErrorHandler, refuseOversizedBodies, sendError } from './httpErrors.js'
 import { createValueRoutes } from './valueRoutes.js'
@@ -19,7 +19,7 @@ function requireUser(ctx: HttpContext): RequestHandler {
     // Taken before the check, so that a deletion the check did not see is at or after it (see Writer).
     res.locals.authorizedAt = authorizationTime()
     const { userId, reason } = token === undefined ? { reason: header === undefined ? 'missing' as const : 'invalid' as const } : await ctx.auth.check(token)
-    if (userId === undefined) return sendError(res, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGES[reason], { reason })
+    if (userId === undefined) return sendError(res, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGES[reason], { reason, refused: reason })
     res.locals.userId = userId
     next()
   }
@@ -31,7 +31,7 @@ function issueIdentity(ctx: HttpContext): RequestHandler {
   return async (req, res) => {
     if (!ctx.anonymousIdentities) return sendError(res, 'NOT_FOUND', 'This server does not issue anonymous identities')
     const wait = limiter.take(ctx.protection.addressOf(req))
-    if (wait > 0) return sendError(res, 'RATE_LIMITED', 'Too many new identities from this address; retry after retryAfter seconds', { retryAfter: wait })
+    if (wait > 0) return sendError(res, 'RATE_LIMITED', 'Too many new identities from this address; retry after retryAfter seconds', { retryAfter: wait, refused: 'identity' })
     res.status(201).json(await ctx.auth.issueAnonymous())
   }
 }
@@ -44,13 +44,21 @@ function notFound(req: Request): never {
 }
 
 /**
- * The HTTP API: `GET /healthz`, `POST /v1/identities`, the `/v1/values` routes and `POST /v1/clear`, with JSON
+ * The HTTP API: `GET /metrics` (admin credential), `GET /healthz`, `POST /v1/identities`, the `/v1/values` routes and `POST /v1/clear`, with JSON
  * errors. Unknown paths under `/v1` are `NOT_FOUND` (no token asked for); other paths fall through to whatever the
  * host app mounts after it.
  * @internal
  */
 export function createHttpRouter(ctx: HttpContext): Router {
   const router = express.Router()
+  router.use((_req, res, next) => {
+    res.locals.cubbyMetrics = ctx.metrics
+    next()
+  })
+  // Behind the admin credential; a scraper without one uses the metrics port (see ListenOptions.metricsPort).
+  router.get('/metrics', requireAdmin(ctx), async (_req, res) => {
+    res.set('Cache-Control', 'no-store').type(ctx.metrics.contentType).send(await ctx.metrics.scrape())
+  })
   router.use('/v1', createProtection(ctx.protection))
   router.use(['/healthz', '/v1'], async (_req, res, next) => {
     res.set('Cache-Control', 'no-store')

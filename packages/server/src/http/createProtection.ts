@@ -24,13 +24,13 @@ export function createProtection(protection: Protection): RequestHandler {
   return (req, res, next) => {
     const origin = req.get('origin')
     if (!protection.options.origins.allows(origin, req.get('host'))) {
-      return sendError(res, 'FORBIDDEN', 'This origin may not use this server')
+      return sendError(res, 'FORBIDDEN', 'This origin may not use this server', { refused: 'origin' })
     }
     if (origin !== undefined) {
       res.vary('Origin').set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': EXPOSE_HEADERS })
     }
     const wait = bucketOf(req.socket).take() || protection.takeAddress(protection.addressOf(req))
-    if (wait > 0) return sendError(res, 'RATE_LIMITED', 'Too many requests; retry after retryAfter seconds', { retryAfter: wait })
+    if (wait > 0) return sendError(res, 'RATE_LIMITED', 'Too many requests; retry after retryAfter seconds', { retryAfter: wait, refused: 'address' })
     if (req.method === 'OPTIONS' && origin !== undefined) {
       res.set({ 'Access-Control-Allow-Methods': ALLOW_METHODS, 'Access-Control-Allow-Headers': ALLOW_HEADERS, 'Access-Control-Max-Age': '600' })
       return void res.status(204).end()

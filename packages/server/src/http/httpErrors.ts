@@ -1,6 +1,7 @@
 import { CubbyError, type CubbyErrorCode, type UnauthorizedReason } from '@cubby/protocol'
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express'
 import type { CubbyLogger } from '../logger.js'
+import type { RefusalKind, ServerMetrics } from '../metrics/ServerMetrics.js'
 
 /** The HTTP status of each error code. @internal */
 export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
@@ -25,14 +26,20 @@ export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   STORAGE_FULL: 507,
 }
 
+/** The server's metrics, for the handlers that count refusals (set on every request by the router). @internal */
+export const metricsOf = (res: Response): ServerMetrics | undefined => res.locals.cubbyMetrics as ServerMetrics | undefined
+
 /**
  * Answers `{ error: { code, message, retryAfter?, reason? } }` with the code's status; a `retryAfter` is also
- * sent as the `Retry-After` header.
+ * sent as the `Retry-After` header. With a `refused` kind, the refusal is counted in the metrics (it is decided
+ * here, not by a write's result, which the writer counts).
  * @internal
  */
 export function sendError(
-  res: Response, code: CubbyErrorCode, message: string, details: { retryAfter?: number; reason?: UnauthorizedReason } = {},
+  res: Response, code: CubbyErrorCode, message: string,
+  { refused, ...details }: { retryAfter?: number; reason?: UnauthorizedReason; refused?: RefusalKind } = {},
 ): void {
+  if (refused !== undefined) metricsOf(res)?.refused(code, refused)
   if (code === 'UNAUTHORIZED') res.set('WWW-Authenticate', 'Bearer')
   if (details.retryAfter !== undefined) res.set('Retry-After', String(details.retryAfter))
   res.status(HTTP_STATUS[code]).json({ error: { code, message, ...details } })
@@ -48,7 +55,7 @@ export function refuseOversizedBodies(maxBytes: number): RequestHandler {
     const length = Number(req.get('content-length') ?? 0)
     if (!(length > maxBytes)) return next()
     res.set('Connection', 'close').once('finish', () => req.socket.destroy())
-    sendError(res, 'MESSAGE_TOO_LARGE', `The body may be at most ${maxBytes} bytes`)
+    sendError(res, 'MESSAGE_TOO_LARGE', `The body may be at most ${maxBytes} bytes`, { refused: 'body' })
   }
 }
 
@@ -72,12 +79,13 @@ export function createErrorHandler(logger: CubbyLogger): ErrorRequestHandler {
     const e = (typeof error === 'object' && error !== null ? error : {}) as HttpError
     if (e.status === 413 || e.type === 'entity.too.large') {
       res.set('Connection', 'close')
-      return sendError(res, 'MESSAGE_TOO_LARGE', 'The body is too large')
+      return sendError(res, 'MESSAGE_TOO_LARGE', 'The body is too large', { refused: 'body' })
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       return sendError(res, 'BAD_MESSAGE', e.expose === true && typeof e.message === 'string' ? e.message : 'Bad request')
     }
-    logger.error('HTTP request failed', error)
+    logger.error('HTTP request failed', error, { event: 'storage-error', operation: 'read' })
+    metricsOf(res)?.storageError('read')
     sendError(res, 'INTERNAL', 'Internal server error')
   }
 }

@@ -37,7 +37,7 @@ export function readTextBody({ types, maxBytes }: { types: string[]; maxBytes: n
       stop()
       req.pause()
       res.set('Connection', 'close').once('finish', () => req.socket.destroy())
-      sendError(res, 'MESSAGE_TOO_LARGE', `The body may be at most ${maxBytes} bytes`)
+      sendError(res, 'MESSAGE_TOO_LARGE', `The body may be at most ${maxBytes} bytes`, { refused: 'body' })
     }
     const onEnd = (): void => {
       stop()

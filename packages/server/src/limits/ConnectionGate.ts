@@ -11,6 +11,8 @@ export interface ConnectionGateOptions {
   max: number
   /** Most open connections of one remote address; `undefined` counts none (behind a proxy, all share its address). */
   perAddress: number | undefined
+  /** Called with each refusal: `connections` (the server's cap) or `address-connections`. */
+  onRefuse?: ((kind: 'connections' | 'address-connections') => void) | undefined
 }
 
 /**
@@ -38,9 +40,13 @@ export class ConnectionGate {
   /** Counts a newly accepted socket until it closes, or refuses it. @returns whether it was let in. */
   admit(socket: Socket): boolean {
     const { max, perAddress } = this.#options
-    if (this.#open >= max) return this.#refuse(socket, '503 Service Unavailable', 'The server has too many connections open')
+    if (this.#open >= max) {
+      this.#options.onRefuse?.('connections')
+      return this.#refuse(socket, '503 Service Unavailable', 'The server has too many connections open')
+    }
     const address = perAddress === undefined ? '' : addressOf({ socket, headers: {} } as IncomingMessage, false)
     if (perAddress !== undefined && this.#perAddress.count(address) >= perAddress) {
+      this.#options.onRefuse?.('address-connections')
       return this.#refuse(socket, '429 Too Many Requests', 'Too many connections from this address')
     }
     this.#open++

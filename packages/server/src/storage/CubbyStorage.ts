@@ -1,3 +1,11 @@
+import type { Registry } from 'prom-client'
+import type { CatchUpReason } from '../metrics/ServerMetrics.js'
+
+/** Counters of the server that a storage (or the bus between nodes) reports into, given to `registerMetrics`. */
+export interface StorageMetricsHooks {
+  /** A session catches up; a bus that re-reads the log after a missed message calls this with `gap`. */
+  catchUp(reason: CatchUpReason): void
+}
 import type { Change, Mutation, MutationResult } from '@cubby/protocol'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 
@@ -62,6 +70,18 @@ export interface CubbyStorage {
   open(): Promise<void>
   /** Waits for commits in flight, then refuses new ones. Does not close a database owned by the caller. */
   close(): Promise<void>
+  /**
+   * Registers the storage's own metrics (e.g. Redis command errors and reconnects, named `cubby_…`, no user id
+   * labels) into the server's registry, once, when the server is created; `hooks` are the server's own counters
+   * it may report into (a catch-up after a gap). Optional.
+   * @example
+   * ```ts
+   * registerMetrics(registry) {
+   *   new Counter({ name: 'cubby_redis_reconnects_total', help: 'Reconnects to Redis', registers: [registry] })
+   * }
+   * ```
+   */
+  registerMetrics?(registry: Registry, hooks: StorageMetricsHooks): void
   /**
    * Applies one user's mutations in order, atomically and durably (fsync'd) before resolving. Calls for one user
    * are applied in call order, even when not awaited one by one. With a `clientId`, each (clientId, mid) is

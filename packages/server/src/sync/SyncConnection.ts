@@ -7,6 +7,7 @@ import type { Protection } from '../limits/Protection.js'
 import { BUSY_RETRY_AFTER, CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
 import { TokenBucket } from '../limits/RateLimiter.js'
 import type { CubbyLogger } from '../logger.js'
+import type { RefusalKind, ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import { authorizationTime, type Writer } from '../writes/Writer.js'
 import type { SyncHub } from './SyncHub.js'
@@ -29,6 +30,7 @@ export interface SyncContext {
   /** True once the server is shutting down: pushes are then left unanswered, to be retried elsewhere. */
   isClosing(): boolean
   protection: Protection
+  metrics: ServerMetrics
 }
 
 /** Frames buffered while the hello is verified; more than this (or more than two frames' worth of bytes) is abuse. */
@@ -126,7 +128,7 @@ export class SyncConnection implements SessionChannel {
       this.#onControl(false)
     })
     // ws reports protocol errors (bad UTF-8, oversized frames) here, then closes the socket itself.
-    ws.on('error', (error) => ctx.logger.warn('WebSocket error', error.message))
+    ws.on('error', (error) => ctx.logger.warn('WebSocket error', error.message, { event: 'connection-error' }))
   }
 
   /** The heartbeat: cuts a client that did not answer the last ping, pings the others. */
@@ -164,12 +166,14 @@ export class SyncConnection implements SessionChannel {
       this.#tooBig()
     } else if (protection.inbound.exceeded && this.#inbound > SLACK_BYTES) {
       this.#ctx.logger.warn(`Closed a socket: the server holds ${protection.inbound.used} bytes of frames partly received`)
+      this.#refuse('busy')
       this.#fail('RATE_LIMITED', CLOSE_CODES.RATE_LIMITED, 'The server is busy; reconnect after retryAfter seconds', BUSY_RETRY_AFTER)
     }
   }
 
   #tooBig(): void {
     const max = this.#ctx.protection.options.maxHelloBytes
+    this.#ctx.metrics.refused('MESSAGE_TOO_LARGE', 'hello')
     this.#fail('MESSAGE_TOO_LARGE', TOO_BIG_CLOSE, `The hello (and everything before it) may be at most ${max} bytes`)
   }
 
@@ -214,6 +218,7 @@ export class SyncConnection implements SessionChannel {
   #spend(): boolean {
     const wait = this.#bucket.take() || this.#ctx.protection.takeAddress(this.#address)
     if (wait === 0) return true
+    this.#refuse('frames')
     this.#fail('RATE_LIMITED', CLOSE_CODES.RATE_LIMITED, 'Too many frames; reconnect after retryAfter seconds', wait)
     return false
   }
@@ -235,12 +240,14 @@ export class SyncConnection implements SessionChannel {
       const { userId, reason } = await this.#ctx.verify(hello.token)
       if (this.socket.readyState !== WebSocket.OPEN) return
       if (userId === undefined) {
+        this.#ctx.metrics.refused('UNAUTHORIZED', reason)
         this.send({ type: 'error', code: 'UNAUTHORIZED', message: UNAUTHORIZED_MESSAGES[reason], reason })
         return this.end(CLOSE_CODES.UNAUTHORIZED, UNAUTHORIZED_MESSAGES[reason])
       }
       await this.#welcome(userId, hello.cursor, hello.echo !== false)
     } catch (error) {
-      this.#ctx.logger.error('Could not start a sync session', error)
+      this.#ctx.logger.error('Could not start a sync session', error, { event: 'storage-error', operation: 'read' })
+      this.#ctx.metrics.storageError('read')
       this.#fail('INTERNAL', INTERNAL_ERROR_CLOSE, 'The server could not start the session; retry later')
     }
   }
@@ -255,6 +262,7 @@ export class SyncConnection implements SessionChannel {
     if (this.socket.readyState !== WebSocket.OPEN) return
     if (ctx.hub.count(userId) >= ctx.protection.options.maxConnectionsPerUser) {
       const message = 'This user has too many connections open; close some or retry later'
+      this.#refuse('user-connections')
       return this.#fail('RATE_LIMITED', CLOSE_CODES.RATE_LIMITED, message, CONNECTION_CAP_RETRY_AFTER)
     }
     // Registered before the head is read, so no commit can slip between the head and the catch-up.
@@ -265,6 +273,7 @@ export class SyncConnection implements SessionChannel {
     clearTimeout(this.#timer)
     this.#timer = undefined
     this.send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head, ping: true })
+    if (cursor < head) ctx.metrics.catchUp(cursor === 0 ? 'snapshot' : 'log')
     session.start(head)
     const queued = this.#queue ?? []
     this.#queue = undefined
@@ -307,7 +316,8 @@ export class SyncConnection implements SessionChannel {
 
   /** The session's channel: its pump failed. */
   failed(error: unknown): void {
-    this.#ctx.logger.error('A sync session failed', error)
+    this.#ctx.logger.error('A sync session failed', error, { event: 'storage-error', operation: 'read' })
+    this.#ctx.metrics.storageError('read')
     this.end(INTERNAL_ERROR_CLOSE, 'Internal error')
   }
 
@@ -395,6 +405,11 @@ export class SyncConnection implements SessionChannel {
     clearTimeout(this.#stall)
     this.#session?.close()
     this.socket.terminate()
+  }
+
+  /** Counts a `RATE_LIMITED` refusal of this kind (once per connection: it is ended right after). */
+  #refuse(kind: RefusalKind): void {
+    if (!this.#ended) this.#ctx.metrics.refused('RATE_LIMITED', kind)
   }
 
   #fail(code: CubbyErrorCode, closeCode: number, message: string, retryAfter?: number): void {

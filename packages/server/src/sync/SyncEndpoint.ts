@@ -71,23 +71,35 @@ export class SyncEndpoint {
     if (this.#closing) return refuse(socket, '503 Service Unavailable')
     if (!this.matches(req)) return refuse(socket, '404 Not Found')
     const protection = this.#ctx.protection
+    const { metrics } = this.#ctx
     if (!protection.options.origins.allows(req.headers.origin, req.headers.host)) {
+      metrics.refused('FORBIDDEN', 'origin')
       return refuse(socket, '403 Forbidden', { code: 'FORBIDDEN', message: 'This origin may not connect' })
     }
     const address = protection.addressOf(req)
     if (!protection.mayConnect(address)) {
       const message = 'Too many connections from this address'
+      metrics.refused('RATE_LIMITED', 'address-connections')
       return refuse(socket, '429 Too Many Requests', { code: 'RATE_LIMITED', message, retryAfter: CONNECTION_CAP_RETRY_AFTER })
     }
     const wait = protection.takeAddress(address)
-    if (wait > 0) return refuse(socket, '429 Too Many Requests', { code: 'RATE_LIMITED', message: 'Too many requests', retryAfter: wait })
+    if (wait > 0) {
+      metrics.refused('RATE_LIMITED', 'address')
+      return refuse(socket, '429 Too Many Requests', { code: 'RATE_LIMITED', message: 'Too many requests', retryAfter: wait })
+    }
     // Over the outbound budget, stuck readers make room (their bytes are given back once their sockets close).
     if (protection.outbound.exceeded) SyncConnection.shed(this.#connections, protection)
     if (protection.inbound.exceeded || protection.outbound.exceeded) {
       const message = 'The server holds too much buffered data; retry after retryAfter seconds'
+      metrics.refused('RATE_LIMITED', 'busy')
       return refuse(socket, '503 Service Unavailable', { code: 'RATE_LIMITED', message, retryAfter: BUSY_RETRY_AFTER })
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, socket, address))
+  }
+
+  /** Open sync sockets, welcomed or not (for the metrics). */
+  get size(): number {
+    return this.#connections.size
   }
 
   /** Refuses new sockets from now on. */

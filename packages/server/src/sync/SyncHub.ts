@@ -1,4 +1,5 @@
 import type { Change, ServerMessage } from '@cubby/protocol'
+import type { ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { SyncSession } from './SyncSession.js'
 
 /**
@@ -8,6 +9,11 @@ import type { SyncSession } from './SyncSession.js'
  */
 export class SyncHub {
   readonly #sessions = new Map<string, Set<SyncSession>>()
+  readonly #metrics: ServerMetrics | undefined
+
+  constructor(metrics?: ServerMetrics) {
+    this.#metrics = metrics
+  }
 
   /** Registers a session; it receives the changes of every commit published from now on. */
   add(session: SyncSession): void {
@@ -26,6 +32,7 @@ export class SyncHub {
   publish(userId: string, changes: readonly Change[], origin?: object): void {
     const set = this.#sessions.get(userId)
     if (set === undefined) return
+    this.#metrics?.fannedOut(set.size, changes.length)
     for (const session of set) {
       try {
         session.deliver(changes, session === origin)

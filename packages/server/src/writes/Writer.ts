@@ -1,5 +1,6 @@
 import type { Change, CubbyLimits, Mutation, MutationResult, WireError } from '@cubby/protocol'
 import type { CubbyLogger } from '../logger.js'
+import type { ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import { validateMutation } from './validateMutation.js'
 
@@ -43,6 +44,7 @@ export interface WriterOptions {
   publisher: ChangePublisher
   limits: CubbyLimits
   logger: CubbyLogger
+  metrics: ServerMetrics
 }
 
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The server could not store the write; retry later' }
@@ -73,7 +75,8 @@ export class Writer {
       this.#answer(origin, results)
       return Promise.resolve(results)
     }
-    const { storage, limits } = this.#options
+    const { storage, limits, metrics } = this.#options
+    const queuedAt = performance.now()
     const errors = mutations.map((m) => validateMutation(m, limits))
     const valid = mutations.filter((_, i) => errors[i] === undefined)
     // Every mutation's result in mid order; then the changes go out and the push is answered, in one step.
@@ -87,13 +90,21 @@ export class Writer {
       this.#answer(origin, merged)
       return merged
     }
+    const committed = (results: MutationResult[], failed: boolean): void => metrics.committed((performance.now() - queuedAt) / 1000, results, failed)
     const done = valid.length === 0 ? Promise.resolve().then(() => finish([])) : storage.commit(userId, valid, clientId, authorizedAt === undefined ? {} : { authorizedAt }).then(
-      ({ results, changes }) => finish(results, changes),
+      ({ results, changes }) => {
+        committed(results, false)
+        return finish(results, changes)
+      },
       (error: unknown) => {
-        this.#options.logger.error(`Commit of ${valid.length} mutation(s) failed`, error)
-        return finish(valid.map(({ mid }): MutationResult => ({ mid, error: INTERNAL })))
+        this.#options.logger.error(`Commit of ${valid.length} mutation(s) failed`, error, { event: 'storage-error', operation: 'commit', mutations: valid.length })
+        const results = valid.map(({ mid }): MutationResult => ({ mid, error: INTERNAL }))
+        committed(results, true)
+        return finish(results)
       },
     )
+    // Mutations refused before the storage (invalid keys, values) count too, by their code.
+    if (valid.length < mutations.length) metrics.mutations(errors.flatMap((error, i) => (error === undefined ? [] : [{ mid: mutations[i]!.mid, error }])))
     this.#inFlight.add(done)
     void done.finally(() => this.#inFlight.delete(done))
     return done
