@@ -105,4 +105,25 @@ describe('several cubby-server nodes on one Redis', () => {
     const accepted = answers.flatMap((r, i) => (r.status === 200 ? [`k${i}`] : []))
     expect((listed.json as { keys: string[] }).keys.sort()).toEqual(accepted.sort())
   })
+
+  it('acknowledges nothing while a node cannot reach Redis: the client keeps its write and lands it once Redis is back', async () => {
+    await using forwarder = await startTcpForwarder(redis.port)
+    await using c = await startTestServer({ env: { ...env(), CUBBY_REDIS: `redis://127.0.0.1:${forwarder.port}` } })
+    await using client = connectTestClient(c.url, { auth: token('dana') })
+    await client.synced()
+    const statuses: string[] = []
+    client.addEventListener('status', (e) => void statuses.push(e.detail.status))
+    // Redis holds writes back; the commit reaches it, and the node's connection breaks before the answer.
+    await redis.cli('CLIENT', 'PAUSE', '10000', 'WRITE')
+    const before = forwarder.bytesFromClients
+    const big = 'x'.repeat(10_000)
+    await client.store('big', big)
+    await vi.waitFor(() => expect(forwarder.bytesFromClients).toBeGreaterThan(before + 10_000), wait)
+    forwarder.cutAll()
+    await vi.waitFor(() => expect(statuses).toContain('offline'), wait)
+    await redis.cli('CLIENT', 'UNPAUSE')
+    await client.synced()
+    expect(client.pendingCount).toBe(0)
+    expect((await rawHttp(b.url, 'GET', '/v1/values/big', { token: token('dana') })).json).toBe(big)
+  })
 })
