@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
-  process.on('SIGHUP', () => reload(cubby))
+  // With Redis the secret comes from the environment or a file read at start: rotate by restarting the nodes one at a time.
+  process.on('SIGHUP', () => (command.redis === undefined ? reload(cubby) : process.stderr.write('cubby-server: SIGHUP ignored with Redis; restart to rotate secrets\n')))
 }
 
 /** `SIGHUP`: read the token secrets again (a rotation without restart); a failure keeps the secrets in use. */
