@@ -42,21 +42,22 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'users') return users(process.argv.slice(3))
   const command = parse()
   if (command.help) return void process.stdout.write(USAGE)
-  const { cubby } = await startCli(command, (line) => process.stdout.write(`${line}\n`))
+  const { cubby, close } = await startCli(command, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`cubby-server: ${line}\n`))
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {
     // A second signal while closing means: stop now.
     if (stopping) process.exit(1)
     stopping = true
     process.stderr.write(`cubby-server: ${signal}, closing\n`)
-    cubby.close().then(() => process.exit(0), (error: unknown) => {
+    close().then(() => process.exit(0), (error: unknown) => {
       process.stderr.write(`cubby-server: close failed: ${String(error)}\n`)
       process.exit(1)
     })
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
-  process.on('SIGHUP', () => reload(cubby))
+  // With Redis the secret comes from the environment or a file read at start: rotate by restarting the nodes one at a time.
+  process.on('SIGHUP', () => (command.redis === undefined ? reload(cubby) : process.stderr.write('cubby-server: SIGHUP ignored with Redis; restart to rotate secrets\n')))
 }
 
 /** `SIGHUP`: read the token secrets again (a rotation without restart); a failure keeps the secrets in use. */

@@ -79,4 +79,25 @@ describe('parseCliOptions', () => {
     expect(() => parseCliOptions(['--max-total-bytes', '0'], {})).toThrow(CliUsageError)
     expect(() => parseCliOptions([], { CUBBY_PRUNE_ANONYMOUS_AFTER_DAYS: '0' })).toThrow('CUBBY_PRUNE_ANONYMOUS_AFTER_DAYS must be a positive number')
   })
+
+  it('reads the Redis of several nodes from flags or the environment', () => {
+    expect(parseCliOptions(['--redis', 'redis://127.0.0.1:6379', '--secret-file', '/s'], {})).toMatchObject({
+      redis: { url: 'redis://127.0.0.1:6379', cluster: undefined, prefix: 'cubby:' }, secretFile: '/s',
+    })
+    const env = { CUBBY_REDIS_CLUSTER: '127.0.0.1:7000, [::1]:7001', CUBBY_REDIS_PREFIX: 'app:', CUBBY_SECRET: 's' }
+    expect(parseCliOptions(['--admin-token-file', '/a'], env)).toMatchObject({
+      redis: { url: undefined, cluster: [{ host: '127.0.0.1', port: 7000 }, { host: '::1', port: 7001 }], prefix: 'app:' }, adminTokenFile: '/a',
+    })
+  })
+
+  it('refuses Redis without a shared secret, since each node would make its own', () => {
+    expect(() => parseCliOptions(['--redis', 'redis://127.0.0.1:6379'], {})).toThrow(/CUBBY_SECRET or --secret-file/)
+  })
+
+  it.each([
+    [['--redis', 'http://x']], [['--redis-cluster', '127.0.0.1']], [['--redis-cluster', 'a:1,b']], [['--redis-cluster', 'a:99999']],
+    [['--redis', 'redis://a', '--redis-cluster', 'a:1']], [['--redis', 'redis://a', '--redis-prefix', '{x}']],
+  ])('rejects the Redis flags %j with a usage error', (argv) => {
+    expect(() => parseCliOptions(argv, { CUBBY_SECRET: 's' })).toThrow(CliUsageError)
+  })
 })

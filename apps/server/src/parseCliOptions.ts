@@ -21,6 +21,20 @@ export interface CliOptions {
   logFormat: 'text' | 'json'
   /** Abuse limits, origins and token claims, as given (the server fills in the defaults). */
   server: CliServerOptions
+  /** Storage and fan-out on Redis instead of the data dir (several nodes on one Redis). */
+  redis: CliRedisOptions | undefined
+  /** A file whose first line is the token secret and further lines previous secrets (`--secret-file`). */
+  secretFile: string | undefined
+  /** A file holding the admin credential (`--admin-token-file`). */
+  adminTokenFile: string | undefined
+}
+
+/** Where the Redis of a multi-node setup is: one `redis-server` (`url`) or a Cluster's startup nodes. */
+export interface CliRedisOptions {
+  url: string | undefined
+  cluster: Array<{ host: string; port: number }> | undefined
+  /** Prefix of every key and channel. */
+  prefix: string
 }
 
 /** The server options the CLI sets from flags. */
@@ -87,6 +101,14 @@ Abuse limits:
                             (default http://localhost:*,http://127.0.0.1:*,http://[::1]:*)
   --trust-proxy             take the client address from X-Forwarded-For  CUBBY_TRUST_PROXY=1
 
+Several nodes on one Redis (no data dir; every node started alike serves any user):
+  --redis URL               redis-server to keep data in and fan out through   CUBBY_REDIS  (e.g. redis://127.0.0.1:6379)
+  --redis-cluster LIST      Redis Cluster startup nodes, host:port,host:port    CUBBY_REDIS_CLUSTER
+  --redis-prefix PREFIX     prefix of keys and channels    CUBBY_REDIS_PREFIX       (default cubby:)
+  --secret-file PATH        token secret (first line; later lines: previous secrets)
+  --admin-token-file PATH   admin credential
+  With Redis a secret is required (CUBBY_SECRET or --secret-file), so that every node checks the same tokens.
+
 Tokens:
   --token-issuer ISS        set and require this JWT iss    CUBBY_TOKEN_ISSUER
   --token-audience AUD      set and require this JWT aud    CUBBY_TOKEN_AUDIENCE
@@ -134,6 +156,11 @@ const FLAGS = {
   'trust-proxy': { type: 'boolean' },
   'token-issuer': { type: 'string' },
   'token-audience': { type: 'string' },
+  redis: { type: 'string' },
+  'redis-cluster': { type: 'string' },
+  'redis-prefix': { type: 'string' },
+  'secret-file': { type: 'string' },
+  'admin-token-file': { type: 'string' },
   help: { type: 'boolean' },
 } as const
 
@@ -199,12 +226,19 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   if (logFormat !== undefined && logFormat.raw !== 'text' && logFormat.raw !== 'json') {
     throw new CliUsageError(`${logFormat.name} must be text or json, got ${JSON.stringify(logFormat.raw)}`)
   }
+  const redis = parseRedisOptions(values, env)
+  const secret = nonEmpty(env.CUBBY_SECRET)
+  const secretFile = values['secret-file']
+  if (redis !== undefined && secret === undefined && secretFile === undefined) {
+    throw new CliUsageError('--redis and --redis-cluster need CUBBY_SECRET or --secret-file: nodes with random secrets would refuse each other\'s tokens')
+  }
   return {
+    redis, secretFile, adminTokenFile: values['admin-token-file'],
     help: false,
     host: values.host ?? nonEmpty(env.CUBBY_HOST) ?? '127.0.0.1',
     port: port === undefined ? 8080 : integer(port.name, port.raw, 0, 65535),
     dataDir: values['data-dir'] ?? nonEmpty(env.CUBBY_DATA_DIR) ?? './cubby-data',
-    secret: nonEmpty(env.CUBBY_SECRET),
+    secret,
     staticDir: values.static ?? nonEmpty(env.CUBBY_STATIC),
     metricsPort: metricsPort === undefined ? undefined : integer(metricsPort.name, metricsPort.raw, 0, 65535),
     metricsHost: values['metrics-host'] ?? nonEmpty(env.CUBBY_METRICS_HOST) ?? '127.0.0.1',
@@ -212,6 +246,22 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     limits,
     server: parseServerOptions(values, env),
   }
+}
+
+function parseRedisOptions(values: Values, env: Readonly<Record<string, string | undefined>>): CliRedisOptions | undefined {
+  const url = values.redis ?? nonEmpty(env.CUBBY_REDIS)
+  const list = values['redis-cluster'] ?? nonEmpty(env.CUBBY_REDIS_CLUSTER)
+  const prefix = values['redis-prefix'] ?? nonEmpty(env.CUBBY_REDIS_PREFIX) ?? 'cubby:'
+  if (url !== undefined && list !== undefined) throw new CliUsageError('give --redis or --redis-cluster, not both')
+  if (url !== undefined && !/^rediss?:\/\//.test(url)) throw new CliUsageError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`)
+  if (/[{}]/.test(prefix)) throw new CliUsageError('--redis-prefix must not contain { or }')
+  if (url === undefined && list === undefined) return undefined
+  const cluster = list?.split(',').map((node) => {
+    const match = /^\s*(\[[^\]]+\]|[^:\s]+):(\d+)\s*$/.exec(node)
+    if (match === null) throw new CliUsageError(`--redis-cluster takes host:port,host:port,...; got ${JSON.stringify(node)}`)
+    return { host: match[1]!.replace(/^\[|\]$/g, ''), port: integer('--redis-cluster port', match[2]!, 1, 65535) }
+  })
+  return { url, cluster, prefix }
 }
 
 /** Positive integer flags of the abuse limits: flag, environment variable, where the value goes. */

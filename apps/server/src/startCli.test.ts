@@ -10,6 +10,7 @@ it('listens on the given host and port 0 and prints one parseable line', async (
   try {
     const { cubby, url } = await startCli({
       host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), secret: 'from-env', staticDir: undefined, metricsPort: undefined, metricsHost: '127.0.0.1', logFormat: 'text', limits: { maxKeyBytes: 4 }, server: {},
+      redis: undefined, secretFile: undefined, adminTokenFile: undefined,
     }, (line) => lines.push(line))
     await using _ = cubby
     expect(lines[0]).toMatch(/^cubby-server listening on http:\/\/127\.0\.0\.1:\d+$/)

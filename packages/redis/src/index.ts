@@ -5,3 +5,5 @@
 export { createRedisStorage } from './createRedisStorage.js'
 export type { RedisStorage, RedisStorageOptions } from './createRedisStorage.js'
 export { SNAPSHOT_TTL_MS } from './redisSnapshot.js'
+export { createRedisBus } from './createRedisBus.js'
+export type { RedisBusOptions } from './createRedisBus.js'

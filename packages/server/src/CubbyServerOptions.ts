@@ -4,6 +4,7 @@ import type { CubbyLogger } from './logger.js'
 import type { UserQuota } from './storage/UserQuota.js'
 import type { LevelDatabase } from './storage/LevelDatabase.js'
 import type { CubbyStorage } from './storage/CubbyStorage.js'
+import type { ChangeBus } from './sync/ChangeBus.js'
 
 /** Options of `createCubbyServer`. Give one of `dataDir`, `db` or `storage`. */
 export interface CubbyServerOptions {
@@ -13,6 +14,12 @@ export interface CubbyServerOptions {
   db?: LevelDatabase
   /** A ready-made storage, owned by the caller (the server opens it but never closes it). @default undefined */
   storage?: CubbyStorage
+  /**
+   * Fans commits out to the other nodes that share `storage` (e.g. `createRedisBus` of `@cubby/redis`), so a
+   * client of any node sees every write live, and deletions and imports reach every node. Owned by the caller
+   * (closed after the server). @default undefined (one node)
+   */
+  bus?: ChangeBus
   /** Secret that signs and checks tokens (HS256). Without it: `<dataDir>/secret`, else a random one per process. @default undefined */
   secret?: string
   /**

@@ -92,7 +92,8 @@ class CubbyServerImpl implements CubbyServer {
     const markers = new DeletionMarkers(storage, ready)
     const deletedAt = (userId: string): Promise<number | undefined> => markers.deletedAt(userId)
     this.#auth = new TokenAuth({ secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt })
-    const hub = new SyncHub(metrics)
+    const { bus } = options
+    const hub = new SyncHub(bus, metrics)
     this.#writer = new Writer({ storage, publisher: hub, limits, logger, metrics })
     this.#endpoint = new SyncEndpoint({
       ...sync, hub, storage, writer: this.#writer, verify: (t) => this.#auth.check(t), limits, logger, ready,
@@ -100,7 +101,16 @@ class CubbyServerImpl implements CubbyServer {
     })
     metrics.setSources({ tcpConnections: () => this.#gate?.open ?? 0, syncSockets: () => this.#endpoint.size, sessions: () => hub.count() })
     const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
-    this.#admin = new UserAdmin({ storage, hub, limits, ready, markers })
+    this.#admin = new UserAdmin({ storage, hub, limits, ready, markers, ...(bus === undefined ? {} : { bus }) })
+    const admin = this.#admin
+    bus?.listen({
+      changes: (userId, changes) => hub.deliverRemote(userId, changes),
+      userEvent: (userId, event) => admin.endUser(userId, event),
+      resync: (userId) => {
+        if (userId === undefined) markers.forgetAll()
+        hub.catchUp(userId)
+      },
+    })
     this.app = createHttpRouter({
       storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, identityRate, ready, protection, admin: this.#admin, adminToken,
       metrics,

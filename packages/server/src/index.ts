@@ -22,6 +22,9 @@ export type { CubbyServerOptions } from './CubbyServerOptions.js'
 export type { ServerListOptions } from './ServerVerbs.js'
 export { consoleLogger, createJsonLogger, silentLogger } from './logger.js'
 
+// Several nodes
+export type { ChangeBus, ChangeBusListener, UserEvent } from './sync/ChangeBus.js'
+
 // Admin
 export { parseUserRecord, parseUserRecords } from './admin/parseUserRecord.js'
 export { pruneAnonymousUsers } from './admin/pruneAnonymousUsers.js'

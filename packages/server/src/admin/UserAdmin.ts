@@ -2,13 +2,15 @@ import { CLOSE_CODES, CubbyError, type CubbyLimits } from '@cubby/protocol'
 import type { DeletionMarkers } from '../auth/DeletionMarkers.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import type { ImportResult, UserRecord, UserSummary } from '../storage/UserRecord.js'
+import type { ChangeBus, UserEvent } from '../sync/ChangeBus.js'
 import type { SyncHub } from '../sync/SyncHub.js'
 import { assertUserId } from '../writes/validateMutation.js'
 
 /**
  * What an operator may do to a user's data: list users, export, import, delete. Deleting tells the user's live
  * sessions (`user-deleted`, then close 4010) and revokes the user's tokens issued until then (the storage's deletion
- * marker); importing lifts that and makes live sessions reconnect to catch up (close 4012).
+ * marker); importing lifts that and makes live sessions reconnect to catch up (close 4012). With a change bus, the
+ * other nodes do the same to their sessions and caches (see {@link endUser}).
  * @internal
  */
 export class UserAdmin {
@@ -17,9 +19,13 @@ export class UserAdmin {
   readonly #limits: CubbyLimits
   readonly #ready: () => Promise<void>
   readonly #markers: DeletionMarkers
+  readonly #bus: ChangeBus | undefined
 
-  constructor(options: { storage: CubbyStorage; hub: SyncHub; limits: CubbyLimits; ready: () => Promise<void>; markers: DeletionMarkers }) {
+  constructor(options: {
+    storage: CubbyStorage; hub: SyncHub; limits: CubbyLimits; ready: () => Promise<void>; markers: DeletionMarkers; bus?: ChangeBus
+  }) {
     this.#storage = options.storage
+    this.#bus = options.bus
     this.#markers = options.markers
     this.#hub = options.hub
     this.#limits = options.limits
@@ -52,7 +58,8 @@ export class UserAdmin {
       // The marker goes only at the import's end: until then a cached marker only refuses what storage refuses too.
       this.#markers.forget(userId)
     }
-    this.#hub.end(userId, undefined, CLOSE_CODES.RESYNC, 'The user\'s data was replaced; reconnect')
+    this.endUser(userId, 'replaced')
+    await this.#bus?.publishUserEvent(userId, 'replaced')
     return result
   }
 
@@ -61,8 +68,16 @@ export class UserAdmin {
     await this.#ready()
     // Token checks of the user wait for the deletion, so none passes on a marker cached from before it.
     const existed = await this.#markers.changing(userId, () => this.#storage.deleteUser(userId))
-    this.#hub.end(userId, { type: 'user-deleted' }, CLOSE_CODES.USER_DELETED, 'The user was deleted')
+    this.endUser(userId, 'deleted')
+    await this.#bus?.publishUserEvent(userId, 'deleted')
     return existed
+  }
+
+  /** Ends the user's sessions on this node after a deletion or import (here, or on another node). */
+  endUser(userId: string, event: UserEvent): void {
+    this.#markers.forget(userId)
+    if (event === 'deleted') this.#hub.end(userId, { type: 'user-deleted' }, CLOSE_CODES.USER_DELETED, 'The user was deleted')
+    else this.#hub.end(userId, undefined, CLOSE_CODES.RESYNC, 'The user\'s data was replaced; reconnect')
   }
 
   /** An export of one user may be imported as another: the header's user id gives way to the target's. */

@@ -5,8 +5,9 @@ const MAX_CACHED = 10_000
 
 /**
  * The storage's deletion markers (see `CubbyStorage.deletedAt`) with a bounded in-memory cache, so checking every
- * request costs a LevelDB read only for users not seen lately. This process is the only writer of the database
- * (LevelDB's lock), so the cache is kept right by {@link forget} after a deletion or an import.
+ * request costs a LevelDB read only for users not seen lately. The cache is kept right by {@link forget} after a
+ * deletion or an import: on this node, or on another one sharing the storage (told through the change bus, which
+ * calls {@link forgetAll} after an outage in which it may have missed that).
  * @internal
  */
 export class DeletionMarkers {
@@ -62,6 +63,12 @@ export class DeletionMarkers {
   forget(userId: string): void {
     this.#epoch++
     this.#cache.delete(userId)
+  }
+
+  /** Drops everything cached (a deletion on another node may have gone unheard). */
+  forgetAll(): void {
+    this.#epoch++
+    this.#cache.clear()
   }
 
   #remember(userId: string, at: number | undefined): void {

@@ -300,7 +300,18 @@ export class SyncConnection implements SessionChannel {
     void this.#ctx.writer.write(session.userId, mutations, {
       clientId,
       authorizedAt: this.#authorizedAt,
-      origin: { session, answer: (results) => session.ack({ type: 'ack', clientId, results }, maxRev(results)) },
+      origin: {
+        session,
+        answer: (results) => {
+          // A commit that failed (the storage is unreachable, e.g. Redis is down) is not answered: an INTERNAL
+          // result would make the client drop the write. The socket closes instead; the client keeps its outbox
+          // and reconnects with backoff until the storage is back, and its retry is applied exactly once.
+          if (results.some((r) => 'error' in r && r.error?.code === 'INTERNAL')) {
+            return this.#fail('INTERNAL', INTERNAL_ERROR_CLOSE, 'The server cannot reach its storage; nothing was acknowledged, reconnect')
+          }
+          session.ack({ type: 'ack', clientId, results }, maxRev(results))
+        },
+      },
     })
   }
 

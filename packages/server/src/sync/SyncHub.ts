@@ -1,35 +1,65 @@
 import type { Change, ServerMessage } from '@cubby/protocol'
 import type { ServerMetrics } from '../metrics/ServerMetrics.js'
+import type { ChangeBus } from './ChangeBus.js'
 import type { SyncSession } from './SyncSession.js'
 
 /**
  * The live sessions of every user. Each commit's changes are published here (after the commit, before its
- * ack), and every session of that user takes them.
+ * ack), and every session of that user takes them. With a {@link ChangeBus}, the changes also go to the other
+ * nodes, and this node subscribes to the users it has sessions for (the first session subscribes, the last
+ * unsubscribes); changes from other nodes come in through {@link deliverRemote}.
  * @internal
  */
 export class SyncHub {
   readonly #sessions = new Map<string, Set<SyncSession>>()
+  readonly #bus: ChangeBus | undefined
   readonly #metrics: ServerMetrics | undefined
 
-  constructor(metrics?: ServerMetrics) {
+  constructor(bus?: ChangeBus, metrics?: ServerMetrics) {
+    this.#bus = bus
     this.#metrics = metrics
   }
 
   /** Registers a session; it receives the changes of every commit published from now on. */
   add(session: SyncSession): void {
     let set = this.#sessions.get(session.userId)
-    if (set === undefined) this.#sessions.set(session.userId, (set = new Set()))
+    if (set === undefined) {
+      this.#sessions.set(session.userId, (set = new Set()))
+      this.#bus?.subscribe(session.userId)
+    }
     set.add(session)
   }
 
   /** Unregisters a session. */
   remove(session: SyncSession): void {
     const set = this.#sessions.get(session.userId)
-    if (set?.delete(session) === true && set.size === 0) this.#sessions.delete(session.userId)
+    if (set?.delete(session) === true && set.size === 0) {
+      this.#sessions.delete(session.userId)
+      this.#bus?.unsubscribe(session.userId)
+    }
   }
 
-  /** Hands the changes of one commit to every session of the user; `origin` is the session that pushed them. */
+  /**
+   * Hands the changes of one commit made on this node to every session of the user (`origin` is the session
+   * that pushed them), then to the bus. Local sessions get them first and directly, so the no-echo order holds.
+   */
   publish(userId: string, changes: readonly Change[], origin?: object): void {
+    this.#deliver(userId, changes, origin)
+    this.#bus?.publish(userId, changes)
+  }
+
+  /** Hands the changes of a commit made on another node to the user's sessions (gaps and repeats are theirs to handle). */
+  deliverRemote(userId: string, changes: readonly Change[]): void {
+    this.#deliver(userId, changes, undefined)
+  }
+
+  /** Makes the sessions of a user (all users without `userId`) read what they may have missed from storage. */
+  catchUp(userId?: string): void {
+    const sets = userId === undefined ? [...this.#sessions.values()] : [this.#sessions.get(userId) ?? []]
+    for (const set of sets) for (const session of set) session.catchUp()
+  }
+
+  #deliver(userId: string, changes: readonly Change[], origin: object | undefined): void {
     const set = this.#sessions.get(userId)
     if (set === undefined) return
     this.#metrics?.fannedOut(set.size, changes.length)

@@ -103,6 +103,16 @@ export class SyncSession {
     else this.#sendChanges(fresh, fresh.at(-1)!.rev)
   }
 
+  /**
+   * Reads from storage whatever came after the session's rev: changes may have been missed (a bus that lost
+   * messages). Costs one read when nothing was missed.
+   */
+  catchUp(): void {
+    if (this.#closed) return
+    this.#dirty = true
+    if (this.#live) void this.#pump(false)
+  }
+
   /** Sends an ack once the session has sent every change up to `needRev` (the highest rev of its results). */
   ack(message: AckMessage, needRev: number): void {
     if (this.#closed) return

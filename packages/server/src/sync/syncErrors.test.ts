@@ -1,5 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { encodeValue } from '@cubby/protocol'
+import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
+import { createLevelStorage } from '../storage/createLevelStorage.js'
+import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import { connectUser, openRawSocket, type RawSocket } from '../testing/openRawSocket.js'
 import { startTestServer, type TestServer } from '../testing/startTestServer.js'
 
@@ -98,5 +104,44 @@ describe('sync errors', () => {
   it('refuses upgrades on other paths', async () => {
     await using server = await startTestServer()
     await expect(openRawSocket(`${server.url.replace('http', 'ws')}/v1/elsewhere`)).rejects.toThrow()
+  })
+})
+
+describe('a commit that fails', () => {
+  it('is not acknowledged: the socket closes 1011 without an ack, and the retry on a new socket is applied once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cubby-failing-'))
+    const db = new Level(join(dir, 'db'))
+    const storage = createLevelStorage({ db })
+    let failNext = false
+    const commit: CubbyStorage['commit'] = (...args) => {
+      if (!failNext) return storage.commit(...args)
+      failNext = false
+      return Promise.reject(new Error('storage unreachable'))
+    }
+    // The real storage, but its next commit fails (the way Redis going away mid-commit does).
+    const failing = new Proxy(storage, {
+      get: (target, name) => {
+        if (name === 'commit') return commit
+        const value: unknown = Reflect.get(target, name)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    try {
+      await using server = await startTestServer({ storage: failing })
+      const push = { type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] }
+      await using first = await connectUser(server, 'alice')
+      failNext = true
+      first.send(push)
+      expect((await first.closed).code).toBe(1011)
+      expect(first.messages.filter((m) => m.type === 'ack')).toEqual([])
+      await using second = await connectUser(server, 'alice')
+      second.send(push)
+      expect((await second.waitFor('ack')).results).toEqual([{ mid: 1, rev: 1 }])
+      expect(await storage.head('alice')).toBe(1)
+    } finally {
+      await storage.close()
+      await db.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto'
+import type { Change } from '@cubby/protocol'
+import type { ChangeBus, ChangeBusListener, UserEvent } from '@cubby/server'
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import { checkPrefix, userTag } from './redisKeys.js'
+
+/** Options of {@link createRedisBus}. */
+export interface RedisBusOptions {
+  /** Options or a `redis://` URL of the Redis (with {@link cluster}: applied to each node's connection). The bus makes its own two connections. */
+  redis: RedisOptions | string
+  /** Startup nodes of a Redis Cluster: the bus then uses sharded pub/sub (SPUBLISH, SSUBSCRIBE) on each user's shard. */
+  cluster?: ClusterNode[]
+  /** Prefix of the channels; use the storage's. @default 'cubby:' */
+  prefix?: string
+  /** Where to report a publish that failed (it counts as a lost message). @default ignore */
+  onError?: (error: unknown) => void
+}
+
+/** The bus's message of a commit on a user's channel, or of a user event on the events channel. */
+interface BusMessage {
+  /** The node that sent it (a node skips its own). */
+  n: string
+  /** The changes of a commit. */
+  c?: readonly Change[]
+  /** The user of an event. */
+  u?: string
+  e?: UserEvent
+}
+
+/**
+ * Creates a {@link ChangeBus} on Redis pub/sub, for several `cubby-server` nodes on one Redis (pass it with
+ * the same Redis's `createRedisStorage` to `createCubbyServer`). A user's commits go to the channel
+ * `<prefix>{<user's hash tag>}:bus`, which nodes subscribe to while they have sessions of the user: PUBLISH and
+ * SUBSCRIBE on one `redis-server`, SPUBLISH and SSUBSCRIBE on a Cluster (the channel hashes to the user's slot,
+ * so a commit's message stays on the shard that ran it). User events (deleted, replaced) go to
+ * `<prefix>events`, which every node hears. Pub/sub is at most once: after the subscriber connection comes back,
+ * the bus asks the server to resync every session from storage, and a session that sees a gap in revisions
+ * reads the rest from storage.
+ * @example
+ * ```ts
+ * const storage = createRedisStorage({ redis: 'redis://127.0.0.1:6379' })
+ * const bus = createRedisBus({ redis: 'redis://127.0.0.1:6379' })
+ * const server = createCubbyServer({ storage, bus, secret: process.env.CUBBY_SECRET })
+ * ```
+ */
+export function createRedisBus(options: RedisBusOptions): ChangeBus {
+  const prefix = options.prefix ?? 'cubby:'
+  checkPrefix(prefix)
+  return new RedisBus(options, prefix)
+}
+
+class RedisBus implements ChangeBus {
+  readonly #node = randomUUID()
+  readonly #prefix: string
+  readonly #sharded: boolean
+  readonly #pub: Redis | Cluster
+  readonly #sub: Redis | Cluster
+  readonly #events: string
+  readonly #onError: (error: unknown) => void
+  readonly #users = new Set<string>()
+  #listener: ChangeBusListener | undefined
+  #readyOnce = false
+  #closed = false
+
+  constructor(options: RedisBusOptions, prefix: string) {
+    this.#prefix = prefix
+    this.#events = `${prefix}events`
+    this.#onError = options.onError ?? (() => {})
+    const { redis, cluster } = options
+    this.#sharded = cluster !== undefined
+    const base = typeof redis === 'string' ? {} : redis
+    // ioredis's own option types fail under exactOptionalPropertyTypes (an optional field typed without undefined).
+    const make = (subscriber: boolean): Redis | Cluster => cluster !== undefined
+      ? new Cluster(cluster, { redisOptions: base as never, ...(subscriber ? { shardedSubscribers: true } : {}) } as never)
+      : typeof redis === 'string' ? new Redis(redis) : new Redis(redis as never)
+    this.#pub = make(false)
+    this.#sub = make(true)
+    this.#sub.on('error', (error: unknown) => this.#onError(error))
+    this.#pub.on('error', (error: unknown) => this.#onError(error))
+    this.#sub.on('message', (channel: string, message: string) => this.#received(channel, message))
+    this.#sub.on('smessage', (channel: string, message: string) => this.#received(channel, message))
+    // Every connection after the first may have missed messages while it was down.
+    this.#sub.on('ready', () => {
+      if (this.#readyOnce) void this.#resubscribed()
+      this.#readyOnce = true
+    })
+    this.#sub.subscribe(this.#events).catch((error: unknown) => this.#onError(error))
+  }
+
+  listen(listener: ChangeBusListener): void {
+    this.#listener = listener
+  }
+
+  publish(userId: string, changes: readonly Change[]): void {
+    const message = JSON.stringify({ n: this.#node, c: changes } satisfies BusMessage)
+    const channel = this.#channel(userId)
+    const sent = this.#sharded ? this.#pub.spublish(channel, message) : this.#pub.publish(channel, message)
+    sent.catch((error: unknown) => this.#onError(error))
+  }
+
+  async publishUserEvent(userId: string, event: UserEvent): Promise<void> {
+    await this.#pub.publish(this.#events, JSON.stringify({ n: this.#node, u: userId, e: event } satisfies BusMessage))
+  }
+
+  subscribe(userId: string): void {
+    this.#users.add(userId)
+    const channel = this.#channel(userId)
+    // Changes committed between the session's first read and this subscription are read once it is active.
+    const subscribed = this.#sharded ? this.#sub.ssubscribe(channel) : this.#sub.subscribe(channel)
+    subscribed.then(() => this.#listener?.resync(userId), (error: unknown) => this.#onError(error))
+  }
+
+  unsubscribe(userId: string): void {
+    this.#users.delete(userId)
+    const channel = this.#channel(userId)
+    const done = this.#sharded ? this.#sub.sunsubscribe(channel) : this.#sub.unsubscribe(channel)
+    done.catch((error: unknown) => this.#onError(error))
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#sub.disconnect()
+    await this.#pub.quit().catch(() => this.#pub.disconnect())
+  }
+
+  #channel(userId: string): string {
+    return `${this.#prefix}${userTag(userId)}:bus`
+  }
+
+  async #resubscribed(): Promise<void> {
+    if (this.#closed) return
+    try {
+      // Subscribing again is harmless and, once answered, sure to be active: only then is storage read.
+      await this.#sub.subscribe(this.#events)
+      if (!this.#sharded && this.#users.size > 0) await this.#sub.subscribe(...[...this.#users].map((u) => this.#channel(u)))
+    } catch (error) {
+      this.#onError(error)
+    }
+    this.#listener?.resync()
+  }
+
+  #received(channel: string, raw: string): void {
+    let message: BusMessage
+    try {
+      message = JSON.parse(raw) as BusMessage
+    } catch {
+      return
+    }
+    if (message.n === this.#node || this.#listener === undefined) return
+    if (channel === this.#events) {
+      if (typeof message.u === 'string' && (message.e === 'deleted' || message.e === 'replaced')) this.#listener.userEvent(message.u, message.e)
+      return
+    }
+    const userId = this.#userOf(channel)
+    if (userId !== undefined && Array.isArray(message.c) && this.#users.has(userId)) this.#listener.changes(userId, message.c)
+  }
+
+  /** The user of a changes channel, from the hex in its hash tag. */
+  #userOf(channel: string): string | undefined {
+    const tag = /^\{([0-9a-f]*)\}:bus$/.exec(channel.slice(this.#prefix.length))
+    return tag === null ? undefined : Buffer.from(tag[1]!, 'hex').toString('utf8')
+  }
+}
