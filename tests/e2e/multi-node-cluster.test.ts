@@ -8,8 +8,9 @@ it('syncs two devices of one user live through two cubby-server nodes on a Redis
   const env = { CUBBY_SECRET: secret, CUBBY_REDIS_CLUSTER: cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(',') }
   await using a = await startTestServer({ env })
   await using b = await startTestServer({ env })
-  expect(a.output()).toContain('redis cluster: ')
   const wait = { timeout: 10_000 }
+  // Printed right after the listening line the start waits for.
+  await vi.waitFor(() => expect(a.output()).toContain('redis cluster: '), wait)
   // Several users, spread over the shards by their hash tags.
   for (const userId of ['alice', 'bob', 'carol']) {
     const token = signTestToken(secret, userId)

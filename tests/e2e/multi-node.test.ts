@@ -27,7 +27,8 @@ const MAX_KEYS = 100
 
 describe('several cubby-server nodes on one Redis', () => {
   it('syncs two devices of one user on different nodes live, and flushes offline writes through the other node', async () => {
-    expect(a.output()).toContain(`redis: ${redis.url}`)
+    // Printed right after the listening line the start waits for.
+    await vi.waitFor(() => expect(a.output()).toContain(`redis: ${redis.url}`), wait)
     // The secret is read at start in Redis mode; SIGHUP says so instead of pretending to reload it.
     process.kill(a.pid, 'SIGHUP')
     await vi.waitFor(() => expect(a.output()).toContain('SIGHUP ignored with Redis'), wait)
