@@ -1,8 +1,37 @@
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { openRawSocket, rawHttp, type RawSocket, type TestServer } from '@cubby/test-utils'
+import { openRawSocket, rawHttp, startRedisDeployment, startTestServer, type RawSocket, type TestServer } from '@cubby/test-utils'
 
 export { rawHttp, type HttpAnswer } from '@cubby/test-utils'
+
+/** A node of a deployment, as an attacker or a victim sees it. */
+export type Side = Pick<TestServer, 'url' | 'token' | 'secret'>
+
+/** Where an isolation suite runs: the node the attacker talks to, and the node bob (the victim) uses. */
+export interface Deployment extends AsyncDisposable {
+  readonly attacker: Side
+  readonly victim: Side
+}
+
+async function twoRedisNodes(attackerNode: 0 | 1): Promise<Deployment> {
+  const deployment = await startRedisDeployment()
+  const { nodes } = deployment
+  return { attacker: nodes[attackerNode], victim: nodes[1 - attackerNode]!, [Symbol.asyncDispose]: () => deployment[Symbol.asyncDispose]() }
+}
+
+/**
+ * The deployments every isolation suite runs against: one LevelDB node, and two `--redis` nodes on one Redis with
+ * the attacker on either node and bob on the other (so whatever crosses nodes, through Redis keys or pub/sub,
+ * is attacked too).
+ */
+export const DEPLOYMENTS: Array<[string, () => Promise<Deployment>]> = [
+  ['one LevelDB node', async () => {
+    const server = await startTestServer()
+    return { attacker: server, victim: server, [Symbol.asyncDispose]: () => server[Symbol.asyncDispose]() }
+  }],
+  ['two Redis nodes, attacker on A, bob on B', () => twoRedisNodes(0)],
+  ['two Redis nodes, attacker on B, bob on A', () => twoRedisNodes(1)],
+]
 
 const b64 = (data: string | object): string => Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)).toString('base64url')
 

@@ -20,6 +20,8 @@ export interface TestServerOptions {
   dataDir?: string
   /** A command that execs the server, e.g. `['prlimit', '--nofile=256:256']` (it must keep the process id). @default [] */
   wrapper?: string[]
+  /** The signing secret (`CUBBY_SECRET`), e.g. one shared by several nodes. @default 32 random bytes */
+  secret?: string
 }
 
 /** A running `cubby-server` child process on 127.0.0.1 with its own temp data dir. */
@@ -90,7 +92,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run the build first (npm test does)`)
   const ownsDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'cubby-test-')))
-  const secret = randomBytes(32).toString('base64url')
+  const secret = options.secret ?? randomBytes(32).toString('base64url')
   const env = { CUBBY_SECRET: secret, ...options.env }
   const log: string[] = []
   let port = 0
