@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Change } from '@cubby/protocol'
-import type { ChangeBus, ChangeBusListener, UserEvent } from '@cubby/server'
+import type { ChangeBus, ChangeBusListener, StorageMetricsHooks, UserEvent } from '@cubby/server'
+import type { Registry } from 'prom-client'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { checkPrefix, userTag } from './redisKeys.js'
+import { countRedis, redisCounters, type RedisCounters } from './redisMetrics.js'
 
 /** Options of {@link createRedisBus}. */
 export interface RedisBusOptions {
@@ -61,6 +63,8 @@ class RedisBus implements ChangeBus {
   #listener: ChangeBusListener | undefined
   #readyOnce = false
   #closed = false
+  #counters: RedisCounters | undefined
+  #hooks: StorageMetricsHooks | undefined
 
   constructor(options: RedisBusOptions, prefix: string) {
     this.#prefix = prefix
@@ -85,6 +89,14 @@ class RedisBus implements ChangeBus {
       this.#readyOnce = true
     })
     this.#sub.subscribe(this.#events).catch((error: unknown) => this.#onError(error))
+  }
+
+  registerMetrics(registry: Registry, hooks: StorageMetricsHooks): void {
+    const counters = (this.#counters = redisCounters(registry))
+    for (const outcome of ['received', 'dropped'] as const) counters.busMessages.labels(outcome).inc(0)
+    countRedis(this.#pub, 'bus', counters)
+    countRedis(this.#sub, 'bus-subscriber', counters)
+    this.#hooks = hooks
   }
 
   listen(listener: ChangeBusListener): void {
@@ -137,6 +149,8 @@ class RedisBus implements ChangeBus {
     } catch (error) {
       this.#onError(error)
     }
+    // The sessions of every user this node follows read what they may have missed: a catch-up after a gap (counted per user).
+    if (this.#listener !== undefined) for (let i = 0; i < this.#users.size; i++) this.#hooks?.catchUp('gap')
     this.#listener?.resync()
   }
 
@@ -145,8 +159,14 @@ class RedisBus implements ChangeBus {
     try {
       message = JSON.parse(raw) as BusMessage
     } catch {
+      this.#counters?.busMessages.labels('dropped').inc()
       return
     }
+    if (typeof message !== 'object' || message === null || typeof message.n !== 'string') {
+      this.#counters?.busMessages.labels('dropped').inc()
+      return
+    }
+    this.#counters?.busMessages.labels('received').inc()
     if (message.n === this.#node || this.#listener === undefined) return
     if (channel === this.#events) {
       if (typeof message.u === 'string' && (message.e === 'deleted' || message.e === 'replaced')) this.#listener.userEvent(message.u, message.e)

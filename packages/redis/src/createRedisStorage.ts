@@ -4,9 +4,11 @@ import type {
   CommitOptions, CommitResult, CubbyStorage, ImportResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
 } from '@cubby/server'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import type { Registry } from 'prom-client'
 import { checkDurability } from './checkDurability.js'
 import { checkPrefix, parseDeletion, userKeys } from './redisKeys.js'
 import { defineScripts, SCAN_STEP, type CubbyScripts } from './redisScripts.js'
+import { redisCounters, countRedis } from './redisMetrics.js'
 import { openSnapshot, type RedisSnapshot } from './redisSnapshot.js'
 import { exportUser, importUser, listUsers, usersUnusedSince, waitForLazyFree } from './redisUserAdmin.js'
 
@@ -118,6 +120,10 @@ class RedisStorageImpl implements RedisStorage {
 
   async open(): Promise<void> {
     await this.redis.ping()
+  }
+
+  registerMetrics(registry: Registry): void {
+    countRedis(this.redis, 'storage', redisCounters(registry))
   }
 
   async close(): Promise<void> {

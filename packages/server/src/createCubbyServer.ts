@@ -93,6 +93,7 @@ class CubbyServerImpl implements CubbyServer {
     const deletedAt = (userId: string): Promise<number | undefined> => markers.deletedAt(userId)
     this.#auth = new TokenAuth({ secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt })
     const { bus } = options
+    bus?.registerMetrics?.(metrics.registry, { catchUp: (reason) => metrics.catchUp(reason) })
     const hub = new SyncHub(bus, metrics)
     this.#writer = new Writer({ storage, publisher: hub, limits, logger, metrics })
     this.#endpoint = new SyncEndpoint({

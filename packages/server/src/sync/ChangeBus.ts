@@ -1,4 +1,6 @@
 import type { Change } from '@cubby/protocol'
+import type { Registry } from 'prom-client'
+import type { StorageMetricsHooks } from '../storage/CubbyStorage.js'
 
 /**
  * What happened to a user as a whole: `deleted` (its sessions get `user-deleted` and close 4010, and its tokens
@@ -40,4 +42,6 @@ export interface ChangeBus {
   unsubscribe(userId: string): void
   /** Ends the subscriptions; the caller owns the bus and closes it after the server. */
   close(): Promise<void>
+  /** Registers the bus's own metrics (e.g. Redis reconnects, pub/sub messages) into the server's registry, once, when the server is created. Optional. */
+  registerMetrics?(registry: Registry, hooks: StorageMetricsHooks): void
 }
