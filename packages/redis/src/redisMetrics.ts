@@ -40,8 +40,9 @@ export function countRedis(client: Redis | Cluster, role: RedisClientRole, count
   counters.reconnects.labels(role).inc(0)
   const send = client.sendCommand.bind(client) as (...args: unknown[]) => unknown
   ;(client as { sendCommand: (...args: unknown[]) => unknown }).sendCommand = (...args: unknown[]) => {
-    const command = args[0] as { promise?: Promise<unknown> }
-    command.promise?.catch((error: unknown) => counters.commandErrors.labels(role, errorKind(error)).inc())
+    const command = args[0] as { name?: string; promise?: Promise<unknown> }
+    // ioredis's own CLIENT SETINFO / MAINT_NOTIFICATIONS at connect fail harmlessly on older servers; Cubby sends no CLIENT.
+    if (command.name !== 'client') command.promise?.catch((error: unknown) => counters.commandErrors.labels(role, errorKind(error)).inc())
     return send(...args)
   }
   let readyBefore = client.status === 'ready'
