@@ -9,6 +9,8 @@ export interface RedisDeploymentOptions {
   args?: string[]
   /** Environment every node gets besides `CUBBY_SECRET`, `CUBBY_ADMIN_TOKEN` and `CUBBY_REDIS`. @default {} */
   env?: Record<string, string>
+  /** The shared `CUBBY_SECRET`, e.g. the one of the LevelDB server a test moves to Redis. @default 32 random bytes */
+  secret?: string
 }
 
 /** Two `cubby-server` processes on one real Redis, started as an operator starts them: same flags, same secret. */
@@ -35,7 +37,7 @@ export interface TestRedisDeployment extends AsyncDisposable {
  * ```
  */
 export async function startRedisDeployment(options: RedisDeploymentOptions = {}): Promise<TestRedisDeployment> {
-  const secret = randomBytes(32).toString('base64url')
+  const secret = options.secret ?? randomBytes(32).toString('base64url')
   const adminToken = randomBytes(24).toString('base64url')
   const redis = await startRedis()
   const env = { ...options.env, CUBBY_SECRET: secret, CUBBY_ADMIN_TOKEN: adminToken, CUBBY_REDIS: redis.url }
