@@ -13,40 +13,13 @@ const STEP = 1000
 export const mastersOf = (redis: Redis | Cluster): Redis[] => ('nodes' in redis ? redis.nodes('master') : [redis])
 
 /**
- * Users in code-point order of their ids, after `after`. SCAN visits every key of every master (a Cluster's
- * keys are spread by user), keeping only the `limit` smallest ids, so a page costs a pass over the key space.
- * @internal
+ * The `limit` smallest user ids after `after` that `keep` lets through, in code-point order. SCAN visits every
+ * meta key of every master (a Cluster's keys are spread by user), so a page costs a pass over the key space;
+ * `keep` gets each batch of candidates (meta key and user id) with the master that holds them.
  */
-export async function listUsers(redis: Redis | Cluster, prefix: string, { after, limit }: { after?: string; limit: number }): Promise<UserSummary[]> {
-  if (limit <= 0) return []
-  let ids: string[] = []
-  for (const node of mastersOf(redis)) {
-    let cursor = '0'
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', metaPattern(prefix), 'COUNT', 1000)
-      cursor = next
-      for (const key of keys) {
-        const userId = userOfMetaKey(prefix, key)
-        if (userId !== undefined && (after === undefined || compareKeys(userId, after) > 0)) ids.push(userId)
-      }
-      if (ids.length > 2 * limit) ids = smallest(ids, limit)
-    } while (cursor !== '0')
-  }
-  const metas = await Promise.all(smallest(ids, limit).map(async (userId) => {
-    const [head, keys, bytes] = await redis.hmget(userKeys(prefix, userId).meta, 'h', 'n', 'b')
-    return head === null ? undefined : { userId, head: Number(head), keys: Number(keys), bytes: Number(bytes) }
-  }))
-  return metas.filter((m) => m !== undefined)
-}
-
-/**
- * Users whose last write (meta field `u`, seconds) was at or before `before`, in code-point order of their ids after
- * `after`; like {@link listUsers}, a page costs a pass over the key space. Users without a recorded write are left
- * out, and so are deleted users (they have no meta).
- * @internal
- */
-export async function usersUnusedSince(
-  redis: Redis | Cluster, prefix: string, { before, after, limit }: { before: number; after?: string; limit: number },
+async function scanUsers(
+  redis: Redis | Cluster, prefix: string, { after, limit }: { after?: string; limit: number },
+  keep: (node: Redis, candidates: Array<{ key: string; userId: string }>) => Promise<string[]> | string[],
 ): Promise<string[]> {
   if (limit <= 0) return []
   let ids: string[] = []
@@ -59,18 +32,41 @@ export async function usersUnusedSince(
         const userId = userOfMetaKey(prefix, key)
         return userId !== undefined && (after === undefined || compareKeys(userId, after) > 0) ? [{ key, userId }] : []
       })
-      if (candidates.length === 0) continue
-      const pipeline = node.pipeline()
-      for (const { key } of candidates) pipeline.hget(key, 'u')
-      const usedAt = (await pipeline.exec()) ?? []
-      candidates.forEach(({ userId }, i) => {
-        const [error, raw] = usedAt[i] ?? [null, null]
-        if (error === null && typeof raw === 'string' && Number(raw) <= before) ids.push(userId)
-      })
+      if (candidates.length > 0) ids.push(...(await keep(node, candidates)))
       if (ids.length > 2 * limit) ids = smallest(ids, limit)
     } while (cursor !== '0')
   }
   return smallest(ids, limit)
+}
+
+/** Users in code-point order of their ids, after `after` (a page costs a pass over the key space). @internal */
+export async function listUsers(redis: Redis | Cluster, prefix: string, options: { after?: string; limit: number }): Promise<UserSummary[]> {
+  const ids = await scanUsers(redis, prefix, options, (_node, candidates) => candidates.map((c) => c.userId))
+  const metas = await Promise.all(ids.map(async (userId) => {
+    const [head, keys, bytes] = await redis.hmget(userKeys(prefix, userId).meta, 'h', 'n', 'b')
+    return head === null ? undefined : { userId, head: Number(head), keys: Number(keys), bytes: Number(bytes) }
+  }))
+  return metas.filter((m) => m !== undefined)
+}
+
+/**
+ * Users whose last write (meta field `u`, seconds) was at or before `before`, in code-point order of their ids after
+ * `after`; like {@link listUsers}, a page costs a pass over the key space. Users without a recorded write are left
+ * out, and so are deleted users (they have no meta).
+ * @internal
+ */
+export function usersUnusedSince(
+  redis: Redis | Cluster, prefix: string, { before, ...page }: { before: number; after?: string; limit: number },
+): Promise<string[]> {
+  return scanUsers(redis, prefix, page, async (node, candidates) => {
+    const pipeline = node.pipeline()
+    for (const { key } of candidates) pipeline.hget(key, 'u')
+    const usedAt = (await pipeline.exec()) ?? []
+    return candidates.flatMap(({ userId }, i) => {
+      const [error, raw] = usedAt[i] ?? [null, null]
+      return error === null && typeof raw === 'string' && Number(raw) <= before ? [userId] : []
+    })
+  })
 }
 
 /** How often {@link waitForLazyFree} asks the masters. */
