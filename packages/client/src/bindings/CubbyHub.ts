@@ -20,7 +20,8 @@ export const toCubbyError = (error: unknown): CubbyError =>
  * background error and each key's last write error. One hub per Cubby, shared by every component. It listens
  * to the Cubby only while something listens to it, so an unused hub holds nothing.
  *
- * @internal
+ * Public for the bindings through `@cubby/client/bindings` (never tagged internal: stripInternal would drop it from
+ * the published types that entry re-exports).
  */
 export class CubbyHub {
   readonly cubby: AnyCubby

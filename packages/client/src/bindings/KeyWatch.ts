@@ -6,7 +6,8 @@ import { type CubbyValueSnapshot, createMeta } from './CubbyMeta.js'
  * Vue ref or a Svelte store). The snapshot is read from the client on demand and keeps its identity until
  * something about the key changes, so components of other keys never re-render.
  *
- * @internal
+ * Public for the bindings through `@cubby/client/bindings` (never tagged internal: stripInternal would drop it from
+ * the published types that entry re-exports).
  */
 export class KeyWatch {
   readonly key: string

@@ -13,7 +13,8 @@ const sameKeys = (a: readonly string[], b: readonly string[]): boolean => a.leng
  * that arrive while the listing is on its way are replayed over it, so none is lost or applied twice. The
  * array keeps its identity until a key under the prefix appears or goes (value changes do not count).
  *
- * @internal
+ * Public for the bindings through `@cubby/client/bindings` (never tagged internal: stripInternal would drop it from
+ * the published types that entry re-exports).
  */
 export class KeysWatch {
   readonly prefix: string

@@ -34,7 +34,8 @@ const FIELDS = Object.keys(INITIAL_STATUS) as Array<keyof CubbyStatusSnapshot>
  * A Cubby's {@link CubbyStatusSnapshot} as `subscribe` + `getSnapshot`, which the client lacks (it has a
  * `status` event and getters).
  *
- * @internal
+ * Public for the bindings through `@cubby/client/bindings` (never tagged internal: stripInternal would drop it from
+ * the published types that entry re-exports).
  */
 export class StatusWatch {
   readonly #hub: CubbyHub

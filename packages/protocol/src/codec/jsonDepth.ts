@@ -2,8 +2,8 @@
  * Tells whether JSON text nests arrays and objects deeper than `max`, by one scan of its characters and without
  * parsing it. `JSON.parse` takes any depth, and deep nesting is its slow case (a 4 MiB `[[[[…]]]]` costs it over a
  * second), so untrusted text is scanned first: the scan costs about a millisecond per 4 MiB and stops at the first
- * container past `max`. Text that is not JSON may pass; `JSON.parse` rejects it after.
- * @internal
+ * container past `max`. Text that is not JSON may pass; `JSON.parse` rejects it after. Public (never tagged internal)
+ * because @cubby/server imports it from the package entry.
  */
 export function isJsonDeeperThan(text: string, max: number): boolean {
   let depth = 0
