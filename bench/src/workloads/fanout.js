@@ -10,6 +10,7 @@ import { ClassicLevel } from 'classic-level'
 import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
 import { procStats, selfCpuSeconds } from '../lib/proc.js'
+import { redisCpuSeconds } from '../lib/redisCpuSeconds.js'
 import { waitForQuiet } from '../lib/server.js'
 import { makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
 import { rowName } from '../servers/cubby-redis.js'
@@ -41,8 +42,8 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
       results.add(NAME, 'limit', 'cpu s (process)', 's', limit.cpuSeconds)
       log(`  limit run ${r + 1}: ${Math.round(limit.writesPerSecond)} writes/s`)
       for (const system of systems) {
-        const { url, url2, secret, pid, nodePids, redisPid } = servers[system]
-        const params = { system, url, url2, secret, serverPids: nodePids ?? [pid], redisPid, run: r, ...shape }
+        const { url, url2, secret, pid, nodePids, redisUrl } = servers[system]
+        const params = { system, url, url2, secret, serverPids: nodePids ?? [pid], redisUrl, run: r, ...shape }
         await settle()
         const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS + 60_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
         const row = rowName(system)
@@ -72,12 +73,12 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
 
 /**
  * Driver process: all 50 clients; each user's b client on `url2` when there is a second node. The server
- * CPU is the sum over `serverPids`; Redis's (`redisPid`) is read apart.
+ * CPU is the sum over `serverPids`; Redis's (at `redisUrl`) is read apart.
  */
-export async function drive({ system, url, url2 = url, secret, serverPids, redisPid, run, users, keys }) {
+export async function drive({ system, url, url2 = url, secret, serverPids, redisUrl, run, users, keys }) {
   const { connect } = await loadClient(system)
   const serverCpu = () => serverPids.reduce((sum, pid) => sum + procStats(pid).cpuSeconds, 0)
-  const redisCpu = () => (redisPid === undefined ? 0 : procStats(redisPid).cpuSeconds)
+  const redisCpu = async () => (redisUrl === undefined ? 0 : redisCpuSeconds(redisUrl))
   const pairs = []
   for (let u = 0; u < users; u++) {
     const user = `fan-${run}-${u}`
@@ -99,7 +100,7 @@ export async function drive({ system, url, url2 = url, secret, serverPids, redis
     })
   })))
   const server0 = serverCpu()
-  const redis0 = redisCpu()
+  const redis0 = await redisCpu()
   const cpu0 = selfCpuSeconds()
   const t0 = performance.now()
   const writes = []
@@ -117,7 +118,7 @@ export async function drive({ system, url, url2 = url, secret, serverPids, redis
   const t2 = performance.now()
   // The cost per write runs until the last ack, when every write is durable and forwarded.
   const server2 = serverCpu()
-  const redis2 = redisCpu()
+  const redis2 = await redisCpu()
   await Promise.all(clients.map((c) => c.close()))
   const total = users * 2 * keys
   const acked = system === 'cubby' || system === 'cubby-raw' || system === 'redis'
@@ -125,7 +126,7 @@ export async function drive({ system, url, url2 = url, secret, serverPids, redis
     writesPerSecond: total / ((t1 - t0) / 1000),
     ackedPerSecond: acked ? total / ((t2 - t0) / 1000) : undefined,
     serverCpuPerWrite: acked ? (server2 - server0) / total : undefined,
-    redisCpuPerWrite: redisPid === undefined ? undefined : (redis2 - redis0) / total,
+    redisCpuPerWrite: redisUrl === undefined ? undefined : (redis2 - redis0) / total,
     serverCpuSeconds: server1 - server0,
     clientCpuSeconds: cpu1 - cpu0,
   }
