@@ -43,7 +43,7 @@ export function printReport(results, log) {
   }
   const costRows = costPerWrite(results).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' ? v : fmt(v)])))
   if (costRows.length) {
-    log('\n### Cost per acknowledged write (fan-out, CPU seconds over the run until the last ack / writes, medians)\n')
+    log('\n### Cost per acknowledged write (server and Redis CPU seconds over the run / writes, medians)\n')
     log(table(costRows, Object.keys(costRows[0])))
   }
 }

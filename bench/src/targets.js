@@ -94,16 +94,23 @@ export const targets = [
 ]
 
 /**
- * The fan-out's CPU per acknowledged write (medians) and what one core would do at that cost: the figures a
- * capacity projection starts from. Rows only for what was measured.
+ * The CPU per acknowledged write (medians) and what one core would do at that cost, for the fan-out's batches
+ * (every client pushes its 200 stores at once) and the propagation's single writes: the figures a capacity
+ * projection starts from. Rows only for what was measured.
  */
 export function costPerWrite(r) {
   const rows = []
-  for (const [system, label] of [['cubby', 'cubby on LevelDB'], [REDIS, 'cubby on Redis, 2 nodes']]) {
-    const server = m(r, 'fanout', system, 'server cpu per acked write')
-    if (server === undefined) continue
-    const redis = m(r, 'fanout', system, 'redis cpu per acked write')
-    rows.push({ system: label, 'server µs/write': server, 'writes/s per server core': 1e6 / server, 'redis µs/write': redis, 'writes/s per Redis core': redis === undefined ? undefined : 1e6 / redis })
+  const mixes = [
+    ['fan-out, batched', 'fanout', 'server cpu per acked write', 'redis cpu per acked write'],
+    ['propagation, one at a time', 'propagation', 'server cpu per write', 'redis cpu per write'],
+  ]
+  for (const [mix, workload, serverMetric, redisMetric] of mixes) {
+    for (const [system, label] of [['cubby', 'cubby on LevelDB'], [REDIS, 'cubby on Redis, 2 nodes']]) {
+      const server = m(r, workload, system, serverMetric)
+      if (server === undefined) continue
+      const redis = m(r, workload, system, redisMetric)
+      rows.push({ mix, system: label, 'server µs/write': server, 'writes/s per server core': 1e6 / server, 'redis µs/write': redis, 'writes/s per Redis core': redis === undefined ? undefined : 1e6 / redis })
+    }
   }
   return rows
 }

@@ -9,6 +9,8 @@ import { ClassicLevel } from 'classic-level'
 import { WebSocket } from 'ws'
 import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
+import { procStats } from '../lib/proc.js'
+import { redisCpuSeconds } from '../lib/redisCpuSeconds.js'
 import { latencySummary } from '../lib/stats.js'
 import { KeyWaiter, makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
 import { rowName } from '../servers/cubby-redis.js'
@@ -37,9 +39,18 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
       for (const system of systems) {
         const { url, url2, secret } = servers[system]
         const params = { system, url, peerUrl: url2 ?? url, secret, user: `prop-${r}`, ...counts, timeLimitMs: TIME_LIMIT_MS[system] }
+        const cost = await writeCost(servers[system])
         const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS[system] + 60_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
+        const { serverSeconds, redisSeconds } = await cost.stop()
         results.add(NAME, rowName(system), 'p50', 'ms', res.p50)
         results.add(NAME, rowName(system), 'p99', 'ms', res.p99)
+        if (system === 'cubby' || system === 'redis') {
+          // Writes one at a time: the other end of the cost per write from the fan-out's batches (includes
+          // the two devices' connect and the warm-up, both in the count).
+          const writes = counts.warmup + counts.timed
+          results.add(NAME, rowName(system), 'server cpu per write', 'µs', (serverSeconds / writes) * 1e6)
+          if (redisSeconds !== undefined) results.add(NAME, rowName(system), 'redis cpu per write', 'µs', (redisSeconds / writes) * 1e6)
+        }
         log(`  ${rowName(system)} run ${r + 1}: p50 ${res.p50.toFixed(3)} ms, p99 ${res.p99.toFixed(3)} ms (n=${res.n})`)
         if (system === 'cubby') {
           // The same round through the server only: raw sockets speaking the protocol, no client library.
@@ -51,6 +62,22 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
       }
     }
   })
+}
+
+/** Starts counting the CPU of a server's processes (both nodes', and Redis's apart); `stop()` returns the seconds. */
+async function writeCost(server) {
+  const pids = server.nodePids ?? [server.pid]
+  const serverCpu = () => pids.reduce((sum, pid) => sum + procStats(pid).cpuSeconds, 0)
+  const redisCpu = async () => (server.redisUrl === undefined ? undefined : redisCpuSeconds(server.redisUrl))
+  const server0 = serverCpu()
+  const redis0 = await redisCpu()
+  return {
+    stop: async () => {
+      const serverSeconds = serverCpu() - server0
+      const redis1 = await redisCpu()
+      return { serverSeconds, redisSeconds: redis1 === undefined ? undefined : redis1 - redis0 }
+    },
+  }
 }
 
 /**
