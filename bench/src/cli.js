@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `pnpm bench`: every workload, Cubby and its limits and peers in the same run, min/median/max over
-// runs, ratios against the targets. Options: --only a,b  --quick  --runs N  --systems cubby,yjs,pouchdb
+// runs, ratios against the targets. Options: --only a,b (or --only redis)  --quick  --runs N  --systems cubby,redis,yjs,pouchdb
 // --report <saved.json>, --profile (V8 CPU profiles of every server and driver process), --heap (idle servers' heap snapshots)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -10,9 +10,11 @@ import { machineInfo } from './lib/machine.js'
 import { Results } from './lib/results.js'
 import { printReport } from './report.js'
 import { cleanupAll } from './lib/cleanup.js'
-import { cubbyAvailable } from './servers/index.js'
+import { cubbyAvailable, redisAvailable } from './servers/index.js'
 
 const WORKLOADS = ['propagation', 'fanout', 'coldsync', 'idle', 'browser', 'bundle']
+// `--only redis`: the workloads that run on the Redis deployment, next to LevelDB and Yjs.
+const ALIASES = { redis: { only: ['propagation', 'fanout', 'coldsync'], systems: ['cubby', 'redis', 'yjs'] } }
 
 // `pnpm bench -- --only x` hands the script a literal `--`, which parseArgs would take as the end of options.
 const argv = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'))
@@ -36,13 +38,19 @@ if (opts.report) {
   printReport(Results.from(saved.results), console.log)
   process.exit(0)
 }
-const only = opts.only ? opts.only.split(',') : WORKLOADS
-for (const name of only) if (!WORKLOADS.includes(name)) throw new Error(`unknown workload ${name}; one of ${WORKLOADS.join(', ')}`)
+const asked = opts.only ? opts.only.split(',') : WORKLOADS
+for (const name of asked) if (!WORKLOADS.includes(name) && !(name in ALIASES)) throw new Error(`unknown workload ${name}; one of ${[...WORKLOADS, ...Object.keys(ALIASES)].join(', ')}`)
+const only = [...new Set(asked.flatMap((name) => ALIASES[name]?.only ?? [name]))]
 const runs = Number(opts.runs ?? 3)
-let systems = opts.systems ? opts.systems.split(',') : ['cubby', 'yjs', 'pouchdb']
+const aliasSystems = asked.every((name) => name in ALIASES) ? [...new Set(asked.flatMap((name) => ALIASES[name].systems))] : undefined
+let systems = opts.systems ? opts.systems.split(',') : aliasSystems ?? ['cubby', 'redis', 'yjs', 'pouchdb']
 if (systems.includes('cubby') && !cubbyAvailable()) {
   console.warn('cubby-server is not built (apps/server/dist/cli.js): run `pnpm build` first; measuring the others only')
   systems = systems.filter((s) => s !== 'cubby')
+}
+if (systems.includes('redis') && !redisAvailable()) {
+  console.warn('the Redis deployment needs the built cubby-server and /usr/bin/redis-server; measuring the others only')
+  systems = systems.filter((s) => s !== 'redis')
 }
 
 // Interrupted (Ctrl-C, a closed pipe): stop every server this run started and remove its temp dirs.

@@ -1,4 +1,4 @@
-import { informational, targets } from './targets.js'
+import { costPerWrite, informational, targets } from './targets.js'
 
 const fmt = (x) => {
   if (x === undefined || Number.isNaN(x)) return '-'
@@ -40,5 +40,10 @@ export function printReport(results, log) {
   if (infoRows.length) {
     log('\n### Other ratios (no target)\n')
     log(table(infoRows, ['ratio', 'value (medians)']))
+  }
+  const costRows = costPerWrite(results).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' ? v : fmt(v)])))
+  if (costRows.length) {
+    log('\n### Cost per acknowledged write (server and Redis CPU seconds over the run / writes, medians)\n')
+    log(table(costRows, Object.keys(costRows[0])))
   }
 }

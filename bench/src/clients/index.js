@@ -7,6 +7,7 @@
 export async function loadClient(system) {
   switch (system) {
     case 'cubby':
+    case 'redis':
       return import('./cubby.js')
     case 'cubby-raw':
       return import('./cubby-raw.js')

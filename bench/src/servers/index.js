@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { spawnServer } from '../lib/server.js'
 import { randomBytes } from 'node:crypto'
 import { freePort, makeTempDir, removeDir } from '../lib/util.js'
+import { startCubbyRedis } from './cubby-redis.js'
 
 const require = createRequire(import.meta.url)
 const here = (file) => fileURLToPath(new URL(file, import.meta.url))
@@ -15,10 +16,13 @@ export const CUBBY_CLI = process.env.CUBBY_BENCH_CLI ?? fileURLToPath(new URL('.
 const YJS_SERVER = join(dirname(require.resolve('@y/websocket-server/package.json')), 'src/server.js')
 
 export const cubbyAvailable = () => existsSync(CUBBY_CLI)
+/** The Redis deployment needs the built CLI and Debian's redis-server. */
+export const redisAvailable = () => cubbyAvailable() && existsSync('/usr/bin/redis-server')
 
 /**
- * Starts the server of `system` ('cubby' | 'yjs' | 'pouchdb' | 'ws') as a child process on 127.0.0.1.
- * The port is picked once, so `restart()` comes back on the same one.
+ * Starts the server of `system` ('cubby' | 'redis' | 'yjs' | 'pouchdb' | 'ws') as a child process on 127.0.0.1.
+ * The port is picked once, so `restart()` comes back on the same one. 'redis' is Cubby's Redis deployment:
+ * a redis-server and two cubby-server nodes (see cubby-redis.js).
  */
 export async function startServer(system, { dataDir, secret, nodeArgs = [] } = {}) {
   const port = await freePort()
@@ -35,6 +39,9 @@ export async function startServer(system, { dataDir, secret, nodeArgs = [] } = {
         ready: /listening on/,
         url: base,
       })
+    case 'redis':
+      if (!redisAvailable()) throw new Error(`${CUBBY_CLI} or /usr/bin/redis-server is missing`)
+      return startCubbyRedis({ cli: CUBBY_CLI, secret, nodeArgs })
     case 'yjs':
       return spawnServer({
         name: 'y-websocket-server',

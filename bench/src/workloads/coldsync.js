@@ -2,13 +2,15 @@
 // client holds (can read) all of them, against a running server (the writer still connected) and
 // against a just-restarted one. Peers signal "synced" before a cold client holds the data, so the
 // clock stops when the data is there, not at their event. Limit: a classic-level iterator over the
-// same keys, on an open database and on a freshly opened one.
+// same keys, on an open database and on a freshly opened one. On the Redis deployment the writer is on
+// node 1 and the fresh clients on node 2; "restarted" restarts both nodes (Redis keeps running).
 import { performance } from 'node:perf_hooks'
 import { ClassicLevel } from 'classic-level'
 import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
 import { makeTempDir, removeDir, sleep, value100, withTimeout } from '../lib/util.js'
 import { waitForQuiet } from '../lib/server.js'
+import { rowName } from '../servers/cubby-redis.js'
 import { startServer } from '../servers/index.js'
 
 const SELF = import.meta.url
@@ -27,23 +29,25 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
     const dataDir = await makeTempDir(`cold-${system}`)
     const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
     const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`${NAME}-${system}-server`) })
-    const base = { system, url: server.url, secret, user: 'cold', keys }
+    const row = rowName(system)
+    // Fresh clients read from the second node, if there is one.
+    const base = { system, url: server.url2 ?? server.url, secret, user: 'cold', keys }
     try {
       // One driver writes the keys, keeps the writer connected, and times fresh readers `runs` times.
-      const warm = await runInChild(SELF, 'populateAndRead', { ...base, runs }, { timeoutMs: TIME_LIMIT_MS * (runs + 2), execArgv: profileArgs(`${NAME}-${system}-clients`) })
-      log(`  ${system}: populated ${keys} keys in ${(warm.populateMs / 1000).toFixed(1)} s`)
+      const warm = await runInChild(SELF, 'populateAndRead', { ...base, writerUrl: server.url, runs }, { timeoutMs: TIME_LIMIT_MS * (runs + 2), execArgv: profileArgs(`${NAME}-${system}-clients`) })
+      log(`  ${row}: populated ${keys} keys in ${(warm.populateMs / 1000).toFixed(1)} s`)
       for (const [r, ms] of warm.readMs.entries()) {
-        results.add('coldsync', system, 'running', 'ms', ms)
-        log(`  ${system} run ${r + 1}, running server: ${ms.toFixed(1)} ms`)
+        results.add('coldsync', row, 'running', 'ms', ms)
+        log(`  ${row} run ${r + 1}, running server: ${ms.toFixed(1)} ms`)
       }
       // A server without durable acks (Yjs) goes on writing after it has forwarded everything.
       const busyMs = await waitForQuiet(server)
-      log(`  ${system}: server busy for ${(busyMs / 1000).toFixed(1)} s after the last read`)
+      log(`  ${row}: server busy for ${(busyMs / 1000).toFixed(1)} s after the last read`)
       for (let r = 0; r < runs; r++) {
         await server.restart()
         const ms = await runInChild(SELF, 'freshRead', base, { timeoutMs: TIME_LIMIT_MS + 30_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
-        results.add('coldsync', system, 'restarted', 'ms', ms)
-        log(`  ${system} run ${r + 1}, just-restarted server: ${ms.toFixed(1)} ms`)
+        results.add('coldsync', row, 'restarted', 'ms', ms)
+        log(`  ${row} run ${r + 1}, just-restarted server: ${ms.toFixed(1)} ms`)
       }
     } finally {
       await server.stop()
@@ -79,10 +83,13 @@ export async function freshRead({ system, url, secret, user, keys }) {
   return ms
 }
 
-/** Stores `keys` keys through the system's own client, waits until the server holds them, then times fresh readers. */
-export async function populateAndRead({ system, url, secret, user, keys, runs }) {
+/**
+ * Stores `keys` keys through the system's own client (on `writerUrl`), waits until the server holds them,
+ * then times fresh readers (on `url`).
+ */
+export async function populateAndRead({ system, url, writerUrl = url, secret, user, keys, runs }) {
   const { connect } = await loadClient(system)
-  const writer = await connect({ url, user, secret })
+  const writer = await connect({ url: writerUrl, user, secret })
   await writer.ready()
   const t0 = performance.now()
   const writes = []

@@ -1,14 +1,19 @@
 // Workload 2: fan-out throughput. 25 users with 2 clients each (50 clients); every client stores 200
 // keys without waiting for the server; the clock stops when every client has seen all of its
-// partner's keys. Reports writes/s and the CPU seconds of the server and of the client process.
-// Limit: the same writes as classic-level synced batches (one per client) in one process.
+// partner's keys. Reports writes/s and the CPU seconds of the server and of the client process, and for
+// Cubby the server CPU per acknowledged write. On the Redis deployment each user's two clients are on
+// different nodes (a on node 1, b on node 2), so every write crosses Redis; there the CPU per write is
+// both nodes' together, and Redis's apart. Limit: the same writes as classic-level synced batches (one
+// per client) in one process.
 import { performance } from 'node:perf_hooks'
 import { ClassicLevel } from 'classic-level'
 import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
 import { procStats, selfCpuSeconds } from '../lib/proc.js'
+import { redisCpuSeconds } from '../lib/redisCpuSeconds.js'
 import { waitForQuiet } from '../lib/server.js'
 import { makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
+import { rowName } from '../servers/cubby-redis.js'
 import { withServers } from '../servers/index.js'
 import { RAW } from './propagation.js'
 
@@ -37,15 +42,20 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
       results.add(NAME, 'limit', 'cpu s (process)', 's', limit.cpuSeconds)
       log(`  limit run ${r + 1}: ${Math.round(limit.writesPerSecond)} writes/s`)
       for (const system of systems) {
-        const { url, secret, pid } = servers[system]
-        const params = { system, url, secret, serverPid: pid, run: r, ...shape }
+        const { url, url2, secret, pid, nodePids, redisUrl } = servers[system]
+        const params = { system, url, url2, secret, serverPids: nodePids ?? [pid], redisUrl, run: r, ...shape }
         await settle()
         const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS + 60_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
-        results.add(NAME, system, 'writes/s', 'writes/s', res.writesPerSecond)
-        results.add(NAME, system, 'cpu s (server)', 's', res.serverCpuSeconds)
-        results.add(NAME, system, 'cpu s (clients)', 's', res.clientCpuSeconds)
-        if (res.ackedPerSecond !== undefined) results.add(NAME, system, 'acked writes/s', 'writes/s', res.ackedPerSecond)
-        log(`  ${system} run ${r + 1}: ${Math.round(res.writesPerSecond)} writes/s, server ${res.serverCpuSeconds.toFixed(2)} cpu s, clients ${res.clientCpuSeconds.toFixed(2)} cpu s`)
+        const row = rowName(system)
+        results.add(NAME, row, 'writes/s', 'writes/s', res.writesPerSecond)
+        results.add(NAME, row, 'cpu s (server)', 's', res.serverCpuSeconds)
+        results.add(NAME, row, 'cpu s (clients)', 's', res.clientCpuSeconds)
+        if (res.ackedPerSecond !== undefined) results.add(NAME, row, 'acked writes/s', 'writes/s', res.ackedPerSecond)
+        if (res.serverCpuPerWrite !== undefined) results.add(NAME, row, 'server cpu per acked write', 'µs', res.serverCpuPerWrite * 1e6)
+        if (res.redisCpuPerWrite !== undefined) results.add(NAME, row, 'redis cpu per acked write', 'µs', res.redisCpuPerWrite * 1e6)
+        const perWrite = res.serverCpuPerWrite === undefined ? '' : `, server ${(res.serverCpuPerWrite * 1e6).toFixed(1)} µs/write`
+        const redisPerWrite = res.redisCpuPerWrite === undefined ? '' : `, redis ${(res.redisCpuPerWrite * 1e6).toFixed(1)} µs/write`
+        log(`  ${row} run ${r + 1}: ${Math.round(res.writesPerSecond)} writes/s, server ${res.serverCpuSeconds.toFixed(2)} cpu s, clients ${res.clientCpuSeconds.toFixed(2)} cpu s${perWrite}${redisPerWrite}`)
         if (system === 'cubby') {
           // The same writes through the server alone: raw sockets, one push per client, no client library.
           await settle()
@@ -53,6 +63,7 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
           results.add(NAME, RAW, 'writes/s', 'writes/s', raw.writesPerSecond)
           results.add(NAME, RAW, 'cpu s (server)', 's', raw.serverCpuSeconds)
           results.add(NAME, RAW, 'cpu s (clients)', 's', raw.clientCpuSeconds)
+          results.add(NAME, RAW, 'server cpu per acked write', 'µs', raw.serverCpuPerWrite * 1e6)
           log(`  ${RAW} run ${r + 1}: ${Math.round(raw.writesPerSecond)} writes/s, server ${raw.serverCpuSeconds.toFixed(2)} cpu s, clients ${raw.clientCpuSeconds.toFixed(2)} cpu s`)
         }
       }
@@ -60,13 +71,18 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
   })
 }
 
-/** Driver process: all 50 clients. */
-export async function drive({ system, url, secret, serverPid, run, users, keys }) {
+/**
+ * Driver process: all 50 clients; each user's b client on `url2` when there is a second node. The server
+ * CPU is the sum over `serverPids`; Redis's (at `redisUrl`) is read apart.
+ */
+export async function drive({ system, url, url2 = url, secret, serverPids, redisUrl, run, users, keys }) {
   const { connect } = await loadClient(system)
+  const serverCpu = () => serverPids.reduce((sum, pid) => sum + procStats(pid).cpuSeconds, 0)
+  const redisCpu = async () => (redisUrl === undefined ? 0 : redisCpuSeconds(redisUrl))
   const pairs = []
   for (let u = 0; u < users; u++) {
     const user = `fan-${run}-${u}`
-    const [a, b] = await Promise.all([connect({ url, user, secret }), connect({ url, user, secret })])
+    const [a, b] = await Promise.all([connect({ url, user, secret }), connect({ url: url2, user, secret })])
     pairs.push([a, b])
   }
   const clients = pairs.flat()
@@ -83,7 +99,8 @@ export async function drive({ system, url, secret, serverPid, run, users, keys }
       if (seen.size === keys) resolve()
     })
   })))
-  const server0 = procStats(serverPid).cpuSeconds
+  const server0 = serverCpu()
+  const redis0 = await redisCpu()
   const cpu0 = selfCpuSeconds()
   const t0 = performance.now()
   const writes = []
@@ -94,16 +111,22 @@ export async function drive({ system, url, secret, serverPid, run, users, keys }
   }
   await withTimeout(Promise.all([...done, ...writes]), TIME_LIMIT_MS, `${system}: every client to see its partner's keys`)
   const t1 = performance.now()
-  const server1 = procStats(serverPid).cpuSeconds
+  const server1 = serverCpu()
   const cpu1 = selfCpuSeconds()
   // Cubby also reports when every write is acknowledged as durable (flush = synced()).
   await withTimeout(Promise.all(clients.map((c) => c.flush())), TIME_LIMIT_MS, `${system}: acks`)
   const t2 = performance.now()
+  // The cost per write runs until the last ack, when every write is durable and forwarded.
+  const server2 = serverCpu()
+  const redis2 = await redisCpu()
   await Promise.all(clients.map((c) => c.close()))
   const total = users * 2 * keys
+  const acked = system === 'cubby' || system === 'cubby-raw' || system === 'redis'
   return {
     writesPerSecond: total / ((t1 - t0) / 1000),
-    ackedPerSecond: system.startsWith('cubby') ? total / ((t2 - t0) / 1000) : undefined,
+    ackedPerSecond: acked ? total / ((t2 - t0) / 1000) : undefined,
+    serverCpuPerWrite: acked ? (server2 - server0) / total : undefined,
+    redisCpuPerWrite: redisUrl === undefined ? undefined : (redis2 - redis0) / total,
     serverCpuSeconds: server1 - server0,
     clientCpuSeconds: cpu1 - cpu0,
   }

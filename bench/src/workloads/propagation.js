@@ -1,6 +1,7 @@
 // Workload 1: propagation latency. Two clients of one user on separate connections; A stores a new
 // key with a 100-byte value and the clock stops when B's change event reports it, strictly one at a
 // time. Limit: a bare ws echo round trip between two processes plus one synced classic-level put.
+// On the Redis deployment A is connected to node 1 and B to node 2, so every write crosses Redis.
 import { fork } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -8,8 +9,11 @@ import { ClassicLevel } from 'classic-level'
 import { WebSocket } from 'ws'
 import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
+import { procStats } from '../lib/proc.js'
+import { redisCpuSeconds } from '../lib/redisCpuSeconds.js'
 import { latencySummary } from '../lib/stats.js'
 import { KeyWaiter, makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
+import { rowName } from '../servers/cubby-redis.js'
 import { withServers } from '../servers/index.js'
 
 const SELF = import.meta.url
@@ -17,7 +21,7 @@ const NAME = 'propagation'
 /** The Cubby server measured through raw sockets, without the client library. */
 export const RAW = 'cubby server, raw sockets'
 const PEER = fileURLToPath(new URL('../lib/peer.js', import.meta.url))
-const TIME_LIMIT_MS = { cubby: 60_000, yjs: 60_000, pouchdb: 120_000 }
+const TIME_LIMIT_MS = { cubby: 60_000, redis: 60_000, yjs: 60_000, pouchdb: 120_000 }
 
 export async function run({ runs, quick, systems, results, log, profileArgs }) {
   const counts = quick ? { warmup: 20, timed: 200 } : { warmup: 50, timed: 1000 }
@@ -33,12 +37,21 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
       results.add(NAME, 'getMany + synced batch (diagnostic)', 'p50', 'ms', limit.commit.p50)
       log(`  limit run ${r + 1}: rtt p50 ${limit.rtt.p50.toFixed(3)} ms, synced put p50 ${limit.put.p50.toFixed(3)} ms, getMany + synced batch p50 ${limit.commit.p50.toFixed(3)} ms`)
       for (const system of systems) {
-        const { url, secret } = servers[system]
-        const params = { system, url, secret, user: `prop-${r}`, ...counts, timeLimitMs: TIME_LIMIT_MS[system] }
+        const { url, url2, secret } = servers[system]
+        const params = { system, url, peerUrl: url2 ?? url, secret, user: `prop-${r}`, ...counts, timeLimitMs: TIME_LIMIT_MS[system] }
+        const cost = await writeCost(servers[system])
         const res = await runInChild(SELF, 'drive', params, { timeoutMs: TIME_LIMIT_MS[system] + 60_000, execArgv: profileArgs(`${NAME}-${system}-clients`) })
-        results.add(NAME, system, 'p50', 'ms', res.p50)
-        results.add(NAME, system, 'p99', 'ms', res.p99)
-        log(`  ${system} run ${r + 1}: p50 ${res.p50.toFixed(3)} ms, p99 ${res.p99.toFixed(3)} ms (n=${res.n})`)
+        const { serverSeconds, redisSeconds } = await cost.stop()
+        results.add(NAME, rowName(system), 'p50', 'ms', res.p50)
+        results.add(NAME, rowName(system), 'p99', 'ms', res.p99)
+        if (system === 'cubby' || system === 'redis') {
+          // Writes one at a time: the other end of the cost per write from the fan-out's batches (includes
+          // the two devices' connect and the warm-up, both in the count).
+          const writes = counts.warmup + counts.timed
+          results.add(NAME, rowName(system), 'server cpu per write', 'µs', (serverSeconds / writes) * 1e6)
+          if (redisSeconds !== undefined) results.add(NAME, rowName(system), 'redis cpu per write', 'µs', (redisSeconds / writes) * 1e6)
+        }
+        log(`  ${rowName(system)} run ${r + 1}: p50 ${res.p50.toFixed(3)} ms, p99 ${res.p99.toFixed(3)} ms (n=${res.n})`)
         if (system === 'cubby') {
           // The same round through the server only: raw sockets speaking the protocol, no client library.
           const raw = await runInChild(SELF, 'drive', { ...params, system: 'cubby-raw', user: `prop-raw-${r}` }, { timeoutMs: TIME_LIMIT_MS.cubby + 60_000 })
@@ -51,11 +64,27 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
   })
 }
 
+/** Starts counting the CPU of a server's processes (both nodes', and Redis's apart); `stop()` returns the seconds. */
+async function writeCost(server) {
+  const pids = server.nodePids ?? [server.pid]
+  const serverCpu = () => pids.reduce((sum, pid) => sum + procStats(pid).cpuSeconds, 0)
+  const redisCpu = async () => (server.redisUrl === undefined ? undefined : redisCpuSeconds(server.redisUrl))
+  const server0 = serverCpu()
+  const redis0 = await redisCpu()
+  return {
+    stop: async () => {
+      const serverSeconds = serverCpu() - server0
+      const redis1 = await redisCpu()
+      return { serverSeconds, redisSeconds: redis1 === undefined ? undefined : redis1 - redis0 }
+    },
+  }
+}
+
 /**
- * Driver process: device A here, device B in a process of its own (lib/peer.js), one store at a time.
- * Both read process.hrtime, which is one clock for every process of the machine.
+ * Driver process: device A here (on `url`), device B in a process of its own (lib/peer.js, on `peerUrl`),
+ * one store at a time. Both read process.hrtime, which is one clock for every process of the machine.
  */
-export async function drive({ system, url, secret, user, warmup, timed, timeLimitMs }) {
+export async function drive({ system, url, peerUrl = url, secret, user, warmup, timed, timeLimitMs }) {
   const peer = fork(PEER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.execArgv })
   try {
     const seen = new KeyWaiter()
@@ -63,7 +92,7 @@ export async function drive({ system, url, secret, user, warmup, timed, timeLimi
       peer.on('message', (m) => (m.ready ? resolve() : seen.mark(m.key, BigInt(m.t))))
       peer.once('exit', (code) => reject(new Error(`${system}: device B exited with ${code}`)))
     })
-    peer.send({ system, url, secret, user })
+    peer.send({ system, url: peerUrl, secret, user })
     await withTimeout(peerReady, 30_000, `${system}: device B to be ready`)
     const { connect } = await loadClient(system)
     const a = await connect({ url, user, secret })
