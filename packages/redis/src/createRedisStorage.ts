@@ -38,6 +38,12 @@ export interface RedisStorageOptions {
    * another slot than the user's, which one commit script cannot update with the user's records. Passing it throws.
    */
   maxTotalBytes?: never
+  /**
+   * Where the errors of a client the storage makes go (a Redis that went away, a reconnect that failed); they are
+   * never thrown: the commands of that time fail on their own. Reporting them through `createRedisErrorLog`
+   * keeps the log short. A client you pass in is yours to listen to. @default ignore
+   */
+  onError?: (error: unknown) => void
 }
 
 /** A {@link CubbyStorage} on Redis, with a check of the Redis settings that durability needs. */
@@ -75,7 +81,10 @@ export function createRedisStorage(options: RedisStorageOptions): RedisStorage {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer`)
   }
   const owned = !(options.redis instanceof Redis || options.redis instanceof Cluster)
-  return new RedisStorageImpl(connect(options), owned, { prefix, quota: resolveQuota(options.quota), waitReplicas, waitTimeoutMs })
+  const redis = connect(options)
+  // Without a listener, ioredis prints "Unhandled error event" with a stack for every failed reconnect.
+  if (owned) redis.on('error', options.onError ?? (() => {}))
+  return new RedisStorageImpl(redis, owned, { prefix, quota: resolveQuota(options.quota), waitReplicas, waitTimeoutMs })
 }
 
 /**
