@@ -236,7 +236,7 @@ class RedisStorageImpl implements RedisStorage {
   }
 
   async* exportUser(userId: string): AsyncGenerator<UserRecord> {
-    yield* exportUser(await this.#snapshot(userId), userId)
+    yield* exportUser(await this.#snapshot(userId), userId, this.redis, userKeys(this.#settings.prefix, userId).clients)
   }
 
   importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {

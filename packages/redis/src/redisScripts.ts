@@ -337,8 +337,9 @@ return 1
 `
 
 /**
- * A step of an import: writes records unless a newer one is there. KEYS meta data keys log snapshots; ARGV head overhead,
- * then key rev kind (v|d) value per record.
+ * A step of an import: writes records unless a newer one is there. KEYS meta data keys log snapshots clients; ARGV head
+ * overhead, then key rev kind (v|d) value per record, or clientId rev 'c' mid per exactly-once record (kept unless the
+ * client's mid there is higher: it wrote during the import).
  */
 const IMPORT_RECORDS = `#!lua
 ${HELPERS}${SNAPSHOT_HELPERS}
@@ -349,9 +350,17 @@ local meta = redis.call('HMGET', KEYS[1], 'h', 'r', 'n', 'b')
 local head, keys, bytes, overhead = math.max(tonumber(meta[1]) or 0, tonumber(ARGV[1])), tonumber(meta[3]) or 0, tonumber(meta[4]) or 0, tonumber(ARGV[2])
 for i = 3, #ARGV, 4 do
   local key, rev, live, value = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2] == 'v', ARGV[i + 3]
-  local raw = redis.call('HGET', KEYS[2], key)
-  local oldRev, oldValue = parse(raw)
-  if not raw or oldRev < rev then
+  local raw, oldRev, oldValue = false, 0, nil
+  if ARGV[i + 2] == 'c' then
+    local seen = redis.call('HGET', KEYS[6], key)
+    local seenMid = seen and tonumber(string.sub(seen, 1, string.find(seen, ' ', 1, true) - 1)) or 0
+    if tonumber(value) > seenMid then redis.call('HSET', KEYS[6], key, value .. ' ' .. int(rev)) end
+    rev = nil
+  else
+    raw = redis.call('HGET', KEYS[2], key)
+    oldRev, oldValue = parse(raw)
+  end
+  if rev and (not raw or oldRev < rev) then
     if raw then
       bytes = bytes - #key - overhead - (oldValue and #oldValue or 0)
       if oldValue then keys = keys - 1 end
@@ -397,7 +406,7 @@ const SCRIPTS: Record<keyof CubbyScripts, { lua: string; numberOfKeys: number; r
   cubbySnapshotClose: { lua: SNAPSHOT_CLOSE, numberOfKeys: 3 },
   cubbyDeleteUser: { lua: DELETE_USER, numberOfKeys: 7 },
   cubbyImportHeader: { lua: IMPORT_HEADER, numberOfKeys: 2 },
-  cubbyImportRecords: { lua: IMPORT_RECORDS, numberOfKeys: 5 },
+  cubbyImportRecords: { lua: IMPORT_RECORDS, numberOfKeys: 6 },
   cubbyImportFinish: { lua: IMPORT_FINISH, numberOfKeys: 2 },
 }
 
