@@ -1,5 +1,5 @@
 import { CubbyError, compareKeys, type Change, type Mutation, type MutationResult } from '@cubby/protocol'
-import { checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
+import { CATCH_UP_PAGE_BYTES, checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
 import type {
   CommitOptions, CommitResult, CubbyStorage, ImportResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
 } from '@cubby/server'
@@ -191,16 +191,19 @@ class RedisStorageImpl implements RedisStorage {
     const k = userKeys(this.#settings.prefix, userId)
     let changes: Change[] = []
     let covered = rev
-    // At most SCAN_STEP log entries per script; a larger page runs several, each going on from the rev covered.
+    let bytes = 0
+    // At most SCAN_STEP log entries per script; a larger page runs several, each going on from the rev covered. The
+    // page ends once its values reach CATCH_UP_PAGE_BYTES (each script stops there too).
     for (;;) {
       const ask = Math.max(0, Math.min(SCAN_STEP, limit - changes.length))
-      const [to, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, covered, ask) as Array<string | number>
+      const [to, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, covered, ask, CATCH_UP_PAGE_BYTES - bytes) as Array<string | number>
       covered = Number(to)
       for (let i = 0; i < flat.length; i += 4) {
         const [kind, at, key, value] = [flat[i], Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])]
         changes.push(kind === 'c' ? { rev: at, clear: true } : kind === 'v' ? { rev: at, key, value } : { rev: at, key, deleted: true })
+        if (kind === 'v') bytes += value.length
       }
-      if (flat.length / 4 < ask || ask === 0 || changes.length >= limit) break
+      if (flat.length / 4 < ask || ask === 0 || changes.length >= limit || bytes >= CATCH_UP_PAGE_BYTES) break
     }
     // A key written between two scripts shows up in both: keep its later change only.
     const last = new Map<string, number>()
