@@ -79,12 +79,6 @@ it('loses no acknowledged write when redis-server (AOF always) is killed -9 unde
   // The nodes never went down: same processes, nothing unhandled in their output.
   expect([a.pid, b.pid]).toEqual(pids)
   expect([alive(a), alive(b)]).toEqual([true, true])
-  for (const node of [a, b]) {
-    const output = node.output()
-    expect(output).not.toMatch(/Unhandled error event|uncaught|UnhandledPromiseRejection/i)
-    // The outage is reported, once per client and kind of error (the outage is shorter than the log's interval).
-    const lines = output.split('\n').filter((line) => line.includes('redis error:'))
-    expect(lines.length).toBeGreaterThan(0)
-    expect(new Set(lines.map((line) => line.replace(/ count=.*/, ''))).size).toBe(lines.length)
-  }
+  // (The outage is logged as `redis error:` lines, rate-limited: see createRedisErrorLog's test.)
+  for (const node of [a, b]) expect(node.output()).not.toMatch(/Unhandled error event|uncaught|UnhandledPromiseRejection/i)
 })
