@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { CLI_PATH, connectTestClient, rawHttp, startRedisDeployment, startTestServer } from '@cubby/test-utils'
+import { encodeValue } from '@cubby/protocol'
+import { CLI_PATH, connectTestClient, openRawSocket, rawHttp, startRedisDeployment, startTestServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 
 const run = promisify(execFile)
@@ -64,4 +65,44 @@ it('moves every user from a stopped LevelDB server to Redis nodes as operations.
   await phone.store('from-phone', new Date(0))
   await vi.waitFor(async () => expect(await laptop.get('from-phone')).toEqual(new Date(0)), { timeout: 10_000 })
   expect(await laptop.get('prefs')).toEqual(valuesOf('alice').prefs)
+})
+
+it('does not apply again, after the move, a write whose ack was lost before the export', { timeout: 90_000 }, async () => {
+  await using level = await startTestServer()
+  const token = level.token('erin')
+  const push = (mid: number, value: unknown) => ({
+    type: 'push', clientId: 'erin-phone', mutations: [{ op: 'store', mid, key: 'note', value: encodeValue(value) }],
+  })
+  // The phone's write lands, but its ack never reaches the phone (it goes offline), and the laptop writes after it.
+  {
+    await using phone = await openRawSocket(level.url)
+    phone.hello(token)
+    await phone.next('synced')
+    phone.send(push(1, 'from the phone'))
+    expect((await phone.next('ack')).results).toEqual([{ mid: 1, rev: 1 }])
+  }
+  {
+    await using laptop = connectTestClient(level.url, { auth: token })
+    await laptop.store('note', 'from the laptop, later')
+    await laptop.synced()
+  }
+  expect(await level.stop()).toBe(0)
+  const exported = (await run(process.execPath, [CLI_PATH, 'users', 'export', 'erin', '--data-dir', level.dataDir])).stdout
+  expect(exported).toContain('"type":"client"')
+
+  await using redis = await startRedisDeployment({ secret: level.secret })
+  const [a, b] = redis.nodes
+  const res = await rawHttp(a.url, 'POST', '/v1/admin/users/erin/import', {
+    token: redis.adminToken, headers: { 'content-type': 'application/x-ndjson' }, body: exported,
+  })
+  expect(res.status).toBe(200)
+  // The phone comes back on a Redis node and sends its unacknowledged write again: it is answered, not applied.
+  await using phone = await openRawSocket(b.url)
+  phone.hello(token, 1)
+  await phone.next('synced')
+  phone.send(push(1, 'from the phone'))
+  expect((await phone.next('ack')).results).toEqual([{ mid: 1, rev: 1 }])
+  expect((await rawHttp(a.url, 'GET', '/v1/values/note', { token })).json).toBe('from the laptop, later')
+  phone.send(push(2, 'a new phone write'))
+  expect((await phone.next('ack', (f) => (f.results as Array<{ mid: number }>)[0]?.mid === 2)).results).toEqual([{ mid: 2, rev: 3 }])
 })

@@ -68,7 +68,9 @@ describe('admin API over HTTP', () => {
     const records = lines(exported.text)
     expect(records[0]).toEqual({ type: 'user', v: 1, userId: 'alice', head: 505, clearRev: 0 })
     expect(records).toContainEqual({ type: 'deleted', key: 'gone', rev: 5 })
-    expect(records).toHaveLength(1 + 504)
+    // The header, one line per key, and the exactly-once record of alice's one device.
+    expect(records).toHaveLength(1 + 504 + 1)
+    expect(records.at(-1)).toEqual({ type: 'client', clientId: expect.any(String), mid: 505, rev: 505 })
 
     const imported = await rawHttp(server.url, 'POST', '/v1/admin/users/alice%2Fcopy/import', { token: admin, headers: { 'content-type': 'application/x-ndjson' }, body: exported.text })
     expect(imported.json).toEqual({ head: 505, records: 504 })

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
-import { createRedisBus, createRedisStorage } from '@cubby/redis'
+import { createRedisBus, createRedisErrorLog, createRedisStorage } from '@cubby/redis'
 import { createCubbyServer, createJsonLogger, type CubbyServer, type CubbyServerOptions } from '@cubby/server'
 import { openDatabase } from './openDatabase.js'
 import type { CliOptions } from './parseCliOptions.js'
@@ -51,8 +51,12 @@ export async function startCli(options: CliOptions, print: (line: string) => voi
   } else {
     const connection = redis.cluster === undefined ? { redis: redis.url! } : { redis: {}, cluster: redis.cluster }
     const quota = options.server.quota
-    const storage = createRedisStorage({ ...connection, prefix: redis.prefix, ...(quota === undefined ? {} : { quota }) })
-    const bus = createRedisBus({ ...connection, prefix: redis.prefix, onError: (error) => warn(`redis bus: ${errorMessage(error)}`) })
+    // One line per client and kind of error at most every 10 s: a Redis that stays down must not flood the log.
+    const report = createRedisErrorLog((line) => warn(line))
+    const storage = createRedisStorage({
+      ...connection, prefix: redis.prefix, ...(quota === undefined ? {} : { quota }), onError: (error) => report('storage', error),
+    })
+    const bus = createRedisBus({ ...connection, prefix: redis.prefix, onError: (error) => report('bus', error) })
     serverOptions.storage = storage
     serverOptions.bus = bus
     closeBackend = async () => {

@@ -62,6 +62,8 @@ class RedisBus implements ChangeBus {
   readonly #users = new Set<string>()
   #listener: ChangeBusListener | undefined
   #readyOnce = false
+  /** A shard subscriber went away since the last time they were all ready. */
+  #shardLost = false
   #closed = false
   #counters: RedisCounters | undefined
   #hooks: StorageMetricsHooks | undefined
@@ -88,6 +90,17 @@ class RedisBus implements ChangeBus {
       if (this.#readyOnce) void this.#resubscribed()
       this.#readyOnce = true
     })
+    if (this.#sharded) {
+      // A Cluster's shard subscribers come and go on their own (a dropped connection, a slot move): ioredis replaces
+      // one ('-subscriber') and then says so ('subscribersReady'), without a 'ready' of the Cluster.
+      this.#sub.on('-subscriber', () => { this.#shardLost = true })
+      this.#sub.on('subscribersReady', () => {
+        if (!this.#shardLost) return
+        this.#shardLost = false
+        this.#counters?.reconnects.labels('bus-subscriber').inc()
+        void this.#resubscribed()
+      })
+    }
     this.#sub.subscribe(this.#events).catch((error: unknown) => this.#onError(error))
   }
 
@@ -146,12 +159,21 @@ class RedisBus implements ChangeBus {
       // Subscribing again is harmless and, once answered, sure to be active: only then is storage read.
       await this.#sub.subscribe(this.#events)
       if (!this.#sharded && this.#users.size > 0) await this.#sub.subscribe(...[...this.#users].map((u) => this.#channel(u)))
+      // ioredis resubscribed the shard channels itself, without a reply to wait for: a SUNSUBSCRIBE and SSUBSCRIBE
+      // of each (one shard's channels in order on its connection) tell when they are active again.
+      if (this.#sharded) await Promise.all([...this.#users].map((u) => this.#reshard(u)))
     } catch (error) {
       this.#onError(error)
     }
     // The sessions of every user this node follows read what they may have missed: a catch-up after a gap (counted per user).
     if (this.#listener !== undefined) for (let i = 0; i < this.#users.size; i++) this.#hooks?.catchUp('gap')
     this.#listener?.resync()
+  }
+
+  async #reshard(userId: string): Promise<void> {
+    const channel = this.#channel(userId)
+    await this.#sub.sunsubscribe(channel)
+    if (this.#users.has(userId)) await this.#sub.ssubscribe(channel)
   }
 
   #received(channel: string, raw: string): void {

@@ -1,5 +1,5 @@
 import { CubbyError, compareKeys, type Change, type Mutation, type MutationResult } from '@cubby/protocol'
-import { checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
+import { CATCH_UP_PAGE_BYTES, checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
 import type {
   CommitOptions, CommitResult, CubbyStorage, ImportResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
 } from '@cubby/server'
@@ -38,6 +38,12 @@ export interface RedisStorageOptions {
    * another slot than the user's, which one commit script cannot update with the user's records. Passing it throws.
    */
   maxTotalBytes?: never
+  /**
+   * Where the errors of a client the storage makes go (a Redis that went away, a reconnect that failed); they are
+   * never thrown: the commands of that time fail on their own. Reporting them through `createRedisErrorLog`
+   * keeps the log short. A client you pass in is yours to listen to. @default ignore
+   */
+  onError?: (error: unknown) => void
 }
 
 /** A {@link CubbyStorage} on Redis, with a check of the Redis settings that durability needs. */
@@ -75,7 +81,10 @@ export function createRedisStorage(options: RedisStorageOptions): RedisStorage {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer`)
   }
   const owned = !(options.redis instanceof Redis || options.redis instanceof Cluster)
-  return new RedisStorageImpl(connect(options), owned, { prefix, quota: resolveQuota(options.quota), waitReplicas, waitTimeoutMs })
+  const redis = connect(options)
+  // Without a listener, ioredis prints "Unhandled error event" with a stack for every failed reconnect.
+  if (owned) redis.on('error', options.onError ?? (() => {}))
+  return new RedisStorageImpl(redis, owned, { prefix, quota: resolveQuota(options.quota), waitReplicas, waitTimeoutMs })
 }
 
 /**
@@ -182,16 +191,19 @@ class RedisStorageImpl implements RedisStorage {
     const k = userKeys(this.#settings.prefix, userId)
     let changes: Change[] = []
     let covered = rev
-    // At most SCAN_STEP log entries per script; a larger page runs several, each going on from the rev covered.
+    let bytes = 0
+    // At most SCAN_STEP log entries per script; a larger page runs several, each going on from the rev covered. The
+    // page ends once its values reach CATCH_UP_PAGE_BYTES (each script stops there too).
     for (;;) {
       const ask = Math.max(0, Math.min(SCAN_STEP, limit - changes.length))
-      const [to, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, covered, ask) as Array<string | number>
+      const [to, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, covered, ask, CATCH_UP_PAGE_BYTES - bytes) as Array<string | number>
       covered = Number(to)
       for (let i = 0; i < flat.length; i += 4) {
         const [kind, at, key, value] = [flat[i], Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])]
         changes.push(kind === 'c' ? { rev: at, clear: true } : kind === 'v' ? { rev: at, key, value } : { rev: at, key, deleted: true })
+        if (kind === 'v') bytes += value.length
       }
-      if (flat.length / 4 < ask || ask === 0 || changes.length >= limit) break
+      if (flat.length / 4 < ask || ask === 0 || changes.length >= limit || bytes >= CATCH_UP_PAGE_BYTES) break
     }
     // A key written between two scripts shows up in both: keep its later change only.
     const last = new Map<string, number>()
@@ -227,7 +239,7 @@ class RedisStorageImpl implements RedisStorage {
   }
 
   async* exportUser(userId: string): AsyncGenerator<UserRecord> {
-    yield* exportUser(await this.#snapshot(userId), userId)
+    yield* exportUser(await this.#snapshot(userId), userId, this.redis, userKeys(this.#settings.prefix, userId).clients)
   }
 
   importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {

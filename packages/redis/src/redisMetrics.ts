@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import { Counter, type Registry } from 'prom-client'
 
-/** Which of Cubby's Redis connections a count is about. @internal */
+/** Which of Cubby's Redis connections a count or an error is about. */
 export type RedisClientRole = 'storage' | 'bus' | 'bus-subscriber'
 
 /** The counters the storage and the bus share in one registry (whichever registers first creates them). @internal */

@@ -183,8 +183,9 @@ return out
 `
 
 /**
- * The compacted log after a rev. KEYS meta data log deleted; ARGV rev limit. Returns the covered rev, then kind
- * ('c' clear, 'v' value, 'd' deleted), rev, key, value per change. A deleted user is a clear at their head.
+ * The compacted log after a rev. KEYS meta data log deleted; ARGV rev limit maxBytes (the page ends once its values
+ * reach it). Returns the covered rev, then kind ('c' clear, 'v' value, 'd' deleted), rev, key, value per change. A
+ * deleted user is a clear at their head.
  */
 const CHANGES = `#!lua flags=no-writes
 ${HELPERS}
@@ -199,7 +200,7 @@ end
 if rev >= head then return {head} end
 if limit <= 0 then return {rev} end
 local log = redis.call('ZRANGE', KEYS[3], '(' .. ARGV[1], '+inf', 'BYSCORE', 'LIMIT', 0, limit, 'WITHSCORES')
-local out = {head}
+local out, bytes, maxBytes = {head}, 0, tonumber(ARGV[3])
 for i = 1, #log, 2 do
   local member, logRev = log[i], log[i + 1]
   if member == 'c' then
@@ -208,6 +209,11 @@ for i = 1, #log, 2 do
     local key = string.sub(member, 2)
     local _, value = parse(redis.call('HGET', KEYS[2], key))
     out[#out + 1] = value and 'v' or 'd'; out[#out + 1] = logRev; out[#out + 1] = key; out[#out + 1] = value or ''
+    bytes = bytes + (value and #value or 0)
+    if bytes >= maxBytes then
+      out[1] = tonumber(logRev)
+      return out
+    end
   end
 end
 if #log / 2 == limit then out[1] = tonumber(log[#log]) end
@@ -235,9 +241,9 @@ return {1, tonumber(meta[1]), tonumber(meta[2])}
 /**
  * The next page of a snapshot: the live key index (or the frozen one after a clear), each key's saved record
  * where it changed since. KEYS snapshot saved frozenData frozenKeys data keys registry; ARGV after ('' from the
- * start) limit ttl id, most index entries to scan (keys made since the snapshot are skipped). Returns the key to go
- * on after ('' once the index is exhausted), then key, rev, value-or-false per record; an error once the snapshot
- * expired.
+ * start) limit ttl id, most index entries to scan (keys made since the snapshot are skipped), maxBytes (the page ends
+ * once its values reach it; records are read 32 at a time, so the script holds little more). Returns the key to go on
+ * after ('' once the index is exhausted), then key, rev, value-or-false per record; an error once the snapshot expired.
  */
 const SNAPSHOT_NEXT = `#!lua
 ${HELPERS}
@@ -255,8 +261,9 @@ end
 for _, k in ipairs(renew) do redis.call('PEXPIRE', k, ARGV[3]) end
 local lower = ARGV[1] == '' and '-' or ('(' .. ARGV[1])
 local limit, step, out, found, scanned = tonumber(ARGV[2]), tonumber(ARGV[5]), {''}, 0, 0
-while found < limit and scanned < step do
-  local page = redis.call('ZRANGE', index, lower, '+', 'BYLEX', 'LIMIT', 0, math.min(math.max(limit - found, 16), step - scanned, 512))
+local bytes, maxBytes = 0, tonumber(ARGV[6])
+while found < limit and scanned < step and bytes < maxBytes do
+  local page = redis.call('ZRANGE', index, lower, '+', 'BYLEX', 'LIMIT', 0, math.min(math.max(limit - found, 16), step - scanned, 32))
   if #page == 0 then out[1] = ''; return out end
   local saved = redis.call('HMGET', KEYS[2], unpack(page))
   local current = redis.call('HMGET', records, unpack(page))
@@ -269,7 +276,8 @@ while found < limit and scanned < step do
       local rev, value = parse(raw)
       out[#out + 1] = key; out[#out + 1] = rev; out[#out + 1] = value or false
       found = found + 1
-      if found == limit then break end
+      bytes = bytes + (value and #value or 0)
+      if found == limit or bytes >= maxBytes then break end
     end
   end
   lower = '(' .. out[1]
@@ -337,8 +345,9 @@ return 1
 `
 
 /**
- * A step of an import: writes records unless a newer one is there. KEYS meta data keys log snapshots; ARGV head overhead,
- * then key rev kind (v|d) value per record.
+ * A step of an import: writes records unless a newer one is there. KEYS meta data keys log snapshots clients; ARGV head
+ * overhead, then key rev kind (v|d) value per record, or clientId rev 'c' mid per exactly-once record (kept unless the
+ * client's mid there is higher: it wrote during the import).
  */
 const IMPORT_RECORDS = `#!lua
 ${HELPERS}${SNAPSHOT_HELPERS}
@@ -349,9 +358,17 @@ local meta = redis.call('HMGET', KEYS[1], 'h', 'r', 'n', 'b')
 local head, keys, bytes, overhead = math.max(tonumber(meta[1]) or 0, tonumber(ARGV[1])), tonumber(meta[3]) or 0, tonumber(meta[4]) or 0, tonumber(ARGV[2])
 for i = 3, #ARGV, 4 do
   local key, rev, live, value = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2] == 'v', ARGV[i + 3]
-  local raw = redis.call('HGET', KEYS[2], key)
-  local oldRev, oldValue = parse(raw)
-  if not raw or oldRev < rev then
+  local raw, oldRev, oldValue = false, 0, nil
+  if ARGV[i + 2] == 'c' then
+    local seen = redis.call('HGET', KEYS[6], key)
+    local seenMid = seen and tonumber(string.sub(seen, 1, string.find(seen, ' ', 1, true) - 1)) or 0
+    if tonumber(value) > seenMid then redis.call('HSET', KEYS[6], key, value .. ' ' .. int(rev)) end
+    rev = nil
+  else
+    raw = redis.call('HGET', KEYS[2], key)
+    oldRev, oldValue = parse(raw)
+  end
+  if rev and (not raw or oldRev < rev) then
     if raw then
       bytes = bytes - #key - overhead - (oldValue and #oldValue or 0)
       if oldValue then keys = keys - 1 end
@@ -397,7 +414,7 @@ const SCRIPTS: Record<keyof CubbyScripts, { lua: string; numberOfKeys: number; r
   cubbySnapshotClose: { lua: SNAPSHOT_CLOSE, numberOfKeys: 3 },
   cubbyDeleteUser: { lua: DELETE_USER, numberOfKeys: 7 },
   cubbyImportHeader: { lua: IMPORT_HEADER, numberOfKeys: 2 },
-  cubbyImportRecords: { lua: IMPORT_RECORDS, numberOfKeys: 5 },
+  cubbyImportRecords: { lua: IMPORT_RECORDS, numberOfKeys: 6 },
   cubbyImportFinish: { lua: IMPORT_FINISH, numberOfKeys: 2 },
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Change } from '@cubby/protocol'
-import type { StorageSnapshot } from '@cubby/server'
+import { CATCH_UP_PAGE_BYTES, type StorageSnapshot } from '@cubby/server'
 import { snapshotKeys, userKeys } from './redisKeys.js'
 import { SCAN_STEP } from './redisScripts.js'
 import type { CubbyScripts } from './redisScripts.js'
@@ -36,14 +36,18 @@ export async function openSnapshot(scripts: CubbyScripts, prefix: string, userId
     async next(limit) {
       if (done || limit <= 0) return []
       const page: Change[] = []
-      // Each script scans at most SCAN_STEP keys, so keys made since the snapshot (skipped) block nobody.
-      while (page.length < limit) {
+      let bytes = 0
+      // Each script scans at most SCAN_STEP keys, so keys made since the snapshot (skipped) block nobody; the page
+      // ends once its values reach CATCH_UP_PAGE_BYTES.
+      while (page.length < limit && bytes < CATCH_UP_PAGE_BYTES) {
         const [next, ...reply] = await scripts.cubbySnapshotNext(
-          s.marker, s.saved, s.frozenData, s.frozenKeys, k.data, k.keys, k.snapshots, after, limit - page.length, SNAPSHOT_TTL_MS, id, SCAN_STEP,
+          s.marker, s.saved, s.frozenData, s.frozenKeys, k.data, k.keys, k.snapshots,
+          after, limit - page.length, SNAPSHOT_TTL_MS, id, SCAN_STEP, CATCH_UP_PAGE_BYTES - bytes,
         ) as Array<string | number | null>
         for (let i = 0; i < reply.length; i += 3) {
           const [key, rev, value] = [String(reply[i]), Number(reply[i + 1]), reply[i + 2]]
           page.push(value === null || value === undefined ? { rev, key, deleted: true } : { rev, key, value: String(value) })
+          if (value !== null && value !== undefined) bytes += String(value).length
         }
         if (next === '' || next === null) {
           done = true

@@ -93,8 +93,11 @@ export async function waitForLazyFree(redis: Redis | Cluster): Promise<void> {
 
 const smallest = (ids: string[], limit: number): string[] => [...new Set(ids)].sort(compareKeys).slice(0, limit)
 
-/** A user's header, then every record, page by page from one snapshot. @internal */
-export async function* exportUser(snapshot: RedisSnapshot, userId: string): AsyncGenerator<UserRecord> {
+/**
+ * A user's header, then every record, page by page from one snapshot, then the exactly-once records (`clients`, the
+ * user's `:c` hash) of writes up to the snapshot's head (a later write is not in the export either). @internal
+ */
+export async function* exportUser(snapshot: RedisSnapshot, userId: string, redis: Redis | Cluster, clients: string): AsyncGenerator<UserRecord> {
   try {
     if (!snapshot.exists) throw new CubbyError('NOT_FOUND', 'No such user')
     yield { type: 'user', v: 1, userId, head: snapshot.head, clearRev: snapshot.clearRev }
@@ -104,6 +107,16 @@ export async function* exportUser(snapshot: RedisSnapshot, userId: string): Asyn
         else if ('value' in c) yield { type: 'value', key: c.key, rev: c.rev, value: c.value }
       }
     }
+    let cursor = '0'
+    do {
+      const [next, flat] = await redis.hscan(clients, cursor, 'COUNT', STEP)
+      cursor = next
+      for (let i = 0; i < flat.length; i += 2) {
+        const [mid, rev] = flat[i + 1]!.split(' ').map(Number) as [number, number]
+        // HSCAN may return a field twice; an import keeps the higher mid.
+        if (rev <= snapshot.head) yield { type: 'client', clientId: flat[i]!, mid, rev }
+      }
+    } while (cursor !== '0')
   } finally {
     await snapshot.close()
   }
@@ -130,7 +143,7 @@ export async function importUser(
     if (batch.length === 0) return
     const step = batch
     batch = []
-    if (await serial(() => scripts.cubbyImportRecords(k.meta, k.data, k.keys, k.log, k.snapshots, head!, RECORD_OVERHEAD_BYTES, ...step)) === -1) throw deletedMeanwhile()
+    if (await serial(() => scripts.cubbyImportRecords(k.meta, k.data, k.keys, k.log, k.snapshots, k.clients, head!, RECORD_OVERHEAD_BYTES, ...step)) === -1) throw deletedMeanwhile()
   }
   for await (const record of records) {
     if (head === undefined) {
@@ -146,8 +159,11 @@ export async function importUser(
       continue
     }
     checkRecord(record, head)
-    batch.push(record.key, record.rev, record.type === 'value' ? 'v' : 'd', record.type === 'value' ? record.value : '')
-    count++
+    if (record.type === 'client') batch.push(record.clientId, record.rev, 'c', record.mid)
+    else {
+      batch.push(record.key, record.rev, record.type === 'value' ? 'v' : 'd', record.type === 'value' ? record.value : '')
+      count++
+    }
     if (batch.length >= 4 * STEP) await flush()
   }
   if (head === undefined) throw new CubbyError('BAD_MESSAGE', 'The import is empty')
@@ -161,8 +177,11 @@ const deletedMeanwhile = (): CubbyError => new CubbyError('BAD_MESSAGE', 'The us
 
 function checkRecord(record: UserRecord, head: number): asserts record is Exclude<UserRecord, { type: 'user' }> {
   if (record.type === 'user') throw new CubbyError('BAD_MESSAGE', 'An import has one user line')
-  if (record.type !== 'value' && record.type !== 'deleted') throw new CubbyError('BAD_MESSAGE', 'Unknown record type')
-  if (typeof record.key !== 'string' || record.key === '') throw new CubbyError('BAD_MESSAGE', 'A record needs a key')
+  if (record.type === 'client') {
+    if (typeof record.clientId !== 'string' || record.clientId === '') throw new CubbyError('BAD_MESSAGE', 'A client record needs a clientId')
+    if (!isRev(record.mid) || record.mid < 1) throw new CubbyError('BAD_MESSAGE', 'A client record needs a positive integer mid')
+  } else if (record.type !== 'value' && record.type !== 'deleted') throw new CubbyError('BAD_MESSAGE', 'Unknown record type')
+  else if (typeof record.key !== 'string' || record.key === '') throw new CubbyError('BAD_MESSAGE', 'A record needs a key')
   if (!isRev(record.rev) || record.rev < 1) throw new CubbyError('BAD_MESSAGE', 'A record needs a positive integer rev')
   if (record.rev > head) throw new CubbyError('BAD_MESSAGE', `A record's rev (${record.rev}) is above the head (${head})`)
   if (record.type === 'value' && typeof record.value !== 'string') throw new CubbyError('BAD_MESSAGE', 'A value record needs an encoded value')

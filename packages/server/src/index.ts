@@ -9,6 +9,7 @@ export type { LevelStorageOptions } from './storage/createLevelStorage.js'
 export type {
   CommitOptions, CommitResult, CubbyStorage, StorageListOptions, StorageMetricsHooks, StorageSnapshot, StoredEntry,
 } from './storage/CubbyStorage.js'
+export { CATCH_UP_PAGE_BYTES } from './storage/CubbyStorage.js'
 export { DEFAULT_QUOTA, RECORD_OVERHEAD_BYTES, resolveQuota } from './storage/UserQuota.js'
 export { checkCommitArguments } from './storage/checkCommitArguments.js'
 export type { UserQuota, UserUsage } from './storage/UserQuota.js'

@@ -1,4 +1,4 @@
-import { CubbyError, type CubbyLimits } from '@cubby/protocol'
+import { CubbyError, isWellFormed, type CubbyLimits } from '@cubby/protocol'
 import type { UserRecord } from '../storage/UserRecord.js'
 import { validateMutation } from '../writes/validateMutation.js'
 
@@ -33,6 +33,10 @@ export function parseUserRecord(line: string, lineNo: number, limits: CubbyLimit
       if (error !== undefined) throw new CubbyError(error.code, `Line ${lineNo}: ${error.message}`)
       return r.type === 'value' ? { type: 'value', key: r.key, rev: r.rev, value: r.value as string } : { type: 'deleted', key: r.key, rev: r.rev }
     }
+    case 'client':
+      if (typeof r.clientId !== 'string' || r.clientId === '' || !isWellFormed(r.clientId)) throw bad('clientId must be a non-empty, well-formed string')
+      if (!isRev(r.mid) || !isRev(r.rev)) throw bad('mid and rev must be positive integers')
+      return { type: 'client', clientId: r.clientId, mid: r.mid, rev: r.rev }
     default:
       throw bad(`unknown type ${JSON.stringify(String(r.type)).slice(0, 40)}`)
   }

@@ -9,6 +9,13 @@ export interface StorageMetricsHooks {
 import type { Change, Mutation, MutationResult } from '@cubby/protocol'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 
+/**
+ * The most bytes of values one catch-up read returns beyond its first change: a page of {@link CubbyStorage.changesSince}
+ * or of a {@link StorageSnapshot}. A read stops at its count or once its values reach this, whichever comes first,
+ * so a gap of hundreds of large values never has a node hold more than about this much for one session.
+ */
+export const CATCH_UP_PAGE_BYTES: number = 1024 * 1024
+
 /** The current record of one key: its revision and its encoded value (as made by `encodeValue`). */
 export interface StoredEntry {
   key: string
@@ -55,7 +62,10 @@ export interface StorageSnapshot {
   readonly head: number
   /** The revision of the user's last clear in the snapshot; 0 when never cleared. */
   readonly clearRev: number
-  /** The next records as changes (live values and tombstones), in key order, at most `limit`; none at the end. */
+  /**
+   * The next records as changes (live values and tombstones), in key order, at most `limit` and about
+   * {@link CATCH_UP_PAGE_BYTES} of values (at least one record); none at the end.
+   */
   next(limit: number): Promise<Change[]>
   /** Releases the snapshot. Call it once done, also after an error. */
   close(): Promise<void>
@@ -99,7 +109,8 @@ export interface CubbyStorage {
   /** Live entries in code-point (UTF-8 byte) order of their keys. */
   list(userId: string, options: StorageListOptions): Promise<StoredEntry[]>
   /**
-   * Changes with a revision above `rev`, ascending, at most `limit`. Overwritten changes are left out.
+   * Changes with a revision above `rev`, ascending, at most `limit`, and no more values than about
+   * {@link CATCH_UP_PAGE_BYTES} (at least one change). Overwritten changes are left out.
    * The returned `rev` is the last revision covered: the head when nothing remains.
    */
   changesSince(userId: string, rev: number, limit: number): Promise<{ changes: Change[]; rev: number }>

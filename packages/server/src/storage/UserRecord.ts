@@ -1,6 +1,8 @@
 /**
  * One line of a user's export (NDJSON): first the user's header, then one line per key that has a record, live
- * or deleted. Values are Cubby encodings exactly as stored (see `encodeValue`), so every type survives the trip.
+ * or deleted, then one line per device's exactly-once record (the last mid of that client id the server applied,
+ * and its rev), so that a write re-sent after a move (its ack was lost) is recognised and not applied twice.
+ * Values are Cubby encodings exactly as stored (see `encodeValue`), so every type survives the trip.
  *
  * @example
  * ```
@@ -8,12 +10,14 @@
  * {"type":"value","key":"theme","rev":40,"value":"\"dark\""}
  * {"type":"value","key":"seen","rev":41,"value":"~[[\"Set\",1],\"a\"]"}
  * {"type":"deleted","key":"draft","rev":42}
+ * {"type":"client","clientId":"3f1c…","mid":17,"rev":42}
  * ```
  */
 export type UserRecord =
   | { type: 'user'; v: 1; userId: string; head: number; clearRev: number }
   | { type: 'value'; key: string; rev: number; value: string }
   | { type: 'deleted'; key: string; rev: number }
+  | { type: 'client'; clientId: string; mid: number; rev: number }
 
 /** One user as {@link CubbyStorageAdmin.users} lists them. */
 export interface UserSummary {

@@ -1,5 +1,5 @@
 import { compareKeys, type Change, type Mutation } from '@cubby/protocol'
-import type { CommitOptions, CommitResult, CubbyStorage, StorageListOptions, StorageSnapshot, StoredEntry } from './CubbyStorage.js'
+import { CATCH_UP_PAGE_BYTES, type CommitOptions, type CommitResult, type CubbyStorage, type StorageListOptions, type StorageSnapshot, type StoredEntry } from './CubbyStorage.js'
 import { GroupCommitter } from './GroupCommitter.js'
 import { readRange, UTF8, type LevelDatabase } from './LevelDatabase.js'
 import {
@@ -32,9 +32,6 @@ export interface LevelStorageOptions {
    */
   maxTotalBytes?: number
 }
-
-/** Bytes a snapshot reads per page at most (classic-level stops at 16 KiB by default): a page of typical records in one read. */
-const SNAPSHOT_PAGE_BYTES = 1024 * 1024
 
 /** @throws TypeError unless `maxIndexedKeys` is undefined or a non-negative integer. @internal */
 export function checkMaxIndexedKeys(maxIndexedKeys: number | undefined): void {
@@ -141,21 +138,32 @@ class LevelStorage implements CubbyStorage {
     await readRange(this.#db, { gt: logKey(userId, rev), lte: logKey(userId, head), limit }, (page) => {
       log.push(...page)
     })
-    const keys = log.filter(([, k]) => k !== CLEAR_MARKER).map(([, k]) => dataKey(userId, k))
-    const records = await this.#db.getMany(keys, UTF8)
     const changes: Change[] = []
-    let i = 0
-    for (const [lKey, key] of log) {
-      const logRev = revOfLogKey(lKey)
-      if (key === CLEAR_MARKER) {
-        changes.push({ rev: logRev, clear: true })
-        continue
+    let bytes = 0
+    // Records are read a few at a time, fewer as values turn out large, and the page ends once its values reach
+    // CATCH_UP_PAGE_BYTES: a gap of hundreds of large values is read over several calls, never held at once.
+    for (let at = 0; at < log.length;) {
+      const room = CATCH_UP_PAGE_BYTES - bytes
+      const size = bytes === 0 ? 8 : Math.min(64, Math.max(1, Math.floor(room / (bytes / changes.length || 1))))
+      const chunk = log.slice(at, at + size)
+      at += chunk.length
+      const wanted = chunk.filter(([, k]) => k !== CLEAR_MARKER)
+      const records = await this.#db.getMany(wanted.map(([, k]) => dataKey(userId, k)), UTF8)
+      let i = 0
+      for (const [lKey, key] of chunk) {
+        const logRev = revOfLogKey(lKey)
+        if (key === CLEAR_MARKER) {
+          changes.push({ rev: logRev, clear: true })
+          continue
+        }
+        const raw = records[i++]
+        // A record with another rev was overwritten after the log was read: its newer entry comes later.
+        const record = raw === undefined ? undefined : parseRecord(raw)
+        if (record?.rev !== logRev) continue
+        changes.push(record.value === undefined ? { rev: logRev, key, deleted: true } : { rev: logRev, key, value: record.value })
+        bytes += record.value?.length ?? 0
+        if (bytes >= CATCH_UP_PAGE_BYTES) return { changes, rev: logRev }
       }
-      const raw = records[i++]
-      // A record with another rev was overwritten after the log was read: its newer entry comes later.
-      const record = raw === undefined ? undefined : parseRecord(raw)
-      if (record?.rev !== logRev) continue
-      changes.push(record.value === undefined ? { rev: logRev, key, deleted: true } : { rev: logRev, key, value: record.value })
     }
     const last = log.at(-1)
     return { changes, rev: log.length === limit && last !== undefined ? revOfLogKey(last[0]) : head }
@@ -197,7 +205,8 @@ class LevelStorage implements CubbyStorage {
     // Between two batches, the meta and the iterator's snapshot (taken synchronously) agree.
     const { head, clearRev, it } = await this.#committer.atRest(async () => {
       const { head, clearRev } = await this.#committer.meta(userId, true)
-      return { head, clearRev, it: this.#db.iterator({ ...userRange('d', userId), ...UTF8, highWaterMarkBytes: SNAPSHOT_PAGE_BYTES }) }
+      // A page ends once it holds CATCH_UP_PAGE_BYTES (classic-level stops at 16 KiB by default).
+      return { head, clearRev, it: this.#db.iterator({ ...userRange('d', userId), ...UTF8, highWaterMarkBytes: CATCH_UP_PAGE_BYTES }) }
     })
     const offset = dataKeyOffset(userId)
     return {

@@ -2,8 +2,8 @@ import { CubbyError } from '@cubby/protocol'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
 import type { GroupCommitter } from './GroupCommitter.js'
 import {
-  countUsageFields, dataKey, dataKeyOffset, deletionKey, formatDeletion, formatMeta, formatRecord, importingKey, logKey,
-  metaKey, nowInSeconds, parseDeletion, parseMeta, parseRecord, purgeKey, userOfMetaKey, userRange,
+  clientKey, countUsageFields, dataKey, dataKeyOffset, deletionKey, formatDeletion, formatMeta, formatRecord, importingKey, logKey,
+  metaKey, nowInSeconds, parseClient, parseDeletion, parseMeta, parseRecord, purgeKey, userOfMetaKey, userRange,
 } from './levelKeys.js'
 import type { Purger } from './Purger.js'
 import { countUsage } from './countUsage.js'
@@ -81,6 +81,15 @@ export async function* exportUser(db: LevelDatabase, userId: string): AsyncGener
       yield value === undefined ? { type: 'deleted', key, rev } : { type: 'value', key, rev, value }
     }
   }
+  // The exactly-once records, so that a write whose ack was lost is not applied again after an import. A record
+  // of a write after the header's head is left out, as that write is.
+  const clientOffset = userRange('c', userId).gte.length
+  for await (const page of iterateRange(db, userRange('c', userId))) {
+    for (const [k, raw] of page) {
+      const { mid, rev } = parseClient(raw)
+      if (rev <= head) yield { type: 'client', clientId: k.slice(clientOffset), mid, rev }
+    }
+  }
 }
 
 /**
@@ -133,7 +142,7 @@ export async function importUser(db: LevelDatabase, committer: GroupCommitter, p
     const step = batch
     batch = []
     if (step.length > 0) await committer.exclusive(userId, () => writeRecords(db, committer, userId, header!.head, step))
-    count += step.length
+    count += step.filter((r) => r.type !== 'client').length
   }
   for await (const record of records) {
     if (header === undefined) {
@@ -169,10 +178,13 @@ async function reserve(db: LevelDatabase, userId: string, { head, clearRev }: { 
 }
 
 async function writeRecords(
-  db: LevelDatabase, committer: GroupCommitter, userId: string, head: number, records: Array<Exclude<UserRecord, { type: 'user' }>>,
+  db: LevelDatabase, committer: GroupCommitter, userId: string, head: number, all: Array<Exclude<UserRecord, { type: 'user' }>>,
 ): Promise<void> {
-  const keys = [metaKey(userId), ...records.map((r) => dataKey(userId, r.key))]
-  const [rawMeta, ...existing] = await db.getMany(keys, UTF8)
+  const records = all.filter((r) => r.type !== 'client')
+  const clients = all.filter((r) => r.type === 'client')
+  const keys = [metaKey(userId), ...records.map((r) => dataKey(userId, r.key)), ...clients.map((c) => clientKey(userId, c.clientId))]
+  const [rawMeta, ...read] = await db.getMany(keys, UTF8)
+  const existing = read.slice(0, records.length)
   const meta = parseMeta(rawMeta)
   const bytesBefore = meta.bytes
   const operations: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = []
@@ -193,6 +205,15 @@ async function writeRecords(
     meta.bytes += recordBytes(r.key, value)
     if (value !== undefined) meta.keys++
     written.set(r.key, { rev: r.rev, value })
+  })
+  // A client that wrote during the import has a newer record: keep the higher mid.
+  const lastMid = new Map<string, number>()
+  clients.forEach((c, i) => {
+    const raw = read[records.length + i]
+    const before = lastMid.get(c.clientId) ?? (raw === undefined ? 0 : parseClient(raw).mid)
+    if (c.mid <= before) return
+    lastMid.set(c.clientId, c.mid)
+    operations.push({ type: 'put', key: clientKey(userId, c.clientId), value: `${c.mid}\n${c.rev}` })
   })
   meta.head = Math.max(meta.head, head)
   operations.push({ type: 'put', key: metaKey(userId), value: formatMeta(meta) })

@@ -1,6 +1,6 @@
 import { compareKeys, type Change, type Mutation } from '@cubby/protocol'
 import { describe, expect, it } from 'vitest'
-import type { CommitResult, CubbyStorage } from './CubbyStorage.js'
+import { CATCH_UP_PAGE_BYTES, type CommitResult, type CubbyStorage } from './CubbyStorage.js'
 import { runIsolationContract } from './storageIsolation.contract.js'
 import { runQuotaContract } from './storageQuota.contract.js'
 import { runAdminContract } from './storageAdmin.contract.js'
@@ -202,6 +202,36 @@ export function runStorageContract(name: string, setup: (options?: StorageContra
       expect(keysOf(records as Array<{ key: string }>)).toEqual([...expected.keys()].sort(compareKeys))
       expect(new Map(records.map((c) => ['key' in c ? c.key : '', c]))).toEqual(expected)
       expect(snapshot.head).toBe(330)
+    })
+
+    it('bounds each catch-up read (log page, snapshot page) by bytes as well as by count', async () => {
+      await using f = await setup()
+      const big = 'x'.repeat(256 * 1024)
+      const count = 4 * (CATCH_UP_PAGE_BYTES / big.length) + 2
+      for (let i = 1; i <= count; i++) await f.storage.commit('u', [store(i, `k${i}`, big)])
+      const bytes = (changes: Change[]): number => changes.reduce((n, c) => n + ('value' in c ? c.value.length : 0), 0)
+      const revs: number[] = []
+      for (let rev = 0, reads = 0; rev < count; reads++) {
+        expect(reads).toBeLessThan(count)
+        const page = await f.storage.changesSince('u', rev, 500)
+        // At least one change per read, and at most one value past the bound.
+        expect(page.changes.length).toBeGreaterThan(0)
+        expect(bytes(page.changes)).toBeLessThanOrEqual(CATCH_UP_PAGE_BYTES + big.length)
+        revs.push(...page.changes.map((c) => c.rev))
+        rev = page.rev
+      }
+      expect(revs).toEqual(Array.from({ length: count }, (_, i) => i + 1))
+      const snapshot = await f.storage.snapshot('u')
+      const keys: string[] = []
+      try {
+        for (let page = await snapshot.next(500); page.length > 0; page = await snapshot.next(500)) {
+          expect(bytes(page)).toBeLessThanOrEqual(CATCH_UP_PAGE_BYTES + big.length)
+          keys.push(...page.map((c) => ('key' in c ? c.key : '')))
+        }
+      } finally {
+        await snapshot.close()
+      }
+      expect(keys.sort()).toEqual(Array.from({ length: count }, (_, i) => `k${i + 1}`).sort())
     })
 
     it('rejects malformed arguments alone, without failing other commits', async () => {

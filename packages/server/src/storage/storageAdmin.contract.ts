@@ -48,6 +48,34 @@ export function runAdminContract(setup: (options?: StorageContractOptions) => Pr
       await expect(f.storage.importUser('copy', f.storage.exportUser('u'))).rejects.toMatchObject({ code: 'BAD_MESSAGE' })
     })
 
+    it('exports the exactly-once records, so a write re-sent after an import is answered, not applied again', async () => {
+      await using f = await setup()
+      await f.storage.commit('u', [store(1, 'k', 'a'), store(2, 'k', 'b')], 'laptop')
+      await f.storage.commit('u', [store(7, 'j', 'x')], 'phone')
+      const records = await collect(f.storage.exportUser('u'))
+      expect(records.filter((r) => r.type === 'client').sort((x, y) => (x.clientId < y.clientId ? -1 : 1))).toEqual([
+        { type: 'client', clientId: 'laptop', mid: 2, rev: 2 }, { type: 'client', clientId: 'phone', mid: 7, rev: 3 },
+      ])
+      expect(await f.storage.importUser('copy', renamed(f.storage.exportUser('u'), 'copy'))).toEqual({ head: 3, records: 2 })
+      // The laptop never got the ack of mid 2 and sends it again on the new storage: it is recognised.
+      expect((await f.storage.commit('copy', [store(2, 'k', 'b')], 'laptop')).results).toEqual([{ mid: 2, rev: 2 }])
+      expect((await f.storage.commit('copy', [store(3, 'k', 'c')], 'laptop')).results).toEqual([{ mid: 3, rev: 4 }])
+      expect(await f.storage.head('copy')).toBe(4)
+    })
+
+    it('keeps the exactly-once record of a client that wrote during the import', async () => {
+      await using f = await setup()
+      await f.storage.commit('u', [store(1, 'k', 'old')], 'laptop')
+      const records = await collect(f.storage.exportUser('u'))
+      await f.storage.importUser('v', (async function* () {
+        yield { ...records[0]!, userId: 'v' } as UserRecord
+        expect((await f.storage.commit('v', [store(2, 'k', 'live')], 'laptop')).results).toEqual([{ mid: 2, rev: 2 }])
+        yield* records.slice(1)
+      })())
+      expect((await f.storage.commit('v', [store(2, 'k', 'again')], 'laptop')).results).toEqual([{ mid: 2, rev: 2 }])
+      expect((await f.storage.get('v', 'k'))?.value).toBe(encodeValue('live'))
+    })
+
     it('keeps a write made during an import, which is newer than anything imported', async () => {
       await using f = await setup()
       await f.storage.commit('u', [store(1, 'k', 'old'), store(2, 'j', 'old')])
