@@ -310,10 +310,13 @@ describe('durability', () => {
     await expect(storage.commit('u', [store(1, 'k', '1')], 'c')).rejects.toMatchObject({ code: 'INTERNAL' })
     await using replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] })
     await expect.poll(async () => (await master.cli('INFO', 'replication')).match(/slave0:.*state=online/) !== null, { timeout: 15_000 }).toBe(true)
-    expect(await storage.commit('u', [store(1, 'k', '1')], 'c')).toMatchObject({ results: [{ mid: 1, rev: 1 }], changes: [] })
-    expect((await storage.commit('u', [store(2, 'k', '2')], 'c')).head).toBe(2)
-    expect((await replica.cli('HGET', `cubby:${userTag('u')}:d`, 'k')).trim()).toBe('2:2')
     await storage.close()
+    // With a replica online, a WAIT long enough for a loaded machine acknowledges (200 ms proved flaky under load).
+    const patient = createRedisStorage({ redis: master.url, waitReplicas: 1, waitTimeoutMs: 10_000 })
+    expect(await patient.commit('u', [store(1, 'k', '1')], 'c')).toMatchObject({ results: [{ mid: 1, rev: 1 }], changes: [] })
+    expect((await patient.commit('u', [store(2, 'k', '2')], 'c')).head).toBe(2)
+    expect((await replica.cli('HGET', `cubby:${userTag('u')}:d`, 'k')).trim()).toBe('2:2')
+    await patient.close()
   })
 })
 
