@@ -5,7 +5,7 @@ import { type Browser, chromium } from 'playwright-core'
 const CANDIDATES = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
 
 /** The Chromium these tests drive, or undefined when the machine has none. */
-export const CHROMIUM_PATH: string | undefined = CANDIDATES.find((path) => existsSync(path))
+const CHROMIUM_PATH: string | undefined = CANDIDATES.find((path) => existsSync(path))
 
 const HOW_TO_INSTALL = `Install it with \`sudo apt-get install chromium\` (Debian/Ubuntu; .ci/run does this in CI), or point CHROMIUM_PATH at a Chromium or Chrome binary.`
 

@@ -69,7 +69,7 @@ export function listed(page: Page): Promise<Listed[]> {
   return page.locator('[data-testid="submission"]').evaluateAll((rows) =>
     rows.map((row) => ({
       key: (row as HTMLElement).dataset.key!,
-      name: row.querySelector('.submission-name')!.textContent!,
+      name: row.querySelector('.submission-name')!.textContent,
       status: (row as HTMLElement).dataset.status!,
     })),
   )

@@ -2,9 +2,7 @@ import { type Server, createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import type { BrowserContext, Page } from 'playwright-core'
 import { build } from 'vite'
-import type { TabPage } from './tabsPage.entry.js'
 
-export type { TabPage }
 
 /** A page with the client (`tabsPage.entry.ts`, bundled from source), served on 127.0.0.1 (IndexedDB needs a real origin). */
 export interface TabsSite extends AsyncDisposable {

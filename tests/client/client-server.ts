@@ -67,7 +67,7 @@ export function watchedWebSocket(): { WebSocket: typeof globalThis.WebSocket; op
     constructor(...args: ConstructorParameters<typeof WebSocket>) {
       super(...args)
       opened++
-      this.addEventListener('message', (event) => frames.push(JSON.parse(String(event.data)) as SeenFrame))
+      this.addEventListener('message', (event) => frames.push(JSON.parse(event.data as string) as SeenFrame))
     }
   }
   return { WebSocket: Watched as unknown as typeof globalThis.WebSocket, opened: () => opened, frames }

@@ -2,7 +2,7 @@
  * A Web Locks `LockManager` for one process (exclusive locks, `signal`, `ifAvailable`), for tests under Node,
  * which has BroadcastChannel but not `navigator.locks`. Tests only.
  */
-export function createTestLocks(): LockManager {
+function createTestLocks(): LockManager {
   const held = new Set<string>()
   const waiting = new Map<string, Array<() => void>>()
   const next = (name: string): void => {
@@ -22,18 +22,18 @@ export function createTestLocks(): LockManager {
         options.signal?.addEventListener('abort', () => {
           const i = queue.indexOf(grant)
           if (i >= 0) queue.splice(i, 1)
-          reject(options.signal!.reason)
+          reject(options.signal!.reason as unknown)
         })
       })
     }
     held.add(name)
     try {
-      return await callback({ name, mode: 'exclusive' } as Lock)
+      return await callback({ name, mode: 'exclusive' })
     } finally {
       next(name)
     }
   }
-  return { request, query: async () => ({ held: [], pending: [] }) } as unknown as LockManager
+  return { request, query: async () => ({ held: [], pending: [] }) }
 }
 
 /** Installs `navigator.locks` for this test file (Node 20 has no navigator). */

@@ -5,7 +5,7 @@ export function structuredCloneBattery(): Record<string, unknown> {
   const shared = { shared: true }
   const buffer = new ArrayBuffer(16)
   new Uint8Array(buffer).set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])
-  const sparse: unknown[] = [1, , 3] // eslint-disable-line no-sparse-arrays
+  const sparse: unknown[] = [1, , 3]
   sparse[10] = 'far'
   return {
     string: 'héllo wörld \u0000 \ud83d\ude00 lone\ud800',
@@ -40,7 +40,7 @@ export function structuredCloneBattery(): Record<string, unknown> {
     bigUint64: new BigUint64Array([2n ** 64n - 1n]),
     viewsOnOneBuffer: [new Uint8Array(buffer, 4, 4), new DataView(buffer, 8, 8)],
     sparse,
-    arrayWithProperties: Object.assign([1, , 3], { note: 'kept', match: /b(c)/.exec('abc') }), // eslint-disable-line no-sparse-arrays
+    arrayWithProperties: Object.assign([1, , 3], { note: 'kept', match: /b(c)/.exec('abc') }),
     objectWithUndefined: { a: undefined, b: 1 },
     nested: { deep: { deeper: { deepest: [1, { x: [new Map([[1, new Set([2])]])] }] } } },
     cyclic,

@@ -63,7 +63,7 @@ describe('offline writes', () => {
     await using a = connectTestClient(server.url, { auth: token })
     await using b = connectTestClient(server.url, { auth: token })
     await Promise.all([a.ready(), b.ready()])
-    await b.disconnect()
+    b.disconnect()
     await a.store('theme', 'dark')
     await a.synced()
     const seenByB: unknown[] = []

@@ -60,16 +60,16 @@ describe('live sync between devices', () => {
       // The reference is what structuredClone does to the same value.
       expect(received, key).toStrictEqual(structuredClone(value))
     }
-    const cyclic = (await phone.call('get', 'cyclic')) as Record<string, unknown>
+    const cyclic = await phone.call<Record<string, unknown>>('get', 'cyclic')
     expect(cyclic.self).toBe(cyclic)
-    const twice = (await phone.call('get', 'sharedTwice')) as Record<string, unknown>
+    const twice = await phone.call<Record<string, unknown>>('get', 'sharedTwice')
     expect(twice.left).toBe(twice.right)
-    const sparse = (await phone.call('get', 'sparse')) as unknown[]
+    const sparse = await phone.call<unknown[]>('get', 'sparse')
     expect(1 in sparse).toBe(false)
     expect(sparse).toHaveLength(11)
     expect(Object.is(await phone.call('get', 'negativeZero'), -0)).toBe(true)
-    expect('a' in ((await phone.call('get', 'objectWithUndefined')) as object)).toBe(true)
-    const views = (await phone.call('get', 'viewsOnOneBuffer')) as [Uint8Array, DataView]
+    expect('a' in (await phone.call<object>('get', 'objectWithUndefined'))).toBe(true)
+    const views = await phone.call<[Uint8Array, DataView]>('get', 'viewsOnOneBuffer')
     expect(views[0].buffer).toBe(views[1].buffer)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })

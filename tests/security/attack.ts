@@ -47,7 +47,7 @@ export function forgedTokens(server: Pick<TestServer, 'secret' | 'token'>, userI
   const now = Math.floor(Date.now() / 1000)
   const hs256 = { alg: 'HS256', typ: 'JWT' }
   const valid = server.token('mallory').split('.')
-  const tamperedPayload = b64({ ...JSON.parse(Buffer.from(valid[1]!, 'base64url').toString()), sub: userId })
+  const tamperedPayload = b64({ ...(JSON.parse(Buffer.from(valid[1]!, 'base64url').toString()) as object), sub: userId })
   return {
     'wrong secret': craftToken(hs256, { sub: userId, iat: now }, 'not-the-secret'),
     'alg none': craftToken({ alg: 'none', typ: 'JWT' }, { sub: userId, iat: now }, { signature: '' }),

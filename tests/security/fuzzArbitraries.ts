@@ -2,7 +2,7 @@ import { encodeValue } from '@cubby/protocol'
 import fc from 'fast-check'
 
 /** Keys: ordinary, empty, over-long, full of separators, lone surrogates, control characters. */
-export const keyArb: fc.Arbitrary<unknown> = fc.oneof(
+const keyArb: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ minLength: 1, maxLength: 12 }),
   fc.constantFrom('', '/', '..', '%2F', '\u0000', '3:bob\u0000k', '\ud800', 'a\udfff', 'x'.repeat(2000)),
   fc.string({ unit: 'binary', maxLength: 20 }),
@@ -10,7 +10,7 @@ export const keyArb: fc.Arbitrary<unknown> = fc.oneof(
 )
 
 /** Encoded values: valid encodings of arbitrary values, and near-valid and broken ones. */
-export const valueArb: fc.Arbitrary<unknown> = fc.oneof(
+const valueArb: fc.Arbitrary<unknown> = fc.oneof(
   fc.anything({ maxDepth: 3, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true })
     .map((v) => { try { return encodeValue(v) } catch { return '"unencodable"' } }),
   fc.json({ maxDepth: 3 }),
@@ -29,7 +29,7 @@ const mutationArb = fc.record({
 }, { requiredKeys: ['op', 'mid'] })
 
 /** Push frames, mostly well-formed, some with wrong field types or order. */
-export const pushArb: fc.Arbitrary<object> = fc.record({
+const pushArb: fc.Arbitrary<object> = fc.record({
   type: fc.constant('push'),
   clientId: fc.oneof(fc.string({ minLength: 1, maxLength: 10 }), fc.constantFrom('', 'x'.repeat(200), 'bob'), fc.anything({ maxDepth: 0 })),
   mutations: fc.oneof(fc.array(mutationArb, { minLength: 1, maxLength: 12 }), fc.anything({ maxDepth: 1 })),
@@ -85,7 +85,7 @@ export const httpRequestArb = (tokens: { valid: string; forged: string }): fc.Ar
 })
 
 /** Request-targets `new URL()` and decodeURIComponent choke on; each once ended the process as an upgrade. */
-export const HOSTILE_TARGETS: readonly string[] = [
+const HOSTILE_TARGETS: readonly string[] = [
   '//[', 'http://[', '//%', 'http://a:99999/v1/sync', 'http://[::1/v1/sync', '/v1/sync?%', '/v1/sync#%', '*', '//v1/sync',
   'http://localhost/v1/sync', '/v1/values/%', '/v1/values/%E0%A4%A', '/v1/admin/users/%/export', '/v1/%', '/%', '/..%2F..%2Fetc',
 ]
@@ -97,7 +97,7 @@ const targetChars = fc.oneof(
 )
 
 /** A request-target: the hostile ones, garbage, garbage under /v1 and /v1/sync, absolute-form. */
-export const targetArb: fc.Arbitrary<string> = fc.oneof(
+const targetArb: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...HOSTILE_TARGETS),
   fc.string({ unit: targetChars, minLength: 1, maxLength: 40 }),
   fc.tuple(fc.constantFrom('/v1/sync', '/v1/values/', '/v1/', '//', 'http://', 'http://[', '/v1/admin/users/'), fc.string({ unit: targetChars, maxLength: 20 }))

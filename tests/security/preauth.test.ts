@@ -1,4 +1,4 @@
-import { openRawSocket, startTestServer, type TestServer } from '@cubby/test-utils'
+import { startTestServer, type TestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { memoryOf, rawHttp, session } from './attack.js'
 import { frameHeader, parseServerFrames, upgradeRaw, writeSome, type UpgradedSocket } from './wireFrames.js'

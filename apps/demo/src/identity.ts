@@ -17,7 +17,7 @@ function userIdOf(token: string): string | undefined {
 }
 
 /** A token from the address bar (`#token=…`, the "open on another device" link), removed from it at once. */
-export function takeTokenFromUrl(): Identity | undefined {
+function takeTokenFromUrl(): Identity | undefined {
   const token = new URLSearchParams(location.hash.slice(1)).get('token')
   if (token === null) return undefined
   history.replaceState(null, '', location.pathname + location.search)
@@ -25,7 +25,7 @@ export function takeTokenFromUrl(): Identity | undefined {
   return userId === undefined ? undefined : { userId, token }
 }
 
-export function loadStoredIdentity(): Identity | undefined {
+function loadStoredIdentity(): Identity | undefined {
   try {
     const stored = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null') as Identity | null
     return stored && typeof stored.token === 'string' && typeof stored.userId === 'string' ? stored : undefined

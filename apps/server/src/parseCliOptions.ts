@@ -30,7 +30,7 @@ export interface CliOptions {
 }
 
 /** Where the Redis of a multi-node setup is: one `redis-server` (`url`) or a Cluster's startup nodes. */
-export interface CliRedisOptions {
+interface CliRedisOptions {
   url: string | undefined
   cluster: Array<{ host: string; port: number }> | undefined
   /** Prefix of every key and channel. */
@@ -38,7 +38,7 @@ export interface CliRedisOptions {
 }
 
 /** The server options the CLI sets from flags. */
-export type CliServerOptions = Pick<CubbyServerOptions,
+type CliServerOptions = Pick<CubbyServerOptions,
   'quota' | 'maxIndexedKeys' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
   'maxHelloBytes' | 'sendTimeoutMs' | 'maxInboundBytes' | 'maxOutboundBytes' | 'maxConnections' |
   'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets' | 'maxTotalBytes' | 'pruneAnonymousAfterDays'>

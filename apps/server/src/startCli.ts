@@ -11,11 +11,11 @@ export interface StartedCli {
   cubby: CubbyServer
   url: string
   /** Closes the server, then what it runs on (the Redis connections). */
-  close(): Promise<void>
+  close: () => Promise<void>
 }
 
 /** A start that cannot go ahead (a busy port, a missing `--static` folder, an unusable data dir): printed as is, exit code 1. */
-export class StartError extends Error {
+class StartError extends Error {
   override readonly name = 'StartError'
 }
 

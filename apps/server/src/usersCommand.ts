@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { Readable, Writable } from 'node:stream'
 import { DEFAULT_LIMITS } from '@cubby/protocol'
-import { createLevelStorage, parseUserRecords, pruneAnonymousUsers, type CubbyStorage } from '@cubby/server'
+import { createLevelStorage, parseUserRecords, pruneAnonymousUsers, type CubbyStorage, type UserRecord } from '@cubby/server'
 import type { Level } from 'level'
 import { DataDirError, openDatabase } from './openDatabase.js'
 import { CliUsageError } from './parseCliOptions.js'
@@ -22,7 +22,7 @@ export type UsersCommand =
 const USERS_COMMANDS = ['list', 'export', 'import', 'delete', 'prune'] as const
 
 /** The `users` part of `--help`. */
-export const USERS_USAGE: string = `Usage: cubby-server users <command> [--data-dir DIR]   (data dir also from CUBBY_DATA_DIR)
+const USERS_USAGE: string = `Usage: cubby-server users <command> [--data-dir DIR]   (data dir also from CUBBY_DATA_DIR)
 
 Works on the data dir directly, while no server runs on it (LevelDB allows one process at a time);
 while one does, use the HTTP admin API (/v1/admin, see docs/operations.md).
@@ -77,7 +77,7 @@ export function parseUsersCommand(argv: readonly string[], env: Readonly<Record<
 }
 
 /** A user-facing failure of a `users` command: printed as is, exit code 1. */
-export class UsersCommandError extends Error {
+class UsersCommandError extends Error {
   override readonly name = 'UsersCommandError'
 }
 
@@ -124,7 +124,7 @@ export async function runUsersCommand(command: UsersCommand, io: { stdout: Writa
       case 'import': {
         const input = command.in === undefined ? io.stdin : createReadStream(command.in)
         const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
-        const renamed = async function* (records: AsyncIterable<import('@cubby/server').UserRecord>) {
+        const renamed = async function* (records: AsyncIterable<UserRecord>) {
           for await (const r of records) yield r.type === 'user' ? { ...r, userId: command.userId } : r
         }
         const result = await storage.importUser(command.userId, renamed(parseUserRecords(lines, DEFAULT_LIMITS)))

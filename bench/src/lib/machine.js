@@ -27,7 +27,9 @@ function version(name) {
         }
         dir = dirname(dir)
       }
-    } catch {}
+    } catch {
+      // no readable package.json up the tree: the version is unknown
+    }
     return undefined
   }
 }

@@ -25,11 +25,11 @@ async function startPeer({ ping = false }: { ping?: boolean } = {}): Promise<Pee
   const send = (ws: PeerSocket, m: ServerMessage): void => ws.send(JSON.stringify(m))
   wss.on('connection', (ws) => {
     ws.once('message', (data) => {
-      parseClientMessage(String(data))
+      parseClientMessage((data as Buffer).toString())
       send(ws, ping ? { type: 'welcome', v: 1, userId: 'alice', head: 0, ping } : { type: 'welcome', v: 1, userId: 'alice', head: 0 })
       send(ws, { type: 'synced', rev: 0 })
       sockets.push(ws)
-      ws.on('message', (frame) => received.push(String(frame)))
+      ws.on('message', (frame) => received.push((frame as Buffer).toString()))
     })
   })
   await new Promise((resolve) => wss.once('listening', resolve))

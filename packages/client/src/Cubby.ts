@@ -249,7 +249,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   async list(options?: ListOptions): Promise<Array<CubbyKey<TSchema>>> {
-    return (await this.#use()).state.list(options) as Array<CubbyKey<TSchema>>
+    return (await this.#use()).state.list(options)
   }
 
   /**

@@ -263,6 +263,7 @@ export class Replica {
         return
       case 'welcome':
       case 'user-deleted':
+      case 'pong':
         return
     }
   }

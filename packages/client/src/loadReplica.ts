@@ -135,7 +135,7 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
   const { userId, token } = (await (typeof locks?.request === 'function'
     ? locks.request(`cubby-identity:${JSON.stringify(options.name ?? 'default')}`, { signal: load.signal }, loadOrCreate)
-    : loadOrCreate())) as CubbyIdentity
+    : loadOrCreate()))
   return { userId, token: async () => token }
 }
 

@@ -48,7 +48,7 @@ describe('encodeValue and decodeValue', () => {
     ['a Map with keys of every kind', () => new Map<unknown, unknown>([[{ k: 1 }, 'object'], [NaN, 'nan'], [-0, 'zero'], [undefined, 1n], ['s', new Date(0)]])],
     ['a Set', () => new Set<unknown>([1, '1', { one: 1 }, [1], undefined, null])],
     ['bigints', () => [0n, 1n, -1n, 255n, -(2n ** 64n), 2n ** 1000n + 7n]],
-    ['boxed primitives', () => [Object(false), Object(true), new Number(-0), new Number(NaN), new Number(-Infinity), new Number(2.5), new String(''), new String('\ud800x'), Object(-12n)]],
+    ['boxed primitives', (): unknown[] => [Object(false), Object(true), new Number(-0), new Number(NaN), new Number(-Infinity), new Number(2.5), new String(''), new String('\ud800x'), Object(-12n)]],
     ['standard errors', () => [new Error('e'), new EvalError('ev'), new RangeError('r'), new ReferenceError('rf'), new SyntaxError('s'), new TypeError('t'), new URIError('u')]],
     ['an error without a message', () => new TypeError()],
     ['an error of a subclass', () => new (class MyError extends RangeError {})('sub')],
@@ -350,6 +350,7 @@ describe('rejections', () => {
     ['a WeakRef', { ref: new WeakRef({}) }, 'value.ref is a WeakRef object'],
     ['a Promise', { 'odd key': Promise.resolve() }, 'value["odd key"] is a Promise object'],
     ['a generator', { g: (function* () {})() }, 'value.g is a Generator object'],
+    // eslint-disable-next-line prefer-rest-params -- the case is a real arguments object
     ['an arguments object', (function () { return { args: arguments } })(), 'value.args is an Arguments object'],
     ['a Blob', { file: new Blob(['x']) }, 'value.file is a Blob; store an ArrayBuffer instead'],
     ['a File', { file: new File(['x'], 'x.txt') }, 'value.file is a File; store an ArrayBuffer instead'],

@@ -6,7 +6,7 @@ import type { TestSchema } from './testing.fixture.js'
 // Checked by tsc (tsconfig.tests.json) against the schema testing.fixture.ts registers; the bodies never run.
 describe('types from the registered schema', () => {
   it('types useCubby by key', () => {
-    const check = (): void => {
+    const useTypes = (): void => {
       expectTypeOf(useCubby('theme', 'light')).toEqualTypeOf<[value: 'dark' | 'light', setValue: CubbySetter<'dark' | 'light'>, meta: CubbyMeta]>()
       expectTypeOf(useCubby('todo/1', { title: '' })[0]).toEqualTypeOf<{ title: string }>()
       expectTypeOf(useCubby('count', 0)[1]).parameter(0).toEqualTypeOf<number | ((current: number) => number)>()
@@ -15,15 +15,15 @@ describe('types from the registered schema', () => {
       // @ts-expect-error not a key of the schema
       useCubby('other', 1)
     }
-    void check
+    void useTypes
   })
 
   it('types keys under a prefix and the client', () => {
-    const check = (): void => {
+    const useTypes = (): void => {
       expectTypeOf(useCubbyKeys({ prefix: 'todo/' })).toEqualTypeOf<ReadonlyArray<`todo/${string}`>>()
       expectTypeOf(useCubbyKeys({ prefix: 'the' })).toEqualTypeOf<ReadonlyArray<'theme'>>()
       expectTypeOf(useCubbyClient()).toEqualTypeOf<Cubby<TestSchema> | null>()
     }
-    void check
+    void useTypes
   })
 })

@@ -15,7 +15,7 @@ export async function checkDurability(redis: Redis | Cluster): Promise<string[]>
     const where = `${node.options.host ?? 'localhost'}:${node.options.port ?? 6379}`
     for (const { name, value, why } of REQUIRED) {
       try {
-        const [, actual] = await node.config('GET', name) as string[]
+        const [, actual] = await node.config('GET', name)
         if (actual !== value) warnings.push(`Redis ${where}: ${name} is ${actual ?? 'unknown'}, not ${value}: ${why}`)
       } catch (error) {
         warnings.push(`Redis ${where}: could not read ${name} (${error instanceof Error ? error.message : String(error)}); make sure it is ${value}: ${why}`)

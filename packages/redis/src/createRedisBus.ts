@@ -77,7 +77,7 @@ class RedisBus implements ChangeBus {
     const base = typeof redis === 'string' ? {} : redis
     // ioredis's own option types fail under exactOptionalPropertyTypes (an optional field typed without undefined).
     const make = (subscriber: boolean): Redis | Cluster => cluster !== undefined
-      ? new Cluster(cluster, { redisOptions: base as never, ...(subscriber ? { shardedSubscribers: true } : {}) } as never)
+      ? new Cluster(cluster, { redisOptions: base as never, ...(subscriber ? { shardedSubscribers: true } : {}) })
       : typeof redis === 'string' ? new Redis(redis) : new Redis(redis as never)
     this.#pub = make(false)
     this.#sub = make(true)

@@ -143,7 +143,10 @@ class CubbyServerImpl implements CubbyServer {
     const app = express().disable('x-powered-by').use(this.app)
     app.use(staticDir === undefined ? createInfoRouter() : createStaticRouter(staticDir))
     const gate = (this.#gate = this.#connectionGate())
-    const server = (this.#server = createServer((req, res) => (gate.isRefused(req.socket) ? req.socket.destroy() : app(req, res))))
+    const server = (this.#server = createServer((req, res) => {
+      if (gate.isRefused(req.socket)) req.socket.destroy()
+      else app(req, res)
+    }))
     // Before the http server's own listener, so that a refused socket is marked before anything reads it.
     server.prependListener('connection', (socket: Socket) => gate.admit(socket))
     server.on('clientError', answerClientError)

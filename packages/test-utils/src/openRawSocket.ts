@@ -34,7 +34,7 @@ export async function openRawSocket(url: string): Promise<RawSocket> {
   const waiters = new Set<() => void>()
   ws.on('message', (data, isBinary) => {
     if (isBinary) return
-    frames.push(JSON.parse(data.toString()) as Frame)
+    frames.push(JSON.parse((data as Buffer).toString()) as Frame)
     for (const wake of waiters) wake()
   })
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))

@@ -65,8 +65,8 @@ function spawnServer(args: string[], env: Record<string, string>, log: string[],
       child.kill('SIGKILL')
       reject(new Error(`${error.message}\n--- server output ---\n${log.join('')}`))
     }
-    child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()))
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => log.push(chunk.toString()))
+    child.stdout.on('data', (chunk: Buffer) => {
       log.push(chunk.toString())
       stdout += chunk.toString()
       const match = LISTENING.exec(stdout)

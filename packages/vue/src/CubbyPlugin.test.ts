@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import type { Cubby } from '@cubby/client'
-import { CubbyPlugin, provideCubby, useCubby, useCubbyClient } from '@cubby/vue'
+import { provideCubby, useCubby, useCubbyClient } from '@cubby/vue'
 import { createApp, defineComponent, h } from 'vue'
 import { describe, expect, it, vi } from 'vitest'
 import { type TestSchema, memoryCubby, mount, offlineToken } from './testing.fixture.js'

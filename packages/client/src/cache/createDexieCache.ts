@@ -111,7 +111,8 @@ class DexieCache implements CubbyCache {
 
   /** Every row of this (name, user) in a table. */
   #range(table: Table, rest: 'key' | 'clientId+mid' | 'id'): Collection {
-    return table.where(`[name+user+${rest}]`).between([...this.#scope, Dexie.minKey], [...this.#scope, Dexie.maxKey])
+    // An untyped table's where() types its range as Collection<any, any>.
+    return table.where(`[name+user+${rest}]`).between([...this.#scope, Dexie.minKey], [...this.#scope, Dexie.maxKey]) as Collection
   }
 }
 

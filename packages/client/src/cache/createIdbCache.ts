@@ -27,7 +27,7 @@ const outboxKey = (clientId: string, mid: number): IDBValidKey => ['o', clientId
  *
  * @internal
  */
-export const idbDatabaseName = (name: string, userId: string | null): string => `cubby:${JSON.stringify(userId === null ? [name] : [name, userId])}`
+const idbDatabaseName = (name: string, userId: string | null): string => `cubby:${JSON.stringify(userId === null ? [name] : [name, userId])}`
 
 function applyOutbox(store: IDBObjectStore, batch: CacheWrite): void {
   for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))

@@ -23,7 +23,7 @@ describe('dexie cache in an app database', () => {
     const db = appDatabase()
     const cache = await createDexieCache({ db }).open('alice')
     const seen: unknown[][] = []
-    const subscription = liveQuery(() => db.table('cubby_entries').toArray()).subscribe((rows) => seen.push(rows.map((r) => r.key)))
+    const subscription = liveQuery(() => db.table<{ key: string }>('cubby_entries').toArray()).subscribe((rows) => seen.push(rows.map((r) => r.key)))
     await vi.waitFor(() => expect(seen).toEqual([[]]))
     await cache.write({ putEntries: [{ key: 'theme', rev: 1, value: '"dark"' }], cursor: 1 })
     await vi.waitFor(() => expect(seen.at(-1)).toEqual(['theme']))

@@ -1,4 +1,3 @@
-import type { Mutation } from '@cubby/protocol'
 import { describe, expect, it } from 'vitest'
 import type { MutationInput } from '../Replica.js'
 import type { CacheSnapshot, OutboxEntry } from '../cache/CubbyCache.js'
@@ -6,7 +5,7 @@ import { LocalState } from './LocalState.js'
 
 const empty: CacheSnapshot = { entries: [], outbox: [], cursor: 0 }
 let mid = 0
-const out = (mutation: MutationInput, clientId = 'me'): OutboxEntry => ({ seq: ++mid, clientId, mutation: { ...mutation, mid } as Mutation })
+const out = (mutation: MutationInput, clientId = 'me'): OutboxEntry => ({ seq: ++mid, clientId, mutation: { ...mutation, mid } })
 const store = (key: string, value: unknown): OutboxEntry => out({ op: 'store', key, value: JSON.stringify(value) })
 const view = (state: LocalState): Record<string, unknown> => Object.fromEntries(state.list().map((k) => [k, state.get(k)!.value]))
 

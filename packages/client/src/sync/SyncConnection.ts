@@ -49,7 +49,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 const isClosingError = (message: ErrorMessage): boolean => message.code === 'UNAUTHORIZED' || message.code === 'PROTOCOL_VERSION'
 
 /** Turns `http(s)://host/base` into `ws(s)://host/base/v1/sync`. */
-export const syncUrl = (url: string): string => url.replace(/^http/i, 'ws').replace(/\/+$/, '') + SYNC_PATH
+const syncUrl = (url: string): string => url.replace(/^http/i, 'ws').replace(/\/+$/, '') + SYNC_PATH
 
 /**
  * One WebSocket to the server at a time: sends `hello`, parses frames, and reconnects with backoff unless

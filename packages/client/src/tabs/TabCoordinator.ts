@@ -189,7 +189,8 @@ export class TabCoordinator {
         return
       case 'lead':
         return this.#join()
-      // `writes`, `join` and `leave` are for the leader.
+      case 'writes': case 'join': case 'leave': // for the leader
+        return
     }
   }
 

@@ -129,7 +129,7 @@ export function decodeTyped(payload: unknown): unknown {
     const node = table[ref]
     if (typeof node !== 'object' || node === null) return node
     if (made[ref] !== undefined) return made[ref]
-    const tag = Array.isArray(node) && typeof node[0] === 'string' ? (node[0] as string) : undefined
+    const tag = Array.isArray(node) && typeof node[0] === 'string' ? node[0] : undefined
     // A bigint is no object, so it does not count as a level.
     if (depth > MAX_DEPTH && tag !== 'BigInt') throw invalid(`The value is nested deeper than ${MAX_DEPTH} levels`)
     const malformed = (): never => {

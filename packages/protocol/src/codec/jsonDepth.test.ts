@@ -23,7 +23,7 @@ describe('depth limits before parsing', () => {
     const frame = `{"type":"push","clientId":"c","mutations":${nested(2_000_000)}}`
     const parse = JSON.parse
     let parsed = 0
-    JSON.parse = ((text: string) => (parsed++, parse(text))) as typeof JSON.parse
+    JSON.parse = ((text: string): unknown => (parsed++, parse(text))) as typeof JSON.parse
     try {
       expect(() => parseClientMessage(frame)).toThrow(/nested deeper than 16/)
     } finally {
@@ -36,7 +36,7 @@ describe('depth limits before parsing', () => {
   it('rejects a deeply nested value, JSON or typed, with INVALID_VALUE before JSON.parse sees it', () => {
     const parse = JSON.parse
     let parsed = 0
-    JSON.parse = ((text: string) => (parsed++, parse(text))) as typeof JSON.parse
+    JSON.parse = ((text: string): unknown => (parsed++, parse(text))) as typeof JSON.parse
     try {
       for (const encoded of [nested(1001), nested(1_000_000, '{"a":', '}'), `~${nested(1001)}`]) {
         let error: unknown

@@ -4,7 +4,7 @@ import type { CubbyLogger } from '../logger.js'
 import type { RefusalKind, ServerMetrics } from '../metrics/ServerMetrics.js'
 
 /** The HTTP status of each error code. @internal */
-export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
+const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   BAD_MESSAGE: 400,
   INVALID_KEY: 400,
   INVALID_VALUE: 400,
@@ -27,7 +27,7 @@ export const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
 }
 
 /** The server's metrics, for the handlers that count refusals (set on every request by the router). @internal */
-export const metricsOf = (res: Response): ServerMetrics | undefined => res.locals.cubbyMetrics as ServerMetrics | undefined
+const metricsOf = (res: Response): ServerMetrics | undefined => res.locals.cubbyMetrics as ServerMetrics | undefined
 
 /**
  * Answers `{ error: { code, message, retryAfter?, reason? } }` with the code's status; a `retryAfter` is also

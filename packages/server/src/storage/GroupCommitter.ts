@@ -9,16 +9,16 @@ import { WriteCache } from './WriteCache.js'
 
 interface PendingCommit extends CommitRequest {
   exclusive?: undefined
-  resolve(result: CommitResult): void
-  reject(error: unknown): void
+  resolve: (result: CommitResult) => void
+  reject: (error: unknown) => void
 }
 
 /** An operation that runs alone, between flushes (deleting or importing a user, taking a snapshot). */
 interface PendingExclusive {
   exclusive: () => Promise<unknown>
   mutations: readonly unknown[]
-  resolve(result: unknown): void
-  reject(error: unknown): void
+  resolve: (result: unknown) => void
+  reject: (error: unknown) => void
 }
 
 type Pending = PendingCommit | PendingExclusive

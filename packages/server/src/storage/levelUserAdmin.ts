@@ -14,7 +14,7 @@ import { recordBytes } from './UserQuota.js'
 const STEP = 1000
 
 /** Pages through a key range with one iterator (one LevelDB snapshot), `STEP` entries at a time. @internal */
-export async function* iterateRange(db: LevelDatabase, range: { gt?: string; gte?: string; lt: string }, values = true): AsyncGenerator<Array<[string, string]>> {
+async function* iterateRange(db: LevelDatabase, range: { gt?: string; gte?: string; lt: string }, values = true): AsyncGenerator<Array<[string, string]>> {
   const it = db.iterator({ ...range, values, ...UTF8 })
   try {
     for (;;) {

@@ -76,7 +76,7 @@ it('answers pushes of sessions without echo so that their acks stand for their c
               if (!seenRevs.has(r.rev)) violations.push(`mid ${r.mid} acked at ${r.rev} with the cursor at ${cursor}`)
               continue
             }
-            if (mutation.op === 'clear') for (const [k, e] of state) e.rev < r.rev && state.delete(k)
+            if (mutation.op === 'clear') for (const [k, e] of state) { if (e.rev < r.rev) state.delete(k) }
             else if (mutation.op === 'delete') state.delete(mutation.key)
             else state.set(mutation.key, { rev: r.rev, value: mutation.value })
           }

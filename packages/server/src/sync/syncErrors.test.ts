@@ -61,9 +61,9 @@ describe('sync errors', () => {
 
   it('closes with 4003 when the first frame is not a hello', async () => {
     await using server = await startTestServer()
-    await using a = await expectRejectedHello(server, { type: 'push', clientId: 'c', mutations: [{ op: 'clear', mid: 1 }] }, 'BAD_MESSAGE', 4003)
-    await using b = await expectRejectedHello(server, '{oops', 'BAD_MESSAGE', 4003)
-    await using c = await expectRejectedHello(server, Buffer.from('{}'), 'BAD_MESSAGE', 4003)
+    await using _a = await expectRejectedHello(server, { type: 'push', clientId: 'c', mutations: [{ op: 'clear', mid: 1 }] }, 'BAD_MESSAGE', 4003)
+    await using _b = await expectRejectedHello(server, '{oops', 'BAD_MESSAGE', 4003)
+    await using _c = await expectRejectedHello(server, Buffer.from('{}'), 'BAD_MESSAGE', 4003)
     await expectStillServing(server)
   })
 
@@ -75,9 +75,9 @@ describe('sync errors', () => {
   it('closes with 4001 on a bad token, and on a token for another secret', async () => {
     await using server = await startTestServer()
     await using other = await startTestServer()
-    await using a = await expectRejectedHello(server, { type: 'hello', v: 1, token: 'garbage', cursor: 0 }, 'UNAUTHORIZED', 4001)
+    await using _a = await expectRejectedHello(server, { type: 'hello', v: 1, token: 'garbage', cursor: 0 }, 'UNAUTHORIZED', 4001)
     const foreign = await other.cubby.issueToken('alice')
-    await using b = await expectRejectedHello(server, { type: 'hello', v: 1, token: foreign, cursor: 0 }, 'UNAUTHORIZED', 4001)
+    await using _b = await expectRejectedHello(server, { type: 'hello', v: 1, token: foreign, cursor: 0 }, 'UNAUTHORIZED', 4001)
     await expectStillServing(server)
   })
 
@@ -123,7 +123,7 @@ describe('a commit that fails', () => {
       get: (target, name) => {
         if (name === 'commit') return commit
         const value: unknown = Reflect.get(target, name)
-        return typeof value === 'function' ? value.bind(target) : value
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
       },
     })
     try {

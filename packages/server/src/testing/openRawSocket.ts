@@ -18,7 +18,7 @@ export interface RawSocket extends AsyncDisposable {
 export async function openRawSocket(url: string, options: ClientOptions = {}): Promise<RawSocket> {
   const ws = new WebSocket(url, options)
   const messages: ServerMessage[] = []
-  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as ServerMessage))
+  ws.on('message', (data) => messages.push(JSON.parse((data as Buffer).toString()) as ServerMessage))
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }))
   })

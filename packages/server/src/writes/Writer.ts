@@ -5,7 +5,7 @@ import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import { validateMutation } from './validateMutation.js'
 
 /** Receives the changes of every commit, to fan them out to live sessions. */
-export interface ChangePublisher {
+interface ChangePublisher {
   /** `origin`: the session whose push made the changes (it may leave its own changes out, see `hello.echo`). */
   publish(userId: string, changes: Change[], origin?: object): void
 }
