@@ -19,7 +19,9 @@ const TEST_FILES = [
 ]
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'bench/results/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'bench/results/**', 'packed/**',
+    // Copied into a temp app outside the workspace by tests/consumer, where its imports resolve.
+    'tests/consumer/app/**'] },
   {
     files: ['**/*.{js,mjs}'],
     extends: [js.configs.recommended],

@@ -25,7 +25,7 @@ export function redisCounters(registry: Registry): RedisCounters {
 }
 
 /** The kind of a failed command: `connection` when it got no answer, `script` for a Lua script's error, else `other`. @internal */
-function errorKind(error: unknown): 'connection' | 'script' | 'other' {
+export function errorKind(error: unknown): 'connection' | 'script' | 'other' {
   const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown }
   if (name !== 'ReplyError') return 'connection'
   return typeof message === 'string' && /script|NOSCRIPT|user_script/i.test(message) ? 'script' : 'other'
