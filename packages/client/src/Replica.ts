@@ -5,7 +5,7 @@ import { WriteBatcher } from './cache/WriteBatcher.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import type { AckResult, LocalState, RemoteResult, ViewChange, ViewEntry } from './state/LocalState.js'
 import type { PendingWrite } from './state/PendingWrites.js'
-import { pushFrames } from './sync/pushFrames.js'
+import { Pusher } from './sync/Pusher.js'
 
 /** A mutation before it gets its id. */
 export type MutationInput = { op: 'store'; key: string; value: string } | { op: 'delete'; key: string } | { op: 'clear' }
@@ -46,9 +46,6 @@ interface Route {
   answered(): void
 }
 
-/** The shortest time between two rounds of pushes of the writes an asynchronous cache made durable (see Replica.#pushDurable). */
-const PUSH_INTERVAL_MS = 8
-
 /** Gives a mutation its id; built field by field, which is cheaper than an object spread on every store. */
 function withMid(input: MutationInput, mid: number): Mutation {
   switch (input.op) {
@@ -81,35 +78,21 @@ export class Replica {
   readonly #batcher: WriteBatcher
   readonly #hooks: ReplicaHooks
   readonly #clientId: string
-  readonly #maxFrameBytes: number
-  readonly #pushIntervalMs: number
+  readonly #pusher: Pusher
   #nextMid = 1
   #nextSeq: number
-  #send: ((frame: string) => boolean) | undefined
   #waiters: Waiter[] = []
   #needsRepair = false
   #repairing = false
   /** The local writes of the cache batch being filled. */
   #batch: LocalBatch | undefined
-  #pushScheduled = false
-  /** When the last push frame left, and the timer of a round held until {@link PUSH_INTERVAL_MS} after it. */
-  #lastPushAt = -Infinity
-  #pushTimer: ReturnType<typeof setTimeout> | undefined
-  /**
-   * Push frames of this session not answered yet. While any is, new writes wait and leave together in the next
-   * round, once the last answer arrives: a client storing one value after another then sends a frame per round
-   * trip, not per store, and a lone write still leaves at once. The server answers every push (an `ack`, or an
-   * `error` for a frame it could not read) or ends the session, which resets this.
-   */
-  #pushesInFlight = 0
-
   constructor(options: {
     state: LocalState
     cache: CubbyCache
     hooks: ReplicaHooks
     clientId: string
     maxFrameBytes: number
-    /** @default PUSH_INTERVAL_MS */
+    /** The shortest time between two rounds of pushes of writes an asynchronous cache made durable. @default 8 */
     pushIntervalMs?: number
   }) {
     this.#state = options.state
@@ -117,8 +100,12 @@ export class Replica {
     this.#batcher = new WriteBatcher(options.cache)
     this.#hooks = options.hooks
     this.#clientId = options.clientId
-    this.#maxFrameBytes = options.maxFrameBytes
-    this.#pushIntervalMs = options.pushIntervalMs ?? PUSH_INTERVAL_MS
+    this.#pusher = new Pusher({
+      writes: () => this.#state.pending.values(),
+      maxFrameBytes: options.maxFrameBytes,
+      syncCache: options.cache.writeSync !== undefined,
+      intervalMs: options.pushIntervalMs,
+    })
     this.#nextSeq = options.state.pending.maxSeq + 1
   }
 
@@ -153,7 +140,7 @@ export class Replica {
       return Promise.reject(storageError(cause))
     }
     for (const w of writes) w.durable = true
-    this.#schedulePush()
+    this.#pusher.soon()
     this.#hooks.durable?.(entries)
     return Promise.resolve()
   }
@@ -162,33 +149,6 @@ export class Replica {
     this.#hooks.change(this.#state.removeWrites(writes), 'local')
     this.#hooks.pending(writes)
     this.#settle()
-  }
-
-  #schedulePush(): void {
-    if (this.#pushScheduled) return
-    this.#pushScheduled = true
-    queueMicrotask(() => {
-      this.#pushScheduled = false
-      this.#push(this.#state.pending.values())
-    })
-  }
-
-  /**
-   * Sends the writes an asynchronous cache (IndexedDB) made durable: at once (in the same tick as the stores
-   * of the batch) when the last round of pushes left at least {@link PUSH_INTERVAL_MS} ago, otherwise once
-   * that much time has passed. A write after a pause leaves at once; an app that awaits one store after
-   * another sends a frame per interval instead of one per store, and on a busy machine the frames, the
-   * server's commits and the acks are what each store costs besides its transaction (the browser benchmark's
-   * awaited store/s). A synchronous cache (memory) has no transaction to wait for and pushes at once.
-   */
-  #pushDurable(): void {
-    if (this.#pushTimer !== undefined) return
-    const wait = this.#lastPushAt + this.#pushIntervalMs - Date.now()
-    if (wait <= 0) return this.#push(this.#state.pending.values())
-    this.#pushTimer = setTimeout(() => {
-      this.#pushTimer = undefined
-      this.#push(this.#state.pending.values())
-    }, wait)
   }
 
   /** What happens once a cache batch of local writes is written: they go to the server, or they are rolled back. */
@@ -201,7 +161,7 @@ export class Replica {
       () => {
         end()
         for (const w of batch.writes) w.durable = true
-        this.#pushDurable()
+        this.#pusher.durable()
         this.#hooks.durable?.(batch.entries)
       },
       (cause: unknown) => {
@@ -215,16 +175,12 @@ export class Replica {
 
   /** The session is established: sends the whole outbox, in order. */
   connected(send: (frame: string) => boolean): void {
-    this.#send = send
-    this.#pushesInFlight = 0
-    this.#push(this.#state.pending.values())
+    this.#pusher.connected(send)
   }
 
   /** The session ended: everything unacknowledged goes again on the next one. */
   disconnected(): void {
-    this.#send = undefined
-    this.#pushesInFlight = 0
-    for (const w of this.#state.pending.values()) w.sent = false
+    this.#pusher.disconnected()
   }
 
   /**
@@ -249,7 +205,7 @@ export class Replica {
     changes: (changes, rev) => this.#state.applyChanges(changes, rev),
     ack: (clientId, results) => this.#state.acknowledgeOwn(clientId, results),
     persist: (write) => this.#persist(write),
-    answered: () => this.#answered(),
+    answered: () => this.#pusher.answered(),
   }
 
   readonly #relayed: Route = {
@@ -390,7 +346,7 @@ export class Replica {
     this.#nextSeq = Math.max(this.#nextSeq, this.#state.pending.maxSeq + 1)
     this.#hooks.change(changes, 'remote')
     this.#hooks.pending(writes)
-    this.#push(writes)
+    this.#pusher.push(writes)
   }
 
   /** Resolves when every write made so far is acknowledged or rejected. */
@@ -403,30 +359,9 @@ export class Replica {
   /** Rejects waiters, finishes queued cache writes and closes the cache. */
   async close(reason: CubbyError, destroy = false): Promise<void> {
     for (const w of this.#waiters.splice(0)) w.reject(reason)
-    this.#send = undefined
-    clearTimeout(this.#pushTimer)
+    this.#pusher.close()
     await this.#batcher.drain()
     await (destroy ? this.cache.destroy() : this.cache.close())
-  }
-
-  /** The server answered a push frame: once it has answered them all, what waited goes in one round. */
-  #answered(): void {
-    if (this.#pushesInFlight === 0) return
-    if (--this.#pushesInFlight > 0) return
-    if (this.cache.writeSync) this.#push(this.#state.pending.values())
-    else this.#pushDurable()
-  }
-
-  #push(writes: Iterable<PendingWrite>): void {
-    if (!this.#send || this.#pushesInFlight > 0) return
-    const due = [...writes].filter((w) => w.durable && !w.sent && w.ackedRev === undefined)
-    // A frame that cannot go means the socket is closing; disconnected() then marks everything unsent.
-    for (const frame of pushFrames(due, this.#maxFrameBytes)) {
-      this.#send(frame)
-      this.#pushesInFlight++
-      this.#lastPushAt = Date.now()
-    }
-    for (const w of due) w.sent = true
   }
 
   /**
