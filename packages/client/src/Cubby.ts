@@ -94,7 +94,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#loaded = this.#load()
     this.#loaded.catch((error: unknown) => {
       this.#rejectReady(error)
-      this.#link.setStatus('offline')
+      this.#link.offline()
       if (!this.#closing) this.#emitError(asCubbyError(error, 'STORAGE_ERROR'))
     })
   }
@@ -411,7 +411,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     })
     this.#session = session
     this.#replica = replica
-    this.#persistent = replica.persistent
+    this.#persistent = replica.cache.persistent
     this.#link.attach(session, replica)
     return replica
   }

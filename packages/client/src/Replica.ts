@@ -303,19 +303,18 @@ export class Replica {
     return this.#state.pending.isUnsettled(key)
   }
 
-  /** Whether the cache outlives the page. */
-  get persistent(): boolean {
-    return this.cache.persistent
-  }
-
   /** The writes durable in the outbox, in order (for a tab that joins, with {@link acknowledged}). */
   durableWrites(): OutboxEntry[] {
-    return [...this.#state.pending.values()].filter((w) => w.durable).map(outboxEntry)
+    return this.#outbox((w) => w.durable)
   }
 
   /** The durable writes the server has not acknowledged yet (for the leader tab to send). */
   unacknowledgedWrites(): OutboxEntry[] {
-    return [...this.#state.pending.values()].filter((w) => w.durable && w.ackedRev === undefined).map(outboxEntry)
+    return this.#outbox((w) => w.durable && w.ackedRev === undefined)
+  }
+
+  #outbox(filter: (write: PendingWrite) => boolean): OutboxEntry[] {
+    return [...this.#state.pending.values()].filter(filter).map(outboxEntry)
   }
 
   /** Drops everything in memory (the user's local data is gone), reporting the emptied view and the writes. */

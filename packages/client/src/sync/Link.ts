@@ -82,9 +82,9 @@ export class Link {
     return new Promise((resolve) => (this.#wakeUp = resolve))
   }
 
-  /** Creating the identity found the server unreachable. */
+  /** Creating the identity found the server unreachable, or loading failed: the client is offline. */
   offline(): void {
-    this.setStatus('offline')
+    this.#setStatus('offline')
   }
 
   /** Keeps the function that ends the current wait between attempts to create the identity. */
@@ -106,8 +106,8 @@ export class Link {
     this.#session = session
     this.#replica = replica
     // Tabs share a persistent cache; a memory cache (also the fallback) is this tab's alone.
-    if (!replica.persistent) this.#leaveTabs()
-    this.setStatus(this.#status, true)
+    if (!replica.cache.persistent) this.#leaveTabs()
+    this.#setStatus(this.#status, true)
     if (this.#wanted) this.#goOnline()
     else this.#tabs?.stop()
   }
@@ -126,7 +126,7 @@ export class Link {
     if (this.#tabs) {
       // A detached tab works alone and offline; it catches up from the shared cache when it connects again.
       this.#tabs.stop()
-      this.setStatus('offline')
+      this.#setStatus('offline')
     } else this.#connection.stop()
   }
 
@@ -144,7 +144,7 @@ export class Link {
 
   /** A `synced` frame was applied: the catch-up is complete. */
   synced(): void {
-    this.setStatus('online')
+    this.#setStatus('online')
     this.#events.ready()
   }
 
@@ -158,7 +158,7 @@ export class Link {
     this.#tabs?.announceGone(code, message)
   }
 
-  setStatus(status: CubbyStatus, force = false): void {
+  #setStatus(status: CubbyStatus, force = false): void {
     if (status === this.#status && !force) return
     this.#status = status
     this.#leader?.relayStatus(status)
@@ -171,7 +171,7 @@ export class Link {
   #goOnline(): void {
     if (!this.#tabs) return this.#connection.start()
     if (this.#tabs.attached) return
-    this.setStatus('connecting')
+    this.#setStatus('connecting')
     this.#tabs.start()
   }
 
@@ -187,7 +187,7 @@ export class Link {
 
   readonly #socketSink: UplinkSink = {
     frame: (message) => this.#receive(message),
-    status: (status) => this.setStatus(status),
+    status: (status) => this.#setStatus(status),
     closed: () => this.#replica?.disconnected(),
     error: (error, stopped) => this.#connectionError(error, stopped),
     userDeleted: () => this.#userDeleted(),
@@ -204,7 +204,7 @@ export class Link {
       this.#connection.stop()
     },
     status: (status) => {
-      this.setStatus(status)
+      this.#setStatus(status)
       if (status === 'online') this.#events.ready()
     },
     gone: (code, message) => this.#events.gone(new CubbyError(code, message), false),

@@ -57,7 +57,7 @@ export class SyncConnection implements Uplink {
   #socket: WebSocket | undefined
   #timer: ReturnType<typeof setTimeout> | undefined
   #attempt = 0
-  #wanted = false
+  #running = false
   #welcomed = false
   #generation = 0
   #lastError: ErrorMessage | undefined
@@ -75,15 +75,15 @@ export class SyncConnection implements Uplink {
 
   /** Connects, and keeps reconnecting until {@link stop}. */
   start(): void {
-    if (this.#wanted) return
-    this.#wanted = true
+    if (this.#running) return
+    this.#running = true
     this.#sink.status('connecting')
     void this.#open()
   }
 
   /** Closes the socket and stops reconnecting. */
   stop(): void {
-    this.#wanted = false
+    this.#running = false
     clearTimeout(this.#timer)
     clearTimeout(this.#renewTimer)
     this.#timer = undefined
@@ -99,7 +99,7 @@ export class SyncConnection implements Uplink {
    * page became visible): does nothing while a socket is open or opening.
    */
   retryNow(): void {
-    if (!this.#wanted || this.#timer === undefined) return
+    if (!this.#running || this.#timer === undefined) return
     this.#attempt = 0
     clearTimeout(this.#timer)
     this.#timer = undefined
@@ -242,7 +242,7 @@ export class SyncConnection implements Uplink {
     let now = false
     let wait = 0
     if (code === CLOSE_CODES.USER_DELETED) {
-      this.#wanted = false
+      this.#running = false
       this.#sink.userDeleted()
     } else if (code === CLOSE_CODES.RESYNC) {
       // The server's data for this user was replaced: catch up at once.
@@ -251,11 +251,11 @@ export class SyncConnection implements Uplink {
     } else if (code === CLOSE_CODES.RATE_LIMITED) {
       wait = (this.#lastError?.retryAfter ?? 0) * 1000
     } else if (code === CLOSE_CODES.PROTOCOL_VERSION) {
-      this.#wanted = false
+      this.#running = false
       this.#report('PROTOCOL_VERSION', 'The server does not support this client version')
     } else if (code === CLOSE_CODES.UNAUTHORIZED) {
       if (!this.#options.renewableToken) {
-        this.#wanted = false
+        this.#running = false
         this.#report('UNAUTHORIZED', 'The server refused the token')
       } else if (this.#refused) {
         this.#report('UNAUTHORIZED', 'The server refused the token, also a renewed one')
@@ -271,7 +271,7 @@ export class SyncConnection implements Uplink {
   /** Reports why a socket was closed, with the server's message when an error frame gave one. */
   #report(code: 'PROTOCOL_VERSION' | 'UNAUTHORIZED', message: string): void {
     const frame = this.#lastError?.code === code ? this.#lastError : undefined
-    this.#sink.error(new CubbyError(code, frame?.message ?? message, frame?.reason === undefined ? {} : { reason: frame.reason }), !this.#wanted)
+    this.#sink.error(new CubbyError(code, frame?.message ?? message, frame?.reason === undefined ? {} : { reason: frame.reason }), !this.#running)
   }
 
   #detach(): void {
@@ -284,7 +284,7 @@ export class SyncConnection implements Uplink {
 
   /** Reconnects after the backoff delay (at least `atLeastMs`, the server's `retryAfter`), or `now`. */
   #retry(now = false, atLeastMs = 0): void {
-    if (!this.#wanted) return
+    if (!this.#running) return
     const delay = now ? 0 : Math.max(atLeastMs, backoffDelay(this.#attempt++, this.#options.reconnect))
     this.#timer = setTimeout(() => {
       this.#timer = undefined

@@ -1,5 +1,4 @@
 import type { CubbyErrorCode, ServerMessage } from '@cubby/protocol'
-import type { OutboxEntry } from '../cache/CubbyCache.js'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
 import type { Replica } from '../Replica.js'
 import type { TabGroup } from './TabGroup.js'
@@ -47,11 +46,6 @@ export class TabLeader {
   relayStatus(status: CubbyStatus): void {
     this.#status = status
     this.relay({ type: 'state', status })
-  }
-
-  /** Relays this tab's writes, durable in the outbox now. */
-  relayWrites(entries: readonly OutboxEntry[]): void {
-    this.relay({ type: 'relay', entries: [...entries] })
   }
 
   /** Tells the other tabs that the connection stopped for good (the server refused it). */

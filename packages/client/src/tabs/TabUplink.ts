@@ -82,7 +82,7 @@ export class TabUplink implements Uplink {
 
   /** This tab's writes are durable in the shared outbox: the leader relays them, a follower announces them. */
   durable(entries: readonly OutboxEntry[]): void {
-    if (this.#leader) this.#leader.relayWrites(entries)
+    if (this.#leader) this.#leader.relay({ type: 'relay', entries: [...entries] })
     else if (this.#attached) this.#group.post({ type: 'writes', entries: [...entries] }, false)
   }
 
