@@ -1,15 +1,14 @@
-import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ServerMessage, assertValidKey } from '@cubby/protocol'
+import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, assertValidKey } from '@cubby/protocol'
 import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
-import type { MutationInput, Replica } from './Replica.js'
+import type { MutationInput, Replica, ReplicaHooks } from './Replica.js'
 import { type Session, loadReplica } from './loadReplica.js'
 import { StorageGuard } from './cache/openUserCache.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
 import type { PendingWrite } from './state/PendingWrites.js'
 import { asCubbyError } from './asCubbyError.js'
-import { SyncConnection } from './sync/SyncConnection.js'
-import { type TabHost, TabCoordinator, tabPlatform } from './tabs/TabCoordinator.js'
+import { Link, type LinkEvents } from './sync/Link.js'
 
 /** The keys of a schema. */
 export type CubbyKey<TSchema> = keyof TSchema & string
@@ -60,7 +59,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   ) => void
   readonly #options: CubbyOptions
   readonly #limits: CubbyLimits
-  readonly #connection: SyncConnection
+  /** The connection state and the uplink: frames go uplink → replica → the hooks below → events. */
+  readonly #link: Link
   readonly #loaded: Promise<Replica>
   readonly #ready: Promise<void>
   readonly #abort = new AbortController()
@@ -69,15 +69,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #replica: Replica | undefined
   #session: Session | undefined
   readonly #storage: StorageGuard
-  #status: CubbyStatus
   #persistent = false
-  #wantConnected: boolean
   #closing: Promise<void> | undefined
-  #wakeUp: (() => void) | undefined
-  /** Ends the wait before the next attempt to create the anonymous identity, while there is one. */
-  #retryIdentity: (() => void) | undefined
-  /** Set while this client shares one connection with the other tabs of its (name, user). */
-  #tabs: TabCoordinator | undefined
 
   /**
    * Starts loading and (unless `connect: false`) connecting. Prefer {@link createCubby}, which checks the options.
@@ -91,23 +84,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     super()
     this.#options = options
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
-    this.#wantConnected = options.connect ?? true
-    this.#status = this.#wantConnected ? 'connecting' : 'offline'
     this.#storage = new StorageGuard(options.cache, options.name)
-    this.#connection = new SyncConnection({
-      url: options.url,
-      WebSocket: options.WebSocket ?? globalThis.WebSocket,
-      token: () => this.#session!.token(),
-      renewableToken: typeof options.auth === 'function',
-      cursor: () => this.#replica!.state.cursor,
-      reconnect: options.reconnect ?? {},
-      heartbeat: options.heartbeat ?? {},
-      onMessage: (message) => this.#receive(message),
-      onStatus: (status) => this.#setStatus(status),
-      onClose: () => this.#replica?.disconnected(),
-      onError: (error, stopped) => this.#connectionError(error, stopped),
-      onUserDeleted: () => this.#userDeleted(),
-    })
+    this.#link = new Link(options, this.#linkEvents)
     this.#ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve
       this.#rejectReady = reject
@@ -116,17 +94,16 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#loaded = this.#load()
     this.#loaded.catch((error: unknown) => {
       this.#rejectReady(error)
-      this.#setStatus('offline')
+      this.#link.offline()
       if (!this.#closing) this.#emitError(asCubbyError(error, 'STORAGE_ERROR'))
     })
-    this.#watchActivity(true)
   }
 
   // ---------------------------------------------------------------- state
 
   /** Connection state: `online` only once the catch-up after connecting is complete. */
   get status(): CubbyStatus {
-    return this.#status
+    return this.#link.status
   }
 
   /** Whether values outlive the page: false before the cache is open and when it fell back to memory. */
@@ -141,7 +118,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * other than localhost, which is no secure context.
    */
   get tabs(): 'coordinate' | 'independent' {
-    return this.#tabs ? 'coordinate' : 'independent'
+    return this.#link.coordinated ? 'coordinate' : 'independent'
   }
 
   /** The user whose values these are, once known (after the initial load). */
@@ -151,7 +128,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   /** How many writes the server has not acknowledged yet. */
   get pendingCount(): number {
-    return this.#replica?.state.pending.unsettledCount ?? 0
+    return this.#replica?.pendingCount ?? 0
   }
 
   /**
@@ -163,7 +140,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   isPending(key: CubbyKey<TSchema>): boolean {
-    return this.#replica?.state.pending.isUnsettled(key) ?? false
+    return this.#replica?.isPending(key) ?? false
   }
 
   /**
@@ -209,7 +186,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    */
   async get<TKey extends CubbyKey<TSchema>>(key: TKey): Promise<TSchema[TKey] | undefined> {
     assertValidKey(key, this.#limits.maxKeyBytes)
-    return (await this.#use()).state.get(key)?.value as TSchema[TKey] | undefined
+    return (await this.#use()).get(key)?.value as TSchema[TKey] | undefined
   }
 
   /**
@@ -222,8 +199,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    */
   async getMany<TKey extends CubbyKey<TSchema>>(keys: readonly TKey[]): Promise<Array<TSchema[TKey] | undefined>> {
     for (const key of keys) assertValidKey(key, this.#limits.maxKeyBytes)
-    const { state } = await this.#use()
-    return keys.map((key) => state.get(key)?.value as TSchema[TKey] | undefined)
+    const replica = await this.#use()
+    return keys.map((key) => replica.get(key)?.value as TSchema[TKey] | undefined)
   }
 
   /**
@@ -236,7 +213,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   getSnapshot<TKey extends CubbyKey<TSchema>>(key: TKey): TSchema[TKey] | undefined {
-    return this.#replica?.state.get(key)?.value as TSchema[TKey] | undefined
+    return this.#replica?.get(key)?.value as TSchema[TKey] | undefined
   }
 
   /**
@@ -249,7 +226,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   async list(options?: ListOptions): Promise<Array<CubbyKey<TSchema>>> {
-    return (await this.#use()).state.list(options)
+    return (await this.#use()).list(options) as Array<CubbyKey<TSchema>>
   }
 
   /**
@@ -261,8 +238,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   async entries(options?: ListOptions): Promise<Array<CubbyEntry<TSchema>>> {
-    const { state } = await this.#use()
-    return state.list(options).map((key) => [key, state.get(key)!.value] as CubbyEntry<TSchema>)
+    const replica = await this.#use()
+    return replica.list(options).map((key) => [key, replica.get(key)!.value] as CubbyEntry<TSchema>)
   }
 
   // ---------------------------------------------------------------- writes
@@ -345,10 +322,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   connect(): void {
-    if (this.#closing) return
-    this.#wantConnected = true
-    this.#wakeUp?.()
-    if (this.#replica) this.#goOnline(this.#replica)
+    if (!this.#closing) this.#link.connect()
   }
 
   /**
@@ -360,12 +334,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   disconnect(): void {
-    this.#wantConnected = false
-    if (this.#tabs) {
-      // A detached tab works alone and offline; it catches up from the shared cache when it connects again.
-      this.#tabs.detach()
-      this.#setStatus('offline')
-    } else this.#connection.stop()
+    this.#link.disconnect()
   }
 
   /**
@@ -395,17 +364,17 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    */
   async signOut({ discardPending = false, timeoutMs = 10_000 }: SignOutOptions = {}): Promise<void> {
     const replica = await this.#use()
-    if (!discardPending && replica.state.pending.unsettledCount > 0) {
+    if (!discardPending && replica.pendingCount > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined
       const timedOut = new Promise<true>((resolve) => (timer = setTimeout(resolve, timeoutMs, true)))
       const late = await Promise.race([replica.synced().then(() => false), timedOut]).finally(() => clearTimeout(timer))
       if (late) {
-        const n = replica.state.pending.unsettledCount
+        const n = replica.pendingCount
         throw new CubbyError('PENDING_WRITES', `${n} write(s) not on the server yet: go online, or pass discardPending`)
       }
     }
     if (this.#closing) throw closedError()
-    this.#tabs?.announceGone('CLOSED', 'Signed out in another tab')
+    this.#link.announceGone('CLOSED', 'Signed out in another tab')
     this.#closing = this.#shutdown(true).then(() => this.#storage.provider.saveIdentity(undefined))
     return this.#closing
   }
@@ -437,72 +406,29 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       limits: this.#limits,
       storage: this.#storage,
       signal: this.#abort.signal,
-      connectWanted: () => this.#connectWanted(),
-      offline: () => this.#setStatus('offline'),
-      waiting: (retry) => (this.#retryIdentity = retry),
-      opening: (userId) => this.#joinTabs(userId),
-      hooks: {
-        change: (changes, origin) => this.#emitChange(changes, origin),
-        pending: (writes) => this.#emitPending(writes),
-        error: (error) => this.#emitError(error),
-        synced: () => {
-          this.#setStatus('online')
-          this.#resolveReady()
-        },
-        durable: (entries) => this.#tabs?.durable(entries),
-      },
+      link: this.#link,
+      hooks: this.#replicaHooks,
     })
     this.#session = session
     this.#replica = replica
     this.#persistent = replica.cache.persistent
-    // Tabs share a persistent cache; a memory cache (also the fallback) is this tab's alone.
-    if (!this.#persistent) this.#leaveTabs()
-    this.#setStatus(this.#status, true)
-    if (this.#wantConnected) this.#goOnline(replica)
-    else this.#tabs?.detach()
+    this.#link.attach(session, replica)
     return replica
   }
 
-  /** Starts listening to the other tabs of this (name, user) before the cache is read, where tabs coordinate. */
-  #joinTabs(userId: string): void {
-    const platform = this.#options.tabs === 'independent' ? undefined : tabPlatform()
-    if (!platform || this.#storage.provider.kind === 'memory' || this.#abort.signal.aborted) return
-    this.#tabs = new TabCoordinator({ platform, name: this.#options.name ?? 'default', userId, host: this.#tabHost })
-    this.#tabs.listen()
+  readonly #replicaHooks: ReplicaHooks = {
+    change: (changes, origin) => this.#emitChange(changes, origin),
+    pending: (writes) => this.#emitPending(writes),
+    error: (error) => this.#emitError(error),
+    synced: () => this.#link.synced(),
+    durable: (entries) => this.#link.durable(entries),
   }
 
-  #leaveTabs(): void {
-    this.#tabs?.detach()
-    this.#tabs = undefined
-  }
-
-  /** Connects, or with other tabs, takes part: the tab holding the lock connects for all. */
-  #goOnline(replica: Replica): void {
-    if (!this.#tabs) return this.#connection.start()
-    if (this.#tabs.attached) return
-    this.#setStatus('connecting')
-    this.#tabs.attach(replica).catch((error: unknown) => this.#emitError(asCubbyError(error, 'STORAGE_ERROR')))
-  }
-
-  readonly #tabHost: TabHost = {
-    lead: () => {
-      this.#connection.start()
-      this.#tabs?.relayStatus(this.#status)
-    },
-    unlead: () => this.#connection.stop(),
-    setStatus: (status) => {
-      this.#setStatus(status)
-      if (status === 'online') this.#resolveReady()
-    },
-    gone: (code, message) => this.#drop(new CubbyError(code, message), false),
-    stopped: (code, message, reason) => this.#emitError(new CubbyError(code, message), reason),
-  }
-
-  /** The server deleted this user: drop the local data (every tab's), the outbox and the identity; stay offline. */
-  #userDeleted(): void {
-    const message = 'The server deleted this user'
-    this.#tabs?.announceGone('UNAUTHORIZED', message)
-    this.#drop(new CubbyError('UNAUTHORIZED', message), true)
+  readonly #linkEvents: LinkEvents = {
+    status: (status) => this.#emit('status', { status, persistent: this.#persistent }),
+    ready: () => this.#resolveReady(),
+    error: (error, stopped) => this.#emitError(error, stopped),
+    gone: (error, destroy) => this.#drop(error, destroy),
   }
 
   /**
@@ -511,12 +437,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    */
   #drop(error: CubbyError, destroy: boolean): void {
     if (this.#closing) return
-    const replica = this.#replica
-    if (replica) {
-      const { changes, writes } = replica.state.forget()
-      this.#emitChange(changes, 'remote')
-      this.#emitPending(writes)
-    }
+    this.#replica?.forget()
     this.#emitError(error)
     const userId = this.#session?.userId
     this.#closing = this.#shutdown(destroy)
@@ -527,35 +448,6 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
         if ((await provider.loadIdentity())?.userId === userId) await provider.saveIdentity(undefined)
       })
       .catch(() => {})
-  }
-
-  #receive(message: ServerMessage): void {
-    let first: ServerMessage | undefined
-    try {
-      first = this.#apply(message)
-    } catch (error) {
-      // A frame that cannot be applied (a value that does not decode) must not escape into the socket handler.
-      this.#emitError(asCubbyError(error, 'INTERNAL'))
-    }
-    // Other tabs get what the server left out of this connection's stream (its own writes) before the ack.
-    if (first) this.#tabs?.relayFrame(first)
-    this.#tabs?.relayFrame(message)
-  }
-
-  #apply(message: ServerMessage): ServerMessage | undefined {
-    const replica = this.#replica!
-    if (message.type === 'user-deleted') {
-      this.#userDeleted()
-      return
-    }
-    if (message.type !== 'welcome') return replica.receive(message)
-    if (message.userId !== this.#session!.userId) {
-      // Never mix users: the local database belongs to the user it was opened for.
-      this.#emitError(new CubbyError('UNAUTHORIZED', `The token is for another user, ${JSON.stringify(message.userId)}`))
-      this.disconnect()
-      return
-    }
-    replica.connected((frame) => this.#connection.send(frame))
   }
 
   #write(build: () => MutationInput[]): Promise<void> {
@@ -583,44 +475,11 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   async #shutdown(destroy: boolean): Promise<void> {
     const reason = closedError()
-    this.#wantConnected = false
-    this.#leaveTabs()
-    this.#connection.stop()
+    this.#link.close()
     this.#abort.abort(reason)
-    this.#wakeUp?.()
     this.#rejectReady(reason)
-    this.#watchActivity(false)
     const replica = await this.#loaded.catch(() => undefined)
     await replica?.close(reason, destroy)
-  }
-
-  /**
-   * Reconnects at once, with the backoff reset, when the network comes back or the page becomes active again:
-   * after an outage the backoff may have grown to `maxDelayMs`, and a phone may have slept through it.
-   */
-  #retryNow = (): void => {
-    if (globalThis.document?.visibilityState === 'hidden') return
-    this.#connection.retryNow()
-    this.#retryIdentity?.()
-  }
-
-  #watchActivity(on: boolean): void {
-    const method = on ? 'addEventListener' : 'removeEventListener'
-    for (const type of ['online', 'focus']) globalThis[method]?.(type, this.#retryNow)
-    globalThis.document?.[method]('visibilitychange', this.#retryNow)
-  }
-
-  /** Resolves once the app wants to be online (or the client closes). */
-  #connectWanted(): Promise<void> {
-    if (this.#wantConnected || this.#abort.signal.aborted) return Promise.resolve()
-    return new Promise((resolve) => (this.#wakeUp = resolve))
-  }
-
-  #setStatus(status: CubbyStatus, force = false): void {
-    if (status === this.#status && !force) return
-    this.#status = status
-    if (this.#tabs?.leading) this.#tabs.relayStatus(status)
-    this.#emit('status', { status, persistent: this.#persistent })
   }
 
   #emitChange(changes: CubbyChange[], origin: 'local' | 'remote'): void {
@@ -637,14 +496,6 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   #emitError(error: CubbyError, stopped?: StopReason): void {
     this.#emit('error', stopped ? { error, stopped } : { error })
-  }
-
-  /** Reports a connection error; one that stopped the connection goes to the other tabs too, which follow this one. */
-  #connectionError(error: CubbyError, stopped?: boolean): void {
-    if (!stopped) return this.#emitError(error)
-    const reason: StopReason = error.code === 'PROTOCOL_VERSION' ? 'version' : this.#options.auth === undefined ? 'identity' : 'token'
-    this.#tabs?.announceStopped(error.code, error.message, reason)
-    this.#emitError(error, reason)
   }
 
   #emit<TType extends keyof CubbyEventMap>(type: TType, detail: CubbyEventMap[TType]['detail']): void {

@@ -84,7 +84,7 @@ describe('Replica', () => {
     expect(pushed().at(-1)).toMatchObject({ key: 'after-error', mid: 7 })
     // A mirrored ack (another tab's connection) answers nothing of this one's.
     await replica.write([{ op: 'store', key: 'waits', value: enc(8) }])
-    replica.receive({ type: 'ack', clientId: 'other-tab', results: [{ mid: 1, rev: 9 }] }, true)
+    replica.follow({ type: 'ack', clientId: 'other-tab', results: [{ mid: 1, rev: 9 }] })
     expect(sent).toHaveLength(3)
     // A new session starts with nothing in flight and sends everything unanswered.
     replica.disconnected()
@@ -131,7 +131,7 @@ describe('Replica', () => {
     const before = log.writes.length
     await Promise.all(Array.from({ length: 10_000 }, (_, i) => replica.write([{ op: 'store', key: `k${i}`, value: enc(i) }])))
     expect(log.writes.length - before).toBe(1)
-    expect(replica.state.pending.unsettledCount).toBe(10_000)
+    expect(replica.pendingCount).toBe(10_000)
   })
 
   it('writes a storeMany of 200,000 entries in one transaction', async () => {
@@ -139,15 +139,15 @@ describe('Replica', () => {
     const before = log.writes.length
     await replica.write(Array.from({ length: 200_000 }, (_, i) => ({ op: 'store' as const, key: `k${i}`, value: enc(i) })))
     expect(log.writes.length - before).toBe(1)
-    expect(replica.state.pending.unsettledCount).toBe(200_000)
+    expect(replica.pendingCount).toBe(200_000)
   }, 30_000)
 
   it('rolls a write back when its transaction fails', async () => {
     const { replica, log, events } = await setup()
     log.failNext(1)
     await expect(replica.write([{ op: 'store', key: 'k', value: enc(1) }])).rejects.toMatchObject({ code: 'STORAGE_ERROR' })
-    expect(replica.state.get('k')).toBeUndefined()
-    expect(replica.state.pending.unsettledCount).toBe(0)
+    expect(replica.get('k')).toBeUndefined()
+    expect(replica.pendingCount).toBe(0)
     expect(events.changes).toEqual([
       { origin: 'local', changes: [{ key: 'k', value: 1 }] },
       { origin: 'local', changes: [{ key: 'k', deleted: true }] },
@@ -173,7 +173,7 @@ describe('Replica', () => {
     replica.receive({ type: 'ack', clientId: 'tab', results: [{ mid: 1, error: { code: 'QUOTA_EXCEEDED', message: 'full' } }] })
     await synced
     expect(events.errors).toEqual(['QUOTA_EXCEEDED'])
-    expect(replica.state.get('k')).toBeUndefined()
+    expect(replica.get('k')).toBeUndefined()
   })
 
   it('resolves synced() only when the writes made before the call are acknowledged', async () => {
@@ -272,7 +272,7 @@ describe('Replica on a synchronous cache (memory)', () => {
     const { replica, sent, changes, fail } = await setupSync()
     fail()
     await expect(replica.write([{ op: 'store', key: 'k', value: enc(1) }])).rejects.toMatchObject({ code: 'STORAGE_ERROR' })
-    expect(replica.state.get('k')).toBeUndefined()
+    expect(replica.get('k')).toBeUndefined()
     expect(changes).toEqual([[{ key: 'k', value: 1 }], [{ key: 'k', deleted: true }]])
     await new Promise((resolve) => setTimeout(resolve, 0))
     expect(sent).toEqual([])

@@ -1,10 +1,11 @@
-import { type AckMessage, CubbyError, type Mutation, type MutationResult, type ServerMessage, type WireError } from '@cubby/protocol'
+import { type AckMessage, type Change, CubbyError, type Mutation, type MutationResult, type ServerMessage, type WireError } from '@cubby/protocol'
 import { asCubbyError } from './asCubbyError.js'
 import type { CacheWrite, CubbyCache, OutboxEntry, OutboxRef } from './cache/CubbyCache.js'
 import { WriteBatcher } from './cache/WriteBatcher.js'
-import type { LocalState, ViewChange } from './state/LocalState.js'
+import type { ListOptions } from './state/KeyIndex.js'
+import type { AckResult, LocalState, RemoteResult, ViewChange, ViewEntry } from './state/LocalState.js'
 import type { PendingWrite } from './state/PendingWrites.js'
-import { pushFrames } from './sync/pushFrames.js'
+import { Pusher } from './sync/Pusher.js'
 
 /** A mutation before it gets its id. */
 export type MutationInput = { op: 'store'; key: string; value: string } | { op: 'delete'; key: string } | { op: 'clear' }
@@ -35,8 +36,15 @@ interface Waiter {
   reject: (error: unknown) => void
 }
 
-/** The shortest time between two rounds of pushes of the writes an asynchronous cache made durable (see Replica.#pushDurable). */
-const PUSH_INTERVAL_MS = 8
+/** How the frames of one session are taken: this client's own, or another tab's relayed by the leader. */
+interface Route {
+  changes(changes: readonly Change[], rev: number): RemoteResult
+  ack(clientId: string, results: readonly MutationResult[]): AckResult
+  /** Persists what a frame changed (the leader does; a follower's leader did already). */
+  persist(write: CacheWrite): void
+  /** The server answered one of this session's pushes. */
+  answered(): void
+}
 
 /** Gives a mutation its id; built field by field, which is cheaper than an object spread on every store. */
 function withMid(input: MutationInput, mid: number): Mutation {
@@ -52,6 +60,8 @@ function withMid(input: MutationInput, mid: number): Mutation {
 
 const fromWire = (e: WireError, message: string): CubbyError =>
   new CubbyError(e.code, message, e.retryAfter === undefined ? {} : { retryAfter: e.retryAfter })
+/** The outbox entry of a write, without what memory keeps with it (for posting to other tabs). */
+const outboxEntry = ({ seq, clientId, mutation }: OutboxEntry): OutboxEntry => ({ seq, clientId, mutation })
 const refOf = (w: PendingWrite): OutboxRef => ({ clientId: w.clientId, mid: w.mutation.mid })
 const storageError = (cause: unknown): CubbyError =>
   new CubbyError('STORAGE_ERROR', `The local cache failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
@@ -63,49 +73,39 @@ const storageError = (cause: unknown): CubbyError =>
  * @internal
  */
 export class Replica {
-  readonly state: LocalState
+  readonly #state: LocalState
   readonly cache: CubbyCache
   readonly #batcher: WriteBatcher
   readonly #hooks: ReplicaHooks
   readonly #clientId: string
-  readonly #maxFrameBytes: number
-  readonly #pushIntervalMs: number
+  readonly #pusher: Pusher
   #nextMid = 1
   #nextSeq: number
-  #send: ((frame: string) => boolean) | undefined
   #waiters: Waiter[] = []
   #needsRepair = false
   #repairing = false
   /** The local writes of the cache batch being filled. */
   #batch: LocalBatch | undefined
-  #pushScheduled = false
-  /** When the last push frame left, and the timer of a round held until {@link PUSH_INTERVAL_MS} after it. */
-  #lastPushAt = -Infinity
-  #pushTimer: ReturnType<typeof setTimeout> | undefined
-  /**
-   * Push frames of this session not answered yet. While any is, new writes wait and leave together in the next
-   * round, once the last answer arrives: a client storing one value after another then sends a frame per round
-   * trip, not per store, and a lone write still leaves at once. The server answers every push (an `ack`, or an
-   * `error` for a frame it could not read) or ends the session, which resets this.
-   */
-  #pushesInFlight = 0
-
   constructor(options: {
     state: LocalState
     cache: CubbyCache
     hooks: ReplicaHooks
     clientId: string
     maxFrameBytes: number
-    /** @default PUSH_INTERVAL_MS */
+    /** The shortest time between two rounds of pushes of writes an asynchronous cache made durable. @default 8 */
     pushIntervalMs?: number
   }) {
-    this.state = options.state
+    this.#state = options.state
     this.cache = options.cache
     this.#batcher = new WriteBatcher(options.cache)
     this.#hooks = options.hooks
     this.#clientId = options.clientId
-    this.#maxFrameBytes = options.maxFrameBytes
-    this.#pushIntervalMs = options.pushIntervalMs ?? PUSH_INTERVAL_MS
+    this.#pusher = new Pusher({
+      writes: () => this.#state.pending.values(),
+      maxFrameBytes: options.maxFrameBytes,
+      syncCache: options.cache.writeSync !== undefined,
+      intervalMs: options.pushIntervalMs,
+    })
     this.#nextSeq = options.state.pending.maxSeq + 1
   }
 
@@ -116,7 +116,7 @@ export class Replica {
    */
   write(inputs: readonly MutationInput[]): Promise<void> {
     const entries = inputs.map((input): OutboxEntry => ({ seq: this.#nextSeq++, clientId: this.#clientId, mutation: withMid(input, this.#nextMid++) }))
-    const { writes, changes } = this.state.addWrites(entries)
+    const { writes, changes } = this.#state.addWrites(entries)
     this.#hooks.change(changes, 'local')
     this.#hooks.pending(writes)
     if (this.cache.writeSync) return this.#writeNow(writes, entries)
@@ -140,42 +140,15 @@ export class Replica {
       return Promise.reject(storageError(cause))
     }
     for (const w of writes) w.durable = true
-    this.#schedulePush()
+    this.#pusher.soon()
     this.#hooks.durable?.(entries)
     return Promise.resolve()
   }
 
   #rollBack(writes: PendingWrite[]): void {
-    this.#hooks.change(this.state.removeWrites(writes), 'local')
+    this.#hooks.change(this.#state.removeWrites(writes), 'local')
     this.#hooks.pending(writes)
     this.#settle()
-  }
-
-  #schedulePush(): void {
-    if (this.#pushScheduled) return
-    this.#pushScheduled = true
-    queueMicrotask(() => {
-      this.#pushScheduled = false
-      this.#push(this.state.pending.values())
-    })
-  }
-
-  /**
-   * Sends the writes an asynchronous cache (IndexedDB) made durable: at once (in the same tick as the stores
-   * of the batch) when the last round of pushes left at least {@link PUSH_INTERVAL_MS} ago, otherwise once
-   * that much time has passed. A write after a pause leaves at once; an app that awaits one store after
-   * another sends a frame per interval instead of one per store, and on a busy machine the frames, the
-   * server's commits and the acks are what each store costs besides its transaction (the browser benchmark's
-   * awaited store/s). A synchronous cache (memory) has no transaction to wait for and pushes at once.
-   */
-  #pushDurable(): void {
-    if (this.#pushTimer !== undefined) return
-    const wait = this.#lastPushAt + this.#pushIntervalMs - Date.now()
-    if (wait <= 0) return this.#push(this.state.pending.values())
-    this.#pushTimer = setTimeout(() => {
-      this.#pushTimer = undefined
-      this.#push(this.state.pending.values())
-    }, wait)
   }
 
   /** What happens once a cache batch of local writes is written: they go to the server, or they are rolled back. */
@@ -188,7 +161,7 @@ export class Replica {
       () => {
         end()
         for (const w of batch.writes) w.durable = true
-        this.#pushDurable()
+        this.#pusher.durable()
         this.#hooks.durable?.(batch.entries)
       },
       (cause: unknown) => {
@@ -202,48 +175,65 @@ export class Replica {
 
   /** The session is established: sends the whole outbox, in order. */
   connected(send: (frame: string) => boolean): void {
-    this.#send = send
-    this.#pushesInFlight = 0
-    this.#push(this.state.pending.values())
+    this.#pusher.connected(send)
   }
 
   /** The session ended: everything unacknowledged goes again on the next one. */
   disconnected(): void {
-    this.#send = undefined
-    this.#pushesInFlight = 0
-    for (const w of this.state.pending.values()) w.sent = false
+    this.#pusher.disconnected()
   }
 
   /**
-   * Applies a frame of the established session (not `welcome`, which the owner checks). With `mirror`, the
-   * frame came from another tab's connection, which persists it: this only updates memory.
+   * Applies a frame of this client's own session (not `welcome`, which the owner checks), and persists it.
    *
    * The session leaves this client's own writes out of its changes (`hello.echo: false`), so an `ack` of this
-   * connection confirms the acknowledged writes at their revisions (see {@link LocalState.acknowledge}).
+   * connection confirms the acknowledged writes at their revisions (see {@link LocalState.acknowledgeOwn}).
    *
    * @returns For an `ack` that confirmed writes: the `changes` frame other tabs apply before the ack, which
    *   carries what the server left out.
    */
-  receive(message: ServerMessage, mirror = false): ServerMessage | undefined {
-    const persist = (write: CacheWrite): void => (mirror ? undefined : this.#persist(write))
+  receive(message: ServerMessage): ServerMessage | undefined {
+    return this.#apply(message, this.#own)
+  }
+
+  /** Applies a frame the leader tab relayed from its session: the leader persisted it, this only updates memory. */
+  follow(message: ServerMessage): void {
+    this.#apply(message, this.#relayed)
+  }
+
+  readonly #own: Route = {
+    changes: (changes, rev) => this.#state.applyChanges(changes, rev),
+    ack: (clientId, results) => this.#state.acknowledgeOwn(clientId, results),
+    persist: (write) => this.#persist(write),
+    answered: () => this.#pusher.answered(),
+  }
+
+  readonly #relayed: Route = {
+    changes: (changes, rev) => this.#state.applyRelayed(changes, rev),
+    ack: (clientId, results) => this.#state.acknowledge(clientId, results),
+    persist: () => {},
+    answered: () => {},
+  }
+
+  #apply(message: ServerMessage, route: Route): ServerMessage | undefined {
     switch (message.type) {
       case 'changes': {
-        const { changes, dropped, write, errors } = this.state.applyChanges(message.changes, message.rev, mirror)
+        const { changes, dropped, write, errors } = route.changes(message.changes, message.rev)
         this.#hooks.change(changes, 'remote')
         for (const cause of errors) this.#hooks.error(asCubbyError(cause, 'INVALID_VALUE'))
-        persist({ ...write, outboxDelete: dropped.map(refOf) })
+        route.persist({ ...write, outboxDelete: dropped.map(refOf) })
         return
       }
       case 'synced': {
-        const { changes, dropped } = this.state.advance(message.rev)
+        const { changes, dropped } = this.#state.advance(message.rev)
         this.#hooks.change(changes, 'remote')
-        persist({ cursor: this.state.cursor, outboxDelete: dropped.map(refOf) })
+        route.persist({ cursor: this.#state.cursor, outboxDelete: dropped.map(refOf) })
         this.#hooks.synced()
         return
       }
       case 'ack': {
-        const before = this.state.cursor
-        const { changes, dropped, rejected, settled, write, folded } = this.state.acknowledge(message.clientId, message.results, !mirror)
+        const before = this.#state.cursor
+        const { changes, dropped, rejected, settled, write, folded } = route.ack(message.clientId, message.results)
         this.#hooks.change(changes, 'remote')
         this.#hooks.pending(settled)
         // The tab that made a write reports its rejection (writes of a closed page: the tab that replays them).
@@ -251,14 +241,14 @@ export class Replica {
           const key = write.mutation.op === 'clear' ? 'clear' : JSON.stringify(write.mutation.key)
           this.#hooks.error(fromWire(error, `The server rejected the write of ${key}: ${error.message}`))
         }
-        persist({ ...write, outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
-        if (!mirror) this.#answered()
+        route.persist({ ...write, outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
+        route.answered()
         this.#settle()
-        const { cursor } = this.state
+        const { cursor } = this.#state
         return cursor > before ? { type: 'changes', changes: folded, rev: cursor } : undefined
       }
       case 'error':
-        if (!mirror) this.#answered()
+        route.answered()
         this.#hooks.error(fromWire(message, message.message))
         return
       case 'welcome':
@@ -269,10 +259,10 @@ export class Replica {
   }
 
   /** Lays writes another tab made (durable in the shared outbox) over the view, and sends them when connected. */
-  addForeign(entries: readonly OutboxEntry[]): PendingWrite[] {
-    const { writes, changes } = this.state.addForeign(entries)
+  addForeign(entries: readonly OutboxEntry[]): OutboxEntry[] {
+    const { writes, changes } = this.#state.addForeign(entries)
     this.#afterAdding(writes, changes)
-    return writes
+    return writes.map(outboxEntry)
   }
 
   /**
@@ -282,11 +272,57 @@ export class Replica {
    */
   async resync(): Promise<OutboxEntry[]> {
     await this.#batcher.drain()
-    const { changes, settled, added } = this.state.resync(await this.cache.load())
+    const { changes, settled, added } = this.#state.resync(await this.cache.load())
     this.#hooks.pending(settled)
     this.#settle()
     this.#afterAdding(added, changes)
-    return added
+    return added.map(outboxEntry)
+  }
+
+  /** Reads a key's visible value from memory. */
+  get(key: string): ViewEntry | undefined {
+    return this.#state.get(key)
+  }
+
+  /** Lists visible keys in code point order (the server's order), a page at a time. */
+  list(options?: ListOptions): string[] {
+    return this.#state.list(options)
+  }
+
+  /** The server revision this replica's confirmed state is at. */
+  get cursor(): number {
+    return this.#state.cursor
+  }
+
+  /** How many writes the server has not acknowledged yet. */
+  get pendingCount(): number {
+    return this.#state.pending.unsettledCount
+  }
+
+  /** Whether `key` has a write the server has not acknowledged yet (a pending `clear` counts for every key). */
+  isPending(key: string): boolean {
+    return this.#state.pending.isUnsettled(key)
+  }
+
+  /** The writes durable in the outbox, in order (for a tab that joins, with {@link acknowledged}). */
+  durableWrites(): OutboxEntry[] {
+    return this.#outbox((w) => w.durable)
+  }
+
+  /** The durable writes the server has not acknowledged yet (for the leader tab to send). */
+  unacknowledgedWrites(): OutboxEntry[] {
+    return this.#outbox((w) => w.durable && w.ackedRev === undefined)
+  }
+
+  #outbox(filter: (write: PendingWrite) => boolean): OutboxEntry[] {
+    return [...this.#state.pending.values()].filter(filter).map(outboxEntry)
+  }
+
+  /** Drops everything in memory (the user's local data is gone), reporting the emptied view and the writes. */
+  forget(): void {
+    const { changes, writes } = this.#state.forget()
+    this.#hooks.change(changes, 'remote')
+    this.#hooks.pending(writes)
   }
 
   /** Resolves once every cache write queued so far is done (or failed). */
@@ -297,7 +333,7 @@ export class Replica {
   /** `ack` frames for writes acknowledged and still in the overlay, for a tab that starts mirroring this one. */
   acknowledged(): AckMessage[] {
     const byClient = new Map<string, MutationResult[]>()
-    for (const w of this.state.pending.values()) {
+    for (const w of this.#state.pending.values()) {
       if (w.ackedRev === undefined) continue
       const results = byClient.get(w.clientId) ?? []
       results.push({ mid: w.mutation.mid, rev: w.ackedRev })
@@ -307,46 +343,25 @@ export class Replica {
   }
 
   #afterAdding(writes: PendingWrite[], changes: ViewChange[]): void {
-    this.#nextSeq = Math.max(this.#nextSeq, this.state.pending.maxSeq + 1)
+    this.#nextSeq = Math.max(this.#nextSeq, this.#state.pending.maxSeq + 1)
     this.#hooks.change(changes, 'remote')
     this.#hooks.pending(writes)
-    this.#push(writes)
+    this.#pusher.push(writes)
   }
 
   /** Resolves when every write made so far is acknowledged or rejected. */
   synced(): Promise<void> {
-    const order = this.state.pending.lastOrder
-    if (this.state.pending.firstUnsettledOrder() > order) return Promise.resolve()
+    const order = this.#state.pending.lastOrder
+    if (this.#state.pending.firstUnsettledOrder() > order) return Promise.resolve()
     return new Promise((resolve, reject) => this.#waiters.push({ order, resolve, reject }))
   }
 
   /** Rejects waiters, finishes queued cache writes and closes the cache. */
   async close(reason: CubbyError, destroy = false): Promise<void> {
     for (const w of this.#waiters.splice(0)) w.reject(reason)
-    this.#send = undefined
-    clearTimeout(this.#pushTimer)
+    this.#pusher.close()
     await this.#batcher.drain()
     await (destroy ? this.cache.destroy() : this.cache.close())
-  }
-
-  /** The server answered a push frame: once it has answered them all, what waited goes in one round. */
-  #answered(): void {
-    if (this.#pushesInFlight === 0) return
-    if (--this.#pushesInFlight > 0) return
-    if (this.cache.writeSync) this.#push(this.state.pending.values())
-    else this.#pushDurable()
-  }
-
-  #push(writes: Iterable<PendingWrite>): void {
-    if (!this.#send || this.#pushesInFlight > 0) return
-    const due = [...writes].filter((w) => w.durable && !w.sent && w.ackedRev === undefined)
-    // A frame that cannot go means the socket is closing; disconnected() then marks everything unsent.
-    for (const frame of pushFrames(due, this.#maxFrameBytes)) {
-      this.#send(frame)
-      this.#pushesInFlight++
-      this.#lastPushAt = Date.now()
-    }
-    for (const w of due) w.sent = true
   }
 
   /**
@@ -355,7 +370,7 @@ export class Replica {
    * if that fails too, the next write carries the repair).
    */
   #persist(write: CacheWrite): void {
-    const merged = this.#needsRepair ? { ...write, ...this.state.snapshotWrite() } : write
+    const merged = this.#needsRepair ? { ...write, ...this.#state.snapshotWrite() } : write
     this.#needsRepair = false
     this.#writeLater(merged, false).catch((cause: unknown) => this.#repair(cause))
   }
@@ -375,7 +390,7 @@ export class Replica {
     if (this.#repairing) return
     this.#hooks.error(storageError(cause))
     this.#repairing = true
-    this.#writeLater(this.state.snapshotWrite(), true).then(
+    this.#writeLater(this.#state.snapshotWrite(), true).then(
       () => (this.#repairing = false),
       () => {
         this.#repairing = false
@@ -386,7 +401,7 @@ export class Replica {
 
   #settle(): void {
     if (this.#waiters.length === 0) return
-    const first = this.state.pending.firstUnsettledOrder()
+    const first = this.#state.pending.firstUnsettledOrder()
     this.#waiters = this.#waiters.filter((w) => (w.order < first ? (w.resolve(), false) : true))
   }
 }

@@ -24,14 +24,20 @@ export interface LoadReplicaOptions {
   hooks: ReplicaHooks
   /** Aborted when the client closes. */
   signal: AbortSignal
+  /** The client's connection state, which loading waits on and reports to. */
+  link: LoadLink
+}
+
+/** What loading needs from the client's connection state (its {@link Link}). */
+export interface LoadLink {
   /** Resolves when the client wants to be online (creating an identity needs the network). */
-  connectWanted: () => Promise<void>
-  /** Called when creating the identity finds the server unreachable. */
-  offline?: () => void
-  /** Called with a function that ends the current wait between attempts to create the identity. */
-  waiting?: (wake: () => void) => void
-  /** Called once the user is known, just before their cache is read. */
-  opening?: (userId: string) => void
+  connectWanted(): Promise<void>
+  /** Creating the identity finds the server unreachable. */
+  offline(): void
+  /** Takes a function that ends the current wait between attempts to create the identity. */
+  waiting(wake: () => void): void
+  /** The user is known, and their cache is about to be read (a memory cache is this tab's alone). */
+  opening(userId: string, memoryCache: boolean): void
 }
 
 /** Waits `ms`, or less if `signal` aborts or `waiting`'s function is called; leaves no listener on `signal` behind. */
@@ -77,11 +83,11 @@ async function createAnonymousIdentity(url: string, fetchFn: typeof fetch): Prom
  * Creates the anonymous identity, retrying with backoff while offline and waiting while disconnected. A
  * network failure is reported once per outage (`NETWORK`, status `offline`); other failures each time.
  */
-async function createIdentity({ options, hooks, signal, connectWanted, offline, waiting }: LoadReplicaOptions): Promise<CubbyIdentity> {
+async function createIdentity({ options, hooks, signal, link }: LoadReplicaOptions): Promise<CubbyIdentity> {
   const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
   let unreachable = false
   for (let attempt = 0; ; attempt++) {
-    await connectWanted()
+    await link.connectWanted()
     signal.throwIfAborted()
     try {
       return await createAnonymousIdentity(options.url, fetchFn)
@@ -89,11 +95,11 @@ async function createIdentity({ options, hooks, signal, connectWanted, offline, 
       const error = asCubbyError(cause, 'INTERNAL', 'Creating an identity failed')
       if (error.code !== 'NETWORK' || !unreachable) hooks.error(error)
       unreachable = error.code === 'NETWORK'
-      if (unreachable) offline?.()
+      if (unreachable) link.offline()
     }
     let woken = false
-    await sleep(backoffDelay(attempt, options.reconnect), signal, (wake) => waiting?.(() => ((woken = true), wake())))
-    waiting?.(() => {})
+    await sleep(backoffDelay(attempt, options.reconnect), signal, (wake) => link.waiting(() => ((woken = true), wake())))
+    link.waiting(() => {})
     // Woken because the network or the page came back: start the backoff over.
     if (woken) attempt = -1
   }
@@ -149,7 +155,7 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
 export async function loadReplica(load: LoadReplicaOptions): Promise<{ session: Session; replica: Replica }> {
   const { limits, storage, hooks } = load
   const session = await resolveSession(load)
-  load.opening?.(session.userId)
+  load.link.opening(session.userId, storage.provider.kind === 'memory')
   const { cache, snapshot } = await storage.open(session.userId)
   if (load.signal.aborted) {
     await cache.close()

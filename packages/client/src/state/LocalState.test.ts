@@ -116,7 +116,7 @@ describe('LocalState', () => {
       const state = new LocalState({ entries: [{ key: 'old', rev: 1, value: '1' }, { key: 'x', rev: 1, value: '0' }], outbox: [], cursor: 1 })
       const { writes } = state.addWrites([store('a', 'A'), store('a', 'A2'), out({ op: 'delete', key: 'old' }), store('b', 'B'), out({ op: 'delete', key: 'never' })])
       const shown = state.get('a')
-      const ack = state.acknowledge('me', ids(writes, [2, 3, 4, 5, 6]), true)
+      const ack = state.acknowledgeOwn('me', ids(writes, [2, 3, 4, 5, 6]))
       expect(ack.changes).toEqual([])
       expect(ack.dropped).toEqual(writes)
       expect(state.get('a')).toBe(shown)
@@ -137,7 +137,7 @@ describe('LocalState', () => {
     it('folds a clear as the deletes it makes, not as a clear of the cache', () => {
       const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }, { key: 'k', rev: 3, value: '3' }], outbox: [], cursor: 3 })
       const [clear, after] = state.addWrites([out({ op: 'clear' }), store('mine', 'after the clear')]).writes
-      const cleared = state.acknowledge('me', ids([clear!, after!], [4, 5]), true)
+      const cleared = state.acknowledgeOwn('me', ids([clear!, after!], [4, 5]))
       expect(view(state)).toEqual({ mine: 'after the clear' })
       expect(cleared.write).toEqual({ deleteEntries: ['a', 'k'], putEntries: [{ key: 'mine', rev: 5, value: '"after the clear"' }], cursor: 5 })
       expect(cleared.folded).toEqual([
@@ -155,7 +155,7 @@ describe('LocalState', () => {
       const state = new LocalState(empty)
       const [a, b] = state.addWrites([store('a', 1), store('b', 2)]).writes
       state.applyChanges([{ rev: 1, key: 'a', value: '1' }], 1)
-      const ack = state.acknowledge('me', [{ mid: a!.mutation.mid, rev: 1 }, { mid: b!.mutation.mid, error: { code: 'VALUE_TOO_LARGE', message: 'no' } }], true)
+      const ack = state.acknowledgeOwn('me', [{ mid: a!.mutation.mid, rev: 1 }, { mid: b!.mutation.mid, error: { code: 'VALUE_TOO_LARGE', message: 'no' } }])
       expect(ack.folded).toEqual([])
       expect(ack.write).toEqual({ cursor: 1 })
       expect(view(state)).toEqual({ a: 1 })
@@ -251,10 +251,10 @@ describe('LocalState shared between tabs', () => {
   it('does not start over for a mirrored frame behind its cursor, only for the server\'s explicit start-over', () => {
     const state = new LocalState({ entries: [{ key: 'a', rev: 9, value: '9' }], outbox: [], cursor: 10 })
     // A new leader catches up from an older cursor: its first batch ends below this tab's cursor.
-    state.applyChanges([{ rev: 8, key: 'b', value: '8' }], 8, true)
+    state.applyRelayed([{ rev: 8, key: 'b', value: '8' }], 8)
     expect(state.cursor).toBe(10)
     expect(view(state)).toEqual({ a: 9 })
-    const reset = state.applyChanges([{ rev: 0, clear: true }], 0, true)
+    const reset = state.applyRelayed([{ rev: 0, clear: true }], 0)
     expect(reset.write).toMatchObject({ reset: true, cursor: 0 })
     expect(view(state)).toEqual({})
   })

@@ -30,10 +30,10 @@ export interface AckResult {
   rejected: Array<{ write: PendingWrite; error: WireError }>
   /** Writes that were pending and no longer are (acknowledged or rejected). */
   settled: PendingWrite[]
-  /** With `fold`: the cache write that persists the acknowledged writes as confirmed, and the cursor. */
+  /** Own session: the cache write that persists the acknowledged writes as confirmed, and the cursor. */
   write: CacheWrite
   /**
-   * With `fold`: what the acknowledged writes changed in `confirmed`, as server changes (a clear as the deletes
+   * Own session: what the acknowledged writes changed in `confirmed`, as server changes (a clear as the deletes
    * it made, since confirmed records after its rev stay), for other tabs to apply before the ack.
    */
   folded: Change[]
@@ -158,18 +158,26 @@ export class LocalState {
     return { changes, settled: [...settled, ...dropped], added }
   }
 
+  /** Applies a `changes` frame of this client's own session: one behind the cursor means the server starts over. */
+  applyChanges(changes: readonly Change[], rev: number): RemoteResult {
+    return this.#applyChanges(changes, rev, rev < this.#cursor)
+  }
+
   /**
-   * Applies a `changes` frame from the server. `mirror` is for a frame another tab's connection received: it
-   * may come after this state moved ahead (a new leader catching up from an older cursor), so only the
-   * server's explicit start-over (`{rev: 0, clear: true}`) resets.
+   * Applies a `changes` frame another tab's session received (relayed by the leader). It may come after this
+   * state moved ahead (a new leader catching up from an older cursor), so only the server's explicit start-over
+   * (`{rev: 0, clear: true}`) resets.
    */
-  applyChanges(changes: readonly Change[], rev: number, mirror = false): RemoteResult {
+  applyRelayed(changes: readonly Change[], rev: number): RemoteResult {
+    const first = changes[0]
+    return this.#applyChanges(changes, rev, rev < this.#cursor && first !== undefined && first.rev === 0 && 'clear' in first)
+  }
+
+  #applyChanges(changes: readonly Change[], rev: number, startsOver: boolean): RemoteResult {
     const touched = new Set<string>()
     const errors: unknown[] = []
     const write: CacheWrite = {}
     const staged = new Map<string, CachedEntry | null>()
-    const first = changes[0]
-    const startsOver = rev < this.#cursor && (!mirror || (first !== undefined && first.rev === 0 && 'clear' in first))
     const reset = startsOver ? this.#reset(touched, write) : []
     for (const change of changes) {
       if (change.rev <= this.#cursor) continue // already applied (a resent frame)
@@ -230,13 +238,24 @@ export class LocalState {
   }
 
   /**
-   * Applies an `ack`: an acknowledged write stays in the view until the cursor reaches its revision. With
-   * `fold` (a session without echo: the server does not send a write's change back to the connection that
-   * pushed it), each acknowledged write becomes the confirmed record of its key at its revision, unless a
-   * later one is there already, and the cursor moves to the highest revision: the server sends an ack only
-   * once every other change up to it has been sent.
+   * Applies an `ack` relayed from another tab's session: an acknowledged write stays in the view until the
+   * cursor reaches its revision (the relayed `changes` frame before the ack moves it).
    */
-  acknowledge(clientId: string, results: readonly MutationResult[], fold = false): AckResult {
+  acknowledge(clientId: string, results: readonly MutationResult[]): AckResult {
+    return this.#acknowledge(clientId, results, false)
+  }
+
+  /**
+   * Applies an `ack` of this client's own session, which is without echo (the server does not send a write's
+   * change back to the connection that pushed it): each acknowledged write becomes the confirmed record of its
+   * key at its revision, unless a later one is there already, and the cursor moves to the highest revision: the
+   * server sends an ack only once every other change up to it has been sent.
+   */
+  acknowledgeOwn(clientId: string, results: readonly MutationResult[]): AckResult {
+    return this.#acknowledge(clientId, results, true)
+  }
+
+  #acknowledge(clientId: string, results: readonly MutationResult[], fold: boolean): AckResult {
     const result: AckResult = { changes: [], dropped: [], rejected: [], settled: [], write: {}, folded: [] }
     const keys = new Set<string>()
     const staged = new Map<string, CachedEntry | null>()

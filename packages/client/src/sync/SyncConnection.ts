@@ -2,6 +2,7 @@ import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, SYNC_PATH, type ErrorMessage
 import { asCubbyError } from '../asCubbyError.js'
 import { decodeJwtExpiry } from '../auth/decodeJwtSub.js'
 import { type ReconnectOptions, backoffDelay } from './backoff.js'
+import type { Uplink, UplinkSink } from './Uplink.js'
 
 /**
  * How a client notices a connection that died without a close: after `idleMs` without a frame from the server
@@ -29,15 +30,8 @@ export interface SyncConnectionOptions {
   reconnect: ReconnectOptions
   /** `false`: rely on the WebSocket implementation to notice a dead connection. */
   heartbeat: HeartbeatOptions | false
-  onMessage: (message: ServerMessage) => void
-  /** A socket opened (`connecting`) or closed (`offline`). */
-  onStatus: (status: 'connecting' | 'offline') => void
-  /** The session ended: whatever was sent on it and not acknowledged must be sent again. */
-  onClose: () => void
-  /** `stopped`: the connection stopped because of this error and does not retry by itself. */
-  onError: (error: CubbyError, stopped?: boolean) => void
-  /** The server deleted the user (close 4010); the connection has stopped. */
-  onUserDeleted: () => void
+  /** Where frames, states and errors go. */
+  sink: UplinkSink
 }
 
 /** Renew a token this long before it expires, at most (a tenth of what is left, for short-lived tokens). */
@@ -52,17 +46,18 @@ const isClosingError = (message: ErrorMessage): boolean => message.code === 'UNA
 const syncUrl = (url: string): string => url.replace(/^http/i, 'ws').replace(/\/+$/, '') + SYNC_PATH
 
 /**
- * One WebSocket to the server at a time: sends `hello`, parses frames, and reconnects with backoff unless
- * the close code says reconnecting cannot help.
+ * The WebSocket uplink: one WebSocket to the server at a time; sends `hello`, parses frames, and reconnects
+ * with backoff unless the close code says reconnecting cannot help.
  *
  * @internal
  */
-export class SyncConnection {
+export class SyncConnection implements Uplink {
   readonly #options: SyncConnectionOptions
+  readonly #sink: UplinkSink
   #socket: WebSocket | undefined
   #timer: ReturnType<typeof setTimeout> | undefined
   #attempt = 0
-  #wanted = false
+  #running = false
   #welcomed = false
   #generation = 0
   #lastError: ErrorMessage | undefined
@@ -75,19 +70,20 @@ export class SyncConnection {
 
   constructor(options: SyncConnectionOptions) {
     this.#options = options
+    this.#sink = options.sink
   }
 
   /** Connects, and keeps reconnecting until {@link stop}. */
   start(): void {
-    if (this.#wanted) return
-    this.#wanted = true
-    this.#options.onStatus('connecting')
+    if (this.#running) return
+    this.#running = true
+    this.#sink.status('connecting')
     void this.#open()
   }
 
   /** Closes the socket and stops reconnecting. */
   stop(): void {
-    this.#wanted = false
+    this.#running = false
     clearTimeout(this.#timer)
     clearTimeout(this.#renewTimer)
     this.#timer = undefined
@@ -95,7 +91,7 @@ export class SyncConnection {
     const socket = this.#socket
     if (socket) this.#detach()
     socket?.close(1000)
-    this.#options.onStatus('offline')
+    this.#sink.status('offline')
   }
 
   /**
@@ -103,7 +99,7 @@ export class SyncConnection {
    * page became visible): does nothing while a socket is open or opening.
    */
   retryNow(): void {
-    if (!this.#wanted || this.#timer === undefined) return
+    if (!this.#running || this.#timer === undefined) return
     this.#attempt = 0
     clearTimeout(this.#timer)
     this.#timer = undefined
@@ -124,7 +120,7 @@ export class SyncConnection {
       token = renewed ?? (await this.#options.token())
     } catch (cause) {
       if (generation !== this.#generation) return
-      this.#options.onError(new CubbyError('UNAUTHORIZED', 'Getting a token failed', { cause }))
+      this.#sink.error(new CubbyError('UNAUTHORIZED', 'Getting a token failed', { cause }))
       return this.#retry()
     }
     if (generation !== this.#generation) return
@@ -132,14 +128,14 @@ export class SyncConnection {
     try {
       socket = new this.#options.WebSocket(syncUrl(this.#options.url))
     } catch (cause) {
-      this.#options.onError(new CubbyError('BAD_MESSAGE', `Cannot open a WebSocket to ${this.#options.url}`, { cause }))
+      this.#sink.error(new CubbyError('BAD_MESSAGE', `Cannot open a WebSocket to ${this.#options.url}`, { cause }))
       return this.#retry()
     }
     this.#socket = socket
     this.#lastError = undefined
     socket.onopen = () => {
       if (socket !== this.#socket) return
-      this.#options.onStatus('connecting')
+      this.#sink.status('connecting')
       // Without echo: the acks of this client's pushes stand for their changes (see Replica.receive).
       socket.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor: this.#options.cursor(), echo: false }))
     }
@@ -157,12 +153,12 @@ export class SyncConnection {
       if (typeof data !== 'string') throw new CubbyError('BAD_MESSAGE', 'The server sent a binary frame')
       message = parseServerMessage(data)
     } catch (error) {
-      this.#options.onError(asCubbyError(error, 'BAD_MESSAGE'))
+      this.#sink.error(asCubbyError(error, 'BAD_MESSAGE'))
       return
     }
     if (message.type === 'welcome') {
       if (message.v !== PROTOCOL_VERSION) {
-        this.#options.onError(new CubbyError('PROTOCOL_VERSION', `The server speaks protocol ${message.v}, this client ${PROTOCOL_VERSION}`), true)
+        this.#sink.error(new CubbyError('PROTOCOL_VERSION', `The server speaks protocol ${message.v}, this client ${PROTOCOL_VERSION}`), true)
         return this.stop()
       }
       this.#welcomed = true
@@ -177,7 +173,7 @@ export class SyncConnection {
       this.#lastError = message
       if (isClosingError(message)) return
     }
-    this.#options.onMessage(message)
+    this.#sink.frame(message)
   }
 
   /**
@@ -228,26 +224,26 @@ export class SyncConnection {
       token = await this.#options.token()
     } catch (cause) {
       // The session goes on until the server refuses the old token; the reconnection then asks again.
-      if (generation === this.#generation) this.#options.onError(new CubbyError('UNAUTHORIZED', 'Renewing the token failed', { cause }))
+      if (generation === this.#generation) this.#sink.error(new CubbyError('UNAUTHORIZED', 'Renewing the token failed', { cause }))
       return
     }
     if (generation !== this.#generation || socket === undefined || socket !== this.#socket) return
     // Pending writes stay in the outbox and go again on the new session (exactly once by client id and mid).
     this.#detach()
     socket.close(1000)
-    this.#options.onStatus('connecting')
+    this.#sink.status('connecting')
     void this.#open(token)
   }
 
   #closed(socket: WebSocket, code: number): void {
     if (socket !== this.#socket) return
     this.#detach()
-    this.#options.onStatus('offline')
+    this.#sink.status('offline')
     let now = false
     let wait = 0
     if (code === CLOSE_CODES.USER_DELETED) {
-      this.#wanted = false
-      this.#options.onUserDeleted()
+      this.#running = false
+      this.#sink.userDeleted()
     } else if (code === CLOSE_CODES.RESYNC) {
       // The server's data for this user was replaced: catch up at once.
       this.#attempt = 0
@@ -255,11 +251,11 @@ export class SyncConnection {
     } else if (code === CLOSE_CODES.RATE_LIMITED) {
       wait = (this.#lastError?.retryAfter ?? 0) * 1000
     } else if (code === CLOSE_CODES.PROTOCOL_VERSION) {
-      this.#wanted = false
+      this.#running = false
       this.#report('PROTOCOL_VERSION', 'The server does not support this client version')
     } else if (code === CLOSE_CODES.UNAUTHORIZED) {
       if (!this.#options.renewableToken) {
-        this.#wanted = false
+        this.#running = false
         this.#report('UNAUTHORIZED', 'The server refused the token')
       } else if (this.#refused) {
         this.#report('UNAUTHORIZED', 'The server refused the token, also a renewed one')
@@ -275,7 +271,7 @@ export class SyncConnection {
   /** Reports why a socket was closed, with the server's message when an error frame gave one. */
   #report(code: 'PROTOCOL_VERSION' | 'UNAUTHORIZED', message: string): void {
     const frame = this.#lastError?.code === code ? this.#lastError : undefined
-    this.#options.onError(new CubbyError(code, frame?.message ?? message, frame?.reason === undefined ? {} : { reason: frame.reason }), !this.#wanted)
+    this.#sink.error(new CubbyError(code, frame?.message ?? message, frame?.reason === undefined ? {} : { reason: frame.reason }), !this.#running)
   }
 
   #detach(): void {
@@ -283,12 +279,12 @@ export class SyncConnection {
     clearTimeout(this.#heartbeatTimer)
     this.#socket = undefined
     this.#welcomed = false
-    this.#options.onClose()
+    this.#sink.closed()
   }
 
   /** Reconnects after the backoff delay (at least `atLeastMs`, the server's `retryAfter`), or `now`. */
   #retry(now = false, atLeastMs = 0): void {
-    if (!this.#wanted) return
+    if (!this.#running) return
     const delay = now ? 0 : Math.max(atLeastMs, backoffDelay(this.#attempt++, this.#options.reconnect))
     this.#timer = setTimeout(() => {
       this.#timer = undefined

@@ -1,0 +1,108 @@
+import type { PendingWrite } from '../state/PendingWrites.js'
+import { pushFrames } from './pushFrames.js'
+
+/** The shortest time between two rounds of pushes of the writes an asynchronous cache made durable (see {@link Pusher.durable}). */
+const PUSH_INTERVAL_MS = 8
+
+/**
+ * When a {@link Replica}'s outbox goes to the server, and in which frames: in rounds, each of the writes that
+ * are durable and not sent yet, while the session is established.
+ *
+ * @internal
+ */
+export class Pusher {
+  /** Every write of the overlay, in order. */
+  readonly #writes: () => Iterable<PendingWrite>
+  readonly #maxFrameBytes: number
+  readonly #intervalMs: number
+  /** Whether the cache writes synchronously (memory): then there is no transaction to wait for. */
+  readonly #syncCache: boolean
+  #send: ((frame: string) => boolean) | undefined
+  #scheduled = false
+  /** When the last push frame left, and the timer of a round held until {@link PUSH_INTERVAL_MS} after it. */
+  #lastPushAt = -Infinity
+  #timer: ReturnType<typeof setTimeout> | undefined
+  /**
+   * Push frames of this session not answered yet. While any is, new writes wait and leave together in the next
+   * round, once the last answer arrives: a client storing one value after another then sends a frame per round
+   * trip, not per store, and a lone write still leaves at once. The server answers every push (an `ack`, or an
+   * `error` for a frame it could not read) or ends the session, which resets this.
+   */
+  #inFlight = 0
+
+  constructor(options: { writes: () => Iterable<PendingWrite>; maxFrameBytes: number; syncCache: boolean; intervalMs?: number | undefined }) {
+    this.#writes = options.writes
+    this.#maxFrameBytes = options.maxFrameBytes
+    this.#syncCache = options.syncCache
+    this.#intervalMs = options.intervalMs ?? PUSH_INTERVAL_MS
+  }
+
+  /** The session is established: sends the whole outbox, in order. */
+  connected(send: (frame: string) => boolean): void {
+    this.#send = send
+    this.#inFlight = 0
+    this.push(this.#writes())
+  }
+
+  /** The session ended: everything unacknowledged goes again on the next one. */
+  disconnected(): void {
+    this.#send = undefined
+    this.#inFlight = 0
+    for (const w of this.#writes()) w.sent = false
+  }
+
+  /** Pushes on the next microtask, which still carries every store of the tick in one frame (a synchronous cache). */
+  soon(): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    queueMicrotask(() => {
+      this.#scheduled = false
+      this.push(this.#writes())
+    })
+  }
+
+  /**
+   * Sends the writes an asynchronous cache (IndexedDB) made durable: at once (in the same tick as the stores
+   * of the batch) when the last round of pushes left at least {@link PUSH_INTERVAL_MS} ago, otherwise once
+   * that much time has passed. A write after a pause leaves at once; an app that awaits one store after
+   * another sends a frame per interval instead of one per store, and on a busy machine the frames, the
+   * server's commits and the acks are what each store costs besides its transaction (the browser benchmark's
+   * awaited store/s). A synchronous cache (memory) has no transaction to wait for and pushes at once.
+   */
+  durable(): void {
+    if (this.#timer !== undefined) return
+    const wait = this.#lastPushAt + this.#intervalMs - Date.now()
+    if (wait <= 0) return this.push(this.#writes())
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.push(this.#writes())
+    }, wait)
+  }
+
+  /** The server answered a push frame: once it has answered them all, what waited goes in one round. */
+  answered(): void {
+    if (this.#inFlight === 0) return
+    if (--this.#inFlight > 0) return
+    if (this.#syncCache) this.push(this.#writes())
+    else this.durable()
+  }
+
+  /** Sends those of `writes` that are due, unless a round is still unanswered. */
+  push(writes: Iterable<PendingWrite>): void {
+    if (!this.#send || this.#inFlight > 0) return
+    const due = [...writes].filter((w) => w.durable && !w.sent && w.ackedRev === undefined)
+    // A frame that cannot go means the socket is closing; disconnected() then marks everything unsent.
+    for (const frame of pushFrames(due, this.#maxFrameBytes)) {
+      this.#send(frame)
+      this.#inFlight++
+      this.#lastPushAt = Date.now()
+    }
+    for (const w of due) w.sent = true
+  }
+
+  /** Stops: nothing more is sent. */
+  close(): void {
+    this.#send = undefined
+    clearTimeout(this.#timer)
+  }
+}

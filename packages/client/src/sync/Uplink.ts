@@ -1,0 +1,31 @@
+import type { CubbyError, ServerMessage } from '@cubby/protocol'
+
+/**
+ * Whatever carries frames between this client and the server: the WebSocket ({@link SyncConnection}), or a
+ * follower tab's channel to the tab that leads ({@link TabUplink}). It runs from {@link start} to {@link stop}
+ * and reports to its {@link UplinkSink}.
+ *
+ * @internal
+ */
+export interface Uplink {
+  /** Starts carrying frames, and keeps at it (reconnecting, or following the next leader) until {@link stop}. */
+  start(): void
+  /** Stops carrying frames. */
+  stop(): void
+  /** Skips a wait before the next attempt (the network or the page came back). */
+  retryNow(): void
+}
+
+/** What a {@link SyncConnection} reports to: the {@link Link} that chose it. @internal */
+export interface UplinkSink {
+  /** A frame of this client's own session. */
+  frame(message: ServerMessage): void
+  /** A socket opened (`connecting`) or closed (`offline`). */
+  status(status: 'connecting' | 'offline'): void
+  /** The session ended: whatever was sent on it and not acknowledged must be sent again. */
+  closed(): void
+  /** `stopped`: the uplink stopped because of this error and does not retry by itself. */
+  error(error: CubbyError, stopped?: boolean): void
+  /** The server deleted the user (close 4010); the uplink has stopped. */
+  userDeleted(): void
+}
