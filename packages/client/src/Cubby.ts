@@ -226,7 +226,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   async list(options?: ListOptions): Promise<Array<CubbyKey<TSchema>>> {
-    return (await this.#use()).list(options) as Array<CubbyKey<TSchema>>
+    return (await this.#use()).list(options)
   }
 
   /**

@@ -29,7 +29,7 @@ export interface LoadReplicaOptions {
 }
 
 /** What loading needs from the client's connection state (its {@link Link}). */
-export interface LoadLink {
+interface LoadLink {
   /** Resolves when the client wants to be online (creating an identity needs the network). */
   connectWanted(): Promise<void>
   /** Creating the identity finds the server unreachable. */

@@ -125,7 +125,8 @@ export class TabUplink implements Uplink {
         return
       case 'lead':
         return this.#group.join()
-      // `writes`, `join` and `leave` are for the leader.
+      case 'writes': case 'join': case 'leave': // for the leader
+        return
     }
   }
 
