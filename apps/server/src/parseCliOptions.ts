@@ -41,7 +41,8 @@ export interface CliRedisOptions {
 export type CliServerOptions = Pick<CubbyServerOptions,
   'quota' | 'maxIndexedKeys' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
   'maxHelloBytes' | 'sendTimeoutMs' | 'maxInboundBytes' | 'maxOutboundBytes' | 'maxConnections' |
-  'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets' | 'maxTotalBytes' | 'pruneAnonymousAfterDays'>
+  'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets' | 'maxTotalBytes' | 'pruneAnonymousAfterDays' |
+  'anonymousIdentities' | 'publicOrigins'>
 
 /** A command line that cannot be used; the CLI prints the message and exits with code 2. */
 export class CliUsageError extends Error {
@@ -112,6 +113,11 @@ Several nodes on one Redis (no data dir; every node started alike serves any use
 Tokens:
   --token-issuer ISS        set and require this JWT iss    CUBBY_TOKEN_ISSUER
   --token-audience AUD      set and require this JWT aud    CUBBY_TOKEN_AUDIENCE
+  --public-origin LIST      origins clients reach this deployment under, comma-separated (https://sync.example.com);
+                            a device token's aud must be one of them      CUBBY_PUBLIC_ORIGIN
+                            (default: the origin of the request's Host header; set it in production)
+  --no-anonymous            refuse anonymous users: no POST /v1/identities, no self-certified device tokens
+                                                            CUBBY_ANONYMOUS=0
 
   --help                    show this text
 
@@ -156,6 +162,8 @@ const FLAGS = {
   'trust-proxy': { type: 'boolean' },
   'token-issuer': { type: 'string' },
   'token-audience': { type: 'string' },
+  'public-origin': { type: 'string' },
+  'no-anonymous': { type: 'boolean' },
   redis: { type: 'string' },
   'redis-cluster': { type: 'string' },
   'redis-prefix': { type: 'string' },
@@ -310,6 +318,9 @@ function parseServerOptions(values: Values, env: Readonly<Record<string, string 
   const audience = values['token-audience'] ?? nonEmpty(env.CUBBY_TOKEN_AUDIENCE)
   if (issuer !== undefined) options.issuer = issuer
   if (audience !== undefined) options.audience = audience
+  const publicOrigins = values['public-origin'] ?? nonEmpty(env.CUBBY_PUBLIC_ORIGIN)
+  if (publicOrigins !== undefined) options.publicOrigins = publicOrigins.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  if (values['no-anonymous'] === true || /^(0|false|no)$/i.test(env.CUBBY_ANONYMOUS ?? '')) options.anonymousIdentities = false
   const adminToken = nonEmpty(env.CUBBY_ADMIN_TOKEN)
   if (adminToken !== undefined) options.adminToken = adminToken
   const previous = nonEmpty(env.CUBBY_PREVIOUS_SECRETS)?.split(',').map((s) => s.trim()).filter((s) => s !== '')
