@@ -78,6 +78,7 @@ class CubbyServerImpl implements CubbyServer {
     }
     const protection = (this.#protection = new Protection(resolveProtection(options, limits)))
     checkUnusedDays('pruneAnonymousAfterDays', options.pruneAnonymousAfterDays)
+    const publicOrigins = resolvePublicOrigins(options)
     const { issuer, audience, authenticate } = options
     const secret = (this.#secret = resolveSecret(options, logger))
     const previousSecrets = resolvePreviousSecrets(options)
@@ -92,7 +93,6 @@ class CubbyServerImpl implements CubbyServer {
     const markers = new DeletionMarkers(storage, ready)
     const deletedAt = (userId: string): Promise<number | undefined> => markers.deletedAt(userId)
     const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
-    const publicOrigins = resolvePublicOrigins(options)
     this.#auth = new TokenAuth({
       secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt, selfCertified: anonymousIdentities,
       ...(publicOrigins === undefined ? {} : { publicOrigins }),
