@@ -50,6 +50,13 @@ export interface CubbyServerOptions {
    * @default undefined (the Host's origin)
    */
   publicOrigins?: readonly string[]
+  /**
+   * Seconds a token of `POST /v1/identities` lives (its `exp`); renew it with `POST /v1/tokens/refresh` before then.
+   * Tokens issued without `exp` (before this was set) stay valid. @default undefined (no `exp`, see docs/security.md)
+   */
+  anonymousTokenTtlSeconds?: number
+  /** Seconds a token of `issueToken` lives (its `exp`); renewable the same way. @default undefined (no `exp`) */
+  tokenTtlSeconds?: number
   /** JWT `iss` to set on issued tokens and to require on checked ones. @default undefined */
   issuer?: string
   /** JWT `aud` to set on issued tokens and to require on checked ones. @default undefined */

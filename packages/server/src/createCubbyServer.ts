@@ -19,7 +19,7 @@ import { ConnectionGate } from './limits/ConnectionGate.js'
 import { connectionCap, openFileLimit } from './limits/descriptorLimit.js'
 import { Protection } from './limits/Protection.js'
 import {
-  positiveInteger, reloadSecrets, resolveAdminToken, resolveIdentityRate, resolveLimits, resolvePreviousSecrets, resolveProtection, resolvePublicOrigins, resolveSecret,
+  positiveInteger, reloadSecrets, resolveAdminToken, resolveIdentityRate, resolveLimits, resolvePreviousSecrets, resolveProtection, resolvePublicOrigins, resolveSecret, resolveTokenTtls,
   resolveStorage, type ResolvedStorage,
 } from './resolveOptions.js'
 import { ServerVerbs, type ServerListOptions } from './ServerVerbs.js'
@@ -79,6 +79,7 @@ class CubbyServerImpl implements CubbyServer {
     const protection = (this.#protection = new Protection(resolveProtection(options, limits)))
     checkUnusedDays('pruneAnonymousAfterDays', options.pruneAnonymousAfterDays)
     const publicOrigins = resolvePublicOrigins(options)
+    const ttls = resolveTokenTtls(options)
     const { issuer, audience, authenticate } = options
     const secret = (this.#secret = resolveSecret(options, logger))
     const previousSecrets = resolvePreviousSecrets(options)
@@ -94,7 +95,7 @@ class CubbyServerImpl implements CubbyServer {
     const deletedAt = (userId: string): Promise<number | undefined> => markers.deletedAt(userId)
     const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
     this.#auth = new TokenAuth({
-      secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt, selfCertified: anonymousIdentities,
+      secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt, selfCertified: anonymousIdentities, ...ttls,
       ...(publicOrigins === undefined ? {} : { publicOrigins }),
     })
     const identities = new IdentityAdmission({ rate: resolveIdentityRate(options), head: async (userId) => (await ready(), storage.head(userId)) })

@@ -153,3 +153,12 @@ export function resolvePublicOrigins(options: CubbyServerOptions): string[] | un
     return url.origin
   })
 }
+
+/** The lifetimes of issued tokens, where set. @throws TypeError for one that is not a positive integer. @internal */
+export function resolveTokenTtls(options: CubbyServerOptions): { anonymousTokenTtl?: number; tokenTtl?: number } {
+  const { anonymousTokenTtlSeconds: anonymous, tokenTtlSeconds: app } = options
+  return {
+    ...(anonymous === undefined ? {} : { anonymousTokenTtl: positiveInteger('anonymousTokenTtlSeconds', anonymous, 1) }),
+    ...(app === undefined ? {} : { tokenTtl: positiveInteger('tokenTtlSeconds', app, 1) }),
+  }
+}

@@ -20,6 +20,10 @@ export interface TokenAuthOptions {
    * refused. Not consulted for tokens the `authenticate` hook accepts.
    */
   deletedAt?: (userId: string) => Promise<number | undefined>
+  /** Seconds a token of {@link TokenAuth.issueAnonymous} (`POST /v1/identities`) lives; `undefined`: no `exp`. */
+  anonymousTokenTtl?: number
+  /** Seconds a token of {@link TokenAuth.issueToken} for an app's user lives; `undefined`: no `exp`. */
+  tokenTtl?: number
   /** Whether self-certified device tokens (ES256, `jwk` header) are accepted. @default false */
   selfCertified?: boolean
   /** The audiences device tokens must name; without them, the origins of the request's Host. */
@@ -83,10 +87,15 @@ export class TokenAuth {
     this.#key = key
   }
 
-  /** Signs a token for `userId` (no expiry). @throws CubbyError `INVALID_USER_ID`. */
+  /**
+   * Signs a token for `userId`, expiring after the TTL that applies to it (`anonymousTokenTtl` for `anon_…` users,
+   * else `tokenTtl`; none when that is not set). @throws CubbyError `INVALID_USER_ID`.
+   */
   async issueToken(userId: string): Promise<string> {
     assertUserId(userId, this.#options.limits)
+    const ttl = userId.startsWith(ANONYMOUS_USER_PREFIX) ? this.#options.anonymousTokenTtl : this.#options.tokenTtl
     const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt()
+    if (ttl !== undefined) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
     if (this.#options.issuer !== undefined) jwt.setIssuer(this.#options.issuer)
     if (this.#options.audience !== undefined) jwt.setAudience(this.#options.audience)
     return jwt.sign(this.#key)
@@ -117,6 +126,23 @@ export class TokenAuth {
     const header = protectedHeaderOf(token)
     // A token carrying its own key is a device token, and only ever checked as one (never by a secret or the hook).
     if (header?.jwk !== undefined) return this.#checkDevice(token, header, request)
+    return this.#checkSigned(token)
+  }
+
+  /**
+   * A new token for the user of a still-valid token this server signed (HS256, not a device token, not one of the
+   * `authenticate` hook), with a fresh `iat` and `exp`; or why not (`invalid` for tokens of other kinds).
+   * @throws when the deletion marker cannot be read.
+   */
+  async refresh(token: string): Promise<{ userId: string; token: string } | { reason: Exclude<UnauthorizedReason, 'missing'> }> {
+    if (this.#options.authenticate !== undefined || protectedHeaderOf(token)?.jwk !== undefined) return { reason: 'invalid' }
+    const checked = await this.#checkSigned(token)
+    if (checked.userId === undefined) return checked
+    return { userId: checked.userId, token: await this.issueToken(checked.userId) }
+  }
+
+  /** Checks a token signed with the server's secrets, or by the `authenticate` hook. */
+  async #checkSigned(token: string): Promise<TokenCheck> {
     let claims: { userId: string; issuedAt: unknown }
     try {
       claims = await this.#claims(token)

@@ -44,6 +44,23 @@ function issueIdentity(ctx: HttpContext): RequestHandler {
   }
 }
 
+/**
+ * `POST /v1/tokens/refresh`: a new token (fresh `iat` and `exp`) for the user of the still-valid server-signed
+ * token in `Authorization`; the old one stays valid until its own `exp`.
+ */
+function refreshToken(ctx: HttpContext): RequestHandler {
+  return async (req, res) => {
+    const header = req.get('authorization')
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+    const refreshed = token === undefined ? { reason: header === undefined ? 'missing' as const : 'invalid' as const } : await ctx.auth.refresh(token)
+    if ('reason' in refreshed) {
+      const { reason } = refreshed
+      return sendError(res, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGES[reason], { reason, refused: reason })
+    }
+    res.json(refreshed)
+  }
+}
+
 /** Refuses a path under `/v1` that no route serves, naming it; before any token is asked for. */
 function notFound(req: Request): never {
   const path = req.originalUrl.split('?')[0]!.slice(0, 200)
@@ -78,6 +95,7 @@ export function createHttpRouter(ctx: HttpContext): Router {
   router.use('/v1/admin', createAdminRoutes(ctx))
   router.use('/v1', refuseOversizedBodies(ctx.limits.maxMessageBytes))
   router.post('/v1/identities', issueIdentity(ctx))
+  router.post('/v1/tokens/refresh', refreshToken(ctx))
   router.use(createValueRoutes(ctx, requireUser(ctx)))
   router.use('/v1', notFound)
   router.use(createErrorHandler(ctx.logger))
