@@ -31,6 +31,9 @@ describe('parseCliOptions', () => {
       .toMatchObject({ server: { publicOrigins: ['https://a.example'], anonymousIdentities: false } })
     expect(parseCliOptions([], { CUBBY_ANONYMOUS: '1' })).toMatchObject({ server: {} })
     expect(parseCliOptions([], { CUBBY_ANONYMOUS: '1' })).not.toHaveProperty('server.anonymousIdentities')
+    expect(parseCliOptions(['--anonymous-token-ttl', '3600'], { CUBBY_TOKEN_TTL: '600' }))
+      .toMatchObject({ server: { anonymousTokenTtlSeconds: 3600, tokenTtlSeconds: 600 } })
+    expect(() => parseCliOptions(['--token-ttl', '0'], {})).toThrow(CliUsageError)
   })
 
   it('reads the metrics port and the log format, and refuses an unknown format', () => {
