@@ -57,6 +57,7 @@ async function badTokens(key: DeviceKey, victim: DeviceKey, aud: string): Promis
     'no iat': await signDeviceToken(key, { aud, claims: { iat: undefined } }),
     'another audience': await signDeviceToken(key, { aud: 'https://other-deployment.example' }),
     'no audience': await signDeviceToken(key, { aud, claims: { aud: undefined } }),
+    'this and another audience': await signDeviceToken(key, { aud: [aud, 'https://other-deployment.example'] }),
     'the audience with a path': await signDeviceToken(key, { aud: `${aud}/v1` }),
   }
 }

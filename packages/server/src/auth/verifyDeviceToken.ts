@@ -21,7 +21,7 @@ function isP256PublicKey(jwk: unknown): jwk is { kty: 'EC'; crv: 'P-256'; x: str
 
 /**
  * Checks a self-certified device token: an ES256 JWT signed by the P-256 key in its own `jwk` header, whose `sub`
- * is {@link DEVICE_USER_PREFIX} + that key's RFC 7638 thumbprint, whose `aud` is one of `audiences`, and whose
+ * is {@link DEVICE_USER_PREFIX} + that key's RFC 7638 thumbprint, whose `aud` is a single one of `audiences`, and whose
  * `iat`..`exp` spans at most {@link MAX_DEVICE_TOKEN_SECONDS} (with {@link DEVICE_TOKEN_CLOCK_SKEW_SECONDS} of
  * skew). `expired` is only said of a token whose signature verified.
  * @internal
@@ -37,9 +37,10 @@ export async function verifyDeviceToken(token: string, header: ProtectedHeaderPa
   } catch (error) {
     return { reason: error instanceof errors.JWTExpired ? 'expired' : 'invalid' }
   }
-  const { sub, iat, exp } = payload
+  const { sub, iat, exp, aud } = payload
   const now = Math.floor(Date.now() / 1000)
-  if (typeof iat !== 'number' || typeof exp !== 'number' || iat > now + DEVICE_TOKEN_CLOCK_SKEW_SECONDS) return { reason: 'invalid' }
+  // One audience only: a token naming several deployments could be replayed to each of them.
+  if (typeof aud !== 'string' || typeof iat !== 'number' || typeof exp !== 'number' || iat > now + DEVICE_TOKEN_CLOCK_SKEW_SECONDS) return { reason: 'invalid' }
   if (exp - iat > MAX_DEVICE_TOKEN_SECONDS) return { reason: 'invalid' }
   const thumbprint = await calculateJwkThumbprint({ kty, crv, x, y }, 'sha256')
   return sub === `${DEVICE_USER_PREFIX}${thumbprint}` ? { userId: sub, issuedAt: iat } : { reason: 'invalid' }
