@@ -12,6 +12,8 @@ export interface IdentityAdmissionOptions {
   rate: RateLimit
   /** The user's revision: 0 for a user that has never written. */
   head(userId: string): Promise<number>
+  /** Most admitted users remembered. @default 50_000 */
+  maxKnown?: number
 }
 
 /**
@@ -25,10 +27,17 @@ export class IdentityAdmission {
   readonly #head: (userId: string) => Promise<number>
   /** Insertion-ordered: the oldest is forgotten first. */
   readonly #known = new Set<string>()
+  readonly #maxKnown: number
 
-  constructor({ rate, head }: IdentityAdmissionOptions) {
+  constructor({ rate, head, maxKnown = MAX_KNOWN }: IdentityAdmissionOptions) {
     this.#limiter = new RateLimiter(rate)
     this.#head = head
+    this.#maxKnown = maxKnown
+  }
+
+  /** How many admitted users are remembered. */
+  get size(): number {
+    return this.#known.size
   }
 
   /** One new identity from `address` (`POST /v1/identities`). @returns 0, or the seconds to wait. */
@@ -50,7 +59,7 @@ export class IdentityAdmission {
 
   #remember(userId: string): 0 {
     this.#known.add(userId)
-    if (this.#known.size > MAX_KNOWN) this.#known.delete(this.#known.values().next().value!)
+    if (this.#known.size > this.#maxKnown) this.#known.delete(this.#known.values().next().value!)
     return 0
   }
 }
