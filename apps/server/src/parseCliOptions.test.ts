@@ -24,6 +24,18 @@ describe('parseCliOptions', () => {
     })
   })
 
+  it('reads the public origins of device tokens and turns anonymous users off, from flags or the environment', () => {
+    expect(parseCliOptions(['--public-origin', 'https://a.example, https://b.example', '--no-anonymous'], {}))
+      .toMatchObject({ server: { publicOrigins: ['https://a.example', 'https://b.example'], anonymousIdentities: false } })
+    expect(parseCliOptions([], { CUBBY_PUBLIC_ORIGIN: 'https://a.example', CUBBY_ANONYMOUS: 'false' }))
+      .toMatchObject({ server: { publicOrigins: ['https://a.example'], anonymousIdentities: false } })
+    expect(parseCliOptions([], { CUBBY_ANONYMOUS: '1' })).toMatchObject({ server: {} })
+    expect(parseCliOptions([], { CUBBY_ANONYMOUS: '1' })).not.toHaveProperty('server.anonymousIdentities')
+    expect(parseCliOptions(['--anonymous-token-ttl', '3600'], { CUBBY_TOKEN_TTL: '600' }))
+      .toMatchObject({ server: { anonymousTokenTtlSeconds: 3600, tokenTtlSeconds: 600 } })
+    expect(() => parseCliOptions(['--token-ttl', '0'], {})).toThrow(CliUsageError)
+  })
+
   it('reads the metrics port and the log format, and refuses an unknown format', () => {
     expect(parseCliOptions(['--metrics-port', '9100', '--log-format', 'json'], {})).toMatchObject({ metricsPort: 9100, metricsHost: '127.0.0.1', logFormat: 'json' })
     const env = { CUBBY_METRICS_PORT: '9101', CUBBY_METRICS_HOST: '10.0.0.5', CUBBY_LOG_FORMAT: 'json' }

@@ -41,7 +41,8 @@ interface CliRedisOptions {
 type CliServerOptions = Pick<CubbyServerOptions,
   'quota' | 'maxIndexedKeys' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
   'maxHelloBytes' | 'sendTimeoutMs' | 'maxInboundBytes' | 'maxOutboundBytes' | 'maxConnections' |
-  'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets' | 'maxTotalBytes' | 'pruneAnonymousAfterDays'>
+  'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets' | 'maxTotalBytes' | 'pruneAnonymousAfterDays' |
+  'anonymousIdentities' | 'publicOrigins' | 'anonymousTokenTtlSeconds' | 'tokenTtlSeconds'>
 
 /** A command line that cannot be used; the CLI prints the message and exits with code 2. */
 export class CliUsageError extends Error {
@@ -112,6 +113,14 @@ Several nodes on one Redis (no data dir; every node started alike serves any use
 Tokens:
   --token-issuer ISS        set and require this JWT iss    CUBBY_TOKEN_ISSUER
   --token-audience AUD      set and require this JWT aud    CUBBY_TOKEN_AUDIENCE
+  --public-origin LIST      origins clients reach this deployment under, comma-separated (https://sync.example.com);
+                            a device token's aud must be one of them      CUBBY_PUBLIC_ORIGIN
+                            (default: the origin of the request's Host header; set it in production)
+  --anonymous-token-ttl S   seconds a POST /v1/identities token lives; renew with POST /v1/tokens/refresh
+                                                            CUBBY_ANONYMOUS_TOKEN_TTL (default: no expiry)
+  --token-ttl S             seconds a token of issueToken lives        CUBBY_TOKEN_TTL (default: no expiry)
+  --no-anonymous            refuse anonymous users: no POST /v1/identities, no self-certified device tokens
+                                                            CUBBY_ANONYMOUS=0
 
   --help                    show this text
 
@@ -156,6 +165,10 @@ const FLAGS = {
   'trust-proxy': { type: 'boolean' },
   'token-issuer': { type: 'string' },
   'token-audience': { type: 'string' },
+  'public-origin': { type: 'string' },
+  'no-anonymous': { type: 'boolean' },
+  'anonymous-token-ttl': { type: 'string' },
+  'token-ttl': { type: 'string' },
   redis: { type: 'string' },
   'redis-cluster': { type: 'string' },
   'redis-prefix': { type: 'string' },
@@ -284,6 +297,8 @@ const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<Cl
   ['max-inbound-bytes', 'CUBBY_MAX_INBOUND_BYTES', (o, n) => void (o.maxInboundBytes = n)],
   ['max-outbound-bytes', 'CUBBY_MAX_OUTBOUND_BYTES', (o, n) => void (o.maxOutboundBytes = n)],
   ['max-connections', 'CUBBY_MAX_CONNECTIONS', (o, n) => void (o.maxConnections = n)],
+  ['anonymous-token-ttl', 'CUBBY_ANONYMOUS_TOKEN_TTL', (o, n) => void (o.anonymousTokenTtlSeconds = n)],
+  ['token-ttl', 'CUBBY_TOKEN_TTL', (o, n) => void (o.tokenTtlSeconds = n)],
 ]
 
 function parseServerOptions(values: Values, env: Readonly<Record<string, string | undefined>>): CliServerOptions {
@@ -297,7 +312,7 @@ function parseServerOptions(values: Values, env: Readonly<Record<string, string 
   if (Object.keys(all.quota).length > 0) options.quota = all.quota
   if (Object.keys(all.rateLimits).length > 0) options.rateLimits = all.rateLimits
   const counts = ['maxConnectionsPerUser', 'maxConnectionsPerAddress', 'maxSendBufferBytes', 'sendTimeoutMs', 'maxHelloBytes',
-    'maxInboundBytes', 'maxOutboundBytes', 'maxConnections', 'maxTotalBytes', 'pruneAnonymousAfterDays'] as const
+    'maxInboundBytes', 'maxOutboundBytes', 'maxConnections', 'maxTotalBytes', 'pruneAnonymousAfterDays', 'anonymousTokenTtlSeconds', 'tokenTtlSeconds'] as const
   for (const name of counts) {
     if (all[name] !== undefined) options[name] = all[name]
   }
@@ -310,6 +325,9 @@ function parseServerOptions(values: Values, env: Readonly<Record<string, string 
   const audience = values['token-audience'] ?? nonEmpty(env.CUBBY_TOKEN_AUDIENCE)
   if (issuer !== undefined) options.issuer = issuer
   if (audience !== undefined) options.audience = audience
+  const publicOrigins = values['public-origin'] ?? nonEmpty(env.CUBBY_PUBLIC_ORIGIN)
+  if (publicOrigins !== undefined) options.publicOrigins = publicOrigins.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  if (values['no-anonymous'] === true || /^(0|false|no)$/i.test(env.CUBBY_ANONYMOUS ?? '')) options.anonymousIdentities = false
   const adminToken = nonEmpty(env.CUBBY_ADMIN_TOKEN)
   if (adminToken !== undefined) options.adminToken = adminToken
   const previous = nonEmpty(env.CUBBY_PREVIOUS_SECRETS)?.split(',').map((s) => s.trim()).filter((s) => s !== '')

@@ -36,8 +36,27 @@ export interface CubbyServerOptions {
   previousSecrets?: readonly string[]
   /** Turns a bearer token into a user id (or `undefined` to refuse it), replacing JWT verification. @default undefined */
   authenticate?: (token: string) => Promise<string | undefined>
-  /** Whether `POST /v1/identities` hands out anonymous identities. @default true without `authenticate`, else false */
+  /**
+   * Whether anonymous users are accepted: `POST /v1/identities` hands out identities, and self-certified device tokens
+   * (ES256, signed by the key in their `jwk` header, user id `anon_key_<thumbprint>`) are accepted. New ones of both
+   * kinds share the per-address limit `rateLimits.identity`.
+   * @default true without `authenticate`, else false
+   */
   anonymousIdentities?: boolean
+  /**
+   * The origins under which clients reach this deployment (`https://sync.example.com`); a device token's `aud` must be
+   * one of them. Without it, `aud` must be the origin of the request's `Host` header (http or https), which a client
+   * can choose: set it in production so that a token made for another deployment is refused here.
+   * @default undefined (the Host's origin)
+   */
+  publicOrigins?: readonly string[]
+  /**
+   * Seconds a token of `POST /v1/identities` lives (its `exp`); renew it with `POST /v1/tokens/refresh` before then.
+   * Tokens issued without `exp` (before this was set) stay valid. @default undefined (no `exp`, see docs/security.md)
+   */
+  anonymousTokenTtlSeconds?: number
+  /** Seconds a token of `issueToken` lives (its `exp`); renewable the same way. @default undefined (no `exp`) */
+  tokenTtlSeconds?: number
   /** JWT `iss` to set on issued tokens and to require on checked ones. @default undefined */
   issuer?: string
   /** JWT `aud` to set on issued tokens and to require on checked ones. @default undefined */

@@ -7,6 +7,7 @@ import express from 'express'
 import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
 import { createCubbyServer } from './createCubbyServer.js'
+import { resolvePublicOrigins } from './resolveOptions.js'
 import { connectUser, openRawSocket } from './testing/openRawSocket.js'
 import { countReads } from './testing/countReads.js'
 import { startTestServer } from './testing/startTestServer.js'
@@ -110,6 +111,13 @@ describe('createCubbyServer', () => {
     await rm(join(dir.path, 'secret'))
     expect(() => cubby.reloadSecrets()).toThrow(/missing or empty/)
     expect(await status(newToken)).toBe(200)
+  })
+
+  it('refuses public origins that are not bare http(s) origins, and normalises the others', async () => {
+    for (const bad of ['sync.example.com', 'https://sync.example.com/app', 'wss://sync.example.com', 'https://u:p@sync.example.com', 'https://a.example?x']) {
+      expect(() => createCubbyServer({ dataDir: join(tmpdir(), 'cubby-never-made'), publicOrigins: [bad], logger: null }), bad).toThrow(TypeError)
+    }
+    expect(resolvePublicOrigins({ publicOrigins: ['HTTPS://Sync.Example.com:443/'] })).toEqual(['https://sync.example.com'])
   })
 
   it('leaves refusing a deleted user to an authenticate hook', async () => {

@@ -7,6 +7,7 @@ import { PruneSchedule } from './admin/PruneSchedule.js'
 import { checkUnusedDays } from './admin/pruneAnonymousUsers.js'
 import { UserAdmin } from './admin/UserAdmin.js'
 import { DeletionMarkers } from './auth/DeletionMarkers.js'
+import { IdentityAdmission } from './auth/IdentityAdmission.js'
 import { TokenAuth } from './auth/TokenAuth.js'
 import { answerClientError, closeHttpServer } from './closeHttpServer.js'
 import type { CubbyServerOptions } from './CubbyServerOptions.js'
@@ -18,7 +19,7 @@ import { ConnectionGate } from './limits/ConnectionGate.js'
 import { connectionCap, openFileLimit } from './limits/descriptorLimit.js'
 import { Protection } from './limits/Protection.js'
 import {
-  positiveInteger, reloadSecrets, resolveAdminToken, resolveIdentityRate, resolveLimits, resolvePreviousSecrets, resolveProtection, resolveSecret,
+  positiveInteger, reloadSecrets, resolveAdminToken, resolveIdentityRate, resolveLimits, resolvePreviousSecrets, resolveProtection, resolvePublicOrigins, resolveSecret, resolveTokenTtls,
   resolveStorage, type ResolvedStorage,
 } from './resolveOptions.js'
 import { ServerVerbs, type ServerListOptions } from './ServerVerbs.js'
@@ -76,8 +77,9 @@ class CubbyServerImpl implements CubbyServer {
       heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 30_000),
     }
     const protection = (this.#protection = new Protection(resolveProtection(options, limits)))
-    const identityRate = resolveIdentityRate(options)
     checkUnusedDays('pruneAnonymousAfterDays', options.pruneAnonymousAfterDays)
+    const publicOrigins = resolvePublicOrigins(options)
+    const ttls = resolveTokenTtls(options)
     const { issuer, audience, authenticate } = options
     const secret = (this.#secret = resolveSecret(options, logger))
     const previousSecrets = resolvePreviousSecrets(options)
@@ -91,17 +93,21 @@ class CubbyServerImpl implements CubbyServer {
     const ready = (): Promise<void> => this.#ready()
     const markers = new DeletionMarkers(storage, ready)
     const deletedAt = (userId: string): Promise<number | undefined> => markers.deletedAt(userId)
-    this.#auth = new TokenAuth({ secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt })
+    const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
+    this.#auth = new TokenAuth({
+      secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt, selfCertified: anonymousIdentities, ...ttls,
+      ...(publicOrigins === undefined ? {} : { publicOrigins }),
+    })
+    const identities = new IdentityAdmission({ rate: resolveIdentityRate(options), head: async (userId) => (await ready(), storage.head(userId)) })
     const { bus } = options
     bus?.registerMetrics?.(metrics.registry, { catchUp: (reason) => metrics.catchUp(reason) })
     const hub = new SyncHub(bus, metrics)
     this.#writer = new Writer({ storage, publisher: hub, limits, logger, metrics })
     this.#endpoint = new SyncEndpoint({
-      ...sync, hub, storage, writer: this.#writer, verify: (t) => this.#auth.check(t), limits, logger, ready,
+      ...sync, hub, storage, writer: this.#writer, verify: (t, r) => this.#auth.check(t, r), identities, limits, logger, ready,
       isClosing: () => this.#closing !== undefined, protection, metrics,
     })
     metrics.setSources({ tcpConnections: () => this.#gate?.open ?? 0, syncSockets: () => this.#endpoint.size, sessions: () => hub.count() })
-    const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
     this.#admin = new UserAdmin({ storage, hub, limits, ready, markers, ...(bus === undefined ? {} : { bus }) })
     const admin = this.#admin
     bus?.listen({
@@ -113,7 +119,7 @@ class CubbyServerImpl implements CubbyServer {
       },
     })
     this.app = createHttpRouter({
-      storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, identityRate, ready, protection, admin: this.#admin, adminToken,
+      storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, identities, ready, protection, admin: this.#admin, adminToken,
       metrics,
     })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)

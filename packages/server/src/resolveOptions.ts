@@ -133,3 +133,32 @@ export function resolveProtection(options: CubbyServerOptions, limits: CubbyLimi
     trustProxy: options.trustProxy ?? false,
   }
 }
+
+/**
+ * The public origins device tokens must name as `aud`, each normalised to `scheme://host[:port]`.
+ * @throws TypeError for one that is not an http(s) origin (no path, query or credentials). @internal
+ */
+export function resolvePublicOrigins(options: CubbyServerOptions): string[] | undefined {
+  return options.publicOrigins?.map((given) => {
+    let url: URL | undefined
+    try {
+      url = new URL(given)
+    } catch {
+      url = undefined
+    }
+    const bare = url !== undefined && url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === ''
+    if (url === undefined || !/^https?:$/.test(url.protocol) || !bare) {
+      throw new TypeError(`publicOrigins must be http(s) origins such as https://sync.example.com, got ${JSON.stringify(given)}`)
+    }
+    return url.origin
+  })
+}
+
+/** The lifetimes of issued tokens, where set. @throws TypeError for one that is not a positive integer. @internal */
+export function resolveTokenTtls(options: CubbyServerOptions): { anonymousTokenTtl?: number; tokenTtl?: number } {
+  const { anonymousTokenTtlSeconds: anonymous, tokenTtlSeconds: app } = options
+  return {
+    ...(anonymous === undefined ? {} : { anonymousTokenTtl: positiveInteger('anonymousTokenTtlSeconds', anonymous, 1) }),
+    ...(app === undefined ? {} : { tokenTtl: positiveInteger('tokenTtlSeconds', app, 1) }),
+  }
+}

@@ -1,8 +1,9 @@
 import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto'
-import { SignJWT, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
+import { SignJWT, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose'
 import type { CubbyLimits, UnauthorizedReason } from '@cubby/protocol'
 import { assertUserId } from '../writes/validateMutation.js'
 import { ANONYMOUS_USER_PREFIX } from './anonymousUsers.js'
+import { deviceAudiences, verifyDeviceToken } from './verifyDeviceToken.js'
 
 /** Options of {@link TokenAuth}. @internal */
 export interface TokenAuthOptions {
@@ -19,10 +20,26 @@ export interface TokenAuthOptions {
    * refused. Not consulted for tokens the `authenticate` hook accepts.
    */
   deletedAt?: (userId: string) => Promise<number | undefined>
+  /** Seconds a token of {@link TokenAuth.issueAnonymous} (`POST /v1/identities`) lives; `undefined`: no `exp`. */
+  anonymousTokenTtl?: number
+  /** Seconds a token of {@link TokenAuth.issueToken} for an app's user lives; `undefined`: no `exp`. */
+  tokenTtl?: number
+  /** Whether self-certified device tokens (ES256, `jwk` header) are accepted. @default false */
+  selfCertified?: boolean
+  /** The audiences device tokens must name; without them, the origins of the request's Host. */
+  publicOrigins?: readonly string[]
+}
+
+/** Where a token was presented, for the audience of device tokens. @internal */
+export interface TokenRequest {
+  /** The request's `Host` header. */
+  host: string | undefined
 }
 
 /** What {@link TokenAuth.check} found: the token's user, or why the token is refused. @internal */
-export type TokenCheck = { userId: string; reason?: undefined } | { userId?: undefined; reason: Exclude<UnauthorizedReason, 'missing'> }
+export type TokenCheck =
+  | { userId: string; reason?: undefined; /** A device's own key signed the token (a self-certified anonymous user). */ selfCertified?: boolean }
+  | { userId?: undefined; reason: Exclude<UnauthorizedReason, 'missing'> }
 
 /** What a refusal says for each reason (the `reason` field is the contract, the message may change). @internal */
 export const UNAUTHORIZED_MESSAGES: Readonly<Record<UnauthorizedReason, string>> = {
@@ -30,6 +47,15 @@ export const UNAUTHORIZED_MESSAGES: Readonly<Record<UnauthorizedReason, string>>
   invalid: 'The token is not valid (malformed, badly signed or not accepted by this server)',
   expired: 'The token has expired',
   revoked: 'The token was issued before its user was deleted',
+}
+
+/** The protected header of a compact JWS, or `undefined` when it does not parse. */
+function protectedHeaderOf(token: string): ProtectedHeaderParameters | undefined {
+  try {
+    return decodeProtectedHeader(token)
+  } catch {
+    return undefined
+  }
 }
 
 /** A token whose signature verified but which is past its `exp`. */
@@ -61,10 +87,15 @@ export class TokenAuth {
     this.#key = key
   }
 
-  /** Signs a token for `userId` (no expiry). @throws CubbyError `INVALID_USER_ID`. */
+  /**
+   * Signs a token for `userId`, expiring after the TTL that applies to it (`anonymousTokenTtl` for `anon_…` users,
+   * else `tokenTtl`; none when that is not set). @throws CubbyError `INVALID_USER_ID`.
+   */
   async issueToken(userId: string): Promise<string> {
     assertUserId(userId, this.#options.limits)
+    const ttl = userId.startsWith(ANONYMOUS_USER_PREFIX) ? this.#options.anonymousTokenTtl : this.#options.tokenTtl
     const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt()
+    if (ttl !== undefined) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
     if (this.#options.issuer !== undefined) jwt.setIssuer(this.#options.issuer)
     if (this.#options.audience !== undefined) jwt.setAudience(this.#options.audience)
     return jwt.sign(this.#key)
@@ -81,8 +112,8 @@ export class TokenAuth {
    * before the user was deleted, ...).
    * @throws when the deletion marker cannot be read (a storage failure, or the server is closing).
    */
-  async verify(token: string): Promise<string | undefined> {
-    return (await this.check(token)).userId
+  async verify(token: string, request: TokenRequest = { host: undefined }): Promise<string | undefined> {
+    return (await this.check(token, request)).userId
   }
 
   /**
@@ -91,19 +122,59 @@ export class TokenAuth {
    * whether or not the user it names exists.
    * @throws when the deletion marker cannot be read (a storage failure, or the server is closing).
    */
-  async check(token: string): Promise<TokenCheck> {
+  async check(token: string, request: TokenRequest = { host: undefined }): Promise<TokenCheck> {
+    const header = protectedHeaderOf(token)
+    // A token carrying its own key is a device token, and only ever checked as one (never by a secret or the hook).
+    if (header?.jwk !== undefined) return this.#checkDevice(token, header, request)
+    return this.#checkSigned(token)
+  }
+
+  /**
+   * A new token for the user of a still-valid token this server signed (HS256, not a device token, not one of the
+   * `authenticate` hook), with a fresh `iat` and `exp`; or why not (`invalid` for tokens of other kinds).
+   * @throws when the deletion marker cannot be read.
+   */
+  async refresh(token: string): Promise<{ userId: string; token: string } | { reason: Exclude<UnauthorizedReason, 'missing'> }> {
+    if (this.#options.authenticate !== undefined || protectedHeaderOf(token)?.jwk !== undefined) return { reason: 'invalid' }
+    const checked = await this.#checkSigned(token)
+    if (checked.userId === undefined) return checked
+    return { userId: checked.userId, token: await this.issueToken(checked.userId) }
+  }
+
+  /** Checks a token signed with the server's secrets, or by the `authenticate` hook. */
+  async #checkSigned(token: string): Promise<TokenCheck> {
     let claims: { userId: string; issuedAt: unknown }
     try {
       claims = await this.#claims(token)
     } catch (error) {
       return { reason: error instanceof ExpiredToken ? 'expired' : 'invalid' }
     }
-    const { authenticate, deletedAt } = this.#options
-    if (authenticate !== undefined || deletedAt === undefined) return { userId: claims.userId }
-    const deleted = await deletedAt(claims.userId)
+    const { authenticate } = this.#options
+    if (authenticate !== undefined) return { userId: claims.userId }
+    return this.#unlessDeleted(claims.userId, claims.issuedAt)
+  }
+
+  async #checkDevice(token: string, header: ProtectedHeaderParameters, { host }: TokenRequest): Promise<TokenCheck> {
+    const { selfCertified = false, publicOrigins, limits } = this.#options
+    if (!selfCertified) return { reason: 'invalid' }
+    const checked = await verifyDeviceToken(token, header, { audiences: deviceAudiences(publicOrigins, host) })
+    if ('reason' in checked) return checked
+    try {
+      assertUserId(checked.userId, limits)
+    } catch {
+      return { reason: 'invalid' }
+    }
+    const result = await this.#unlessDeleted(checked.userId, checked.issuedAt)
+    return result.userId === undefined ? result : { ...result, selfCertified: true }
+  }
+
+  /** The user, or `revoked` when the token was issued at or before the user's deletion. */
+  async #unlessDeleted(userId: string, issuedAt: unknown): Promise<TokenCheck> {
+    const { deletedAt } = this.#options
+    if (deletedAt === undefined) return { userId }
+    const deleted = await deletedAt(userId)
     // A token without `iat` cannot show it was issued after the deletion.
-    const { issuedAt } = claims
-    return deleted === undefined || (typeof issuedAt === 'number' && issuedAt > deleted) ? { userId: claims.userId } : { reason: 'revoked' }
+    return deleted === undefined || (typeof issuedAt === 'number' && issuedAt > deleted) ? { userId } : { reason: 'revoked' }
   }
 
   /** The user id (checked) and `iat` of a token, from the JWT or the `authenticate` hook. @throws when it is not valid. */

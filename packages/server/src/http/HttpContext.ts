@@ -1,8 +1,8 @@
 import type { CubbyLimits } from '@cubby/protocol'
+import type { IdentityAdmission } from '../auth/IdentityAdmission.js'
 import type { TokenAuth } from '../auth/TokenAuth.js'
 import type { UserAdmin } from '../admin/UserAdmin.js'
 import type { Protection } from '../limits/Protection.js'
-import type { RateLimit } from '../limits/RateLimiter.js'
 import type { CubbyLogger } from '../logger.js'
 import type { ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
@@ -15,14 +15,14 @@ export interface HttpContext {
   auth: TokenAuth
   limits: CubbyLimits
   logger: CubbyLogger
-  /** Whether `POST /v1/identities` issues anonymous identities. */
+  /** Whether anonymous users are accepted: `POST /v1/identities` and self-certified device tokens. */
   anonymousIdentities: boolean
   /** The admin API's operations. */
   admin: UserAdmin
   /** The admin credential; `undefined` turns the admin API off. */
   adminToken: string | undefined
-  /** New anonymous identities per remote address. */
-  identityRate: RateLimit
+  /** New anonymous identities per remote address, issued or self-certified. */
+  identities: IdentityAdmission
   /** Origins, rate limits. */
   protection: Protection
   /** Counters and histograms of `GET /metrics`. */

@@ -1,7 +1,7 @@
 import { CubbyError } from '@cubby/protocol'
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express'
+import { NEW_IDENTITY_MESSAGE } from '../auth/IdentityAdmission.js'
 import { UNAUTHORIZED_MESSAGES } from '../auth/TokenAuth.js'
-import { RateLimiter } from '../limits/RateLimiter.js'
 import { authorizationTime } from '../writes/Writer.js'
 import type { HttpContext } from './HttpContext.js'
 import { createAdminRoutes, requireAdmin } from './adminRoutes.js'
@@ -18,21 +18,46 @@ function requireUser(ctx: HttpContext): RequestHandler {
     const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
     // Taken before the check, so that a deletion the check did not see is at or after it (see Writer).
     res.locals.authorizedAt = authorizationTime()
-    const { userId, reason } = token === undefined ? { reason: header === undefined ? 'missing' as const : 'invalid' as const } : await ctx.auth.check(token)
-    if (userId === undefined) return sendError(res, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGES[reason], { reason, refused: reason })
-    res.locals.userId = userId
+    if (token === undefined) {
+      const reason = header === undefined ? 'missing' : 'invalid'
+      return sendError(res, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGES[reason], { reason, refused: reason })
+    }
+    const checked = await ctx.auth.check(token, { host: req.get('host') })
+    if (checked.userId === undefined) {
+      const { reason } = checked
+      return sendError(res, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGES[reason], { reason, refused: reason })
+    }
+    const wait = checked.selfCertified === true ? await ctx.identities.admit(checked.userId, ctx.protection.addressOf(req)) : 0
+    if (wait > 0) return sendError(res, 'RATE_LIMITED', NEW_IDENTITY_MESSAGE, { retryAfter: wait, refused: 'identity' })
+    res.locals.userId = checked.userId
     next()
   }
 }
 
-/** `POST /v1/identities`: a new anonymous identity, at most `ctx.identityRate` per remote address. */
+/** `POST /v1/identities`: a new anonymous identity, within the per-address limit of new identities. */
 function issueIdentity(ctx: HttpContext): RequestHandler {
-  const limiter = new RateLimiter(ctx.identityRate)
   return async (req, res) => {
     if (!ctx.anonymousIdentities) return sendError(res, 'NOT_FOUND', 'This server does not issue anonymous identities')
-    const wait = limiter.take(ctx.protection.addressOf(req))
-    if (wait > 0) return sendError(res, 'RATE_LIMITED', 'Too many new identities from this address; retry after retryAfter seconds', { retryAfter: wait, refused: 'identity' })
+    const wait = ctx.identities.takeNew(ctx.protection.addressOf(req))
+    if (wait > 0) return sendError(res, 'RATE_LIMITED', NEW_IDENTITY_MESSAGE, { retryAfter: wait, refused: 'identity' })
     res.status(201).json(await ctx.auth.issueAnonymous())
+  }
+}
+
+/**
+ * `POST /v1/tokens/refresh`: a new token (fresh `iat` and `exp`) for the user of the still-valid server-signed
+ * token in `Authorization`; the old one stays valid until its own `exp`.
+ */
+function refreshToken(ctx: HttpContext): RequestHandler {
+  return async (req, res) => {
+    const header = req.get('authorization')
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+    const refreshed = token === undefined ? { reason: header === undefined ? 'missing' as const : 'invalid' as const } : await ctx.auth.refresh(token)
+    if ('reason' in refreshed) {
+      const { reason } = refreshed
+      return sendError(res, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGES[reason], { reason, refused: reason })
+    }
+    res.json(refreshed)
   }
 }
 
@@ -70,6 +95,7 @@ export function createHttpRouter(ctx: HttpContext): Router {
   router.use('/v1/admin', createAdminRoutes(ctx))
   router.use('/v1', refuseOversizedBodies(ctx.limits.maxMessageBytes))
   router.post('/v1/identities', issueIdentity(ctx))
+  router.post('/v1/tokens/refresh', refreshToken(ctx))
   router.use(createValueRoutes(ctx, requireUser(ctx)))
   router.use('/v1', notFound)
   router.use(createErrorHandler(ctx.logger))

@@ -2,7 +2,8 @@ import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, parseClientMessage } from '@
 import type { CubbyErrorCode, CubbyLimits, MutationResult, PushMessage, ServerMessage } from '@cubby/protocol'
 import type { Duplex } from 'node:stream'
 import { WebSocket, type RawData } from 'ws'
-import { UNAUTHORIZED_MESSAGES, type TokenCheck } from '../auth/TokenAuth.js'
+import { NEW_IDENTITY_MESSAGE, type IdentityAdmission } from '../auth/IdentityAdmission.js'
+import { UNAUTHORIZED_MESSAGES, type TokenCheck, type TokenRequest } from '../auth/TokenAuth.js'
 import type { Protection } from '../limits/Protection.js'
 import { BUSY_RETRY_AFTER, CONNECTION_CAP_RETRY_AFTER } from '../limits/Protection.js'
 import { TokenBucket } from '../limits/RateLimiter.js'
@@ -20,7 +21,9 @@ export interface SyncContext {
   storage: CubbyStorage
   writer: Writer
   /** The token's user, or why it is refused. */
-  verify(token: string): Promise<TokenCheck>
+  verify(token: string, request: TokenRequest): Promise<TokenCheck>
+  /** New anonymous identities per remote address, issued or self-certified. */
+  identities: IdentityAdmission
   limits: CubbyLimits
   pullBatchSize: number
   helloTimeoutMs: number
@@ -77,6 +80,8 @@ export class SyncConnection implements SessionChannel {
   readonly socket: WebSocket
   readonly #ctx: SyncContext
   readonly #address: string
+  /** The upgrade request's Host header, for the audience of a device token; dropped once the hello is checked. */
+  #host: string | undefined
   readonly #open: Set<SyncConnection>
   readonly #bucket: TokenBucket
   #session: SyncSession | undefined
@@ -110,10 +115,11 @@ export class SyncConnection implements SessionChannel {
    * `raw` is the socket under `ws`, whose bytes are counted as they arrive (before ws buffers frames);
    * `open` is the set of open connections, which this one leaves when its socket closes.
    */
-  constructor(ws: WebSocket, raw: Duplex, ctx: SyncContext, address: string, open: Set<SyncConnection>) {
+  constructor(ws: WebSocket, raw: Duplex, ctx: SyncContext, { address, host }: { address: string; host: string | undefined }, open: Set<SyncConnection>) {
     this.socket = ws
     this.#ctx = ctx
     this.#address = address
+    this.#host = host
     this.#open = open
     this.#bucket = new TokenBucket(ctx.protection.options.connectionRate)
     this.#timer = setTimeout(() => this.end(CLOSE_CODES.HELLO_TIMEOUT, 'No hello in time'), ctx.helloTimeoutMs)
@@ -237,14 +243,22 @@ export class SyncConnection implements SessionChannel {
     try {
       // Taken before the check, so that a deletion the check did not see is at or after it (see Writer).
       this.#authorizedAt = authorizationTime()
-      const { userId, reason } = await this.#ctx.verify(hello.token)
+      const checked = await this.#ctx.verify(hello.token, { host: this.#host })
+      this.#host = undefined
       if (this.socket.readyState !== WebSocket.OPEN) return
-      if (userId === undefined) {
+      if (checked.userId === undefined) {
+        const { reason } = checked
         this.#ctx.metrics.refused('UNAUTHORIZED', reason)
         this.send({ type: 'error', code: 'UNAUTHORIZED', message: UNAUTHORIZED_MESSAGES[reason], reason })
         return this.end(CLOSE_CODES.UNAUTHORIZED, UNAUTHORIZED_MESSAGES[reason])
       }
-      await this.#welcome(userId, hello.cursor, hello.echo !== false)
+      const wait = checked.selfCertified === true ? await this.#ctx.identities.admit(checked.userId, this.#address) : 0
+      if (this.socket.readyState !== WebSocket.OPEN) return
+      if (wait > 0) {
+        this.#ctx.metrics.refused('RATE_LIMITED', 'identity')
+        return this.#fail('RATE_LIMITED', CLOSE_CODES.RATE_LIMITED, NEW_IDENTITY_MESSAGE, wait)
+      }
+      await this.#welcome(checked.userId, hello.cursor, hello.echo !== false)
     } catch (error) {
       this.#ctx.logger.error('Could not start a sync session', error, { event: 'storage-error', operation: 'read' })
       this.#ctx.metrics.storageError('read')

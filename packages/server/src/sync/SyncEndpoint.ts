@@ -94,7 +94,8 @@ export class SyncEndpoint {
       metrics.refused('RATE_LIMITED', 'busy')
       return refuse(socket, '503 Service Unavailable', { code: 'RATE_LIMITED', message, retryAfter: BUSY_RETRY_AFTER })
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, socket, address))
+    const { host } = req.headers
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, socket, address, host))
   }
 
   /** Open sync sockets, welcomed or not (for the metrics). */
@@ -115,9 +116,9 @@ export class SyncEndpoint {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()))
   }
 
-  #connect(ws: WebSocket, raw: Duplex, address: string): void {
+  #connect(ws: WebSocket, raw: Duplex, address: string, host: string | undefined): void {
     this.#ctx.protection.track(address)
-    this.#connections.add(new SyncConnection(ws, raw, this.#ctx, address, this.#connections))
+    this.#connections.add(new SyncConnection(ws, raw, this.#ctx, { address, host }, this.#connections))
   }
 
   #beat(): void {
