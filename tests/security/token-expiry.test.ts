@@ -83,7 +83,7 @@ describe('expiring server-issued tokens', () => {
     // The sync socket authenticates by its hello alone: a valid token in the URL does not make a bad hello pass.
     const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}${SYNC_PATH}?token=${token}`)
     const frames: unknown[] = []
-    ws.on('message', (data) => frames.push(JSON.parse(String(data))))
+    ws.on('message', (data) => frames.push(JSON.parse((data as Buffer).toString())))
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
     ws.send(JSON.stringify({ type: 'hello', v: 1, token: 'not-a-token', cursor: 0 }))
     expect(await new Promise((resolve) => ws.once('close', resolve))).toBe(4001)

@@ -11,7 +11,7 @@ export interface IdentityAdmissionOptions {
   /** New anonymous identities per remote address. */
   rate: RateLimit
   /** The user's revision: 0 for a user that has never written. */
-  head(userId: string): Promise<number>
+  head: (userId: string) => Promise<number>
   /** Most admitted users remembered. @default 50_000 */
   maxKnown?: number
 }
