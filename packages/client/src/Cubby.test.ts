@@ -187,8 +187,16 @@ describe('Cubby identity', () => {
       await using alice = offline({ cache: provider })
       await alice.store('k', 'alice')
     }
+    {
+      await using bob = offline({ cache: provider, auth: async () => tokenFor('bob') })
+      expect(await bob.get('k')).toBeUndefined()
+      await bob.store('k', 'bob')
+    }
+    // Both values were kept, each in its user's own database: neither overwrote nor hid the other.
+    await using alice = offline({ cache: provider })
+    expect(await alice.get('k')).toBe('alice')
     await using bob = offline({ cache: provider, auth: async () => tokenFor('bob') })
-    expect(await bob.get('k')).toBeUndefined()
+    expect(await bob.get('k')).toBe('bob')
   })
 
   it('uses the stored anonymous identity', async () => {
