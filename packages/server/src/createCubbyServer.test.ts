@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { isCubbyError } from '@cubby/protocol'
 import express from 'express'
 import { Level } from 'level'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createCubbyServer } from './createCubbyServer.js'
 import { connectUser, openRawSocket } from './testing/openRawSocket.js'
 import { countReads } from './testing/countReads.js'
@@ -183,8 +183,15 @@ describe('createCubbyServer', () => {
       const cubby = createCubbyServer({ db: counted, secret: 's3cret', logger: null, ...(maxIndexedKeys === undefined ? {} : { maxIndexedKeys }) })
       const user = `u${maxIndexedKeys ?? 'default'}`
       for (let i = 0; i < 20; i++) await cubby.store(user, 'k', i)
-      // The index loads in the background; once it holds the user, an overwrite reads nothing.
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      // The index loads in the background; once it holds the user, an overwrite reads nothing. With no index
+      // (0) there is nothing to wait for: every overwrite reads.
+      if (maxIndexedKeys !== 0) {
+        await vi.waitFor(async () => {
+          const before = counted.reads
+          await cubby.store(user, 'k', 19)
+          expect(counted.reads).toBe(before)
+        }, { timeout: 10_000 })
+      }
       const before = counted.reads
       for (let i = 0; i < 20; i++) await cubby.store(user, 'k', i)
       const reads = counted.reads - before
