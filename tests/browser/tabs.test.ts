@@ -1,4 +1,4 @@
-import { type TestServer, startTestServer } from '@cubby/test-utils'
+import { type CliServer, startCliServer } from '@cubby/test-utils'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
@@ -22,11 +22,11 @@ async function postsOfOneStore(page: Page, key: string): Promise<Record<string, 
 
 // Tabs of one browser context share IndexedDB, BroadcastChannel and Web Locks: the real thing, in Chromium.
 describe.runIf(chromiumAvailable())('tabs of one app and user in Chromium', () => {
-  let server: TestServer
+  let server: CliServer
   let site: TabsSite
 
   beforeAll(async () => {
-    server = await startTestServer()
+    server = await startCliServer()
     site = await serveTabsSite()
   })
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { connectTestClient, openRawSocket, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, openRawSocket, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 // A browser cannot see the WebSocket pings the server sends, and a connection cut without a close (a sleeping
@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest'
 // the client: the socket stays open and nothing answers.
 describe('a connection that dies without a close', () => {
   it('is noticed by the heartbeat: offline, then a reconnection that sends what waited, once the server answers', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using client = connectTestClient(server.url, {
       auth: server.token('hana'),
       heartbeat: { idleMs: 200, timeoutMs: 300 },
@@ -38,7 +38,7 @@ describe('a connection that dies without a close', () => {
   })
 
   it('keeps a quiet, live connection: the server answers every ping', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using client = connectTestClient(server.url, { auth: server.token('ivo'), heartbeat: { idleMs: 50, timeoutMs: 100 } })
     await client.ready()
     const statuses: string[] = []

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { CLI_PATH, connectTestClient, startTestServer } from '@cubby/test-utils'
+import { CLI_PATH, connectTestClient, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { writeHugeUser } from '../e2e/hugeUser.js'
 import { answerToHello, craftToken, rawHttp, session, stateOf } from './attack.js'
@@ -30,7 +30,7 @@ const lines = (ndjson: string): unknown[] => ndjson.split('\n').filter((l) => l 
 
 describe('admin API over HTTP', () => {
   it('requires the admin credential from <data-dir>/admin-token (mode 0600), and nothing else opens it', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const file = join(server.dataDir, 'admin-token')
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     const admin = (await readFile(file, 'utf8')).trim()
@@ -45,7 +45,7 @@ describe('admin API over HTTP', () => {
   })
 
   it('lists users page by page, exports one type-preserving as NDJSON, and imports it back identically', async () => {
-    await using server = await startTestServer({ env: { CUBBY_ADMIN_TOKEN: 'admin-token-from-the-environment' } })
+    await using server = await startCliServer({ env: { CUBBY_ADMIN_TOKEN: 'admin-token-from-the-environment' } })
     const admin = 'admin-token-from-the-environment'
     await using alice = connectTestClient(server.url, { auth: server.token('alice') })
     await alice.store('when', new Date(5))
@@ -90,7 +90,7 @@ describe('admin API over HTTP', () => {
   })
 
   it('deletes a user entirely and tells their live sessions, leaving everyone else alone', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
     await using doomed = await session(server, 'doomed')
     doomed.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }, { op: 'delete', mid: 2, key: 'd' }] })
@@ -122,7 +122,7 @@ describe('admin API over HTTP', () => {
 describe('a deletion is a barrier', () => {
   it('lets no write authorised before a deletion commit after it, over HTTP or WebSocket', async () => {
     await withHugeUser('victim', async (dataDir) => {
-      await using server = await startTestServer({ dataDir })
+      await using server = await startCliServer({ dataDir })
       const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
       const old = server.token('victim')
       await using socket = await session(server, 'victim')
@@ -157,7 +157,7 @@ describe('a deletion is a barrier', () => {
 
 describe('deleting a user revokes their tokens', () => {
   it('refuses every token issued until the deletion, over HTTP and WebSocket, across restarts; later ones start afresh', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
     const old = server.token('gone')
     const noIat = craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'gone' }, server.secret)
@@ -204,7 +204,7 @@ describe('deleting a user revokes their tokens', () => {
   })
 
   it('lets an import restore a deleted user together with their old tokens', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
     const old = server.token('back')
     await rawHttp(server.url, 'PUT', '/v1/values/k', { token: old, headers: { 'content-type': 'application/json' }, body: '1' })
@@ -224,7 +224,7 @@ async function answerToHelloWith(url: string, token: string): Promise<{ frames: 
 
 describe('cubby-server users (CLI on the data dir)', () => {
   it('refuses while a server holds the data dir, then lists, exports (0600), deletes and imports once it is stopped', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using alice = connectTestClient(server.url, { auth: server.token('alice') })
     await alice.store('typed', new Set([new Date(1)]))
     await alice.store('plain', { a: 1 })

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import { openRawSocket, startTestServer, type RawSocket } from '@cubby/test-utils'
+import { openRawSocket, startCliServer, type RawSocket } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 import { memoryOf, session } from './attack.js'
 
@@ -14,7 +14,7 @@ const push = (mid: number, key: string, bytes: number): object =>
   ({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid, key, value: JSON.stringify('x'.repeat(bytes)) }] })
 
 it('keeps memory flat while many readers stall, and cuts a client that stops reading but keeps sending', { timeout: 60_000 }, async () => {
-  await using server = await startTestServer({ args: ['--max-message-bytes', String(2 * MIB), '--max-send-buffer-bytes', String(8 * MIB)] })
+  await using server = await startCliServer({ args: ['--max-message-bytes', String(2 * MIB), '--max-send-buffer-bytes', String(8 * MIB)] })
   const baseline = memoryOf(server.pid).rss
 
   // Ten readers of one user stop reading while a writer stores 80 MiB for that user. Were their frames kept in

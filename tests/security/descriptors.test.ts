@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net'
-import { rawHttp, startTestServer } from '@cubby/test-utils'
+import { rawHttp, startCliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 import { session } from './attack.js'
 
@@ -24,7 +24,7 @@ function openIdle(port: number): Promise<Idle> {
 }
 
 it('caps connections below the open-file limit: excess sockets are refused with RATE_LIMITED, and a bystander still writes', { timeout: 60_000 }, async () => {
-  await using server = await startTestServer({ wrapper: ['prlimit', '--nofile=256:256'] })
+  await using server = await startCliServer({ wrapper: ['prlimit', '--nofile=256:256'] })
   // The cap is derived from the limit, keeping a reserve for the database.
   expect(server.output()).toMatch(/At most 192 connections \(not 10000\): the open-file limit is 256/)
   await using bystander = await session(server, 'bystander')

@@ -1,5 +1,5 @@
 import { isCubbyErrorCode } from '@cubby/protocol'
-import { connectTestClient, openRawSocket, startTestServer, type TestServer } from '@cubby/test-utils'
+import { connectTestClient, openRawSocket, startCliServer, type CliServer } from '@cubby/test-utils'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { forgedTokens, memoryOf, rawHttp } from './attack.js'
@@ -19,7 +19,7 @@ import { FUZZ_SEEDS } from './regressions/fuzzSeeds.js'
 const MIB = 1024 * 1024
 /** How many frames or requests a property sent; each test counts its own, so none depends on another having run. */
 type Sent = { count: number }
-let server: TestServer
+let server: CliServer
 let baseline: number
 let bystanders: { a: ReturnType<typeof connectTestClient>; b: ReturnType<typeof connectTestClient>; events: string[] }
 
@@ -31,7 +31,7 @@ const typed = (e: unknown): boolean => {
 
 beforeAll(async () => {
   // Rate limits out of the way (the fuzzer is one fast client); small frames keep runs quick.
-  server = await startTestServer({ args: [
+  server = await startCliServer({ args: [
     '--max-message-bytes', String(256 * 1024), '--rate-per-connection', '1000000', '--burst-per-connection', '1000000',
     '--rate-per-address', '1000000', '--burst-per-address', '1000000', '--trust-proxy',
   ] })
