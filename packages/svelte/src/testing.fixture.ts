@@ -1,5 +1,5 @@
 import type { Cubby, CubbyOptions } from '@cubby/client'
-import type { TokenServer } from '@cubby/test-utils'
+import type { CliServer, TestServer } from '@cubby/test-utils'
 import { connectTestClient, offlineToken } from '@cubby/test-utils/clients'
 
 /** The schema every test of this package uses (the registration below is global to the test program). */
@@ -18,5 +18,5 @@ export const memoryCubby = (options: Partial<CubbyOptions> = {}): Cubby<TestSche
   connectTestClient<TestSchema>('http://127.0.0.1:9', { auth: offlineToken('alice'), cache: 'memory', connect: false, ...options })
 
 /** A client of `userId` connected to a real server (values in memory: each one is its own device). */
-export const serverCubby = (server: TokenServer, userId: string): Cubby<TestSchema> =>
+export const serverCubby = (server: TestServer | CliServer, userId: string): Cubby<TestSchema> =>
   connectTestClient<TestSchema>(server.url, { auth: server.token(userId), cache: 'memory' })

@@ -87,7 +87,7 @@ export async function openRawSocket(url: string, options: RawSocketOptions = {})
 /** What {@link connectUser} needs of a server: both test servers have it. */
 export interface TokenServer {
   readonly url: string
-  token(userId: string): string
+  token(userId: string): string | Promise<string>
 }
 
 /**
@@ -101,7 +101,7 @@ export interface TokenServer {
 export async function connectUser(server: TokenServer, userId: string, hello: { cursor?: number; echo?: boolean } = {}): Promise<RawSocket> {
   const { cursor = 0, ...extra } = hello
   const socket = await openRawSocket(server.url)
-  socket.hello(server.token(userId), cursor, extra)
+  socket.hello(await server.token(userId), cursor, extra)
   await socket.next('synced')
   return socket
 }
