@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rawHttp, startCliServer, type CliServer } from '@cubby/test-utils'
+import { type CliServer, rawHttp, signTestToken, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { craftToken, memoryOf } from '../security/attack.js'
+import { memoryOf } from '../security/attack.js'
 import { recordCount, withStorage, writeHugeUser } from './hugeUser.js'
 
 const HUGE = 300_000
@@ -11,7 +11,7 @@ const BIG = 100_000
 const adminOf = async (server: CliServer): Promise<string> => (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
 /** A token issued after everything done so far (the next whole second). */
 const tokenAfterNow = (server: CliServer, userId: string): string =>
-  craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: userId, iat: Math.floor(Date.now() / 1000) + 1 }, server.secret)
+  signTestToken(server.secret, userId, { iat: Math.floor(Date.now() / 1000) + 1 })
 const put = (server: CliServer, token: string, key: string): ReturnType<typeof rawHttp> =>
   rawHttp(server.url, 'PUT', `/v1/values/${key}`, { token, headers: { 'content-type': 'application/json' }, body: '1' })
 

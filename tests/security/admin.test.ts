@@ -3,17 +3,16 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { CLI_PATH, connectTestClient, startCliServer } from '@cubby/test-utils'
+import { CLI_PATH, connectTestClient, craftToken, signTestToken, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { writeHugeUser } from '../e2e/hugeUser.js'
-import { answerToHello, craftToken, rawHttp, session, stateOf } from './attack.js'
+import { answerToHello, rawHttp, session, stateOf } from './attack.js'
 
 const run = promisify(execFile)
 const cli = (args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> =>
   run(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 })
 /** A token of the server's secret with the given `iat` (seconds). */
-const tokenIssuedAt = (server: { secret: string }, userId: string, iat: number): string =>
-  craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: userId, iat }, server.secret)
+const tokenIssuedAt = (server: { secret: string }, userId: string, iat: number): string => signTestToken(server.secret, userId, { iat })
 /** The next whole second: a token issued then is issued after anything done so far. */
 const afterNow = (): number => Math.floor(Date.now() / 1000) + 1
 /** Runs `run` on a data dir that holds `userId` with 90,000 keys (deleting them took the old server seconds; room for 10,000 more). */

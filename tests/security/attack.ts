@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { openRawSocket, rawHttp, startRedisDeployment, startCliServer, type RawSocket, type CliServer } from '@cubby/test-utils'
+import { type CliServer, craftToken, openRawSocket, type RawSocket, rawHttp, startCliServer, startRedisDeployment } from '@cubby/test-utils'
 
 export { rawHttp, type HttpAnswer } from '@cubby/test-utils'
 
@@ -34,13 +34,6 @@ export const DEPLOYMENTS: Array<[string, () => Promise<Deployment>]> = [
 ]
 
 const b64 = (data: string | object): string => Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)).toString('base64url')
-
-/** A JWT with any header and payload, signed with HMAC-SHA256 (or left with the given signature). */
-export function craftToken(header: object, payload: object, secret: string | { signature: string }): string {
-  const signingInput = `${b64(header)}.${b64(payload)}`
-  const signature = typeof secret === 'string' ? createHmac('sha256', secret).update(signingInput).digest('base64url') : secret.signature
-  return `${signingInput}.${signature}`
-}
 
 /** Every forgery of a token for `userId` that the server must refuse, by name. */
 export function forgedTokens(server: Pick<CliServer, 'secret' | 'token'>, userId: string): Record<string, string> {
