@@ -7,7 +7,10 @@ import { type TabsSite, serveTabsSite } from './tabsPage.js'
 /** What the leader posted on the tab channel so far, by message type (heard by a spy in `page`). */
 const heard = (page: Page): Promise<Record<string, number>> => page.evaluate(() => window.tab.heard())
 
-/** Lets a page's queued work run (the leader posts a frame once its cache write is done). */
+/**
+ * Lets a page's queued work run (the leader posts a frame once its cache write is done). A fixed wait on purpose:
+ * callers count the posts, down to "none more", and no event marks that nothing more will be posted.
+ */
 const settle = (page: Page): Promise<void> => page.evaluate(() => new Promise<void>((resolve) => setTimeout(resolve, 100)))
 
 /** Stores in `page` and waits until the server has it and the page settled; returns what the spy heard meanwhile. */

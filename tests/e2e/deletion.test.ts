@@ -89,6 +89,7 @@ describe('kill -9', () => {
       const old = server.token('doomed')
       const admin = await adminOf(server)
       const deleting = rawHttp(server.url, 'DELETE', '/v1/admin/users/doomed', { token: admin }).catch(() => undefined)
+      // Not a wait for a condition: the delay is where the kill lands, somewhere in the deletion's work.
       await new Promise((resolve) => setTimeout(resolve, killAfterMs))
       await server.kill9()
       await deleting

@@ -41,6 +41,7 @@ it('keeps memory flat while many readers stall, and cuts a client that stops rea
   for (let i = 0; i < 1_000 && flooder.ws.bufferedAmount < 64 * MIB && !server.output().includes('stopped reading'); i++) {
     const mutations = Array.from({ length: 1000 }, (_, j) => ({ op: 'delete', mid: 1 + i * 1000 + j, key: 'x' }))
     flooder.send({ type: 'push', clientId: 'c', mutations })
+    // Paces the bounded flood (the loop's condition is the wait): the socket's buffer fills between pushes.
     await new Promise((resolve) => setTimeout(resolve, 1))
   }
   await vi.waitFor(() => expect(server.output()).toContain('Disconnected a client that stopped reading'), { timeout: 20_000 })

@@ -204,6 +204,7 @@ describe('message size', () => {
     while (answer === '' && !closed && sent < 48 * 1024 * 1024) {
       await new Promise<void>((resolve) => socket.write(chunk, () => resolve()))
       sent += 16_384
+      // Paces the upload (the loop's condition is the wait), as the comment above explains.
       await new Promise((resolve) => setTimeout(resolve, 1))
     }
     await vi.waitFor(() => expect(answer).toMatch(/^HTTP\/1\.1 413[\s\S]*"MESSAGE_TOO_LARGE"/), { timeout: 10_000 })

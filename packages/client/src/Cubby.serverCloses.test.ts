@@ -58,6 +58,7 @@ describe('Cubby heartbeat', () => {
     peer = await startPeer()
     const cubby = connect(peer.url, { heartbeat: { idleMs: 30, timeoutMs: 60 } })
     await cubby.ready()
+    // Ten idle periods in which nothing may happen: a ping that is never sent has no event to wait on.
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(peer.received).toEqual([])
     expect(cubby.status).toBe('online')
