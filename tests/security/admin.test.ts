@@ -3,10 +3,10 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { CLI_PATH, connectTestClient, craftToken, signTestToken, startCliServer } from '@cubby/test-utils'
+import { CLI_PATH, connectTestClient, connectUser, craftToken, signTestToken, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { writeHugeUser } from '../e2e/hugeUser.js'
-import { answerToHello, rawHttp, session, stateOf } from './attack.js'
+import { answerToHello, rawHttp, stateOf } from './attack.js'
 
 const run = promisify(execFile)
 const cli = (args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> =>
@@ -91,10 +91,10 @@ describe('admin API over HTTP', () => {
   it('deletes a user entirely and tells their live sessions, leaving everyone else alone', async () => {
     await using server = await startCliServer()
     const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
-    await using doomed = await session(server, 'doomed')
+    await using doomed = await connectUser(server, 'doomed')
     doomed.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }, { op: 'delete', mid: 2, key: 'd' }] })
     await doomed.next('ack')
-    await using bystander = await session(server, 'doomed\u0000')
+    await using bystander = await connectUser(server, 'doomed\u0000')
     bystander.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '2' }] })
     await bystander.next('ack')
 
@@ -111,7 +111,7 @@ describe('admin API over HTTP', () => {
     const listed = (await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: Array<{ userId: string }> }
     expect(listed.users.map((u) => u.userId)).toEqual(['doomed\u0000'])
     // Its exactly-once records went too: the same client and mid apply afresh (with a token issued since).
-    await using back = await session(since, 'doomed')
+    await using back = await connectUser(since, 'doomed')
     back.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '3' }] })
     expect((await back.next('ack')).results).toEqual([{ mid: 1, rev: 3 }])
     expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/nobody', { token: admin })).json).toEqual({ deleted: false })
@@ -124,7 +124,7 @@ describe('a deletion is a barrier', () => {
       await using server = await startCliServer({ dataDir })
       const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
       const old = server.token('victim')
-      await using socket = await session(server, 'victim')
+      await using socket = await connectUser(server, 'victim')
       let deleted = false
       let started = 0
       const unexpected: number[] = []

@@ -73,14 +73,6 @@ export async function stateOf(server: Pick<CliServer, 'url' | 'token'>, userId: 
   return { head: welcome.head as number, changes: changes.sort((a, b) => a.rev - b.rev) }
 }
 
-/** Opens a socket for `userId`, says hello and waits for `synced`. */
-export async function session(server: Pick<CliServer, 'url' | 'token'>, userId: string): Promise<RawSocket> {
-  const socket = await openRawSocket(server.url)
-  socket.hello(server.token(userId))
-  await socket.next('synced')
-  return socket
-}
-
 /** A frame and close code a socket got in answer to a first frame. */
 export async function answerToHello(url: string, frame: object | string): Promise<{ frames: unknown[]; close: number }> {
   await using socket = await openRawSocket(url)

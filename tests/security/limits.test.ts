@@ -1,9 +1,9 @@
 import { connect } from 'node:net'
 import { randomBytes } from 'node:crypto'
-import { openRawSocket, startCliServer } from '@cubby/test-utils'
+import { connectUser, openRawSocket, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
-import { rawHttp, session, stateOf } from './attack.js'
+import { rawHttp, stateOf } from './attack.js'
 
 const JSON_TYPE = { 'content-type': 'application/json' }
 
@@ -29,7 +29,7 @@ function upgrade(url: string, headers: Record<string, string> = {}): Promise<'op
 describe('quota', () => {
   it('rejects writes past the key and byte quota with QUOTA_EXCEEDED, keeps nothing of them, and remembers usage across restarts', async () => {
     await using server = await startCliServer({ args: ['--max-user-keys', '3', '--max-user-bytes', '1000'] })
-    await using socket = await session(server, 'quinn')
+    await using socket = await connectUser(server, 'quinn')
     socket.send({
       type: 'push', clientId: 'c',
       mutations: ['a', 'b', 'c', 'd'].map((key, i) => ({ op: 'store', mid: i + 1, key, value: '1' })),
@@ -58,7 +58,7 @@ describe('quota', () => {
 describe('rate limits', () => {
   it('closes a WebSocket that sends faster than its limit with RATE_LIMITED and a retry-after hint', async () => {
     await using server = await startCliServer({ args: ['--rate-per-connection', '1', '--burst-per-connection', '5'] })
-    await using socket = await session(server, 'rita')
+    await using socket = await connectUser(server, 'rita')
     for (let i = 0; i < 10; i++) socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: i + 1, key: `k${i}`, value: '1' }] })
     expect(await socket.closed).toBe(4029)
     expect(socket.frames.filter((f) => f.type === 'error')).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: expect.any(String), retryAfter: 1 }])
@@ -66,7 +66,7 @@ describe('rate limits', () => {
     // commits; the client sends them again and exactly-once keeps them single); nothing after the limit was written.
     await vi.waitFor(async () => expect((await stateOf(server, 'rita')).head).toBe(4), { timeout: 10_000 })
     // The limit is per connection: a new one starts with a full bucket.
-    await using fresh = await session(server, 'rita')
+    await using fresh = await connectUser(server, 'rita')
     fresh.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 5, key: 'k4', value: '1' }] })
     expect((await fresh.next('ack')).results).toEqual([{ mid: 5, rev: 5 }])
   })
@@ -121,13 +121,13 @@ describe('rate limits', () => {
 describe('connection caps', () => {
   it('caps sync sockets per user, and frees a place when one closes', async () => {
     await using server = await startCliServer({ args: ['--max-connections-per-user', '2'] })
-    await using one = await session(server, 'cap')
-    await using two = await session(server, 'cap')
+    await using one = await connectUser(server, 'cap')
+    await using two = await connectUser(server, 'cap')
     await using third = await openRawSocket(server.url)
     third.hello(server.token('cap'))
     expect(await third.closed).toBe(4029)
     expect(third.frames).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: expect.any(String), retryAfter: 10 }])
-    await using otherUser = await session(server, 'someone-else')
+    await using otherUser = await connectUser(server, 'someone-else')
     one.ws.close()
     // The server frees the place once it has seen the close; until then a new socket is still refused.
     await vi.waitFor(async () => {

@@ -1,6 +1,6 @@
-import { openRawSocket, startCliServer, type CliServer } from '@cubby/test-utils'
+import { type CliServer, connectUser, openRawSocket, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { memoryOf, rawHttp, session } from './attack.js'
+import { memoryOf, rawHttp } from './attack.js'
 import { frameHeader, parseServerFrames, upgradeRaw, writeSome, type UpgradedSocket } from './wireFrames.js'
 
 const MIB = 1024 * 1024
@@ -54,7 +54,7 @@ describe('before the hello', () => {
 
   it('holds little memory for many sockets that each send most of a legal first frame and stall', { timeout: 60_000 }, async () => {
     await using server = await startCliServer()
-    await using bystander = await session(server, 'bystander')
+    await using bystander = await connectUser(server, 'bystander')
     const baseline = memoryOf(server.pid).rss
     const sockets: UpgradedSocket[] = []
     try {
@@ -79,7 +79,7 @@ describe('before the hello', () => {
 describe('pings', () => {
   it('count against the connection\'s rate limit, and a flood is closed with RATE_LIMITED', async () => {
     await using server = await startCliServer({ args: ['--rate-per-connection', '1', '--burst-per-connection', '5'] })
-    await using socket = await session(server, 'pinger')
+    await using socket = await connectUser(server, 'pinger')
     for (let i = 0; i < 50; i++) socket.ws.ping()
     expect(await socket.closed).toBe(4029)
     expect(socket.frames.filter((f) => f.type === 'error')).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: expect.any(String), retryAfter: 1 }])

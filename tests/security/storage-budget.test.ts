@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { CLI_PATH, startCliServer, type CliServer } from '@cubby/test-utils'
+import { CLI_PATH, type CliServer, connectUser, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { rawHttp, session } from './attack.js'
+import { rawHttp } from './attack.js'
 
 const run = promisify(execFile)
 const JSON_TYPE = { 'content-type': 'application/json' }
@@ -40,7 +40,7 @@ describe('storage budget (--max-total-bytes)', () => {
     expect([full.status, full.json]).toEqual([507, { error: { code: 'STORAGE_FULL', message: expect.any(String) } }])
     // Over the WebSocket: the write is refused in the ack, takes no rev and leaves nothing.
     const fresh = await anonymous(server)
-    await using socket = await session(server, fresh.userId)
+    await using socket = await connectUser(server, fresh.userId)
     socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] })
     expect((await socket.next('ack')).results).toEqual([{ mid: 1, error: { code: 'STORAGE_FULL', message: expect.any(String) } }])
     expect((await rawHttp(server.url, 'GET', '/v1/values/k', { token: fresh.token })).status).toBe(404)
