@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { type CliServer, craftToken, openRawSocket, type RawSocket, rawHttp, startCliServer, startRedisDeployment } from '@cubby/test-utils'
+import { type CliServer, craftToken, openRawSocket, rawHttp, startCliServer, startRedisDeployment } from '@cubby/test-utils'
 
 export { rawHttp, type HttpAnswer } from '@cubby/test-utils'
 
