@@ -10,6 +10,7 @@ import tseslint from 'typescript-eslint'
 const TEST_FILES = [
   'tests/**/*.ts',
   'packages/*/src/**/*.test.ts',
+  'packages/*/src/**/*.test-d.ts',
   'packages/*/src/**/*.contract.ts',
   'packages/*/src/**/*.fixture.ts',
   'packages/server/src/testing/**/*.ts',

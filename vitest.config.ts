@@ -12,6 +12,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Type tests (*.test-d.ts) run through tsc: a wrong type in one fails the run like a failed assertion.
+    typecheck: { enabled: true, include: ['packages/*/src/**/*.test-d.ts', 'tests/**/*.test-d.ts'], tsconfig: './tsconfig.tests.json' },
     reporters: ['default', new SummaryReporter()],
   },
 })

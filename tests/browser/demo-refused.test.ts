@@ -1,4 +1,4 @@
-import { type TestServer, startTestServer } from '@cubby/test-utils'
+import { type CliServer, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
 import { DEMO_DIST, assertDemoBuilt, identityOf, listed, openDevice, serverSubmissions, submit, waitListed, waitOnline } from './demoPage.js'
@@ -8,8 +8,8 @@ import { DEMO_DIST, assertDemoBuilt, identityOf, listed, openDevice, serverSubmi
 describe.runIf(chromiumAvailable())('the demo when the server no longer accepts its identity, in Chromium', () => {
   it('says so, keeps the pending writes, and starts over as a new user who gets all of them', async () => {
     assertDemoBuilt()
-    const first = await startTestServer({ args: ['--static', DEMO_DIST] })
-    let second: TestServer | undefined
+    const first = await startCliServer({ args: ['--static', DEMO_DIST] })
+    let second: CliServer | undefined
     try {
       await using browser = await launchChromium()
       const { page } = await openDevice(browser, first.url)
@@ -22,7 +22,7 @@ describe.runIf(chromiumAvailable())('the demo when the server no longer accepts 
       await submit(page, 'Written offline')
       await waitListed(page, 'Written offline', 'pending')
 
-      second = await startTestServer({ args: ['--static', DEMO_DIST, '--port', String(first.port)] })
+      second = await startCliServer({ args: ['--static', DEMO_DIST, '--port', String(first.port)] })
       await page.reload()
       const banner = page.getByTestId('refused')
       await banner.waitFor({ timeout: 15_000 })

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { startTestServer, type TestServer } from '@cubby/test-utils'
+import { startCliServer, type CliServer } from '@cubby/test-utils'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
 
@@ -16,12 +16,12 @@ export function assertDemoBuilt(): void {
  * Starts the real cubby-server process serving the built demo once for the tests of a file (call it inside
  * `describe`), and stops it after them. @returns the server, for use inside the tests.
  */
-export function serveDemo(): () => TestServer {
-  let server: TestServer | undefined
+export function serveDemo(): () => CliServer {
+  let server: CliServer | undefined
   beforeAll(async () => {
     assertDemoBuilt()
     // No --allowed-origins: the server allows its own origin, whatever host name the page was opened under.
-    server = await startTestServer({ args: ['--static', DEMO_DIST] })
+    server = await startCliServer({ args: ['--static', DEMO_DIST] })
   })
   afterAll(async () => {
     await server?.[Symbol.asyncDispose]()
@@ -92,7 +92,7 @@ export async function identityOf(page: Page): Promise<{ userId: string; token: s
 }
 
 /** What the server holds under `submission/` for a user, through the HTTP API. */
-export async function serverSubmissions(server: TestServer, token: string): Promise<Array<{ key: string; value: { name: string } }>> {
+export async function serverSubmissions(server: CliServer, token: string): Promise<Array<{ key: string; value: { name: string } }>> {
   const res = await fetch(`${server.url}/v1/values?prefix=submission%2F&values=1`, { headers: { authorization: `Bearer ${token}` } })
   if (!res.ok) throw new Error(`GET /v1/values answered ${res.status}`)
   return ((await res.json()) as { entries: Array<{ key: string; value: { name: string } }> }).entries

@@ -1,4 +1,4 @@
-import { type TestServer, startTestServer } from '@cubby/test-utils'
+import { type CliServer, startCliServer } from '@cubby/test-utils'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
 import { type TabsSite, serveTabsSite } from './tabsPage.js'
@@ -9,11 +9,11 @@ const HOUR = { minDelayMs: 3_600_000, maxDelayMs: 3_600_000 }
 // After an outage the backoff may have grown to its cap: the client reconnects at once when the page becomes
 // active again or the network comes back, in real Chromium against the real cubby-server process.
 describe.runIf(chromiumAvailable())('reconnecting when the page or the network comes back', () => {
-  let server: TestServer
+  let server: CliServer
   let site: TabsSite
 
   beforeAll(async () => {
-    server = await startTestServer()
+    server = await startCliServer()
     site = await serveTabsSite()
   })
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { type TestServer, startTestServer } from '@cubby/test-utils'
+import { type CliServer, startCliServer } from '@cubby/test-utils'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
@@ -7,7 +7,10 @@ import { type TabsSite, serveTabsSite } from './tabsPage.js'
 /** What the leader posted on the tab channel so far, by message type (heard by a spy in `page`). */
 const heard = (page: Page): Promise<Record<string, number>> => page.evaluate(() => window.tab.heard())
 
-/** Lets a page's queued work run (the leader posts a frame once its cache write is done). */
+/**
+ * Lets a page's queued work run (the leader posts a frame once its cache write is done). A fixed wait on purpose:
+ * callers count the posts, down to "none more", and no event marks that nothing more will be posted.
+ */
 const settle = (page: Page): Promise<void> => page.evaluate(() => new Promise<void>((resolve) => setTimeout(resolve, 100)))
 
 /** Stores in `page` and waits until the server has it and the page settled; returns what the spy heard meanwhile. */
@@ -22,11 +25,11 @@ async function postsOfOneStore(page: Page, key: string): Promise<Record<string, 
 
 // Tabs of one browser context share IndexedDB, BroadcastChannel and Web Locks: the real thing, in Chromium.
 describe.runIf(chromiumAvailable())('tabs of one app and user in Chromium', () => {
-  let server: TestServer
+  let server: CliServer
   let site: TabsSite
 
   beforeAll(async () => {
-    server = await startTestServer()
+    server = await startCliServer()
     site = await serveTabsSite()
   })
   afterAll(async () => {

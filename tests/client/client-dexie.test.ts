@@ -3,17 +3,17 @@ import 'fake-indexeddb/auto'
 import { createDexieCache, cubbyDexieTables } from '@cubby/client/dexie'
 import { Dexie, liveQuery } from 'dexie'
 import { IDBKeyRange } from 'fake-indexeddb'
+import { connectTestClient, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { connectClient, startServer } from './client-server.js'
 
 describe('client with the Dexie cache', () => {
   it('keeps its rows in the app database, where a liveQuery sees a remote change', async () => {
-    await using server = await startServer()
-    const token = await server.token('quinn')
+    await using server = await startTestServer()
+    const token = server.token('quinn')
     const db = new Dexie('client-dexie-app', { indexedDB, IDBKeyRange })
     db.version(1).stores({ notes: '++id', ...cubbyDexieTables })
-    await using mine = connectClient(server.url, { auth: token, cache: createDexieCache({ db }) })
-    await using other = connectClient(server.url, { auth: token })
+    await using mine = connectTestClient(server.url, { auth: token, cache: createDexieCache({ db }) })
+    await using other = connectTestClient(server.url, { auth: token })
     await Promise.all([mine.ready(), other.ready()])
     expect(mine.persistent).toBe(true)
 

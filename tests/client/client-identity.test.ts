@@ -1,9 +1,9 @@
+import { connectTestClient, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { connectClient, startServer } from './client-server.js'
 
 describe('creating the anonymous identity against the real server', () => {
   it('reports an unreachable server once as NETWORK, says offline, and gets the identity when the server is back', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     await server.cubby.close()
     const warnings: string[] = []
     const onWarning = (warning: Error): void => void warnings.push(warning.name)
@@ -11,7 +11,7 @@ describe('creating the anonymous identity against the real server', () => {
     try {
       let attempts = 0
       const countingFetch: typeof fetch = (input, init) => (attempts++, globalThis.fetch(input, init))
-      await using client = connectClient(server.url, { cache: 'memory', fetch: countingFetch, reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
+      await using client = connectTestClient(server.url, { cache: 'memory', fetch: countingFetch, reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
       const errors: string[] = []
       client.addEventListener('error', (e) => errors.push(e.detail.error.code))
       await vi.waitFor(() => expect(client.status).toBe('offline'))
@@ -30,8 +30,8 @@ describe('creating the anonymous identity against the real server', () => {
   })
 
   it('names the URL when the answer is not from a Cubby server (a wrong base path)', async () => {
-    await using server = await startServer()
-    await using client = connectClient(`${server.url}/not-cubby`, { cache: 'memory', reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
+    await using server = await startTestServer()
+    await using client = connectTestClient(`${server.url}/not-cubby`, { cache: 'memory', reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
     const errors: Array<{ code: string; message: string }> = []
     client.addEventListener('error', (e) => errors.push({ code: e.detail.error.code, message: e.detail.error.message }))
     await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0))

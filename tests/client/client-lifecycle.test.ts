@@ -1,10 +1,10 @@
+import { connectTestClient, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { connectClient, startServer } from './client-server.js'
 
 describe('client lifecycle against the real server', () => {
   it('goes connecting, online, offline while the server is down, and online again', async () => {
-    await using server = await startServer()
-    await using client = connectClient(server.url, { auth: await server.token('ruth') })
+    await using server = await startTestServer()
+    await using client = connectTestClient(server.url, { auth: server.token('ruth') })
     const statuses: string[] = []
     client.addEventListener('status', (e) => statuses.push(e.detail.status))
     expect(client.status).toBe('connecting')
@@ -19,14 +19,14 @@ describe('client lifecycle against the real server', () => {
   })
 
   it('resolves ready only once a cold client holds every key, fetched in several batches', async () => {
-    await using server = await startServer({ pullBatchSize: 100 })
-    const token = await server.token('sam')
+    await using server = await startTestServer({ pullBatchSize: 100 })
+    const token = server.token('sam')
     {
-      await using writer = connectClient(server.url, { auth: token })
+      await using writer = connectTestClient(server.url, { auth: token })
       await writer.storeMany(Array.from({ length: 1500 }, (_, i) => [`item/${String(i).padStart(4, '0')}`, i] as [string, number]))
       await writer.synced()
     }
-    await using cold = connectClient(server.url, { auth: token })
+    await using cold = connectTestClient(server.url, { auth: token })
     let changeEvents = 0
     cold.addEventListener('change', () => void changeEvents++)
     await cold.ready()
@@ -36,8 +36,8 @@ describe('client lifecycle against the real server', () => {
   })
 
   it('pipelines a large offline outbox and settles it', async () => {
-    await using server = await startServer()
-    await using client = connectClient(server.url, { auth: await server.token('tess'), connect: false })
+    await using server = await startTestServer()
+    await using client = connectTestClient(server.url, { auth: server.token('tess'), connect: false })
     await Promise.all(Array.from({ length: 2500 }, (_, i) => client.store(`k${i}`, { i })))
     expect(client.pendingCount).toBe(2500)
     client.connect()

@@ -1,13 +1,13 @@
-import { signTestToken } from '@cubby/test-utils'
+import { connectTestClient, signTestToken, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { type SeenFrame, connectClient, startServer, watchedWebSocket } from './client-server.js'
+import { type SeenFrame, watchedWebSocket } from './watchedWebSocket.js'
 
 describe('client sync against the real server', () => {
   it('shows a write of one device on another, live, as a remote change', async () => {
-    await using server = await startServer()
-    const token = await server.token('alice')
-    await using laptop = connectClient(server.url, { auth: token })
-    await using phone = connectClient(server.url, { auth: token })
+    await using server = await startTestServer()
+    const token = server.token('alice')
+    await using laptop = connectTestClient(server.url, { auth: token })
+    await using phone = connectTestClient(server.url, { auth: token })
     await Promise.all([laptop.ready(), phone.ready()])
     expect(laptop.status).toBe('online')
     const seen: unknown[] = []
@@ -20,20 +20,20 @@ describe('client sync against the real server', () => {
   })
 
   it('sees writes made through the server API, and a clear from another device', async () => {
-    await using server = await startServer()
-    await using client = connectClient(server.url, { auth: await server.token('bo') })
+    await using server = await startTestServer()
+    await using client = connectTestClient(server.url, { auth: server.token('bo') })
     await client.ready()
     await server.cubby.store('bo', 'plan', 'pro')
     await vi.waitFor(async () => expect(await client.get('plan')).toBe('pro'))
-    await using other = connectClient(server.url, { auth: await server.token('bo') })
+    await using other = connectTestClient(server.url, { auth: server.token('bo') })
     await other.clear()
     await other.synced()
     await vi.waitFor(async () => expect(await client.list()).toEqual([]))
   })
 
   it('flushes offline writes in order once connected, and acknowledges them', async () => {
-    await using server = await startServer()
-    await using client = connectClient(server.url, { auth: await server.token('erin'), connect: false })
+    await using server = await startTestServer()
+    await using client = connectTestClient(server.url, { auth: server.token('erin'), connect: false })
     for (let i = 1; i <= 5; i++) await client.store('counter', i)
     await client.store('gone', 1)
     await client.delete('gone')
@@ -47,22 +47,22 @@ describe('client sync against the real server', () => {
   })
 
   it('replays the outbox of a previous page load exactly once', async () => {
-    await using server = await startServer()
-    const token = await server.token('frank')
+    await using server = await startTestServer()
+    const token = server.token('frank')
     {
-      await using tab = connectClient(server.url, { auth: token, name: 'frank-tab', connect: false })
+      await using tab = connectTestClient(server.url, { auth: token, name: 'frank-tab', connect: false })
       await tab.store('n', 1)
       await tab.store('n', 2)
     }
     {
-      await using reloaded = connectClient(server.url, { auth: token, name: 'frank-tab' })
+      await using reloaded = connectTestClient(server.url, { auth: token, name: 'frank-tab' })
       expect(await reloaded.get('n')).toBe(2)
       expect(reloaded.isPending('n')).toBe(true)
       await reloaded.synced()
       expect(reloaded.isPending('n')).toBe(false)
     }
     // A third load replays nothing: the head stays at 2 revisions.
-    await using again = connectClient(server.url, { auth: token, name: 'frank-tab' })
+    await using again = connectTestClient(server.url, { auth: token, name: 'frank-tab' })
     await again.ready()
     await again.synced()
     expect(await again.get('n')).toBe(2)
@@ -70,10 +70,10 @@ describe('client sync against the real server', () => {
   })
 
   it('never flickers back to an older remote value while its own later write is pending', async () => {
-    await using server = await startServer()
-    const token = await server.token('gina')
-    await using a = connectClient(server.url, { auth: token })
-    await using b = connectClient(server.url, { auth: token })
+    await using server = await startTestServer()
+    const token = server.token('gina')
+    await using a = connectTestClient(server.url, { auth: token })
+    await using b = connectTestClient(server.url, { auth: token })
     await Promise.all([a.ready(), b.ready()])
     b.disconnect()
     await a.store('theme', 'dark')
@@ -90,8 +90,8 @@ describe('client sync against the real server', () => {
   })
 
   it('rolls back a write the server rejects and reports its code', async () => {
-    await using server = await startServer({ limits: { maxValueBytes: 50 } })
-    await using client = connectClient(server.url, { auth: await server.token('nina') })
+    await using server = await startTestServer({ limits: { maxValueBytes: 50 } })
+    await using client = connectTestClient(server.url, { auth: server.token('nina') })
     const errors: string[] = []
     client.addEventListener('error', (e) => errors.push(e.detail.error.code))
     await client.ready()
@@ -103,8 +103,8 @@ describe('client sync against the real server', () => {
   })
 
   it('reconnects after the server restarts and sends what was written meanwhile', async () => {
-    await using server = await startServer()
-    await using client = connectClient(server.url, { auth: await server.token('ivan') })
+    await using server = await startTestServer()
+    await using client = connectTestClient(server.url, { auth: server.token('ivan') })
     await client.ready()
     const restarted = server.restart()
     await client.store('during', 1)
@@ -117,25 +117,25 @@ describe('client sync against the real server', () => {
 
 describe('client auth against the real server', () => {
   it('creates an anonymous identity once and keeps it across reloads', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     let userId: string | undefined
     {
-      await using first = connectClient(server.url, { name: 'anon-tab' })
+      await using first = connectTestClient(server.url, { name: 'anon-tab' })
       await first.store('mine', 1)
       await first.synced()
       userId = first.userId
       expect(userId).toMatch(/^anon_/)
     }
-    await using again = connectClient(server.url, { name: 'anon-tab' })
+    await using again = connectTestClient(server.url, { name: 'anon-tab' })
     await again.ready()
     expect(again.userId).toBe(userId)
     expect(await again.get('mine')).toBe(1)
   })
 
   it('stops with UNAUTHORIZED for a refused fixed token', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     const forged = signTestToken('not-the-server-secret', 'mallory')
-    await using client = connectClient(server.url, { auth: forged })
+    await using client = connectTestClient(server.url, { auth: forged })
     const errors: string[] = []
     client.addEventListener('error', (e) => errors.push(`${e.detail.error.code} ${e.detail.stopped} ${e.detail.error.reason}`))
     // The server's reason reaches the app: this token is badly signed, not expired or revoked.
@@ -144,17 +144,17 @@ describe('client auth against the real server', () => {
   })
 
   it('asks the auth function again after a refused token', async () => {
-    await using server = await startServer()
-    const good = await server.token('olga')
+    await using server = await startTestServer()
+    const good = server.token('olga')
     const auth = vi.fn(async () => (auth.mock.calls.length <= 1 ? `${good}x` : good))
-    await using client = connectClient(server.url, { auth })
+    await using client = connectTestClient(server.url, { auth })
     await client.ready()
     expect(auth.mock.calls.length).toBeGreaterThanOrEqual(2)
   })
 
   it('refuses to mix users when the server names another user than the open database', async () => {
-    await using server = await startServer()
-    await using client = connectClient(server.url, { auth: await server.token('bob'), userId: 'alice' })
+    await using server = await startTestServer()
+    await using client = connectTestClient(server.url, { auth: server.token('bob'), userId: 'alice' })
     const errors: string[] = []
     client.addEventListener('error', (e) => errors.push(e.detail.error.code))
     await client.store('k', 1)
@@ -164,24 +164,24 @@ describe('client auth against the real server', () => {
   })
 
   it('signs out: waits for pending writes, then forgets the user locally', async () => {
-    await using server = await startServer()
-    const token = await server.token('pia')
-    const client = connectClient(server.url, { auth: token, name: 'pia-tab' })
+    await using server = await startTestServer()
+    const token = server.token('pia')
+    const client = connectTestClient(server.url, { auth: token, name: 'pia-tab' })
     await client.store('k', 1)
     await client.signOut()
     expect(await server.cubby.get('pia', 'k')).toBe(1)
-    await using offline = connectClient(server.url, { auth: token, name: 'pia-tab', connect: false })
+    await using offline = connectTestClient(server.url, { auth: token, name: 'pia-tab', connect: false })
     expect(await offline.get('k')).toBeUndefined()
   })
 })
 
 describe('the cache of a device that receives changes', () => {
   it('keeps a key stored and deleted in one push deleted after a reload', async () => {
-    await using server = await startServer()
-    const token = await server.token('hugo')
-    await using writer = connectClient(server.url, { auth: token })
+    await using server = await startTestServer()
+    const token = server.token('hugo')
+    await using writer = connectTestClient(server.url, { auth: token })
     {
-      await using reader = connectClient(server.url, { auth: token, name: 'hugo-reader' })
+      await using reader = connectTestClient(server.url, { auth: token, name: 'hugo-reader' })
       await Promise.all([writer.ready(), reader.ready()])
       // One tick, one push, one commit: the reader gets both changes of the key in one frame.
       void writer.store('brief', 'gone soon')
@@ -191,7 +191,7 @@ describe('the cache of a device that receives changes', () => {
       await vi.waitFor(async () => expect(await reader.get('barrier')).toBe(1))
       expect(await reader.list()).toEqual(['barrier'])
     }
-    await using reloaded = connectClient(server.url, { auth: token, name: 'hugo-reader', connect: false })
+    await using reloaded = connectTestClient(server.url, { auth: token, name: 'hugo-reader', connect: false })
     expect(await reloaded.list()).toEqual(['barrier'])
   })
 })
@@ -201,11 +201,11 @@ describe('a client without echo', () => {
     frames.flatMap((f) => (f.type === 'changes' ? f.changes!.map((c) => c.key ?? '(clear)') : []))
 
   it('is not sent its own writes back, takes their acks as confirmed, and keeps them across a reload', async () => {
-    await using server = await startServer()
-    const token = await server.token('gail')
+    await using server = await startTestServer()
+    const token = server.token('gail')
     const first = watchedWebSocket()
     {
-      await using device = connectClient(server.url, { auth: token, name: 'gail-device', WebSocket: first.WebSocket })
+      await using device = connectTestClient(server.url, { auth: token, name: 'gail-device', WebSocket: first.WebSocket })
       await device.ready()
       void device.store('a', 1)
       void device.store('b', { n: 2 })
@@ -223,7 +223,7 @@ describe('a client without echo', () => {
     expect(server2).toBe(7)
     // The reload holds what the acks confirmed, with a cursor at the head before the probe: it is sent only the probe.
     const second = watchedWebSocket()
-    await using reloaded = connectClient(server.url, { auth: token, name: 'gail-device', WebSocket: second.WebSocket, connect: false })
+    await using reloaded = connectTestClient(server.url, { auth: token, name: 'gail-device', WebSocket: second.WebSocket, connect: false })
     expect(await reloaded.list()).toEqual(['c'])
     expect(reloaded.pendingCount).toBe(0)
     reloaded.connect()

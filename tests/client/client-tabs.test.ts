@@ -1,7 +1,7 @@
 import { type Cubby, type CubbyOptions } from '@cubby/client'
-import { signTestToken } from '@cubby/test-utils'
+import { connectTestClient, signTestToken, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { connectClient, startServer, watchedWebSocket } from './client-server.js'
+import { watchedWebSocket } from './watchedWebSocket.js'
 import { installTestLocks } from './testLocks.js'
 
 // Node has BroadcastChannel and (through fake-indexeddb) one IndexedDB per process, like the tabs of a browser;
@@ -9,11 +9,11 @@ import { installTestLocks } from './testLocks.js'
 installTestLocks()
 
 /** Tabs of one app: the same name (so the same IndexedDB database) and token. */
-const tabOf = (url: string, options: Partial<CubbyOptions>): Cubby => connectClient(url, { name: 'tabs-app', ...options })
+const tabOf = (url: string, options: Partial<CubbyOptions>): Cubby => connectTestClient(url, { name: 'tabs-app', ...options })
 
 describe('new tabs without an identity', () => {
   it('share one anonymous identity when opened together', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     // No auth: each tab would create an identity; the second save would orphan the first tab's writes.
     await using a = tabOf(server.url, { name: 'fresh-anonymous-app' })
     await using b = tabOf(server.url, { name: 'fresh-anonymous-app' })
@@ -25,9 +25,9 @@ describe('new tabs without an identity', () => {
 
 describe('tabs of one app and user', () => {
   it('share one WebSocket and show one state, live, in every tab', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     const sockets = watchedWebSocket()
-    const options = { auth: await server.token('tara'), WebSocket: sockets.WebSocket }
+    const options = { auth: server.token('tara'), WebSocket: sockets.WebSocket }
     await using a = tabOf(server.url, options)
     await using b = tabOf(server.url, options)
     await using c = tabOf(server.url, options)
@@ -53,8 +53,8 @@ describe('tabs of one app and user', () => {
   })
 
   it('show the writes the leader confirmed from acks, which the server does not echo, in every tab for good', async () => {
-    await using server = await startServer()
-    const options = { auth: await server.token('ursula') }
+    await using server = await startTestServer()
+    const options = { auth: server.token('ursula') }
     await using leader = tabOf(server.url, options)
     await leader.ready()
     await using follower = tabOf(server.url, options)
@@ -74,9 +74,9 @@ describe('tabs of one app and user', () => {
   })
 
   it('hand the connection to the next tab when the leader closes, which sends what was written meanwhile', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     const sockets = watchedWebSocket()
-    const options = { auth: await server.token('uma'), WebSocket: sockets.WebSocket }
+    const options = { auth: server.token('uma'), WebSocket: sockets.WebSocket }
     const first = tabOf(server.url, options)
     await first.ready()
     await using second = tabOf(server.url, options)
@@ -90,8 +90,8 @@ describe('tabs of one app and user', () => {
   })
 
   it('keep a detached tab to itself, and catch it up when it connects again', async () => {
-    await using server = await startServer()
-    const options = { auth: await server.token('vera') }
+    await using server = await startTestServer()
+    const options = { auth: server.token('vera') }
     await using a = tabOf(server.url, options)
     await using b = tabOf(server.url, options)
     await Promise.all([a.ready(), b.ready()])
@@ -111,8 +111,8 @@ describe('tabs of one app and user', () => {
   })
 
   it('close the other tabs, emptied, when one signs out', async () => {
-    await using server = await startServer()
-    const options = { auth: await server.token('wes') }
+    await using server = await startTestServer()
+    const options = { auth: server.token('wes') }
     const a = tabOf(server.url, options)
     await using b = tabOf(server.url, options)
     await Promise.all([a.ready(), b.ready()])
@@ -129,13 +129,13 @@ describe('tabs of one app and user', () => {
 
 describe('clients that are not tabs of one app and user', () => {
   it('never share a connection: other names, other users, or tabs: independent', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     const sockets = watchedWebSocket()
-    const token = await server.token('xena')
-    await using a = connectClient(server.url, { name: 'app-one', auth: token, WebSocket: sockets.WebSocket })
-    await using b = connectClient(server.url, { name: 'app-two', auth: token, WebSocket: sockets.WebSocket })
-    await using c = connectClient(server.url, { name: 'app-one', auth: await server.token('yuri'), WebSocket: sockets.WebSocket })
-    await using d = connectClient(server.url, { name: 'app-one', auth: token, WebSocket: sockets.WebSocket, tabs: 'independent' })
+    const token = server.token('xena')
+    await using a = connectTestClient(server.url, { name: 'app-one', auth: token, WebSocket: sockets.WebSocket })
+    await using b = connectTestClient(server.url, { name: 'app-two', auth: token, WebSocket: sockets.WebSocket })
+    await using c = connectTestClient(server.url, { name: 'app-one', auth: server.token('yuri'), WebSocket: sockets.WebSocket })
+    await using d = connectTestClient(server.url, { name: 'app-one', auth: token, WebSocket: sockets.WebSocket, tabs: 'independent' })
     await Promise.all([a.ready(), b.ready(), c.ready(), d.ready()])
     expect(sockets.opened()).toBe(4)
     await a.store('k', 'a')
@@ -147,7 +147,7 @@ describe('clients that are not tabs of one app and user', () => {
 
 describe('tabs when the server refuses the token for good', () => {
   it('report it in every tab, not only in the one that connects', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     const options = { auth: signTestToken('not-the-server-secret', 'refused-tabs'), userId: 'refused-tabs', name: 'refused-tabs-app' }
     await using a = tabOf(server.url, options)
     await using b = tabOf(server.url, options)

@@ -1,16 +1,16 @@
 import { createMemoryCache } from '@cubby/client'
-import { signTestToken } from '@cubby/test-utils'
+import { connectTestClient, signTestToken, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { TEST_SECRET, connectClient, startServer, watchedWebSocket } from './client-server.js'
+import { watchedWebSocket } from './watchedWebSocket.js'
 
 const inSeconds = (s: number): number => Math.floor(Date.now() / 1000) + s
 
 describe('client tokens over time, against the real server', () => {
   it('renews a short-lived token before it expires and carries on with the new one', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     const sockets = watchedWebSocket()
-    const auth = vi.fn(async () => signTestToken(TEST_SECRET, 'zoe', { exp: inSeconds(2) }))
-    await using client = connectClient(server.url, { auth, WebSocket: sockets.WebSocket })
+    const auth = vi.fn(async () => signTestToken(server.secret, 'zoe', { exp: inSeconds(2) }))
+    await using client = connectTestClient(server.url, { auth, WebSocket: sockets.WebSocket })
     const errors: string[] = []
     client.addEventListener('error', (e) => errors.push(e.detail.error.code))
     await client.ready()
@@ -23,10 +23,10 @@ describe('client tokens over time, against the real server', () => {
   })
 
   it('asks auth again when the server refuses an expired token, and then sends the queued writes', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     let calls = 0
-    const auth = vi.fn(async () => signTestToken(TEST_SECRET, 'abe', { exp: inSeconds(calls++ === 0 ? -10 : 3600) }))
-    await using client = connectClient(server.url, { auth, connect: false })
+    const auth = vi.fn(async () => signTestToken(server.secret, 'abe', { exp: inSeconds(calls++ === 0 ? -10 : 3600) }))
+    await using client = connectTestClient(server.url, { auth, connect: false })
     const errors: string[] = []
     client.addEventListener('error', (e) => errors.push(e.detail.error.code))
     await client.store('queued', 1)
@@ -40,9 +40,9 @@ describe('client tokens over time, against the real server', () => {
   })
 
   it('reports UNAUTHORIZED once a renewed token is refused too, and keeps the writes', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     const auth = vi.fn(async () => signTestToken('not-the-server-secret', 'cy'))
-    await using client = connectClient(server.url, { auth })
+    await using client = connectTestClient(server.url, { auth })
     const errors: string[] = []
     client.addEventListener('error', (e) => errors.push(e.detail.error.code))
     let stopped: unknown = 'unset'
@@ -56,12 +56,12 @@ describe('client tokens over time, against the real server', () => {
   })
 
   it('does not replace a refused anonymous identity: it reports UNAUTHORIZED and stays offline', async () => {
-    await using server = await startServer()
+    await using server = await startTestServer()
     const cache = createMemoryCache()
     const refused = { userId: 'anon_refused', token: signTestToken('an-old-secret', 'anon_refused') }
     await cache.saveIdentity(refused)
     const fetch = vi.fn(globalThis.fetch)
-    await using client = connectClient(server.url, { cache, fetch })
+    await using client = connectTestClient(server.url, { cache, fetch })
     const errors: string[] = []
     client.addEventListener('error', (e) => errors.push(`${e.detail.error.code} ${e.detail.stopped}`))
     await client.store('mine', 1)

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CLI_PATH, startTestServer } from '@cubby/test-utils'
+import { CLI_PATH, startCliServer } from '@cubby/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -93,7 +93,7 @@ describe('start-up failures', () => {
   })
 
   it('explains a data dir that another server holds, without a stack trace', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const { code, stderr } = await cli(['--port', '0', '--data-dir', server.dataDir])
     expect(code).toBe(1)
     expect(stderr).toContain(`The data dir ${server.dataDir} is in use by a running cubby-server`)
@@ -124,7 +124,7 @@ describe('users export', () => {
     const lines = [JSON.stringify({ type: 'user', v: 1, userId: 'x', head: 3000, clearRev: 0 })]
     for (let i = 1; i <= 3000; i++) lines.push(JSON.stringify({ type: 'value', key: `key-${i}`, rev: i, value: JSON.stringify('v'.repeat(500)) }))
     await writeFile(join(dir, 'export.ndjson'), `${lines.join('\n')}\n`)
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await server.stop()
     const imported = await cli(['users', 'import', 'bob', '--in', 'export.ndjson', '--data-dir', server.dataDir])
     expect(imported).toMatchObject({ code: 0, stderr: '' })

@@ -1,11 +1,11 @@
-import { connectTestClient, openRawSocket, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, openRawSocket, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it } from 'vitest'
 
 const KEYS = 10_000
 
 describe('cold sync', () => {
   it('streams 10,000 keys to a cold client in batches and reports ready only when all have arrived', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('quinn')
     // Fill the user through the protocol: 10 pushes of 1,000 writes.
     await using filler = await openRawSocket(server.url)

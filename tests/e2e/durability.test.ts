@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { connectTestClient, openRawSocket, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, openRawSocket, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 const listAll = async (url: string, token: string): Promise<Array<{ key: string; value: unknown }>> => {
@@ -19,7 +19,7 @@ const listAll = async (url: string, token: string): Promise<Array<{ key: string;
 
 describe('durability', () => {
   it('keeps data across a graceful restart', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('hana')
     {
       await using client = connectTestClient(server.url, { auth: token })
@@ -34,7 +34,7 @@ describe('durability', () => {
   })
 
   it('loses no acknowledged write when the server is killed with SIGKILL right after the acks', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('ivan')
     const client = connectTestClient(server.url, { auth: token })
     await client.ready()
@@ -51,7 +51,7 @@ describe('durability', () => {
   })
 
   it('applies each raw ack before the kill: every acknowledged mutation survives kill -9', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('jon')
     const raw = await openRawSocket(server.url)
     raw.hello(token)
@@ -72,7 +72,7 @@ describe('durability', () => {
 
 describe('exactly once', () => {
   it('applies a push retried after a lost ack only once', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('kim')
     const push = { type: 'push', clientId: 'device-1', mutations: [{ op: 'store', mid: 1, key: 'count', value: '1' }] }
     await using first = await openRawSocket(server.url)
@@ -104,7 +104,7 @@ describe('exactly once', () => {
 
 describe('restored server', () => {
   it('makes a client whose cursor is ahead of the server start over, keeping its unacknowledged writes', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('lars')
     await using client = connectTestClient(server.url, { auth: token })
     await client.store('before-restore', 1)

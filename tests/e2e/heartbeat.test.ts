@@ -1,12 +1,13 @@
-import { connectTestClient, openRawSocket, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, openRawSocket, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
+import { WebSocket } from 'ws'
 
 // A browser cannot see the WebSocket pings the server sends, and a connection cut without a close (a sleeping
 // laptop, a dropped network) can stay open in it for minutes. A server stopped with SIGSTOP looks the same from
 // the client: the socket stays open and nothing answers.
 describe('a connection that dies without a close', () => {
   it('is noticed by the heartbeat: offline, then a reconnection that sends what waited, once the server answers', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using client = connectTestClient(server.url, {
       auth: server.token('hana'),
       heartbeat: { idleMs: 200, timeoutMs: 300 },
@@ -38,13 +39,24 @@ describe('a connection that dies without a close', () => {
   })
 
   it('keeps a quiet, live connection: the server answers every ping', async () => {
-    await using server = await startTestServer()
-    await using client = connectTestClient(server.url, { auth: server.token('ivo'), heartbeat: { idleMs: 50, timeoutMs: 100 } })
+    await using server = await startCliServer()
+    let pongs = 0
+    class CountingPongs extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args)
+        this.addEventListener('message', (e) => void ((JSON.parse(e.data as string) as { type: string }).type === 'pong' && pongs++))
+      }
+    }
+    await using client = connectTestClient(server.url, {
+      auth: server.token('ivo'),
+      heartbeat: { idleMs: 50, timeoutMs: 100 },
+      WebSocket: CountingPongs as unknown as typeof globalThis.WebSocket,
+    })
     await client.ready()
     const statuses: string[] = []
     client.addEventListener('status', (e) => statuses.push(e.detail.status))
-    // About ten pings go unanswered by anything but their pongs.
-    await new Promise((resolve) => setTimeout(resolve, 600))
+    // Ten pings go unanswered by anything but their pongs.
+    await vi.waitFor(() => expect(pongs).toBeGreaterThanOrEqual(10), { timeout: 10_000 })
     expect(statuses).toEqual([])
     expect(client.status).toBe('online')
     await client.store('still-here', true)

@@ -1,10 +1,10 @@
 import { CUBBY_VALUE_CONTENT_TYPE, decodeValue } from '@cubby/protocol'
-import { connectTestClient, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 describe('HTTP API', () => {
   it('sees what WebSocket clients store, with types kept, and clients see what HTTP stores, live', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('olga')
     const headers = { authorization: `Bearer ${token}` }
     await using client = connectTestClient(server.url, { auth: token })
@@ -42,7 +42,7 @@ describe('HTTP API', () => {
   })
 
   it('refuses the empty key on every verb and never takes it, or a bare DELETE, for clear', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('quinn')
     const auth = { authorization: `Bearer ${token}` }
     await fetch(`${server.url}/v1/values/kept`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '1' })
@@ -62,7 +62,7 @@ describe('HTTP API', () => {
   })
 
   it('answers a wrong path under /v1 with NOT_FOUND naming it, before asking for a token', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     for (const [path, named] of [['/v1/v1/values/k', '/v1/v1/values/k'], ['/v1/nothing?x=1', '/v1/nothing'], ['/v1/sync', '/v1/sync'], ['/v1/values/a/b', '/v1/values/a/b']]) {
       const res = await fetch(`${server.url}${path!}`)
       const body = (await res.json()) as { error: { code: string; message: string } }
@@ -74,7 +74,7 @@ describe('HTTP API', () => {
   })
 
   it('answers bad requests with typed errors', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const headers = { authorization: `Bearer ${server.token('pia')}` }
     const noAuth = await fetch(`${server.url}/v1/values`)
     expect(noAuth.status).toBe(401)
@@ -93,7 +93,7 @@ describe('HTTP API', () => {
   })
 
   it('issues anonymous identities that a client keeps across reloads', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const name = 'anon-browser'
     let userId: string | undefined
     {

@@ -1,11 +1,11 @@
-import { connectTestClient, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 const auth = (token: string): { headers: { authorization: string } } => ({ headers: { authorization: `Bearer ${token}` } })
 
 describe('listing', () => {
   it('lists keys by prefix in code point order, page by page, on the client and over HTTP alike', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('lena')
     await using writer = connectTestClient(server.url, { auth: token })
     const keys = ['todo/1', 'todo/10', 'todo/2', 'todo/\u{1F600}', 'todo/\uFFFD', 'todo', 'todos', 'note/1', 'to']
@@ -45,7 +45,7 @@ describe('namespaces', () => {
   const hostileKeys = ['k', 'k\u0000', '\u0000', 'k/..', '../../etc/passwd', 'k%2F', 'k!x', '\uffff', 'l1:a\u0000k']
 
   it('keeps keys and user ids full of separator characters in their own namespace', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const clients = hostileUsers.map((user) => ({ user, client: connectTestClient(server.url, { auth: server.token(user) }) }))
     try {
       await Promise.all(clients.map(({ user, client }) => Promise.all(hostileKeys.map((k) => client.store(k, { user, k })))))
@@ -65,7 +65,7 @@ describe('namespaces', () => {
   })
 
   it('clears one user without touching a user whose id extends it', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using a = connectTestClient(server.url, { auth: server.token('a') })
     await using ab = connectTestClient(server.url, { auth: server.token('a\u0000b') })
     await a.store('x', 1)

@@ -1,9 +1,9 @@
-import { connectTestClient, openRawSocket, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, openRawSocket, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 describe('malformed input', () => {
   it('answers malformed frames with typed errors and keeps serving everyone', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using bystander = connectTestClient(server.url, { auth: server.token('bystander') })
     await using bystanderTwo = connectTestClient(server.url, { auth: server.token('bystander') })
     await Promise.all([bystander.ready(), bystanderTwo.ready()])
@@ -62,7 +62,7 @@ describe('malformed input', () => {
   })
 
   it('refuses a session without a valid hello', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using noHello = await openRawSocket(server.url)
     noHello.send({ type: 'push', clientId: 'c', mutations: [{ op: 'clear', mid: 1 }] })
     expect(await noHello.closed).toBeGreaterThanOrEqual(4000)
@@ -79,7 +79,7 @@ describe('malformed input', () => {
   })
 
   it('rejects a value over the configured limit on the client and on the server', async () => {
-    await using server = await startTestServer({ args: ['--max-value-bytes', '100'] })
+    await using server = await startCliServer({ args: ['--max-value-bytes', '100'] })
     await using client = connectTestClient(server.url, { auth: server.token('nina'), limits: { maxValueBytes: 100 } })
     await expect(client.store('big', 'x'.repeat(200))).rejects.toMatchObject({ code: 'VALUE_TOO_LARGE' })
     await using raw = await openRawSocket(server.url)

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { encodeValue } from '@cubby/protocol'
-import { CLI_PATH, connectTestClient, openRawSocket, rawHttp, startRedisDeployment, startTestServer } from '@cubby/test-utils'
+import { CLI_PATH, connectTestClient, openRawSocket, rawHttp, startRedisDeployment, startCliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 
 const run = promisify(execFile)
@@ -20,7 +20,7 @@ const USERS = ['alice', 'bob', 'user with spaces/and%slash']
 
 it('moves every user from a stopped LevelDB server to Redis nodes as operations.md says, and clients sync on', { timeout: 90_000 }, async () => {
   // 1. A LevelDB deployment in use: three users, typed values, a deleted key; one device keeps its local copy.
-  await using level = await startTestServer()
+  await using level = await startCliServer()
   const deviceName = `alice-laptop-${Date.now()}`
   for (const userId of USERS) {
     await using client = connectTestClient(level.url, { auth: level.token(userId), ...(userId === 'alice' ? { name: deviceName } : {}) })
@@ -68,7 +68,7 @@ it('moves every user from a stopped LevelDB server to Redis nodes as operations.
 })
 
 it('does not apply again, after the move, a write whose ack was lost before the export', { timeout: 90_000 }, async () => {
-  await using level = await startTestServer()
+  await using level = await startCliServer()
   const token = level.token('erin')
   const push = (mid: number, value: unknown) => ({
     type: 'push', clientId: 'erin-phone', mutations: [{ op: 'store', mid, key: 'note', value: encodeValue(value) }],

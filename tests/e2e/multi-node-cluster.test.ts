@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { connectTestClient, rawHttp, signTestToken, startRedisCluster, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, rawHttp, signTestToken, startRedisCluster, startCliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 
 it('syncs two devices of one user live through two cubby-server nodes on a Redis Cluster (sharded pub/sub)', async () => {
   await using cluster = await startRedisCluster({ masters: 3 })
   const secret = randomBytes(32).toString('base64url')
   const env = { CUBBY_SECRET: secret, CUBBY_REDIS_CLUSTER: cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(',') }
-  await using a = await startTestServer({ env })
-  await using b = await startTestServer({ env })
+  await using a = await startCliServer({ env })
+  await using b = await startCliServer({ env })
   const wait = { timeout: 10_000 }
   // Printed right after the listening line the start waits for.
   await vi.waitFor(() => expect(a.output()).toContain('redis cluster: '), wait)
@@ -35,8 +35,8 @@ it('takes a dropped shard subscriber that comes back as a possible gap: counts i
   const secret = randomBytes(32).toString('base64url')
   const admin = randomBytes(24).toString('base64url')
   const env = { CUBBY_SECRET: secret, CUBBY_ADMIN_TOKEN: admin, CUBBY_REDIS_CLUSTER: cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(',') }
-  await using a = await startTestServer({ env })
-  await using b = await startTestServer({ env })
+  await using a = await startCliServer({ env })
+  await using b = await startCliServer({ env })
   const wait = { timeout: 20_000 }
   const scrape = async (): Promise<string> => (await rawHttp(b.url, 'GET', '/metrics', { token: admin })).text
   const users = ['alice', 'bob', 'carol']

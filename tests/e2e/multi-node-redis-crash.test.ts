@@ -1,5 +1,5 @@
 import type { Cubby } from '@cubby/client'
-import { connectTestClient, rawHttp, startRedisDeployment, type TestServer } from '@cubby/test-utils'
+import { connectTestClient, rawHttp, startRedisDeployment, type CliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 
 const WRITES = 120
@@ -18,7 +18,7 @@ function recordAcks(client: Cubby): { acked: Set<string>; errors: string[] } {
   return { acked, errors }
 }
 
-const alive = (node: TestServer): boolean => {
+const alive = (node: CliServer): boolean => {
   try {
     process.kill(node.pid, 0)
     return true

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { connectTestClient, openRawSocket, rawHttp, signTestToken, startRedis, startTcpForwarder, startTestServer, type TestRedis, type TestServer } from '@cubby/test-utils'
+import { connectTestClient, openRawSocket, rawHttp, signTestToken, startRedis, startTcpForwarder, startCliServer, type TestRedis, type CliServer } from '@cubby/test-utils'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 /** Two `cubby-server` processes on one Redis, as an operator starts them: same flags, same secret. */
 let redis: TestRedis
-let a: TestServer
-let b: TestServer
+let a: CliServer
+let b: CliServer
 const secret = randomBytes(32).toString('base64url')
 const admin = randomBytes(24).toString('base64url')
 const token = (userId: string): string => signTestToken(secret, userId)
@@ -14,7 +14,7 @@ const env = (): Record<string, string> => ({ CUBBY_SECRET: secret, CUBBY_ADMIN_T
 beforeAll(async () => {
   redis = await startRedis()
   const args = ['--max-user-keys', String(MAX_KEYS)]
-  ;[a, b] = await Promise.all([startTestServer({ args, env: env() }), startTestServer({ args, env: env() })])
+  ;[a, b] = await Promise.all([startCliServer({ args, env: env() }), startCliServer({ args, env: env() })])
 }, 60_000)
 afterAll(async () => {
   await a?.[Symbol.asyncDispose]()
@@ -98,7 +98,7 @@ describe('several cubby-server nodes on one Redis', () => {
   })
 
   it('keeps the key quota exact with writers on both nodes', async () => {
-    const put = (node: TestServer, key: string) => rawHttp(node.url, 'PUT', `/v1/values/${key}`, {
+    const put = (node: CliServer, key: string) => rawHttp(node.url, 'PUT', `/v1/values/${key}`, {
       token: token('quota'), headers: { 'content-type': 'application/json' }, body: '1', fresh: true,
     })
     const answers = await Promise.all(Array.from({ length: 2 * MAX_KEYS }, (_, i) => put(i % 2 === 0 ? a : b, `k${i}`)))
@@ -112,7 +112,7 @@ describe('several cubby-server nodes on one Redis', () => {
 
   it('acknowledges nothing while a node cannot reach Redis: the client keeps its write and lands it once Redis is back', async () => {
     await using forwarder = await startTcpForwarder(redis.port)
-    await using c = await startTestServer({ env: { ...env(), CUBBY_REDIS: `redis://127.0.0.1:${forwarder.port}` } })
+    await using c = await startCliServer({ env: { ...env(), CUBBY_REDIS: `redis://127.0.0.1:${forwarder.port}` } })
     await using client = connectTestClient(c.url, { auth: token('dana') })
     await client.synced()
     const statuses: string[] = []

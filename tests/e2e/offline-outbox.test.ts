@@ -1,4 +1,4 @@
-import { connectTestClient, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 const httpGet = async (url: string, token: string, key: string): Promise<unknown> => {
@@ -8,7 +8,7 @@ const httpGet = async (url: string, token: string, key: string): Promise<unknown
 
 describe('offline writes', () => {
   it('commits locally at once while the server is down and flushes in order after reconnect', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('erin')
     await using client = connectTestClient(server.url, { auth: token })
     await client.ready()
@@ -30,7 +30,7 @@ describe('offline writes', () => {
   })
 
   it('keeps the outbox across a reload and flushes it exactly once', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('frank')
     const name = 'frank-browser'
     {
@@ -58,7 +58,7 @@ describe('offline writes', () => {
   })
 
   it('keeps pending writes visible over older remote values until acknowledged', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('gina')
     await using a = connectTestClient(server.url, { auth: token })
     await using b = connectTestClient(server.url, { auth: token })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { openRawSocket, rawHttp, startRedis, startTcpForwarder, startTestServer } from '@cubby/test-utils'
+import { openRawSocket, rawHttp, startRedis, startTcpForwarder, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 /** The value of one sample of a Prometheus text exposition, e.g. `cubby_redis_reconnects_total{client="storage"}`. */
@@ -14,7 +14,7 @@ describe('Redis metrics of a --redis node', () => {
     // The node reaches Redis through a forwarder, which can cut every connection at once.
     await using forwarder = await startTcpForwarder(redis.port)
     const admin = randomBytes(24).toString('base64url')
-    await using node = await startTestServer({ env: { CUBBY_REDIS: `redis://127.0.0.1:${forwarder.port}`, CUBBY_ADMIN_TOKEN: admin } })
+    await using node = await startCliServer({ env: { CUBBY_REDIS: `redis://127.0.0.1:${forwarder.port}`, CUBBY_ADMIN_TOKEN: admin } })
     const scrape = async (): Promise<string> => {
       const res = await rawHttp(node.url, 'GET', '/metrics', { token: admin })
       expect(res.status).toBe(200)

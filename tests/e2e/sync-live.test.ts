@@ -1,4 +1,4 @@
-import { connectTestClient, startRemoteDevice, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, startRemoteDevice, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { structuredCloneBattery } from './battery.js'
 
@@ -6,7 +6,7 @@ import { structuredCloneBattery } from './battery.js'
 // so whatever B sees travelled through the real server.
 describe('live sync between devices', () => {
   it('shows a write of one device on another device of the same user, both ways, live', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using laptop = connectTestClient(server.url, { auth: server.token('alice') })
     await using phone = await startRemoteDevice(server.url, { auth: server.token('alice') })
     await laptop.ready()
@@ -21,7 +21,7 @@ describe('live sync between devices', () => {
   })
 
   it('never shows a user the writes of another user', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using alice = connectTestClient(server.url, { auth: server.token('alice') })
     await using aliceTwo = connectTestClient(server.url, { auth: server.token('alice') })
     await using bob = connectTestClient(server.url, { auth: server.token('bob') })
@@ -44,7 +44,7 @@ describe('live sync between devices', () => {
   })
 
   it('carries every structured-clone type from one device to another unchanged', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using laptop = connectTestClient(server.url, { auth: server.token('carol') })
     await using phone = await startRemoteDevice(server.url, { auth: server.token('carol') })
     const battery = structuredCloneBattery()
@@ -75,7 +75,7 @@ describe('live sync between devices', () => {
   })
 
   it('rejects a value structuredClone rejects, and writes nothing', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using client = connectTestClient(server.url, { auth: server.token('dave') })
     await expect(client.store('fn', { onClick: () => 1 })).rejects.toMatchObject({ name: 'CubbyError', code: 'INVALID_VALUE' })
     await expect(client.store('sym', Symbol('s'))).rejects.toMatchObject({ code: 'INVALID_VALUE' })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { encodeValue } from '@cubby/protocol'
-import { openRawSocket, rawHttp, signTestToken, startTestServer, type TestServer } from '@cubby/test-utils'
+import { openRawSocket, rawHttp, signTestToken, startCliServer, type CliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 import { parsePrometheusText, valueOf, type Sample } from './prometheusText.js'
 
@@ -8,29 +8,29 @@ const JSON_TYPE = { 'content-type': 'application/json' }
 const adminToken = (): string => randomBytes(24).toString('base64url')
 
 /** Starts a server with an admin credential and a metrics port; returns it with the metrics port's URL. */
-async function start(args: string[] = [], env: Record<string, string> = {}): Promise<{ server: TestServer; admin: string; metricsUrl: string }> {
+async function start(args: string[] = [], env: Record<string, string> = {}): Promise<{ server: CliServer; admin: string; metricsUrl: string }> {
   const admin = adminToken()
-  const server = await startTestServer({ args: ['--metrics-port', '0', ...args], env: { CUBBY_ADMIN_TOKEN: admin, ...env } })
+  const server = await startCliServer({ args: ['--metrics-port', '0', ...args], env: { CUBBY_ADMIN_TOKEN: admin, ...env } })
   const metricsUrl = /metrics on (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(server.output())?.[1]
   if (metricsUrl === undefined) throw new Error(`No metrics port in the output:\n${server.output()}`)
   return { server, admin, metricsUrl }
 }
 
-async function scrape(server: TestServer, admin: string): Promise<Sample[]> {
+async function scrape(server: CliServer, admin: string): Promise<Sample[]> {
   const answer = await rawHttp(server.url, 'GET', '/metrics', { token: admin })
   expect(answer.status).toBe(200)
   return parsePrometheusText(answer.text)
 }
 
-const put = (server: TestServer, userId: string, key: string, value: unknown): ReturnType<typeof rawHttp> =>
+const put = (server: CliServer, userId: string, key: string, value: unknown): ReturnType<typeof rawHttp> =>
   rawHttp(server.url, 'PUT', `/v1/values/${key}`, { token: server.token(userId), headers: JSON_TYPE, body: JSON.stringify(value) })
 
 /** A raw sync socket of `userId`, welcomed, with the welcome's head. */
-async function session(server: TestServer, userId: string, cursor = 0): Promise<Awaited<ReturnType<typeof openRawSocket>> & { head: number }> {
+async function session(server: CliServer, userId: string, cursor = 0): Promise<Awaited<ReturnType<typeof openRawSocket>> & { head: number }> {
   const socket = await openRawSocket(server.url)
   socket.hello(server.token(userId), cursor)
   const welcome = await socket.next('welcome')
-  return Object.assign(socket, { head: welcome.head as number })
+  return Object.assign(socket, { head: welcome.head })
 }
 
 /** What each sample of a family moved by between two scrapes (only those that moved). */

@@ -3,17 +3,16 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { CLI_PATH, connectTestClient, startTestServer } from '@cubby/test-utils'
+import { CLI_PATH, connectTestClient, connectUser, craftToken, signTestToken, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { writeHugeUser } from '../e2e/hugeUser.js'
-import { answerToHello, craftToken, rawHttp, session, stateOf } from './attack.js'
+import { answerToHello, rawHttp, stateOf } from './attack.js'
 
 const run = promisify(execFile)
 const cli = (args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> =>
   run(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 })
 /** A token of the server's secret with the given `iat` (seconds). */
-const tokenIssuedAt = (server: { secret: string }, userId: string, iat: number): string =>
-  craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: userId, iat }, server.secret)
+const tokenIssuedAt = (server: { secret: string }, userId: string, iat: number): string => signTestToken(server.secret, userId, { iat })
 /** The next whole second: a token issued then is issued after anything done so far. */
 const afterNow = (): number => Math.floor(Date.now() / 1000) + 1
 /** Runs `run` on a data dir that holds `userId` with 90,000 keys (deleting them took the old server seconds; room for 10,000 more). */
@@ -30,7 +29,7 @@ const lines = (ndjson: string): unknown[] => ndjson.split('\n').filter((l) => l 
 
 describe('admin API over HTTP', () => {
   it('requires the admin credential from <data-dir>/admin-token (mode 0600), and nothing else opens it', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const file = join(server.dataDir, 'admin-token')
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     const admin = (await readFile(file, 'utf8')).trim()
@@ -45,7 +44,7 @@ describe('admin API over HTTP', () => {
   })
 
   it('lists users page by page, exports one type-preserving as NDJSON, and imports it back identically', async () => {
-    await using server = await startTestServer({ env: { CUBBY_ADMIN_TOKEN: 'admin-token-from-the-environment' } })
+    await using server = await startCliServer({ env: { CUBBY_ADMIN_TOKEN: 'admin-token-from-the-environment' } })
     const admin = 'admin-token-from-the-environment'
     await using alice = connectTestClient(server.url, { auth: server.token('alice') })
     await alice.store('when', new Date(5))
@@ -92,12 +91,12 @@ describe('admin API over HTTP', () => {
   })
 
   it('deletes a user entirely and tells their live sessions, leaving everyone else alone', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
-    await using doomed = await session(server, 'doomed')
+    await using doomed = await connectUser(server, 'doomed')
     doomed.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }, { op: 'delete', mid: 2, key: 'd' }] })
     await doomed.next('ack')
-    await using bystander = await session(server, 'doomed\u0000')
+    await using bystander = await connectUser(server, 'doomed\u0000')
     bystander.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '2' }] })
     await bystander.next('ack')
 
@@ -114,7 +113,7 @@ describe('admin API over HTTP', () => {
     const listed = (await rawHttp(server.url, 'GET', '/v1/admin/users', { token: admin })).json as { users: Array<{ userId: string }> }
     expect(listed.users.map((u) => u.userId)).toEqual(['doomed\u0000'])
     // Its exactly-once records went too: the same client and mid apply afresh (with a token issued since).
-    await using back = await session(since, 'doomed')
+    await using back = await connectUser(since, 'doomed')
     back.send({ type: 'push', clientId: 'phone', mutations: [{ op: 'store', mid: 1, key: 'k', value: '3' }] })
     expect((await back.next('ack')).results).toEqual([{ mid: 1, rev: 3 }])
     expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/nobody', { token: admin })).json).toEqual({ deleted: false })
@@ -124,10 +123,10 @@ describe('admin API over HTTP', () => {
 describe('a deletion is a barrier', () => {
   it('lets no write authorised before a deletion commit after it, over HTTP or WebSocket', async () => {
     await withHugeUser('victim', async (dataDir) => {
-      await using server = await startTestServer({ dataDir })
+      await using server = await startCliServer({ dataDir })
       const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
       const old = server.token('victim')
-      await using socket = await session(server, 'victim')
+      await using socket = await connectUser(server, 'victim')
       let deleted = false
       let started = 0
       const unexpected: number[] = []
@@ -159,7 +158,7 @@ describe('a deletion is a barrier', () => {
 
 describe('deleting a user revokes their tokens', () => {
   it('refuses every token issued until the deletion, over HTTP and WebSocket, across restarts; later ones start afresh', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
     const old = server.token('gone')
     const noIat = craftToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'gone' }, server.secret)
@@ -206,7 +205,7 @@ describe('deleting a user revokes their tokens', () => {
   })
 
   it('lets an import restore a deleted user together with their old tokens', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
     const old = server.token('back')
     await rawHttp(server.url, 'PUT', '/v1/values/k', { token: old, headers: { 'content-type': 'application/json' }, body: '1' })
@@ -226,7 +225,7 @@ async function answerToHelloWith(url: string, token: string): Promise<{ frames: 
 
 describe('cubby-server users (CLI on the data dir)', () => {
   it('refuses while a server holds the data dir, then lists, exports (0600), deletes and imports once it is stopped', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await using alice = connectTestClient(server.url, { auth: server.token('alice') })
     await alice.store('typed', new Set([new Date(1)]))
     await alice.store('plain', { a: 1 })

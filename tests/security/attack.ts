@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { openRawSocket, rawHttp, startRedisDeployment, startTestServer, type RawSocket, type TestServer } from '@cubby/test-utils'
+import { type CliServer, craftToken, openRawSocket, rawHttp, startCliServer, startRedisDeployment } from '@cubby/test-utils'
 
 export { rawHttp, type HttpAnswer } from '@cubby/test-utils'
 
 /** A node of a deployment, as an attacker or a victim sees it. */
-export type Side = Pick<TestServer, 'url' | 'token' | 'secret'>
+export type Side = Pick<CliServer, 'url' | 'token' | 'secret'>
 
 /** Where an isolation suite runs: the node the attacker talks to, and the node bob (the victim) uses. */
 export interface Deployment extends AsyncDisposable {
@@ -26,7 +26,7 @@ async function twoRedisNodes(attackerNode: 0 | 1): Promise<Deployment> {
  */
 export const DEPLOYMENTS: Array<[string, () => Promise<Deployment>]> = [
   ['one LevelDB node', async () => {
-    const server = await startTestServer()
+    const server = await startCliServer()
     return { attacker: server, victim: server, [Symbol.asyncDispose]: () => server[Symbol.asyncDispose]() }
   }],
   ['two Redis nodes, attacker on A, bob on B', () => twoRedisNodes(0)],
@@ -35,15 +35,8 @@ export const DEPLOYMENTS: Array<[string, () => Promise<Deployment>]> = [
 
 const b64 = (data: string | object): string => Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)).toString('base64url')
 
-/** A JWT with any header and payload, signed with HMAC-SHA256 (or left with the given signature). */
-export function craftToken(header: object, payload: object, secret: string | { signature: string }): string {
-  const signingInput = `${b64(header)}.${b64(payload)}`
-  const signature = typeof secret === 'string' ? createHmac('sha256', secret).update(signingInput).digest('base64url') : secret.signature
-  return `${signingInput}.${signature}`
-}
-
 /** Every forgery of a token for `userId` that the server must refuse, by name. */
-export function forgedTokens(server: Pick<TestServer, 'secret' | 'token'>, userId: string): Record<string, string> {
+export function forgedTokens(server: Pick<CliServer, 'secret' | 'token'>, userId: string): Record<string, string> {
   const now = Math.floor(Date.now() / 1000)
   const hs256 = { alg: 'HS256', typ: 'JWT' }
   const valid = server.token('mallory').split('.')
@@ -70,22 +63,14 @@ export function forgedTokens(server: Pick<TestServer, 'secret' | 'token'>, userI
 }
 
 /** What a user's catch-up from revision 0 holds: the head and every change, tombstones and clears included. */
-export async function stateOf(server: Pick<TestServer, 'url' | 'token'>, userId: string): Promise<{ head: number; changes: unknown[] }> {
+export async function stateOf(server: Pick<CliServer, 'url' | 'token'>, userId: string): Promise<{ head: number; changes: unknown[] }> {
   await using socket = await openRawSocket(server.url)
   socket.hello(server.token(userId))
   const welcome = await socket.next('welcome')
   await socket.next('synced')
   // A cold catch-up comes in key order; in revision order it reads as the user's history.
   const changes = socket.frames.filter((f) => f.type === 'changes').flatMap((f) => f.changes as Array<{ rev: number }>)
-  return { head: welcome.head as number, changes: changes.sort((a, b) => a.rev - b.rev) }
-}
-
-/** Opens a socket for `userId`, says hello and waits for `synced`. */
-export async function session(server: Pick<TestServer, 'url' | 'token'>, userId: string): Promise<RawSocket> {
-  const socket = await openRawSocket(server.url)
-  socket.hello(server.token(userId))
-  await socket.next('synced')
-  return socket
+  return { head: welcome.head, changes: changes.sort((a, b) => a.rev - b.rev) }
 }
 
 /** A frame and close code a socket got in answer to a first frame. */
@@ -104,7 +89,7 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
 }
 
 /** Stores values for a user over HTTP (the victim's data the attacks must not reach). */
-export async function seed(server: Pick<TestServer, 'url' | 'token'>, userId: string, values: Record<string, unknown>): Promise<void> {
+export async function seed(server: Pick<CliServer, 'url' | 'token'>, userId: string, values: Record<string, unknown>): Promise<void> {
   for (const [key, value] of Object.entries(values)) {
     const res = await rawHttp(server.url, 'PUT', `/v1/values/${encodeURIComponent(key)}`, {
       token: server.token(userId), headers: { 'content-type': 'application/json' }, body: JSON.stringify(value),

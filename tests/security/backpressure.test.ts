@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
-import { openRawSocket, startTestServer, type RawSocket } from '@cubby/test-utils'
+import { connectUser, openRawSocket, type RawSocket, startCliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
-import { memoryOf, session } from './attack.js'
+import { memoryOf } from './attack.js'
 
 const MIB = 1024 * 1024
 /** A client that stops reading: the server's writes to it pile up in its socket. */
@@ -14,15 +14,15 @@ const push = (mid: number, key: string, bytes: number): object =>
   ({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid, key, value: JSON.stringify('x'.repeat(bytes)) }] })
 
 it('keeps memory flat while many readers stall, and cuts a client that stops reading but keeps sending', { timeout: 60_000 }, async () => {
-  await using server = await startTestServer({ args: ['--max-message-bytes', String(2 * MIB), '--max-send-buffer-bytes', String(8 * MIB)] })
+  await using server = await startCliServer({ args: ['--max-message-bytes', String(2 * MIB), '--max-send-buffer-bytes', String(8 * MIB)] })
   const baseline = memoryOf(server.pid).rss
 
   // Ten readers of one user stop reading while a writer stores 80 MiB for that user. Were their frames kept in
   // memory, the server would hold 800 MiB more; it holds what fits in the socket buffers and a few frames each.
-  const stalled = await Promise.all(Array.from({ length: 10 }, () => session(server, 'shared')))
+  const stalled = await Promise.all(Array.from({ length: 10 }, () => connectUser(server, 'shared')))
   stalled.forEach(stopReading)
-  await using writer = await session(server, 'shared')
-  await using floodWriter = await session(server, 'flooder')
+  await using writer = await connectUser(server, 'shared')
+  await using floodWriter = await connectUser(server, 'flooder')
   for (let i = 1; i <= 80; i++) {
     writer.send(push(i, `k${i % 8}`, MIB - 100))
     await writer.next('ack', (f) => (f.results as Array<{ mid: number }>)[0]!.mid === i)
@@ -32,7 +32,7 @@ it('keeps memory flat while many readers stall, and cuts a client that stops rea
 
   // A client that does not read but goes on sending. Big writes of its user fill its socket; then the acks of
   // its own many small writes, held back behind the changes it does not take, pile up until the limit.
-  await using flooder = await session(server, 'flooder')
+  await using flooder = await connectUser(server, 'flooder')
   const tcp = stopReading(flooder)
   for (let i = 1; i <= 20; i++) {
     floodWriter.send(push(i, `big${i}`, MIB - 100))
@@ -41,6 +41,7 @@ it('keeps memory flat while many readers stall, and cuts a client that stops rea
   for (let i = 0; i < 1_000 && flooder.ws.bufferedAmount < 64 * MIB && !server.output().includes('stopped reading'); i++) {
     const mutations = Array.from({ length: 1000 }, (_, j) => ({ op: 'delete', mid: 1 + i * 1000 + j, key: 'x' }))
     flooder.send({ type: 'push', clientId: 'c', mutations })
+    // Paces the bounded flood (the loop's condition is the wait): the socket's buffer fills between pushes.
     await new Promise((resolve) => setTimeout(resolve, 1))
   }
   await vi.waitFor(() => expect(server.output()).toContain('Disconnected a client that stopped reading'), { timeout: 20_000 })

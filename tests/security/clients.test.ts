@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createMemoryCache } from '@cubby/client'
-import { connectTestClient, signTestToken, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, signTestToken, startCliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 import { rawHttp } from './attack.js'
 
 // The real client against the real server, for what the server tells clients: a deleted user, a refused token.
 
 it('makes a client of a deleted user drop its local copy, outbox and identity, and stay offline', async () => {
-  await using server = await startTestServer()
+  await using server = await startCliServer()
   const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
   const cache = createMemoryCache()
   const token = server.token('leaving')
@@ -30,7 +30,7 @@ it('makes a client of a deleted user drop its local copy, outbox and identity, a
 })
 
 it('calls auth again when the server refuses a token, and resumes without losing queued writes', async () => {
-  await using server = await startTestServer()
+  await using server = await startCliServer()
   const tokens = [signTestToken('a-secret-that-was-rotated-away', 'renata'), server.token('renata')]
   let calls = 0
   await using client = connectTestClient(server.url, { auth: async () => tokens[Math.min(calls++, 1)]!, connect: false })
@@ -43,7 +43,7 @@ it('calls auth again when the server refuses a token, and resumes without losing
 })
 
 it('renews a token before it expires and carries on writing', async () => {
-  await using server = await startTestServer()
+  await using server = await startCliServer()
   let calls = 0
   const auth = async (): Promise<string> => {
     calls++

@@ -1,7 +1,6 @@
 import { connect, type Socket } from 'node:net'
-import { rawHttp, startTestServer } from '@cubby/test-utils'
+import { connectUser, rawHttp, startCliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
-import { session } from './attack.js'
 
 /** An idle TCP connection and what the server wrote to it before it closed (if it did). */
 interface Idle {
@@ -24,10 +23,10 @@ function openIdle(port: number): Promise<Idle> {
 }
 
 it('caps connections below the open-file limit: excess sockets are refused with RATE_LIMITED, and a bystander still writes', { timeout: 60_000 }, async () => {
-  await using server = await startTestServer({ wrapper: ['prlimit', '--nofile=256:256'] })
+  await using server = await startCliServer({ wrapper: ['prlimit', '--nofile=256:256'] })
   // The cap is derived from the limit, keeping a reserve for the database.
   expect(server.output()).toMatch(/At most 192 connections \(not 10000\): the open-file limit is 256/)
-  await using bystander = await session(server, 'bystander')
+  await using bystander = await connectUser(server, 'bystander')
 
   const idle: Idle[] = []
   try {

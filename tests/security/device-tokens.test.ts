@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createDeviceKey, openRawSocket, signDeviceToken, startTestServer, type DeviceKey } from '@cubby/test-utils'
+import { createDeviceKey, openRawSocket, signDeviceToken, startCliServer, type DeviceKey } from '@cubby/test-utils'
 import { describe, expect, it } from 'vitest'
 import { answerToHello, rawHttp } from './attack.js'
 
@@ -64,7 +64,7 @@ async function badTokens(key: DeviceKey, victim: DeviceKey, aud: string): Promis
 
 describe('self-certified device tokens', () => {
   it('accepts a device token over HTTP and WebSocket, as the user its key names', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const key = await createDeviceKey()
     const token = await signDeviceToken(key, { aud: server.url })
     const put = await rawHttp(server.url, 'PUT', '/v1/values/a', { token, headers: { 'content-type': 'application/json' }, body: '1' })
@@ -76,7 +76,7 @@ describe('self-certified device tokens', () => {
   })
 
   it('refuses every malformed, forged, misdirected or overlong token as invalid, over HTTP and WebSocket', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const [key, victim] = await Promise.all([createDeviceKey(), createDeviceKey()])
     // The victim exists, so that "refused" is not merely "unknown user".
     const victimToken = await signDeviceToken(victim, { aud: server.url })
@@ -88,7 +88,7 @@ describe('self-certified device tokens', () => {
   })
 
   it('says expired of a correctly signed token past its exp, and revoked of one issued before its user was deleted', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const key = await createDeviceKey()
     const expired = await signDeviceToken(key, { aud: server.url, iat: now() - 500, exp: now() - 120 })
     expect(await answersTo(server.url, expired)).toEqual([401, 'expired', 'expired', 4001])
@@ -101,7 +101,7 @@ describe('self-certified device tokens', () => {
   })
 
   it('takes the audience from --public-origin when given, and from the Host header otherwise', async () => {
-    await using server = await startTestServer({ args: ['--public-origin', 'https://sync.example.com, https://other.example:8443'] })
+    await using server = await startCliServer({ args: ['--public-origin', 'https://sync.example.com, https://other.example:8443'] })
     const key = await createDeviceKey()
     for (const aud of ['https://sync.example.com', 'https://other.example:8443']) {
       expect((await rawHttp(server.url, 'GET', '/v1/values', { token: await signDeviceToken(key, { aud }) })).status, aud).toBe(200)
@@ -109,7 +109,7 @@ describe('self-certified device tokens', () => {
     // The origin the client connects to is not enough once the deployment names its public origins.
     expect(await answersTo(server.url, await signDeviceToken(key, { aud: server.url }))).toEqual([401, 'invalid', 'invalid', 4001])
     // Without --public-origin, a token for one Host is refused on a request with another.
-    await using plain = await startTestServer()
+    await using plain = await startCliServer()
     const token = await signDeviceToken(key, { aud: 'http://sync.example.com' })
     expect((await rawHttp(plain.url, 'GET', '/v1/values', { token, headers: { host: 'sync.example.com' } })).status).toBe(200)
     expect((await rawHttp(plain.url, 'GET', '/v1/values', { token, headers: { host: 'other.example.com' } })).status).toBe(401)
@@ -117,7 +117,7 @@ describe('self-certified device tokens', () => {
 
   it('refuses device tokens and issues no identities with --no-anonymous, or CUBBY_ANONYMOUS=0', async () => {
     for (const options of [{ args: ['--no-anonymous'] }, { env: { CUBBY_ANONYMOUS: '0' } }]) {
-      await using server = await startTestServer(options)
+      await using server = await startCliServer(options)
       const key = await createDeviceKey()
       expect(await answersTo(server.url, await signDeviceToken(key, { aud: server.url }))).toEqual([401, 'invalid', 'invalid', 4001])
       expect((await rawHttp(server.url, 'POST', '/v1/identities')).status).toBe(404)
@@ -127,7 +127,7 @@ describe('self-certified device tokens', () => {
   })
 
   it('counts new device keys against the per-address limit of POST /v1/identities, and keys already seen not again', async () => {
-    await using server = await startTestServer({ args: ['--identity-burst', '2', '--identities-per-minute', '1'] })
+    await using server = await startCliServer({ args: ['--identity-burst', '2', '--identities-per-minute', '1'] })
     const [first, second, third] = await Promise.all([createDeviceKey(), createDeviceKey(), createDeviceKey()])
     expect((await rawHttp(server.url, 'POST', '/v1/identities')).status).toBe(201)
     expect((await rawHttp(server.url, 'GET', '/v1/values', { token: await signDeviceToken(first, { aud: server.url }) })).status).toBe(200)

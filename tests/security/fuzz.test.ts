@@ -1,5 +1,5 @@
 import { isCubbyErrorCode } from '@cubby/protocol'
-import { connectTestClient, openRawSocket, startTestServer, type TestServer } from '@cubby/test-utils'
+import { connectTestClient, openRawSocket, startCliServer, type CliServer } from '@cubby/test-utils'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { forgedTokens, memoryOf, rawHttp } from './attack.js'
@@ -17,8 +17,9 @@ import { FUZZ_SEEDS } from './regressions/fuzzSeeds.js'
  */
 
 const MIB = 1024 * 1024
-const sent = { frames: 0, requests: 0 }
-let server: TestServer
+/** How many frames or requests a property sent; each test counts its own, so none depends on another having run. */
+type Sent = { count: number }
+let server: CliServer
 let baseline: number
 let bystanders: { a: ReturnType<typeof connectTestClient>; b: ReturnType<typeof connectTestClient>; events: string[] }
 
@@ -30,7 +31,7 @@ const typed = (e: unknown): boolean => {
 
 beforeAll(async () => {
   // Rate limits out of the way (the fuzzer is one fast client); small frames keep runs quick.
-  server = await startTestServer({ args: [
+  server = await startCliServer({ args: [
     '--max-message-bytes', String(256 * 1024), '--rate-per-connection', '1000000', '--burst-per-connection', '1000000',
     '--rate-per-address', '1000000', '--burst-per-address', '1000000', '--trust-proxy',
   ] })
@@ -56,7 +57,7 @@ afterAll(async () => {
 })
 
 /** One WebSocket session of the fuzz user: random frames, then a sentinel push whose ack proves all were handled. */
-const framesProperty = (token: string): fc.IAsyncPropertyWithHooks<[Array<string | Uint8Array | object>]> =>
+const framesProperty = (token: string, sent: Sent): fc.IAsyncPropertyWithHooks<[Array<string | Uint8Array | object>]> =>
   fc.asyncProperty(fc.array(frameArb, { minLength: 1, maxLength: 60, size: 'max' }), async (frames) => {
     await using socket = await openRawSocket(server.url)
     socket.hello(token)
@@ -65,7 +66,7 @@ const framesProperty = (token: string): fc.IAsyncPropertyWithHooks<[Array<string
     const mid = Date.now() * 1000 + Math.floor(Math.random() * 1000)
     socket.send({ type: 'push', clientId: 'fuzz-sentinel', mutations: [{ op: 'store', mid, key: 'sentinel', value: String(mid) }] })
     await socket.next('ack', (f) => f.clientId === 'fuzz-sentinel')
-    sent.frames += frames.length + 1
+    sent.count += frames.length + 1
     // Exactly one answer per frame: an ack for each push, a typed error for everything else.
     const answers = socket.frames.filter((f) => f.type === 'error' || f.type === 'ack')
     expect(answers).toHaveLength(frames.length + 1)
@@ -77,11 +78,11 @@ const framesProperty = (token: string): fc.IAsyncPropertyWithHooks<[Array<string
   })
 
 /** A first frame: a good hello gets a welcome; anything else a typed error and an application close code. */
-const firstFrameProperty = (token: string): fc.IAsyncPropertyWithHooks<[string | Uint8Array | object]> =>
+const firstFrameProperty = (token: string, sent: Sent): fc.IAsyncPropertyWithHooks<[string | Uint8Array | object]> =>
   fc.asyncProperty(firstFrameArb(token), async (frame) => {
     await using socket = await openRawSocket(server.url)
     socket.send(frame instanceof Uint8Array ? Buffer.from(frame) : frame)
-    sent.frames++
+    sent.count++
     const outcome = await Promise.race([socket.next('welcome').then(() => 'welcome'), socket.closed])
     if (outcome === 'welcome') return
     expect([4001, 4002, 4003]).toContain(outcome)
@@ -91,11 +92,11 @@ const firstFrameProperty = (token: string): fc.IAsyncPropertyWithHooks<[string |
 
 /** A batch of HTTP requests: no 5xx, and every refusal under /v1 is a typed JSON error. */
 type FuzzRequest = { method: string; path: string; headers: Record<string, string>; body: string | undefined }
-const requestsProperty = (tokens: { valid: string; forged: string }): fc.IAsyncPropertyWithHooks<[FuzzRequest[]]> =>
+const requestsProperty = (tokens: { valid: string; forged: string }, sent: Sent): fc.IAsyncPropertyWithHooks<[FuzzRequest[]]> =>
   fc.asyncProperty(fc.array(httpRequestArb(tokens), { minLength: 1, maxLength: 30, size: 'max' }), async (requests) => {
     for (const { method, path, headers, body } of requests) {
       const res = await rawHttp(server.url, method, path, { headers, fresh: true, ...(body === undefined ? {} : { body }) })
-      sent.requests++
+      sent.count++
       expect(res.status, `${method} ${path} → ${res.text.slice(0, 200)}`).toBeLessThan(500)
       if (res.status >= 400 && method !== 'HEAD' && path.startsWith('/v1')) expect(typed((res.json as { error?: unknown } | undefined)?.error), `${method} ${path} ${JSON.stringify({ headers, body })} → ${res.status} ${res.text.slice(0, 200)}`).toBe(true)
     }
@@ -105,11 +106,11 @@ const requestsProperty = (tokens: { valid: string; forged: string }): fc.IAsyncP
  * Raw HTTP requests over TCP, upgrades among them, with hostile request-targets and headers: each gets exactly
  * one well-formed answer that is not a server error, and the process keeps serving.
  */
-const rawRequestsProperty = (token: string): fc.IAsyncPropertyWithHooks<[Array<{ upgrade: boolean; text: string }>]> =>
+const rawRequestsProperty = (token: string, sent: Sent): fc.IAsyncPropertyWithHooks<[Array<{ upgrade: boolean; text: string }>]> =>
   fc.asyncProperty(fc.array(rawRequestArb(token), { minLength: 1, maxLength: 8 }), async (requests) => {
     for (const { text } of requests) {
       const raw = await exchange(server.port, text)
-      sent.requests++
+      sent.count++
       const answer = parseAnswer(raw)
       expect(answer, `${JSON.stringify(text)} → ${JSON.stringify(raw.slice(0, 300))}`).toBeDefined()
       expect(answer!.status, `${JSON.stringify(text)} → ${JSON.stringify(raw.slice(0, 300))}`).toBeLessThan(500)
@@ -118,43 +119,66 @@ const rawRequestsProperty = (token: string): fc.IAsyncPropertyWithHooks<[Array<{
     expect((await rawHttp(server.url, 'GET', '/healthz', { fresh: true })).status).toBe(200)
   })
 
+/**
+ * After each test: the server lives and logged no error, the bystanders' sessions carried on (a new value still
+ * syncs, the old one is intact, no error or status event) and memory stayed bounded.
+ */
+async function expectUnharmed(round: string): Promise<void> {
+  expect((await rawHttp(server.url, 'GET', '/healthz', { fresh: true })).status).toBe(200)
+  expect(server.output()).not.toMatch(/\[cubby\] error/)
+  const { a, b, events } = bystanders
+  await a.store('after', round)
+  await vi.waitFor(async () => expect(await b.get('after')).toBe(round), { timeout: 10_000 })
+  expect(await b.get('before')).toEqual({ kept: new Map([[1, 'one']]) })
+  expect(events).toEqual([])
+  const { rss, peak } = memoryOf(server.pid)
+  expect(rss - baseline).toBeLessThan(200 * MIB)
+  expect(peak - baseline).toBeLessThan(300 * MIB)
+}
+
+// Each test checks its own share of the traffic; the shares add up to over 10,000 frames and requests.
 describe('fuzzing a live server', () => {
   it('replays the seeds of past failures', async () => {
+    expect(FUZZ_SEEDS.length).toBeGreaterThan(0)
     const token = server.token('fuzz')
     const tokens = { valid: token, forged: forgedTokens(server, 'fuzz')['tampered sub']! }
-    const properties = { frames: framesProperty(token), first: firstFrameProperty(token), requests: requestsProperty(tokens), raw: rawRequestsProperty(token) }
+    const sent = { count: 0 }
+    const properties = { frames: framesProperty(token, sent), first: firstFrameProperty(token, sent), requests: requestsProperty(tokens, sent), raw: rawRequestsProperty(token, sent) }
     for (const { property, seed, path } of FUZZ_SEEDS) await fc.assert(properties[property] as fc.IAsyncProperty<unknown[]>, { seed, path, numRuns: 1, endOnFailure: true })
+    expect(sent.count).toBeGreaterThanOrEqual(FUZZ_SEEDS.length)
+    await expectUnharmed('seeds')
   })
 
   it('answers random and mutated frames with typed errors, one per frame, and never drops the session', async () => {
-    await fc.assert(framesProperty(server.token('fuzz')), { numRuns: 250, endOnFailure: true })
+    const sent = { count: 0 }
+    await fc.assert(framesProperty(server.token('fuzz'), sent), { numRuns: 250, endOnFailure: true })
+    // 250 sessions of 1 to 60 frames and a sentinel each: about 7,900 frames.
+    expect(sent.count).toBeGreaterThanOrEqual(5_000)
+    await expectUnharmed('frames')
   })
 
   it('answers random first frames with a welcome or a typed error and a close code', async () => {
-    await fc.assert(firstFrameProperty(server.token('fuzz')), { numRuns: 600, endOnFailure: true })
+    const sent = { count: 0 }
+    await fc.assert(firstFrameProperty(server.token('fuzz'), sent), { numRuns: 600, endOnFailure: true })
+    expect(sent.count).toBe(600)
+    await expectUnharmed('first frames')
   })
 
   it('answers random HTTP requests without a server error, every refusal typed', async () => {
     const tokens = { valid: server.token('fuzz'), forged: forgedTokens(server, 'fuzz')['tampered sub']! }
-    await fc.assert(requestsProperty(tokens), { numRuns: 300, endOnFailure: true })
+    const sent = { count: 0 }
+    await fc.assert(requestsProperty(tokens, sent), { numRuns: 300, endOnFailure: true })
+    // 300 batches of 1 to 30 requests: about 4,600.
+    expect(sent.count).toBeGreaterThanOrEqual(3_000)
+    await expectUnharmed('requests')
     // Thousands of requests, each on a fresh connection: on a loaded machine that takes longer than the default.
   }, 120_000)
 
   it('answers raw requests and upgrades with hostile targets and headers once each, and keeps serving', async () => {
-    await fc.assert(rawRequestsProperty(server.token('fuzz')), { numRuns: 500, endOnFailure: true })
+    const sent = { count: 0 }
+    await fc.assert(rawRequestsProperty(server.token('fuzz'), sent), { numRuns: 500, endOnFailure: true })
+    // 500 batches of 1 to 8 requests: about 2,250.
+    expect(sent.count).toBeGreaterThanOrEqual(1_500)
+    await expectUnharmed('raw requests')
   }, 120_000)
-
-  it('sent over 10,000 frames and requests; the server lives, others carried on, memory stayed bounded', async () => {
-    expect(sent.frames + sent.requests).toBeGreaterThanOrEqual(10_000)
-    expect((await rawHttp(server.url, 'GET', '/healthz')).status).toBe(200)
-    expect(server.output()).not.toMatch(/\[cubby\] error/)
-    const { a, b, events } = bystanders
-    await a.store('after', 'fuzzing')
-    await vi.waitFor(async () => expect(await b.get('after')).toBe('fuzzing'), { timeout: 10_000 })
-    expect(await b.get('before')).toEqual({ kept: new Map([[1, 'one']]) })
-    expect(events).toEqual([])
-    const { rss, peak } = memoryOf(server.pid)
-    expect(rss - baseline).toBeLessThan(200 * MIB)
-    expect(peak - baseline).toBeLessThan(300 * MIB)
-  })
 })

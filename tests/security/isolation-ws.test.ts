@@ -1,6 +1,6 @@
-import { openRawSocket } from '@cubby/test-utils'
+import { connectUser, openRawSocket } from '@cubby/test-utils'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { answerToHello, DEPLOYMENTS, forgedTokens, seed, session, stateOf, type Deployment, type Side } from './attack.js'
+import { answerToHello, DEPLOYMENTS, forgedTokens, seed, stateOf, type Deployment, type Side } from './attack.js'
 
 /**
  * Isolation over WebSocket, against the real cubby-server process: a client holding mallory's token (or none)
@@ -90,7 +90,7 @@ describe.each(DEPLOYMENTS)('isolation over WebSocket: %s', (_name, start) => {
 
     it('keeps hostile keys and user ids made of separators in their own namespace', async () => {
       for (const user of HOSTILE_USERS) {
-        await using socket = await session(attacker, user)
+        await using socket = await connectUser(attacker, user)
         socket.send({
           type: 'push', clientId: 'c',
           mutations: HOSTILE_KEYS.map((key, i) => ({ op: 'store', mid: i + 1, key, value: JSON.stringify(user) })),
@@ -104,7 +104,7 @@ describe.each(DEPLOYMENTS)('isolation over WebSocket: %s', (_name, start) => {
       }
       // Clearing a user whose id extends bob's (or that bob's id extends) leaves bob alone; afterAll checks him.
       for (const user of ['bob\u0000', 'bo', '3:bob']) {
-        await using socket = await session(attacker, user)
+        await using socket = await connectUser(attacker, user)
         socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'clear', mid: 1 }] })
         await socket.next('ack')
       }
@@ -121,13 +121,13 @@ describe.each(DEPLOYMENTS)('isolation over WebSocket: %s', (_name, start) => {
         return socket
       })))
       try {
-        await using bobWatching = await session(attacker, 'bob')
-        await using bob = await session(victim, 'bob')
+        await using bobWatching = await connectUser(attacker, 'bob')
+        await using bob = await connectUser(victim, 'bob')
         bob.send({ type: 'push', clientId: 'bob-live', mutations: [{ op: 'store', mid: 1, key: 'live', value: '"bob only"' }] })
         const bobAck = await bob.next('ack')
         await bobWatching.next('changes', (f) => JSON.stringify(f).includes('bob only'))
         // Changes go out in commit order: once eve's own later write reaches her sessions, bob's would have too.
-        await using eve = await session(victim, 'eve')
+        await using eve = await connectUser(victim, 'eve')
         eve.send({ type: 'push', clientId: 'eve', mutations: [{ op: 'store', mid: 1, key: 'marker', value: '1' }] })
         for (const socket of eves) await socket.next('changes', (f) => JSON.stringify(f).includes('marker'))
         for (const socket of eves) expect(JSON.stringify(socket.frames)).not.toMatch(/bob|live|secret/)
@@ -141,13 +141,13 @@ describe.each(DEPLOYMENTS)('isolation over WebSocket: %s', (_name, start) => {
     })
 
     it('scopes mutation ids to the user: a replayed push of bob\'s lands in the replayer\'s own namespace', async () => {
-      await using bob = await session(victim, 'bob')
+      await using bob = await connectUser(victim, 'bob')
       const bobPush = { type: 'push', clientId: 'bob-phone', mutations: [{ op: 'store', mid: 7, key: 'replayed', value: '"bob"' }] }
       bob.send(bobPush)
       await bob.next('ack')
       bobBefore = await stateOf(victim, 'bob')
 
-      await using mallory = await session(attacker, 'replayer')
+      await using mallory = await connectUser(attacker, 'replayer')
       mallory.send(bobPush)
       expect((await mallory.next('ack')).results).toEqual([{ mid: 7, rev: 1 }])
       // Mallory takes bob's client id far ahead; bob's next write from that client still applies.
@@ -165,7 +165,7 @@ describe.each(DEPLOYMENTS)('isolation over WebSocket: %s', (_name, start) => {
     })
 
     it('refuses a second hello on an open session instead of switching users', async () => {
-      await using mallory = await session(attacker, 'mallory2')
+      await using mallory = await connectUser(attacker, 'mallory2')
       mallory.send({ type: 'hello', v: 1, token: attacker.token('bob'), cursor: 0 })
       expect((await mallory.next('error')).code).toBe('BAD_MESSAGE')
       mallory.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'secret', value: '"x"' }] })

@@ -1,9 +1,9 @@
 import { connect } from 'node:net'
 import { randomBytes } from 'node:crypto'
-import { openRawSocket, startTestServer } from '@cubby/test-utils'
+import { connectUser, openRawSocket, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
-import { rawHttp, session, stateOf } from './attack.js'
+import { rawHttp, stateOf } from './attack.js'
 
 const JSON_TYPE = { 'content-type': 'application/json' }
 
@@ -28,8 +28,8 @@ function upgrade(url: string, headers: Record<string, string> = {}): Promise<'op
 
 describe('quota', () => {
   it('rejects writes past the key and byte quota with QUOTA_EXCEEDED, keeps nothing of them, and remembers usage across restarts', async () => {
-    await using server = await startTestServer({ args: ['--max-user-keys', '3', '--max-user-bytes', '1000'] })
-    await using socket = await session(server, 'quinn')
+    await using server = await startCliServer({ args: ['--max-user-keys', '3', '--max-user-bytes', '1000'] })
+    await using socket = await connectUser(server, 'quinn')
     socket.send({
       type: 'push', clientId: 'c',
       mutations: ['a', 'b', 'c', 'd'].map((key, i) => ({ op: 'store', mid: i + 1, key, value: '1' })),
@@ -57,8 +57,8 @@ describe('quota', () => {
 
 describe('rate limits', () => {
   it('closes a WebSocket that sends faster than its limit with RATE_LIMITED and a retry-after hint', async () => {
-    await using server = await startTestServer({ args: ['--rate-per-connection', '1', '--burst-per-connection', '5'] })
-    await using socket = await session(server, 'rita')
+    await using server = await startCliServer({ args: ['--rate-per-connection', '1', '--burst-per-connection', '5'] })
+    await using socket = await connectUser(server, 'rita')
     for (let i = 0; i < 10; i++) socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: i + 1, key: `k${i}`, value: '1' }] })
     expect(await socket.closed).toBe(4029)
     expect(socket.frames.filter((f) => f.type === 'error')).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: expect.any(String), retryAfter: 1 }])
@@ -66,13 +66,13 @@ describe('rate limits', () => {
     // commits; the client sends them again and exactly-once keeps them single); nothing after the limit was written.
     await vi.waitFor(async () => expect((await stateOf(server, 'rita')).head).toBe(4), { timeout: 10_000 })
     // The limit is per connection: a new one starts with a full bucket.
-    await using fresh = await session(server, 'rita')
+    await using fresh = await connectUser(server, 'rita')
     fresh.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 5, key: 'k4', value: '1' }] })
     expect((await fresh.next('ack')).results).toEqual([{ mid: 5, rev: 5 }])
   })
 
   it('limits a remote address across requests and upgrades, with Retry-After', async () => {
-    await using server = await startTestServer({ args: ['--rate-per-address', '0.5', '--burst-per-address', '10'] })
+    await using server = await startCliServer({ args: ['--rate-per-address', '0.5', '--burst-per-address', '10'] })
     const token = server.token('ada')
     const statuses: number[] = []
     for (let i = 0; i < 10; i++) statuses.push((await rawHttp(server.url, 'GET', '/v1/values', { token })).status)
@@ -87,7 +87,7 @@ describe('rate limits', () => {
   })
 
   it('lets one address mint 20 anonymous identities at once by default, then answers 429 with Retry-After', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     let issued = 0
     let limited: Awaited<ReturnType<typeof rawHttp>> | undefined
     // Bounded: without a limit, all 200 would be issued.
@@ -107,7 +107,7 @@ describe('rate limits', () => {
   })
 
   it('takes the identity limit from --identities-per-minute and CUBBY_IDENTITY_BURST, per address', async () => {
-    await using server = await startTestServer({ args: ['--identities-per-minute', '1', '--trust-proxy'], env: { CUBBY_IDENTITY_BURST: '2' } })
+    await using server = await startCliServer({ args: ['--identities-per-minute', '1', '--trust-proxy'], env: { CUBBY_IDENTITY_BURST: '2' } })
     const from = (address: string): Promise<number> =>
       rawHttp(server.url, 'POST', '/v1/identities', { headers: { 'x-forwarded-for': address } }).then((r) => r.status)
     expect([await from('10.0.0.1'), await from('10.0.0.1'), await from('10.0.0.1')]).toEqual([201, 201, 429])
@@ -120,14 +120,14 @@ describe('rate limits', () => {
 
 describe('connection caps', () => {
   it('caps sync sockets per user, and frees a place when one closes', async () => {
-    await using server = await startTestServer({ args: ['--max-connections-per-user', '2'] })
-    await using one = await session(server, 'cap')
-    await using two = await session(server, 'cap')
+    await using server = await startCliServer({ args: ['--max-connections-per-user', '2'] })
+    await using one = await connectUser(server, 'cap')
+    await using two = await connectUser(server, 'cap')
     await using third = await openRawSocket(server.url)
     third.hello(server.token('cap'))
     expect(await third.closed).toBe(4029)
     expect(third.frames).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: expect.any(String), retryAfter: 10 }])
-    await using otherUser = await session(server, 'someone-else')
+    await using otherUser = await connectUser(server, 'someone-else')
     one.ws.close()
     // The server frees the place once it has seen the close; until then a new socket is still refused.
     await vi.waitFor(async () => {
@@ -141,7 +141,7 @@ describe('connection caps', () => {
   })
 
   it('caps sync sockets per remote address at the upgrade', async () => {
-    await using server = await startTestServer({ args: ['--max-connections-per-address', '3'] })
+    await using server = await startCliServer({ args: ['--max-connections-per-address', '3'] })
     const sockets = await Promise.all([1, 2, 3].map(() => openRawSocket(server.url)))
     expect(await upgrade(server.url)).toEqual({ status: 429, body: { error: expect.objectContaining({ code: 'RATE_LIMITED' }) }, retryAfter: '10' })
     await sockets[0]![Symbol.asyncDispose]()
@@ -152,7 +152,7 @@ describe('connection caps', () => {
 
 describe('message size', () => {
   it('closes a WebSocket with 1009 on the header of an oversized frame, before its payload arrives', async () => {
-    await using server = await startTestServer({ args: ['--max-message-bytes', '65536'] })
+    await using server = await startCliServer({ args: ['--max-message-bytes', '65536'] })
     const socket = connect(server.port, '127.0.0.1')
     const received: Buffer[] = []
     socket.on('data', (d: Buffer) => received.push(d))
@@ -174,7 +174,7 @@ describe('message size', () => {
   })
 
   it('answers 413 MESSAGE_TOO_LARGE to an oversized HTTP body from its Content-Length, before the body is sent', async () => {
-    await using server = await startTestServer({ args: ['--max-message-bytes', '65536'] })
+    await using server = await startCliServer({ args: ['--max-message-bytes', '65536'] })
     const socket = connect(server.port, '127.0.0.1')
     const received: Buffer[] = []
     socket.on('data', (d: Buffer) => received.push(d))
@@ -188,7 +188,7 @@ describe('message size', () => {
 
   it('answers 413 to a chunked body as soon as it passes the limit, and closes, instead of reading it to its end', async () => {
     const limit = 65_536
-    await using server = await startTestServer({ args: ['--max-message-bytes', String(limit)] })
+    await using server = await startCliServer({ args: ['--max-message-bytes', String(limit)] })
     const socket = connect(server.port, '127.0.0.1')
     let answer = ''
     let closed = false
@@ -204,6 +204,7 @@ describe('message size', () => {
     while (answer === '' && !closed && sent < 48 * 1024 * 1024) {
       await new Promise<void>((resolve) => socket.write(chunk, () => resolve()))
       sent += 16_384
+      // Paces the upload (the loop's condition is the wait), as the comment above explains.
       await new Promise((resolve) => setTimeout(resolve, 1))
     }
     await vi.waitFor(() => expect(answer).toMatch(/^HTTP\/1\.1 413[\s\S]*"MESSAGE_TOO_LARGE"/), { timeout: 10_000 })
@@ -216,7 +217,7 @@ describe('message size', () => {
 
 describe('allowed origins', () => {
   it('lets local development and the server\'s own origin in by default, and refuses other browser origins', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('olive')
     expect(await upgrade(server.url, { origin: 'http://localhost:5173' })).toBe('open')
     expect(await upgrade(server.url, { origin: server.url })).toBe('open')
@@ -238,7 +239,7 @@ describe('allowed origins', () => {
   })
 
   it('takes the list from --allowed-origins', async () => {
-    await using server = await startTestServer({ args: ['--allowed-origins', 'https://app.example.com'] })
+    await using server = await startCliServer({ args: ['--allowed-origins', 'https://app.example.com'] })
     expect(await upgrade(server.url, { origin: 'https://app.example.com' })).toBe('open')
     expect(await upgrade(server.url, { origin: 'http://localhost:5173' })).toMatchObject({ status: 403 })
     const res = await rawHttp(server.url, 'GET', '/v1/values', { token: server.token('x'), headers: { origin: 'http://localhost:5173' } })

@@ -1,6 +1,6 @@
-import { startTestServer, type TestServer } from '@cubby/test-utils'
+import { type CliServer, connectUser, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { memoryOf, rawHttp, session } from './attack.js'
+import { memoryOf, rawHttp } from './attack.js'
 import { frameHeader, parseServerFrames, upgradeRaw, writeSome, type UpgradedSocket } from './wireFrames.js'
 
 const MIB = 1024 * 1024
@@ -14,7 +14,7 @@ function answer(socket: UpgradedSocket): { errors: unknown[]; close: number | un
 }
 
 /** A raw socket that has said hello as `userId` and got `synced`. */
-async function rawSession(server: TestServer, userId: string): Promise<UpgradedSocket> {
+async function rawSession(server: CliServer, userId: string): Promise<UpgradedSocket> {
   const socket = await upgradeRaw(server.port)
   const hello = Buffer.from(JSON.stringify({ type: 'hello', v: 1, token: server.token(userId), cursor: 0 }))
   socket.socket.write(Buffer.concat([frameHeader(hello.length), hello]))
@@ -24,7 +24,7 @@ async function rawSession(server: TestServer, userId: string): Promise<UpgradedS
 
 describe('before the hello', () => {
   it('closes a socket whose first frame passes the hello limit with MESSAGE_TOO_LARGE and 1009, before the frame is in', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const socket = await upgradeRaw(server.port)
     // A legal frame of 4 MiB - 1 (the largest message), of which only 256 KiB is sent.
     await writeSome(socket.socket, Buffer.concat([frameHeader(4 * MIB - 1), Buffer.alloc(256 * 1024, 0x20)]))
@@ -33,7 +33,7 @@ describe('before the hello', () => {
   })
 
   it('counts fragments and pings before the hello against the same limit', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const fragments = await upgradeRaw(server.port)
     for (let i = 0; i < 12 && !fragments.socket.destroyed; i++) {
       await writeSome(fragments.socket, Buffer.concat([frameHeader(8 * 1024, { opcode: i === 0 ? 1 : 0, fin: false }), Buffer.alloc(8 * 1024, 0x20)]))
@@ -53,8 +53,8 @@ describe('before the hello', () => {
   })
 
   it('holds little memory for many sockets that each send most of a legal first frame and stall', { timeout: 60_000 }, async () => {
-    await using server = await startTestServer()
-    await using bystander = await session(server, 'bystander')
+    await using server = await startCliServer()
+    await using bystander = await connectUser(server, 'bystander')
     const baseline = memoryOf(server.pid).rss
     const sockets: UpgradedSocket[] = []
     try {
@@ -78,8 +78,8 @@ describe('before the hello', () => {
 
 describe('pings', () => {
   it('count against the connection\'s rate limit, and a flood is closed with RATE_LIMITED', async () => {
-    await using server = await startTestServer({ args: ['--rate-per-connection', '1', '--burst-per-connection', '5'] })
-    await using socket = await session(server, 'pinger')
+    await using server = await startCliServer({ args: ['--rate-per-connection', '1', '--burst-per-connection', '5'] })
+    await using socket = await connectUser(server, 'pinger')
     for (let i = 0; i < 50; i++) socket.ws.ping()
     expect(await socket.closed).toBe(4029)
     expect(socket.frames.filter((f) => f.type === 'error')).toEqual([{ type: 'error', code: 'RATE_LIMITED', message: expect.any(String), retryAfter: 1 }])
@@ -88,7 +88,7 @@ describe('pings', () => {
 
 describe('inbound budget', () => {
   it('refuses upgrades while the server holds its budget of partly received frames, and closes a socket that adds to it', { timeout: 30_000 }, async () => {
-    await using server = await startTestServer({ args: ['--max-inbound-bytes', String(MIB)] })
+    await using server = await startCliServer({ args: ['--max-inbound-bytes', String(MIB)] })
     const small: UpgradedSocket[] = []
     const big = await rawSession(server, 'big')
     try {

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto'
 import { chmod, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { connectTestClient, signTestToken, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, signTestToken, startCliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 import { answerToHello, rawHttp } from './attack.js'
 
@@ -27,7 +27,7 @@ it('reloads the secret file on SIGHUP: live sessions stay, the new secret signs,
   const [a, b] = [secret(), secret()]
   await writeSecretFile(dataDir, [a])
   try {
-    await using server = await startTestServer({ dataDir, env: { CUBBY_SECRET: '' } })
+    await using server = await startCliServer({ dataDir, env: { CUBBY_SECRET: '' } })
     const pid = server.pid
     const aToken = signTestToken(a, 'rosa')
     await using client = connectTestClient(server.url, { auth: aToken })
@@ -74,7 +74,7 @@ it('reloads the secret file on SIGHUP: live sessions stay, the new secret signs,
 
 it('keeps CUBBY_SECRET on SIGHUP (the environment cannot change) and re-reads the file\'s previous secrets', async () => {
   const old = secret()
-  await using server = await startTestServer()
+  await using server = await startCliServer()
   const pid = server.pid
   await writeSecretFile(server.dataDir, ['ignored-first-line', old])
   await hangUp(server, 1)
@@ -93,7 +93,7 @@ it('rotates the secret in <data-dir>/secret without losing a session or a queued
   await writeFile(join(dataDir, 'secret'), `${oldSecret}\n`, { mode: 0o600 })
   try {
     // CUBBY_SECRET empty: the server reads the secret file.
-    await using server = await startTestServer({ dataDir, env: { CUBBY_SECRET: '' } })
+    await using server = await startCliServer({ dataDir, env: { CUBBY_SECRET: '' } })
     const oldToken = signTestToken(oldSecret, 'rosa')
     await using client = connectTestClient(server.url, { auth: oldToken })
     await client.store('before', 1)
@@ -126,14 +126,14 @@ it('rotates the secret in <data-dir>/secret without losing a session or a queued
 
 it('accepts CUBBY_PREVIOUS_SECRETS next to CUBBY_SECRET', async () => {
   const old = secret()
-  await using server = await startTestServer({ env: { CUBBY_PREVIOUS_SECRETS: `unused-one,${old}` } })
+  await using server = await startCliServer({ env: { CUBBY_PREVIOUS_SECRETS: `unused-one,${old}` } })
   expect((await rawHttp(server.url, 'GET', '/v1/values', { token: signTestToken(old, 'u') })).status).toBe(200)
   expect((await rawHttp(server.url, 'GET', '/v1/values', { token: server.token('u') })).status).toBe(200)
   expect(server.output()).not.toContain(old)
 })
 
 it.each(['text', 'json'])('makes its secret files 0600 and never writes a secret or a token to its output (--log-format %s)', async (format) => {
-  await using server = await startTestServer({ args: ['--log-format', format], env: { CUBBY_SECRET: '' } })
+  await using server = await startCliServer({ args: ['--log-format', format], env: { CUBBY_SECRET: '' } })
   const files = { secret: join(server.dataDir, 'secret'), admin: join(server.dataDir, 'admin-token') }
   for (const file of Object.values(files)) expect((await stat(file)).mode & 0o777).toBe(0o600)
   const tokenSecret = (await readFile(files.secret, 'utf8')).trim()

@@ -1,24 +1,24 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { CLI_PATH, startTestServer, type TestServer } from '@cubby/test-utils'
+import { CLI_PATH, type CliServer, connectUser, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { rawHttp, session } from './attack.js'
+import { rawHttp } from './attack.js'
 
 const run = promisify(execFile)
 const JSON_TYPE = { 'content-type': 'application/json' }
 const ADMIN = 'admin-token-of-the-budget-tests'
 
 /** A new anonymous identity from the server, as any visitor gets one. */
-async function anonymous(server: TestServer): Promise<{ userId: string; token: string }> {
+async function anonymous(server: CliServer): Promise<{ userId: string; token: string }> {
   const res = await rawHttp(server.url, 'POST', '/v1/identities', {})
   expect(res.status).toBe(201)
   return res.json as { userId: string; token: string }
 }
 
-const put = (server: TestServer, token: string, key: string, value: unknown) =>
+const put = (server: CliServer, token: string, key: string, value: unknown) =>
   rawHttp(server.url, 'PUT', `/v1/values/${key}`, { token, headers: JSON_TYPE, body: JSON.stringify(value) })
 
-async function userIds(server: TestServer): Promise<string[]> {
+async function userIds(server: CliServer): Promise<string[]> {
   const res = await rawHttp(server.url, 'GET', '/v1/admin/users', { token: ADMIN })
   return (res.json as { users: Array<{ userId: string }> }).users.map((u) => u.userId)
 }
@@ -29,7 +29,7 @@ const RECORD = 2 + 102 + 64
 
 describe('storage budget (--max-total-bytes)', () => {
   it('refuses anonymous identities\' growing writes past the budget with STORAGE_FULL (507), lets the app\'s users and shrinking writes through, and keeps the sum across restarts', async () => {
-    await using server = await startTestServer({ args: ['--max-total-bytes', String(5 * RECORD)] })
+    await using server = await startCliServer({ args: ['--max-total-bytes', String(5 * RECORD)] })
     const named = server.token('alice')
     const anons = [await anonymous(server), await anonymous(server), await anonymous(server)]
     // Five records from three identities fill the budget exactly.
@@ -40,7 +40,7 @@ describe('storage budget (--max-total-bytes)', () => {
     expect([full.status, full.json]).toEqual([507, { error: { code: 'STORAGE_FULL', message: expect.any(String) } }])
     // Over the WebSocket: the write is refused in the ack, takes no rev and leaves nothing.
     const fresh = await anonymous(server)
-    await using socket = await session(server, fresh.userId)
+    await using socket = await connectUser(server, fresh.userId)
     socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] })
     expect((await socket.next('ack')).results).toEqual([{ mid: 1, error: { code: 'STORAGE_FULL', message: expect.any(String) } }])
     expect((await rawHttp(server.url, 'GET', '/v1/values/k', { token: fresh.token })).status).toBe(404)
@@ -63,7 +63,7 @@ describe('storage budget (--max-total-bytes)', () => {
 describe('pruning anonymous identities', () => {
   it('deletes, while the server runs, anonymous identities that have not written for the period, revoking their tokens, and leaves the app\'s users', async () => {
     // 0.00005 days is 4.3 s; the server checks every 2.2 s.
-    await using server = await startTestServer({ args: ['--prune-anonymous-after-days', '0.00005'], env: { CUBBY_ADMIN_TOKEN: ADMIN } })
+    await using server = await startCliServer({ args: ['--prune-anonymous-after-days', '0.00005'], env: { CUBBY_ADMIN_TOKEN: ADMIN } })
     const anon = await anonymous(server)
     expect((await put(server, anon.token, 'k', 1)).status).toBe(200)
     expect((await put(server, server.token('alice'), 'k', 1)).status).toBe(200)
@@ -74,7 +74,7 @@ describe('pruning anonymous identities', () => {
   })
 
   it('users prune --anonymous-unused-days deletes them from a stopped server\'s data dir, and keeps recent ones', async () => {
-    await using server = await startTestServer({ env: { CUBBY_ADMIN_TOKEN: ADMIN } })
+    await using server = await startCliServer({ env: { CUBBY_ADMIN_TOKEN: ADMIN } })
     const anon = await anonymous(server)
     expect((await put(server, anon.token, 'k', 1)).status).toBe(200)
     expect((await put(server, server.token('alice'), 'k', 1)).status).toBe(200)

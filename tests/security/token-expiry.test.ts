@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createDeviceKey, openRawSocket, signDeviceToken, signTestToken, startTestServer } from '@cubby/test-utils'
+import { createDeviceKey, openRawSocket, signDeviceToken, signTestToken, startCliServer } from '@cubby/test-utils'
 import { SYNC_PATH } from '@cubby/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
@@ -12,7 +12,7 @@ const json = { 'content-type': 'application/json' }
 
 describe('expiring server-issued tokens', () => {
   it('gives POST /v1/identities tokens the configured exp, and refuses them as expired after it, over HTTP and WebSocket', async () => {
-    await using server = await startTestServer({ args: ['--anonymous-token-ttl', '1'] })
+    await using server = await startCliServer({ args: ['--anonymous-token-ttl', '1'] })
     const { userId, token } = (await rawHttp(server.url, 'POST', '/v1/identities')).json as { userId: string; token: string }
     const { iat, exp } = claimsOf(token)
     expect(exp! - iat!).toBe(1)
@@ -30,7 +30,7 @@ describe('expiring server-issued tokens', () => {
   })
 
   it('renews a still-valid token at POST /v1/tokens/refresh, for the same user and data', async () => {
-    await using server = await startTestServer({ args: ['--anonymous-token-ttl', '600', '--token-ttl', '300'] })
+    await using server = await startCliServer({ args: ['--anonymous-token-ttl', '600', '--token-ttl', '300'] })
     const { userId, token } = (await rawHttp(server.url, 'POST', '/v1/identities')).json as { userId: string; token: string }
     expect((await rawHttp(server.url, 'PUT', '/v1/values/a', { token, headers: json, body: '1' })).status).toBe(200)
     const refreshed = await rawHttp(server.url, 'POST', '/v1/tokens/refresh', { token })
@@ -45,7 +45,7 @@ describe('expiring server-issued tokens', () => {
   })
 
   it('refuses to refresh an expired, forged, revoked, missing or device token', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const now = Math.floor(Date.now() / 1000)
     const refresh = async (token?: string): Promise<unknown> =>
       (await rawHttp(server.url, 'POST', '/v1/tokens/refresh', token === undefined ? {} : { token })).json
@@ -62,7 +62,7 @@ describe('expiring server-issued tokens', () => {
   })
 
   it('keeps accepting tokens issued without exp (before a TTL was set), and refreshes them into expiring ones', async () => {
-    await using server = await startTestServer({ args: ['--anonymous-token-ttl', '600'] })
+    await using server = await startCliServer({ args: ['--anonymous-token-ttl', '600'] })
     const old = signTestToken(server.secret, 'anon_AAAAAAAAAAAAAAAAAAAAAA')
     expect(claimsOf(old)).not.toHaveProperty('exp')
     expect((await rawHttp(server.url, 'PUT', '/v1/values/a', { token: old, headers: json, body: '1' })).status).toBe(200)
@@ -74,7 +74,7 @@ describe('expiring server-issued tokens', () => {
   })
 
   it('never takes a token from the URL, over HTTP or on the sync socket', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const token = server.token('alice')
     for (const path of [`/v1/values?token=${token}`, `/v1/values?access_token=${token}`, `/v1/tokens/refresh?token=${token}`]) {
       const method = path.startsWith('/v1/tokens') ? 'POST' : 'GET'

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { signTestToken, startTestServer } from '@cubby/test-utils'
+import { signTestToken, startCliServer } from '@cubby/test-utils'
 import { expect, it } from 'vitest'
 import { answerToHello, forgedTokens, rawHttp, seed } from './attack.js'
 
 it('says why a token is refused, over HTTP and WebSocket, and says revoked or expired only of correctly signed ones', async () => {
-  await using server = await startTestServer()
+  await using server = await startCliServer()
   const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
   const now = Math.floor(Date.now() / 1000)
   const before = signTestToken(server.secret, 'gone')
@@ -30,7 +30,7 @@ it('says why a token is refused, over HTTP and WebSocket, and says revoked or ex
 })
 
 it('requires the configured issuer and audience, over WebSocket and HTTP', async () => {
-  await using server = await startTestServer({ args: ['--token-issuer', 'https://login.example', '--token-audience', 'cubby'] })
+  await using server = await startCliServer({ args: ['--token-issuer', 'https://login.example', '--token-audience', 'cubby'] })
   const claims = { iss: 'https://login.example', aud: 'cubby' }
   const refused = {
     'no issuer or audience': signTestToken(server.secret, 'bob'),

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net'
-import { openRawSocket, startTestServer, type RawSocket, type TestServer } from '@cubby/test-utils'
+import { openRawSocket, startCliServer, type RawSocket, type CliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { memoryOf, rawHttp, seed } from './attack.js'
 import { upgradeRaw } from './wireFrames.js'
@@ -8,12 +8,12 @@ const MIB = 1024 * 1024
 const BIG = 'x'.repeat(900_000)
 
 /** Stores `count` values of 900 kB for `userId`. */
-async function seedBig(server: TestServer, userId: string, count: number): Promise<void> {
+async function seedBig(server: CliServer, userId: string, count: number): Promise<void> {
   await seed(server, userId, Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${String(i).padStart(2, '0')}`, BIG])))
 }
 
 /** A socket that sends `GET path` and never reads the answer. */
-function unreadGet(server: TestServer, path: string, token: string): Promise<{ socket: Socket; closed: Promise<void> }> {
+function unreadGet(server: CliServer, path: string, token: string): Promise<{ socket: Socket; closed: Promise<void> }> {
   return new Promise((resolve) => {
     const socket = connect({ port: server.port, host: '127.0.0.1' })
     socket.on('error', () => {})
@@ -27,7 +27,7 @@ function unreadGet(server: TestServer, path: string, token: string): Promise<{ s
 }
 
 /** Opens a sync socket for `userId` that stops reading before its hello is answered. */
-async function stalledReader(server: TestServer, userId: string): Promise<RawSocket> {
+async function stalledReader(server: CliServer, userId: string): Promise<RawSocket> {
   const socket = await openRawSocket(server.url)
   ;(socket.ws as unknown as { _socket: Socket })._socket.pause()
   socket.hello(server.token(userId))
@@ -36,7 +36,7 @@ async function stalledReader(server: TestServer, userId: string): Promise<RawSoc
 
 describe('HTTP listing', () => {
   it('ends a page of values at maxMessageBytes and hands out next, so that every value comes once', { timeout: 60_000 }, async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     await seedBig(server, 'lister', 12)
     const token = server.token('lister')
     const seen: string[] = []
@@ -56,7 +56,7 @@ describe('HTTP listing', () => {
   })
 
   it('cuts clients that ask for large pages and do not read them, and holds little for them meanwhile', { timeout: 60_000 }, async () => {
-    await using server = await startTestServer({ args: ['--send-timeout-ms', '2000'] })
+    await using server = await startCliServer({ args: ['--send-timeout-ms', '2000'] })
     await seedBig(server, 'hoarded', 30)
     const baseline = memoryOf(server.pid).rss
     const readers = await Promise.all(Array.from({ length: 10 }, () => unreadGet(server, '/v1/values?values=1&limit=1000', server.token('hoarded'))))
@@ -72,7 +72,7 @@ describe('HTTP listing', () => {
 
 describe('sync sockets', () => {
   it('cuts a reader none of whose data gets written for --send-timeout-ms, before the heartbeat would', { timeout: 60_000 }, async () => {
-    await using server = await startTestServer({ args: ['--send-timeout-ms', '2000'] })
+    await using server = await startCliServer({ args: ['--send-timeout-ms', '2000'] })
     await seedBig(server, 'stalled', 30)
     await using reader = await stalledReader(server, 'stalled')
     await vi.waitFor(() => expect(server.output()).toMatch(/stopped reading \(nothing written for 2 s/), { timeout: 15_000 })
@@ -81,7 +81,7 @@ describe('sync sockets', () => {
   })
 
   it('cuts readers that do not keep up once the server holds --max-outbound-bytes unsent', { timeout: 120_000 }, async () => {
-    await using server = await startTestServer({ args: ['--max-outbound-bytes', String(4 * MIB), '--send-timeout-ms', '60000'] })
+    await using server = await startCliServer({ args: ['--max-outbound-bytes', String(4 * MIB), '--send-timeout-ms', '60000'] })
     await seedBig(server, 'popular', 30)
     const readers = [await stalledReader(server, 'popular'), await stalledReader(server, 'popular')]
     try {

@@ -1,4 +1,5 @@
 import { CLOSE_CODES, type ServerMessage, parseClientMessage } from '@cubby/protocol'
+import { offlineToken } from '@cubby/test-utils/clients'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { WebSocket, WebSocketServer, type WebSocket as PeerSocket } from 'ws'
 import { createMemoryCache } from './cache/createMemoryCache.js'
@@ -6,8 +7,7 @@ import { createCubby } from './createCubby.js'
 
 // The real server does not send these yet (user deletion by an admin is being built): a scripted peer speaks
 // the protocol as docs/protocol.md describes, for the client's side of it.
-const b64url = (s: string): string => Buffer.from(s).toString('base64url')
-const token = `${b64url('{"alg":"HS256"}')}.${b64url(JSON.stringify({ sub: 'alice' }))}.sig`
+const token = offlineToken('alice')
 
 interface Peer {
   url: string
@@ -58,6 +58,7 @@ describe('Cubby heartbeat', () => {
     peer = await startPeer()
     const cubby = connect(peer.url, { heartbeat: { idleMs: 30, timeoutMs: 60 } })
     await cubby.ready()
+    // Ten idle periods in which nothing may happen: a ping that is never sent has no event to wait on.
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(peer.received).toEqual([])
     expect(cubby.status).toBe('online')

@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
+import { offlineToken } from '@cubby/test-utils/clients'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import type { CubbyCacheProvider } from './cache/CubbyCache.js'
@@ -8,11 +9,9 @@ import { createMemoryCache } from './cache/createMemoryCache.js'
 import { createCubby } from './createCubby.js'
 import type { CubbyOptions } from './CubbyOptions.js'
 
-const b64url = (s: string): string => Buffer.from(s).toString('base64url')
-const tokenFor = (sub: string): string => `${b64url('{"alg":"HS256"}')}.${b64url(JSON.stringify({ sub }))}.sig`
 // No server in these tests: the client works offline (connect: false) against a local cache.
 const offline = (options: { [K in keyof CubbyOptions]?: CubbyOptions[K] | undefined } = {}) =>
-  createCubby({ url: 'http://127.0.0.1:9', auth: tokenFor('alice'), connect: false, cache: 'memory', ...options } as CubbyOptions)
+  createCubby({ url: 'http://127.0.0.1:9', auth: offlineToken('alice'), connect: false, cache: 'memory', ...options } as CubbyOptions)
 
 beforeEach(() => {
   globalThis.indexedDB = new IDBFactory()
@@ -187,8 +186,16 @@ describe('Cubby identity', () => {
       await using alice = offline({ cache: provider })
       await alice.store('k', 'alice')
     }
-    await using bob = offline({ cache: provider, auth: async () => tokenFor('bob') })
-    expect(await bob.get('k')).toBeUndefined()
+    {
+      await using bob = offline({ cache: provider, auth: async () => offlineToken('bob') })
+      expect(await bob.get('k')).toBeUndefined()
+      await bob.store('k', 'bob')
+    }
+    // Both values were kept, each in its user's own database: neither overwrote nor hid the other.
+    await using alice = offline({ cache: provider })
+    expect(await alice.get('k')).toBe('alice')
+    await using bob = offline({ cache: provider, auth: async () => offlineToken('bob') })
+    expect(await bob.get('k')).toBe('bob')
   })
 
   it('uses the stored anonymous identity', async () => {

@@ -540,6 +540,7 @@ describe('decoding hostile input', () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
       return seed % n
     }
+    const outcomes = { refused: 0, decoded: 0 }
     for (let round = 0; round < 3000; round++) {
       const chars = [...sample]
       for (let edits = 1 + random(3); edits > 0; edits--) {
@@ -550,12 +551,21 @@ describe('decoding hostile input', () => {
         else chars[at] = alphabet[random(alphabet.length)]!
       }
       const mangled = chars.join('')
+      let decoded: unknown
       try {
-        decodeValue(mangled)
+        decoded = decodeValue(mangled)
       } catch (e) {
         expect(isCubbyError(e, 'INVALID_VALUE'), `${String(e)} for ${mangled}`).toBe(true)
+        outcomes.refused++
+        continue
       }
+      // An edit that still decodes gave a real value: it encodes and decodes back to itself.
+      expect(roundTrip(decoded), mangled).toStrictEqual(decoded)
+      outcomes.decoded++
     }
+    // Most edits break the encoding, some leave it valid: both branches above ran, and often.
+    expect(outcomes.refused).toBeGreaterThan(1000)
+    expect(outcomes.decoded).toBeGreaterThan(10)
   })
 })
 

@@ -1,6 +1,6 @@
 import './dom.fixture.js'
 import { CubbyProvider, type CubbyStatusSnapshot, useCubby, useCubbyKeys, useCubbyStatus } from '@cubby/react'
-import { startTestServer } from '@cubby/test-utils'
+import { startCliServer } from '@cubby/test-utils'
 import { createElement as h } from 'react'
 import { describe, expect, it, vi } from 'vitest'
 import { render, serverCubby } from './testing.fixture.js'
@@ -20,7 +20,9 @@ function Device({ status }: { status: { current?: CubbyStatusSnapshot } }) {
 
 describe('with a real server', () => {
   it('shows a write as pending until the server acknowledges it, and live on the same user’s other device only', async () => {
-    await using server = await startTestServer()
+    // A server process of its own: happy-dom's globals (timers, events) fill this process and would stall an
+    // in-process server.
+    await using server = await startCliServer()
     await using laptop = serverCubby(server, 'alice')
     await using phone = serverCubby(server, 'alice')
     await using stranger = serverCubby(server, 'bob')

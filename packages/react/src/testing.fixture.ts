@@ -1,6 +1,6 @@
 import type { Cubby, CubbyOptions } from '@cubby/client'
-import type { TestServer } from '@cubby/test-utils'
-import { memoryTestCubby, serverTestCubby } from '@cubby/test-utils/clients'
+import type { CliServer, TestServer } from '@cubby/test-utils'
+import { connectTestClient, offlineToken } from '@cubby/test-utils/clients'
 import type { ReactElement } from 'react'
 import { type Root, createRoot } from 'react-dom/client'
 
@@ -13,13 +13,15 @@ declare module '@cubby/react' {
   }
 }
 
-export { offlineToken } from '@cubby/test-utils/clients'
+export { offlineToken }
 
 /** A client of user `alice` that keeps values in memory and stays offline. */
-export const memoryCubby = (options: Partial<CubbyOptions> = {}): Cubby<TestSchema> => memoryTestCubby<TestSchema>(options)
+export const memoryCubby = (options: Partial<CubbyOptions> = {}): Cubby<TestSchema> =>
+  connectTestClient<TestSchema>('http://127.0.0.1:9', { auth: offlineToken('alice'), cache: 'memory', connect: false, ...options })
 
 /** A client of `userId` connected to a real server (values in memory: each one is its own device). */
-export const serverCubby = (server: TestServer, userId: string): Cubby<TestSchema> => serverTestCubby<TestSchema>(server, userId, 'react-device')
+export const serverCubby = (server: TestServer | CliServer, userId: string): Cubby<TestSchema> =>
+  connectTestClient<TestSchema>(server.url, { auth: server.token(userId), cache: 'memory' })
 
 /** A mounted React root; `await using` unmounts it. */
 export interface Rendered extends AsyncDisposable {

@@ -5,12 +5,11 @@ import { join } from 'node:path'
 import { isCubbyError } from '@cubby/protocol'
 import express from 'express'
 import { Level } from 'level'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { connectUser, openRawSocket, startTestServer } from '@cubby/test-utils'
 import { createCubbyServer } from './createCubbyServer.js'
 import { resolvePublicOrigins } from './resolveOptions.js'
-import { connectUser, openRawSocket } from './testing/openRawSocket.js'
 import { countReads } from './testing/countReads.js'
-import { startTestServer } from './testing/startTestServer.js'
 
 async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   const path = await mkdtemp(join(tmpdir(), 'cubby-server-'))
@@ -46,7 +45,7 @@ describe('createCubbyServer', () => {
     await using server = await startTestServer()
     await using socket = await connectUser(server, 'alice')
     await server.cubby.store('alice', 'k', 'from the server')
-    const changes = await socket.waitFor('changes')
+    const changes = await socket.next('changes')
     expect(changes.changes).toEqual([{ rev: 1, key: 'k', value: '"from the server"' }])
   })
 
@@ -54,11 +53,11 @@ describe('createCubbyServer', () => {
     await using dir = await tempDir()
     const cubby = createCubbyServer({ dataDir: dir.path, logger: null })
     const { url } = await cubby.listen()
-    await using socket = await connectUser({ cubby, wsUrl: `${url.replace('http', 'ws')}/v1/sync` }, 'alice')
+    await using socket = await connectUser({ url, token: (userId) => cubby.issueToken(userId) }, 'alice')
     socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] })
-    await socket.waitFor('ack')
+    await socket.next('ack')
     await cubby.close()
-    expect((await socket.closed).code).toBe(1001)
+    expect(await socket.closed).toBe(1001)
     const db = new Level(join(dir.path, 'db'))
     await db.open()
     expect(await db.keys().all()).toContain('d5:alice\x00k')
@@ -69,12 +68,12 @@ describe('createCubbyServer', () => {
     await using dir = await tempDir()
     const cubby = createCubbyServer({ dataDir: dir.path, logger: null })
     const { url } = await cubby.listen()
-    await using socket = await connectUser({ cubby, wsUrl: `${url.replace('http', 'ws')}/v1/sync` }, 'alice')
+    await using socket = await connectUser({ url, token: (userId) => cubby.issueToken(userId) }, 'alice')
     for (let mid = 1; mid <= 200; mid++) socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid, key: `k${mid}`, value: '1' }] })
-    await socket.waitFor('ack')
+    await socket.next('ack')
     await cubby.close()
-    expect((await socket.closed).code).toBe(1001)
-    const acked = socket.messages.flatMap((m) => (m.type === 'ack' ? m.results : []))
+    expect(await socket.closed).toBe(1001)
+    const acked = socket.frames.flatMap((m) => (m.type === 'ack' ? m.results : []))
     expect(acked.every((r) => 'rev' in r)).toBe(true)
     await using reopened = createCubbyServer({ dataDir: dir.path, logger: null })
     const keys = new Set(await reopened.list('alice'))
@@ -89,9 +88,9 @@ describe('createCubbyServer', () => {
     expect((await stat(join(dir.path, 'secret'))).mode & 0o777).toBe(0o600)
     expect((await readFile(join(dir.path, 'secret'), 'utf8')).trim()).toMatch(/^[A-Za-z0-9_-]{43}$/)
     await using second = await startTestServer({ secret: (await readFile(join(dir.path, 'secret'), 'utf8')).trim() })
-    await using socket = await openRawSocket(second.wsUrl)
+    await using socket = await openRawSocket(second.url)
     socket.send({ type: 'hello', v: 1, token, cursor: 0 })
-    expect(await socket.waitFor('welcome')).toMatchObject({ userId: 'alice' })
+    expect(await socket.next('welcome')).toMatchObject({ userId: 'alice' })
   })
 
   it('reloads the secret file on reloadSecrets() and keeps its secrets when the file is gone', async () => {
@@ -124,9 +123,9 @@ describe('createCubbyServer', () => {
     await using server = await startTestServer({ authenticate: async (t) => (t === 'let-me-in' ? 'carol' : undefined) })
     await server.cubby.store('carol', 'k', 1)
     await server.cubby.deleteUser('carol')
-    await using socket = await openRawSocket(server.wsUrl)
+    await using socket = await openRawSocket(server.url)
     socket.send({ type: 'hello', v: 1, token: 'let-me-in', cursor: 0 })
-    expect(await socket.waitFor('welcome')).toMatchObject({ userId: 'carol' })
+    expect(await socket.next('welcome')).toMatchObject({ userId: 'carol' })
   })
 
   it('mounts into an app and an http server of the caller, leaving other upgrades alone', async () => {
@@ -153,9 +152,9 @@ describe('createCubbyServer', () => {
       })
       expect(await put.json()).toEqual({ rev: 1 })
       expect(await cubby.get('alice', 'k')).toEqual({ a: [1] })
-      await using socket = await connectUser({ cubby, wsUrl: `ws://${base}/v1/sync` }, 'alice')
-      expect(socket.messages[0]).toMatchObject({ type: 'welcome' })
-      await expect(openRawSocket(`ws://${base}/other`)).rejects.toThrow()
+      await using socket = await connectUser({ url: `http://${base}`, token: (userId) => cubby.issueToken(userId) }, 'alice')
+      expect(socket.frames[0]).toMatchObject({ type: 'welcome' })
+      await expect(openRawSocket(`http://${base}`, { path: '/other' })).rejects.toThrow()
       expect(otherUpgrades).toBe(1)
     } finally {
       server.closeAllConnections()
@@ -175,9 +174,9 @@ describe('createCubbyServer', () => {
 
   it('accepts tokens through an authenticate hook instead of JWTs', async () => {
     await using server = await startTestServer({ authenticate: async (t) => (t === 'let-me-in' ? 'carol' : undefined) })
-    await using socket = await openRawSocket(server.wsUrl)
+    await using socket = await openRawSocket(server.url)
     socket.send({ type: 'hello', v: 1, token: 'let-me-in', cursor: 0 })
-    expect(await socket.waitFor('welcome')).toMatchObject({ userId: 'carol' })
+    expect(await socket.next('welcome')).toMatchObject({ userId: 'carol' })
     const res = await fetch(`${server.url}/v1/identities`, { method: 'POST' })
     expect(res.status).toBe(404)
   })
@@ -191,8 +190,15 @@ describe('createCubbyServer', () => {
       const cubby = createCubbyServer({ db: counted, secret: 's3cret', logger: null, ...(maxIndexedKeys === undefined ? {} : { maxIndexedKeys }) })
       const user = `u${maxIndexedKeys ?? 'default'}`
       for (let i = 0; i < 20; i++) await cubby.store(user, 'k', i)
-      // The index loads in the background; once it holds the user, an overwrite reads nothing.
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      // The index loads in the background; once it holds the user, an overwrite reads nothing. With no index
+      // (0) there is nothing to wait for: every overwrite reads.
+      if (maxIndexedKeys !== 0) {
+        await vi.waitFor(async () => {
+          const before = counted.reads
+          await cubby.store(user, 'k', 19)
+          expect(counted.reads).toBe(before)
+        }, { timeout: 10_000 })
+      }
       const before = counted.reads
       for (let i = 0; i < 20; i++) await cubby.store(user, 'k', i)
       const reads = counted.reads - before

@@ -1,19 +1,22 @@
 /**
- * Private test helpers: a real `cubby-server` process, real clients in Node, signed tokens.
+ * Private test helpers, one of each: a real server in process or as a `cubby-server` process, real clients in
+ * Node, raw sockets, tokens.
  * @module
  */
-export { CLI_PATH, startTestServer } from './startTestServer.js'
+export { startTestServer } from './startTestServer.js'
 export type { TestServer, TestServerOptions } from './startTestServer.js'
+export { CLI_PATH, startCliServer } from './startCliServer.js'
+export type { CliServer, CliServerOptions } from './startCliServer.js'
 export { connectTestClient } from './connectTestClient.js'
 export type { TestClientOptions } from './connectTestClient.js'
-export { signTestToken } from './signTestToken.js'
+export { craftToken, offlineToken, signTestToken } from './signTestToken.js'
 export type { TestTokenClaims } from './signTestToken.js'
 export { createDeviceKey, signDeviceToken, thumbprint } from './signDeviceToken.js'
 export type { DeviceKey, DeviceTokenOptions } from './signDeviceToken.js'
 export { startRemoteDevice } from './startRemoteDevice.js'
 export type { RemoteDevice } from './startRemoteDevice.js'
-export { openRawSocket } from './openRawSocket.js'
-export type { RawSocket } from './openRawSocket.js'
+export { connectUser, openRawSocket } from './openRawSocket.js'
+export type { RawSocket, RawSocketOptions, TokenServer } from './openRawSocket.js'
 export { rawHttp } from './rawHttp.js'
 export type { HttpAnswer } from './rawHttp.js'
 export { freePort } from './freePort.js'

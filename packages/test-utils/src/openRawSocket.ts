@@ -1,25 +1,34 @@
-import { PROTOCOL_VERSION, SYNC_PATH } from '@cubby/protocol'
-import { WebSocket } from 'ws'
+import { PROTOCOL_VERSION, SYNC_PATH, type ServerMessage } from '@cubby/protocol'
+import { type ClientOptions, WebSocket } from 'ws'
 
-type Frame = Record<string, unknown> & { type: string }
+/** A server message of one type. */
+type MessageOf<TType extends ServerMessage['type']> = Extract<ServerMessage, { type: TType }>
+
+/** Options of {@link openRawSocket}. */
+export interface RawSocketOptions {
+  /** The path to open. @default SYNC_PATH (`/v1/sync`) */
+  path?: string
+  /** Options for the `ws` client, e.g. `headers`. @default {} */
+  ws?: ClientOptions
+}
 
 /** A bare WebSocket to the sync endpoint that records every frame the server sends, for protocol tests. */
 export interface RawSocket extends AsyncDisposable {
   readonly ws: WebSocket
   /** Every parsed frame received so far. */
-  readonly frames: Frame[]
-  /** Sends a string (or binary) frame as is; objects are JSON-encoded. */
-  send(frame: string | Buffer | object): void
-  /** Sends `hello` with this token and cursor. */
-  hello(token: string, cursor?: number): void
-  /** Resolves with the first frame (from `from` on) of the given type that matches `where`; rejects after 10 s. */
-  next(type: string, where?: (frame: Frame) => boolean, from?: number): Promise<Frame>
-  /** Resolves with the close code once the server closes the socket. */
+  readonly frames: ServerMessage[]
+  /** Sends a string (or binary) frame as is; anything else JSON-encoded. */
+  send(frame: unknown): void
+  /** Sends `hello` with this token and cursor, plus `extra` fields such as `echo`. */
+  hello(token: string, cursor?: number, extra?: Record<string, unknown>): void
+  /** Resolves with the first frame (from index `from` on) of the given type that matches `where`; rejects after 10 s. */
+  next<TType extends ServerMessage['type']>(type: TType, where?: (frame: MessageOf<TType>) => boolean, from?: number): Promise<MessageOf<TType>>
+  /** Resolves with the close code once the socket closed. */
   readonly closed: Promise<number>
 }
 
 /**
- * Opens a WebSocket to `${url}/v1/sync` and waits until it is open.
+ * Opens a WebSocket to the sync endpoint of the server at `url` (`http://…`) and waits until it is open.
  *
  * @example
  * ```ts
@@ -28,24 +37,25 @@ export interface RawSocket extends AsyncDisposable {
  * await raw.next('synced')
  * ```
  */
-export async function openRawSocket(url: string): Promise<RawSocket> {
-  const ws = new WebSocket(url.replace(/^http/, 'ws') + SYNC_PATH)
-  const frames: Frame[] = []
+export async function openRawSocket(url: string, options: RawSocketOptions = {}): Promise<RawSocket> {
+  const ws = new WebSocket(url.replace(/^http/, 'ws') + (options.path ?? SYNC_PATH), options.ws)
+  const frames: ServerMessage[] = []
   const waiters = new Set<() => void>()
   ws.on('message', (data, isBinary) => {
     if (isBinary) return
-    frames.push(JSON.parse((data as Buffer).toString()) as Frame)
+    frames.push(JSON.parse((data as Buffer).toString()) as ServerMessage)
     for (const wake of waiters) wake()
   })
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+  ws.on('error', () => {})
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
     ws.once('error', reject)
   })
-  const next = (type: string, where: (f: Frame) => boolean = () => true, from = 0): Promise<Frame> =>
+  const next = <TType extends ServerMessage['type']>(type: TType, where: (f: MessageOf<TType>) => boolean = () => true, from = 0): Promise<MessageOf<TType>> =>
     new Promise((resolve, reject) => {
       const check = (): boolean => {
-        const found = frames.slice(from).find((f) => f.type === type && where(f))
+        const found = frames.slice(from).find((f): f is MessageOf<TType> => f.type === type && where(f as MessageOf<TType>))
         if (found) {
           waiters.delete(check)
           clearTimeout(timer)
@@ -65,11 +75,33 @@ export async function openRawSocket(url: string): Promise<RawSocket> {
     closed,
     next,
     send: (frame) => ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame)),
-    hello: (token, cursor = 0) => ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor })),
+    hello: (token, cursor = 0, extra = {}) => ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor, ...extra })),
     [Symbol.asyncDispose]: async () => {
       if (ws.readyState === WebSocket.CLOSED) return
       ws.terminate()
       await closed
     },
   }
+}
+
+/** What {@link connectUser} needs of a server: both test servers have it. */
+export interface TokenServer {
+  readonly url: string
+  token(userId: string): string | Promise<string>
+}
+
+/**
+ * Opens a socket for `userId`, says hello (with `extra` fields, such as `echo: false`) and waits for `synced`.
+ *
+ * @example
+ * ```ts
+ * await using socket = await connectUser(server, 'alice', { cursor: 2 })
+ * ```
+ */
+export async function connectUser(server: TokenServer, userId: string, hello: { cursor?: number; echo?: boolean } = {}): Promise<RawSocket> {
+  const { cursor = 0, ...extra } = hello
+  const socket = await openRawSocket(server.url)
+  socket.hello(await server.token(userId), cursor, extra)
+  await socket.next('synced')
+  return socket
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { signTestToken } from './signTestToken.js'
 import { startRedis, type TestRedis } from './startRedis.js'
-import { startTestServer, type TestServer } from './startTestServer.js'
+import { type CliServer, startCliServer } from './startCliServer.js'
 
 /** Options of {@link startRedisDeployment}. */
 export interface RedisDeploymentOptions {
@@ -16,7 +16,7 @@ export interface RedisDeploymentOptions {
 /** Two `cubby-server` processes on one real Redis, started as an operator starts them: same flags, same secret. */
 export interface TestRedisDeployment extends AsyncDisposable {
   /** Node A and node B; each one's `token()` signs with the shared secret. */
-  readonly nodes: readonly [TestServer, TestServer]
+  readonly nodes: readonly [CliServer, CliServer]
   readonly redis: TestRedis
   /** The shared `CUBBY_SECRET`. */
   readonly secret: string
@@ -41,7 +41,7 @@ export async function startRedisDeployment(options: RedisDeploymentOptions = {})
   const adminToken = randomBytes(24).toString('base64url')
   const redis = await startRedis()
   const env = { ...options.env, CUBBY_SECRET: secret, CUBBY_ADMIN_TOKEN: adminToken, CUBBY_REDIS: redis.url }
-  const started = await Promise.allSettled([0, 1].map(() => startTestServer({ args: options.args ?? [], env, secret })))
+  const started = await Promise.allSettled([0, 1].map(() => startCliServer({ args: options.args ?? [], env, secret })))
   const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
   const close = async (): Promise<void> => {
     try {

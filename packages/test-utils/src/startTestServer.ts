@@ -1,151 +1,78 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { type CubbyServer, type CubbyServerOptions, createCubbyServer } from '@cubby/server'
 import { signTestToken } from './signTestToken.js'
 
-/** The built CLI: tests run the real `cubby-server` process, exactly as users start it. */
-export const CLI_PATH: string = fileURLToPath(new URL('../../../apps/server/dist/cli.js', import.meta.url))
-
-/** Options of {@link startTestServer}. */
-export interface TestServerOptions {
-  /** Extra CLI flags, e.g. `['--max-value-bytes', '1000']`. @default [] */
-  args?: string[]
-  /** Extra environment variables. @default {} */
-  env?: Record<string, string>
+/** Options of {@link startTestServer}: any server option; `dataDir` and `secret` get test defaults. */
+export interface TestServerOptions extends Partial<CubbyServerOptions> {
   /** Data directory to reuse (the caller then owns it). @default a fresh temp dir, removed on dispose */
   dataDir?: string
-  /** A command that execs the server, e.g. `['prlimit', '--nofile=256:256']` (it must keep the process id). @default [] */
-  wrapper?: string[]
-  /** The signing secret (`CUBBY_SECRET`), e.g. one shared by several nodes. @default 32 random bytes */
+  /** The signing secret. @default 32 random bytes */
   secret?: string
 }
 
-/** A running `cubby-server` child process on 127.0.0.1 with its own temp data dir. */
+/** A Cubby server in the test's own process on 127.0.0.1, with its own temp data dir. */
 export interface TestServer extends AsyncDisposable {
   readonly url: string
   readonly port: number
   readonly dataDir: string
   readonly secret: string
-  /** PID of the current process (changes on restart). */
-  readonly pid: number
-  /** Everything the process wrote to stdout and stderr so far. */
-  readonly output: () => string
+  /** The running server (a new one after a restart). */
+  readonly cubby: CubbyServer
   /** A token for `userId`, signed with the server's secret. */
   token(userId: string): string
-  /** SIGTERM and wait for a clean exit; resolves to the exit code. */
-  stop(): Promise<number | null>
-  /** SIGKILL (`kill -9`): no chance to flush anything. */
-  kill9(): Promise<void>
-  /** Start the process again on the same port and data dir (after stop or kill9). */
+  /** Closes the server: sockets get 1001, writes in flight finish, the database closes. */
+  stop(): Promise<void>
+  /** Starts the server again on the same port and data dir (after stop). */
   start(): Promise<void>
   /** stop() then start(). */
   restart(): Promise<void>
 }
 
-const LISTENING = /cubby-server listening on (http:\/\/127\.0\.0\.1:(\d+))/
-
-interface Running {
-  child: ChildProcess
-  exited: Promise<number | null>
-}
-
-function spawnServer(args: string[], env: Record<string, string>, log: string[], wrapper: string[] = []): Promise<Running & { port: number }> {
-  const [command = process.execPath, ...prefix] = [...wrapper, ...(wrapper.length > 0 ? [process.execPath] : [])]
-  const child = spawn(command, [...prefix, CLI_PATH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return new Promise((resolve, reject) => {
-    let stdout = ''
-    const timer = setTimeout(() => fail(new Error('cubby-server did not report listening within 20 s')), 20_000)
-    const fail = (error: Error): void => {
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(new Error(`${error.message}\n--- server output ---\n${log.join('')}`))
-    }
-    child.stderr.on('data', (chunk: Buffer) => log.push(chunk.toString()))
-    child.stdout.on('data', (chunk: Buffer) => {
-      log.push(chunk.toString())
-      stdout += chunk.toString()
-      const match = LISTENING.exec(stdout)
-      if (match) {
-        clearTimeout(timer)
-        resolve({ child, exited, port: Number(match[2]) })
-      }
-    })
-    void exited.then((code) => fail(new Error(`cubby-server exited with code ${code} before listening`)))
-  })
-}
-
 /**
- * Starts the real `cubby-server` CLI on 127.0.0.1 (a free port) with a temp data dir and a known secret.
+ * Starts a real Cubby server (`createCubbyServer`, LevelDB in a temp dir) in this process on 127.0.0.1 and a free
+ * port. It runs from source, so no build is needed; tests that need a process of their own use `startCliServer`.
  *
  * @example
  * ```ts
- * await using server = await startTestServer()
- * const res = await fetch(`${server.url}/healthz`)
+ * await using server = await startTestServer({ limits: { maxValueBytes: 1000 } })
+ * await using client = connectTestClient(server.url, { auth: server.token('alice') })
  * ```
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run the build first (npm test does)`)
   const ownsDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'cubby-test-')))
   const secret = options.secret ?? randomBytes(32).toString('base64url')
-  const env = { CUBBY_SECRET: secret, ...options.env }
-  const log: string[] = []
   let port = 0
-  let running: Running | undefined
+  let running: CubbyServer | undefined
+  let last: CubbyServer | undefined
 
   const start = async (): Promise<void> => {
-    const args = ['--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])]
-    const started = await spawnServer(args, env, log, options.wrapper)
-    port = started.port
-    running = started
+    const cubby = createCubbyServer({ logger: null, ...options, dataDir, secret })
+    port = (await cubby.listen({ port, host: '127.0.0.1' })).port
+    running = last = cubby
   }
-  const stop = async (): Promise<number | null> => {
+  const stop = async (): Promise<void> => {
     const current = running
     running = undefined
-    if (!current) return null
-    current.child.kill('SIGTERM')
-    return current.exited
-  }
-  const kill9 = async (): Promise<void> => {
-    const current = running
-    running = undefined
-    if (!current) return
-    current.child.kill('SIGKILL')
-    await current.exited
+    await current?.close()
   }
   await start()
   return {
     get url() { return `http://127.0.0.1:${port}` },
     get port() { return port },
-    get pid() { return running?.child.pid ?? -1 },
+    get cubby() { return (running ?? last)! },
     dataDir,
     secret,
-    output: () => log.join(''),
     token: (userId) => signTestToken(secret, userId),
     stop,
-    kill9,
     start,
     restart: async () => { await stop(); await start() },
     [Symbol.asyncDispose]: async () => {
-      const current = running
-      const hung = await stopWithin(stop, 10_000)
-      if (hung) current?.child.kill('SIGKILL')
+      await stop()
       if (ownsDir) await rm(dataDir, { recursive: true, force: true })
-      // A graceful stop that takes longer than 10 s is a bug worth seeing, but must not hang the suite.
-      if (hung) throw new Error(`cubby-server did not exit within 10 s of SIGTERM\n${log.join('')}`)
     },
   }
-}
-
-async function stopWithin(stop: () => Promise<number | null>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<'hung'>((resolve) => { timer = setTimeout(() => resolve('hung'), ms) })
-  const result = await Promise.race([stop(), timeout])
-  clearTimeout(timer)
-  return result === 'hung'
 }

@@ -1,5 +1,5 @@
 import './dom.fixture.js'
-import { startTestServer } from '@cubby/test-utils'
+import { startCliServer } from '@cubby/test-utils'
 import { useCubby } from '@cubby/vue'
 import { defineComponent, h } from 'vue'
 import { expect, it, vi } from 'vitest'
@@ -11,7 +11,9 @@ const Note = defineComponent(() => {
 })
 
 it('syncs a write live to the same user’s other tab, pending until acknowledged, and not to another user', async () => {
-  await using server = await startTestServer()
+  // A server process of its own: happy-dom's globals (timers, events) fill this process and would stall an
+  // in-process server.
+  await using server = await startCliServer()
   await using tab1 = serverCubby(server, 'alice')
   await using tab2 = serverCubby(server, 'alice')
   await using other = serverCubby(server, 'bob')

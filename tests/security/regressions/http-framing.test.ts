@@ -1,5 +1,5 @@
 import { connect } from 'node:net'
-import { startTestServer } from '@cubby/test-utils'
+import { startCliServer } from '@cubby/test-utils'
 import { expect, it, vi } from 'vitest'
 
 /**
@@ -19,7 +19,7 @@ async function exchange(port: number, raw: string): Promise<string> {
 }
 
 it('answers malformed HTTP with a typed JSON error', async () => {
-  await using server = await startTestServer()
+  await using server = await startCliServer()
   const unframed = await exchange(server.port, 'GET /v1/values HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\ntrue')
   expect(unframed).toMatch(/^HTTP\/1\.1 400 /)
   expect(unframed).toContain('{"error":{"code":"BAD_MESSAGE"')
@@ -30,7 +30,7 @@ it('answers malformed HTTP with a typed JSON error', async () => {
 })
 
 it('keeps serving a kept-alive connection after a refused request that carried a body', async () => {
-  await using server = await startTestServer()
+  await using server = await startCliServer()
   const token = server.token('keepalive')
   const socket = connect(server.port, '127.0.0.1')
   let text = ''

@@ -1,4 +1,4 @@
-import { openRawSocket, startTestServer } from '@cubby/test-utils'
+import { openRawSocket, startCliServer } from '@cubby/test-utils'
 import { expect, it } from 'vitest'
 import { rawHttp } from '../attack.js'
 
@@ -8,7 +8,7 @@ import { rawHttp } from '../attack.js'
  * and never stored. Every write must be either refused or stored: never acknowledged and dropped.
  */
 it('never acknowledges a write it dropped, whatever the client id', async () => {
-  await using server = await startTestServer()
+  await using server = await startCliServer()
   const token = server.token('surrogates')
   await using socket = await openRawSocket(server.url)
   socket.hello(token)

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createCubbyServer } from '@cubby/server'
-import { rawHttp, startTestServer } from '@cubby/test-utils'
+import { rawHttp, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it } from 'vitest'
 import { exchange, parseAnswer } from '../rawTcp.js'
 
@@ -22,7 +22,7 @@ const upgrade = (target: string): string =>
 
 describe('upgrade requests with unparsable targets', () => {
   it('are refused one by one by the CLI server, which keeps serving', async () => {
-    await using server = await startTestServer()
+    await using server = await startCliServer()
     const pid = server.pid
     for (const target of TARGETS) {
       const answer = parseAnswer(await exchange(server.port, upgrade(target)))

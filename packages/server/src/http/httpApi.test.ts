@@ -1,7 +1,6 @@
 import { CUBBY_VALUE_CONTENT_TYPE, encodeValue } from '@cubby/protocol'
 import { describe, expect, it } from 'vitest'
-import { rawHttp as httpRequest } from '@cubby/test-utils'
-import { startTestServer } from '../testing/startTestServer.js'
+import { rawHttp as httpRequest, startTestServer } from '@cubby/test-utils'
 
 const JSON_TYPE = { 'content-type': 'application/json' }
 const TYPED = { 'content-type': CUBBY_VALUE_CONTENT_TYPE }
@@ -35,7 +34,7 @@ describe('HTTP API', () => {
 
   it('stores, reads and deletes JSON values', async () => {
     await using server = await startTestServer()
-    const token = await server.cubby.issueToken('alice')
+    const token = server.token('alice')
     const put = await httpRequest(server.url, 'PUT', '/v1/values/prefs', { token, headers: JSON_TYPE, body: '{"theme": "dark"}' })
     expect([put.status, put.json]).toEqual([200, { rev: 1 }])
     const get = await httpRequest(server.url, 'GET', '/v1/values/prefs', { token })
@@ -50,7 +49,7 @@ describe('HTTP API', () => {
 
   it('stores and serves typed values in the Cubby content type', async () => {
     await using server = await startTestServer()
-    const token = await server.cubby.issueToken('alice')
+    const token = server.token('alice')
     await server.cubby.store('alice', 'when', new Date(0))
     const get = await httpRequest(server.url, 'GET', '/v1/values/when', { token })
     expect(get.headers['content-type']).toBe(`${CUBBY_VALUE_CONTENT_TYPE}; charset=utf-8`)
@@ -64,7 +63,7 @@ describe('HTTP API', () => {
 
   it('keeps URL-encoded slashes, percent signs and dots in keys', async () => {
     await using server = await startTestServer()
-    const token = await server.cubby.issueToken('alice')
+    const token = server.token('alice')
     const keys = ['a/b', '100%', '..', '.', 'a b', 'ü/€', '?#']
     for (const key of keys) {
       const res = await httpRequest(server.url, 'PUT', `/v1/values/${encodeURIComponent(key).replace(/\./g, '%2E')}`, { token, headers: JSON_TYPE, body: JSON.stringify(key) })
@@ -79,7 +78,7 @@ describe('HTTP API', () => {
 
   it('rejects other content types, bad JSON, bad keys and big bodies', async () => {
     await using server = await startTestServer({ limits: { maxMessageBytes: 1000, maxValueBytes: 100, maxKeyBytes: 10 } })
-    const token = await server.cubby.issueToken('alice')
+    const token = server.token('alice')
     const codeOf = async (method: string, path: string, headers: Record<string, string>, body?: string): Promise<[number, string]> => {
       const res = await httpRequest(server.url, method, path, { token, headers, ...(body === undefined ? {} : { body }) })
       return [res.status, (res.json as { error: { code: string } }).error.code]

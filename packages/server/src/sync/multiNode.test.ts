@@ -4,10 +4,9 @@ import { join } from 'node:path'
 import type { ChangesMessage } from '@cubby/protocol'
 import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
+import { connectUser, openRawSocket, type RawSocket, startTestServer, type TestServer } from '@cubby/test-utils'
 import { createLevelStorage } from '../storage/createLevelStorage.js'
 import { createMemoryBusNetwork, type MemoryBus, type MemoryBusNetwork } from '../testing/createMemoryBus.js'
-import { connectUser, openRawSocket, type RawSocket } from '../testing/openRawSocket.js'
-import { startTestServer, type TestServer } from '../testing/startTestServer.js'
 
 /** Two servers on one LevelDB storage, joined by an in-process bus. */
 async function twoNodes(test: (nodes: { a: TestServer; b: TestServer; busB: MemoryBus; network: MemoryBusNetwork }) => Promise<void>): Promise<void> {
@@ -32,7 +31,7 @@ async function twoNodes(test: (nodes: { a: TestServer; b: TestServer; busB: Memo
 
 /** The highest rev the socket was sent, and each change's rev in the order sent. */
 function received(socket: RawSocket): { rev: number; revs: number[] } {
-  const frames = socket.messages.filter((m): m is ChangesMessage => m.type === 'changes')
+  const frames = socket.frames.filter((m): m is ChangesMessage => m.type === 'changes')
   return { rev: Math.max(0, ...frames.map((m) => m.rev)), revs: frames.flatMap((m) => m.changes.map((c) => c.rev)) }
 }
 
@@ -41,18 +40,18 @@ describe('several nodes on one storage', () => {
     await twoNodes(async ({ a, b }) => {
       await using reader = await connectUser(b, 'alice')
       await using bystander = await connectUser(b, 'bob')
-      await using writer = await connectUser(a, 'alice', 0, { echo: false })
+      await using writer = await connectUser(a, 'alice', { cursor: 0, echo: false })
       writer.send({ type: 'push', clientId: 'c1', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] })
-      await writer.waitFor('ack')
+      await writer.next('ack')
       await a.cubby.store('alice', 'j', 2)
-      await reader.waitFor('changes', (m) => m.rev === 2)
+      await reader.next('changes', (m) => m.rev === 2)
       expect(received(reader).revs).toEqual([1, 2])
       // The writer's own change is left out (no echo); the other write reaches it.
       expect(received(writer).revs).toEqual([2])
       await a.cubby.store('carol', 'x', 1)
       await a.cubby.store('alice', 'k', 3)
-      await reader.waitFor('changes', (m) => m.rev === 3)
-      expect(bystander.messages.filter((m) => m.type === 'changes')).toEqual([])
+      await reader.next('changes', (m) => m.rev === 3)
+      expect(bystander.frames.filter((m) => m.type === 'changes')).toEqual([])
     })
   })
 
@@ -62,7 +61,7 @@ describe('several nodes on one storage', () => {
       network.loseEveryOther()
       let head = 0
       for (let i = 0; i < 20; i++) head = await a.cubby.store('alice', `k${i % 7}`, i)
-      await reader.waitFor('changes', (m) => m.rev === head)
+      await reader.next('changes', (m) => m.rev === head)
       expect(network.lost).toBe(10)
       expect(received(reader).revs).toEqual(Array.from({ length: head }, (_, i) => i + 1))
     })
@@ -75,7 +74,7 @@ describe('several nodes on one storage', () => {
       const head = await a.cubby.store('alice', 'k', 1)
       expect(network.lost).toBe(1)
       busB.reconnect()
-      await reader.waitFor('changes', (m) => m.rev === head)
+      await reader.next('changes', (m) => m.rev === head)
       expect(received(reader).revs).toEqual([1])
     })
   })
@@ -83,15 +82,15 @@ describe('several nodes on one storage', () => {
   it('cuts a user deleted through one node off the other, and refuses its old tokens there', async () => {
     await twoNodes(async ({ a, b }) => {
       await a.cubby.store('alice', 'k', 1)
-      const token = await b.cubby.issueToken('alice')
+      const token = b.token('alice')
       await using session = await connectUser(b, 'alice')
       expect(await a.cubby.deleteUser('alice')).toBe(true)
-      await session.waitFor('user-deleted')
-      expect((await session.closed).code).toBe(4010)
+      await session.next('user-deleted')
+      expect(await session.closed).toBe(4010)
       // Node B had seen alice's marker (none) before; the deletion through A must reach its cache too.
-      await using again = await openRawSocket(b.wsUrl)
+      await using again = await openRawSocket(b.url)
       again.send({ type: 'hello', v: 1, token, cursor: 0 })
-      expect((await again.waitFor('error')).code).toBe('UNAUTHORIZED')
+      expect((await again.next('error')).code).toBe('UNAUTHORIZED')
     })
   })
 })

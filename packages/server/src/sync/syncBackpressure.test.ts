@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net'
 import type { ChangesMessage } from '@cubby/protocol'
 import { expect, it } from 'vitest'
-import { connectUser, openRawSocket } from '../testing/openRawSocket.js'
-import { startTestServer } from '../testing/startTestServer.js'
+import { connectUser, openRawSocket, startTestServer } from '@cubby/test-utils'
 
 it('keeps a slow reader exact: every change once and in order after it stalls and resumes', async () => {
   await using server = await startTestServer({ limits: { maxMessageBytes: 4096, maxValueBytes: 2048 } })
@@ -15,8 +14,8 @@ it('keeps a slow reader exact: every change once and in order after it stalls an
   const revs = await Promise.all(writes)
   socket.resume()
   const head = Math.max(...revs)
-  await reader.waitFor('changes', (m) => m.rev === head)
-  const seen = reader.messages.filter((m): m is ChangesMessage => m.type === 'changes').flatMap((m) => m.changes)
+  await reader.next('changes', (m) => m.rev === head)
+  const seen = reader.frames.filter((m): m is ChangesMessage => m.type === 'changes').flatMap((m) => m.changes)
   const seenRevs = seen.map((c) => c.rev)
   expect(seenRevs).toEqual([...new Set(seenRevs)].sort((a, b) => a - b))
   const latest = new Map(seen.map((c) => ['key' in c ? c.key : '', 'value' in c ? c.value : '']))
@@ -28,17 +27,17 @@ it('paces a cold catch-up by the reader and ends it exact, with writes racing th
   await using server = await startTestServer({ limits: { maxMessageBytes: 4096, maxValueBytes: 2048 }, pullBatchSize: 100 })
   const value = 'x'.repeat(1500)
   await Promise.all(Array.from({ length: 2000 }, (_, i) => server.cubby.store('alice', `k${i}`, `${i}${value}`)))
-  await using reader = await openRawSocket(server.wsUrl)
+  await using reader = await openRawSocket(server.url)
   // Stop reading before the hello: the scan has to wait for the socket again and again.
   const socket = (reader.ws as unknown as { _socket: Socket })._socket
   socket.pause()
-  reader.send({ type: 'hello', v: 1, token: await server.cubby.issueToken('alice'), cursor: 0 })
+  reader.send({ type: 'hello', v: 1, token: server.token('alice'), cursor: 0 })
   const writes = Array.from({ length: 300 }, (_, i) =>
     i % 3 === 0 ? server.cubby.delete('alice', `k${i * 5}`) : server.cubby.store('alice', `k${i * 7}`, `w${i}`))
   const head = Math.max(...(await Promise.all(writes)))
   socket.resume()
-  await reader.waitFor('changes', (m) => m.rev === head)
-  const frames = reader.messages.filter((m): m is ChangesMessage => m.type === 'changes')
+  await reader.next('changes', (m) => m.rev === head)
+  const frames = reader.frames.filter((m): m is ChangesMessage => m.type === 'changes')
   const revs = frames.flatMap((m) => m.changes.map((c) => c.rev))
   expect(new Set(revs).size).toBe(revs.length)
   expect(frames.map((m) => m.rev)).toEqual(frames.map((m) => m.rev).sort((a, b) => a - b))

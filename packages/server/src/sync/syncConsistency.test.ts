@@ -1,8 +1,7 @@
 import type { Change, ChangesMessage, Mutation } from '@cubby/protocol'
 import { encodeValue } from '@cubby/protocol'
 import { expect, it } from 'vitest'
-import { connectUser } from '../testing/openRawSocket.js'
-import { startTestServer } from '../testing/startTestServer.js'
+import { connectUser, startTestServer } from '@cubby/test-utils'
 
 const store = (mid: number, key: string, value: unknown): Mutation => ({ op: 'store', mid, key, value: encodeValue(value) })
 
@@ -28,8 +27,8 @@ it('ends a client that connects during heavy writing in exactly the server state
   }
   await using reader = await connectUser(server, 'alice')
   const head = Math.max(...(await Promise.all(writes)))
-  await reader.waitFor('changes', (m) => m.rev === head)
-  const frames = reader.messages.filter((m): m is ChangesMessage => m.type === 'changes')
+  await reader.next('changes', (m) => m.rev === head)
+  const frames = reader.frames.filter((m): m is ChangesMessage => m.type === 'changes')
   const changes = frames.flatMap((m) => m.changes)
   // Each change once; the frames never move the cursor back; after the snapshot's last frame (the first that moves
   // the cursor), in revision order.
@@ -48,7 +47,7 @@ it('answers pushes of sessions without echo so that their acks stand for their c
   await Promise.all(Array.from({ length: 50 }, (_, i) => cubby.store('alice', `k${i}`, -i)))
   /** A client that takes its acks as its own changes, the way @cubby/client does with `echo: false`. */
   const client = async (clientId: string) => {
-    const socket = await connectUser(server, 'alice', 0, { echo: false })
+    const socket = await connectUser(server, 'alice', { cursor: 0, echo: false })
     const state = new Map<string, { rev: number; value: string }>()
     const sent = new Map<number, Mutation>()
     const seenRevs = new Set<number>()
@@ -56,8 +55,8 @@ it('answers pushes of sessions without echo so that their acks stand for their c
     let frames = 0
     const violations: string[] = []
     const apply = (): void => {
-      for (; frames < socket.messages.length; frames++) {
-        const m = socket.messages[frames]!
+      for (; frames < socket.frames.length; frames++) {
+        const m = socket.frames[frames]!
         if (m.type === 'changes') {
           for (const c of m.changes) {
             seenRevs.add(c.rev)
@@ -101,10 +100,10 @@ it('answers pushes of sessions without echo so that their acks stand for their c
     }
     if (round % 10 === 0) await cubby.store('alice', `server${round}`, round)
   }
-  for (const c of [a, b]) await c.socket.waitFor('ack', (m) => m.results.some((r) => r.mid === Math.max(...c.sent.keys())))
+  for (const c of [a, b]) await c.socket.next('ack', (m) => m.results.some((r) => r.mid === Math.max(...c.sent.keys())))
   const head = await cubby.store('alice', 'last', true)
   for (const c of [a, b]) {
-    await c.socket.waitFor('changes', (m) => m.rev === head)
+    await c.socket.next('changes', (m) => m.rev === head)
     c.apply()
     expect(c.violations).toEqual([])
     expect(c.cursor()).toBe(head)

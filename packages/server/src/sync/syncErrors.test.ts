@@ -4,25 +4,24 @@ import { join } from 'node:path'
 import { encodeValue } from '@cubby/protocol'
 import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
+import { connectUser, openRawSocket, type RawSocket, startTestServer, type TestServer } from '@cubby/test-utils'
 import { createLevelStorage } from '../storage/createLevelStorage.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
-import { connectUser, openRawSocket, type RawSocket } from '../testing/openRawSocket.js'
-import { startTestServer, type TestServer } from '../testing/startTestServer.js'
 
 /** The server still serves a fresh connection end to end. */
 async function expectStillServing(server: TestServer): Promise<void> {
   await using other = await connectUser(server, 'someone-else')
   other.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] })
-  await other.waitFor('ack')
+  await other.next('ack')
 }
 
 async function expectRejectedHello(server: TestServer, frame: unknown, code: string, closeCode: number): Promise<RawSocket> {
-  const socket = await openRawSocket(server.wsUrl)
+  const socket = await openRawSocket(server.url)
   socket.send(frame)
-  expect((await socket.closed).code).toBe(closeCode)
+  expect(await socket.closed).toBe(closeCode)
   // Both refused tokens of these tests are simply not valid.
   const reason = code === 'UNAUTHORIZED' ? { reason: 'invalid' } : {}
-  expect(socket.messages).toEqual([{ type: 'error', code, message: expect.any(String), ...reason }])
+  expect(socket.frames).toEqual([{ type: 'error', code, message: expect.any(String), ...reason }])
   return socket
 }
 
@@ -36,8 +35,8 @@ describe('sync errors', () => {
     socket.send({ type: 'push', clientId: 'c', mutations: [] })
     socket.send({ type: 'hello', v: 1, token: 'x', cursor: 0 })
     socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: '1' }] })
-    await socket.waitFor('ack')
-    const errors = socket.messages.filter((m) => m.type === 'error')
+    await socket.next('ack')
+    const errors = socket.frames.filter((m) => m.type === 'error')
     expect(errors.map((e) => e.code)).toEqual(Array(5).fill('BAD_MESSAGE'))
     expect(socket.ws.readyState).toBe(socket.ws.OPEN)
   })
@@ -54,7 +53,7 @@ describe('sync errors', () => {
       { op: 'store', mid: 6, key: 'lone', value: '"\uD800"' },
       { op: 'store', mid: 7, key: 'ok', value: '"\\uD800"' },
     ] })
-    const ack = await socket.waitFor('ack')
+    const ack = await socket.next('ack')
     expect(ack.results.map((r) => ('error' in r ? r.error.code : r.rev))).toEqual(['INVALID_KEY', 'INVALID_KEY', 'VALUE_TOO_LARGE', 'INVALID_VALUE', 'INVALID_KEY', 'INVALID_VALUE', 1])
     expect(await server.cubby.list('alice')).toEqual(['ok'])
   })
@@ -76,29 +75,29 @@ describe('sync errors', () => {
     await using server = await startTestServer()
     await using other = await startTestServer()
     await using _a = await expectRejectedHello(server, { type: 'hello', v: 1, token: 'garbage', cursor: 0 }, 'UNAUTHORIZED', 4001)
-    const foreign = await other.cubby.issueToken('alice')
+    const foreign = other.token('alice')
     await using _b = await expectRejectedHello(server, { type: 'hello', v: 1, token: foreign, cursor: 0 }, 'UNAUTHORIZED', 4001)
     await expectStillServing(server)
   })
 
   it('closes with 4004 when no hello comes in time', async () => {
     await using server = await startTestServer({ helloTimeoutMs: 50 })
-    await using socket = await openRawSocket(server.wsUrl)
-    expect((await socket.closed).code).toBe(4004)
+    await using socket = await openRawSocket(server.url)
+    expect(await socket.closed).toBe(4004)
   })
 
   it('closes with 1009 on a frame over maxMessageBytes and serves others', async () => {
     await using server = await startTestServer({ limits: { maxMessageBytes: 1024, maxValueBytes: 512 } })
     await using socket = await connectUser(server, 'alice')
     socket.send({ type: 'push', clientId: 'c', mutations: [{ op: 'store', mid: 1, key: 'k', value: encodeValue('x'.repeat(2000)) }] })
-    expect((await socket.closed).code).toBe(1009)
+    expect(await socket.closed).toBe(1009)
     await expectStillServing(server)
   })
 
   it('cuts a socket that does not answer pings', async () => {
     await using server = await startTestServer({ heartbeatMs: 20 })
-    await using socket = await openRawSocket(server.wsUrl, { autoPong: false })
-    expect((await socket.closed).code).toBe(1006)
+    await using socket = await openRawSocket(server.url, { ws: { autoPong: false } })
+    expect(await socket.closed).toBe(1006)
   })
 
   it('refuses upgrades on other paths', async () => {
@@ -132,11 +131,11 @@ describe('a commit that fails', () => {
       await using first = await connectUser(server, 'alice')
       failNext = true
       first.send(push)
-      expect((await first.closed).code).toBe(1011)
-      expect(first.messages.filter((m) => m.type === 'ack')).toEqual([])
+      expect(await first.closed).toBe(1011)
+      expect(first.frames.filter((m) => m.type === 'ack')).toEqual([])
       await using second = await connectUser(server, 'alice')
       second.send(push)
-      expect((await second.waitFor('ack')).results).toEqual([{ mid: 1, rev: 1 }])
+      expect((await second.next('ack')).results).toEqual([{ mid: 1, rev: 1 }])
       expect(await storage.head('alice')).toBe(1)
     } finally {
       await storage.close()
