@@ -15,7 +15,7 @@ export interface OpenedCache {
  * browsers, is memory), switching once to memory when the default IndexedDB provider fails (private modes
  * refuse to open databases). A provider the app chose is never replaced: its failure is an error.
  *
- * @internal
+ * Not part of the public API; its declaration ships because loadReplica's declaration imports it.
  */
 export class StorageGuard {
   provider: CubbyCacheProvider

@@ -3,9 +3,8 @@ import type { CubbyError, ServerMessage } from '@cubby/protocol'
 /**
  * Whatever carries frames between this client and the server: the WebSocket ({@link SyncConnection}), or a
  * follower tab's channel to the tab that leads ({@link TabUplink}). It runs from {@link start} to {@link stop}
- * and reports to its {@link UplinkSink}.
- *
- * @internal
+ * and reports to its {@link UplinkSink}. Not part of the public API; its declaration ships because the
+ * declarations of the sync classes import it.
  */
 export interface Uplink {
   /** Starts carrying frames, and keeps at it (reconnecting, or following the next leader) until {@link stop}. */
@@ -16,7 +15,7 @@ export interface Uplink {
   retryNow(): void
 }
 
-/** What a {@link SyncConnection} reports to: the {@link Link} that chose it. @internal */
+/** What a {@link SyncConnection} reports to: the {@link Link} that chose it. Not part of the public API. */
 export interface UplinkSink {
   /** A frame of this client's own session. */
   frame(message: ServerMessage): void

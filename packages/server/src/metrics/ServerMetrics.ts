@@ -33,7 +33,7 @@ const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 /**
  * The server's Prometheus metrics, in a registry of its own (several servers in one process do not collide).
  * Every method is O(1) per event and labels are bounded enums: no user id, key or address ever becomes a label.
- * @internal
+ * Not part of the public API; its declaration ships because the writer's declaration imports it.
  */
 export class ServerMetrics {
   readonly registry: Registry = new Registry()
