@@ -18,7 +18,7 @@ export type RefusalKind =
   | 'missing' | 'invalid' | 'expired' | 'revoked' | 'deleted' | 'admin'
   | 'hello' | 'body' | 'headers' | 'origin' | 'mutation' | ''
 
-/** Gauges read when scraped, so that the hot paths count nothing for them. @internal */
+/** Gauges read when scraped, so that the hot paths count nothing for them. Not part of the public API. */
 export interface MetricsSources {
   /** Open TCP connections of `listen()` (0 when the server is mounted elsewhere). */
   tcpConnections(): number
