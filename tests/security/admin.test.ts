@@ -127,7 +127,8 @@ describe('a deletion is a barrier', () => {
       const admin = (await readFile(join(server.dataDir, 'admin-token'), 'utf8')).trim()
       const old = server.token('victim')
       await using socket = await connectUser(server, 'victim')
-      let deleted = false
+      // Set before the DELETE is sent: the server may refuse a writer before the DELETE's own answer arrives here.
+      let deleting = false
       let started = 0
       const unexpected: number[] = []
       // Writers that keep going, with the old token, until the deletion has answered and they are refused.
@@ -135,15 +136,15 @@ describe('a deletion is a barrier', () => {
         for (let i = 0; i < 5000; i++) {
           started++
           const res = await rawHttp(server.url, 'PUT', `/v1/values/w${w}-${i}`, { token: old, headers: { 'content-type': 'application/json' }, body: '1' })
-          if (res.status === 401 && deleted) return
+          if (res.status === 401 && deleting) return
           if (res.status !== 200) unexpected.push(res.status)
         }
       }
       const writers = [0, 1, 2, 3].map(writer)
       for (let mid = 1; mid <= 20; mid++) socket.send({ type: 'push', clientId: 'ws', mutations: [{ op: 'store', mid, key: `ws${mid}`, value: '1' }] })
       await vi.waitFor(() => expect(started).toBeGreaterThan(8))
+      deleting = true
       expect((await rawHttp(server.url, 'DELETE', '/v1/admin/users/victim', { token: admin })).json).toEqual({ deleted: true })
-      deleted = true
       await Promise.all(writers)
       expect(unexpected).toEqual([])
       expect(await socket.closed).toBe(4010)
