@@ -1,12 +1,11 @@
 import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, assertValidKey } from '@cubby/protocol'
-import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
+import type { CubbyEventMap, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica, ReplicaHooks } from './Replica.js'
 import { type Session, loadReplica } from './loadReplica.js'
 import { StorageGuard } from './cache/openUserCache.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
-import type { PendingWrite } from './state/PendingWrites.js'
 import { asCubbyError } from './asCubbyError.js'
 import { Link, type LinkEvents } from './sync/Link.js'
 
@@ -417,8 +416,15 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   }
 
   readonly #replicaHooks: ReplicaHooks = {
-    change: (changes, origin) => this.#emitChange(changes, origin),
-    pending: (writes) => this.#emitPending(writes),
+    change: (changes, origin) => {
+      if (changes.length > 0) this.#emit('change', { keys: changes.map((c) => c.key), changes, origin })
+    },
+    pending: (writes) => {
+      if (writes.length === 0) return
+      const keys = new Set<string>()
+      for (const { mutation } of writes) if (mutation.op !== 'clear') keys.add(mutation.key)
+      this.#emit('pending', { keys: [...keys], count: this.pendingCount })
+    },
     error: (error) => this.#emitError(error),
     synced: () => this.#link.synced(),
     durable: (entries) => this.#link.durable(entries),
@@ -480,18 +486,6 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#rejectReady(reason)
     const replica = await this.#loaded.catch(() => undefined)
     await replica?.close(reason, destroy)
-  }
-
-  #emitChange(changes: CubbyChange[], origin: 'local' | 'remote'): void {
-    if (changes.length === 0) return
-    this.#emit('change', { keys: changes.map((c) => c.key), changes, origin })
-  }
-
-  #emitPending(writes: readonly PendingWrite[]): void {
-    if (writes.length === 0) return
-    const keys = new Set<string>()
-    for (const { mutation } of writes) if (mutation.op !== 'clear') keys.add(mutation.key)
-    this.#emit('pending', { keys: [...keys], count: this.pendingCount })
   }
 
   #emitError(error: CubbyError, stopped?: StopReason): void {
