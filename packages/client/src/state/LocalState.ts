@@ -107,8 +107,8 @@ export class LocalState {
 
   /** Takes writes out of the view: their cache write failed, or the server rejected them. */
   removeWrites(writes: readonly PendingWrite[]): ViewChange[] {
-    const keys = this.#keysOf(writes)
-    for (const w of writes) this.#pending.remove(w)
+    const keys = new Set<string>()
+    this.#remove(writes, keys)
     return this.#refresh(keys)
   }
 
@@ -222,18 +222,13 @@ export class LocalState {
     this.#confirmed.clear()
     this.#cursor = 0
     Object.assign(write, { clearEntries: true, reset: true })
-    const dropped = this.#pending.reached(Number.MAX_SAFE_INTEGER)
-    for (const key of this.#keysOf(dropped)) touched.add(key)
-    for (const w of dropped) this.#pending.remove(w)
-    return dropped
+    return this.#remove(this.#pending.reached(Number.MAX_SAFE_INTEGER), touched)
   }
 
   /** Moves the cursor to `rev` (a `synced` frame) and drops acknowledged writes it has reached. */
   advance(rev: number, touched: Set<string> = new Set()): { changes: ViewChange[]; dropped: PendingWrite[] } {
     this.#cursor = Math.max(this.#cursor, rev)
-    const dropped = this.#pending.reached(this.#cursor)
-    for (const key of this.#keysOf(dropped)) touched.add(key)
-    for (const w of dropped) this.#pending.remove(w)
+    const dropped = this.#remove(this.#pending.reached(this.#cursor), touched)
     return { changes: this.#refresh(touched), dropped }
   }
 
@@ -273,9 +268,7 @@ export class LocalState {
         }
       }
     }
-    const gone = result.rejected.map((r) => r.write)
-    for (const key of this.#keysOf(gone)) keys.add(key)
-    for (const w of gone) this.#pending.remove(w)
+    this.#remove(result.rejected.map((r) => r.write), keys)
     const advanced = this.advance(top, keys)
     if (fold) stage(result.write, staged).cursor = this.#cursor
     return { ...result, changes: advanced.changes, dropped: advanced.dropped }
@@ -307,6 +300,13 @@ export class LocalState {
     into.keys.add(mutation.key)
     into.staged.set(mutation.key, { key: mutation.key, rev, value: mutation.value })
     into.folded.push({ rev, key: mutation.key, value: mutation.value })
+  }
+
+  /** Removes writes, adding the keys whose visible value they may affect to `touched`; returns the writes. */
+  #remove<TWrites extends readonly PendingWrite[]>(writes: TWrites, touched: Set<string>): TWrites {
+    for (const key of this.#keysOf(writes)) touched.add(key)
+    for (const w of writes) this.#pending.remove(w)
+    return writes
   }
 
   /** Keys whose visible value a set of writes may affect: a clear affects every key. */
