@@ -1,4 +1,4 @@
-import { CubbyError, type ServerMessage } from '@cubby/protocol'
+import { CubbyError, type CubbyErrorCode, type ServerMessage } from '@cubby/protocol'
 import { asCubbyError } from '../asCubbyError.js'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
@@ -31,7 +31,7 @@ export interface LinkEvents {
  *
  * @internal
  */
-export class Link {
+export class Link implements UplinkSink, TabUplinkSink {
   readonly #options: CubbyOptions
   readonly #events: LinkEvents
   readonly #connection: SyncConnection
@@ -60,7 +60,7 @@ export class Link {
       cursor: () => this.#replica!.cursor,
       reconnect: options.reconnect ?? {},
       heartbeat: options.heartbeat ?? {},
-      sink: this.#socketSink,
+      sink: this,
     })
     this.#watchActivity(true)
   }
@@ -97,7 +97,7 @@ export class Link {
     const platform = this.#options.tabs === 'independent' ? undefined : tabPlatform()
     if (!platform || memoryCache || this.#closed) return
     const name = this.#options.name ?? 'default'
-    this.#tabs = new TabUplink({ platform, name, userId, replica: () => this.#replica!, sink: this.#tabSink })
+    this.#tabs = new TabUplink({ platform, name, userId, replica: () => this.#replica!, sink: this })
     this.#tabs.listen()
   }
 
@@ -185,34 +185,56 @@ export class Link {
     return this.#tabs && !this.#leader ? this.#tabs : this.#connection
   }
 
-  readonly #socketSink: UplinkSink = {
-    frame: (message) => this.#receive(message),
-    status: (status) => this.#setStatus(status),
-    closed: () => this.#replica?.disconnected(),
-    error: (error, stopped) => this.#connectionError(error, stopped),
-    userDeleted: () => this.#userDeleted(),
+  // ------------------------------------------------------------ from the socket (UplinkSink)
+
+  /** @inheritDoc UplinkSink.state */
+  state(status: 'connecting' | 'offline'): void {
+    this.#setStatus(status)
   }
 
-  readonly #tabSink: TabUplinkSink = {
-    lead: (leader) => {
-      this.#leader = leader
-      this.#connection.start()
-      leader.relayStatus(this.#status)
-    },
-    unlead: () => {
-      this.#leader = undefined
-      this.#connection.stop()
-    },
-    status: (status) => {
-      this.#setStatus(status)
-      if (status === 'online') this.#events.ready()
-    },
-    gone: (code, message) => this.#events.gone(new CubbyError(code, message), false),
-    stopped: (code, message, reason) => this.#events.error(new CubbyError(code, message), reason),
-    failed: (error) => this.#events.error(asCubbyError(error, 'STORAGE_ERROR')),
+  /** @inheritDoc UplinkSink.closed */
+  closed(): void {
+    this.#replica?.disconnected()
   }
 
-  #receive(message: ServerMessage): void {
+  // ------------------------------------------------------------ from the tabs (TabUplinkSink)
+
+  /** @inheritDoc TabUplinkSink.lead */
+  lead(leader: TabLeader): void {
+    this.#leader = leader
+    this.#connection.start()
+    leader.relayStatus(this.#status)
+  }
+
+  /** @inheritDoc TabUplinkSink.unlead */
+  unlead(): void {
+    this.#leader = undefined
+    this.#connection.stop()
+  }
+
+  /** @inheritDoc TabUplinkSink.leaderStatus */
+  leaderStatus(status: CubbyStatus): void {
+    this.#setStatus(status)
+    if (status === 'online') this.#events.ready()
+  }
+
+  /** @inheritDoc TabUplinkSink.gone */
+  gone(code: CubbyErrorCode, message: string): void {
+    this.#events.gone(new CubbyError(code, message), false)
+  }
+
+  /** @inheritDoc TabUplinkSink.stopped */
+  stopped(code: CubbyErrorCode, message: string, reason: StopReason): void {
+    this.#events.error(new CubbyError(code, message), reason)
+  }
+
+  /** @inheritDoc TabUplinkSink.failed */
+  failed(error: unknown): void {
+    this.#events.error(asCubbyError(error, 'STORAGE_ERROR'))
+  }
+
+  /** @inheritDoc UplinkSink.frame */
+  frame(message: ServerMessage): void {
     let first: ServerMessage | undefined
     try {
       first = this.#apply(message)
@@ -226,7 +248,7 @@ export class Link {
   }
 
   #apply(message: ServerMessage): ServerMessage | undefined {
-    if (message.type === 'user-deleted') return this.#userDeleted()
+    if (message.type === 'user-deleted') return this.userDeleted()
     if (message.type !== 'welcome') return this.#replica!.receive(message)
     if (message.userId !== this.#session!.userId) {
       // Never mix users: the local database belongs to the user it was opened for.
@@ -238,14 +260,14 @@ export class Link {
   }
 
   /** The server deleted this user: drop the local data (every tab's), the outbox and the identity; stay offline. */
-  #userDeleted(): undefined {
+  userDeleted(): undefined {
     const message = 'The server deleted this user'
     this.#tabs?.announceGone('UNAUTHORIZED', message)
     this.#events.gone(new CubbyError('UNAUTHORIZED', message), true)
   }
 
   /** Reports a connection error; one that stopped the connection goes to the other tabs too, which follow this one. */
-  #connectionError(error: CubbyError, stopped?: boolean): void {
+  error(error: CubbyError, stopped?: boolean): void {
     if (!stopped) return this.#events.error(error)
     const reason: StopReason = error.code === 'PROTOCOL_VERSION' ? 'version' : this.#options.auth === undefined ? 'identity' : 'token'
     this.#leader?.announceStopped(error.code, error.message, reason)

@@ -77,7 +77,7 @@ export class SyncConnection implements Uplink {
   start(): void {
     if (this.#running) return
     this.#running = true
-    this.#sink.status('connecting')
+    this.#sink.state('connecting')
     void this.#open()
   }
 
@@ -91,7 +91,7 @@ export class SyncConnection implements Uplink {
     const socket = this.#socket
     if (socket) this.#detach()
     socket?.close(1000)
-    this.#sink.status('offline')
+    this.#sink.state('offline')
   }
 
   /**
@@ -135,7 +135,7 @@ export class SyncConnection implements Uplink {
     this.#lastError = undefined
     socket.onopen = () => {
       if (socket !== this.#socket) return
-      this.#sink.status('connecting')
+      this.#sink.state('connecting')
       // Without echo: the acks of this client's pushes stand for their changes (see Replica.receive).
       socket.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor: this.#options.cursor(), echo: false }))
     }
@@ -231,14 +231,14 @@ export class SyncConnection implements Uplink {
     // Pending writes stay in the outbox and go again on the new session (exactly once by client id and mid).
     this.#detach()
     socket.close(1000)
-    this.#sink.status('connecting')
+    this.#sink.state('connecting')
     void this.#open(token)
   }
 
   #closed(socket: WebSocket, code: number): void {
     if (socket !== this.#socket) return
     this.#detach()
-    this.#sink.status('offline')
+    this.#sink.state('offline')
     let now = false
     let wait = 0
     if (code === CLOSE_CODES.USER_DELETED) {

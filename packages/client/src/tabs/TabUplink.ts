@@ -14,7 +14,7 @@ export interface TabUplinkSink {
   /** This tab no longer leads: close the connection. */
   unlead(): void
   /** The leader's connection state. */
-  status(status: CubbyStatus): void
+  leaderStatus(status: CubbyStatus): void
   /** The user's local data is gone (another tab signed out, or the server deleted the user). */
   gone(code: CubbyErrorCode, message: string): void
   /** The leader's connection stopped for good: report it as this tab's own. */
@@ -117,7 +117,7 @@ export class TabUplink implements Uplink {
         replica.addForeign(body.entries)
         return
       case 'state':
-        return this.#sink.status(body.status)
+        return this.#sink.leaderStatus(body.status)
       case 'stopped':
         return this.#sink.stopped(body.code, body.message, body.reason)
       case 'joined':
@@ -143,7 +143,7 @@ export class TabUplink implements Uplink {
           if (this.#attached === replica) this.#group.release()
         })
     }
-    this.#sink.status(body.status)
+    this.#sink.leaderStatus(body.status)
   }
 
   async #lead(replica: Replica): Promise<void> {
