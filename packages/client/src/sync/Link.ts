@@ -52,16 +52,7 @@ export class Link implements UplinkSink, TabUplinkSink {
     this.#events = events
     this.#wanted = options.connect ?? true
     this.#status = this.#wanted ? 'connecting' : 'offline'
-    this.#connection = new SyncConnection({
-      url: options.url,
-      WebSocket: options.WebSocket ?? globalThis.WebSocket,
-      token: () => this.#session!.token(),
-      renewableToken: typeof options.auth === 'function',
-      cursor: () => this.#replica!.cursor,
-      reconnect: options.reconnect ?? {},
-      heartbeat: options.heartbeat ?? {},
-      sink: this,
-    })
+    this.#connection = new SyncConnection({ ...options, token: () => this.#session!.token(), cursor: () => this.#replica!.cursor, sink: this })
     this.#watchActivity(true)
   }
 
