@@ -367,12 +367,8 @@ export class Replica {
   /** Queues a write in the batcher, or with a synchronous cache, writes it at once (the promise says how it went). */
   #writeLater(write: CacheWrite, urgent: boolean): Promise<void> {
     if (!this.cache.writeSync) return this.#batcher.enqueue(write, { urgent })
-    try {
-      this.cache.writeSync(write)
-      return Promise.resolve()
-    } catch (cause) {
-      return Promise.reject(cause)
-    }
+    // The executor runs at once: the write is done (or failed) before this returns.
+    return new Promise((resolve) => resolve(this.cache.writeSync!(write)))
   }
 
   #repair(cause: unknown): void {

@@ -127,9 +127,13 @@ export class LocalState {
    * @returns The writes added and the view changes.
    */
   addForeign(entries: readonly OutboxEntry[]): { writes: PendingWrite[]; changes: ViewChange[] } {
-    const fresh = entries.filter((e) => !this.#pending.find(e.clientId, e.mutation.mid))
-    const writes = fresh.map((e) => this.#pending.add(e, true, true))
+    const writes = this.#addForeign(entries)
     return { writes, changes: this.#refresh(this.#keysOf(writes)) }
+  }
+
+  /** Adds the writes of other tabs this state does not know yet. */
+  #addForeign(entries: readonly OutboxEntry[]): PendingWrite[] {
+    return entries.filter((e) => !this.#pending.find(e.clientId, e.mutation.mid)).map((e) => this.#pending.add(e, true, true))
   }
 
   /**
@@ -152,7 +156,7 @@ export class LocalState {
         this.#pending.remove(w)
       }
     }
-    const added = snapshot.outbox.filter((e) => !this.#pending.find(e.clientId, e.mutation.mid)).map((e) => this.#pending.add(e, true, true))
+    const added = this.#addForeign(snapshot.outbox)
     for (const key of this.#allKeys()) touched.add(key)
     const { changes, dropped } = this.advance(this.#cursor, touched)
     return { changes, settled: [...settled, ...dropped], added }
