@@ -68,7 +68,6 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #replica: Replica | undefined
   #session: Session | undefined
   readonly #storage: StorageGuard
-  #persistent = false
   #closing: Promise<void> | undefined
 
   /**
@@ -107,7 +106,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   /** Whether values outlive the page: false before the cache is open and when it fell back to memory. */
   get persistent(): boolean {
-    return this.#persistent
+    return this.#replica?.cache.persistent ?? false
   }
 
   /**
@@ -410,7 +409,6 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     })
     this.#session = session
     this.#replica = replica
-    this.#persistent = replica.cache.persistent
     this.#link.attach(session, replica)
     return replica
   }
@@ -431,7 +429,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   }
 
   readonly #linkEvents: LinkEvents = {
-    status: (status) => this.#emit('status', { status, persistent: this.#persistent }),
+    status: (status) => this.#emit('status', { status, persistent: this.persistent }),
     ready: () => this.#resolveReady(),
     error: (error, stopped) => this.#emitError(error, stopped),
     gone: (error, destroy) => this.#drop(error, destroy),

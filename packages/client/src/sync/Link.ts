@@ -171,11 +171,6 @@ export class Link implements UplinkSink, TabUplinkSink {
     this.#tabs = undefined
   }
 
-  /** The uplink in use: the socket when alone or leading, else the channel to the leader. */
-  get #uplink(): Uplink {
-    return this.#tabs && !this.#leader ? this.#tabs : this.#connection
-  }
-
   // ------------------------------------------------------------ from the socket (UplinkSink)
 
   /** @inheritDoc UplinkSink.state */
@@ -271,7 +266,9 @@ export class Link implements UplinkSink, TabUplinkSink {
    */
   #retryNow = (): void => {
     if (globalThis.document?.visibilityState === 'hidden') return
-    this.#uplink.retryNow()
+    // The uplink in use: the socket when alone or leading, else the channel to the leader.
+    const uplink: Uplink = this.#tabs && !this.#leader ? this.#tabs : this.#connection
+    uplink.retryNow()
     this.#retryIdentity?.()
   }
 

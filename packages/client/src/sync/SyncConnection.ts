@@ -81,8 +81,8 @@ export class SyncConnection implements Uplink {
   /** Closes the socket and stops reconnecting. */
   stop(): void {
     this.#running = false
+    // The renewal timer runs only while a socket is open: #detach clears it.
     clearTimeout(this.#timer)
-    clearTimeout(this.#renewTimer)
     this.#timer = undefined
     this.#generation++
     const socket = this.#socket
