@@ -293,18 +293,12 @@ export class Replica {
     return this.#state.pending.isUnsettled(key)
   }
 
-  /** The writes durable in the outbox, in order (for a tab that joins, with {@link acknowledged}). */
-  durableWrites(): OutboxEntry[] {
-    return this.#outbox((w) => w.durable)
-  }
-
-  /** The durable writes the server has not acknowledged yet (for the leader tab to send). */
-  unacknowledgedWrites(): OutboxEntry[] {
-    return this.#outbox((w) => w.durable && w.ackedRev === undefined)
-  }
-
-  #outbox(filter: (write: PendingWrite) => boolean): OutboxEntry[] {
-    return [...this.#state.pending.values()].filter(filter).map(outboxEntry)
+  /**
+   * The writes durable in the outbox, in order: all of them (for a tab that joins, with {@link acknowledged}), or
+   * with `unacknowledged`, those the server has not acknowledged yet (for the leader tab to send).
+   */
+  durableWrites(unacknowledged = false): OutboxEntry[] {
+    return [...this.#state.pending.values()].filter((w) => w.durable && !(unacknowledged && w.ackedRev !== undefined)).map(outboxEntry)
   }
 
   /** Drops everything in memory (the user's local data is gone), reporting the emptied view and the writes. */

@@ -99,7 +99,7 @@ export class TabUplink implements Uplink {
     if (!this.#group.listening) return // detached meanwhile
     this.#attached = replica
     this.#group.release()
-    if (resync) this.#group.post({ type: 'writes', entries: replica.unacknowledgedWrites() }, false)
+    if (resync) this.#group.post({ type: 'writes', entries: replica.durableWrites(true) }, false)
     this.#group.elect(() => void this.#lead(replica))
   }
 
