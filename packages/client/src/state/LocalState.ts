@@ -1,5 +1,6 @@
 import { type Change, type MutationResult, type WireError, decodeValue } from '@cubby/protocol'
 import type { CacheSnapshot, CacheWrite, CachedEntry, OutboxEntry } from '../cache/CubbyCache.js'
+import { stageEntries } from '../cache/stageEntries.js'
 import { KeyIndex, type ListOptions } from './KeyIndex.js'
 import { PendingWrites, type PendingWrite } from './PendingWrites.js'
 
@@ -40,22 +41,6 @@ export interface AckResult {
 }
 
 const toEntry = (encoded: string): ViewEntry => ({ encoded, value: decodeValue(encoded) })
-
-/**
- * Fills a cache write's `deleteEntries` and `putEntries` from the last word per key: a cache applies every
- * delete before every put, so a key stored and then deleted in one frame must not be in both.
- */
-function stage(write: CacheWrite, staged: ReadonlyMap<string, CachedEntry | null>): CacheWrite {
-  const deletes: string[] = []
-  const puts: CachedEntry[] = []
-  for (const [key, entry] of staged) {
-    if (entry === null) deletes.push(key)
-    else puts.push(entry)
-  }
-  if (deletes.length > 0) write.deleteEntries = deletes
-  if (puts.length > 0) write.putEntries = puts
-  return write
-}
 
 /**
  * The client's model of a user's data: `confirmed` (the server's state at `cursor`) with the pending writes
@@ -212,7 +197,7 @@ export class LocalState {
     }
     const { changes: viewChanges, dropped } = this.advance(rev, touched)
     write.cursor = this.#cursor
-    return { changes: viewChanges, dropped: [...reset, ...dropped], write: stage(write, staged), errors }
+    return { changes: viewChanges, dropped: [...reset, ...dropped], write: stageEntries(write, staged), errors }
   }
 
   /**
@@ -274,7 +259,7 @@ export class LocalState {
     }
     this.#remove(result.rejected.map((r) => r.write), keys)
     const advanced = this.advance(top, keys)
-    if (fold) stage(result.write, staged).cursor = this.#cursor
+    if (fold) stageEntries(result.write, staged).cursor = this.#cursor
     return { ...result, changes: advanced.changes, dropped: advanced.dropped }
   }
 
