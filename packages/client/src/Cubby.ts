@@ -306,7 +306,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   clear(): Promise<void> {
-    return this.#write(() => [{ op: 'clear' }])
+    return this.#write(() => [{ op: 'clear', mid: 0 }])
   }
 
   // ---------------------------------------------------------------- connection and lifecycle

@@ -7,8 +7,14 @@ import type { LocalState, ViewChange, ViewEntry } from './state/LocalState.js'
 import type { PendingWrite } from './state/PendingWrites.js'
 import { Pusher } from './sync/Pusher.js'
 
-/** A mutation before it gets its id. */
-export type MutationInput = { op: 'store'; key: string; value: string } | { op: 'delete'; key: string } | { op: 'clear' }
+/**
+ * A mutation before it gets its id: made for {@link Replica.write}, which sets `mid` in place (the makers put a
+ * `0` there, so that the id keeps its place in the encoded frame).
+ */
+export type MutationInput =
+  | { op: 'store'; mid?: number; key: string; value: string }
+  | { op: 'delete'; mid?: number; key: string }
+  | { op: 'clear'; mid?: number }
 
 /** How a {@link Replica} reports to its owner. */
 export interface ReplicaHooks {
@@ -34,18 +40,6 @@ interface Waiter {
   order: number
   resolve: () => void
   reject: (error: unknown) => void
-}
-
-/** Gives a mutation its id; built field by field, which is cheaper than an object spread on every store. */
-function withMid(input: MutationInput, mid: number): Mutation {
-  switch (input.op) {
-    case 'store':
-      return { op: 'store', mid, key: input.key, value: input.value }
-    case 'delete':
-      return { op: 'delete', mid, key: input.key }
-    case 'clear':
-      return { op: 'clear', mid }
-  }
 }
 
 const fromWire = (e: WireError, message: string): CubbyError =>
@@ -105,7 +99,11 @@ export class Replica {
    * large part of the client's CPU when many stores come in one tick.
    */
   write(inputs: readonly MutationInput[]): Promise<void> {
-    const entries = inputs.map((input): OutboxEntry => ({ seq: this.#nextSeq++, clientId: this.#clientId, mutation: withMid(input, this.#nextMid++) }))
+    const entries = inputs.map((input): OutboxEntry => {
+      // The input is this write's own object: it takes its id in place, which is cheaper than a copy per store.
+      input.mid = this.#nextMid++
+      return { seq: this.#nextSeq++, clientId: this.#clientId, mutation: input as Mutation }
+    })
     const { writes, changes } = this.#state.addWrites(entries)
     this.#hooks.change(changes, 'local')
     this.#hooks.pending(writes)
