@@ -258,9 +258,9 @@ export class LocalState {
       }
     }
     this.#remove(result.rejected.map((r) => r.write), keys)
-    const advanced = this.advance(top, keys)
+    Object.assign(result, this.advance(top, keys))
     if (fold) stageEntries(result.write, staged).cursor = this.#cursor
-    return { ...result, changes: advanced.changes, dropped: advanced.dropped }
+    return result
   }
 
   /** Makes an acknowledged write the confirmed state of what it wrote, where nothing later is confirmed. */
