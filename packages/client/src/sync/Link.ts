@@ -89,7 +89,6 @@ export class Link implements UplinkSink, TabUplinkSink {
     if (!platform || memoryCache || this.#closed) return
     const name = this.#options.name ?? 'default'
     this.#tabs = new TabUplink({ platform, name, userId, replica: () => this.#replica!, sink: this })
-    this.#tabs.listen()
   }
 
   /** The replica is loaded: announce the state, and connect if wanted. */

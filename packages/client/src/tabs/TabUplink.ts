@@ -48,16 +48,13 @@ export class TabUplink implements Uplink {
     this.#group = new TabGroup({ ...options, receive: (envelope) => this.#receive(envelope) })
     this.#sink = options.sink
     this.#replica = options.replica
+    // Listening and joining start at once, keeping messages until start(): it is made before the cache is read.
+    this.#group.listen()
   }
 
   /** Whether this tab takes part (follows, or leads, or waits to). */
   get attached(): boolean {
     return this.#attached !== undefined
-  }
-
-  /** Starts listening and joins, keeping messages until {@link start}: call it before reading the cache. */
-  listen(): void {
-    this.#group.listen()
   }
 
   /** Takes part: follows the leader, and waits for the election lock. */
@@ -87,7 +84,7 @@ export class TabUplink implements Uplink {
   }
 
   /**
-   * Applies what arrived since {@link listen} and waits for the lock. A tab that was not listening (it was
+   * Applies what arrived since this uplink was made (or listened again) and waits for the lock. A tab that was not listening (it was
    * detached) first catches up with the cache and announces its writes.
    */
   async #attach(): Promise<void> {
