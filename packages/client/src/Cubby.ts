@@ -83,7 +83,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#options = options
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#storage = new StorageGuard(options.cache, options.name)
-    this.#link = new Link(options, this.#linkEvents)
+    this.#link = new Link(options, this.#hooks)
     this.#ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve
       this.#rejectReady = reject
@@ -93,7 +93,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#loaded.catch((error: unknown) => {
       this.#rejectReady(error)
       this.#link.offline()
-      if (!this.#closing) this.#emitError(asCubbyError(error, 'STORAGE_ERROR'))
+      if (!this.#closing) this.#hooks.error(asCubbyError(error, 'STORAGE_ERROR'))
     })
   }
 
@@ -405,7 +405,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       storage: this.#storage,
       signal: this.#abort.signal,
       link: this.#link,
-      hooks: this.#replicaHooks,
+      hooks: this.#hooks,
     })
     this.#session = session
     this.#replica = replica
@@ -413,7 +413,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     return replica
   }
 
-  readonly #replicaHooks: ReplicaHooks = {
+  /** What the replica and the link report, turned into events (one object for both: they share `error`). */
+  readonly #hooks: ReplicaHooks & LinkEvents = {
     change: (changes, origin) => {
       if (changes.length > 0) this.#emit('change', { keys: changes.map((c) => c.key), changes, origin })
     },
@@ -423,17 +424,14 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       for (const { mutation } of writes) if (mutation.op !== 'clear') keys.add(mutation.key)
       this.#emit('pending', { keys: [...keys], count: this.pendingCount })
     },
-    error: (error) => this.#emitError(error),
+    error: (error: CubbyError, stopped?: StopReason) => this.#emit('error', stopped ? { error, stopped } : { error }),
     synced: () => this.#link.synced(),
     durable: (entries) => this.#link.durable(entries),
-  }
-
-  readonly #linkEvents: LinkEvents = {
     status: (status) => this.#emit('status', { status, persistent: this.persistent }),
     ready: () => this.#resolveReady(),
-    error: (error, stopped) => this.#emitError(error, stopped),
     gone: (error, destroy) => this.#drop(error, destroy),
   }
+
 
   /**
    * Forgets this user's data here and closes: the view empties (a `change` event), an `error` event says why,
@@ -442,7 +440,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #drop(error: CubbyError, destroy: boolean): void {
     if (this.#closing) return
     this.#replica?.forget()
-    this.#emitError(error)
+    this.#hooks.error(error)
     const userId = this.#session?.userId
     this.#closing = this.#shutdown(destroy)
       .then(async () => {
@@ -484,10 +482,6 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#rejectReady(reason)
     const replica = await this.#loaded.catch(() => undefined)
     await replica?.close(reason, destroy)
-  }
-
-  #emitError(error: CubbyError, stopped?: StopReason): void {
-    this.#emit('error', stopped ? { error, stopped } : { error })
   }
 
   #emit<TType extends keyof CubbyEventMap>(type: TType, detail: CubbyEventMap[TType]['detail']): void {
