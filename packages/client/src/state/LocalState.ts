@@ -100,8 +100,7 @@ export class LocalState {
   /** Drops everything (the user's local data is gone): confirmed records and every write. */
   forget(): { changes: ViewChange[]; writes: PendingWrite[] } {
     const keys = this.#allKeys()
-    const writes = [...this.#pending.values()]
-    for (const w of writes) this.#pending.remove(w)
+    const writes = this.#remove([...this.#pending.values()], keys)
     this.#confirmed.clear()
     return { changes: this.#refresh(keys), writes }
   }
