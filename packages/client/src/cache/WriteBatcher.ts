@@ -10,8 +10,9 @@ class Batch {
   cursor: number | undefined
   reset = false
   readonly done: Promise<void>
-  resolve!: () => void
-  reject!: (error: unknown) => void
+  // Declared only: the constructor's Object.assign sets them, and the build emits no field for them.
+  declare resolve: () => void
+  declare reject: (error: unknown) => void
 
   constructor() {
     this.done = new Promise((resolve, reject) => Object.assign(this, { resolve, reject }))
