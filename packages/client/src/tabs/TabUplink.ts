@@ -84,8 +84,8 @@ export class TabUplink implements Uplink {
   }
 
   /**
-   * Applies what arrived since this uplink was made (or listened again) and waits for the lock. A tab that was not listening (it was
-   * detached) first catches up with the cache and announces its writes.
+   * Applies what arrived since this uplink was made (or listened again) and waits for the lock. A tab that was
+   * not listening (it was detached) first catches up with the cache and announces its writes.
    */
   async #attach(): Promise<void> {
     if (this.#attached) return
