@@ -1,12 +1,11 @@
 import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, assertValidKey } from '@cubby/protocol'
-import type { CubbyEventMap, CubbyChange, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
+import type { CubbyEventMap, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica, ReplicaHooks } from './Replica.js'
 import { type Session, loadReplica } from './loadReplica.js'
 import { StorageGuard } from './cache/openUserCache.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
-import type { PendingWrite } from './state/PendingWrites.js'
 import { asCubbyError } from './asCubbyError.js'
 import { Link, type LinkEvents } from './sync/Link.js'
 
@@ -69,7 +68,6 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #replica: Replica | undefined
   #session: Session | undefined
   readonly #storage: StorageGuard
-  #persistent = false
   #closing: Promise<void> | undefined
 
   /**
@@ -85,7 +83,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#options = options
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#storage = new StorageGuard(options.cache, options.name)
-    this.#link = new Link(options, this.#linkEvents)
+    this.#link = new Link(options, this.#hooks)
     this.#ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve
       this.#rejectReady = reject
@@ -95,7 +93,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#loaded.catch((error: unknown) => {
       this.#rejectReady(error)
       this.#link.offline()
-      if (!this.#closing) this.#emitError(asCubbyError(error, 'STORAGE_ERROR'))
+      if (!this.#closing) this.#hooks.error(asCubbyError(error, 'STORAGE_ERROR'))
     })
   }
 
@@ -108,7 +106,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
 
   /** Whether values outlive the page: false before the cache is open and when it fell back to memory. */
   get persistent(): boolean {
-    return this.#persistent
+    return this.#replica?.cache.persistent ?? false
   }
 
   /**
@@ -308,7 +306,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * ```
    */
   clear(): Promise<void> {
-    return this.#write(() => [{ op: 'clear' }])
+    return this.#write(() => [{ op: 'clear', mid: 0 }])
   }
 
   // ---------------------------------------------------------------- connection and lifecycle
@@ -407,29 +405,33 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       storage: this.#storage,
       signal: this.#abort.signal,
       link: this.#link,
-      hooks: this.#replicaHooks,
+      hooks: this.#hooks,
     })
     this.#session = session
     this.#replica = replica
-    this.#persistent = replica.cache.persistent
     this.#link.attach(session, replica)
     return replica
   }
 
-  readonly #replicaHooks: ReplicaHooks = {
-    change: (changes, origin) => this.#emitChange(changes, origin),
-    pending: (writes) => this.#emitPending(writes),
-    error: (error) => this.#emitError(error),
+  /** What the replica and the link report, turned into events (one object for both: they share `error`). */
+  readonly #hooks: ReplicaHooks & LinkEvents = {
+    change: (changes, origin) => {
+      if (changes.length > 0) this.#emit('change', { keys: changes.map((c) => c.key), changes, origin })
+    },
+    pending: (writes) => {
+      if (writes.length === 0) return
+      const keys = new Set<string>()
+      for (const { mutation } of writes) if (mutation.op !== 'clear') keys.add(mutation.key)
+      this.#emit('pending', { keys: [...keys], count: this.pendingCount })
+    },
+    error: (error: CubbyError, stopped?: StopReason) => this.#emit('error', stopped ? { error, stopped } : { error }),
     synced: () => this.#link.synced(),
     durable: (entries) => this.#link.durable(entries),
-  }
-
-  readonly #linkEvents: LinkEvents = {
-    status: (status) => this.#emit('status', { status, persistent: this.#persistent }),
+    status: (status) => this.#emit('status', { status, persistent: this.persistent }),
     ready: () => this.#resolveReady(),
-    error: (error, stopped) => this.#emitError(error, stopped),
     gone: (error, destroy) => this.#drop(error, destroy),
   }
+
 
   /**
    * Forgets this user's data here and closes: the view empties (a `change` event), an `error` event says why,
@@ -438,7 +440,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #drop(error: CubbyError, destroy: boolean): void {
     if (this.#closing) return
     this.#replica?.forget()
-    this.#emitError(error)
+    this.#hooks.error(error)
     const userId = this.#session?.userId
     this.#closing = this.#shutdown(destroy)
       .then(async () => {
@@ -480,22 +482,6 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#rejectReady(reason)
     const replica = await this.#loaded.catch(() => undefined)
     await replica?.close(reason, destroy)
-  }
-
-  #emitChange(changes: CubbyChange[], origin: 'local' | 'remote'): void {
-    if (changes.length === 0) return
-    this.#emit('change', { keys: changes.map((c) => c.key), changes, origin })
-  }
-
-  #emitPending(writes: readonly PendingWrite[]): void {
-    if (writes.length === 0) return
-    const keys = new Set<string>()
-    for (const { mutation } of writes) if (mutation.op !== 'clear') keys.add(mutation.key)
-    this.#emit('pending', { keys: [...keys], count: this.pendingCount })
-  }
-
-  #emitError(error: CubbyError, stopped?: StopReason): void {
-    this.#emit('error', stopped ? { error, stopped } : { error })
   }
 
   #emit<TType extends keyof CubbyEventMap>(type: TType, detail: CubbyEventMap[TType]['detail']): void {

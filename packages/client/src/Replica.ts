@@ -1,14 +1,20 @@
-import { type AckMessage, type Change, CubbyError, type Mutation, type MutationResult, type ServerMessage, type WireError } from '@cubby/protocol'
+import { type AckMessage, CubbyError, type Mutation, type MutationResult, type ServerMessage, type WireError } from '@cubby/protocol'
 import { asCubbyError } from './asCubbyError.js'
 import type { CacheWrite, CubbyCache, OutboxEntry, OutboxRef } from './cache/CubbyCache.js'
 import { WriteBatcher } from './cache/WriteBatcher.js'
 import type { ListOptions } from './state/KeyIndex.js'
-import type { AckResult, LocalState, RemoteResult, ViewChange, ViewEntry } from './state/LocalState.js'
+import type { LocalState, ViewChange, ViewEntry } from './state/LocalState.js'
 import type { PendingWrite } from './state/PendingWrites.js'
 import { Pusher } from './sync/Pusher.js'
 
-/** A mutation before it gets its id. */
-export type MutationInput = { op: 'store'; key: string; value: string } | { op: 'delete'; key: string } | { op: 'clear' }
+/**
+ * A mutation before it gets its id: made for {@link Replica.write}, which sets `mid` in place (the makers put a
+ * `0` there, so that the id keeps its place in the encoded frame).
+ */
+export type MutationInput =
+  | { op: 'store'; mid?: number; key: string; value: string }
+  | { op: 'delete'; mid?: number; key: string }
+  | { op: 'clear'; mid?: number }
 
 /** How a {@link Replica} reports to its owner. */
 export interface ReplicaHooks {
@@ -34,28 +40,6 @@ interface Waiter {
   order: number
   resolve: () => void
   reject: (error: unknown) => void
-}
-
-/** How the frames of one session are taken: this client's own, or another tab's relayed by the leader. */
-interface Route {
-  changes(changes: readonly Change[], rev: number): RemoteResult
-  ack(clientId: string, results: readonly MutationResult[]): AckResult
-  /** Persists what a frame changed (the leader does; a follower's leader did already). */
-  persist(write: CacheWrite): void
-  /** The server answered one of this session's pushes. */
-  answered(): void
-}
-
-/** Gives a mutation its id; built field by field, which is cheaper than an object spread on every store. */
-function withMid(input: MutationInput, mid: number): Mutation {
-  switch (input.op) {
-    case 'store':
-      return { op: 'store', mid, key: input.key, value: input.value }
-    case 'delete':
-      return { op: 'delete', mid, key: input.key }
-    case 'clear':
-      return { op: 'clear', mid }
-  }
 }
 
 const fromWire = (e: WireError, message: string): CubbyError =>
@@ -115,7 +99,11 @@ export class Replica {
    * large part of the client's CPU when many stores come in one tick.
    */
   write(inputs: readonly MutationInput[]): Promise<void> {
-    const entries = inputs.map((input): OutboxEntry => ({ seq: this.#nextSeq++, clientId: this.#clientId, mutation: withMid(input, this.#nextMid++) }))
+    const entries = inputs.map((input): OutboxEntry => {
+      // The input is this write's own object: it takes its id in place, which is cheaper than a copy per store.
+      input.mid = this.#nextMid++
+      return { seq: this.#nextSeq++, clientId: this.#clientId, mutation: input as Mutation }
+    })
     const { writes, changes } = this.#state.addWrites(entries)
     this.#hooks.change(changes, 'local')
     this.#hooks.pending(writes)
@@ -193,47 +181,46 @@ export class Replica {
    *   carries what the server left out.
    */
   receive(message: ServerMessage): ServerMessage | undefined {
-    return this.#apply(message, this.#own)
+    return this.#apply(message, true)
   }
 
   /** Applies a frame the leader tab relayed from its session: the leader persisted it, this only updates memory. */
   follow(message: ServerMessage): void {
-    this.#apply(message, this.#relayed)
+    this.#apply(message, false)
   }
 
-  readonly #own: Route = {
-    changes: (changes, rev) => this.#state.applyChanges(changes, rev),
-    ack: (clientId, results) => this.#state.acknowledgeOwn(clientId, results),
-    persist: (write) => this.#persist(write),
-    answered: () => this.#pusher.answered(),
-  }
-
-  readonly #relayed: Route = {
-    changes: (changes, rev) => this.#state.applyRelayed(changes, rev),
-    ack: (clientId, results) => this.#state.acknowledge(clientId, results),
-    persist: () => {},
-    answered: () => {},
-  }
-
-  #apply(message: ServerMessage, route: Route): ServerMessage | undefined {
+  /**
+   * Applies a frame of this client's session (`own`), or of another tab's that the leader relayed, which the
+   * leader persisted and whose pushes it sent.
+   */
+  #apply(message: ServerMessage, own: boolean): ServerMessage | undefined {
+    const state = this.#state
+    // Persists what a frame changed (the leader does; a follower's leader did already).
+    const persist = (write: CacheWrite): void => {
+      if (own) this.#persist(write)
+    }
     switch (message.type) {
       case 'changes': {
-        const { changes, dropped, write, errors } = route.changes(message.changes, message.rev)
+        const { changes, dropped, write, errors } = own
+          ? state.applyChanges(message.changes, message.rev)
+          : state.applyRelayed(message.changes, message.rev)
         this.#hooks.change(changes, 'remote')
         for (const cause of errors) this.#hooks.error(asCubbyError(cause, 'INVALID_VALUE'))
-        route.persist({ ...write, outboxDelete: dropped.map(refOf) })
+        persist({ ...write, outboxDelete: dropped.map(refOf) })
         return
       }
       case 'synced': {
         const { changes, dropped } = this.#state.advance(message.rev)
         this.#hooks.change(changes, 'remote')
-        route.persist({ cursor: this.#state.cursor, outboxDelete: dropped.map(refOf) })
+        persist({ cursor: this.#state.cursor, outboxDelete: dropped.map(refOf) })
         this.#hooks.synced()
         return
       }
       case 'ack': {
         const before = this.#state.cursor
-        const { changes, dropped, rejected, settled, write, folded } = route.ack(message.clientId, message.results)
+        const { changes, dropped, rejected, settled, write, folded } = own
+          ? state.acknowledgeOwn(message.clientId, message.results)
+          : state.acknowledge(message.clientId, message.results)
         this.#hooks.change(changes, 'remote')
         this.#hooks.pending(settled)
         // The tab that made a write reports its rejection (writes of a closed page: the tab that replays them).
@@ -241,14 +228,14 @@ export class Replica {
           const key = write.mutation.op === 'clear' ? 'clear' : JSON.stringify(write.mutation.key)
           this.#hooks.error(fromWire(error, `The server rejected the write of ${key}: ${error.message}`))
         }
-        route.persist({ ...write, outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
-        route.answered()
+        persist({ ...write, outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
+        if (own) this.#pusher.answered()
         this.#settle()
         const { cursor } = this.#state
         return cursor > before ? { type: 'changes', changes: folded, rev: cursor } : undefined
       }
       case 'error':
-        route.answered()
+        if (own) this.#pusher.answered()
         this.#hooks.error(fromWire(message, message.message))
         return
       case 'welcome':
@@ -304,18 +291,12 @@ export class Replica {
     return this.#state.pending.isUnsettled(key)
   }
 
-  /** The writes durable in the outbox, in order (for a tab that joins, with {@link acknowledged}). */
-  durableWrites(): OutboxEntry[] {
-    return this.#outbox((w) => w.durable)
-  }
-
-  /** The durable writes the server has not acknowledged yet (for the leader tab to send). */
-  unacknowledgedWrites(): OutboxEntry[] {
-    return this.#outbox((w) => w.durable && w.ackedRev === undefined)
-  }
-
-  #outbox(filter: (write: PendingWrite) => boolean): OutboxEntry[] {
-    return [...this.#state.pending.values()].filter(filter).map(outboxEntry)
+  /**
+   * The writes durable in the outbox, in order: all of them (for a tab that joins, with {@link acknowledged}), or
+   * with `unacknowledged`, those the server has not acknowledged yet (for the leader tab to send).
+   */
+  durableWrites(unacknowledged = false): OutboxEntry[] {
+    return [...this.#state.pending.values()].filter((w) => w.durable && !(unacknowledged && w.ackedRev !== undefined)).map(outboxEntry)
   }
 
   /** Drops everything in memory (the user's local data is gone), reporting the emptied view and the writes. */
@@ -378,12 +359,8 @@ export class Replica {
   /** Queues a write in the batcher, or with a synchronous cache, writes it at once (the promise says how it went). */
   #writeLater(write: CacheWrite, urgent: boolean): Promise<void> {
     if (!this.cache.writeSync) return this.#batcher.enqueue(write, { urgent })
-    try {
-      this.cache.writeSync(write)
-      return Promise.resolve()
-    } catch (cause) {
-      return Promise.reject(cause)
-    }
+    // The executor runs at once: the write is done (or failed) before this returns.
+    return new Promise((resolve) => resolve(this.cache.writeSync!(write)))
   }
 
   #repair(cause: unknown): void {

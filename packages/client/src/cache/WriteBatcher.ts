@@ -1,4 +1,5 @@
 import type { CacheWrite, CachedEntry, CubbyCache, OutboxEntry, OutboxRef } from './CubbyCache.js'
+import { stageEntries } from './stageEntries.js'
 
 /** Writes queued since the last flush, merged so that later parts override earlier ones. */
 class Batch {
@@ -9,8 +10,9 @@ class Batch {
   cursor: number | undefined
   reset = false
   readonly done: Promise<void>
-  resolve!: () => void
-  reject!: (error: unknown) => void
+  // Declared only: the constructor's Object.assign sets them, and the build emits no field for them.
+  declare resolve: () => void
+  declare reject: (error: unknown) => void
 
   constructor() {
     this.done = new Promise((resolve, reject) => Object.assign(this, { resolve, reject }))
@@ -37,14 +39,7 @@ class Batch {
   }
 
   toWrite(): CacheWrite {
-    const entries = [...this.entries.values()]
-    const write: CacheWrite = {
-      clearEntries: this.clearEntries,
-      deleteEntries: [...this.entries].filter(([, e]) => e === null).map(([key]) => key),
-      putEntries: entries.filter((e): e is CachedEntry => e !== null),
-      outboxPut: this.outboxPut,
-      outboxDelete: this.outboxDelete,
-    }
+    const write = stageEntries({ clearEntries: this.clearEntries, outboxPut: this.outboxPut, outboxDelete: this.outboxDelete }, this.entries)
     if (this.cursor !== undefined) write.cursor = this.cursor
     if (this.reset) write.reset = true
     return write

@@ -1,4 +1,4 @@
-import { type UseStore, createStore, del, get, promisifyRequest, set } from 'idb-keyval'
+import { type UseStore, createStore, promisifyRequest } from 'idb-keyval'
 import {
   type CacheWrite,
   type CachedEntry,
@@ -127,10 +127,15 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
         close,
       }
     },
-    loadIdentity: () => withIdentityStore(name, (store) => get<CubbyIdentity>('identity', store)),
+    // The store's own requests rather than idb-keyval's get/set/del, whose default store would come along.
+    loadIdentity: () => withIdentityStore(name, (store) => store('readonly', (s) => promisifyRequest<CubbyIdentity | undefined>(s.get('identity')))),
     saveIdentity: (identity) =>
       withIdentityStore(name, (store) =>
-        identity ? set('identity', { userId: identity.userId, token: identity.token }, store) : del('identity', store),
+        store('readwrite', (s) => {
+          if (identity) s.put({ userId: identity.userId, token: identity.token }, 'identity')
+          else s.delete('identity')
+          return promisifyRequest(s.transaction)
+        }),
       ),
   }
 }

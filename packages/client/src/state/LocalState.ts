@@ -1,5 +1,6 @@
 import { type Change, type MutationResult, type WireError, decodeValue } from '@cubby/protocol'
 import type { CacheSnapshot, CacheWrite, CachedEntry, OutboxEntry } from '../cache/CubbyCache.js'
+import { stageEntries } from '../cache/stageEntries.js'
 import { KeyIndex, type ListOptions } from './KeyIndex.js'
 import { PendingWrites, type PendingWrite } from './PendingWrites.js'
 
@@ -40,22 +41,6 @@ export interface AckResult {
 }
 
 const toEntry = (encoded: string): ViewEntry => ({ encoded, value: decodeValue(encoded) })
-
-/**
- * Fills a cache write's `deleteEntries` and `putEntries` from the last word per key: a cache applies every
- * delete before every put, so a key stored and then deleted in one frame must not be in both.
- */
-function stage(write: CacheWrite, staged: ReadonlyMap<string, CachedEntry | null>): CacheWrite {
-  const deletes: string[] = []
-  const puts: CachedEntry[] = []
-  for (const [key, entry] of staged) {
-    if (entry === null) deletes.push(key)
-    else puts.push(entry)
-  }
-  if (deletes.length > 0) write.deleteEntries = deletes
-  if (puts.length > 0) write.putEntries = puts
-  return write
-}
 
 /**
  * The client's model of a user's data: `confirmed` (the server's state at `cursor`) with the pending writes
@@ -107,16 +92,15 @@ export class LocalState {
 
   /** Takes writes out of the view: their cache write failed, or the server rejected them. */
   removeWrites(writes: readonly PendingWrite[]): ViewChange[] {
-    const keys = this.#keysOf(writes)
-    for (const w of writes) this.#pending.remove(w)
+    const keys = new Set<string>()
+    this.#remove(writes, keys)
     return this.#refresh(keys)
   }
 
   /** Drops everything (the user's local data is gone): confirmed records and every write. */
   forget(): { changes: ViewChange[]; writes: PendingWrite[] } {
     const keys = this.#allKeys()
-    const writes = [...this.#pending.values()]
-    for (const w of writes) this.#pending.remove(w)
+    const writes = this.#remove([...this.#pending.values()], keys)
     this.#confirmed.clear()
     return { changes: this.#refresh(keys), writes }
   }
@@ -127,9 +111,13 @@ export class LocalState {
    * @returns The writes added and the view changes.
    */
   addForeign(entries: readonly OutboxEntry[]): { writes: PendingWrite[]; changes: ViewChange[] } {
-    const fresh = entries.filter((e) => !this.#pending.find(e.clientId, e.mutation.mid))
-    const writes = fresh.map((e) => this.#pending.add(e, true, true))
+    const writes = this.#addForeign(entries)
     return { writes, changes: this.#refresh(this.#keysOf(writes)) }
+  }
+
+  /** Adds the writes of other tabs this state does not know yet. */
+  #addForeign(entries: readonly OutboxEntry[]): PendingWrite[] {
+    return entries.filter((e) => !this.#pending.find(e.clientId, e.mutation.mid)).map((e) => this.#pending.add(e, true, true))
   }
 
   /**
@@ -152,7 +140,7 @@ export class LocalState {
         this.#pending.remove(w)
       }
     }
-    const added = snapshot.outbox.filter((e) => !this.#pending.find(e.clientId, e.mutation.mid)).map((e) => this.#pending.add(e, true, true))
+    const added = this.#addForeign(snapshot.outbox)
     for (const key of this.#allKeys()) touched.add(key)
     const { changes, dropped } = this.advance(this.#cursor, touched)
     return { changes, settled: [...settled, ...dropped], added }
@@ -208,7 +196,7 @@ export class LocalState {
     }
     const { changes: viewChanges, dropped } = this.advance(rev, touched)
     write.cursor = this.#cursor
-    return { changes: viewChanges, dropped: [...reset, ...dropped], write: stage(write, staged), errors }
+    return { changes: viewChanges, dropped: [...reset, ...dropped], write: stageEntries(write, staged), errors }
   }
 
   /**
@@ -222,18 +210,13 @@ export class LocalState {
     this.#confirmed.clear()
     this.#cursor = 0
     Object.assign(write, { clearEntries: true, reset: true })
-    const dropped = this.#pending.reached(Number.MAX_SAFE_INTEGER)
-    for (const key of this.#keysOf(dropped)) touched.add(key)
-    for (const w of dropped) this.#pending.remove(w)
-    return dropped
+    return this.#remove(this.#pending.reached(Number.MAX_SAFE_INTEGER), touched)
   }
 
   /** Moves the cursor to `rev` (a `synced` frame) and drops acknowledged writes it has reached. */
   advance(rev: number, touched: Set<string> = new Set()): { changes: ViewChange[]; dropped: PendingWrite[] } {
     this.#cursor = Math.max(this.#cursor, rev)
-    const dropped = this.#pending.reached(this.#cursor)
-    for (const key of this.#keysOf(dropped)) touched.add(key)
-    for (const w of dropped) this.#pending.remove(w)
+    const dropped = this.#remove(this.#pending.reached(this.#cursor), touched)
     return { changes: this.#refresh(touched), dropped }
   }
 
@@ -273,12 +256,10 @@ export class LocalState {
         }
       }
     }
-    const gone = result.rejected.map((r) => r.write)
-    for (const key of this.#keysOf(gone)) keys.add(key)
-    for (const w of gone) this.#pending.remove(w)
-    const advanced = this.advance(top, keys)
-    if (fold) stage(result.write, staged).cursor = this.#cursor
-    return { ...result, changes: advanced.changes, dropped: advanced.dropped }
+    this.#remove(result.rejected.map((r) => r.write), keys)
+    Object.assign(result, this.advance(top, keys))
+    if (fold) stageEntries(result.write, staged).cursor = this.#cursor
+    return result
   }
 
   /** Makes an acknowledged write the confirmed state of what it wrote, where nothing later is confirmed. */
@@ -307,6 +288,13 @@ export class LocalState {
     into.keys.add(mutation.key)
     into.staged.set(mutation.key, { key: mutation.key, rev, value: mutation.value })
     into.folded.push({ rev, key: mutation.key, value: mutation.value })
+  }
+
+  /** Removes writes, adding the keys whose visible value they may affect to `touched`; returns the writes. */
+  #remove<TWrites extends readonly PendingWrite[]>(writes: TWrites, touched: Set<string>): TWrites {
+    for (const key of this.#keysOf(writes)) touched.add(key)
+    for (const w of writes) this.#pending.remove(w)
+    return writes
   }
 
   /** Keys whose visible value a set of writes may affect: a clear affects every key. */

@@ -18,7 +18,7 @@ export function storeInput(key: unknown, value: unknown, limits: CubbyLimits): M
   if (bytes > limits.maxValueBytes) {
     throw new CubbyError('VALUE_TOO_LARGE', `${JSON.stringify(key)}: ${bytes} bytes, over ${limits.maxValueBytes}`)
   }
-  return { op: 'store', key, value: encoded }
+  return { op: 'store', mid: 0, key, value: encoded }
 }
 
 /**
@@ -29,5 +29,5 @@ export function storeInput(key: unknown, value: unknown, limits: CubbyLimits): M
  */
 export function deleteInput(key: unknown, limits: CubbyLimits): MutationInput {
   assertValidKey(key, limits.maxKeyBytes)
-  return { op: 'delete', key }
+  return { op: 'delete', mid: 0, key }
 }

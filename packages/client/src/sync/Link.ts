@@ -1,4 +1,4 @@
-import { CubbyError, type ServerMessage } from '@cubby/protocol'
+import { CubbyError, type CubbyErrorCode, type ServerMessage } from '@cubby/protocol'
 import { asCubbyError } from '../asCubbyError.js'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
@@ -31,7 +31,7 @@ export interface LinkEvents {
  *
  * @internal
  */
-export class Link {
+export class Link implements UplinkSink, TabUplinkSink {
   readonly #options: CubbyOptions
   readonly #events: LinkEvents
   readonly #connection: SyncConnection
@@ -52,16 +52,7 @@ export class Link {
     this.#events = events
     this.#wanted = options.connect ?? true
     this.#status = this.#wanted ? 'connecting' : 'offline'
-    this.#connection = new SyncConnection({
-      url: options.url,
-      WebSocket: options.WebSocket ?? globalThis.WebSocket,
-      token: () => this.#session!.token(),
-      renewableToken: typeof options.auth === 'function',
-      cursor: () => this.#replica!.cursor,
-      reconnect: options.reconnect ?? {},
-      heartbeat: options.heartbeat ?? {},
-      sink: this.#socketSink,
-    })
+    this.#connection = new SyncConnection({ ...options, token: () => this.#session!.token(), cursor: () => this.#replica!.cursor, sink: this })
     this.#watchActivity(true)
   }
 
@@ -97,8 +88,7 @@ export class Link {
     const platform = this.#options.tabs === 'independent' ? undefined : tabPlatform()
     if (!platform || memoryCache || this.#closed) return
     const name = this.#options.name ?? 'default'
-    this.#tabs = new TabUplink({ platform, name, userId, replica: () => this.#replica!, sink: this.#tabSink })
-    this.#tabs.listen()
+    this.#tabs = new TabUplink({ platform, name, userId, replica: () => this.#replica!, sink: this })
   }
 
   /** The replica is loaded: announce the state, and connect if wanted. */
@@ -180,39 +170,56 @@ export class Link {
     this.#tabs = undefined
   }
 
-  /** The uplink in use: the socket when alone or leading, else the channel to the leader. */
-  get #uplink(): Uplink {
-    return this.#tabs && !this.#leader ? this.#tabs : this.#connection
+  // ------------------------------------------------------------ from the socket (UplinkSink)
+
+  /** @inheritDoc UplinkSink.state */
+  state(status: 'connecting' | 'offline'): void {
+    this.#setStatus(status)
   }
 
-  readonly #socketSink: UplinkSink = {
-    frame: (message) => this.#receive(message),
-    status: (status) => this.#setStatus(status),
-    closed: () => this.#replica?.disconnected(),
-    error: (error, stopped) => this.#connectionError(error, stopped),
-    userDeleted: () => this.#userDeleted(),
+  /** @inheritDoc UplinkSink.closed */
+  closed(): void {
+    this.#replica?.disconnected()
   }
 
-  readonly #tabSink: TabUplinkSink = {
-    lead: (leader) => {
-      this.#leader = leader
-      this.#connection.start()
-      leader.relayStatus(this.#status)
-    },
-    unlead: () => {
-      this.#leader = undefined
-      this.#connection.stop()
-    },
-    status: (status) => {
-      this.#setStatus(status)
-      if (status === 'online') this.#events.ready()
-    },
-    gone: (code, message) => this.#events.gone(new CubbyError(code, message), false),
-    stopped: (code, message, reason) => this.#events.error(new CubbyError(code, message), reason),
-    failed: (error) => this.#events.error(asCubbyError(error, 'STORAGE_ERROR')),
+  // ------------------------------------------------------------ from the tabs (TabUplinkSink)
+
+  /** @inheritDoc TabUplinkSink.lead */
+  lead(leader: TabLeader): void {
+    this.#leader = leader
+    this.#connection.start()
+    leader.relayStatus(this.#status)
   }
 
-  #receive(message: ServerMessage): void {
+  /** @inheritDoc TabUplinkSink.unlead */
+  unlead(): void {
+    this.#leader = undefined
+    this.#connection.stop()
+  }
+
+  /** @inheritDoc TabUplinkSink.leaderStatus */
+  leaderStatus(status: CubbyStatus): void {
+    this.#setStatus(status)
+    if (status === 'online') this.#events.ready()
+  }
+
+  /** @inheritDoc TabUplinkSink.gone */
+  gone(code: CubbyErrorCode, message: string): void {
+    this.#events.gone(new CubbyError(code, message), false)
+  }
+
+  /** @inheritDoc TabUplinkSink.stopped */
+  stopped(code: CubbyErrorCode, message: string, reason: StopReason): void {
+    this.#events.error(new CubbyError(code, message), reason)
+  }
+
+  /** @inheritDoc TabUplinkSink.failed */
+  failed(error: unknown): void {
+    this.#events.error(asCubbyError(error, 'STORAGE_ERROR'))
+  }
+
+  /** @inheritDoc UplinkSink.frame */
+  frame(message: ServerMessage): void {
     let first: ServerMessage | undefined
     try {
       first = this.#apply(message)
@@ -226,7 +233,7 @@ export class Link {
   }
 
   #apply(message: ServerMessage): ServerMessage | undefined {
-    if (message.type === 'user-deleted') return this.#userDeleted()
+    if (message.type === 'user-deleted') return this.userDeleted()
     if (message.type !== 'welcome') return this.#replica!.receive(message)
     if (message.userId !== this.#session!.userId) {
       // Never mix users: the local database belongs to the user it was opened for.
@@ -238,14 +245,14 @@ export class Link {
   }
 
   /** The server deleted this user: drop the local data (every tab's), the outbox and the identity; stay offline. */
-  #userDeleted(): undefined {
+  userDeleted(): undefined {
     const message = 'The server deleted this user'
     this.#tabs?.announceGone('UNAUTHORIZED', message)
     this.#events.gone(new CubbyError('UNAUTHORIZED', message), true)
   }
 
   /** Reports a connection error; one that stopped the connection goes to the other tabs too, which follow this one. */
-  #connectionError(error: CubbyError, stopped?: boolean): void {
+  error(error: CubbyError, stopped?: boolean): void {
     if (!stopped) return this.#events.error(error)
     const reason: StopReason = error.code === 'PROTOCOL_VERSION' ? 'version' : this.#options.auth === undefined ? 'identity' : 'token'
     this.#leader?.announceStopped(error.code, error.message, reason)
@@ -258,7 +265,9 @@ export class Link {
    */
   #retryNow = (): void => {
     if (globalThis.document?.visibilityState === 'hidden') return
-    this.#uplink.retryNow()
+    // The uplink in use: the socket when alone or leading, else the channel to the leader.
+    const uplink: Uplink = this.#tabs && !this.#leader ? this.#tabs : this.#connection
+    uplink.retryNow()
     this.#retryIdentity?.()
   }
 

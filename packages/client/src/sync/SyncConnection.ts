@@ -1,7 +1,8 @@
 import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, SYNC_PATH, type ErrorMessage, type ServerMessage, parseServerMessage } from '@cubby/protocol'
 import { asCubbyError } from '../asCubbyError.js'
 import { decodeJwtExpiry } from '../auth/decodeJwtSub.js'
-import { type ReconnectOptions, backoffDelay } from './backoff.js'
+import type { CubbyOptions } from '../CubbyOptions.js'
+import { backoffDelay } from './backoff.js'
 import type { Uplink, UplinkSink } from './Uplink.js'
 
 /**
@@ -16,20 +17,16 @@ export interface HeartbeatOptions {
   timeoutMs?: number
 }
 
-/** What a {@link SyncConnection} needs from its owner. */
-export interface SyncConnectionOptions {
-  /** The server's http(s) base URL. */
-  url: string
-  WebSocket: typeof WebSocket
+/**
+ * What a {@link SyncConnection} needs from its owner: the client's options (`url`, `WebSocket`, `reconnect`,
+ * `heartbeat`; a function as `auth` means calling `token` again can help after a 4001 close, or before a JWT's
+ * `exp`), and the session's parts.
+ */
+export interface SyncConnectionOptions extends Pick<CubbyOptions, 'url' | 'WebSocket' | 'auth' | 'reconnect' | 'heartbeat'> {
   /** A token for the next hello; called before every connection attempt. */
   token: () => Promise<string>
-  /** Whether calling `token` again can help after a 4001 close, or before a JWT's `exp`. */
-  renewableToken: boolean
   /** The cursor to send in the next hello. */
   cursor: () => number
-  reconnect: ReconnectOptions
-  /** `false`: rely on the WebSocket implementation to notice a dead connection. */
-  heartbeat: HeartbeatOptions | false
   /** Where frames, states and errors go. */
   sink: UplinkSink
 }
@@ -77,21 +74,21 @@ export class SyncConnection implements Uplink {
   start(): void {
     if (this.#running) return
     this.#running = true
-    this.#sink.status('connecting')
+    this.#sink.state('connecting')
     void this.#open()
   }
 
   /** Closes the socket and stops reconnecting. */
   stop(): void {
     this.#running = false
+    // The renewal timer runs only while a socket is open: #detach clears it.
     clearTimeout(this.#timer)
-    clearTimeout(this.#renewTimer)
     this.#timer = undefined
     this.#generation++
     const socket = this.#socket
     if (socket) this.#detach()
     socket?.close(1000)
-    this.#sink.status('offline')
+    this.#sink.state('offline')
   }
 
   /**
@@ -126,7 +123,7 @@ export class SyncConnection implements Uplink {
     if (generation !== this.#generation) return
     let socket: WebSocket
     try {
-      socket = new this.#options.WebSocket(syncUrl(this.#options.url))
+      socket = new (this.#options.WebSocket ?? globalThis.WebSocket)(syncUrl(this.#options.url))
     } catch (cause) {
       this.#sink.error(new CubbyError('BAD_MESSAGE', `Cannot open a WebSocket to ${this.#options.url}`, { cause }))
       return this.#retry()
@@ -135,7 +132,7 @@ export class SyncConnection implements Uplink {
     this.#lastError = undefined
     socket.onopen = () => {
       if (socket !== this.#socket) return
-      this.#sink.status('connecting')
+      this.#sink.state('connecting')
       // Without echo: the acks of this client's pushes stand for their changes (see Replica.receive).
       socket.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor: this.#options.cursor(), echo: false }))
     }
@@ -182,7 +179,7 @@ export class SyncConnection implements Uplink {
    * had closed (offline, then a reconnection with backoff) and the socket is closed without waiting for it.
    */
   #startHeartbeat(socket: WebSocket): void {
-    const options = this.#options.heartbeat
+    const options = this.#options.heartbeat ?? {}
     if (options === false) return
     const idleMs = options.idleMs ?? 25_000
     const timeoutMs = options.timeoutMs ?? 10_000
@@ -209,7 +206,7 @@ export class SyncConnection implements Uplink {
   /** Gets a new token shortly before this one's `exp` and moves the session to it. */
   #scheduleRenewal(token: string): void {
     clearTimeout(this.#renewTimer)
-    const expiry = this.#options.renewableToken ? decodeJwtExpiry(token) : undefined
+    const expiry = this.#renewable() ? decodeJwtExpiry(token) : undefined
     if (expiry === undefined) return
     const left = expiry - Date.now()
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, left - Math.min(RENEW_AHEAD_MS, left / 10)))
@@ -231,14 +228,14 @@ export class SyncConnection implements Uplink {
     // Pending writes stay in the outbox and go again on the new session (exactly once by client id and mid).
     this.#detach()
     socket.close(1000)
-    this.#sink.status('connecting')
+    this.#sink.state('connecting')
     void this.#open(token)
   }
 
   #closed(socket: WebSocket, code: number): void {
     if (socket !== this.#socket) return
     this.#detach()
-    this.#sink.status('offline')
+    this.#sink.state('offline')
     let now = false
     let wait = 0
     if (code === CLOSE_CODES.USER_DELETED) {
@@ -254,7 +251,7 @@ export class SyncConnection implements Uplink {
       this.#running = false
       this.#report('PROTOCOL_VERSION', 'The server does not support this client version')
     } else if (code === CLOSE_CODES.UNAUTHORIZED) {
-      if (!this.#options.renewableToken) {
+      if (!this.#renewable()) {
         this.#running = false
         this.#report('UNAUTHORIZED', 'The server refused the token')
       } else if (this.#refused) {
@@ -272,6 +269,11 @@ export class SyncConnection implements Uplink {
   #report(code: 'PROTOCOL_VERSION' | 'UNAUTHORIZED', message: string): void {
     const frame = this.#lastError?.code === code ? this.#lastError : undefined
     this.#sink.error(new CubbyError(code, frame?.message ?? message, frame?.reason === undefined ? {} : { reason: frame.reason }), !this.#running)
+  }
+
+  /** Whether calling `token` again can help: `auth` is a function. */
+  #renewable(): boolean {
+    return typeof this.#options.auth === 'function'
   }
 
   #detach(): void {

@@ -20,7 +20,7 @@ export interface UplinkSink {
   /** A frame of this client's own session. */
   frame(message: ServerMessage): void
   /** A socket opened (`connecting`) or closed (`offline`). */
-  status(status: 'connecting' | 'offline'): void
+  state(status: 'connecting' | 'offline'): void
   /** The session ended: whatever was sent on it and not acknowledged must be sent again. */
   closed(): void
   /** `stopped`: the uplink stopped because of this error and does not retry by itself. */

@@ -14,7 +14,7 @@ export interface TabUplinkSink {
   /** This tab no longer leads: close the connection. */
   unlead(): void
   /** The leader's connection state. */
-  status(status: CubbyStatus): void
+  leaderStatus(status: CubbyStatus): void
   /** The user's local data is gone (another tab signed out, or the server deleted the user). */
   gone(code: CubbyErrorCode, message: string): void
   /** The leader's connection stopped for good: report it as this tab's own. */
@@ -48,16 +48,13 @@ export class TabUplink implements Uplink {
     this.#group = new TabGroup({ ...options, receive: (envelope) => this.#receive(envelope) })
     this.#sink = options.sink
     this.#replica = options.replica
+    // Listening and joining start at once, keeping messages until start(): it is made before the cache is read.
+    this.#group.listen()
   }
 
   /** Whether this tab takes part (follows, or leads, or waits to). */
   get attached(): boolean {
     return this.#attached !== undefined
-  }
-
-  /** Starts listening and joins, keeping messages until {@link start}: call it before reading the cache. */
-  listen(): void {
-    this.#group.listen()
   }
 
   /** Takes part: follows the leader, and waits for the election lock. */
@@ -87,8 +84,8 @@ export class TabUplink implements Uplink {
   }
 
   /**
-   * Applies what arrived since {@link listen} and waits for the lock. A tab that was not listening (it was
-   * detached) first catches up with the cache and announces its writes.
+   * Applies what arrived since this uplink was made (or listened again) and waits for the lock. A tab that was
+   * not listening (it was detached) first catches up with the cache and announces its writes.
    */
   async #attach(): Promise<void> {
     if (this.#attached) return
@@ -99,7 +96,7 @@ export class TabUplink implements Uplink {
     if (!this.#group.listening) return // detached meanwhile
     this.#attached = replica
     this.#group.release()
-    if (resync) this.#group.post({ type: 'writes', entries: replica.unacknowledgedWrites() }, false)
+    if (resync) this.#group.post({ type: 'writes', entries: replica.durableWrites(true) }, false)
     this.#group.elect(() => void this.#lead(replica))
   }
 
@@ -117,7 +114,7 @@ export class TabUplink implements Uplink {
         replica.addForeign(body.entries)
         return
       case 'state':
-        return this.#sink.status(body.status)
+        return this.#sink.leaderStatus(body.status)
       case 'stopped':
         return this.#sink.stopped(body.code, body.message, body.reason)
       case 'joined':
@@ -143,7 +140,7 @@ export class TabUplink implements Uplink {
           if (this.#attached === replica) this.#group.release()
         })
     }
-    this.#sink.status(body.status)
+    this.#sink.leaderStatus(body.status)
   }
 
   async #lead(replica: Replica): Promise<void> {
