@@ -4,23 +4,24 @@ import { ERRORS, HOLE, invalid, MAX_DEPTH, NAN, NEG_INF, NEG_ZERO, POS_INF, UNDE
 
 /** The typed encoding: walks any structured-cloneable value into the flat table described in ../valueCodec.ts. */
 
+// The built-ins below are taken unbound on purpose: each is called with .call(v) as a brand check.
+/* eslint-disable @typescript-eslint/unbound-method */
 type Method = (this: unknown) => unknown
 /** Brand checks go through the built-in getters, which a Symbol.toStringTag or a fake prototype cannot fool. */
 const getter = (proto: object, key: PropertyKey): Method => (Object.getOwnPropertyDescriptor(proto, key) as { get: Method }).get
-const method = (proto: object, key: PropertyKey): Method => Object.getOwnPropertyDescriptor(proto, key)!.value as Method
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object
 const typedArrayName = getter(TypedArrayPrototype, Symbol.toStringTag)
-const objectToString = method(Object.prototype, 'toString')
+const objectToString = Object.prototype.toString as Method
 
 /** Objects that hold no references, by tag: the brand-checking built-in that reads them, and their node. */
 const LEAVES: Record<string, [Method, (data: never, v: object) => unknown[]]> = {
-  Date: [method(Date.prototype, 'getTime'), (t: number) => ['Date', t === t ? t : null]],
+  Date: [Date.prototype.getTime, (t: number) => ['Date', t === t ? t : null]],
   RegExp: [getter(RegExp.prototype, 'source'), (source: string, v) => ['RegExp', source, getter(RegExp.prototype, 'flags').call(v)]],
   ArrayBuffer: [getter(ArrayBuffer.prototype, 'byteLength'), (_: number, v) => ['ArrayBuffer', toBase64(new Uint8Array(v as ArrayBuffer))]],
-  Boolean: [method(Boolean.prototype, 'valueOf'), (b: boolean) => ['Boolean', b]],
-  Number: [method(Number.prototype, 'valueOf'), (n: number) => ['Number', n - n === 0 ? (n === 0 && 1 / n < 0 ? '-0' : n) : String(n)]],
-  String: [method(String.prototype, 'valueOf'), (s: string) => ['String', s]],
-  BigInt: [method(BigInt.prototype, 'valueOf'), (b: bigint) => ['BigIntObject', hex(b)]],
+  Boolean: [Boolean.prototype.valueOf, (b: boolean) => ['Boolean', b]],
+  Number: [Number.prototype.valueOf, (n: number) => ['Number', n - n === 0 ? (n === 0 && 1 / n < 0 ? '-0' : n) : String(n)]],
+  String: [String.prototype.valueOf, (s: string) => ['String', s]],
+  BigInt: [BigInt.prototype.valueOf, (b: bigint) => ['BigIntObject', hex(b)]],
   Map: [getter(Map.prototype, 'size'), () => ['Map']],
   Set: [getter(Set.prototype, 'size'), () => ['Set']],
 }

@@ -2,7 +2,9 @@ import { invalid, MAX_DEPTH } from './shared.js'
 
 /** The JSON encoding: values that JSON.stringify round-trips exactly are encoded by it, and decoded by JSON.parse. */
 
-const objectToString: (this: unknown) => string = Object.getOwnPropertyDescriptor(Object.prototype, 'toString')!.value as () => string
+// Taken unbound on purpose: called with .call(v) as a brand check.
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const objectToString = Object.prototype.toString
 
 /** Tells whether `v` is a string, a boolean or a finite number other than -0. */
 export function isJsonPrimitive(v: unknown): boolean {
