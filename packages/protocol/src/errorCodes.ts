@@ -57,7 +57,8 @@ export const isCubbyErrorCode = (code: unknown): code is CubbyErrorCode =>
  * - `invalid`: not a token this server accepts: badly signed, malformed, wrong issuer or audience, not yet valid,
  *   or refused by the app's `authenticate` hook;
  * - `expired`: correctly signed, but past its `exp`: get a new token;
- * - `revoked`: correctly signed, but issued before its user was deleted.
+ * - `revoked`: correctly signed, but issued before its user was deleted, or signed by a device key that was
+ *   revoked (or by a device linked before the user's deletion).
  *
  * `expired` and `revoked` are only said of tokens whose signature checked out, so a forged token gets `invalid`
  * whether or not the user it names exists.

@@ -13,6 +13,12 @@ export type { CubbyErrorCode, UnauthorizedReason } from './errorCodes.js'
 export { DEVICE_TOKEN_CLOCK_SKEW_SECONDS, DEVICE_USER_PREFIX, MAX_DEVICE_TOKEN_SECONDS } from './deviceToken.js'
 export type { DevicePublicJwk, DeviceTokenClaims } from './deviceToken.js'
 
+// Devices and link codes
+export {
+  DEFAULT_LINK_CODE_SECONDS, MAX_DEVICE_LABEL_BYTES, MAX_DEVICES_PER_USER, MAX_LINK_CODE_SECONDS, MAX_LINK_CODES_PER_USER,
+} from './devices.js'
+export type { DeviceInfo, DeviceListResponse, LinkCodeResponse, RedeemLinkResponse } from './devices.js'
+
 // Limits and keys
 export { DEFAULT_LIMITS, assertValidKey, assertValidUserId, compareKeys, isWellFormed, utf8Length } from './limits.js'
 export type { CubbyLimits } from './limits.js'

@@ -1,11 +1,12 @@
 import { CubbyError, compareKeys, type Change, type Mutation, type MutationResult } from '@cubby/protocol'
 import { CATCH_UP_PAGE_BYTES, checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
 import type {
-  CommitOptions, CommitResult, CubbyStorage, ImportResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
+  CommitOptions, CommitResult, CubbyStorage, DeviceRegistry, ImportResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
 } from '@cubby/server'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import type { Registry } from 'prom-client'
 import { checkDurability } from './checkDurability.js'
+import { createRedisDevices } from './createRedisDevices.js'
 import { checkPrefix, parseDeletion, userKeys } from './redisKeys.js'
 import { defineScripts, SCAN_STEP, type CubbyScripts } from './redisScripts.js'
 import { redisCounters, countRedis } from './redisMetrics.js'
@@ -112,6 +113,7 @@ const OPS = { store: 's', delete: 'd', clear: 'c' } as const
 
 class RedisStorageImpl implements RedisStorage {
   readonly redis: Redis | Cluster
+  readonly devices: DeviceRegistry
   readonly #scripts: CubbyScripts
   readonly #owned: boolean
   readonly #settings: Settings
@@ -123,6 +125,7 @@ class RedisStorageImpl implements RedisStorage {
   constructor(redis: Redis | Cluster, owned: boolean, settings: Settings) {
     this.redis = redis
     this.#scripts = defineScripts(redis)
+    this.devices = createRedisDevices(redis, settings.prefix)
     this.#owned = owned
     this.#settings = settings
   }

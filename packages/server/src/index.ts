@@ -15,6 +15,7 @@ export { checkCommitArguments } from './storage/checkCommitArguments.js'
 export type { UserQuota, UserUsage } from './storage/UserQuota.js'
 export type { ImportResult, UserRecord, UserSummary } from './storage/UserRecord.js'
 export type { LevelBatchOperation, LevelDatabase, LevelIterator, LevelIteratorOptions } from './storage/LevelDatabase.js'
+export type { AddDeviceResult, DeviceRecord, DeviceRegistry, LinkCodeRecord } from './auth/DeviceRegistry.js'
 
 // Server
 export { createCubbyServer } from './createCubbyServer.js'

@@ -8,6 +8,7 @@ export interface StorageMetricsHooks {
 }
 import type { Change, Mutation, MutationResult } from '@cubby/protocol'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
+import type { DeviceRegistry } from '../auth/DeviceRegistry.js'
 
 /**
  * The most bytes of values one catch-up read returns beyond its first change: a page of {@link CubbyStorage.changesSince}
@@ -76,6 +77,11 @@ export interface StorageSnapshot {
  * each must pass `runStorageContract`. Keys and user ids arrive validated; they may hold any characters.
  */
 export interface CubbyStorage {
+  /**
+   * Users' devices and one-time link codes (see docs/protocol.md, "Devices"); without it the device routes are
+   * `NOT_FOUND` and only a self-certified user's own key signs its device tokens.
+   */
+  readonly devices?: DeviceRegistry
   /** Opens the underlying database (a no-op if it is open). */
   open(): Promise<void>
   /** Waits for commits in flight, then refuses new ones. Does not close a database owned by the caller. */

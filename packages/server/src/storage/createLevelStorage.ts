@@ -11,6 +11,8 @@ import { resolveQuota, type UserQuota } from './UserQuota.js'
 import { checkMaxTotalBytes, StorageBudget } from './StorageBudget.js'
 import { deletedAt, deleteUser, exportUser, importUser, listUsers, usersUnusedSince } from './levelUserAdmin.js'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
+import type { DeviceRegistry } from '../auth/DeviceRegistry.js'
+import { createLevelDevices } from './createLevelDevices.js'
 
 /** Options of {@link createLevelStorage}. */
 export interface LevelStorageOptions {
@@ -63,10 +65,12 @@ class LevelStorage implements CubbyStorage {
   readonly #db: LevelDatabase
   readonly #committer: GroupCommitter
   readonly #purger: Purger
+  readonly devices: DeviceRegistry
   #resumed = false
 
   constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number, budget: StorageBudget | undefined) {
     this.#db = db
+    this.devices = createLevelDevices(db)
     this.#committer = new GroupCommitter(db, quota, maxIndexedKeys, budget)
     this.#purger = new Purger(db, this.#committer)
     this.#committer.onPurge = (userId) => this.#purger.schedule(userId)

@@ -21,7 +21,7 @@
 /** The log value that marks a clear (keys are never empty). */
 export const CLEAR_MARKER = ''
 
-const userPrefix = (userId: string): string => `${userId.length}:${userId}\x00`
+export const userPrefix = (userId: string): string => `${userId.length}:${userId}\x00`
 const revToHex = (rev: number): string => rev.toString(16).padStart(16, '0')
 
 /** Key of the current record of `key`. */
