@@ -27,6 +27,8 @@ interface BusMessage {
   /** The user of an event. */
   u?: string
   e?: UserEvent
+  /** The device revoked (an event without `e`). */
+  d?: string
 }
 
 /**
@@ -34,7 +36,7 @@ interface BusMessage {
  * the same Redis's `createRedisStorage` to `createCubbyServer`). A user's commits go to the channel
  * `<prefix>{<user's hash tag>}:bus`, which nodes subscribe to while they have sessions of the user: PUBLISH and
  * SUBSCRIBE on one `redis-server`, SPUBLISH and SSUBSCRIBE on a Cluster (the channel hashes to the user's slot,
- * so a commit's message stays on the shard that ran it). User events (deleted, replaced) go to
+ * so a commit's message stays on the shard that ran it). User events (deleted, replaced, a device revoked) go to
  * `<prefix>events`, which every node hears. Pub/sub is at most once: after the subscriber connection comes back,
  * the bus asks the server to resync every session from storage, and a session that sees a gap in revisions
  * reads the rest from storage.
@@ -127,6 +129,10 @@ class RedisBus implements ChangeBus {
     await this.#pub.publish(this.#events, JSON.stringify({ n: this.#node, u: userId, e: event } satisfies BusMessage))
   }
 
+  async publishDeviceRevoked(userId: string, deviceId: string): Promise<void> {
+    await this.#pub.publish(this.#events, JSON.stringify({ n: this.#node, u: userId, d: deviceId } satisfies BusMessage))
+  }
+
   subscribe(userId: string): void {
     this.#users.add(userId)
     const channel = this.#channel(userId)
@@ -192,6 +198,7 @@ class RedisBus implements ChangeBus {
     if (message.n === this.#node || this.#listener === undefined) return
     if (channel === this.#events) {
       if (typeof message.u === 'string' && (message.e === 'deleted' || message.e === 'replaced')) this.#listener.userEvent(message.u, message.e)
+      else if (typeof message.u === 'string' && typeof message.d === 'string') this.#listener.deviceRevoked(message.u, message.d)
       return
     }
     const userId = this.#userOf(channel)

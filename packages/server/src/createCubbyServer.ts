@@ -7,6 +7,7 @@ import { PruneSchedule } from './admin/PruneSchedule.js'
 import { checkUnusedDays } from './admin/pruneAnonymousUsers.js'
 import { UserAdmin } from './admin/UserAdmin.js'
 import { DeletionMarkers } from './auth/DeletionMarkers.js'
+import { DeviceLinks } from './auth/DeviceLinks.js'
 import { IdentityAdmission } from './auth/IdentityAdmission.js'
 import { TokenAuth } from './auth/TokenAuth.js'
 import { answerClientError, closeHttpServer } from './closeHttpServer.js'
@@ -96,7 +97,7 @@ class CubbyServerImpl implements CubbyServer {
     const anonymousIdentities = options.anonymousIdentities ?? authenticate === undefined
     this.#auth = new TokenAuth({
       secret, previousSecrets, issuer, audience, authenticate, limits, deletedAt, selfCertified: anonymousIdentities, ...ttls,
-      ...(publicOrigins === undefined ? {} : { publicOrigins }),
+      ...(publicOrigins === undefined ? {} : { publicOrigins }), ...(storage.devices === undefined ? {} : { devices: storage.devices }),
     })
     const identities = new IdentityAdmission({ rate: resolveIdentityRate(options), head: async (userId) => (await ready(), storage.head(userId)) })
     const { bus } = options
@@ -108,11 +109,13 @@ class CubbyServerImpl implements CubbyServer {
       isClosing: () => this.#closing !== undefined, protection, metrics,
     })
     metrics.setSources({ tcpConnections: () => this.#gate?.open ?? 0, syncSockets: () => this.#endpoint.size, sessions: () => hub.count() })
-    this.#admin = new UserAdmin({ storage, hub, limits, ready, markers, ...(bus === undefined ? {} : { bus }) })
+    const devices = storage.devices === undefined ? undefined : new DeviceLinks({ registry: storage.devices, hub, ready, ...(bus === undefined ? {} : { bus }) })
+    this.#admin = new UserAdmin({ storage, hub, limits, ready, markers, ...(bus === undefined ? {} : { bus }), ...(devices === undefined ? {} : { devices }) })
     const admin = this.#admin
     bus?.listen({
       changes: (userId, changes) => hub.deliverRemote(userId, changes),
       userEvent: (userId, event) => admin.endUser(userId, event),
+      deviceRevoked: (userId, deviceId) => devices?.endDevice(userId, deviceId),
       resync: (userId) => {
         if (userId === undefined) markers.forgetAll()
         hub.catchUp(userId)
@@ -120,7 +123,7 @@ class CubbyServerImpl implements CubbyServer {
     })
     this.app = createHttpRouter({
       storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, identities, ready, protection, admin: this.#admin, adminToken,
-      metrics,
+      metrics, devices,
     })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
     const { pruneAnonymousAfterDays: days } = options

@@ -1,5 +1,6 @@
 import { CLOSE_CODES, CubbyError, type CubbyLimits } from '@cubby/protocol'
 import type { DeletionMarkers } from '../auth/DeletionMarkers.js'
+import type { DeviceLinks } from '../auth/DeviceLinks.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import type { ImportResult, UserRecord, UserSummary } from '../storage/UserRecord.js'
 import type { ChangeBus, UserEvent } from '../sync/ChangeBus.js'
@@ -7,7 +8,8 @@ import type { SyncHub } from '../sync/SyncHub.js'
 import { assertUserId } from '../writes/validateMutation.js'
 
 /**
- * What an operator may do to a user's data: list users, export, import, delete. Deleting tells the user's live
+ * What an operator may do to a user's data: list users, export, import, delete (with the user's devices and link
+ * codes). Deleting tells the user's live
  * sessions (`user-deleted`, then close 4010) and revokes the user's tokens issued until then (the storage's deletion
  * marker); importing lifts that and makes live sessions reconnect to catch up (close 4012). With a change bus, the
  * other nodes do the same to their sessions and caches (see {@link endUser}).
@@ -20,11 +22,13 @@ export class UserAdmin {
   readonly #ready: () => Promise<void>
   readonly #markers: DeletionMarkers
   readonly #bus: ChangeBus | undefined
+  readonly #devices: DeviceLinks | undefined
 
   constructor(options: {
-    storage: CubbyStorage; hub: SyncHub; limits: CubbyLimits; ready: () => Promise<void>; markers: DeletionMarkers; bus?: ChangeBus
+    storage: CubbyStorage; hub: SyncHub; limits: CubbyLimits; ready: () => Promise<void>; markers: DeletionMarkers; bus?: ChangeBus; devices?: DeviceLinks
   }) {
     this.#storage = options.storage
+    this.#devices = options.devices
     this.#bus = options.bus
     this.#markers = options.markers
     this.#hub = options.hub
@@ -68,6 +72,8 @@ export class UserAdmin {
     await this.#ready()
     // Token checks of the user wait for the deletion, so none passes on a marker cached from before it.
     const existed = await this.#markers.changing(userId, () => this.#storage.deleteUser(userId))
+    // After the marker: a device linked while this ran is refused by it (see TokenAuth), and a retry removes it.
+    await this.#devices?.deleteUser(userId)
     this.endUser(userId, 'deleted')
     await this.#bus?.publishUserEvent(userId, 'deleted')
     return existed

@@ -1,9 +1,10 @@
 import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto'
 import { SignJWT, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose'
-import type { CubbyLimits, UnauthorizedReason } from '@cubby/protocol'
+import type { CubbyLimits, DevicePublicJwk, UnauthorizedReason } from '@cubby/protocol'
 import { assertUserId } from '../writes/validateMutation.js'
 import { ANONYMOUS_USER_PREFIX } from './anonymousUsers.js'
-import { deviceAudiences, verifyDeviceToken } from './verifyDeviceToken.js'
+import type { DeviceRegistry } from './DeviceRegistry.js'
+import { deviceAudiences, verifyDeviceToken, type DeviceTokenCheck } from './verifyDeviceToken.js'
 
 /** Options of {@link TokenAuth}. @internal */
 export interface TokenAuthOptions {
@@ -28,6 +29,11 @@ export interface TokenAuthOptions {
   selfCertified?: boolean
   /** The audiences device tokens must name; without them, the origins of the request's Host. */
   publicOrigins?: readonly string[]
+  /**
+   * The registered devices: a device token whose `sub` is not its key's own user is accepted iff the key is a live
+   * device of `sub`, and a self-certified user's own key is refused once revoked. Without it, only self-certified.
+   */
+  devices?: Pick<DeviceRegistry, 'device'>
 }
 
 /** Where a token was presented, for the audience of device tokens. @internal */
@@ -38,7 +44,13 @@ export interface TokenRequest {
 
 /** What {@link TokenAuth.check} found: the token's user, or why the token is refused. @internal */
 export type TokenCheck =
-  | { userId: string; reason?: undefined; /** A device's own key signed the token (a self-certified anonymous user). */ selfCertified?: boolean }
+  | {
+    userId: string; reason?: undefined
+    /** A device's own key signed the token (a self-certified anonymous user). */
+    selfCertified?: boolean
+    /** The id (key thumbprint) of the device that signed the token; `undefined` for server-signed and hook tokens. */
+    deviceId?: string
+  }
   | { userId?: undefined; reason: Exclude<UnauthorizedReason, 'missing'> }
 
 /** What a refusal says for each reason (the `reason` field is the contract, the message may change). @internal */
@@ -46,7 +58,7 @@ export const UNAUTHORIZED_MESSAGES: Readonly<Record<UnauthorizedReason, string>>
   missing: 'Send a token as Authorization: Bearer <token>',
   invalid: 'The token is not valid (malformed, badly signed or not accepted by this server)',
   expired: 'The token has expired',
-  revoked: 'The token was issued before its user was deleted',
+  revoked: 'The token was issued before its user was deleted, or its device was revoked',
 }
 
 /** The protected header of a compact JWS, or `undefined` when it does not parse. */
@@ -141,6 +153,21 @@ export class TokenAuth {
     return { userId: checked.userId, token: await this.issueToken(checked.userId) }
   }
 
+  /**
+   * Checks a device token as a proof that its sender holds a key (to link the key as a device): signed by the key
+   * in its header, for this server's audience, in date, and naming the key's own self-certified user as `sub`.
+   * Whether this server accepts self-certified users does not matter here; revocations are the caller's to check.
+   */
+  async checkDeviceKey(token: string, { host }: TokenRequest): Promise<{ deviceId: string; jwk: DevicePublicJwk } | { reason: 'invalid' | 'expired' }> {
+    const header = protectedHeaderOf(token)
+    if (header?.jwk === undefined) return { reason: 'invalid' }
+    const checked = await verifyDeviceToken(token, header, { audiences: deviceAudiences(this.#options.publicOrigins, host) })
+    if ('reason' in checked) return checked
+    if (checked.linked) return { reason: 'invalid' }
+    const { kty, crv, x, y } = header.jwk as unknown as DevicePublicJwk
+    return { deviceId: checked.deviceId, jwk: { kty, crv, x, y } }
+  }
+
   /** Checks a token signed with the server's secrets, or by the `authenticate` hook. */
   async #checkSigned(token: string): Promise<TokenCheck> {
     let claims: { userId: string; issuedAt: unknown }
@@ -155,8 +182,8 @@ export class TokenAuth {
   }
 
   async #checkDevice(token: string, header: ProtectedHeaderParameters, { host }: TokenRequest): Promise<TokenCheck> {
-    const { selfCertified = false, publicOrigins, limits } = this.#options
-    if (!selfCertified) return { reason: 'invalid' }
+    const { selfCertified = false, publicOrigins, limits, devices } = this.#options
+    if (!selfCertified && devices === undefined) return { reason: 'invalid' }
     const checked = await verifyDeviceToken(token, header, { audiences: deviceAudiences(publicOrigins, host) })
     if ('reason' in checked) return checked
     try {
@@ -164,17 +191,39 @@ export class TokenAuth {
     } catch {
       return { reason: 'invalid' }
     }
-    const result = await this.#unlessDeleted(checked.userId, checked.issuedAt)
-    return result.userId === undefined ? result : { ...result, selfCertified: true }
+    const device = await this.#deviceState(checked)
+    if (device.reason !== undefined) return device
+    const result = await this.#unlessDeleted(checked.userId, checked.issuedAt, device.linkedAt)
+    if (result.userId === undefined) return result
+    return { ...result, deviceId: checked.deviceId, ...(checked.linked ? {} : { selfCertified: true }) }
   }
 
-  /** The user, or `revoked` when the token was issued at or before the user's deletion. */
-  async #unlessDeleted(userId: string, issuedAt: unknown): Promise<TokenCheck> {
+  /**
+   * Whether the signing key may act for the token's user: a linked key must be a live registered device of it (an
+   * unknown key is `invalid`, like any token this server does not accept), a self-certified user's own key must not
+   * be revoked. One read of the registry, never cached, so a revocation holds from the next check on.
+   */
+  async #deviceState({ userId, deviceId, linked }: Extract<DeviceTokenCheck, { userId: string }>): Promise<{ reason?: 'invalid' | 'revoked'; linkedAt?: number }> {
+    const { selfCertified = false, devices } = this.#options
+    if (!linked && !selfCertified) return { reason: 'invalid' }
+    const record = await devices?.device(userId, deviceId)
+    if (linked && record === undefined) return { reason: 'invalid' }
+    if (record?.revokedAt !== undefined) return { reason: 'revoked' }
+    return linked && record !== undefined ? { linkedAt: record.createdAt } : {}
+  }
+
+  /**
+   * The user, or `revoked` when the token was issued at or before the user's deletion, or was signed by a device
+   * linked (`linkedAt`, ms) at or before it: a device linked while the deletion ran is not left behind by it.
+   */
+  async #unlessDeleted(userId: string, issuedAt: unknown, linkedAt?: number): Promise<TokenCheck> {
     const { deletedAt } = this.#options
     if (deletedAt === undefined) return { userId }
     const deleted = await deletedAt(userId)
+    if (deleted === undefined) return { userId }
+    if (linkedAt !== undefined && Math.floor(linkedAt / 1000) <= deleted) return { reason: 'revoked' }
     // A token without `iat` cannot show it was issued after the deletion.
-    return deleted === undefined || (typeof issuedAt === 'number' && issuedAt > deleted) ? { userId } : { reason: 'revoked' }
+    return typeof issuedAt === 'number' && issuedAt > deleted ? { userId } : { reason: 'revoked' }
   }
 
   /** The user id (checked) and `iat` of a token, from the JWT or the `authenticate` hook. @throws when it is not valid. */

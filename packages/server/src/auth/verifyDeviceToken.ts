@@ -1,8 +1,12 @@
 import { DEVICE_TOKEN_CLOCK_SKEW_SECONDS, DEVICE_USER_PREFIX, MAX_DEVICE_TOKEN_SECONDS } from '@cubby/protocol'
 import { EmbeddedJWK, calculateJwkThumbprint, errors, jwtVerify, type ProtectedHeaderParameters } from 'jose'
 
-/** What {@link verifyDeviceToken} found. @internal */
-export type DeviceTokenCheck = { userId: string; issuedAt: number } | { reason: 'invalid' | 'expired' }
+/**
+ * What {@link verifyDeviceToken} found: the `sub`, `iat` and key thumbprint of a token whose signature verified
+ * (`linked` when `sub` is not the key's own self-certified user, so the key must be a registered device of it).
+ * @internal
+ */
+export type DeviceTokenCheck = { userId: string; issuedAt: number; deviceId: string; linked: boolean } | { reason: 'invalid' | 'expired' }
 
 /** Options of {@link verifyDeviceToken}. @internal */
 export interface DeviceTokenContext {
@@ -20,8 +24,9 @@ function isP256PublicKey(jwk: unknown): jwk is { kty: 'EC'; crv: 'P-256'; x: str
 }
 
 /**
- * Checks a self-certified device token: an ES256 JWT signed by the P-256 key in its own `jwk` header, whose `sub`
- * is {@link DEVICE_USER_PREFIX} + that key's RFC 7638 thumbprint, whose `aud` is a single one of `audiences`, and whose
+ * Checks a device token: an ES256 JWT signed by the P-256 key in its own `jwk` header, whose `sub` is
+ * {@link DEVICE_USER_PREFIX} + that key's RFC 7638 thumbprint (a self-certified user) or, `linked`, any other user
+ * (the caller checks that the key is a registered device of it), whose `aud` is a single one of `audiences`, and whose
  * `iat`..`exp` spans at most {@link MAX_DEVICE_TOKEN_SECONDS} (with {@link DEVICE_TOKEN_CLOCK_SKEW_SECONDS} of
  * skew). `expired` is only said of a token whose signature verified.
  * @internal
@@ -43,7 +48,8 @@ export async function verifyDeviceToken(token: string, header: ProtectedHeaderPa
   if (typeof aud !== 'string' || typeof iat !== 'number' || typeof exp !== 'number' || iat > now + DEVICE_TOKEN_CLOCK_SKEW_SECONDS) return { reason: 'invalid' }
   if (exp - iat > MAX_DEVICE_TOKEN_SECONDS) return { reason: 'invalid' }
   const thumbprint = await calculateJwkThumbprint({ kty, crv, x, y }, 'sha256')
-  return sub === `${DEVICE_USER_PREFIX}${thumbprint}` ? { userId: sub, issuedAt: iat } : { reason: 'invalid' }
+  if (typeof sub !== 'string') return { reason: 'invalid' }
+  return { userId: sub, issuedAt: iat, deviceId: thumbprint, linked: sub !== `${DEVICE_USER_PREFIX}${thumbprint}` }
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CubbyLimits } from '@cubby/protocol'
+import type { DeviceLinks } from '../auth/DeviceLinks.js'
 import type { IdentityAdmission } from '../auth/IdentityAdmission.js'
 import type { TokenAuth } from '../auth/TokenAuth.js'
 import type { UserAdmin } from '../admin/UserAdmin.js'
@@ -17,6 +18,8 @@ export interface HttpContext {
   logger: CubbyLogger
   /** Whether anonymous users are accepted: `POST /v1/identities` and self-certified device tokens. */
   anonymousIdentities: boolean
+  /** Users' devices and link codes; `undefined` when the storage keeps none. */
+  devices: DeviceLinks | undefined
   /** The admin API's operations. */
   admin: UserAdmin
   /** The admin credential; `undefined` turns the admin API off. */

@@ -5,11 +5,16 @@ import { CubbyError, isWellFormed, type CubbyLimits } from '@cubby/protocol'
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express'
 import { parseUserRecords } from '../admin/parseUserRecord.js'
 import type { UserAdmin } from '../admin/UserAdmin.js'
+import type { DeviceLinks } from '../auth/DeviceLinks.js'
+import { assertUserId } from '../writes/validateMutation.js'
+import { createAdminDeviceRoutes } from './deviceRoutes.js'
 import { sendError } from './httpErrors.js'
 
 /** What the admin routes need. @internal */
 export interface AdminContext {
   admin: UserAdmin
+  /** Users' devices; `undefined` when the storage keeps none (the device routes are `NOT_FOUND`). */
+  devices: DeviceLinks | undefined
   /** The admin credential; `undefined` turns the routes off. */
   adminToken: string | undefined
   limits: CubbyLimits
@@ -85,7 +90,8 @@ export function requireAdmin(ctx: Pick<AdminContext, 'adminToken'>): RequestHand
 }
 
 /**
- * The admin API under `/v1/admin`, behind the admin credential: list users, export, import and delete one.
+ * The admin API under `/v1/admin`, behind the admin credential: list users, export, import and delete one, list and
+ * revoke a user's devices.
  * @internal
  */
 export function createAdminRoutes(ctx: AdminContext): Router {
@@ -95,6 +101,11 @@ export function createAdminRoutes(ctx: AdminContext): Router {
   router.get('/users/:id/export', (req, res) => exportUser(ctx, req, res))
   router.post('/users/:id/import', (req, res) => importUser(ctx, req, res))
   router.delete('/users/:id', (req, res) => deleteUser(ctx, req, res))
+  router.use(createAdminDeviceRoutes(ctx.devices, (req) => {
+    const userId = String(req.params.userId)
+    assertUserId(userId, ctx.limits)
+    return userId
+  }))
   router.use(() => {
     throw new CubbyError('NOT_FOUND', 'No such admin route')
   })

@@ -8,6 +8,7 @@ import { createAdminRoutes, requireAdmin } from './adminRoutes.js'
 import { createProtection } from './createProtection.js'
 import { createErrorHandler, refuseOversizedBodies, sendError } from './httpErrors.js'
 import { createValueRoutes } from './valueRoutes.js'
+import { createDeviceRoutes } from './deviceRoutes.js'
 
 const BEARER = /^Bearer +(\S+) *$/i
 
@@ -30,6 +31,7 @@ function requireUser(ctx: HttpContext): RequestHandler {
     const wait = checked.selfCertified === true ? await ctx.identities.admit(checked.userId, ctx.protection.addressOf(req)) : 0
     if (wait > 0) return sendError(res, 'RATE_LIMITED', NEW_IDENTITY_MESSAGE, { retryAfter: wait, refused: 'identity' })
     res.locals.userId = checked.userId
+    res.locals.deviceId = checked.deviceId
     next()
   }
 }
@@ -69,7 +71,8 @@ function notFound(req: Request): never {
 }
 
 /**
- * The HTTP API: `GET /metrics` (admin credential), `GET /healthz`, `POST /v1/identities`, the `/v1/values` routes and `POST /v1/clear`, with JSON
+ * The HTTP API: `GET /metrics` (admin credential), `GET /healthz`, `POST /v1/identities`, the `/v1/values` routes, `POST /v1/clear`
+ * and the `/v1/devices` routes, with JSON
  * errors. Unknown paths under `/v1` are `NOT_FOUND` (no token asked for); other paths fall through to whatever the
  * host app mounts after it.
  * @internal
@@ -97,6 +100,7 @@ export function createHttpRouter(ctx: HttpContext): Router {
   router.post('/v1/identities', issueIdentity(ctx))
   router.post('/v1/tokens/refresh', refreshToken(ctx))
   router.use(createValueRoutes(ctx, requireUser(ctx)))
+  router.use(createDeviceRoutes(ctx, requireUser(ctx)))
   router.use('/v1', notFound)
   router.use(createErrorHandler(ctx.logger))
   return router

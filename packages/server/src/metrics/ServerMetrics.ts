@@ -16,7 +16,7 @@ export type StorageErrorOperation = 'commit' | 'read'
 export type RefusalKind =
   | 'address' | 'identity' | 'frames' | 'busy' | 'connections' | 'address-connections' | 'user-connections'
   | 'missing' | 'invalid' | 'expired' | 'revoked' | 'deleted' | 'admin'
-  | 'hello' | 'body' | 'headers' | 'origin' | 'mutation' | ''
+  | 'hello' | 'body' | 'headers' | 'origin' | 'mutation' | 'link-codes' | ''
 
 /** Gauges read when scraped, so that the hot paths count nothing for them. Not part of the public API. */
 export interface MetricsSources {

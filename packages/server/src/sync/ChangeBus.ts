@@ -14,6 +14,8 @@ export interface ChangeBusListener {
   changes(userId: string, changes: readonly Change[]): void
   /** A user event published by any node (every node hears every user event, subscribed or not). */
   userEvent(userId: string, event: UserEvent): void
+  /** A device of the user was revoked on any node (every node hears it): its sessions here close at once. */
+  deviceRevoked(userId: string, deviceId: string): void
   /**
    * Messages may have been missed (the connection to the bus broke and is back, or a subscription just became
    * active): every live session reads what it lacks from storage, and cached deletion markers are dropped.
@@ -36,6 +38,11 @@ export interface ChangeBus {
   publish(userId: string, changes: readonly Change[]): void
   /** Publishes a user event to every node. Resolves once it was sent (rejects if it could not be). */
   publishUserEvent(userId: string, event: UserEvent): Promise<void>
+  /**
+   * Publishes a device's revocation to every node. Resolves once it was sent (rejects if it could not be). Optional:
+   * a bus without it leaves the revoked device's sessions on other nodes open until they reconnect.
+   */
+  publishDeviceRevoked?(userId: string, deviceId: string): Promise<void>
   /** Starts taking the user's changes (the first live session of the user on this node). */
   subscribe(userId: string): void
   /** Stops taking the user's changes (the last live session is gone). */

@@ -2,6 +2,7 @@ import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, parseClientMessage } from '@
 import type { CubbyErrorCode, CubbyLimits, MutationResult, PushMessage, ServerMessage } from '@cubby/protocol'
 import type { Duplex } from 'node:stream'
 import { WebSocket, type RawData } from 'ws'
+import { DEVICE_REVOKED_FRAME } from '../auth/DeviceLinks.js'
 import { NEW_IDENTITY_MESSAGE, type IdentityAdmission } from '../auth/IdentityAdmission.js'
 import { UNAUTHORIZED_MESSAGES, type TokenCheck, type TokenRequest } from '../auth/TokenAuth.js'
 import type { Protection } from '../limits/Protection.js'
@@ -258,7 +259,7 @@ export class SyncConnection implements SessionChannel {
         this.#ctx.metrics.refused('RATE_LIMITED', 'identity')
         return this.#fail('RATE_LIMITED', CLOSE_CODES.RATE_LIMITED, NEW_IDENTITY_MESSAGE, wait)
       }
-      await this.#welcome(checked.userId, hello.cursor, hello.echo !== false)
+      await this.#welcome(checked.userId, hello.cursor, hello.echo !== false, checked.deviceId)
     } catch (error) {
       this.#ctx.logger.error('Could not start a sync session', error, { event: 'storage-error', operation: 'read' })
       this.#ctx.metrics.storageError('read')
@@ -266,10 +267,10 @@ export class SyncConnection implements SessionChannel {
     }
   }
 
-  async #welcome(userId: string, cursor: number, echo: boolean): Promise<void> {
+  async #welcome(userId: string, cursor: number, echo: boolean, deviceId: string | undefined): Promise<void> {
     const ctx = this.#ctx
     const session = new SyncSession({
-      userId, cursor, echo, storage: ctx.storage, channel: this, pullBatchSize: ctx.pullBatchSize,
+      userId, cursor, echo, ...(deviceId === undefined ? {} : { deviceId }), storage: ctx.storage, channel: this, pullBatchSize: ctx.pullBatchSize,
       maxFrameBytes: ctx.limits.maxMessageBytes, maxBacklogBytes: MAX_BACKLOG_FRAMES * ctx.limits.maxMessageBytes,
     })
     await ctx.ready()
@@ -282,6 +283,10 @@ export class SyncConnection implements SessionChannel {
     // Registered before the head is read, so no commit can slip between the head and the catch-up.
     ctx.hub.add(session)
     this.#session = session
+    // A revocation heard after the token's check (which read the device as live) and before this registration.
+    if (deviceId !== undefined && ctx.hub.revokedSince(userId, deviceId, this.#authorizedAt)) {
+      return session.endWith(DEVICE_REVOKED_FRAME, CLOSE_CODES.UNAUTHORIZED, UNAUTHORIZED_MESSAGES.revoked)
+    }
     const head = await ctx.storage.head(userId)
     if (this.socket.readyState !== WebSocket.OPEN) return
     clearTimeout(this.#timer)

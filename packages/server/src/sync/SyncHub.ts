@@ -2,6 +2,7 @@ import type { Change, ServerMessage } from '@cubby/protocol'
 import type { ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { ChangeBus } from './ChangeBus.js'
 import type { SyncSession } from './SyncSession.js'
+import { RecentRevocations } from './RecentRevocations.js'
 
 /**
  * The live sessions of every user. Each commit's changes are published here (after the commit, before its
@@ -14,6 +15,7 @@ export class SyncHub {
   readonly #sessions = new Map<string, Set<SyncSession>>()
   readonly #bus: ChangeBus | undefined
   readonly #metrics: ServerMetrics | undefined
+  readonly #revocations = new RecentRevocations()
 
   constructor(bus?: ChangeBus, metrics?: ServerMetrics) {
     this.#bus = bus
@@ -76,6 +78,22 @@ export class SyncHub {
   /** Ends every session of a user: sends `message` (if any) as the last frame, then closes with `closeCode`. */
   end(userId: string, message: ServerMessage | undefined, closeCode: number, reason: string): void {
     for (const session of [...(this.#sessions.get(userId) ?? [])]) session.endWith(message, closeCode, reason)
+  }
+
+  /**
+   * Ends the sessions a revoked device opened for a user, and remembers the revocation for a while, so that a
+   * session whose token was checked before it and registered after it is ended too (see {@link revokedSince}).
+   */
+  endDevice(userId: string, deviceId: string, message: ServerMessage, closeCode: number, reason: string): void {
+    this.#revocations.remember(userId, deviceId)
+    for (const session of [...(this.#sessions.get(userId) ?? [])]) {
+      if (session.deviceId === deviceId) session.endWith(message, closeCode, reason)
+    }
+  }
+
+  /** Whether this node heard of the device's revocation at or after `since` (ms), within the last few minutes. */
+  revokedSince(userId: string, deviceId: string, since: number): boolean {
+    return this.#revocations.since(userId, deviceId, since)
   }
 
   /** How many sessions a user has (all users without `userId`). */

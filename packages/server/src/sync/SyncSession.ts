@@ -21,6 +21,8 @@ export interface SessionChannel {
 /** What a {@link SyncSession} needs from its connection and server. @internal */
 export interface SyncSessionOptions {
   userId: string
+  /** The id (key thumbprint) of the device whose token opened the session; `undefined` for other tokens. */
+  deviceId?: string
   /** The rev the client says it holds. */
   cursor: number
   storage: CubbyStorage
@@ -44,6 +46,8 @@ export interface SyncSessionOptions {
  */
 export class SyncSession {
   readonly userId: string
+  /** The device whose token opened the session (see {@link SyncSessionOptions.deviceId}). */
+  readonly deviceId: string | undefined
   readonly #options: SyncSessionOptions
   #rev: number
   /** The highest head heard of (at the welcome, or from a commit). */
@@ -59,6 +63,7 @@ export class SyncSession {
   constructor(options: SyncSessionOptions) {
     this.#options = options
     this.userId = options.userId
+    this.deviceId = options.deviceId
     this.#rev = options.cursor
   }
 

@@ -55,6 +55,11 @@ export function createMemoryBusNetwork(): MemoryBusNetwork {
             for (const n of others()) n.listener?.userEvent(userId, event)
           })
         },
+        async publishDeviceRevoked(userId: string, deviceId: string) {
+          setImmediate(() => {
+            for (const n of others()) n.listener?.deviceRevoked(userId, deviceId)
+          })
+        },
         subscribe(userId) {
           self.users.add(userId)
           setImmediate(() => self.listener?.resync(userId))
