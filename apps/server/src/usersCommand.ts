@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { Readable, Writable } from 'node:stream'
-import { DEFAULT_LIMITS } from '@cubby/protocol'
+import { DEFAULT_LIMITS, DEVICE_USER_PREFIX } from '@cubby/protocol'
 import { createLevelStorage, parseUserRecords, pruneAnonymousUsers, type CubbyStorage, type UserRecord } from '@cubby/server'
 import type { Level } from 'level'
 import { DataDirError, openDatabase } from './openDatabase.js'
@@ -16,10 +16,12 @@ export type UsersCommand =
   | { action: 'import'; dataDir: string; userId: string; in: string | undefined }
   | { action: 'delete'; dataDir: string; userId: string }
   | { action: 'prune'; dataDir: string; unusedDays: number }
+  | { action: 'devices'; dataDir: string; userId: string }
+  | { action: 'revoke'; dataDir: string; userId: string; deviceId: string }
   | { action: 'help' }
 
 /** The `users` commands, for the usage error of an unknown one. */
-const USERS_COMMANDS = ['list', 'export', 'import', 'delete', 'prune'] as const
+const USERS_COMMANDS = ['list', 'export', 'import', 'delete', 'prune', 'devices', 'revoke'] as const
 
 /** The `users` part of `--help`. */
 const USERS_USAGE: string = `Usage: cubby-server users <command> [--data-dir DIR]   (data dir also from CUBBY_DATA_DIR)
@@ -32,7 +34,12 @@ while one does, use the HTTP admin API (/v1/admin, see docs/operations.md).
   users import <id> [--in FILE]    write an export back into a user without data (stdin without --in);
                                    run it again after a crash half-way: it resumes
   users delete <id>                delete everything of the user: values, revisions, tombstones, client records
-                                   (all or nothing; a crash half-way leaves the rest to the next start)
+                                   (all or nothing; a crash half-way leaves the rest to the next start), and
+                                   its devices and link codes
+  users devices <id>               the user's devices, live and revoked: one JSON line each
+                                   {id, label, createdAt, revokedAt?}
+  users revoke <id> <device-id>    revoke a device of the user: its key is refused from then on (for good);
+                                   prints {"revoked": true}, or exits 1 for an unknown device
   users prune --anonymous-unused-days N
                                    delete the anonymous identities (anon_…) that have not written for N days
                                    (fractions allowed), as users delete does; prints {"pruned": count}
@@ -66,13 +73,19 @@ export function parseUsersCommand(argv: readonly string[], env: Readonly<Record<
   if (!(USERS_COMMANDS as readonly string[]).includes(action)) {
     throw new CliUsageError(`unknown users command ${JSON.stringify(action)} (commands: ${USERS_COMMANDS.join(', ')})`)
   }
+  if (action === 'revoke') {
+    const [deviceId, ...more] = extra
+    if (userId === undefined || userId === '' || deviceId === undefined || deviceId === '') throw new CliUsageError('users revoke needs a user id and a device id')
+    if (more.length > 0) throw new CliUsageError(`Unexpected ${JSON.stringify(more[0])}`)
+    return { action, dataDir, userId, deviceId }
+  }
   if (extra.length > 0) throw new CliUsageError(`Unexpected ${JSON.stringify(extra[0])}`)
   if (action === 'list' && userId === undefined) return { action, dataDir }
   if (action === 'prune') return parsePrune(values['anonymous-unused-days'], userId, dataDir)
   if (userId === undefined || userId === '') throw new CliUsageError(`users ${action ?? '<command>'} needs a user id`)
   if (action === 'export') return { action, dataDir, userId, out: values.out }
   if (action === 'import') return { action, dataDir, userId, in: values.in }
-  if (action === 'delete') return { action, dataDir, userId }
+  if (action === 'delete' || action === 'devices') return { action, dataDir, userId }
   throw new CliUsageError(`users ${action} takes no user id`)
 }
 
@@ -133,9 +146,22 @@ export async function runUsersCommand(command: UsersCommand, io: { stdout: Writa
       }
       case 'delete': {
         const deleted = await storage.deleteUser(command.userId)
+        await storage.devices?.deleteUser(command.userId)
         // The deletion is whole once deleteUser returns; the records go before the command exits.
         await storage.purge()
         await write(io.stdout, `${JSON.stringify({ deleted })}\n`)
+        return
+      }
+      case 'devices': {
+        for (const { jwk: _key, ...device } of await storage.devices?.devices(command.userId) ?? []) await write(io.stdout, `${JSON.stringify(device)}\n`)
+        return
+      }
+      case 'revoke': {
+        const { userId, deviceId } = command
+        const known = userId === `${DEVICE_USER_PREFIX}${deviceId}` || (await storage.devices?.device(userId, deviceId)) !== undefined
+        if (!known || storage.devices === undefined) throw new UsersCommandError(`${userId} has no device ${deviceId}`)
+        await storage.devices.revokeDevice(userId, deviceId, Date.now())
+        await write(io.stdout, `${JSON.stringify({ revoked: true })}\n`)
         return
       }
       case 'prune': {
