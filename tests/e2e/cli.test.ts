@@ -60,7 +60,7 @@ describe('usage errors', () => {
     [[], { CUBBY_PORT: 'abc' }, 'CUBBY_PORT must be an integer', 'cubby-server --help'],
     [['--port', 'abc'], {}, '--port must be an integer', 'cubby-server --help'],
     [[], { CUBBY_MAX_USER_BYTES: '-3' }, 'CUBBY_MAX_USER_BYTES must be an integer', 'cubby-server --help'],
-    [['users', 'frobnicate'], {}, 'unknown users command "frobnicate" (commands: list, export, import, delete, prune)', 'cubby-server users --help'],
+    [['users', 'frobnicate'], {}, 'unknown users command "frobnicate" (commands: list, export, import, delete, prune, devices, revoke)', 'cubby-server users --help'],
     [['users', 'prune'], {}, 'users prune needs --anonymous-unused-days N', 'cubby-server users --help'],
   ])('%j %j: one line naming what is wrong, a hint to the help, exit code 2', async (args, env, message, help) => {
     const { code, stdout, stderr } = await cli(args, env)
