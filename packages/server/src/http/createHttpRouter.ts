@@ -8,6 +8,7 @@ import { createAdminRoutes, requireAdmin } from './adminRoutes.js'
 import { createProtection } from './createProtection.js'
 import { createErrorHandler, refuseOversizedBodies, sendError } from './httpErrors.js'
 import { createValueRoutes } from './valueRoutes.js'
+import { createMergeRoute } from './mergeRoute.js'
 
 const BEARER = /^Bearer +(\S+) *$/i
 
@@ -96,6 +97,7 @@ export function createHttpRouter(ctx: HttpContext): Router {
   router.use('/v1', refuseOversizedBodies(ctx.limits.maxMessageBytes))
   router.post('/v1/identities', issueIdentity(ctx))
   router.post('/v1/tokens/refresh', refreshToken(ctx))
+  router.use(createMergeRoute(ctx))
   router.use(createValueRoutes(ctx, requireUser(ctx)))
   router.use('/v1', notFound)
   router.use(createErrorHandler(ctx.logger))

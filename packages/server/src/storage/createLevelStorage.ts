@@ -11,6 +11,8 @@ import { resolveQuota, type UserQuota } from './UserQuota.js'
 import { checkMaxTotalBytes, StorageBudget } from './StorageBudget.js'
 import { deletedAt, deleteUser, exportUser, importUser, listUsers, usersUnusedSince } from './levelUserAdmin.js'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
+import { mergeUser } from './levelMerge.js'
+import type { MergeUserOptions, MergeUserResult } from './MergeUser.js'
 
 /** Options of {@link createLevelStorage}. */
 export interface LevelStorageOptions {
@@ -63,10 +65,12 @@ class LevelStorage implements CubbyStorage {
   readonly #db: LevelDatabase
   readonly #committer: GroupCommitter
   readonly #purger: Purger
+  readonly #quota: UserQuota
   #resumed = false
 
   constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number, budget: StorageBudget | undefined) {
     this.#db = db
+    this.#quota = quota
     this.#committer = new GroupCommitter(db, quota, maxIndexedKeys, budget)
     this.#purger = new Purger(db, this.#committer)
     this.#committer.onPurge = (userId) => this.#purger.schedule(userId)
@@ -187,6 +191,10 @@ class LevelStorage implements CubbyStorage {
 
   deleteUser(userId: string): Promise<boolean> {
     return deleteUser(this.#db, this.#committer, this.#purger, userId)
+  }
+
+  mergeUser(from: string, into: string, options: MergeUserOptions): Promise<MergeUserResult> {
+    return mergeUser(this.#db, this.#committer, this.#purger, this.#quota, from, into, options)
   }
 
   purge(): Promise<void> {

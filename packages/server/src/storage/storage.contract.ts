@@ -5,6 +5,7 @@ import { runIsolationContract } from './storageIsolation.contract.js'
 import { runQuotaContract } from './storageQuota.contract.js'
 import { runAdminContract } from './storageAdmin.contract.js'
 import { runDeletionContract } from './storageDeletion.contract.js'
+import { runMergeContract } from './storageMerge.contract.js'
 import type { UserQuota } from './UserQuota.js'
 
 /** Options the contract asks a storage to be made with. */
@@ -47,6 +48,7 @@ export function runStorageContract(name: string, setup: (options?: StorageContra
     runQuotaContract(setup)
     runAdminContract(setup)
     runDeletionContract(setup)
+    runMergeContract(setup)
 
     it('assigns consecutive revs per user and reports results, changes and head', async () => {
       await using f = await setup()
