@@ -17,7 +17,8 @@ export interface RedisMergeContext {
 
 const nowInSeconds = (): number => Math.floor(Date.now() / 1000)
 
-function detachKeys(prefix: string, userId: string): string[] {
+/** The keys DETACH and RESTORE take, in order. @internal */
+export function detachKeys(prefix: string, userId: string): string[] {
   const k = userKeys(prefix, userId)
   const g = mergeKeys(prefix, userId)
   return [k.meta, k.data, k.keys, k.log, k.clients, k.deleted, k.snapshots, g.stagedMeta, g.stagedData, g.stagedKeys, g.stagedLog, g.stagedClients]
