@@ -1,4 +1,4 @@
-import { MERGE_PATH, type MergeAnswer, type MergeRequest, type WireError } from '@cubby/protocol'
+import { MERGE_PATH, type CubbyErrorCode, type MergeAnswer, type MergeRequest } from '@cubby/protocol'
 
 /** What {@link mergeAccount} sends: the account's token as `Authorization`, the rest as the JSON body. */
 export interface MergeAccountOptions extends Partial<MergeRequest> {
@@ -11,7 +11,7 @@ export interface MergeAccountOptions extends Partial<MergeRequest> {
 /** The answer of {@link mergeAccount}: the status and the JSON body (an answer or an error). */
 export type MergeAccountAnswer =
   | { status: 200; body: MergeAnswer }
-  | { status: number; body: { error: WireError & { reason?: string; credential?: string } } }
+  | { status: number; body: { error: { code: CubbyErrorCode; message: string; reason?: string; credential?: string } } }
 
 /**
  * Sends `POST /v1/account/merge` to the server at `url`, as a client's `signIn` does.
