@@ -30,16 +30,19 @@ async function keysOf(storage: RedisStorage, prefix: string): Promise<string[]> 
   return (await Promise.all(client.nodes('master').map((n) => n.keys(`${prefix}*`)))).flat().sort()
 }
 
-/** Runs the merge's first step (and, with `apply`, its second) by hand, as a node that crashed right after it would have. */
+/**
+ * Runs the merge's first step (and, with `apply`, its second) by hand, as a node that crashed right after it would have.
+ * With `prefer: 'anonymous'`, so that applying the records twice would show (a second rev for the same key).
+ */
 async function cutOff(storage: RedisStorage, prefix: string, { apply }: { apply: boolean }): Promise<void> {
   const scripts = defineMergeScripts(storage.redis)
   await storage.redis.sadd(pendingMergesKey(prefix), 'anon_a')
-  await scripts.cubbyMergeDetach(...detachKeys(prefix, 'anon_a'), Date.now(), '', 'acct', 'account', 'm1')
+  await scripts.cubbyMergeDetach(...detachKeys(prefix, 'anon_a'), Date.now(), '', 'acct', 'anonymous', 'm1')
   if (!apply) return
   const k = userKeys(prefix, 'acct')
   await scripts.cubbyMergeApply(
     k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted, mergeKeys(prefix, 'acct').journal,
-    100, 1_000_000, 64, 'account', '', 1, 'anon_a', 'm1', 1, 'a', '1', 'phone', '1',
+    100, 1_000_000, 64, 'anonymous', '', 1, 'anon_a', 'm1', 1, 'a', '1', 'phone', '1',
   )
 }
 
