@@ -1,6 +1,6 @@
 import type { Mutation } from '@cubby/protocol'
 import { startRedisCluster, type TestRedisCluster } from '@cubby/test-utils'
-import { Cluster } from 'ioredis'
+import type { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStorage, type RedisStorage } from './createRedisStorage.js'
 import { detachKeys } from './redisMerge.js'

@@ -86,7 +86,8 @@ async function finishMerge(
     if (status === -1) throw new CubbyError('UNAUTHORIZED', 'A user of the merge was deleted; sign in again')
     throw new CubbyError('QUOTA_EXCEEDED', `The merged account would pass its quota (${quota.maxKeys} keys, ${quota.maxBytes} bytes); nothing was merged`)
   }
-  await ctx.write(from, () => scripts.cubbyMergeDrop(...Object.values(mergeKeys(prefix, from)).slice(0, 5), id))
+  const g = mergeKeys(prefix, from)
+  await ctx.write(from, () => scripts.cubbyMergeDrop(g.stagedMeta, g.stagedData, g.stagedKeys, g.stagedLog, g.stagedClients, id))
   await redis.hdel(mergeKeys(prefix, into).journal, from)
   await redis.srem(pendingMergesKey(prefix), from)
   if (status === -2) return { changes: [], head: Number(reply[1]), conflicts: [], clients: 0 }

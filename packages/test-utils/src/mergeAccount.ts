@@ -25,5 +25,6 @@ export async function mergeAccount(url: string, { accountToken, rawBody, ...body
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (accountToken !== undefined) headers.authorization = `Bearer ${accountToken}`
   const res = await fetch(`${url}${MERGE_PATH}`, { method: 'POST', headers, body: rawBody ?? JSON.stringify(body) })
-  return { status: res.status, body: await res.json() } as MergeAccountAnswer
+  const json: unknown = await res.json()
+  return { status: res.status, body: json } as MergeAccountAnswer
 }
