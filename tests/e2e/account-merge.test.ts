@@ -124,4 +124,22 @@ describe('account merge (real server process)', () => {
     expect(await valuesOf(b.url, deployment.token('erin'))).toEqual({ theme: 'dark' })
     expect(await valuesOf(b.url, (await newIdentity(b.url)).token)).toEqual({})
   })
+
+  it('brings a merge larger than a catch-up page to the account\'s devices on both nodes in full', async () => {
+    await using deployment = await startRedisDeployment()
+    const [a, b] = deployment.nodes
+    const anon = await newIdentity(a.url)
+    const big = (n: number): string => String(n).repeat(700_000)
+    for (const n of [1, 2, 3]) await put(a.url, anon.token, `photo-${n}`, big(n))
+    await using here = await connectUser(a, 'fay')
+    await using there = await connectUser(b, 'fay')
+    const { status } = await mergeAccount(a.url, { accountToken: deployment.token('fay'), proof: anon.token })
+    expect(status).toBe(200)
+    for (const device of [here, there]) {
+      await device.next('changes', (f) => f.rev === 3)
+      expect(changedKeys(device.frames, 0).sort()).toEqual(['photo-1', 'photo-2', 'photo-3'])
+      const values = (device.frames as ChangesMessage[]).filter((f) => f.type === 'changes').flatMap((f) => f.changes)
+      expect(values.map((c) => ('value' in c ? c.value.length : 0))).toEqual([700_002, 700_002, 700_002])
+    }
+  })
 })
