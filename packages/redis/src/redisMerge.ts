@@ -53,10 +53,13 @@ async function readStaged(redis: Redis | Cluster, prefix: string, from: string):
 export async function mergeUser(ctx: RedisMergeContext, from: string, into: string, options: MergeUserOptions): Promise<MergeUserResult> {
   const { redis, scripts, prefix } = ctx
   const id = randomUUID()
-  await redis.sadd(pendingMergesKey(prefix), from)
-  const detached = await ctx.write(from, async () => await scripts.cubbyMergeDetach(
-    ...detachKeys(prefix, from), Date.now(), options.authorizedAt ?? '', into, options.prefer, id,
-  ) as [number, string?, string?, string?])
+  // Queued at once on the user's chain, so that the merge keeps its place among the user's calls.
+  const detached = await ctx.write(from, async () => {
+    await redis.sadd(pendingMergesKey(prefix), from)
+    return await scripts.cubbyMergeDetach(
+      ...detachKeys(prefix, from), Date.now(), options.authorizedAt ?? '', into, options.prefer, id,
+    ) as [number, string?, string?, string?]
+  })
   if (detached[0] === -1) throw new CubbyError('UNAUTHORIZED', 'A user of the merge was deleted; sign in again')
   const [state, stagedInto, stagedPrefer, stagedId] = detached as [number, string, MergePreference, string]
   if (state === 1) {

@@ -92,6 +92,21 @@ export function runMergeContract(setup: (options?: StorageContractOptions) => Pr
       expect(await f.storage.head('acct')).toBe(0)
     })
 
+    it('keeps the account\'s revisions consecutive and every write whole when the account and the anonymous user write during the merge', async () => {
+      await using f = await setup()
+      await f.storage.commit('anon_a', Array.from({ length: 20 }, (_, i) => store(i + 1, `anon-${i}`, String(i))), 'phone')
+      const writes = Array.from({ length: 10 }, (_, i) => f.storage.commit('acct', [store(i + 1, `acct-${i}`, String(i))], 'laptop'))
+      const merged = f.storage.mergeUser('anon_a', 'acct', { prefer: 'account' })
+      const late = f.storage.commit('anon_a', [store(21, 'late', '1')], 'phone', { authorizedAt: Date.now() - 60_000 })
+      await Promise.all([...writes, merged])
+      // A write of the anonymous user authorised before the merge does not land after it.
+      expect((await late).results).toEqual([{ mid: 21, error: expect.objectContaining({ code: 'UNAUTHORIZED' }) }])
+      const { changes } = await f.storage.changesSince('acct', 0, 100)
+      expect(changes.map((c) => c.rev)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+      expect((await f.storage.list('acct', { limit: 100 })).length).toBe(30)
+      expect(await f.storage.list('anon_a', { limit: 100 })).toEqual([])
+    })
+
     it('deletes an anonymous user that has no data, and keeps the merge across a reopen', async () => {
       await using f = await setup()
       expect(await f.storage.mergeUser('anon_empty', 'acct', { prefer: 'account' })).toEqual({ changes: [], head: 0, conflicts: [], clients: 0 })
