@@ -9,6 +9,10 @@ export { CubbyError, isCubbyError } from './CubbyError.js'
 export { CUBBY_ERROR_CODES, UNAUTHORIZED_REASONS, isCubbyErrorCode, isUnauthorizedReason } from './errorCodes.js'
 export type { CubbyErrorCode, UnauthorizedReason } from './errorCodes.js'
 
+// Account merge
+export { MERGE_PATH, MERGE_PREFERENCES, MERGE_REFUSAL_REASONS } from './accountMerge.js'
+export type { MergeAnswer, MergeCredential, MergePreference, MergeRefusalReason, MergeRequest } from './accountMerge.js'
+
 // Self-certified device tokens
 export { DEVICE_TOKEN_CLOCK_SKEW_SECONDS, DEVICE_USER_PREFIX, MAX_DEVICE_TOKEN_SECONDS } from './deviceToken.js'
 export type { DevicePublicJwk, DeviceTokenClaims } from './deviceToken.js'

@@ -1,7 +1,7 @@
 import { CubbyError, compareKeys, type Change, type Mutation, type MutationResult } from '@cubby/protocol'
 import { CATCH_UP_PAGE_BYTES, checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
 import type {
-  CommitOptions, CommitResult, CubbyStorage, DeviceRegistry, ImportResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
+  CommitOptions, CommitResult, CubbyStorage, DeviceRegistry, ImportResult, MergeUserOptions, MergeUserResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
 } from '@cubby/server'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import type { Registry } from 'prom-client'
@@ -9,6 +9,8 @@ import { checkDurability } from './checkDurability.js'
 import { createRedisDevices } from './createRedisDevices.js'
 import { checkPrefix, parseDeletion, userKeys } from './redisKeys.js'
 import { defineScripts, SCAN_STEP, type CubbyScripts } from './redisScripts.js'
+import { mergeUser, resumeMerges, type RedisMergeContext } from './redisMerge.js'
+import { defineMergeScripts } from './redisMergeScripts.js'
 import { redisCounters, countRedis } from './redisMetrics.js'
 import { openSnapshot, type RedisSnapshot } from './redisSnapshot.js'
 import { exportUser, importUser, listUsers, usersUnusedSince, waitForLazyFree } from './redisUserAdmin.js'
@@ -120,6 +122,8 @@ class RedisStorageImpl implements RedisStorage {
   /** Per user, the end of the chain of their writes: one user's scripts run in call order, one at a time. */
   readonly #tails = new Map<string, Promise<unknown>>()
   readonly #inFlight = new Set<Promise<unknown>>()
+  readonly #merges: RedisMergeContext
+  #resumed: Promise<void> | undefined
   #closed = false
 
   constructor(redis: Redis | Cluster, owned: boolean, settings: Settings) {
@@ -128,10 +132,22 @@ class RedisStorageImpl implements RedisStorage {
     this.devices = createRedisDevices(redis, settings.prefix)
     this.#owned = owned
     this.#settings = settings
+    const write = <T>(userId: string, task: () => Promise<T>): Promise<T> => this.#write(userId, task)
+    this.#merges = { redis, scripts: defineMergeScripts(redis), prefix: settings.prefix, quota: settings.quota, write }
   }
 
   async open(): Promise<void> {
     await this.redis.ping()
+    // Merges a crash cut off between their steps are finished once per storage (see redisMerge.ts).
+    this.#resumed ??= resumeMerges(this.#merges).catch((error: unknown) => {
+      this.#resumed = undefined
+      throw error
+    })
+    await this.#resumed
+  }
+
+  mergeUser(from: string, into: string, options: MergeUserOptions): Promise<MergeUserResult> {
+    return mergeUser(this.#merges, from, into, options)
   }
 
   registerMetrics(registry: Registry): void {

@@ -70,3 +70,24 @@ export function userOfMetaKey(prefix: string, key: string): string | undefined {
 export function checkPrefix(prefix: string): void {
   if (typeof prefix !== 'string' || /[{}]/.test(prefix)) throw new TypeError('prefix must be a string without { or }')
 }
+
+/** The keys of a user's account merge: staged (as the anonymous side) and the journal (as the account). @internal */
+export interface MergeKeys {
+  /** Staged meta: into, prefer, id, the user's meta fields, `had` (1 if they had a meta), `x` (the earlier deletion marker). */
+  stagedMeta: string
+  stagedData: string
+  stagedKeys: string
+  stagedLog: string
+  stagedClients: string
+  /** As an account: anonymous user id → id of the merge of theirs applied here. */
+  journal: string
+}
+
+/** The merge keys of one user under `prefix` (in the user's slot). @internal */
+export function mergeKeys(prefix: string, userId: string): MergeKeys {
+  const base = prefix + userTag(userId)
+  return { stagedMeta: `${base}:gm`, stagedData: `${base}:gd`, stagedKeys: `${base}:gk`, stagedLog: `${base}:gl`, stagedClients: `${base}:gc`, journal: `${base}:j` }
+}
+
+/** The set of anonymous users with a merge staged and not yet finished, for `open()` to finish after a crash. @internal */
+export const pendingMergesKey = (prefix: string): string => `${prefix}merges`

@@ -4,7 +4,8 @@ import type { Cluster, Redis } from 'ioredis'
 // of memory instead of failing half-way, and no script may touch keys of another slot; reads say no-writes.
 // Lua helpers shared by the scripts. Revs and mids are integers below 2^53, exact in Lua's doubles; '%d' keeps
 // them out of exponent notation. A record is "<rev>:<value>" (live) or "<rev>" (tombstone).
-const HELPERS = `
+/** @internal */
+export const HELPERS = `
 local function int(n) return string.format('%d', n) end
 local function parse(rec)
   if not rec then return nil end
@@ -26,7 +27,8 @@ end
 // each key's record as it was at the snapshot ('' for none), saved before the key's first change since. A clear or
 // deletion moves the records and the key index, by RENAME (O(1)), to <g>:f and <g>:k of the first open snapshot g,
 // and every open snapshot then reads that one frozen copy: no script copies a user's records.
-const SNAPSHOT_HELPERS = `
+/** @internal */
+export const SNAPSHOT_HELPERS = `
 local function openSnapshots(registry)
   local open = {}
   if redis.call('EXISTS', registry) == 0 then return open end

@@ -6,6 +6,7 @@ import express, { type Router } from 'express'
 import { PruneSchedule } from './admin/PruneSchedule.js'
 import { checkUnusedDays } from './admin/pruneAnonymousUsers.js'
 import { UserAdmin } from './admin/UserAdmin.js'
+import { AccountMerger } from './auth/AccountMerger.js'
 import { DeletionMarkers } from './auth/DeletionMarkers.js'
 import { DeviceLinks } from './auth/DeviceLinks.js'
 import { IdentityAdmission } from './auth/IdentityAdmission.js'
@@ -123,7 +124,7 @@ class CubbyServerImpl implements CubbyServer {
     })
     this.app = createHttpRouter({
       storage, writer: this.#writer, auth: this.#auth, limits, logger, anonymousIdentities, identities, ready, protection, admin: this.#admin, adminToken,
-      metrics, devices,
+      metrics, devices, merger: new AccountMerger({ storage, hub, markers, admin, bus }),
     })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
     const { pruneAnonymousAfterDays: days } = options

@@ -14,6 +14,7 @@ export { DEFAULT_QUOTA, RECORD_OVERHEAD_BYTES, resolveQuota } from './storage/Us
 export { checkCommitArguments } from './storage/checkCommitArguments.js'
 export type { UserQuota, UserUsage } from './storage/UserQuota.js'
 export type { ImportResult, UserRecord, UserSummary } from './storage/UserRecord.js'
+export type { MergeUserOptions, MergeUserResult } from './storage/MergeUser.js'
 export type { LevelBatchOperation, LevelDatabase, LevelIterator, LevelIteratorOptions } from './storage/LevelDatabase.js'
 export type { AddDeviceResult, DeviceRecord, DeviceRegistry, LinkCodeRecord } from './auth/DeviceRegistry.js'
 

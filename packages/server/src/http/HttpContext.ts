@@ -1,5 +1,6 @@
 import type { CubbyLimits } from '@cubby/protocol'
 import type { DeviceLinks } from '../auth/DeviceLinks.js'
+import type { AccountMerger } from '../auth/AccountMerger.js'
 import type { IdentityAdmission } from '../auth/IdentityAdmission.js'
 import type { TokenAuth } from '../auth/TokenAuth.js'
 import type { UserAdmin } from '../admin/UserAdmin.js'
@@ -30,6 +31,8 @@ export interface HttpContext {
   protection: Protection
   /** Counters and histograms of `GET /metrics`. */
   metrics: ServerMetrics
+  /** Runs authorised account merges (`POST /v1/account/merge`). */
+  merger: AccountMerger
   /** Resolves once the storage is open; rejects when it cannot open or the server is closed. */
   ready(): Promise<void>
 }

@@ -9,6 +9,7 @@ import { createProtection } from './createProtection.js'
 import { createErrorHandler, refuseOversizedBodies, sendError } from './httpErrors.js'
 import { createValueRoutes } from './valueRoutes.js'
 import { createDeviceRoutes } from './deviceRoutes.js'
+import { createMergeRoute } from './mergeRoute.js'
 
 const BEARER = /^Bearer +(\S+) *$/i
 
@@ -99,6 +100,7 @@ export function createHttpRouter(ctx: HttpContext): Router {
   router.use('/v1', refuseOversizedBodies(ctx.limits.maxMessageBytes))
   router.post('/v1/identities', issueIdentity(ctx))
   router.post('/v1/tokens/refresh', refreshToken(ctx))
+  router.use(createMergeRoute(ctx))
   router.use(createValueRoutes(ctx, requireUser(ctx)))
   router.use(createDeviceRoutes(ctx, requireUser(ctx)))
   router.use('/v1', notFound)

@@ -9,6 +9,7 @@ export interface StorageMetricsHooks {
 import type { Change, Mutation, MutationResult } from '@cubby/protocol'
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 import type { DeviceRegistry } from '../auth/DeviceRegistry.js'
+import type { MergeUserOptions, MergeUserResult } from './MergeUser.js'
 
 /**
  * The most bytes of values one catch-up read returns beyond its first change: a page of {@link CubbyStorage.changesSince}
@@ -156,6 +157,16 @@ export interface CubbyStorage {
    * @returns whether there was any data.
    */
   deleteUser(userId: string): Promise<boolean>
+  /**
+   * Moves every live key of user `from` (an anonymous identity) into user `into` (an account) and deletes `from`, in
+   * one atomic step (see the implementation for how a crash is handled): each key `into` lacks, and each key both
+   * have under `prefer: 'anonymous'`, gets a new revision of `into`; `from`'s tombstones are not carried. `from`'s
+   * exactly-once records move to `into` (a client's higher mid wins), with `into`'s new head as their rev. Then `from`
+   * is deleted as by {@link deleteUser}. With both users empty the merge still deletes `from`.
+   * @throws CubbyError `QUOTA_EXCEEDED` when `into` would end up past the quota (nothing changes); `UNAUTHORIZED` when
+   * a user was deleted at or after `options.authorizedAt`.
+   */
+  mergeUser(from: string, into: string, options: MergeUserOptions): Promise<MergeUserResult>
   /**
    * Waits until the records that clears and deletions left dead (including those a restart resumed) are removed
    * from the database; they are unreadable from the moment of the clear or deletion already. For tools that

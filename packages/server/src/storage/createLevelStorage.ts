@@ -13,6 +13,8 @@ import { deletedAt, deleteUser, exportUser, importUser, listUsers, usersUnusedSi
 import type { ImportResult, UserRecord, UserSummary } from './UserRecord.js'
 import type { DeviceRegistry } from '../auth/DeviceRegistry.js'
 import { createLevelDevices } from './createLevelDevices.js'
+import { mergeUser } from './levelMerge.js'
+import type { MergeUserOptions, MergeUserResult } from './MergeUser.js'
 
 /** Options of {@link createLevelStorage}. */
 export interface LevelStorageOptions {
@@ -66,11 +68,13 @@ class LevelStorage implements CubbyStorage {
   readonly #committer: GroupCommitter
   readonly #purger: Purger
   readonly devices: DeviceRegistry
+  readonly #quota: UserQuota
   #resumed = false
 
   constructor(db: LevelDatabase, quota: UserQuota, maxIndexedKeys: number, budget: StorageBudget | undefined) {
     this.#db = db
     this.devices = createLevelDevices(db)
+    this.#quota = quota
     this.#committer = new GroupCommitter(db, quota, maxIndexedKeys, budget)
     this.#purger = new Purger(db, this.#committer)
     this.#committer.onPurge = (userId) => this.#purger.schedule(userId)
@@ -191,6 +195,10 @@ class LevelStorage implements CubbyStorage {
 
   deleteUser(userId: string): Promise<boolean> {
     return deleteUser(this.#db, this.#committer, this.#purger, userId)
+  }
+
+  mergeUser(from: string, into: string, options: MergeUserOptions): Promise<MergeUserResult> {
+    return mergeUser(this.#db, this.#committer, this.#purger, this.#quota, from, into, options)
   }
 
   purge(): Promise<void> {

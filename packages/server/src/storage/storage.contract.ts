@@ -6,6 +6,7 @@ import { runQuotaContract } from './storageQuota.contract.js'
 import { runAdminContract } from './storageAdmin.contract.js'
 import { runDeletionContract } from './storageDeletion.contract.js'
 import { runDevicesContract } from './storageDevices.contract.js'
+import { runMergeContract } from './storageMerge.contract.js'
 import type { UserQuota } from './UserQuota.js'
 
 /** Options the contract asks a storage to be made with. */
@@ -49,6 +50,7 @@ export function runStorageContract(name: string, setup: (options?: StorageContra
     runAdminContract(setup)
     runDeletionContract(setup)
     runDevicesContract(setup)
+    runMergeContract(setup)
 
     it('assigns consecutive revs per user and reports results, changes and head', async () => {
       await using f = await setup()
