@@ -11,7 +11,7 @@ const WORKLOAD = 'curves'
  * Every curve: `id` (the metric's prefix and the SVG's name), what it shows, and whether a flat line (per-unit
  * metrics: slope 0) or a slope of 1 (totals) is what linear cost looks like.
  */
-export const CURVES = [
+const CURVES = [
   { id: 'cold-ms', title: 'Cold sync: time until a fresh client holds every key', xLabel: 'keys of the user', yLabel: 'ms', logY: true, total: true },
   { id: 'cold-rss', title: 'Cold sync: server RSS at its peak during the reads', xLabel: 'keys of the user', yLabel: 'MiB', logY: true, total: true },
   { id: 'fanout-rate', title: 'Fan-out: writes/s until every device has its partner\'s keys', xLabel: 'users (2 devices each)', yLabel: 'writes/s', total: false },
@@ -26,7 +26,7 @@ export const CURVES = [
 export const addPoint = (results, curve, series, x, unit, value) => results.add(WORKLOAD, series, `${curve} @ ${x}`, unit, value)
 
 /** Medians of every series of `curve`, as `{ series: [[x, median], ...] }`, from a Results. */
-export function curveData(results, curve) {
+function curveData(results, curve) {
   const data = {}
   for (const row of results.rows()) {
     if (row.workload !== WORKLOAD) continue
@@ -44,7 +44,7 @@ const fmt = (x) => (x === undefined || Number.isNaN(x) ? '-' : x >= 100 ? Math.r
  * The log-log slopes between neighbouring points: 1 means the cost grows in proportion to x, 0 that it does not
  * grow, above 1 that it grows faster.
  */
-export function slopes(points) {
+function slopes(points) {
   const out = []
   for (let i = 1; i < points.length; i++) {
     const [[x0, y0], [x1, y1]] = [points[i - 1], points[i]]

@@ -69,9 +69,11 @@ async function coldCurve({ sizes, runs, systems, results, log }) {
       const server = await startServer(system, { dataDir, secret })
       const base = { system, url: server.url, secret, user: 'cold', keys }
       try {
-        // The writer stores every key and a first reader checks that the server holds them (coldsync.js).
-        const populated = await point(log, `${system} ${keys} keys: populate`, () =>
-          runInChild(COLD, 'populateAndRead', { ...base, runs: 0 }, { timeoutMs: 300_000 }))
+        // The writer stores every key and a first reader checks that the server holds them (coldsync.js; Yjs in
+        // transactions of 1,000 keys, curvesUser.js).
+        const populated = await point(log, `${system} ${keys} keys: populate`, () => system === 'yjs'
+          ? runInChild(USER, 'populateYjs', base, { timeoutMs: 300_000 })
+          : runInChild(COLD, 'populateAndRead', { ...base, runs: 0 }, { timeoutMs: 300_000 }))
         if (!populated) continue
         // Yjs goes on writing to y-leveldb after it has forwarded everything.
         await point(log, `${system} ${keys} keys: quiet`, () => waitForQuiet(server, { timeoutMs: 120_000 }))

@@ -98,3 +98,28 @@ export async function coldRead(params) {
   await cubbyToken(params.secret, 'warm-up')
   return freshRead(params)
 }
+
+/**
+ * Driver process of the curves' "cold" part for Yjs: stores `keys` keys in transactions of 1,000 (as Cubby's client
+ * pushes 1,000 stores a frame; one transaction a key makes 100,000 updates, which the server stores one by one), then
+ * waits until a fresh client holds them all.
+ */
+export async function populateYjs({ url, user, keys, secret }) {
+  const { WebsocketProvider } = await import('y-websocket')
+  const Y = await import('yjs')
+  const { WebSocket } = await import('ws')
+  const doc = new Y.Doc()
+  const provider = new WebsocketProvider(url.replace(/^http/, 'ws'), `user-${user}`, doc, { WebSocketPolyfill: WebSocket, disableBc: true })
+  await withTimeout(new Promise((resolve) => provider.once('synced', resolve)), 30_000, 'yjs writer to sync')
+  const map = doc.getMap('kv')
+  for (let k = 0; k < keys; k += 1_000) {
+    doc.transact(() => {
+      for (let j = k; j < Math.min(keys, k + 1_000); j++) map.set(`k/${String(j).padStart(5, '0')}`, value100(j))
+    })
+  }
+  // Yjs has no acknowledgement: a fresh reader that holds every key is the proof that the server has them.
+  const ms = await freshRead({ system: 'yjs', url, secret, user, keys })
+  provider.destroy()
+  doc.destroy()
+  return { readMs: ms }
+}
