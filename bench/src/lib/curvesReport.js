@@ -13,7 +13,7 @@ const WORKLOAD = 'curves'
  */
 const CURVES = [
   { id: 'cold-ms', title: 'Cold sync: time until a fresh client holds every key', xLabel: 'keys of the user', yLabel: 'ms', logY: true, total: true },
-  { id: 'cold-rss', title: 'Cold sync: server RSS at its peak during the reads', xLabel: 'keys of the user', yLabel: 'MiB', logY: true, total: true },
+  { id: 'cold-rss', title: 'Cold sync from a just-restarted server: server RSS', xLabel: 'keys of the user', yLabel: 'MiB', logY: true, total: true },
   { id: 'fanout-rate', title: 'Fan-out: writes/s until every device has its partner\'s keys', xLabel: 'users (2 devices each)', yLabel: 'writes/s', total: false },
   { id: 'fanout-cpu', title: 'Fan-out: server CPU per acknowledged write', xLabel: 'users (2 devices each)', yLabel: 'µs', total: false },
   { id: 'idle-rss', title: 'Idle connections: server RSS', xLabel: 'open connections', yLabel: 'MiB', logY: true, total: true },

@@ -1,6 +1,6 @@
 // Workload "curves" (opt-in: `--only curves`): how cost grows with size, as curves rather than single points.
-// - cold: a user with 1,000 / 10,000 / 100,000 keys; time until a fresh client holds them all and the server's
-//   peak RSS meanwhile; Yjs and the classic-level iterator alongside.
+// - cold: a user with 1,000 / 10,000 / 100,000 keys; time until a fresh client holds them all (running server and
+//   just-restarted one) and the restarted server's RSS before and during the read; Yjs and the iterator alongside.
 // - fanout: 10 / 100 / 1,000 users with 2 devices each, the same 20,000 writes spread over them (raw sockets, so the
 //   server is the bottleneck); writes/s and server CPU per acknowledged write; classic-level batches alongside.
 // - idle: server RSS with 1,000 / 5,000 / 10,000 idle connections; bare ws and Yjs alongside.
@@ -77,15 +77,25 @@ async function coldCurve({ sizes, runs, systems, results, log }) {
         if (!populated) continue
         // Yjs goes on writing to y-leveldb after it has forwarded everything.
         await point(log, `${system} ${keys} keys: quiet`, () => waitForQuiet(server, { timeoutMs: 120_000 }))
-        const rest = server.stats().rssBytes
+        // Against the running server (the data as the writer left it), then against a just-restarted one, whose RSS
+        // before and during the read tells what a cold sync itself holds in memory.
         for (let r = 0; r < runs; r++) {
-          const sampler = rssSampler(server.pid)
           const ms = await point(log, `${system} ${keys} keys: read`, () => runInChild(USER, 'coldRead', base, { timeoutMs: 120_000 }))
+          if (ms === undefined) break
+          addPoint(results, 'cold-ms', `${system}, running`, keys, 'ms', ms)
+          log(`  ${system} ${keys} keys run ${r + 1}, running server: ${ms.toFixed(0)} ms`)
+        }
+        for (let r = 0; r < runs; r++) {
+          await server.restart()
+          const before = server.stats().rssBytes
+          const sampler = rssSampler(server.pid)
+          const ms = await point(log, `${system} ${keys} keys: read after a restart`, () => runInChild(USER, 'coldRead', base, { timeoutMs: 120_000 }))
           const peak = sampler.stop()
           if (ms === undefined) break
-          addPoint(results, 'cold-ms', system, keys, 'ms', ms)
-          addPoint(results, 'cold-rss', system, keys, 'MiB', peak / MiB)
-          log(`  ${system} ${keys} keys run ${r + 1}: ${ms.toFixed(0)} ms, server RSS ${(rest / MiB).toFixed(0)} MiB at rest, ${(peak / MiB).toFixed(0)} MiB peak`)
+          addPoint(results, 'cold-ms', `${system}, restarted`, keys, 'ms', ms)
+          addPoint(results, 'cold-rss', `${system}, restarted: before`, keys, 'MiB', before / MiB)
+          addPoint(results, 'cold-rss', `${system}, restarted: peak during the read`, keys, 'MiB', peak / MiB)
+          log(`  ${system} ${keys} keys run ${r + 1}, just-restarted server: ${ms.toFixed(0)} ms, server RSS ${(before / MiB).toFixed(0)} → ${(peak / MiB).toFixed(0)} MiB peak`)
         }
       } finally {
         await server.stop()
