@@ -9,18 +9,21 @@ const WORKLOAD = 'curves'
 
 /**
  * Every curve: `id` (the metric's prefix and the SVG's name), what it shows, and whether a flat line (per-unit
- * metrics: slope 0) or a slope of 1 (totals) is what linear cost looks like.
+ * metrics: slope 0) or a slope of 1 (totals) is what linear cost looks like; `'base'`: a total over the process's
+ * fixed base (RSS), whose slope stays below 1 even where the growth is linear.
  */
 const CURVES = [
   { id: 'cold-ms', title: 'Cold sync: time until a fresh client holds every key', xLabel: 'keys of the user', yLabel: 'ms', logY: true, total: true },
-  { id: 'cold-rss', title: 'Cold sync from a just-restarted server: server RSS', xLabel: 'keys of the user', yLabel: 'MiB', logY: true, total: true },
+  { id: 'cold-rss', title: 'Cold sync from a just-restarted server: server RSS', xLabel: 'keys of the user', yLabel: 'MiB', logY: true, total: 'base' },
   { id: 'fanout-rate', title: 'Fan-out: writes/s until every device has its partner\'s keys', xLabel: 'users (2 devices each)', yLabel: 'writes/s', total: false },
   { id: 'fanout-cpu', title: 'Fan-out: server CPU per acknowledged write', xLabel: 'users (2 devices each)', yLabel: 'µs', total: false },
-  { id: 'idle-rss', title: 'Idle connections: server RSS', xLabel: 'open connections', yLabel: 'MiB', logY: true, total: true },
+  { id: 'idle-rss', title: 'Idle connections: server RSS', xLabel: 'open connections', yLabel: 'MiB', logY: true, total: 'base' },
   { id: 'idle-kib', title: 'Idle connections: RSS growth per connection', xLabel: 'open connections', yLabel: 'KiB', total: false },
-  { id: 'user-rss', title: 'One user with many keys: server RSS after the requests', xLabel: 'keys of the user', yLabel: 'MiB', logY: true, total: true },
+  { id: 'user-rss', title: 'One user with many keys: server RSS after the requests', xLabel: 'keys of the user', yLabel: 'MiB', logY: true, total: 'base' },
   { id: 'user-ms', title: 'One user with many keys: latency of one request (p50)', xLabel: 'keys of the user', yLabel: 'ms', logY: true, total: false },
 ]
+
+const SLOPE_NOTE = { true: 'slope 1 = linear', false: 'slope 0 = constant per unit', base: 'a total over a fixed base: below 1 even when the growth is linear' }
 
 /** Adds one measured point of a curve. */
 export const addPoint = (results, curve, series, x, unit, value) => results.add(WORKLOAD, series, `${curve} @ ${x}`, unit, value)
@@ -67,7 +70,7 @@ export function curveTables(results) {
       return [s, ...xs.map((x) => fmt(byX.get(x))), slopes(data[s]).map((v) => (Number.isNaN(v) ? '-' : v.toFixed(2))).join(', ')]
     })
     const line = (cells) => `| ${cells.join(' | ')} |`
-    tables.push([`#### ${curve.title} (${curve.yLabel}; medians; ${curve.total ? 'slope 1 = linear' : 'slope 0 = constant per unit'})`, '',
+    tables.push([`#### ${curve.title} (${curve.yLabel}; medians; ${SLOPE_NOTE[String(curve.total)]})`, '',
       line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n'))
   }
   return tables
