@@ -1,3 +1,4 @@
+import { curveTables } from './lib/curvesReport.js'
 import { costPerWrite, informational, targets } from './targets.js'
 
 const fmt = (x) => {
@@ -46,4 +47,5 @@ export function printReport(results, log) {
     log('\n### Cost per acknowledged write (server and Redis CPU seconds over the run / writes, medians)\n')
     log(table(costRows, Object.keys(costRows[0])))
   }
+  for (const curve of curveTables(results)) log(`\n${curve}`)
 }

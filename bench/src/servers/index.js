@@ -22,9 +22,10 @@ export const redisAvailable = () => cubbyAvailable() && existsSync('/usr/bin/red
 /**
  * Starts the server of `system` ('cubby' | 'redis' | 'yjs' | 'pouchdb' | 'ws') as a child process on 127.0.0.1.
  * The port is picked once, so `restart()` comes back on the same one. 'redis' is Cubby's Redis deployment:
- * a redis-server and two cubby-server nodes (see cubby-redis.js).
+ * a redis-server and two cubby-server nodes (see cubby-redis.js). `cubbyArgs` are more flags for cubby-server (e.g. a
+ * raised limit).
  */
-export async function startServer(system, { dataDir, secret, nodeArgs = [] } = {}) {
+export async function startServer(system, { dataDir, secret, nodeArgs = [], cubbyArgs = [] } = {}) {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   switch (system) {
@@ -34,7 +35,7 @@ export async function startServer(system, { dataDir, secret, nodeArgs = [] } = {
       if (!cubbyAvailable()) throw new Error(`${CUBBY_CLI} is missing: run the build first (pnpm build)`)
       return spawnServer({
         name: 'cubby-server',
-        args: [...nodeArgs, CUBBY_CLI, '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir],
+        args: [...nodeArgs, CUBBY_CLI, '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...cubbyArgs],
         env: { CUBBY_SECRET: secret },
         ready: /listening on/,
         url: base,
