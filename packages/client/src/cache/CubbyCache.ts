@@ -32,6 +32,8 @@ export interface CacheSnapshot {
   outbox: OutboxEntry[]
   /** The revision the confirmed records are current to; 0 when the cache is empty. */
   cursor: number
+  /** The marker last written with {@link CacheWrite.marker}; missing in a new (or evicted) database. */
+  marker?: string
 }
 
 /**
@@ -55,6 +57,13 @@ export interface CacheWrite {
   cursor?: number
   /** The server started over (it was behind): replace the confirmed records and the cursor whatever is stored. */
   reset?: boolean
+  /** Stores a marker that {@link CacheSnapshot.marker} reads back: its absence tells an evicted database. */
+  marker?: string
+  /**
+   * The marker the cache must hold for this write to apply: when the stored one differs (the database was deleted
+   * and created again under the client), nothing is written and the write rejects with CubbyError `CACHE_EVICTED`.
+   */
+  expectMarker?: string
 }
 
 /** The credentials of an anonymous identity, kept so that a reload stays the same user. */

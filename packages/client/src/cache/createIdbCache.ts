@@ -1,5 +1,7 @@
+import { CubbyError } from '@cubby/protocol'
 import { type UseStore, createStore, promisifyRequest } from 'idb-keyval'
 import {
+  type CacheSnapshot,
   type CacheWrite,
   type CachedEntry,
   type CubbyCacheProvider,
@@ -17,6 +19,7 @@ export interface IdbCacheOptions {
 
 const STORE = 'records'
 const CURSOR_KEY = ['m', 'cursor']
+const MARKER_KEY = ['m', 'marker']
 // Array keys sort by their first element, and any array sorts after any string: ['e'] < ['e', key] < ['e', []].
 const allOf = (tag: string): IDBKeyRange => IDBKeyRange.bound([tag], [tag, []])
 const entryKey = (key: string): IDBValidKey => ['e', key]
@@ -32,6 +35,7 @@ const idbDatabaseName = (name: string, userId: string | null): string => `cubby:
 function applyOutbox(store: IDBObjectStore, batch: CacheWrite): void {
   for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
   for (const ref of batch.outboxDelete ?? []) store.delete(outboxKey(ref.clientId, ref.mid))
+  if (batch.marker !== undefined) store.put(batch.marker, MARKER_KEY)
 }
 
 /** The confirmed parts, once the stored cursor (read in the same transaction) says they are not stale. */
@@ -91,17 +95,23 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
         persistent: true,
         load: () =>
           store('readonly', async (s) => {
-            const [entries, outbox, cursor] = await Promise.all([
+            const [entries, outbox, cursor, marker] = await Promise.all([
               promisifyRequest(s.getAll(allOf('e'))) as Promise<CachedEntry[]>,
               promisifyRequest(s.getAll(allOf('o'))) as Promise<OutboxEntry[]>,
               promisifyRequest(s.get(CURSOR_KEY)) as Promise<number | undefined>,
+              promisifyRequest(s.get(MARKER_KEY)) as Promise<string | undefined>,
             ])
-            return { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
+            const snapshot: CacheSnapshot = { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
+            if (marker !== undefined) snapshot.marker = marker
+            return snapshot
           }),
         write: (batch) =>
           store('readwrite', async (s) => {
             const done = promisifyRequest(s.transaction)
             try {
+              if (batch.expectMarker !== undefined && (await promisifyRequest(s.get(MARKER_KEY))) !== batch.expectMarker) {
+                throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
+              }
               applyOutbox(s, batch)
               if (hasConfirmed(batch)) {
                 // Another tab may have written newer server data since this one read it: compare in the transaction.
