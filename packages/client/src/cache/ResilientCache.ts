@@ -182,9 +182,10 @@ export class ResilientCache implements CubbyCache {
       await this.#attempt((cache) => cache.write(this.#compose(batch, confirmed)))
     } catch (error) {
       const kind = storageFailureKind(error)
-      if (kind === 'quota') return this.#full()
+      if (kind === 'quota') return this.#full(confirmed)
       if (kind === 'closed' || kind === 'unknown') return this.#toMemory(error)
       // This write cannot be stored at all: its own outbox parts are rolled back by the caller.
+      this.#options.stats.failures.other++
       for (const e of batch.outboxPut ?? []) this.#outboxPut.delete(refId(e.clientId, e.mutation.mid))
       throw error
     }
@@ -248,12 +249,17 @@ export class ResilientCache implements CubbyCache {
     await this.#inner?.write({ marker: this.#marker }).catch(() => {})
   }
 
-  /** The quota is spent: evict the cached server values (the server has them), keep the outbox, try again later. */
-  async #full(): Promise<void> {
+  /**
+   * The quota is spent: evict the cached server values (the server has them), keep the outbox, try again later
+   * (waiting longer after each try with the confirmed data that failed).
+   */
+  async #full(triedConfirmed: boolean): Promise<void> {
     const { stats, events } = this.#options
     stats.failures.quota++
-    this.#fullDelay = Math.min(Math.max(this.#fullDelay * 2, FULL_RETRY_MIN_MS), FULL_RETRY_MAX_MS)
-    this.#fullRetryAt = Date.now() + this.#fullDelay
+    if (triedConfirmed) {
+      this.#fullDelay = Math.min(Math.max(this.#fullDelay * 2, FULL_RETRY_MIN_MS), FULL_RETRY_MAX_MS)
+      this.#fullRetryAt = Date.now() + this.#fullDelay
+    }
     if (this.#stale === 'none') this.#stale = 'confirmed'
     if (this.#mode !== 'full') {
       this.#mode = 'full'
