@@ -40,7 +40,17 @@ declare global {
 
 let cubby: Cubby | undefined
 const errors: Array<{ code: string; lostWrites?: number }> = []
-const valueOf = (i: number, bytes: number): string => `${i}:`.padEnd(bytes, 'x')
+/** A value of `bytes` characters that does not compress (Chromium compresses what IndexedDB stores), the same for each `i`. */
+function valueOf(i: number, bytes: number): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+  let seed = i + 1
+  let out = `${i}:`
+  while (out.length < bytes) {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+    out += chars[(seed >>> 16) % 64]
+  }
+  return out
+}
 const dbName = (name: string, userId: string): string => `cubby:${JSON.stringify([name, userId])}`
 
 window.storage = {

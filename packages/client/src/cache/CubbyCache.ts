@@ -55,7 +55,10 @@ export interface CacheWrite {
   outboxPut?: OutboxEntry[]
   outboxDelete?: OutboxRef[]
   cursor?: number
-  /** The server started over (it was behind): replace the confirmed records and the cursor whatever is stored. */
+  /**
+   * The server started over (it was behind): replace the confirmed records and the cursor whatever is stored. A
+   * reset to cursor 0 deletes the stored cursor (the write then only frees space, which a full disk still takes).
+   */
   reset?: boolean
   /** Stores a marker that {@link CacheSnapshot.marker} reads back: its absence tells an evicted database. */
   marker?: string

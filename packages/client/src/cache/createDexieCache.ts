@@ -100,7 +100,9 @@ class DexieCache implements CubbyCache {
       if (batch.clearEntries) await this.#range(t.entries, 'key').delete()
       if (batch.deleteEntries?.length) await t.entries.bulkDelete(batch.deleteEntries.map((key) => [name, user, key]))
       if (batch.putEntries?.length) await t.entries.bulkPut(batch.putEntries.map((e) => ({ name, user, ...e })))
-      if (batch.cursor !== undefined) await t.meta.put({ name, user, id: 'cursor', value: batch.cursor })
+      // A reset to 0 deletes the cursor rather than writing one: a write that only frees space, which a full disk takes.
+      if (batch.reset && batch.cursor === 0) await t.meta.delete([name, user, 'cursor'])
+      else if (batch.cursor !== undefined) await t.meta.put({ name, user, id: 'cursor', value: batch.cursor })
     })
   }
 

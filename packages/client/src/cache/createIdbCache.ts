@@ -43,7 +43,9 @@ function applyConfirmed(store: IDBObjectStore, batch: CacheWrite): void {
   if (batch.clearEntries) store.delete(allOf('e'))
   for (const key of batch.deleteEntries ?? []) store.delete(entryKey(key))
   for (const entry of batch.putEntries ?? []) store.put(entry, entryKey(entry.key))
-  if (batch.cursor !== undefined) store.put(batch.cursor, CURSOR_KEY)
+  // A reset to 0 deletes the cursor rather than writing one: a write that only frees space, which a full disk takes.
+  if (batch.reset && batch.cursor === 0) store.delete(CURSOR_KEY)
+  else if (batch.cursor !== undefined) store.put(batch.cursor, CURSOR_KEY)
 }
 
 const hasConfirmed = (batch: CacheWrite): boolean =>
