@@ -88,7 +88,7 @@ window.storage = {
     const request = indexedDB.open(dbName(name, userId), (info?.version ?? 1) + 1)
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       request.onsuccess = () => resolve(request.result)
-      request.onerror = () => reject(request.error)
+      request.onerror = () => reject(request.error ?? new Error('open failed'))
     })
     db.close()
   },

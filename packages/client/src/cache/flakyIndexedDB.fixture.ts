@@ -82,7 +82,7 @@ export function flakyIndexedDB(): { factory: IDBFactory; control: FlakyControl }
 
   const patch = (db: IDBDatabase): void => {
     connections.add(db)
-    const records = usage.get(db.name) ?? new Map()
+    const records: Usage = usage.get(db.name) ?? new Map()
     usage.set(db.name, records)
     const transaction = db.transaction.bind(db)
     db.transaction = ((names: string | string[], mode?: IDBTransactionMode) => {

@@ -23,7 +23,8 @@ export function storageFailureKind(error: unknown): StorageFailureKind {
   if (isCubbyError(error, 'CACHE_EVICTED')) return 'evicted'
   const outer = error as { name?: unknown; message?: unknown; inner?: { name?: unknown; message?: unknown } } | null
   const names = [outer?.name, outer?.inner?.name]
-  const message = `${String(outer?.message ?? '')} ${String(outer?.inner?.message ?? '')}`
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '')
+  const message = `${text(outer?.message)} ${text(outer?.inner?.message)}`
   if (names.includes('QuotaExceededError') || /quota/i.test(message)) return 'quota'
   if (names.some((n) => CLOSED_NAMES.has(n as string)) || /connection .*(lost|closed)|database .*(closed|closing)/i.test(message)) return 'closed'
   if (names.some((n) => UNKNOWN_NAMES.has(n as string)) || /internal assertion|backing store/i.test(message)) return 'unknown'
