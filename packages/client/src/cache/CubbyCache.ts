@@ -60,7 +60,10 @@ export interface CacheWrite {
    * reset to cursor 0 deletes the stored cursor (the write then only frees space, which a full disk still takes).
    */
   reset?: boolean
-  /** Stores a marker that {@link CacheSnapshot.marker} reads back: its absence tells an evicted database. */
+  /**
+   * Stores a marker that {@link CacheSnapshot.marker} reads back, unless one is stored already (two tabs marking a
+   * new database at once keep the first): its absence tells an evicted database.
+   */
   marker?: string
   /**
    * The marker the cache must hold for this write to apply: when the stored one differs (the database was deleted

@@ -106,6 +106,44 @@ describe.each(caches)('storage failures (%s)', (_, makeProvider) => {
   })
 })
 
+describe('a database deleted under two running clients', () => {
+  it.each(caches)('is rebuilt once by each, without them taking turns finding it evicted (%s)', async (_, makeProvider) => {
+    const [a, b] = [start(makeProvider()), start(makeProvider())]
+    await a.cubby.store('a0', 0)
+    await b.cubby.store('b0', 0)
+    const name = makeProvider().kind === 'dexie' ? 'cubby-dexie:app' : idbName
+    await new Promise((resolve, reject) => Object.assign(factory.deleteDatabase(name), { onsuccess: resolve, onerror: reject }))
+    for (let i = 1; i <= 5; i++) {
+      await a.cubby.store(`a${i}`, i)
+      await b.cubby.store(`b${i}`, i)
+    }
+    for (const { cubby, errors } of [a, b]) {
+      expect(errors.map((e) => e.error.code)).toEqual(['CACHE_EVICTED'])
+      expect(cubby.stats().storage.evictions).toBe(1)
+      await cubby.close()
+    }
+    const outbox = keysOf((await onDisk(makeProvider())).outbox)
+    expect(outbox.sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'b0', 'b1', 'b2', 'b3', 'b4', 'b5'])
+  })
+})
+
+describe('a database of the same name from another schema', () => {
+  it('is started over instead of failing every write', async () => {
+    await new Promise((resolve, reject) => {
+      const request = factory.open(idbName, 3)
+      request.onupgradeneeded = () => request.result.createObjectStore('something-else')
+      request.onsuccess = () => resolve(request.result.close())
+      request.onerror = () => reject(request.error ?? new Error('open failed'))
+    })
+    const { cubby, errors } = start(createIdbCache({ name: 'app' }))
+    await cubby.store('a', 1)
+    expect(errors).toEqual([])
+    expect(cubby.persistent).toBe(true)
+    await cubby.close()
+    expect(keysOf((await onDisk(createIdbCache({ name: 'app' }))).outbox)).toEqual(['a'])
+  })
+})
+
 describe('a database evicted between page loads', () => {
   // Node has no localStorage; the browser's keeps this record when only IndexedDB is cleared.
   const items = new Map<string, string>()

@@ -86,8 +86,7 @@ export class ResilientCache implements CubbyCache {
         if (marker === undefined) {
           const known = evictionRecord.read(options.id)
           if (known) ResilientCache.#evicted(options, known.pending, 'between page loads')
-          marker = randomMarker()
-          await inner.write({ marker })
+          marker = await ResilientCache.#markerOf(inner)
         }
         const cache = new ResilientCache(options, inner, marker)
         for (const e of snapshot.outbox) cache.#onDisk.add(refId(e.clientId, e.mutation.mid))
@@ -100,6 +99,19 @@ export class ResilientCache implements CubbyCache {
         await wait(20 * 2 ** attempt)
       }
     }
+  }
+
+  /**
+   * The database's marker, marking it first if it has none. Another tab may mark it at the same time: the write
+   * keeps a stored marker, and the one read back afterwards is the one all tabs use.
+   */
+  static async #markerOf(cache: CubbyCache): Promise<string> {
+    const { marker } = await cache.load()
+    if (marker !== undefined) return marker
+    await cache.write({ marker: randomMarker() })
+    const marked = (await cache.load()).marker
+    if (marked === undefined) throw new CubbyError('STORAGE_ERROR', 'The cache did not keep its marker')
+    return marked
   }
 
   static #evicted({ stats, events }: ResilientCacheOptions, lost: number, when: string): void {
@@ -139,6 +151,8 @@ export class ResilientCache implements CubbyCache {
       clearTimeout(this.#timer)
       evictionRecord.remove(this.#options.id)
       if (this.#mode !== 'memory') await this.#attempt((cache) => cache.destroy())
+      // Working from memory, the user's data may still be on disk: one more try to delete it.
+      else await this.#options.open().then((cache) => cache.destroy()).catch(() => {})
       this.#stop()
       this.#inner = undefined
     })
@@ -238,15 +252,20 @@ export class ResilientCache implements CubbyCache {
     return this.#options.open()
   }
 
-  /** The database was deleted under a running client: memory has everything (no pending write is lost); write it all again. */
+  /**
+   * The database was deleted under a running client: memory has everything (no pending write is lost); write it
+   * all again. Another tab may have marked the new database already: its marker is taken over, so that tabs do
+   * not take turns finding each other's marker "evicted".
+   */
   async #rebuild(): Promise<void> {
     ResilientCache.#evicted(this.#options, 0, 'while the page ran')
     this.#stale = 'all'
     this.#onDisk.clear()
-    this.#marker = randomMarker()
-    // Mark the new database first, in a write of its own: a later write expecting the marker then finds it.
-    // If that fails, the next try finds the marker missing again, and comes here again.
-    await this.#inner?.write({ marker: this.#marker }).catch(() => {})
+    try {
+      this.#marker = await ResilientCache.#markerOf(this.#inner!)
+    } catch {
+      // The next try finds the marker wrong again, and comes here again.
+    }
   }
 
   /**

@@ -93,7 +93,7 @@ class DexieCache implements CubbyCache {
         await t.outbox.bulkPut(batch.outboxPut.map((e) => ({ name, user, mid: e.mutation.mid, ...e })))
       }
       if (batch.outboxDelete?.length) await t.outbox.bulkDelete(batch.outboxDelete.map((r) => [name, user, r.clientId, r.mid]))
-      if (batch.marker !== undefined) await t.meta.put({ name, user, id: 'marker', value: batch.marker })
+      if (batch.marker !== undefined && !(await t.meta.get([name, user, 'marker']))) await t.meta.put({ name, user, id: 'marker', value: batch.marker })
       // Another tab may have written newer server data since this one read it: compare in the transaction.
       const stored = (await t.meta.get([name, user, 'cursor'])) as { value: number } | undefined
       if (!confirmedPartApplies(batch, stored?.value)) return

@@ -35,7 +35,6 @@ const idbDatabaseName = (name: string, userId: string | null): string => `cubby:
 function applyOutbox(store: IDBObjectStore, batch: CacheWrite): void {
   for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
   for (const ref of batch.outboxDelete ?? []) store.delete(outboxKey(ref.clientId, ref.mid))
-  if (batch.marker !== undefined) store.put(batch.marker, MARKER_KEY)
 }
 
 /** The confirmed parts, once the stored cursor (read in the same transaction) says they are not stale. */
@@ -61,7 +60,22 @@ async function withIdentityStore<T>(name: string, run: (store: UseStore) => Prom
   }
 }
 
+/**
+ * Makes sure the database has Cubby's store. One of this name without it (created again by other code, or
+ * another version of it) holds nothing of Cubby's: it is started over, as after an eviction. idb-keyval would
+ * only fail every transaction on it, holding a connection this could not close.
+ */
+async function ensureStore(dbName: string): Promise<void> {
+  const request = indexedDB.open(dbName)
+  request.onupgradeneeded = () => request.result.createObjectStore(STORE)
+  const db = await promisifyRequest(request)
+  const missing = !db.objectStoreNames.contains(STORE)
+  db.close()
+  if (missing) await promisifyRequest(indexedDB.deleteDatabase(dbName))
+}
+
 async function openUserStore(dbName: string): Promise<UseStore> {
+  await ensureStore(dbName)
   const store = createStore(dbName, STORE)
   // Opening is lazy in idb-keyval; do it now so that a failure (private mode) shows here.
   await store('readonly', (s) => {
@@ -114,6 +128,7 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
               if (batch.expectMarker !== undefined && (await promisifyRequest(s.get(MARKER_KEY))) !== batch.expectMarker) {
                 throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
               }
+              if (batch.marker !== undefined && (await promisifyRequest(s.get(MARKER_KEY))) === undefined) s.put(batch.marker, MARKER_KEY)
               applyOutbox(s, batch)
               if (hasConfirmed(batch)) {
                 // Another tab may have written newer server data since this one read it: compare in the transaction.

@@ -42,7 +42,7 @@ function apply(data: UserData, batch: CacheWrite): void {
     const mids = data.outbox.get(ref.clientId)
     if (mids?.delete(ref.mid) && mids.size === 0) data.outbox.delete(ref.clientId)
   }
-  if (batch.marker !== undefined) data.marker = batch.marker
+  if (data.marker === undefined && batch.marker !== undefined) data.marker = batch.marker
 }
 
 /**
