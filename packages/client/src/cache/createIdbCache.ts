@@ -125,11 +125,17 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
           store('readwrite', async (s) => {
             const done = promisifyRequest(s.transaction)
             try {
-              if (batch.expectMarker !== undefined && (await promisifyRequest(s.get(MARKER_KEY))) !== batch.expectMarker) {
+              // Read before the puts, checked after them (requests run in order): no round trip ahead of the puts,
+              // and a mismatch aborts the transaction with everything in it.
+              const marker = batch.expectMarker === undefined && batch.marker === undefined ? undefined : promisifyRequest(s.get(MARKER_KEY))
+              // (When a put throws first, the abort below rejects it: nobody awaits it then.)
+              marker?.catch(() => {})
+              applyOutbox(s, batch)
+              const storedMarker = await marker
+              if (batch.expectMarker !== undefined && storedMarker !== batch.expectMarker) {
                 throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
               }
-              if (batch.marker !== undefined && (await promisifyRequest(s.get(MARKER_KEY))) === undefined) s.put(batch.marker, MARKER_KEY)
-              applyOutbox(s, batch)
+              if (batch.marker !== undefined && storedMarker === undefined) s.put(batch.marker, MARKER_KEY)
               if (hasConfirmed(batch)) {
                 // Another tab may have written newer server data since this one read it: compare in the transaction.
                 const stored = (await promisifyRequest(s.get(CURSOR_KEY))) as number | undefined
