@@ -27,6 +27,9 @@ describe.runIf(chromiumAvailable())('a spent storage quota in Chromium', () => {
     // Chromium takes a lowered quota into account only before the site first uses IndexedDB (a raised one at once).
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: site.origin, quotaSize: 2_000_000 })
     await page.evaluate((o) => window.storage.open(o), options)
+    const estimate = await page.evaluate(() => window.storage.estimate())
+    expect(estimate).toMatchObject({ usage: expect.any(Number), quota: expect.any(Number), persisted: false })
+    expect(typeof (await page.evaluate(() => window.storage.persist()))).toBe('boolean')
     // Cached server values: 40 of 20 kB, which fit.
     await page.evaluate(() => window.storage.storeBurst('cached', 40, 20_000))
     await page.evaluate(() => window.storage.synced())

@@ -1,5 +1,5 @@
 // Browser code of the storage page (bundled by storagePage.ts): one Cubby client, driven through `window.storage`.
-import { type Cubby, type CubbyStats, createCubby, createIdbCache } from '@cubby/client'
+import { type Cubby, type CubbyStats, type CubbyStorageEstimate, createCubby, createIdbCache } from '@cubby/client'
 
 /** What a reload would find in the user's database. */
 export interface DiskState {
@@ -23,6 +23,9 @@ export interface StoragePage {
   /** The codes and lost write counts of every `error` event so far. */
   errors(): Array<{ code: string; lostWrites?: number }>
   stats(): CubbyStats
+  /** `cubby.storage.estimate()` and `cubby.storage.persist()`. */
+  estimate(): Promise<CubbyStorageEstimate>
+  persist(): Promise<boolean>
   persistent(): boolean
   pendingCount(): number
   /** Opens the database the way a reload would (a second connection) and reads it. */
@@ -75,6 +78,8 @@ window.storage = {
   synced: () => cubby!.synced(),
   errors: () => [...errors],
   stats: () => cubby!.stats(),
+  estimate: () => cubby!.storage.estimate(),
+  persist: () => cubby!.storage.persist(),
   persistent: () => cubby!.persistent,
   pendingCount: () => cubby!.pendingCount,
   async disk(name, userId) {
