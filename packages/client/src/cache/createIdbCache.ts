@@ -127,7 +127,7 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
             try {
               // Read before the puts, checked after them (requests run in order): no round trip ahead of the puts,
               // and a mismatch aborts the transaction with everything in it.
-              const marker = batch.expectMarker === undefined && batch.marker === undefined ? undefined : promisifyRequest(s.get(MARKER_KEY))
+              const marker = batch.expectMarker === undefined && batch.marker === undefined ? undefined : promisifyRequest<string | undefined>(s.get(MARKER_KEY))
               // (When a put throws first, the abort below rejects it: nobody awaits it then.)
               marker?.catch(() => {})
               applyOutbox(s, batch)
