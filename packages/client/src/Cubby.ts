@@ -4,6 +4,8 @@ import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica, ReplicaHooks } from './Replica.js'
 import { type Session, loadReplica } from './loadReplica.js'
 import { StorageGuard } from './cache/openUserCache.js'
+import { type CubbyStorage, browserStorage } from './cache/CubbyStorage.js'
+import type { CubbyStorageStats } from './cache/storageStats.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
 import { asCubbyError } from './asCubbyError.js'
@@ -19,6 +21,12 @@ export type CubbyListener<TType extends keyof CubbyEventMap> =
 
 /** A `[key, value]` pair of a schema. */
 export type CubbyEntry<TSchema> = { [K in CubbyKey<TSchema>]: [key: K, value: TSchema[K]] }[CubbyKey<TSchema>]
+
+/** What {@link Cubby.stats} returns. */
+export interface CubbyStats {
+  /** The local cache's failures and state. */
+  storage: CubbyStorageStats
+}
 
 const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby client is closed')
 
@@ -82,7 +90,10 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     super()
     this.#options = options
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
-    this.#storage = new StorageGuard(options.cache, options.name)
+    this.#storage = new StorageGuard(options.cache, options.name, {
+      error: (error, lostWrites) => this.#emit('error', lostWrites === undefined ? { error } : { error, lostWrites }),
+      persistence: () => this.#hooks.status(this.status),
+    })
     this.#link = new Link(options, this.#hooks)
     this.#ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve
@@ -117,6 +128,29 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    */
   get tabs(): 'coordinate' | 'independent' {
     return this.#link.coordinated ? 'coordinate' : 'independent'
+  }
+
+  /**
+   * The browser's storage of this origin: usage and quota, and asking the browser to keep it.
+   *
+   * @example
+   * ```ts
+   * if (userSavedSomething) await cubby.storage.persist()
+   * ```
+   */
+  readonly storage: CubbyStorage = browserStorage
+
+  /**
+   * Counters for an app's telemetry: storage failures by kind, reopens, evictions, lost writes, and whether the
+   * cache is full or working from memory now. A copy: call again for newer numbers.
+   *
+   * @example
+   * ```ts
+   * report('cubby-storage', cubby.stats().storage.failures)
+   * ```
+   */
+  stats(): CubbyStats {
+    return { storage: structuredClone(this.#storage.stats) }
   }
 
   /** The user whose values these are, once known (after the initial load). */

@@ -41,6 +41,12 @@ export interface CubbyErrorDetail {
    * identity); `version` it does not speak this client's protocol version (update the app).
    */
   stopped?: StopReason
+  /**
+   * With `CACHE_EVICTED`: how many pending writes were lost with the local database (they were only on this
+   * device, never sent; there is no way to get them back). 0 when the client still had them in memory and wrote
+   * them again.
+   */
+  lostWrites?: number
 }
 
 /** Why a client stopped connecting: see {@link CubbyErrorDetail.stopped}. */
@@ -54,6 +60,9 @@ export interface CubbyEventMap {
   status: CustomEvent<CubbyStatusDetail>
   /** Writes became pending or were settled (acknowledged or rejected). */
   pending: CustomEvent<CubbyPendingDetail>
-  /** A background operation failed: a rejected write (with the server's code), auth, storage, the protocol. */
+  /**
+   * A background operation failed: a rejected write (with the server's code), auth, storage (`CACHE_FULL`,
+   * `CACHE_EVICTED`, `CACHE_UNAVAILABLE`, `STORAGE_ERROR`), the protocol.
+   */
   error: CustomEvent<CubbyErrorDetail>
 }

@@ -1,6 +1,7 @@
 import { type AckMessage, CubbyError, type Mutation, type MutationResult, type ServerMessage, type WireError } from '@cubby/protocol'
 import { asCubbyError } from './asCubbyError.js'
 import type { CacheWrite, CubbyCache, OutboxEntry, OutboxRef } from './cache/CubbyCache.js'
+import { ResilientCache } from './cache/ResilientCache.js'
 import { WriteBatcher } from './cache/WriteBatcher.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import type { LocalState, ViewChange, ViewEntry } from './state/LocalState.js'
@@ -91,6 +92,10 @@ export class Replica {
       intervalMs: options.pushIntervalMs,
     })
     this.#nextSeq = options.state.pending.maxSeq + 1
+    // The cache writes memory's state again when the disk lost it (evicted, or over quota).
+    if (options.cache instanceof ResilientCache) {
+      options.cache.attach((all) => (all ? { ...this.#state.snapshotWrite(), outboxPut: this.durableWrites(true) } : this.#state.snapshotWrite()))
+    }
   }
 
   /**

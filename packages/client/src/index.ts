@@ -8,7 +8,10 @@
 // Client
 export { createCubby } from './createCubby.js'
 export { Cubby } from './Cubby.js'
-export type { CubbyEntry, CubbyKey, CubbyListener } from './Cubby.js'
+export type { CubbyEntry, CubbyKey, CubbyListener, CubbyStats } from './Cubby.js'
+export type { CubbyStorage, CubbyStorageEstimate } from './cache/CubbyStorage.js'
+export type { CubbyStorageStats } from './cache/storageStats.js'
+export type { StorageFailureKind } from './cache/storageFailureKind.js'
 export type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 export type { ListOptions } from './state/KeyIndex.js'
 export type { ReconnectOptions } from './sync/backoff.js'

@@ -38,6 +38,20 @@ export const CUBBY_ERROR_CODES = {
   CLOSED: 'CLOSED',
   /** The local cache (IndexedDB) failed; the message has the cause. */
   STORAGE_ERROR: 'STORAGE_ERROR',
+  /**
+   * Client only: the browser's storage quota is spent and the local cache refused a write. Cached server values are
+   * evicted first (they can be fetched again); pending writes are kept (on disk if they fit, else in memory) and
+   * persisted again once space is available.
+   */
+  CACHE_FULL: 'CACHE_FULL',
+  /**
+   * Client only: the local cache was deleted behind the client's back (eviction, cleared site data, another
+   * version). The client rebuilds it from memory or the server; `lostWrites` on the event counts pending writes
+   * that were only on disk and are gone.
+   */
+  CACHE_EVICTED: 'CACHE_EVICTED',
+  /** Client only: the local cache kept failing after reopening it; the client now works from memory (`persistent: false`). */
+  CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
   /** Client only: the server could not be reached (offline, refused connection, DNS, CORS, a proxy without it); the client retries by itself. */
   NETWORK: 'NETWORK',
   /** Something unexpected on the server; the request may be retried. */

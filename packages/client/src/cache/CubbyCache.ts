@@ -32,6 +32,8 @@ export interface CacheSnapshot {
   outbox: OutboxEntry[]
   /** The revision the confirmed records are current to; 0 when the cache is empty. */
   cursor: number
+  /** The marker last written with {@link CacheWrite.marker}; missing in a new (or evicted) database. */
+  marker?: string
 }
 
 /**
@@ -53,8 +55,21 @@ export interface CacheWrite {
   outboxPut?: OutboxEntry[]
   outboxDelete?: OutboxRef[]
   cursor?: number
-  /** The server started over (it was behind): replace the confirmed records and the cursor whatever is stored. */
+  /**
+   * The server started over (it was behind): replace the confirmed records and the cursor whatever is stored. A
+   * reset to cursor 0 deletes the stored cursor (the write then only frees space, which a full disk still takes).
+   */
   reset?: boolean
+  /**
+   * Stores a marker that {@link CacheSnapshot.marker} reads back, unless one is stored already (two tabs marking a
+   * new database at once keep the first): its absence tells an evicted database.
+   */
+  marker?: string
+  /**
+   * The marker the cache must hold for this write to apply: when the stored one differs (the database was deleted
+   * and created again under the client), nothing is written and the write rejects with CubbyError `CACHE_EVICTED`.
+   */
+  expectMarker?: string
 }
 
 /** The credentials of an anonymous identity, kept so that a reload stays the same user. */

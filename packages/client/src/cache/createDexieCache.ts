@@ -1,3 +1,4 @@
+import { CubbyError } from '@cubby/protocol'
 import { type Collection, Dexie, type Table } from 'dexie'
 import {
   type CacheSnapshot,
@@ -65,16 +66,19 @@ class DexieCache implements CubbyCache {
   async load(): Promise<CacheSnapshot> {
     const t = tablesOf(this.#db)
     return this.#db.transaction('r', [t.entries, t.outbox, t.meta], async () => {
-      const [entries, outbox, cursor] = await Promise.all([
+      const [entries, outbox, cursor, marker] = await Promise.all([
         this.#range(t.entries, 'key').toArray() as Promise<CachedEntry[]>,
         this.#range(t.outbox, 'clientId+mid').toArray() as Promise<OutboxEntry[]>,
         t.meta.get([...this.#scope, 'cursor']) as Promise<{ value: number } | undefined>,
+        t.meta.get([...this.#scope, 'marker']) as Promise<{ value: string } | undefined>,
       ])
-      return {
+      const snapshot: CacheSnapshot = {
         entries: entries.map(({ key, rev, value }) => ({ key, rev, value })),
         outbox: outbox.map(({ seq, clientId, mutation }) => ({ seq, clientId, mutation })).sort(compareOutbox),
         cursor: cursor?.value ?? 0,
       }
+      if (marker) snapshot.marker = marker.value
+      return snapshot
     })
   }
 
@@ -82,17 +86,23 @@ class DexieCache implements CubbyCache {
     const t = tablesOf(this.#db)
     const [name, user] = this.#scope
     await this.#db.transaction('rw', [t.entries, t.outbox, t.meta], async () => {
+      if (batch.expectMarker !== undefined && ((await t.meta.get([name, user, 'marker'])) as { value: string } | undefined)?.value !== batch.expectMarker) {
+        throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
+      }
       if (batch.outboxPut?.length) {
         await t.outbox.bulkPut(batch.outboxPut.map((e) => ({ name, user, mid: e.mutation.mid, ...e })))
       }
       if (batch.outboxDelete?.length) await t.outbox.bulkDelete(batch.outboxDelete.map((r) => [name, user, r.clientId, r.mid]))
+      if (batch.marker !== undefined && !(await t.meta.get([name, user, 'marker']))) await t.meta.put({ name, user, id: 'marker', value: batch.marker })
       // Another tab may have written newer server data since this one read it: compare in the transaction.
       const stored = (await t.meta.get([name, user, 'cursor'])) as { value: number } | undefined
       if (!confirmedPartApplies(batch, stored?.value)) return
       if (batch.clearEntries) await this.#range(t.entries, 'key').delete()
       if (batch.deleteEntries?.length) await t.entries.bulkDelete(batch.deleteEntries.map((key) => [name, user, key]))
       if (batch.putEntries?.length) await t.entries.bulkPut(batch.putEntries.map((e) => ({ name, user, ...e })))
-      if (batch.cursor !== undefined) await t.meta.put({ name, user, id: 'cursor', value: batch.cursor })
+      // A reset to 0 deletes the cursor rather than writing one: a write that only frees space, which a full disk takes.
+      if (batch.reset && batch.cursor === 0) await t.meta.delete([name, user, 'cursor'])
+      else if (batch.cursor !== undefined) await t.meta.put({ name, user, id: 'cursor', value: batch.cursor })
     })
   }
 

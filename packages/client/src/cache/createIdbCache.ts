@@ -1,5 +1,7 @@
+import { CubbyError } from '@cubby/protocol'
 import { type UseStore, createStore, promisifyRequest } from 'idb-keyval'
 import {
+  type CacheSnapshot,
   type CacheWrite,
   type CachedEntry,
   type CubbyCacheProvider,
@@ -17,6 +19,7 @@ export interface IdbCacheOptions {
 
 const STORE = 'records'
 const CURSOR_KEY = ['m', 'cursor']
+const MARKER_KEY = ['m', 'marker']
 // Array keys sort by their first element, and any array sorts after any string: ['e'] < ['e', key] < ['e', []].
 const allOf = (tag: string): IDBKeyRange => IDBKeyRange.bound([tag], [tag, []])
 const entryKey = (key: string): IDBValidKey => ['e', key]
@@ -39,7 +42,9 @@ function applyConfirmed(store: IDBObjectStore, batch: CacheWrite): void {
   if (batch.clearEntries) store.delete(allOf('e'))
   for (const key of batch.deleteEntries ?? []) store.delete(entryKey(key))
   for (const entry of batch.putEntries ?? []) store.put(entry, entryKey(entry.key))
-  if (batch.cursor !== undefined) store.put(batch.cursor, CURSOR_KEY)
+  // A reset to 0 deletes the cursor rather than writing one: a write that only frees space, which a full disk takes.
+  if (batch.reset && batch.cursor === 0) store.delete(CURSOR_KEY)
+  else if (batch.cursor !== undefined) store.put(batch.cursor, CURSOR_KEY)
 }
 
 const hasConfirmed = (batch: CacheWrite): boolean =>
@@ -55,7 +60,22 @@ async function withIdentityStore<T>(name: string, run: (store: UseStore) => Prom
   }
 }
 
+/**
+ * Makes sure the database has Cubby's store. One of this name without it (created again by other code, or
+ * another version of it) holds nothing of Cubby's: it is started over, as after an eviction. idb-keyval would
+ * only fail every transaction on it, holding a connection this could not close.
+ */
+async function ensureStore(dbName: string): Promise<void> {
+  const request = indexedDB.open(dbName)
+  request.onupgradeneeded = () => request.result.createObjectStore(STORE)
+  const db = await promisifyRequest(request)
+  const missing = !db.objectStoreNames.contains(STORE)
+  db.close()
+  if (missing) await promisifyRequest(indexedDB.deleteDatabase(dbName))
+}
+
 async function openUserStore(dbName: string): Promise<UseStore> {
+  await ensureStore(dbName)
   const store = createStore(dbName, STORE)
   // Opening is lazy in idb-keyval; do it now so that a failure (private mode) shows here.
   await store('readonly', (s) => {
@@ -91,18 +111,31 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
         persistent: true,
         load: () =>
           store('readonly', async (s) => {
-            const [entries, outbox, cursor] = await Promise.all([
+            const [entries, outbox, cursor, marker] = await Promise.all([
               promisifyRequest(s.getAll(allOf('e'))) as Promise<CachedEntry[]>,
               promisifyRequest(s.getAll(allOf('o'))) as Promise<OutboxEntry[]>,
               promisifyRequest(s.get(CURSOR_KEY)) as Promise<number | undefined>,
+              promisifyRequest(s.get(MARKER_KEY)) as Promise<string | undefined>,
             ])
-            return { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
+            const snapshot: CacheSnapshot = { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
+            if (marker !== undefined) snapshot.marker = marker
+            return snapshot
           }),
         write: (batch) =>
           store('readwrite', async (s) => {
             const done = promisifyRequest(s.transaction)
             try {
+              // Read before the puts, checked after them (requests run in order): no round trip ahead of the puts,
+              // and a mismatch aborts the transaction with everything in it.
+              const marker = batch.expectMarker === undefined && batch.marker === undefined ? undefined : promisifyRequest<string | undefined>(s.get(MARKER_KEY))
+              // (When a put throws first, the abort below rejects it: nobody awaits it then.)
+              marker?.catch(() => {})
               applyOutbox(s, batch)
+              const storedMarker = await marker
+              if (batch.expectMarker !== undefined && storedMarker !== batch.expectMarker) {
+                throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
+              }
+              if (batch.marker !== undefined && storedMarker === undefined) s.put(batch.marker, MARKER_KEY)
               if (hasConfirmed(batch)) {
                 // Another tab may have written newer server data since this one read it: compare in the transaction.
                 const stored = (await promisifyRequest(s.get(CURSOR_KEY))) as number | undefined

@@ -1,11 +1,12 @@
 import { CubbyError } from '@cubby/protocol'
-import { type CacheWrite, type CachedEntry, type CubbyCacheProvider, type CubbyIdentity, type OutboxEntry, compareOutbox, confirmedPartApplies } from './CubbyCache.js'
+import { type CacheSnapshot, type CacheWrite, type CachedEntry, type CubbyCacheProvider, type CubbyIdentity, type OutboxEntry, compareOutbox, confirmedPartApplies } from './CubbyCache.js'
 
 interface UserData {
   entries: Map<string, CachedEntry>
   /** By client id, then mid (no id string to build per write). */
   outbox: Map<string, Map<number, OutboxEntry>>
   cursor: number
+  marker?: string
 }
 
 /**
@@ -41,6 +42,7 @@ function apply(data: UserData, batch: CacheWrite): void {
     const mids = data.outbox.get(ref.clientId)
     if (mids?.delete(ref.mid) && mids.size === 0) data.outbox.delete(ref.clientId)
   }
+  if (data.marker === undefined && batch.marker !== undefined) data.marker = batch.marker
 }
 
 /**
@@ -65,14 +67,17 @@ export function createMemoryCache(): CubbyCacheProvider {
       let closed = false
       const writeSync = (batch: CacheWrite): void => {
         if (closed) throw new CubbyError('CLOSED')
+        if (batch.expectMarker !== undefined && user.marker !== batch.expectMarker) throw new CubbyError('CACHE_EVICTED')
         apply(user, copy(batch))
       }
       return {
         persistent: false,
         async load() {
           if (closed) throw new CubbyError('CLOSED')
-          const { entries, outbox, cursor } = structuredClone(user)
-          return { entries: [...entries.values()], outbox: [...outbox.values()].flatMap((mids) => [...mids.values()]).sort(compareOutbox), cursor }
+          const { entries, outbox, cursor, marker } = structuredClone(user)
+          const snapshot: CacheSnapshot = { entries: [...entries.values()], outbox: [...outbox.values()].flatMap((mids) => [...mids.values()]).sort(compareOutbox), cursor }
+          if (marker !== undefined) snapshot.marker = marker
+          return snapshot
         },
         write: async (batch) => writeSync(batch),
         writeSync,

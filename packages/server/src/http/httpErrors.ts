@@ -21,8 +21,11 @@ const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   INTERNAL: 500,
   STORAGE_ERROR: 500,
   CLOSED: 503,
-  // Client only (the server never sends it); listed because every code has a status.
+  // Client only (the server never sends them); listed because every code has a status.
   NETWORK: 502,
+  CACHE_FULL: 507,
+  CACHE_EVICTED: 500,
+  CACHE_UNAVAILABLE: 500,
   STORAGE_FULL: 507,
 }
 
