@@ -9,6 +9,7 @@ import {
   type OutboxEntry,
   compareOutbox,
   confirmedPartApplies,
+  identityRecord,
 } from './CubbyCache.js'
 
 /**
@@ -155,7 +156,7 @@ export function createDexieCache(options: DexieCacheOptions = {}): CubbyCachePro
     saveIdentity: (identity) =>
       withDb(async (db) => {
         const [, user, id] = identityKey(name)
-        if (identity) await tablesOf(db).meta.put({ name, user, id, value: { userId: identity.userId, token: identity.token } })
+        if (identity) await tablesOf(db).meta.put({ name, user, id, value: identityRecord(identity) })
         else await tablesOf(db).meta.delete(identityKey(name))
       }),
   }
