@@ -132,6 +132,13 @@ describe('the device identity against the real server process', () => {
 })
 
 describe('a server-issued anonymous identity from an earlier version', () => {
+  it('expires after 7 days by default, now that the client refreshes it', async () => {
+    await using server = await startCliServer()
+    const { token } = (await (await fetch(`${server.url}/v1/identities`, { method: 'POST' })).json()) as { token: string }
+    const { iat, exp } = decodePart(token.split('.')[1]!) as { iat: number; exp: number }
+    expect(exp - iat).toBe(7 * 24 * 60 * 60)
+  })
+
   it('keeps working, is refreshed before its short TTL runs out, and loses no queued write', async () => {
     await using server = await startCliServer({ args: ['--anonymous-token-ttl', '6'] })
     const issued = (await (await fetch(`${server.url}/v1/identities`, { method: 'POST' })).json()) as { userId: string; token: string }
