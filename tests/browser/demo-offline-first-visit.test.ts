@@ -21,7 +21,7 @@ describe.runIf(chromiumAvailable())('the demo on a first visit with the server u
     await context.routeWebSocket(/\/v1\/sync$/, (ws) => {
       if (!blocked) return ws.connectToServer()
       socketsRefused++
-      ws.close({ code: 1011, reason: 'unreachable' })
+      void ws.close({ code: 1011, reason: 'unreachable' })
     })
     await page.goto(server().url)
 

@@ -37,7 +37,7 @@ async function thumbprint({ crv, kty, x, y }: DevicePublicJwk): Promise<string> 
  */
 export async function createDeviceIdentity(): Promise<DeviceIdentity> {
   const subtle = subtleCrypto()!
-  const pair = (await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])) as CryptoKeyPair
+  const pair = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
   const { x, y } = await subtle.exportKey('jwk', pair.publicKey)
   const publicJwk: DevicePublicJwk = { kty: 'EC', crv: 'P-256', x: x!, y: y! }
   return { userId: DEVICE_USER_PREFIX + (await thumbprint(publicJwk)), privateKey: pair.privateKey, publicJwk }
