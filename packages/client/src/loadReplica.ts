@@ -1,10 +1,11 @@
-import { CubbyError, type CubbyLimits, assertValidUserId, isCubbyErrorCode } from '@cubby/protocol'
+import { CubbyError, type CubbyLimits, assertValidUserId } from '@cubby/protocol'
 import { asCubbyError } from './asCubbyError.js'
 import type { CubbyOptions } from './CubbyOptions.js'
 import { Replica, type ReplicaHooks } from './Replica.js'
 import { canMakeDeviceIdentity, createDeviceIdentity } from './auth/deviceIdentity.js'
 import { decodeJwtSub } from './auth/decodeJwtSub.js'
 import { identitySession } from './auth/identitySession.js'
+import { postToServer } from './auth/postToServer.js'
 import type { CubbyIdentity } from './cache/CubbyCache.js'
 import type { StorageGuard } from './cache/openUserCache.js'
 import { LocalState } from './state/LocalState.js'
@@ -60,26 +61,11 @@ const sleep = (ms: number, signal: AbortSignal, waiting?: (wake: () => void) => 
 /**
  * Asks the server for a new anonymous identity (`POST /v1/identities`).
  *
- * @throws CubbyError with the server's code when it refuses; `NETWORK` when it cannot be reached (also through
- * a proxy that answers 502 to 504 for it); `BAD_MESSAGE` naming the URL for an answer that is not Cubby's.
+ * @throws CubbyError as {@link postToServer}; `BAD_MESSAGE` for an answer without an identity.
  */
 async function createAnonymousIdentity(url: string, fetchFn: typeof fetch): Promise<CubbyIdentity> {
-  const endpoint = `${url.replace(/\/+$/, '')}/v1/identities`
-  let res: Response
-  try {
-    res = await fetchFn(endpoint, { method: 'POST' })
-  } catch (cause) {
-    throw new CubbyError('NETWORK', `Cannot reach ${endpoint}`, { cause })
-  }
-  const body = (await res.json().catch(() => undefined)) as { userId?: unknown; token?: unknown; error?: { code?: unknown; message?: unknown } } | undefined
-  if (!res.ok) {
-    const error = body?.error
-    if (isCubbyErrorCode(error?.code)) throw new CubbyError(error.code, typeof error.message === 'string' ? error.message : error.code)
-    const gateway = res.status >= 502 && res.status <= 504
-    throw new CubbyError(gateway ? 'NETWORK' : 'BAD_MESSAGE', `POST ${endpoint}: HTTP ${res.status}${gateway ? '' : `, not from Cubby: is ${url} its base URL?`}`)
-  }
-  const { userId, token } = body ?? {}
-  if (typeof userId !== 'string' || typeof token !== 'string') throw new CubbyError('BAD_MESSAGE', `POST ${endpoint} sent no identity`)
+  const { userId, token } = await postToServer(url, '/v1/identities', fetchFn)
+  if (typeof userId !== 'string' || typeof token !== 'string') throw new CubbyError('BAD_MESSAGE', `POST ${url}/v1/identities sent no identity`)
   return { userId, token }
 }
 
