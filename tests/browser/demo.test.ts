@@ -69,7 +69,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     expect(list1.map((s) => s.name).sort()).toEqual(expected)
     expect(list2).toEqual(list1)
     expect(new Set(list1.map((s) => s.key)).size).toBe(expected.length)
-    const onServer = await serverSubmissions(server(), (await identityOf(tab1)).token)
+    const onServer = await serverSubmissions(server(), (await identityOf(tab1)).userId)
     expect(onServer.map((e) => e.key).sort()).toEqual(list1.map((s) => s.key).sort())
   })
 
@@ -79,7 +79,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     await waitOnline(page)
     // The service worker must have cached the app shell before the network goes.
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
-    const { token } = await identityOf(page)
+    const { userId } = await identityOf(page)
 
     await context.setOffline(true)
     await page.locator('[data-testid="connection"][data-status="offline"]').waitFor({ timeout: 15_000 })
@@ -88,38 +88,37 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     await page.reload()
     await waitListed(page, 'Written offline', 'pending')
     expect(await page.locator('[data-testid="connection"]').getAttribute('data-status')).not.toBe('online')
-    expect((await serverSubmissions(server(), token)).map((e) => e.value.name)).toEqual([])
+    expect((await serverSubmissions(server(), userId)).map((e) => e.value.name)).toEqual([])
 
     await context.setOffline(false)
     await waitListed(page, 'Written offline', 'synced')
-    await vi.waitFor(async () => expect((await serverSubmissions(server(), token)).map((e) => e.value.name)).toEqual(['Written offline']))
+    await vi.waitFor(async () => expect((await serverSubmissions(server(), userId)).map((e) => e.value.name)).toEqual(['Written offline']))
   })
 
-  it('opens the same user on another device through the link, live, and shows another user none of it', async () => {
+  it('gives each device its own user, syncs one user\'s tabs live, shows another user none of it, and puts no token in any URL', async () => {
     await using browser = await launchChromium()
     const laptop = await openDevice(browser, server().url)
     await waitOnline(laptop.page)
-    const link = await laptop.page.getByTestId('device-link').inputValue()
-    expect(link).toMatch(/#token=/)
-
-    const phone = await openDevice(browser, link)
-    await waitOnline(phone.page)
-    expect(phone.page.url()).not.toContain('token=')
-    expect(await phone.page.getByTestId('user-id').textContent()).toBe(await laptop.page.getByTestId('user-id').textContent())
+    expect(await laptop.page.getByTestId('device-link').count()).toBe(0)
+    await laptop.page.getByTestId('link-codes').waitFor()
+    const secondTab = await laptop.context.newPage()
+    await secondTab.goto(server().url)
+    await waitOnline(secondTab)
+    expect((await identityOf(secondTab)).userId).toBe((await identityOf(laptop.page)).userId)
     const stranger = await openDevice(browser, server().url)
     await waitOnline(stranger.page)
-    expect(await stranger.page.getByTestId('user-id').textContent()).not.toBe(await laptop.page.getByTestId('user-id').textContent())
+    expect((await identityOf(stranger.page)).userId).not.toBe((await identityOf(laptop.page)).userId)
 
     await submit(laptop.page, 'From the laptop')
-    await waitListed(phone.page, 'From the laptop', 'synced')
-    await phone.page.getByTestId('theme-toggle').click()
+    await waitListed(secondTab, 'From the laptop', 'synced')
+    await secondTab.getByTestId('theme-toggle').click()
     await laptop.page.waitForFunction(() => document.documentElement.dataset.theme === 'dark', undefined, { timeout: 15_000 })
     await submit(stranger.page, 'The stranger')
     await waitListed(stranger.page, 'The stranger', 'synced')
     await waitListed(laptop.page, 'From the laptop', 'synced')
     expect((await listed(stranger.page)).map((s) => s.name)).toEqual(['The stranger'])
-    expect((await listed(phone.page)).map((s) => s.name)).toEqual(['From the laptop'])
     expect(await stranger.page.evaluate(() => document.documentElement.dataset.theme)).toBe('light')
+    for (const page of [laptop.page, secondTab, stranger.page]) expect(page.url()).toBe(`${server().url}/`)
   })
 
   it('takes screenshots of the demo for a person to look at', async () => {

@@ -84,16 +84,16 @@ export async function waitListed(page: Page, name: string, status = 'synced'): P
   )
 }
 
-/** The identity the demo stored for this device. */
-export async function identityOf(page: Page): Promise<{ userId: string; token: string }> {
-  const identity = await page.evaluate(() => localStorage.getItem('cubby-demo/identity'))
-  if (identity === null) throw new Error('The demo stored no identity')
-  return JSON.parse(identity) as { userId: string; token: string }
+/** The user the demo shows for this device, once its client has loaded. */
+export async function identityOf(page: Page): Promise<{ userId: string }> {
+  const shown = page.locator('[data-testid="user-id"]', { hasText: /^anon_/ })
+  await shown.waitFor({ timeout: 15_000 })
+  return { userId: (await shown.textContent())! }
 }
 
-/** What the server holds under `submission/` for a user, through the HTTP API. */
-export async function serverSubmissions(server: CliServer, token: string): Promise<Array<{ key: string; value: { name: string } }>> {
-  const res = await fetch(`${server.url}/v1/values?prefix=submission%2F&values=1`, { headers: { authorization: `Bearer ${token}` } })
+/** What the server holds under `submission/` for a user, through the HTTP API (with a token the server signs). */
+export async function serverSubmissions(server: CliServer, userId: string): Promise<Array<{ key: string; value: { name: string } }>> {
+  const res = await fetch(`${server.url}/v1/values?prefix=submission%2F&values=1`, { headers: { authorization: `Bearer ${server.token(userId)}` } })
   if (!res.ok) throw new Error(`GET /v1/values answered ${res.status}`)
   return ((await res.json()) as { entries: Array<{ key: string; value: { name: string } }> }).entries
 }

@@ -1,13 +1,12 @@
 import { ConnectionBadge } from './ConnectionBadge.js'
 import { DevicePanel } from './DevicePanel.js'
 import { RefusedBanner } from './RefusedBanner.js'
-import type { Identity } from './identity.js'
 import { SubmissionForm } from './SubmissionForm.js'
 import { SubmissionList } from './SubmissionList.js'
 import { ThemeToggle } from './ThemeToggle.js'
 
 /** The dashboard: a form whose submissions persist per user, the user's preferences, and their devices. */
-export function App({ identity }: { identity: Identity }) {
+export function App() {
   return (
     <div className="app">
       <header className="app-header">
@@ -19,7 +18,7 @@ export function App({ identity }: { identity: Identity }) {
         <RefusedBanner />
         <SubmissionForm />
         <SubmissionList />
-        <DevicePanel identity={identity} />
+        <DevicePanel />
       </main>
       <footer className="app-footer">
         Every value lives in this browser first (IndexedDB) and syncs to cubby-server when online.

@@ -1,5 +1,4 @@
 import type { Cubby } from '@cubby/client'
-import { storeIdentity } from './identity.js'
 import type { DemoSchema } from './schema.js'
 
 /** Where this device's data waits, across the reload, to be stored for the new user. */
@@ -19,8 +18,8 @@ export async function downloadData(cubby: Cubby<DemoSchema>): Promise<void> {
  */
 export async function startOver(cubby: Cubby<DemoSchema>, keep: boolean): Promise<void> {
   if (keep) localStorage.setItem(CARRY_KEY, JSON.stringify(await cubby.entries()))
+  // Signing out deletes the stored identity too: the reload makes a new one.
   await cubby.signOut({ discardPending: true })
-  storeIdentity(undefined)
   location.reload()
 }
 

@@ -117,7 +117,7 @@ Tokens:
                             a device token's aud must be one of them      CUBBY_PUBLIC_ORIGIN
                             (default: the origin of the request's Host header; set it in production)
   --anonymous-token-ttl S   seconds a POST /v1/identities token lives; renew with POST /v1/tokens/refresh
-                                                            CUBBY_ANONYMOUS_TOKEN_TTL (default: no expiry)
+                                                            CUBBY_ANONYMOUS_TOKEN_TTL (default: 604800, 7 days)
   --token-ttl S             seconds a token of issueToken lives        CUBBY_TOKEN_TTL (default: no expiry)
   --no-anonymous            refuse anonymous users: no POST /v1/identities, no self-certified device tokens
                                                             CUBBY_ANONYMOUS=0

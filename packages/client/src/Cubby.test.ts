@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto'
 import { IDBFactory } from 'fake-indexeddb'
 import { offlineToken } from '@cubby/test-utils/clients'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import type { CubbyCacheProvider } from './cache/CubbyCache.js'
 import { countingProvider } from './cache/countingProvider.fixture.js'
@@ -206,7 +206,22 @@ describe('Cubby identity', () => {
     expect(cubby.userId).toBe('anon_1')
   })
 
-  it('reports a failed identity request as an error event and retries', async () => {
+  it('makes a device identity at first start with no network, keeps it, and works at once', async () => {
+    const provider = createMemoryCache()
+    const fetch = vi.fn(() => Promise.reject(new TypeError('Failed to fetch')))
+    await using cubby = offline({ cache: provider, auth: undefined, fetch })
+    await cubby.store('k', 1)
+    expect(await cubby.get('k')).toBe(1)
+    expect(cubby.userId).toMatch(/^anon_key_[\w-]{43}$/)
+    expect(await provider.loadIdentity()).toMatchObject({ userId: cubby.userId, privateKey: { extractable: false } })
+    expect(fetch).not.toHaveBeenCalled()
+  })
+
+  it('without WebCrypto (an insecure context), reports a failed identity request as an error event and retries', async () => {
+    // What a page on plain http from another host than localhost has: getRandomValues, no subtle, no randomUUID.
+    const real = globalThis.crypto
+    vi.stubGlobal('crypto', { getRandomValues: real.getRandomValues.bind(real) })
+    onTestFinished(() => void vi.unstubAllGlobals())
     const fetch = vi.fn(() => Promise.reject(new TypeError('Failed to fetch')))
     await using cubby = offline({ auth: undefined, connect: true, fetch, WebSocket: WebSocket as never, reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
     const errors: string[] = []

@@ -1,6 +1,10 @@
 import type { CubbyError } from '@cubby/protocol'
 
-/** Connection state: `online` once the catch-up after connecting is complete. */
+/**
+ * Connection state: `connecting` until the first attempt fails, and while an open socket waits for its welcome
+ * and catch-up; `offline` once an attempt failed (the server unreachable) and while waiting to retry, when
+ * disconnected, and after the client stopped; `online` once the catch-up after connecting is complete.
+ */
 export type CubbyStatus = 'connecting' | 'online' | 'offline'
 
 /** One key's new visible value, or its deletion. */

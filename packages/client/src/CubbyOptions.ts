@@ -14,8 +14,12 @@ export interface CubbyOptions {
    * new token. Pending writes stay queued meanwhile and are sent after. A refused fixed token, or a refused
    * anonymous identity, is reported (`UNAUTHORIZED`) and the client stays offline: it never creates a new
    * identity by itself, which would leave the user's data behind.
-   * @default an anonymous identity, created with `POST /v1/identities` on first run and kept in the cache, so
-   * that a reload stays the same user
+   * @default an anonymous identity made on this device at first start, without the network: a P-256 key pair
+   * (WebCrypto, private key not extractable) kept in the cache, so that a reload stays the same user, whose
+   * user id is `anon_key_` + its public key's thumbprint; each connection sends a fresh device token signed with
+   * it (5 minutes, `aud` the origin of `url`). An identity from earlier versions (a token of
+   * `POST /v1/identities`) is kept and refreshed with `POST /v1/tokens/refresh` past half its lifetime. Without
+   * `crypto.subtle` (plain http from a host other than localhost) the client asks `POST /v1/identities` instead.
    */
   auth?: string | (() => string | Promise<string>)
   /**
@@ -34,7 +38,7 @@ export interface CubbyOptions {
   cache?: 'indexeddb' | 'memory' | CubbyCacheProvider
   /** The WebSocket class (pass `ws`'s in Node). @default globalThis.WebSocket */
   WebSocket?: typeof WebSocket
-  /** The fetch function, used to create the anonymous identity. @default globalThis.fetch */
+  /** The fetch function, used to refresh or (without WebCrypto) create the anonymous identity. @default globalThis.fetch */
   fetch?: typeof fetch
   /** Reconnection backoff (full jitter), reset after each successful welcome. @default { minDelayMs: 250, maxDelayMs: 30_000 } */
   reconnect?: ReconnectOptions
@@ -47,7 +51,10 @@ export interface CubbyOptions {
   heartbeat?: HeartbeatOptions | false
   /** Size limits; keep them equal to the server's. @default DEFAULT_LIMITS */
   limits?: Partial<CubbyLimits>
-  /** Whether to connect at once; with false the client works offline until `connect()`. @default true */
+  /**
+   * Whether to connect at once; with false the client works offline (status `offline`) until `connect()`.
+   * @default true
+   */
   connect?: boolean
   /**
    * How tabs of one app (same `name`) and user share the work. `coordinate`: one tab (elected with a Web Lock)

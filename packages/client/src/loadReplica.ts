@@ -1,8 +1,11 @@
-import { CubbyError, type CubbyLimits, assertValidUserId, isCubbyErrorCode } from '@cubby/protocol'
+import { CubbyError, type CubbyLimits, assertValidUserId } from '@cubby/protocol'
 import { asCubbyError } from './asCubbyError.js'
 import type { CubbyOptions } from './CubbyOptions.js'
 import { Replica, type ReplicaHooks } from './Replica.js'
+import { canMakeDeviceIdentity, createDeviceIdentity } from './auth/deviceIdentity.js'
 import { decodeJwtSub } from './auth/decodeJwtSub.js'
+import { identitySession } from './auth/identitySession.js'
+import { postToServer } from './auth/postToServer.js'
 import type { CubbyIdentity } from './cache/CubbyCache.js'
 import type { StorageGuard } from './cache/openUserCache.js'
 import { LocalState } from './state/LocalState.js'
@@ -14,6 +17,8 @@ export interface Session {
   userId: string
   /** A token for the next connection. */
   token: () => Promise<string>
+  /** `token` gives a newer token as the last one nears its `exp`: a connection moves to it before then. */
+  renews?: boolean
 }
 
 /** What {@link loadReplica} needs from the client. */
@@ -30,7 +35,7 @@ export interface LoadReplicaOptions {
 
 /** What loading needs from the client's connection state (its {@link Link}). */
 interface LoadLink {
-  /** Resolves when the client wants to be online (creating an identity needs the network). */
+  /** Resolves when the client wants to be online (creating an identity on the server needs the network). */
   connectWanted(): Promise<void>
   /** Creating the identity finds the server unreachable. */
   offline(): void
@@ -56,34 +61,38 @@ const sleep = (ms: number, signal: AbortSignal, waiting?: (wake: () => void) => 
 /**
  * Asks the server for a new anonymous identity (`POST /v1/identities`).
  *
- * @throws CubbyError with the server's code when it refuses; `NETWORK` when it cannot be reached (also through
- * a proxy that answers 502 to 504 for it); `BAD_MESSAGE` naming the URL for an answer that is not Cubby's.
+ * @throws CubbyError as {@link postToServer}; `BAD_MESSAGE` for an answer without an identity.
  */
 async function createAnonymousIdentity(url: string, fetchFn: typeof fetch): Promise<CubbyIdentity> {
-  const endpoint = `${url.replace(/\/+$/, '')}/v1/identities`
-  let res: Response
-  try {
-    res = await fetchFn(endpoint, { method: 'POST' })
-  } catch (cause) {
-    throw new CubbyError('NETWORK', `Cannot reach ${endpoint}`, { cause })
-  }
-  const body = (await res.json().catch(() => undefined)) as { userId?: unknown; token?: unknown; error?: { code?: unknown; message?: unknown } } | undefined
-  if (!res.ok) {
-    const error = body?.error
-    if (isCubbyErrorCode(error?.code)) throw new CubbyError(error.code, typeof error.message === 'string' ? error.message : error.code)
-    const gateway = res.status >= 502 && res.status <= 504
-    throw new CubbyError(gateway ? 'NETWORK' : 'BAD_MESSAGE', `POST ${endpoint}: HTTP ${res.status}${gateway ? '' : `, not from Cubby: is ${url} its base URL?`}`)
-  }
-  const { userId, token } = body ?? {}
-  if (typeof userId !== 'string' || typeof token !== 'string') throw new CubbyError('BAD_MESSAGE', `POST ${endpoint} sent no identity`)
+  const { userId, token } = await postToServer(url, '/v1/identities', fetchFn)
+  if (typeof userId !== 'string' || typeof token !== 'string') throw new CubbyError('BAD_MESSAGE', `POST ${url}/v1/identities sent no identity`)
   return { userId, token }
 }
 
+/** Whether a stored record is an identity this client can use. */
+const isIdentity = (stored: CubbyIdentity | undefined): stored is CubbyIdentity =>
+  typeof stored?.userId === 'string' && ('token' in stored ? typeof stored.token === 'string' : typeof stored.privateKey === 'object')
+
 /**
- * Creates the anonymous identity, retrying with backoff while offline and waiting while disconnected. A
+ * Makes a new anonymous identity: on the device, without the network, where WebCrypto can (secure contexts and
+ * Node); else (plain http from another host than localhost has no `crypto.subtle`) with `POST /v1/identities`.
+ */
+async function createIdentity(load: LoadReplicaOptions): Promise<CubbyIdentity> {
+  if (canMakeDeviceIdentity()) {
+    try {
+      return await createDeviceIdentity()
+    } catch (cause) {
+      load.hooks.error(asCubbyError(cause, 'INTERNAL', 'Making a device key failed: asking the server for an identity'))
+    }
+  }
+  return requestIdentity(load)
+}
+
+/**
+ * Asks the server for an anonymous identity, retrying with backoff while offline and waiting while disconnected. A
  * network failure is reported once per outage (`NETWORK`, status `offline`); other failures each time.
  */
-async function createIdentity({ options, hooks, signal, link }: LoadReplicaOptions): Promise<CubbyIdentity> {
+async function requestIdentity({ options, hooks, signal, link }: LoadReplicaOptions): Promise<CubbyIdentity> {
   const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
   let unreachable = false
   for (let attempt = 0; ; attempt++) {
@@ -107,7 +116,8 @@ async function createIdentity({ options, hooks, signal, link }: LoadReplicaOptio
 
 /**
  * Resolves the `auth` option into a session: a fixed token, a token function (called again for every
- * connection), or the anonymous identity (loaded, or created and saved).
+ * connection), or the anonymous identity (loaded, or created and saved: on the device, so that a first start
+ * needs no network).
  */
 async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
   const { options, storage } = load
@@ -131,7 +141,7 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
   if (typeof auth === 'string') return { userId: userIdOf(auth), token: async () => auth }
   const loadOrCreate = async (): Promise<CubbyIdentity> => {
     const stored = await storage.run((p) => p.loadIdentity())
-    if (stored) return stored
+    if (isIdentity(stored)) return stored
     const created = await createIdentity(load)
     await storage.run((p) => p.saveIdentity(created))
     return created
@@ -139,10 +149,18 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
   // A Web Lock per app name, where the platform has Web Locks, so that two new tabs opened together do not each
   // create an identity, the later one orphaning what the first one wrote.
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
-  const { userId, token } = (await (typeof locks?.request === 'function'
+  const identity = await (typeof locks?.request === 'function'
     ? locks.request(`cubby-identity:${JSON.stringify(options.name ?? 'default')}`, { signal: load.signal }, loadOrCreate)
-    : loadOrCreate()))
-  return { userId, token: async () => token }
+    : loadOrCreate())
+  return identitySession(identity, {
+    url: options.url,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    // Not after closing: a sign-out deletes the identity, which a late refresh must not bring back.
+    save: async (next) => {
+      if (!load.signal.aborted) await storage.run((p) => p.saveIdentity(next))
+    },
+    report: (error) => load.hooks.error(error),
+  })
 }
 
 /**

@@ -51,8 +51,9 @@ export interface CubbyServerOptions {
    */
   publicOrigins?: readonly string[]
   /**
-   * Seconds a token of `POST /v1/identities` lives (its `exp`); renew it with `POST /v1/tokens/refresh` before then.
-   * Tokens issued without `exp` (before this was set) stay valid. @default undefined (no `exp`, see docs/security.md)
+   * Seconds a token of `POST /v1/identities` lives (its `exp`); renew it with `POST /v1/tokens/refresh` before then
+   * (the client does, past half its lifetime). Tokens issued without `exp` (by earlier versions) stay valid.
+   * @default 604_800 (7 days, see docs/security.md)
    */
   anonymousTokenTtlSeconds?: number
   /** Seconds a token of `issueToken` lives (its `exp`); renewable the same way. @default undefined (no `exp`) */

@@ -154,11 +154,23 @@ export function resolvePublicOrigins(options: CubbyServerOptions): string[] | un
   })
 }
 
-/** The lifetimes of issued tokens, where set. @throws TypeError for one that is not a positive integer. @internal */
+/**
+ * Seconds a token of `POST /v1/identities` lives by default: 7 days. The client renews it with
+ * `POST /v1/tokens/refresh` once past half its lifetime, at every connection and before `exp` while connected, so
+ * only a device offline for a whole week is locked out (such tokens now serve only pages without WebCrypto: the
+ * default identity is a device key), while a leaked token that nobody renews dies within the week.
+ * @internal
+ */
+const DEFAULT_ANONYMOUS_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60
+
+/**
+ * The lifetimes of issued tokens: anonymous ones {@link DEFAULT_ANONYMOUS_TOKEN_TTL_SECONDS} unless set, app ones
+ * only where set. @throws TypeError for one that is not a positive integer. @internal
+ */
 export function resolveTokenTtls(options: CubbyServerOptions): { anonymousTokenTtl?: number; tokenTtl?: number } {
   const { anonymousTokenTtlSeconds: anonymous, tokenTtlSeconds: app } = options
   return {
-    ...(anonymous === undefined ? {} : { anonymousTokenTtl: positiveInteger('anonymousTokenTtlSeconds', anonymous, 1) }),
+    anonymousTokenTtl: positiveInteger('anonymousTokenTtlSeconds', anonymous, DEFAULT_ANONYMOUS_TOKEN_TTL_SECONDS),
     ...(app === undefined ? {} : { tokenTtl: positiveInteger('tokenTtlSeconds', app, 1) }),
   }
 }

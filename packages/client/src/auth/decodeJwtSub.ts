@@ -32,3 +32,14 @@ function decodeJwtClaims(token: string): Record<string, unknown> | undefined {
     return undefined
   }
 }
+
+/**
+ * Reads when a JWT was issued (its `iat` claim, in ms since the epoch) without verifying it.
+ * Returns undefined when the token is not a JWT or has no numeric `iat`.
+ *
+ * @internal
+ */
+export function decodeJwtIssuedAt(token: string): number | undefined {
+  const iat = decodeJwtClaims(token)?.iat
+  return typeof iat === 'number' && Number.isFinite(iat) ? iat * 1000 : undefined
+}

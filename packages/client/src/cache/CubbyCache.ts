@@ -1,4 +1,4 @@
-import type { Mutation } from '@cubby/protocol'
+import type { DevicePublicJwk, Mutation } from '@cubby/protocol'
 
 /** A confirmed record: the server's value of a key at a revision, kept in its encoded form. */
 export interface CachedEntry {
@@ -72,11 +72,22 @@ export interface CacheWrite {
   expectMarker?: string
 }
 
-/** The credentials of an anonymous identity, kept so that a reload stays the same user. */
-export interface CubbyIdentity {
-  userId: string
-  token: string
-}
+/**
+ * The credentials of the default anonymous identity, kept so that a reload stays the same user: a key pair made
+ * on this device (`privateKey` is a non-extractable WebCrypto key, which IndexedDB stores as it is), or, from
+ * earlier versions and where WebCrypto is missing, a token of `POST /v1/identities`.
+ */
+export type CubbyIdentity = { userId: string; token: string } | { userId: string; privateKey: CryptoKey; publicJwk: DevicePublicJwk }
+
+/**
+ * The record to store for an identity: its own members only, so that nothing else an object carries is cloned.
+ *
+ * @internal
+ */
+export const identityRecord = (identity: CubbyIdentity): CubbyIdentity =>
+  'token' in identity
+    ? { userId: identity.userId, token: identity.token }
+    : { userId: identity.userId, privateKey: identity.privateKey, publicJwk: { ...identity.publicJwk } }
 
 /** The local database of one user. */
 export interface CubbyCache {

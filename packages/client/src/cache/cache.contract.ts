@@ -140,5 +140,20 @@ export function runCacheContract(name: string, makeProvider: () => CubbyCachePro
       await provider.saveIdentity(undefined)
       expect(await provider.loadIdentity()).toBeUndefined()
     })
+
+    it('keeps a device identity with its non-extractable private key, which still signs after loading', async () => {
+      const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
+      const publicJwk = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } as const
+      const provider = makeProvider()
+      // IndexedDB stores a structured clone of the CryptoKey and gives back another one.
+      await provider.saveIdentity({ userId: 'anon_key_1', privateKey: pair.privateKey, publicJwk })
+      const loaded = await provider.loadIdentity()
+      expect(loaded).toMatchObject({ userId: 'anon_key_1', publicJwk })
+      const { privateKey } = loaded as { privateKey: CryptoKey }
+      expect(privateKey.extractable).toBe(false)
+      const data = new TextEncoder().encode('hello')
+      const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, data)
+      expect(await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, pair.publicKey, signature, data)).toBe(true)
+    })
   })
 }

@@ -10,6 +10,7 @@ import {
   type OutboxEntry,
   compareOutbox,
   confirmedPartApplies,
+  identityRecord,
 } from './CubbyCache.js'
 
 /**
@@ -165,7 +166,7 @@ export function createDexieCache(options: DexieCacheOptions = {}): CubbyCachePro
     saveIdentity: (identity) =>
       withDb(async (db) => {
         const [, user, id] = identityKey(name)
-        if (identity) await tablesOf(db).meta.put({ name, user, id, value: { userId: identity.userId, token: identity.token } })
+        if (identity) await tablesOf(db).meta.put({ name, user, id, value: identityRecord(identity) })
         else await tablesOf(db).meta.delete(identityKey(name))
       }),
   }

@@ -9,6 +9,7 @@ import {
   type OutboxEntry,
   compareOutbox,
   confirmedPartApplies,
+  identityRecord,
 } from './CubbyCache.js'
 
 /** Options of {@link createIdbCache}. */
@@ -165,7 +166,7 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
     saveIdentity: (identity) =>
       withIdentityStore(name, (store) =>
         store('readwrite', (s) => {
-          if (identity) s.put({ userId: identity.userId, token: identity.token }, 'identity')
+          if (identity) s.put(identityRecord(identity), 'identity')
           else s.delete('identity')
           return promisifyRequest(s.transaction)
         }),

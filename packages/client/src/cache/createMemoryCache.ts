@@ -1,5 +1,5 @@
 import { CubbyError } from '@cubby/protocol'
-import { type CacheSnapshot, type CacheWrite, type CachedEntry, type CubbyCacheProvider, type CubbyIdentity, type OutboxEntry, compareOutbox, confirmedPartApplies } from './CubbyCache.js'
+import { type CacheSnapshot, type CacheWrite, type CachedEntry, type CubbyCacheProvider, type CubbyIdentity, type OutboxEntry, compareOutbox, confirmedPartApplies, identityRecord } from './CubbyCache.js'
 
 interface UserData {
   entries: Map<string, CachedEntry>
@@ -90,9 +90,9 @@ export function createMemoryCache(): CubbyCacheProvider {
         },
       }
     },
-    loadIdentity: async () => (identity ? { ...identity } : undefined),
+    loadIdentity: async () => (identity ? identityRecord(identity) : undefined),
     saveIdentity: async (next) => {
-      identity = next ? { userId: next.userId, token: next.token } : undefined
+      identity = next ? identityRecord(next) : undefined
     },
   }
 }

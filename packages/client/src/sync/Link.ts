@@ -52,7 +52,13 @@ export class Link implements UplinkSink, TabUplinkSink {
     this.#events = events
     this.#wanted = options.connect ?? true
     this.#status = this.#wanted ? 'connecting' : 'offline'
-    this.#connection = new SyncConnection({ ...options, token: () => this.#session!.token(), cursor: () => this.#replica!.cursor, sink: this })
+    this.#connection = new SyncConnection({
+      ...options,
+      token: () => this.#session!.token(),
+      renews: () => this.#session?.renews === true,
+      cursor: () => this.#replica!.cursor,
+      sink: this,
+    })
     this.#watchActivity(true)
   }
 

@@ -25,6 +25,8 @@ export interface HeartbeatOptions {
 export interface SyncConnectionOptions extends Pick<CubbyOptions, 'url' | 'WebSocket' | 'auth' | 'reconnect' | 'heartbeat'> {
   /** A token for the next hello; called before every connection attempt. */
   token: () => Promise<string>
+  /** Whether `token` gives a newer token as the last one nears its `exp`, though `auth` is no function. */
+  renews?: () => boolean
   /** The cursor to send in the next hello. */
   cursor: () => number
   /** Where frames, states and errors go. */
@@ -206,7 +208,7 @@ export class SyncConnection implements Uplink {
   /** Gets a new token shortly before this one's `exp` and moves the session to it. */
   #scheduleRenewal(token: string): void {
     clearTimeout(this.#renewTimer)
-    const expiry = this.#renewable() ? decodeJwtExpiry(token) : undefined
+    const expiry = this.#renewable() || this.#options.renews?.() === true ? decodeJwtExpiry(token) : undefined
     if (expiry === undefined) return
     const left = expiry - Date.now()
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, left - Math.min(RENEW_AHEAD_MS, left / 10)))
