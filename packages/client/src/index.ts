@@ -8,7 +8,7 @@
 // Client
 export { createCubby } from './createCubby.js'
 export { Cubby } from './Cubby.js'
-export type { CubbyEntry, CubbyKey, CubbyListener } from './Cubby.js'
+export type { CubbyEntry, CubbyKey, CubbyListener, StoreOptions } from './Cubby.js'
 export type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 export type { ListOptions } from './state/KeyIndex.js'
 export type { ReconnectOptions } from './sync/backoff.js'

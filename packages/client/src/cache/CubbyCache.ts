@@ -7,6 +7,8 @@ export interface CachedEntry {
   rev: number
   /** The value as `encodeValue` wrote it. */
   value: string
+  /** When the value expires (ms since the epoch, server time); absent: never. */
+  expiresAt?: number
 }
 
 /** A write that is durable locally and not yet known to be on the server. */
@@ -32,6 +34,8 @@ export interface CacheSnapshot {
   outbox: OutboxEntry[]
   /** The revision the confirmed records are current to; 0 when the cache is empty. */
   cursor: number
+  /** The offset of the server's clock to this device's (ms, server minus device), last learnt; absent: never met the server. */
+  clockOffset?: number
 }
 
 /**
@@ -55,6 +59,8 @@ export interface CacheWrite {
   cursor?: number
   /** The server started over (it was behind): replace the confirmed records and the cursor whatever is stored. */
   reset?: boolean
+  /** A new offset of the server's clock to this device's (see {@link CacheSnapshot.clockOffset}); always applies. */
+  clockOffset?: number
 }
 
 /** The credentials of an anonymous identity, kept so that a reload stays the same user. */

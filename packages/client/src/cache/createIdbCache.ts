@@ -17,6 +17,7 @@ export interface IdbCacheOptions {
 
 const STORE = 'records'
 const CURSOR_KEY = ['m', 'cursor']
+const CLOCK_KEY = ['m', 'clock']
 // Array keys sort by their first element, and any array sorts after any string: ['e'] < ['e', key] < ['e', []].
 const allOf = (tag: string): IDBKeyRange => IDBKeyRange.bound([tag], [tag, []])
 const entryKey = (key: string): IDBValidKey => ['e', key]
@@ -32,6 +33,7 @@ const idbDatabaseName = (name: string, userId: string | null): string => `cubby:
 function applyOutbox(store: IDBObjectStore, batch: CacheWrite): void {
   for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
   for (const ref of batch.outboxDelete ?? []) store.delete(outboxKey(ref.clientId, ref.mid))
+  if (batch.clockOffset !== undefined) store.put(batch.clockOffset, CLOCK_KEY)
 }
 
 /** The confirmed parts, once the stored cursor (read in the same transaction) says they are not stale. */
@@ -91,12 +93,13 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
         persistent: true,
         load: () =>
           store('readonly', async (s) => {
-            const [entries, outbox, cursor] = await Promise.all([
+            const [entries, outbox, cursor, clockOffset] = await Promise.all([
               promisifyRequest(s.getAll(allOf('e'))) as Promise<CachedEntry[]>,
               promisifyRequest(s.getAll(allOf('o'))) as Promise<OutboxEntry[]>,
               promisifyRequest(s.get(CURSOR_KEY)) as Promise<number | undefined>,
+              promisifyRequest(s.get(CLOCK_KEY)) as Promise<number | undefined>,
             ])
-            return { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
+            return { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0, ...(clockOffset !== undefined && { clockOffset }) }
           }),
         write: (batch) =>
           store('readwrite', async (s) => {

@@ -6,6 +6,7 @@ interface UserData {
   /** By client id, then mid (no id string to build per write). */
   outbox: Map<string, Map<number, OutboxEntry>>
   cursor: number
+  clockOffset?: number
 }
 
 /**
@@ -32,6 +33,7 @@ function apply(data: UserData, batch: CacheWrite): void {
     for (const entry of batch.putEntries ?? []) data.entries.set(entry.key, entry)
     if (batch.cursor !== undefined) data.cursor = batch.cursor
   }
+  if (batch.clockOffset !== undefined) data.clockOffset = batch.clockOffset
   for (const entry of batch.outboxPut ?? []) {
     const mids = data.outbox.get(entry.clientId)
     if (mids) mids.set(entry.mutation.mid, entry)
@@ -71,8 +73,11 @@ export function createMemoryCache(): CubbyCacheProvider {
         persistent: false,
         async load() {
           if (closed) throw new CubbyError('CLOSED')
-          const { entries, outbox, cursor } = structuredClone(user)
-          return { entries: [...entries.values()], outbox: [...outbox.values()].flatMap((mids) => [...mids.values()]).sort(compareOutbox), cursor }
+          const { entries, outbox, cursor, clockOffset } = structuredClone(user)
+          return {
+            entries: [...entries.values()], outbox: [...outbox.values()].flatMap((mids) => [...mids.values()]).sort(compareOutbox), cursor,
+            ...(clockOffset !== undefined && { clockOffset }),
+          }
         },
         write: async (batch) => writeSync(batch),
         writeSync,
