@@ -93,11 +93,17 @@ describe('expiry against the real server process', () => {
     }))
     expect(await gone).toBeGreaterThanOrEqual(before + 400 - 50)
     expect(await offline.get('short')).toBeUndefined()
+    const longFrom = Date.now()
+    await offline.store('long', 2, { ttl: 60_000 })
     offline.connect()
     await offline.synced()
     // Stored with the learnt offset, the server has it as expired (not ten minutes ahead): it is gone there too.
     await vi.waitFor(async () => expect(await serverExpiry(server.url, token, 'short')).toBeUndefined(), { timeout: 3000 })
     expect(await serverExpiry(server.url, token, 'draft')).toBeGreaterThan(Date.now())
+    // Measured with the offset kept from before the reload: a minute on the server's clock, not ten minutes early.
+    const long = (await serverExpiry(server.url, token, 'long'))!
+    expect(long).toBeGreaterThanOrEqual(longFrom + 60_000 - 50)
+    expect(long).toBeLessThanOrEqual(Date.now() + 60_000 + 50)
   })
 
   it('clears the expiry with a later store without one, and refuses a bad ttl with INVALID_VALUE', async () => {
