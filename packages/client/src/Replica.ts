@@ -91,12 +91,12 @@ export class Replica {
     this.cache = options.cache
     this.#batcher = new WriteBatcher(options.cache)
     this.clock = options.clock ?? new ServerClock()
-    const { change } = options.hooks
+    const hooks = options.hooks
     // Every view change may add or remove an expiring value: the timer follows the earliest one.
     this.#hooks = {
-      ...options.hooks,
+      ...hooks,
       change: (changes, origin) => {
-        change(changes, origin)
+        hooks.change(changes, origin)
         this.#armExpiry()
       },
     }
