@@ -12,7 +12,7 @@ import { printReport } from './report.js'
 import { cleanupAll } from './lib/cleanup.js'
 import { cubbyAvailable, redisAvailable } from './servers/index.js'
 
-const WORKLOADS = ['propagation', 'fanout', 'coldsync', 'idle', 'browser', 'bundle']
+const WORKLOADS = ['propagation', 'fanout', 'coldsync', 'idle', 'browser', 'bundle', 'expiry']
 // `--only redis`: the workloads that run on the Redis deployment, next to LevelDB and Yjs.
 const ALIASES = { redis: { only: ['propagation', 'fanout', 'coldsync'], systems: ['cubby', 'redis', 'yjs'] } }
 
