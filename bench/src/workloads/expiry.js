@@ -65,7 +65,7 @@ async function measure(server, secret, keysPerUser, log) {
   // The index is ordered by time, then user: the last user's keys go last. Reads hide them from the moment on, so
   // the clock stops at the user's head, which each deletion moves (a listing would be empty at once).
   await withTimeout((async () => {
-    while ((await head(server.url, lastToken)) < 2 * keysPerUser) await sleep(20)
+    while ((await head(server.url, lastToken, keysPerUser)) < 2 * keysPerUser) await sleep(50)
   })(), 120_000, 'the sweep')
   const sweepMs = Date.now() - moment
   done = true
@@ -74,8 +74,8 @@ async function measure(server, secret, keysPerUser, log) {
   return { keys, idleCpu, sweepMs, sweepCpu: stats.cpuSeconds - cpu0, bystanderMaxMs, rssMiB: stats.rssBytes / 2 ** 20 }
 }
 
-/** The user's head, from a `welcome`. */
-async function head(url, token) {
+/** The user's head, from a `welcome` (`cursor`: where this user stood after the population, so little is caught up). */
+async function head(url, token, cursor) {
   const ws = new WebSocket(url.replace(/^http/, 'ws') + '/v1/sync')
   try {
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
@@ -83,7 +83,7 @@ async function head(url, token) {
       const frame = JSON.parse(String(data))
       if (frame.type === 'welcome') resolve(frame.head)
     }))
-    ws.send(JSON.stringify({ type: 'hello', v: 1, token, cursor: 1 }))
+    ws.send(JSON.stringify({ type: 'hello', v: 1, token, cursor }))
     return await withTimeout(welcome, 10_000, 'a welcome')
   } finally {
     ws.terminate()
