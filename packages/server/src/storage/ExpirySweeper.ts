@@ -48,6 +48,7 @@ export class ExpirySweeper {
 
   /** Tells of values this node wrote: wakes earlier when one of them expires before the armed timer. */
   noteChanges(changes: readonly Change[]): void {
+    if (this.#options.storage.sweepExpired === undefined) return
     for (const c of changes) if ('expiresAt' in c && c.expiresAt !== undefined && c.expiresAt < this.#wakeAt) this.#arm(c.expiresAt - Date.now())
   }
 
