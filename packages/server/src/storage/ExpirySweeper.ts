@@ -3,7 +3,7 @@ import type { CubbyLogger } from '../logger.js'
 import type { CubbyStorage } from './CubbyStorage.js'
 
 /** Index entries one sweep step reads at most, so that a million keys expiring at once never block the event loop. */
-const SWEEP_BATCH = 2000
+const SWEEP_BATCH = 500
 /**
  * Longest wait between two looks at the index head: writes this node did not make (another node of a shared
  * storage, an import) may add an earlier expiry. A look reads one index entry, whatever the number of keys.
