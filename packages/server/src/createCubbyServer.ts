@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { CubbyError, type ExpiryInput } from '@cubby/protocol'
+import { CubbyError, type Change, type ExpiryInput } from '@cubby/protocol'
 import express, { type Router } from 'express'
 import { PruneSchedule } from './admin/PruneSchedule.js'
 import { checkUnusedDays } from './admin/pruneAnonymousUsers.js'
@@ -106,7 +106,12 @@ class CubbyServerImpl implements CubbyServer {
     const hub = new SyncHub(bus, metrics)
     const sweeper = (this.#sweeper = new ExpirySweeper({ storage, publish: (userId, changes) => hub.publish(userId, changes), logger, ready }))
     // Every write goes out through the hub; the sweeper looks at it for an expiry earlier than its timer.
-    const publisher = { publish: (...args: Parameters<SyncHub['publish']>) => (hub.publish(...args), sweeper.noteChanges(args[1])) }
+    const publisher = {
+      publish: (userId: string, changes: Change[], origin?: object) => {
+        hub.publish(userId, changes, origin)
+        sweeper.noteChanges(changes)
+      },
+    }
     this.#writer = new Writer({ storage, publisher, limits, logger, metrics })
     this.#endpoint = new SyncEndpoint({
       ...sync, hub, storage, writer: this.#writer, verify: (t, r) => this.#auth.check(t, r), identities, limits, logger, ready,

@@ -72,7 +72,9 @@ const USER_DELETED: WireError = { code: 'UNAUTHORIZED', message: 'The user was d
 /** What the write path needs of a stored `d` record. @internal */
 export function toIndexed(raw: string): IndexedRecord {
   const { rev, value, expiresAt } = parseRecord(raw)
-  return { rev, valueBytes: value === undefined ? undefined : utf8Length(value), ...(expiresAt !== undefined && { expiresAt }) }
+  const record: IndexedRecord = { rev, valueBytes: value === undefined ? undefined : utf8Length(value) }
+  if (expiresAt !== undefined) record.expiresAt = expiresAt
+  return record
 }
 
 /**
@@ -262,7 +264,9 @@ export class FlushPlan {
     this.#writes.set(dataKey(userId, m.key), formatRecord(rev, value, expiresAt))
     this.#writes.set(logKey(userId, rev), m.key)
     if (expiresAt !== undefined) this.#writes.set(expiryKey(expiresAt, userId, m.key), String(rev))
-    user.records.set(m.key, { rev, valueBytes: value === undefined ? undefined : utf8Length(value), ...(expiresAt !== undefined && { expiresAt }) })
+    const record: IndexedRecord = { rev, valueBytes: value === undefined ? undefined : utf8Length(value) }
+    if (expiresAt !== undefined) record.expiresAt = expiresAt
+    user.records.set(m.key, record)
     if (value === undefined) return { rev, key: m.key, deleted: true }
     return expiresAt === undefined ? { rev, key: m.key, value } : { rev, key: m.key, value, expiresAt }
   }
