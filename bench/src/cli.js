@@ -12,7 +12,7 @@ import { printReport } from './report.js'
 import { cleanupAll } from './lib/cleanup.js'
 import { cubbyAvailable, redisAvailable } from './servers/index.js'
 
-const WORKLOADS = ['propagation', 'fanout', 'coldsync', 'idle', 'browser', 'bundle', 'curves']
+const WORKLOADS = ['propagation', 'fanout', 'coldsync', 'idle', 'browser', 'bundle', 'expiry', 'curves']
 // The curves take far longer than the rest (docs/benchmarks.md, "How cost grows"): only with --only curves.
 const OPT_IN = ['curves']
 // `--only redis`: the workloads that run on the Redis deployment, next to LevelDB and Yjs.

@@ -1,4 +1,4 @@
-import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, assertValidKey } from '@cubby/protocol'
+import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ExpiryInput, assertValidKey, resolveExpiresAt } from '@cubby/protocol'
 import type { CubbyEventMap, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica, ReplicaHooks } from './Replica.js'
@@ -18,6 +18,9 @@ export type CubbyKey<TSchema> = keyof TSchema & string
 export type CubbyListener<TType extends keyof CubbyEventMap> =
   | ((event: CubbyEventMap[TType]) => void)
   | { handleEvent(event: CubbyEventMap[TType]): void }
+
+/** Options of {@link Cubby.store}: when the value expires, as a `ttl` in ms or an `expiresAt` moment (server time). */
+export type StoreOptions = ExpiryInput
 
 /** A `[key, value]` pair of a schema. */
 export type CubbyEntry<TSchema> = { [K in CubbyKey<TSchema>]: [key: K, value: TSchema[K]] }[CubbyKey<TSchema>]
@@ -283,14 +286,18 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    *
    * @throws TypeError for a key that is not a string; CubbyError `INVALID_KEY`, `INVALID_VALUE` (functions,
    * symbols, whatever structuredClone rejects, and `undefined` itself: use {@link delete}; nothing is written;
-   * `undefined` inside a value is kept), `VALUE_TOO_LARGE`, `STORAGE_ERROR` (rolled back), `CLOSED`.
+   * `undefined` inside a value is kept, and a `ttl` or `expiresAt` out of range), `VALUE_TOO_LARGE`, `STORAGE_ERROR`
+   * (rolled back), `CLOSED`.
+   * @param options `ttl` (ms) or `expiresAt` (a `Date` or ms since the epoch): from that moment, on the server's
+   * clock, the key is gone everywhere (a `change` event reports its deletion). A store without either clears the expiry.
    * @example
    * ```ts
    * await cubby.store('cart', [{ sku: 'A1', qty: 2 }])
+   * await cubby.store('draft', text, { ttl: 60 * 60 * 1000 }) // gone in an hour
    * ```
    */
-  store<TKey extends CubbyKey<TSchema>>(key: TKey, value: TSchema[TKey]): Promise<void> {
-    return this.#write(() => [storeInput(key, value, this.#limits)])
+  store<TKey extends CubbyKey<TSchema>>(key: TKey, value: TSchema[TKey], options?: StoreOptions): Promise<void> {
+    return this.#write(() => [storeInput(key, value, this.#limits, this.#expiresAt(options))])
   }
 
   /**
@@ -302,8 +309,18 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * await cubby.storeMany([['a', 1], ['b', 2]])
    * ```
    */
-  storeMany(entries: ReadonlyArray<CubbyEntry<TSchema>>): Promise<void> {
-    return this.#write(() => entries.map(([key, value]) => storeInput(key, value, this.#limits)))
+  storeMany(entries: ReadonlyArray<CubbyEntry<TSchema>>, options?: StoreOptions): Promise<void> {
+    return this.#write(() => {
+      const expiresAt = this.#expiresAt(options)
+      return entries.map(([key, value]) => storeInput(key, value, this.#limits, expiresAt))
+    })
+  }
+
+  /** The `expiresAt` of a store's options on the server's clock (the device's own before it met the server). */
+  #expiresAt(options: StoreOptions | undefined): number | undefined {
+    if (options === undefined || (options.ttl === undefined && options.expiresAt === undefined)) return undefined
+    const now = this.#replica?.clock.now() ?? (this.#options.now ?? Date.now)()
+    return resolveExpiresAt(options, now)
   }
 
   /**

@@ -64,6 +64,12 @@ export interface CubbyOptions {
    * @default 'coordinate'
    */
   tabs?: 'coordinate' | 'independent'
+  /**
+   * The device's clock, for tests that shift it (expiry is measured on the server's clock, learnt as an offset
+   * to this one). @default Date.now
+   * @internal
+   */
+  now?: () => number
 }
 
 /** Options of `signOut`. */

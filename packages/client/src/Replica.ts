@@ -6,6 +6,7 @@ import { WriteBatcher } from './cache/WriteBatcher.js'
 import type { ListOptions } from './state/KeyIndex.js'
 import type { LocalState, ViewChange, ViewEntry } from './state/LocalState.js'
 import type { PendingWrite } from './state/PendingWrites.js'
+import { ServerClock } from './state/ServerClock.js'
 import { Pusher } from './sync/Pusher.js'
 
 /**
@@ -13,7 +14,7 @@ import { Pusher } from './sync/Pusher.js'
  * `0` there, so that the id keeps its place in the encoded frame).
  */
 export type MutationInput =
-  | { op: 'store'; mid?: number; key: string; value: string }
+  | { op: 'store'; mid?: number; key: string; value: string; expiresAt?: number }
   | { op: 'delete'; mid?: number; key: string }
   | { op: 'clear'; mid?: number }
 
@@ -71,10 +72,17 @@ export class Replica {
   #repairing = false
   /** The local writes of the cache batch being filled. */
   #batch: LocalBatch | undefined
+  readonly clock: ServerClock
+  /** The one timer of the earliest expiry of a visible value, and when it fires (server time). */
+  #expiryTimer: ReturnType<typeof setTimeout> | undefined
+  #expiryAt: number | undefined
+  #closed = false
   constructor(options: {
     state: LocalState
     cache: CubbyCache
     hooks: ReplicaHooks
+    /** The server's clock as this device knows it, which `state` measures expiries on. @default the device's clock */
+    clock?: ServerClock
     clientId: string
     maxFrameBytes: number
     /** The shortest time between two rounds of pushes of writes an asynchronous cache made durable. @default 8 */
@@ -83,7 +91,16 @@ export class Replica {
     this.#state = options.state
     this.cache = options.cache
     this.#batcher = new WriteBatcher(options.cache)
-    this.#hooks = options.hooks
+    this.clock = options.clock ?? new ServerClock()
+    const hooks = options.hooks
+    // Every view change may add or remove an expiring value: the timer follows the earliest one.
+    this.#hooks = {
+      ...hooks,
+      change: (changes, origin) => {
+        hooks.change(changes, origin)
+        this.#armExpiry()
+      },
+    }
     this.#clientId = options.clientId
     this.#pusher = new Pusher({
       writes: () => this.#state.pending.values(),
@@ -342,8 +359,38 @@ export class Replica {
     return new Promise((resolve, reject) => this.#waiters.push({ order, resolve, reject }))
   }
 
+  /**
+   * Learns the server's clock from a `welcome` (its `now`), keeps the offset in the cache for later loads, and
+   * re-times the expiry timer.
+   */
+  learnClock(serverNow: number): void {
+    const before = this.clock.offset
+    const offset = this.clock.learn(serverNow)
+    // Not every connection: only a change of more than a second is worth a cache write.
+    if (Math.abs(offset - before) > 1000 || before === 0) this.#writeLater({ clockOffset: offset }, false).catch(() => {})
+    this.#expiryAt = undefined
+    this.#armExpiry()
+  }
+
+  /** Sets the one expiry timer to the earliest expiry of a visible value; when it fires, those keys read as deleted. */
+  #armExpiry(): void {
+    const next = this.#state.nextExpiry()
+    if (next === this.#expiryAt || this.#closed) return
+    clearTimeout(this.#expiryTimer)
+    this.#expiryAt = next
+    if (next === undefined) return
+    // setTimeout takes at most 2^31 - 1 ms; a later expiry re-arms when this fires.
+    const delay = Math.min(Math.max(0, next - this.clock.now()), 2 ** 31 - 1)
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryAt = undefined
+      this.#hooks.change(this.#state.expire(), 'remote')
+    }, delay)
+  }
+
   /** Rejects waiters, finishes queued cache writes and closes the cache. */
   async close(reason: CubbyError, destroy = false): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#expiryTimer)
     for (const w of this.#waiters.splice(0)) w.reject(reason)
     this.#pusher.close()
     await this.#batcher.drain()

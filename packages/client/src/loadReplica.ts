@@ -8,6 +8,7 @@ import { identitySession } from './auth/identitySession.js'
 import { postToServer } from './auth/postToServer.js'
 import type { CubbyIdentity } from './cache/CubbyCache.js'
 import type { StorageGuard } from './cache/openUserCache.js'
+import { ServerClock } from './state/ServerClock.js'
 import { LocalState } from './state/LocalState.js'
 import { backoffDelay } from './sync/backoff.js'
 import { randomClientId } from './sync/randomClientId.js'
@@ -179,8 +180,9 @@ export async function loadReplica(load: LoadReplicaOptions): Promise<{ session: 
     await cache.close()
     throw load.signal.reason
   }
-  const state = new LocalState(snapshot)
+  const clock = new ServerClock(load.options.now, snapshot.clockOffset)
+  const state = new LocalState(snapshot, clock.now)
   // Frames stay well under the server's limit: escaping an encoded value in JSON can double its size.
   const maxFrameBytes = Math.floor(limits.maxMessageBytes / 2)
-  return { session, replica: new Replica({ state, cache, hooks, clientId: randomClientId(), maxFrameBytes }) }
+  return { session, replica: new Replica({ state, cache, hooks, clock, clientId: randomClientId(), maxFrameBytes }) }
 }

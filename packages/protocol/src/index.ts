@@ -27,6 +27,10 @@ export type { DeviceInfo, DeviceListResponse, LinkCodeResponse, RedeemLinkRespon
 export { DEFAULT_LIMITS, assertValidKey, assertValidUserId, compareKeys, isWellFormed, utf8Length } from './limits.js'
 export type { CubbyLimits } from './limits.js'
 
+// Expiry
+export { MAX_TTL_MS, isExpired, isExpiresAt, resolveExpiresAt } from './expiry.js'
+export type { ExpiryInput } from './expiry.js'
+
 // Values
 export { CUBBY_VALUE_CONTENT_TYPE, JSON_CONTENT_TYPE, decodeValue, encodeValue, isJsonEncoding } from './valueCodec.js'
 export { isJsonDeeperThan } from './codec/jsonDepth.js'

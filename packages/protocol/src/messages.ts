@@ -52,7 +52,11 @@ export interface HelloMessage {
 
 /** One write. `mid` (mutation id) increases by one per write of a client id, so retries can be recognised. */
 export type Mutation =
-  | { op: 'store'; mid: number; key: string; /** Encoded with `encodeValue`. */ value: string }
+  | {
+    op: 'store'; mid: number; key: string; /** Encoded with `encodeValue`. */ value: string
+    /** When the value expires, in milliseconds since the epoch on the server's clock (see `expiry.ts`); none: never. */
+    expiresAt?: number
+  }
   | { op: 'delete'; mid: number; key: string }
   | { op: 'clear'; mid: number }
 
@@ -88,11 +92,13 @@ export interface WelcomeMessage {
   head: number
   /** This server answers `ping` with `pong` (older servers answer it with an error): a client pings only then. */
   ping?: true
+  /** The server's clock when it sent the welcome (ms since the epoch): a client learns its offset to it for expiry. */
+  now?: number
 }
 
 /** A change of one key (or of all keys, for `clear`) at revision `rev` of the user. */
 export type Change =
-  | { rev: number; key: string; value: string }
+  | { rev: number; key: string; value: string; /** When the value expires (server ms since the epoch); none: never. */ expiresAt?: number }
   | { rev: number; key: string; deleted: true }
   | { rev: number; clear: true }
 

@@ -1,6 +1,7 @@
 import { CubbyError } from './CubbyError.js'
 import { isJsonDeeperThan } from './codec/jsonDepth.js'
 import { isCubbyErrorCode, isUnauthorizedReason } from './errorCodes.js'
+import { isExpiresAt } from './expiry.js'
 import { isWellFormed } from './limits.js'
 import type { Change, ClientMessage, Mutation, MutationResult, ServerMessage, WireError } from './messages.js'
 
@@ -33,14 +34,16 @@ const isMid = (n: unknown): n is number => Number.isSafeInteger(n) && (n as numb
 
 function parseMutation(m: unknown, i: number): Mutation {
   if (typeof m !== 'object' || m === null) throw bad(`mutations[${i}] must be an object`)
-  const { op, mid, key, value } = m as Json
+  const { op, mid, key, value, expiresAt } = m as Json
   if (!isMid(mid)) throw bad(`mutations[${i}].mid must be a positive integer`)
   // Key content (empty, too long) is checked per mutation by the server, so one bad key rejects one write.
   switch (op) {
     case 'store':
       if (typeof key !== 'string') throw bad(`mutations[${i}].key must be a string`)
       if (typeof value !== 'string') throw bad(`mutations[${i}].value must be an encoded value (a string)`)
-      return { op, mid, key, value }
+      if (expiresAt === undefined) return { op, mid, key, value }
+      if (!isExpiresAt(expiresAt)) throw bad(`mutations[${i}].expiresAt must be a positive integer (ms since the epoch)`)
+      return { op, mid, key, value, expiresAt }
     case 'delete':
       if (typeof key !== 'string') throw bad(`mutations[${i}].key must be a string`)
       return { op, mid, key }
@@ -103,14 +106,17 @@ function parseWireError(e: Json): WireError {
 // Object() makes any JSON value something to destructure; what is not an object then fails the first check.
 
 function parseChange(c: unknown): Change {
-  const { rev, key, value, deleted, clear } = Object(c) as Json
+  const { rev, key, value, deleted, clear, expiresAt } = Object(c) as Json
   if (isRev(rev)) {
     if (clear === true) return { rev, clear: true }
     if (typeof key === 'string') {
       if (deleted === true) return { rev, key, deleted: true }
       // The parsed object itself when no other variant's marker is on it (readers test `'deleted' in change`):
       // no copy per change on the receive path.
-      if (typeof value === 'string') return deleted === undefined && clear === undefined ? (c as Change) : { rev, key, value }
+      if (typeof value === 'string' && (expiresAt === undefined || isExpiresAt(expiresAt))) {
+        if (deleted === undefined && clear === undefined) return c as Change
+        return expiresAt === undefined ? { rev, key, value } : { rev, key, value, expiresAt }
+      }
     }
   }
   throw bad('Malformed change')
@@ -132,14 +138,17 @@ function parseResult(r: unknown): MutationResult {
  */
 export function parseServerMessage(data: string): ServerMessage {
   const msg = parseJsonObject(data)
-  const { type, v, userId, head, changes, rev, clientId, results, ping } = msg
+  const { type, v, userId, head, changes, rev, clientId, results, ping, now } = msg
   const malformed = (): never => {
     throw bad(`Malformed ${type as string} frame`)
   }
   switch (type) {
     case 'welcome':
       if (!Number.isSafeInteger(v) || typeof userId !== 'string' || !isRev(head)) malformed()
-      return { type, v: v as number, userId: userId as string, head: head as number, ...(ping === true && { ping }) }
+      return {
+        type, v: v as number, userId: userId as string, head: head as number, ...(ping === true && { ping }),
+        ...(isExpiresAt(now) && { now }),
+      }
     case 'changes':
       if (!Array.isArray(changes) || !isRev(rev)) malformed()
       return { type, changes: (changes as unknown[]).map(parseChange), rev: rev as number }

@@ -1,3 +1,4 @@
+import type { ExpiryInput } from '@cubby/protocol'
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Router } from 'express'
@@ -35,8 +36,11 @@ export interface CubbyServer extends AsyncDisposable {
   attach(server: Server): void
   /** Starts an http server of its own with `app` and sync. */
   listen(options?: ListenOptions): Promise<{ url: string; port: number; metricsUrl?: string }>
-  /** Stores a value for a user. @returns its rev. @throws CubbyError `INVALID_USER_ID`, `INVALID_KEY`, `INVALID_VALUE`, `VALUE_TOO_LARGE`. */
-  store(userId: string, key: string, value: unknown): Promise<number>
+  /**
+   * Stores a value for a user, expiring after `expiry.ttl` ms or at `expiry.expiresAt` when given (server time).
+   * @returns its rev. @throws CubbyError `INVALID_USER_ID`, `INVALID_KEY`, `INVALID_VALUE` (also for a bad ttl), `VALUE_TOO_LARGE`.
+   */
+  store(userId: string, key: string, value: unknown, expiry?: ExpiryInput): Promise<number>
   /** The value of a user's key, or `undefined`. */
   get(userId: string, key: string): Promise<unknown>
   /** A user's keys in code-point order. */

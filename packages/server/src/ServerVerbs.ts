@@ -1,5 +1,5 @@
-import { CubbyError, assertValidKey, decodeValue, encodeValue } from '@cubby/protocol'
-import type { CubbyLimits, Mutation } from '@cubby/protocol'
+import { CubbyError, assertValidKey, decodeValue, encodeValue, resolveExpiresAt } from '@cubby/protocol'
+import type { CubbyLimits, ExpiryInput, Mutation } from '@cubby/protocol'
 import type { CubbyStorage, StorageListOptions } from './storage/CubbyStorage.js'
 import { assertUserId } from './writes/validateMutation.js'
 import type { Writer } from './writes/Writer.js'
@@ -32,9 +32,11 @@ export class ServerVerbs {
     this.#ready = ready
   }
 
-  async store(userId: string, key: string, value: unknown): Promise<number> {
+  async store(userId: string, key: string, value: unknown, expiry: ExpiryInput = {}): Promise<number> {
     assertValidKey(key, this.#limits.maxKeyBytes)
-    return this.#write(userId, { op: 'store', mid: 1, key, value: encodeValue(value) })
+    const expiresAt = resolveExpiresAt(expiry, Date.now())
+    const encoded = encodeValue(value)
+    return this.#write(userId, expiresAt === undefined ? { op: 'store', mid: 1, key, value: encoded } : { op: 'store', mid: 1, key, value: encoded, expiresAt })
   }
 
   async get(userId: string, key: string): Promise<unknown> {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { CubbyError } from '@cubby/protocol'
+import { CubbyError, type Change, type ExpiryInput } from '@cubby/protocol'
 import express, { type Router } from 'express'
 import { PruneSchedule } from './admin/PruneSchedule.js'
 import { checkUnusedDays } from './admin/pruneAnonymousUsers.js'
@@ -25,6 +25,7 @@ import {
   resolveStorage, type ResolvedStorage,
 } from './resolveOptions.js'
 import { ServerVerbs, type ServerListOptions } from './ServerVerbs.js'
+import { ExpirySweeper } from './storage/ExpirySweeper.js'
 import { SyncEndpoint } from './sync/SyncEndpoint.js'
 import { SyncHub } from './sync/SyncHub.js'
 import { Writer } from './writes/Writer.js'
@@ -55,6 +56,7 @@ class CubbyServerImpl implements CubbyServer {
   /** The secret that signs now, kept for {@link reloadSecrets} when it comes from neither option nor file. */
   #secret: string
   readonly #writer: Writer
+  readonly #sweeper: ExpirySweeper
   readonly #endpoint: SyncEndpoint
   readonly #verbs: ServerVerbs
   readonly #admin: UserAdmin
@@ -104,7 +106,15 @@ class CubbyServerImpl implements CubbyServer {
     const { bus } = options
     bus?.registerMetrics?.(metrics.registry, { catchUp: (reason) => metrics.catchUp(reason) })
     const hub = new SyncHub(bus, metrics)
-    this.#writer = new Writer({ storage, publisher: hub, limits, logger, metrics })
+    const sweeper = (this.#sweeper = new ExpirySweeper({ storage, publish: (userId, changes) => hub.publish(userId, changes), logger, ready }))
+    // Every write goes out through the hub; the sweeper looks at it for an expiry earlier than its timer.
+    const publisher = {
+      publish: (userId: string, changes: Change[], origin?: object) => {
+        hub.publish(userId, changes, origin)
+        sweeper.noteChanges(changes)
+      },
+    }
+    this.#writer = new Writer({ storage, publisher, limits, logger, metrics })
     this.#endpoint = new SyncEndpoint({
       ...sync, hub, storage, writer: this.#writer, verify: (t, r) => this.#auth.check(t, r), identities, limits, logger, ready,
       isClosing: () => this.#closing !== undefined, protection, metrics,
@@ -127,6 +137,7 @@ class CubbyServerImpl implements CubbyServer {
       metrics, devices, merger: new AccountMerger({ storage, hub, markers, admin, bus }),
     })
     this.#verbs = new ServerVerbs(storage, this.#writer, limits, ready)
+    sweeper.start()
     const { pruneAnonymousAfterDays: days } = options
     this.#prune = days === undefined ? undefined : new PruneSchedule(this.#admin, days, logger)
   }
@@ -208,7 +219,7 @@ class CubbyServerImpl implements CubbyServer {
     return new ConnectionGate({ max, perAddress: trustProxy ? undefined : maxConnectionsPerAddress, onRefuse })
   }
 
-  store(userId: string, key: string, value: unknown): Promise<number> { return this.#verbs.store(userId, key, value) }
+  store(userId: string, key: string, value: unknown, expiry?: ExpiryInput): Promise<number> { return this.#verbs.store(userId, key, value, expiry) }
   get(userId: string, key: string): Promise<unknown> { return this.#verbs.get(userId, key) }
   async list(userId: string, options?: ServerListOptions): Promise<string[]> {
     return (await this.#verbs.entries(userId, options)).map(([key]) => key)
@@ -248,6 +259,7 @@ class CubbyServerImpl implements CubbyServer {
     await this.#prune?.stop()
     const httpClosed = this.#server === undefined ? Promise.resolve() : closeHttpServer(this.#server)
     const metricsClosed = this.#metricsServer === undefined ? Promise.resolve() : closeHttpServer(this.#metricsServer)
+    await this.#sweeper.close()
     await this.#writer.close()
     await this.#endpoint.close()
     await httpClosed

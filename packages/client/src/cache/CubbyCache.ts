@@ -7,6 +7,8 @@ export interface CachedEntry {
   rev: number
   /** The value as `encodeValue` wrote it. */
   value: string
+  /** When the value expires (ms since the epoch, server time); absent: never. */
+  expiresAt?: number
 }
 
 /** A write that is durable locally and not yet known to be on the server. */
@@ -34,6 +36,8 @@ export interface CacheSnapshot {
   cursor: number
   /** The marker last written with {@link CacheWrite.marker}; missing in a new (or evicted) database. */
   marker?: string
+  /** The offset of the server's clock to this device's (ms, server minus device), last learnt; absent: never met the server. */
+  clockOffset?: number
 }
 
 /**
@@ -70,6 +74,8 @@ export interface CacheWrite {
    * and created again under the client), nothing is written and the write rejects with CubbyError `CACHE_EVICTED`.
    */
   expectMarker?: string
+  /** A new offset of the server's clock to this device's (see {@link CacheSnapshot.clockOffset}); always applies. */
+  clockOffset?: number
 }
 
 /**

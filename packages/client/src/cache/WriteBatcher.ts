@@ -9,6 +9,7 @@ class Batch {
   readonly outboxDelete: OutboxRef[] = []
   cursor: number | undefined
   reset = false
+  clockOffset: number | undefined
   readonly done: Promise<void>
   // Declared only: the constructor's Object.assign sets them, and the build emits no field for them.
   declare resolve: () => void
@@ -36,12 +37,14 @@ class Batch {
     for (const entry of write.outboxPut ?? []) this.outboxPut.push(entry)
     for (const ref of write.outboxDelete ?? []) this.outboxDelete.push(ref)
     if (write.cursor !== undefined) this.cursor = Math.max(this.cursor ?? 0, write.cursor)
+    if (write.clockOffset !== undefined) this.clockOffset = write.clockOffset
   }
 
   toWrite(): CacheWrite {
     const write = stageEntries({ clearEntries: this.clearEntries, outboxPut: this.outboxPut, outboxDelete: this.outboxDelete }, this.entries)
     if (this.cursor !== undefined) write.cursor = this.cursor
     if (this.reset) write.reset = true
+    if (this.clockOffset !== undefined) write.clockOffset = this.clockOffset
     return write
   }
 }

@@ -67,14 +67,16 @@ class DexieCache implements CubbyCache {
   async load(): Promise<CacheSnapshot> {
     const t = tablesOf(this.#db)
     return this.#db.transaction('r', [t.entries, t.outbox, t.meta], async () => {
-      const [entries, outbox, cursor, marker] = await Promise.all([
+      const [entries, outbox, cursor, marker, clock] = await Promise.all([
         this.#range(t.entries, 'key').toArray() as Promise<CachedEntry[]>,
         this.#range(t.outbox, 'clientId+mid').toArray() as Promise<OutboxEntry[]>,
         t.meta.get([...this.#scope, 'cursor']) as Promise<{ value: number } | undefined>,
         t.meta.get([...this.#scope, 'marker']) as Promise<{ value: string } | undefined>,
+        t.meta.get([...this.#scope, 'clock']) as Promise<{ value: number } | undefined>,
       ])
       const snapshot: CacheSnapshot = {
-        entries: entries.map(({ key, rev, value }) => ({ key, rev, value })),
+        ...(clock !== undefined && { clockOffset: clock.value }),
+        entries: entries.map(({ key, rev, value, expiresAt }) => (expiresAt === undefined ? { key, rev, value } : { key, rev, value, expiresAt })),
         outbox: outbox.map(({ seq, clientId, mutation }) => ({ seq, clientId, mutation })).sort(compareOutbox),
         cursor: cursor?.value ?? 0,
       }
@@ -95,6 +97,7 @@ class DexieCache implements CubbyCache {
       }
       if (batch.outboxDelete?.length) await t.outbox.bulkDelete(batch.outboxDelete.map((r) => [name, user, r.clientId, r.mid]))
       if (batch.marker !== undefined && !(await t.meta.get([name, user, 'marker']))) await t.meta.put({ name, user, id: 'marker', value: batch.marker })
+      if (batch.clockOffset !== undefined) await t.meta.put({ name, user, id: 'clock', value: batch.clockOffset })
       // Another tab may have written newer server data since this one read it: compare in the transaction.
       const stored = (await t.meta.get([name, user, 'cursor'])) as { value: number } | undefined
       if (!confirmedPartApplies(batch, stored?.value)) return

@@ -21,6 +21,7 @@ export interface IdbCacheOptions {
 const STORE = 'records'
 const CURSOR_KEY = ['m', 'cursor']
 const MARKER_KEY = ['m', 'marker']
+const CLOCK_KEY = ['m', 'clock']
 // Array keys sort by their first element, and any array sorts after any string: ['e'] < ['e', key] < ['e', []].
 const allOf = (tag: string): IDBKeyRange => IDBKeyRange.bound([tag], [tag, []])
 const entryKey = (key: string): IDBValidKey => ['e', key]
@@ -36,6 +37,7 @@ const idbDatabaseName = (name: string, userId: string | null): string => `cubby:
 function applyOutbox(store: IDBObjectStore, batch: CacheWrite): void {
   for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
   for (const ref of batch.outboxDelete ?? []) store.delete(outboxKey(ref.clientId, ref.mid))
+  if (batch.clockOffset !== undefined) store.put(batch.clockOffset, CLOCK_KEY)
 }
 
 /** The confirmed parts, once the stored cursor (read in the same transaction) says they are not stale. */
@@ -112,14 +114,16 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
         persistent: true,
         load: () =>
           store('readonly', async (s) => {
-            const [entries, outbox, cursor, marker] = await Promise.all([
+            const [entries, outbox, cursor, marker, clockOffset] = await Promise.all([
               promisifyRequest(s.getAll(allOf('e'))) as Promise<CachedEntry[]>,
               promisifyRequest(s.getAll(allOf('o'))) as Promise<OutboxEntry[]>,
               promisifyRequest(s.get(CURSOR_KEY)) as Promise<number | undefined>,
               promisifyRequest(s.get(MARKER_KEY)) as Promise<string | undefined>,
+              promisifyRequest(s.get(CLOCK_KEY)) as Promise<number | undefined>,
             ])
             const snapshot: CacheSnapshot = { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
             if (marker !== undefined) snapshot.marker = marker
+            if (clockOffset !== undefined) snapshot.clockOffset = clockOffset
             return snapshot
           }),
         write: (batch) =>

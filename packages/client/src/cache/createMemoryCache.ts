@@ -7,6 +7,7 @@ interface UserData {
   outbox: Map<string, Map<number, OutboxEntry>>
   cursor: number
   marker?: string
+  clockOffset?: number
 }
 
 /**
@@ -33,6 +34,7 @@ function apply(data: UserData, batch: CacheWrite): void {
     for (const entry of batch.putEntries ?? []) data.entries.set(entry.key, entry)
     if (batch.cursor !== undefined) data.cursor = batch.cursor
   }
+  if (batch.clockOffset !== undefined) data.clockOffset = batch.clockOffset
   for (const entry of batch.outboxPut ?? []) {
     const mids = data.outbox.get(entry.clientId)
     if (mids) mids.set(entry.mutation.mid, entry)
@@ -74,9 +76,10 @@ export function createMemoryCache(): CubbyCacheProvider {
         persistent: false,
         async load() {
           if (closed) throw new CubbyError('CLOSED')
-          const { entries, outbox, cursor, marker } = structuredClone(user)
+          const { entries, outbox, cursor, marker, clockOffset } = structuredClone(user)
           const snapshot: CacheSnapshot = { entries: [...entries.values()], outbox: [...outbox.values()].flatMap((mids) => [...mids.values()]).sort(compareOutbox), cursor }
           if (marker !== undefined) snapshot.marker = marker
+          if (clockOffset !== undefined) snapshot.clockOffset = clockOffset
           return snapshot
         },
         write: async (batch) => writeSync(batch),

@@ -1,4 +1,4 @@
-import { type Change, type MutationResult, type WireError, decodeValue } from '@cubby/protocol'
+import { type Change, type MutationResult, type WireError, decodeValue, isExpired } from '@cubby/protocol'
 import type { CacheSnapshot, CacheWrite, CachedEntry, OutboxEntry } from '../cache/CubbyCache.js'
 import { stageEntries } from '../cache/stageEntries.js'
 import { KeyIndex, type ListOptions } from './KeyIndex.js'
@@ -42,6 +42,14 @@ export interface AckResult {
 
 const toEntry = (encoded: string): ViewEntry => ({ encoded, value: decodeValue(encoded) })
 
+/** A confirmed record in memory: the server's value at `rev`, and when it expires (server time). */
+type Confirmed = ViewEntry & { rev: number; expiresAt?: number | undefined }
+
+const confirmedOf = ({ rev, value, expiresAt }: CachedEntry): Confirmed => ({ rev, ...toEntry(value), expiresAt })
+/** A cache record, with `expiresAt` only when there is one. */
+const cachedOf = (key: string, rev: number, value: string, expiresAt: number | undefined): CachedEntry =>
+  expiresAt === undefined ? { key, rev, value } : { key, rev, value, expiresAt }
+
 /**
  * The client's model of a user's data: `confirmed` (the server's state at `cursor`) with the pending writes
  * laid over it, in order. Pure: no I/O, no events; the caller persists and announces what it returns.
@@ -49,17 +57,43 @@ const toEntry = (encoded: string): ViewEntry => ({ encoded, value: decodeValue(e
  * @internal
  */
 export class LocalState {
-  #confirmed = new Map<string, ViewEntry & { rev: number }>()
+  #confirmed = new Map<string, Confirmed>()
   #cursor: number
   readonly #pending: PendingWrites
   readonly #view = new Map<string, ViewEntry>()
   readonly #index = new KeyIndex(() => this.#view.keys())
+  /** The server's time now (ms since the epoch), as this device estimates it. */
+  readonly #now: () => number
+  /** When each visible value that expires does so: what the expiry timer looks at. */
+  readonly #expiring = new Map<string, number>()
+  /** Whether any value with an expiry was seen: until then no expiry work is done. */
+  #anyExpiry = false
 
-  constructor(snapshot: CacheSnapshot) {
-    for (const { key, rev, value } of snapshot.entries) this.#confirmed.set(key, { rev, ...toEntry(value) })
+  constructor(snapshot: CacheSnapshot, now: () => number = Date.now) {
+    this.#now = now
+    for (const entry of snapshot.entries) {
+      this.#confirmed.set(entry.key, confirmedOf(entry))
+      if (entry.expiresAt !== undefined) this.#anyExpiry = true
+    }
     this.#cursor = snapshot.cursor
     this.#pending = new PendingWrites(snapshot.outbox)
+    if (snapshot.outbox.some((e) => e.mutation.op === 'store' && e.mutation.expiresAt !== undefined)) this.#anyExpiry = true
     this.#refresh(this.#allKeys())
+  }
+
+  /** The earliest moment (server time) a visible value expires, or `undefined`. */
+  nextExpiry(): number | undefined {
+    let next: number | undefined
+    for (const at of this.#expiring.values()) if (next === undefined || at < next) next = at
+    return next
+  }
+
+  /** Hides the values that have expired by now: their keys read as deleted. */
+  expire(): ViewChange[] {
+    const now = this.#now()
+    const due: string[] = []
+    for (const [key, at] of this.#expiring) if (at <= now) due.push(key)
+    return this.#refresh(due)
   }
 
   get cursor(): number {
@@ -76,7 +110,7 @@ export class LocalState {
 
   /** Everything confirmed, as one cache write that replaces what the cache holds (to repair it after a failure). */
   snapshotWrite(): CacheWrite {
-    const putEntries = [...this.#confirmed].map(([key, { rev, encoded }]) => ({ key, rev, value: encoded }))
+    const putEntries = [...this.#confirmed].map(([key, { rev, encoded, expiresAt }]) => cachedOf(key, rev, encoded, expiresAt))
     return { clearEntries: true, putEntries, cursor: this.#cursor }
   }
 
@@ -86,6 +120,7 @@ export class LocalState {
 
   /** Lays new local writes over the view. */
   addWrites(entries: OutboxEntry[]): { writes: PendingWrite[]; changes: ViewChange[] } {
+    this.#noteExpiries(entries)
     const writes = entries.map((e) => this.#pending.add(e))
     return { writes, changes: this.#refresh(this.#keysOf(writes)) }
   }
@@ -111,6 +146,7 @@ export class LocalState {
    * @returns The writes added and the view changes.
    */
   addForeign(entries: readonly OutboxEntry[]): { writes: PendingWrite[]; changes: ViewChange[] } {
+    this.#noteExpiries(entries)
     const writes = this.#addForeign(entries)
     return { writes, changes: this.#refresh(this.#keysOf(writes)) }
   }
@@ -131,7 +167,9 @@ export class LocalState {
     const touched = this.#allKeys()
     const settled: PendingWrite[] = []
     if (snapshot.cursor > this.#cursor) {
-      this.#confirmed = new Map(snapshot.entries.map(({ key, rev, value }) => [key, { rev, ...toEntry(value) }]))
+      this.#confirmed = new Map(snapshot.entries.map((entry) => [entry.key, confirmedOf(entry)]))
+      if (snapshot.entries.some((e) => e.expiresAt !== undefined)) this.#anyExpiry = true
+      this.#noteExpiries(snapshot.outbox)
       this.#cursor = snapshot.cursor
       const inOutbox = new Set(snapshot.outbox.map((e) => `${e.mutation.mid}:${e.clientId}`))
       for (const w of [...this.#pending.values()]) {
@@ -190,8 +228,10 @@ export class LocalState {
           continue
         }
         touched.add(change.key)
-        this.#confirmed.set(change.key, { rev: change.rev, ...entry })
-        staged.set(change.key, { key: change.key, rev: change.rev, value: change.value })
+        const { expiresAt } = change
+        if (expiresAt !== undefined) this.#anyExpiry = true
+        this.#confirmed.set(change.key, { encoded: entry.encoded, value: entry.value, rev: change.rev, expiresAt })
+        staged.set(change.key, cachedOf(change.key, change.rev, change.value, expiresAt))
       }
     }
     const { changes: viewChanges, dropped } = this.advance(rev, touched)
@@ -284,10 +324,11 @@ export class LocalState {
       if (current !== undefined) remove(mutation.key)
       return
     }
-    this.#confirmed.set(mutation.key, { rev, ...entry! })
+    const { expiresAt } = mutation
+    this.#confirmed.set(mutation.key, { encoded: entry!.encoded, value: entry!.value, rev, expiresAt })
     into.keys.add(mutation.key)
-    into.staged.set(mutation.key, { key: mutation.key, rev, value: mutation.value })
-    into.folded.push({ rev, key: mutation.key, value: mutation.value })
+    into.staged.set(mutation.key, cachedOf(mutation.key, rev, mutation.value, expiresAt))
+    into.folded.push(expiresAt === undefined ? { rev, key: mutation.key, value: mutation.value } : { rev, key: mutation.key, value: mutation.value, expiresAt })
   }
 
   /** Removes writes, adding the keys whose visible value they may affect to `touched`; returns the writes. */
@@ -313,8 +354,30 @@ export class LocalState {
 
   #visible(key: string): ViewEntry | undefined {
     const last = this.#pending.last(key)
-    if (last === undefined) return this.#confirmed.get(key)
-    return last.mutation.op === 'store' ? last.entry : undefined
+    if (last === undefined) {
+      const confirmed = this.#confirmed.get(key)
+      return this.#anyExpiry && confirmed !== undefined ? this.#unexpired(key, confirmed, confirmed.expiresAt) : confirmed
+    }
+    if (last.mutation.op !== 'store') return undefined
+    return this.#anyExpiry ? this.#unexpired(key, last.entry, last.mutation.expiresAt) : last.entry
+  }
+
+  /** The entry unless it has expired, keeping {@link #expiring} in step with what is visible. */
+  #unexpired(key: string, entry: ViewEntry | undefined, expiresAt: number | undefined): ViewEntry | undefined {
+    if (expiresAt === undefined || entry === undefined) {
+      this.#expiring.delete(key)
+      return entry
+    }
+    if (isExpired(expiresAt, this.#now())) {
+      this.#expiring.delete(key)
+      return undefined
+    }
+    this.#expiring.set(key, expiresAt)
+    return entry
+  }
+
+  #noteExpiries(entries: readonly OutboxEntry[]): void {
+    if (!this.#anyExpiry) this.#anyExpiry = entries.some((e) => e.mutation.op === 'store' && e.mutation.expiresAt !== undefined)
   }
 
   /** Recomputes the view for `keys`, returning the keys whose visible value changed. */
@@ -323,6 +386,7 @@ export class LocalState {
     for (const key of keys) {
       const before = this.#view.get(key)
       const after = this.#visible(key)
+      if (after === undefined && this.#anyExpiry) this.#expiring.delete(key)
       // Same encoding, same value: keep the object the app already has (no event, no new reference).
       if (before?.encoded === after?.encoded) continue
       if (after) {

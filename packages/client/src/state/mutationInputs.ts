@@ -8,7 +8,7 @@ import type { MutationInput } from '../Replica.js'
  * itself, which only `delete` removes) or `VALUE_TOO_LARGE`.
  * @internal
  */
-export function storeInput(key: unknown, value: unknown, limits: CubbyLimits): MutationInput {
+export function storeInput(key: unknown, value: unknown, limits: CubbyLimits, expiresAt?: number): MutationInput {
   assertValidKey(key, limits.maxKeyBytes)
   // A key that holds undefined would list, yet read as missing: say what to do instead.
   if (value === undefined) throw new CubbyError('INVALID_VALUE', `${JSON.stringify(key)}: undefined cannot be stored; use delete()`)
@@ -18,7 +18,7 @@ export function storeInput(key: unknown, value: unknown, limits: CubbyLimits): M
   if (bytes > limits.maxValueBytes) {
     throw new CubbyError('VALUE_TOO_LARGE', `${JSON.stringify(key)}: ${bytes} bytes, over ${limits.maxValueBytes}`)
   }
-  return { op: 'store', mid: 0, key, value: encoded }
+  return expiresAt === undefined ? { op: 'store', mid: 0, key, value: encoded } : { op: 'store', mid: 0, key, value: encoded, expiresAt }
 }
 
 /**

@@ -247,6 +247,7 @@ export class Link implements UplinkSink, TabUplinkSink {
       this.disconnect()
       return
     }
+    if (message.now !== undefined) this.#replica!.learnClock(message.now)
     this.#replica!.connected((frame) => this.#connection.send(frame))
   }
 

@@ -1,4 +1,4 @@
-import { CubbyError, isWellFormed, type CubbyLimits } from '@cubby/protocol'
+import { CubbyError, isExpiresAt, isWellFormed, type CubbyLimits } from '@cubby/protocol'
 import type { UserRecord } from '../storage/UserRecord.js'
 import { validateMutation } from '../writes/validateMutation.js'
 
@@ -31,7 +31,10 @@ export function parseUserRecord(line: string, lineNo: number, limits: CubbyLimit
         ? validateMutation({ op: 'store', mid: 1, key: r.key, value: r.value as string }, limits)
         : validateMutation({ op: 'delete', mid: 1, key: r.key }, limits)
       if (error !== undefined) throw new CubbyError(error.code, `Line ${lineNo}: ${error.message}`)
-      return r.type === 'value' ? { type: 'value', key: r.key, rev: r.rev, value: r.value as string } : { type: 'deleted', key: r.key, rev: r.rev }
+      if (r.type === 'deleted') return { type: 'deleted', key: r.key, rev: r.rev }
+      if (r.expiresAt === undefined) return { type: 'value', key: r.key, rev: r.rev, value: r.value as string }
+      if (!isExpiresAt(r.expiresAt)) throw bad('expiresAt must be a positive integer (ms since the epoch)')
+      return { type: 'value', key: r.key, rev: r.rev, value: r.value as string, expiresAt: r.expiresAt }
     }
     case 'client':
       if (typeof r.clientId !== 'string' || r.clientId === '' || !isWellFormed(r.clientId)) throw bad('clientId must be a non-empty, well-formed string')

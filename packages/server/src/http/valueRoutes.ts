@@ -1,4 +1,4 @@
-import { CUBBY_VALUE_CONTENT_TYPE, CubbyError, JSON_CONTENT_TYPE, assertValidKey } from '@cubby/protocol'
+import { CUBBY_VALUE_CONTENT_TYPE, CubbyError, JSON_CONTENT_TYPE, assertValidKey, resolveExpiresAt } from '@cubby/protocol'
 import type { Mutation } from '@cubby/protocol'
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express'
 import type { StorageListOptions, StoredEntry } from '../storage/CubbyStorage.js'
@@ -121,9 +121,9 @@ async function listValues(ctx: HttpContext, req: Request, res: Response): Promis
   const { page, more } = await readPage(ctx, userOf(res), base, limit, (e) => e.key.length + (withValues ? e.value.length : 0))
   const next = more ? page.at(-1)!.key : null
   if (!withValues) return sendJson(ctx, res, { keys: page.map((e) => e.key), next })
-  const entries = page.map(({ key, rev, value }) => {
+  const entries = page.map(({ key, rev, value, expiresAt }) => {
     const { contentType, body } = toHttpBody(value)
-    return { key, rev, contentType, value: JSON.parse(body) as unknown }
+    return { key, rev, contentType, value: JSON.parse(body) as unknown, ...(expiresAt !== undefined && { expiresAt }) }
   })
   sendJson(ctx, res, { entries, next })
 }
@@ -132,13 +132,33 @@ async function getValue(ctx: HttpContext, req: Request, res: Response): Promise<
   const entry = await ctx.storage.get(userOf(res), keyOf(req, ctx))
   if (entry === undefined) return sendError(res, 'NOT_FOUND', 'No value under this key')
   const { contentType, body } = toHttpBody(entry.value)
-  res.set({ 'Content-Type': `${contentType}; charset=utf-8`, 'X-Cubby-Rev': String(entry.rev) }).send(body)
+  res.set({ 'Content-Type': `${contentType}; charset=utf-8`, 'X-Cubby-Rev': String(entry.rev) })
+  // `Expires` has whole seconds (RFC 9111 §5.3); the exact moment is in X-Cubby-Expires-At.
+  if (entry.expiresAt !== undefined) res.set({ 'Expires': new Date(entry.expiresAt).toUTCString(), 'X-Cubby-Expires-At': String(entry.expiresAt) })
+  res.send(body)
+}
+
+/**
+ * The expiry of a PUT: `?ttl=<ms>` or the header `X-Cubby-Ttl: <ms>` (from now, server time), or `?expiresAt=<ms since the epoch>`.
+ *
+ * @throws CubbyError `BAD_MESSAGE` when given twice, `INVALID_VALUE` when out of range.
+ */
+function expiryOf(req: Request): number | undefined {
+  const query = queryString(req, 'ttl')
+  const header = req.get('X-Cubby-Ttl')
+  const at = queryString(req, 'expiresAt')
+  if ([query, header, at].filter((v) => v !== undefined).length > 1) throw new CubbyError('BAD_MESSAGE', 'Give one of ttl, X-Cubby-Ttl and expiresAt')
+  const number = (raw: string): number => (/^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN)
+  const ttl = query ?? header
+  if (ttl !== undefined) return resolveExpiresAt({ ttl: number(ttl) }, Date.now())
+  return at === undefined ? undefined : resolveExpiresAt({ expiresAt: number(at) }, Date.now())
 }
 
 async function putValue(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const key = keyOf(req, ctx)
+  const expiresAt = expiryOf(req)
   const value = fromHttpBody(req.is([JSON_CONTENT_TYPE, CUBBY_VALUE_CONTENT_TYPE]) ?? false, req.body)
-  await writeOne(ctx, res, { op: 'store', mid: 1, key, value })
+  await writeOne(ctx, res, expiresAt === undefined ? { op: 'store', mid: 1, key, value } : { op: 'store', mid: 1, key, value, expiresAt })
 }
 
 /**

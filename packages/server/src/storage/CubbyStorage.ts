@@ -24,6 +24,15 @@ export interface StoredEntry {
   rev: number
   /** The value in Cubby's encoding; decode with `decodeValue`. */
   value: string
+  /** When the value expires (ms since the epoch); absent: never. */
+  expiresAt?: number
+}
+
+/** The deletions one expiry sweep made for one user (see {@link CubbyStorage.sweepExpired}). */
+export interface ExpiredChanges {
+  userId: string
+  /** Tombstones at new revisions, to publish like any commit's changes. */
+  changes: Change[]
 }
 
 /** What one {@link CubbyStorage.commit} did. */
@@ -111,9 +120,22 @@ export interface CubbyStorage {
    * background, in bounded steps that let other users' commits through.
    */
   commit(userId: string, mutations: Mutation[], clientId?: string, options?: CommitOptions): Promise<CommitResult>
-  /** The live entry of a key, or `undefined` when it was never stored, deleted or cleared. */
+  /**
+   * Deletes values whose `expiresAt` is at or before `now`: reads at most `limit` entries of an index ordered by
+   * expiry (so idle keys cost nothing), and commits for each a tombstone at a new revision, through the same
+   * path as any write, unless the key was written since. Safe to run on several nodes at once: a value is
+   * deleted once. Optional: without it the server does not sweep (reads still hide expired values).
+   * @returns The changes to publish, per user.
+   */
+  sweepExpired?(now: number, limit: number): Promise<ExpiredChanges[]>
+  /** The earliest `expiresAt` in the expiry index (possibly of a value written since), or `undefined` when empty. */
+  nextExpiry?(): Promise<number | undefined>
+  /**
+   * The live entry of a key, or `undefined` when it was never stored, deleted, cleared or has expired (a value
+   * is gone from its `expiresAt` on, even before the sweep deletes it).
+   */
   get(userId: string, key: string): Promise<StoredEntry | undefined>
-  /** Live entries in code-point (UTF-8 byte) order of their keys. */
+  /** Live (unexpired) entries in code-point (UTF-8 byte) order of their keys. */
   list(userId: string, options: StorageListOptions): Promise<StoredEntry[]>
   /**
    * Changes with a revision above `rev`, ascending, at most `limit`, and no more values than about

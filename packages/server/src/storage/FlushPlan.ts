@@ -2,7 +2,7 @@ import { utf8Length, type Change, type Mutation, type MutationResult, type WireE
 import type { CommitResult } from './CubbyStorage.js'
 import { UTF8, type LevelBatchOperation, type LevelDatabase } from './LevelDatabase.js'
 import {
-  clientKey, dataKey, deletionKey, formatMeta, formatRecord, logKey, metaKey, parseClient, nowInSeconds, parseDeletion, parseMeta,
+  clientKey, dataKey, deletionKey, expiryKey, formatMeta, formatRecord, logKey, metaKey, parseClient, nowInSeconds, parseDeletion, parseMeta,
   parseRecord, purgeKey, userRange, type LevelDeletion, type LevelMeta,
 } from './levelKeys.js'
 import { countUsage } from './countUsage.js'
@@ -22,6 +22,8 @@ export interface ClientRecord {
 export interface IndexedRecord {
   rev: number
   valueBytes: number | undefined
+  /** When the value expires (ms since the epoch), so that its expiry index entry can be removed without a read. */
+  expiresAt?: number | undefined
 }
 
 /** What the write path knows of a user without reading: each part `undefined` when it is not cached. @internal */
@@ -57,14 +59,22 @@ export interface CommitRequest {
    * deleted at or after it, so that no write accepted before a deletion commits after it.
    */
   authorizedAt?: number | undefined
+  /**
+   * An expiry sweep at this moment (ms since the epoch): each mutation is a delete that applies only if the key's
+   * value has expired by then (a later store or delete made it moot); `expiryKeys` are the index entries it read,
+   * removed in the same batch.
+   */
+  expire?: { now: number; expiryKeys: readonly string[] } | undefined
 }
 
 const USER_DELETED: WireError = { code: 'UNAUTHORIZED', message: 'The user was deleted; sign in again' }
 
 /** What the write path needs of a stored `d` record. @internal */
 export function toIndexed(raw: string): IndexedRecord {
-  const { rev, value } = parseRecord(raw)
-  return { rev, valueBytes: value === undefined ? undefined : utf8Length(value) }
+  const { rev, value, expiresAt } = parseRecord(raw)
+  const record: IndexedRecord = { rev, valueBytes: value === undefined ? undefined : utf8Length(value) }
+  if (expiresAt !== undefined) record.expiresAt = expiresAt
+  return record
 }
 
 /**
@@ -131,7 +141,7 @@ export class FlushPlan {
   }
 
   /** Plans one request and tells what it will have done once the batch is written. */
-  async apply({ userId, mutations, clientId, authorizedAt }: CommitRequest): Promise<CommitResult> {
+  async apply({ userId, mutations, clientId, authorizedAt, expire }: CommitRequest): Promise<CommitResult> {
     const user = this.users.get(userId)!
     const meta = user.meta
     if (authorizedAt !== undefined && user.deletion !== null && user.deletion.ms >= authorizedAt) {
@@ -140,7 +150,12 @@ export class FlushPlan {
     let client = clientId === undefined ? undefined : this.#client(userId, user, clientId)
     const results: MutationResult[] = []
     const changes: Change[] = []
+    if (expire !== undefined) for (const k of expire.expiryKeys) this.#writes.set(k, null)
     for (const m of mutations) {
+      if (expire !== undefined && !this.#expiredBy(userId, user, m, expire.now)) {
+        results.push({ mid: m.mid, rev: meta.head })
+        continue
+      }
       if (client !== undefined && m.mid <= client.mid) {
         results.push({ mid: m.mid, rev: client.rev })
         continue
@@ -160,10 +175,23 @@ export class FlushPlan {
       user.clients.set(clientId, client ?? null)
       if (client !== undefined) this.#writes.set(clientKey(userId, clientId), `${client.mid}\n${client.rev}`)
     }
+    // A sweep that deleted nothing (the keys were written since, or the user deleted) leaves the meta alone: it
+    // would bring a deleted user's meta back. Nor is a sweep a use of the user (for pruning unused users).
+    if (expire !== undefined) {
+      if (changes.length > 0) this.#writes.set(metaKey(userId), formatMeta(meta))
+      return { results, changes, head: meta.head }
+    }
     // The meta is written anyway, so keeping the time of the last write (for pruning unused users) costs nothing.
     meta.usedAt = nowInSeconds()
     this.#writes.set(metaKey(userId), formatMeta(meta))
     return { results, changes, head: meta.head }
+  }
+
+  /** Whether the key of `m` holds a value that has expired by `now` (what an expiry sweep deletes). */
+  #expiredBy(userId: string, user: UserOutcome, m: Mutation, now: number): boolean {
+    if (m.op === 'clear') return false
+    const old = this.#old(userId, user, m.key)
+    return old?.valueBytes !== undefined && old.expiresAt !== undefined && old.expiresAt <= now
   }
 
   /** The client's exactly-once record: planned by this flush, cached, or read. */
@@ -223,6 +251,7 @@ export class FlushPlan {
     user.meta.bytes += delta.bytes
     this.bytesDelta += delta.bytes
     const value = m.op === 'store' ? m.value : undefined
+    const expiresAt = m.op === 'store' ? m.expiresAt : undefined
     const old = this.#old(userId, user, m.key)
     // Deleting a key that has no live record stores nothing: no client can hold it from after the last clear
     // without a record, and a client that holds it from before catches up through that clear (or the old tombstone).
@@ -230,10 +259,16 @@ export class FlushPlan {
     // Drop the log entry of the overwritten record (its rev is known without a read), so the log holds one entry
     // per live key or tombstone.
     if (old !== undefined) this.#writes.set(logKey(userId, old.rev), null)
-    this.#writes.set(dataKey(userId, m.key), formatRecord(rev, value))
+    // The old value's expiry goes with it (a store without expiresAt clears the expiry).
+    if (old?.expiresAt !== undefined) this.#writes.set(expiryKey(old.expiresAt, userId, m.key), null)
+    this.#writes.set(dataKey(userId, m.key), formatRecord(rev, value, expiresAt))
     this.#writes.set(logKey(userId, rev), m.key)
-    user.records.set(m.key, { rev, valueBytes: value === undefined ? undefined : utf8Length(value) })
-    return value === undefined ? { rev, key: m.key, deleted: true } : { rev, key: m.key, value }
+    if (expiresAt !== undefined) this.#writes.set(expiryKey(expiresAt, userId, m.key), String(rev))
+    const record: IndexedRecord = { rev, valueBytes: value === undefined ? undefined : utf8Length(value) }
+    if (expiresAt !== undefined) record.expiresAt = expiresAt
+    user.records.set(m.key, record)
+    if (value === undefined) return { rev, key: m.key, deleted: true }
+    return expiresAt === undefined ? { rev, key: m.key, value } : { rev, key: m.key, value, expiresAt }
   }
 
   /** The record a key has before this mutation: planned by this flush, in the cached index, or read. */

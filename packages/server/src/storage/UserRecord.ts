@@ -9,13 +9,14 @@
  * {"type":"user","v":1,"userId":"alice","head":42,"clearRev":7}
  * {"type":"value","key":"theme","rev":40,"value":"\"dark\""}
  * {"type":"value","key":"seen","rev":41,"value":"~[[\"Set\",1],\"a\"]"}
+ * {"type":"value","key":"session","rev":41,"value":"1","expiresAt":1767225600000}
  * {"type":"deleted","key":"draft","rev":42}
  * {"type":"client","clientId":"3f1c…","mid":17,"rev":42}
  * ```
  */
 export type UserRecord =
   | { type: 'user'; v: 1; userId: string; head: number; clearRev: number }
-  | { type: 'value'; key: string; rev: number; value: string }
+  | { type: 'value'; key: string; rev: number; value: string; /** When it expires (ms since the epoch); none: never. */ expiresAt?: number }
   | { type: 'deleted'; key: string; rev: number }
   | { type: 'client'; clientId: string; mid: number; rev: number }
 

@@ -1,10 +1,11 @@
-import { compareKeys, type Change, type Mutation } from '@cubby/protocol'
-import { CATCH_UP_PAGE_BYTES, type CommitOptions, type CommitResult, type CubbyStorage, type StorageListOptions, type StorageSnapshot, type StoredEntry } from './CubbyStorage.js'
+import { compareKeys, isExpired, type Change, type Mutation } from '@cubby/protocol'
+import { CATCH_UP_PAGE_BYTES, type CommitOptions, type ExpiredChanges, type CommitResult, type CubbyStorage, type StorageListOptions, type StorageSnapshot, type StoredEntry } from './CubbyStorage.js'
 import { GroupCommitter } from './GroupCommitter.js'
 import { readRange, UTF8, type LevelDatabase } from './LevelDatabase.js'
 import {
-  CLEAR_MARKER, dataKey, dataKeyOffset, logKey, parseRecord, prefixEnd, revOfLogKey, userRange,
+  CLEAR_MARKER, dataKey, dataKeyOffset, logKey, parseRecord, prefixEnd, revOfLogKey, userRange, type LevelRecord,
 } from './levelKeys.js'
+import { nextLevelExpiry, sweepLevelExpired } from './levelExpiry.js'
 import { Purger } from './Purger.js'
 import { checkCommitArguments } from './checkCommitArguments.js'
 import { resolveQuota, type UserQuota } from './UserQuota.js'
@@ -63,6 +64,19 @@ export function createLevelStorage(options: LevelStorageOptions): CubbyStorage {
   return new LevelStorage(options.db, resolveQuota(options.quota), maxIndexedKeys, budget)
 }
 
+/** A live record as an entry; `undefined` for a tombstone or a value expired at `now`. */
+function toEntry(key: string, { rev, value, expiresAt }: LevelRecord, now: number): StoredEntry | undefined {
+  if (value === undefined || isExpired(expiresAt, now)) return undefined
+  return expiresAt === undefined ? { key, rev, value } : { key, rev, value, expiresAt }
+}
+
+/** A record as a change: a value expired at `now` reads as deleted (its sweep follows with a newer tombstone). */
+function toChange(key: string, record: LevelRecord, now: number): Change {
+  const { rev, value, expiresAt } = record
+  if (value === undefined || isExpired(expiresAt, now)) return { rev, key, deleted: true }
+  return expiresAt === undefined ? { rev, key, value } : { rev, key, value, expiresAt }
+}
+
 class LevelStorage implements CubbyStorage {
   readonly #db: LevelDatabase
   readonly #committer: GroupCommitter
@@ -107,8 +121,8 @@ class LevelStorage implements CubbyStorage {
     const { clearRev } = await this.#committer.meta(userId)
     const [raw] = await this.#db.getMany([dataKey(userId, key)], UTF8)
     if (raw === undefined) return undefined
-    const { rev, value } = parseRecord(raw)
-    return value === undefined || rev <= clearRev ? undefined : { key, rev, value }
+    const record = parseRecord(raw)
+    return record.rev <= clearRev ? undefined : toEntry(key, record, Date.now())
   }
 
   async list(userId: string, { prefix = '', after, limit }: StorageListOptions): Promise<StoredEntry[]> {
@@ -120,10 +134,12 @@ class LevelStorage implements CubbyStorage {
       ? { gt: dataKey(userId, after) } : { gte: dataKey(userId, prefix) }
     const offset = dataKeyOffset(userId)
     const { clearRev } = await this.#committer.meta(userId)
+    const now = Date.now()
     await readRange(this.#db, { ...lower, lt }, (page) => {
       for (const [k, raw] of page) {
-        const { rev, value } = parseRecord(raw)
-        if (value !== undefined && rev > clearRev) entries.push({ key: k.slice(offset), rev, value })
+        const record = parseRecord(raw)
+        const entry = record.rev > clearRev ? toEntry(k.slice(offset), record, now) : undefined
+        if (entry !== undefined) entries.push(entry)
         if (entries.length === limit) return false
       }
       return true
@@ -147,6 +163,7 @@ class LevelStorage implements CubbyStorage {
       log.push(...page)
     })
     const changes: Change[] = []
+    const now = Date.now()
     let bytes = 0
     // Records are read a few at a time, fewer as values turn out large, and the page ends once its values reach
     // CATCH_UP_PAGE_BYTES: a gap of hundreds of large values is read over several calls, never held at once.
@@ -168,13 +185,21 @@ class LevelStorage implements CubbyStorage {
         // A record with another rev was overwritten after the log was read: its newer entry comes later.
         const record = raw === undefined ? undefined : parseRecord(raw)
         if (record?.rev !== logRev) continue
-        changes.push(record.value === undefined ? { rev: logRev, key, deleted: true } : { rev: logRev, key, value: record.value })
+        changes.push(toChange(key, record, now))
         bytes += record.value?.length ?? 0
         if (bytes >= CATCH_UP_PAGE_BYTES) return { changes, rev: logRev }
       }
     }
     const last = log.at(-1)
     return { changes, rev: log.length === limit && last !== undefined ? revOfLogKey(last[0]) : head }
+  }
+
+  sweepExpired(now: number, limit: number): Promise<ExpiredChanges[]> {
+    return sweepLevelExpired(this.#db, this.#committer, now, limit)
+  }
+
+  nextExpiry(): Promise<number | undefined> {
+    return nextLevelExpiry(this.#db)
   }
 
   users(options: { after?: string; limit: number }): Promise<UserSummary[]> {
@@ -231,11 +256,10 @@ class LevelStorage implements CubbyStorage {
           const page = await it.nextv(limit)
           if (page.length === 0) return []
           const changes: Change[] = []
+          const now = Date.now()
           for (const [k, raw] of page) {
-            const { rev, value } = parseRecord(raw)
-            if (rev <= clearRev) continue
-            const key = k.slice(offset)
-            changes.push(value === undefined ? { rev, key, deleted: true } : { rev, key, value })
+            const record = parseRecord(raw)
+            if (record.rev > clearRev) changes.push(toChange(k.slice(offset), record, now))
           }
           if (changes.length > 0) return changes
         }

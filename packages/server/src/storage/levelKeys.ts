@@ -3,7 +3,11 @@
  * `${userId.length}:${userId}\x00`: the length comes before the first `:`, so no other user id (whatever its
  * characters) yields a string that starts with this prefix.
  *
- * - `d` + user + key → the key's record: `${rev}\n${encoded}` for a value, `${rev}` for a tombstone
+ * - `d` + user + key → the key's record: `${rev}\n${encoded}` for a value, `${rev};${expiresAt}\n${encoded}` for a value
+ *   that expires (ms since the epoch), `${rev}` for a tombstone
+ * - `e` + 16 hex digits of expiresAt + user + key → the expiry index: `${rev}` of the record that expires then. Ordered by
+ *   time over all users, so the sweep reads only what is due (see ExpirySweeper); an entry whose record changed
+ *   since is stale and dropped when its time comes
  * - `l` + user + 16 hex digits of rev → the change log: the key ('' for a clear, in databases written before
  *   clears were logical)
  * - `m` + user → the user's meta: `${head}\n${rev of the last clear}\n${live keys}\n${bytes}\n${last write}` (see
@@ -98,17 +102,40 @@ export interface LevelRecord {
   rev: number
   /** `undefined` for a tombstone. */
   value: string | undefined
+  /** When the value expires (ms since the epoch); `undefined`: never. */
+  expiresAt?: number | undefined
 }
 
 /** Formats a `d` record. */
-export const formatRecord = (rev: number, value: string | undefined): string =>
-  value === undefined ? String(rev) : `${rev}\n${value}`
+export const formatRecord = (rev: number, value: string | undefined, expiresAt?: number): string =>
+  value === undefined ? String(rev) : expiresAt === undefined ? `${rev}\n${value}` : `${rev};${expiresAt}\n${value}`
 
 /** Parses a `d` record. */
 export function parseRecord(raw: string): LevelRecord {
   const nl = raw.indexOf('\n')
   if (nl === -1) return { rev: Number(raw), value: undefined }
-  return { rev: Number(raw.slice(0, nl)), value: raw.slice(nl + 1) }
+  const head = raw.slice(0, nl)
+  const semi = head.indexOf(';')
+  if (semi === -1) return { rev: Number(head), value: raw.slice(nl + 1) }
+  return { rev: Number(head.slice(0, semi)), value: raw.slice(nl + 1), expiresAt: Number(head.slice(semi + 1)) }
+}
+
+/** Key of the expiry index entry of `key`, which expires at `expiresAt`. */
+export const expiryKey = (expiresAt: number, userId: string, key: string): string =>
+  `e${revToHex(expiresAt)}${userPrefix(userId)}${key}`
+
+/** The least expiry index key after every entry due at or before `now`. */
+export const expiryBound = (now: number): string => `e${revToHex(now + 1)}`
+
+/** Bounds of the whole expiry index. */
+export const EXPIRY_RANGE = { gte: 'e', lt: 'f' } as const
+
+/** Parses an {@link expiryKey}. */
+export function parseExpiryKey(k: string): { expiresAt: number; userId: string; key: string } {
+  const colon = k.indexOf(':', 17)
+  const length = Number(k.slice(17, colon))
+  const userId = k.slice(colon + 1, colon + 1 + length)
+  return { expiresAt: Number.parseInt(k.slice(1, 17), 16), userId, key: k.slice(colon + 2 + length) }
 }
 
 /** A user's meta record: the head, the rev of the last clear and the usage counted against the quota. */

@@ -1,8 +1,8 @@
-import { CubbyError } from '@cubby/protocol'
+import { CubbyError, isExpired } from '@cubby/protocol'
 import { UTF8, type LevelDatabase } from './LevelDatabase.js'
 import type { GroupCommitter } from './GroupCommitter.js'
 import {
-  clientKey, countUsageFields, dataKey, dataKeyOffset, deletionKey, formatDeletion, formatMeta, formatRecord, importingKey, logKey,
+  clientKey, countUsageFields, expiryKey, dataKey, dataKeyOffset, deletionKey, formatDeletion, formatMeta, formatRecord, importingKey, logKey,
   metaKey, nowInSeconds, parseClient, parseDeletion, parseMeta, parseRecord, purgeKey, userOfMetaKey, userRange,
 } from './levelKeys.js'
 import type { Purger } from './Purger.js'
@@ -72,13 +72,16 @@ export async function* exportUser(db: LevelDatabase, userId: string): AsyncGener
   if (raw === undefined) throw new CubbyError('NOT_FOUND', 'No such user')
   const { head, clearRev } = parseMeta(raw)
   yield { type: 'user', v: 1, userId, head, clearRev }
+  const now = Date.now()
   const offset = dataKeyOffset(userId)
   for await (const page of iterateRange(db, userRange('d', userId))) {
     for (const [k, record] of page) {
-      const { rev, value } = parseRecord(record)
+      const { rev, value, expiresAt } = parseRecord(record)
       if (rev <= clearRev) continue
       const key = k.slice(offset)
-      yield value === undefined ? { type: 'deleted', key, rev } : { type: 'value', key, rev, value }
+      // An expired value is not exported: it is as good as deleted (its sweep writes the tombstone).
+      if (value === undefined || isExpired(expiresAt, now)) yield { type: 'deleted', key, rev }
+      else yield expiresAt === undefined ? { type: 'value', key, rev, value } : { type: 'value', key, rev, value, expiresAt }
     }
   }
   // The exactly-once records, so that a write whose ack was lost is not applied again after an import. A record
@@ -188,7 +191,7 @@ async function writeRecords(
   const meta = parseMeta(rawMeta)
   const bytesBefore = meta.bytes
   const operations: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = []
-  const written = new Map<string, { rev: number; value: string | undefined }>()
+  const written = new Map<string, { rev: number; value: string | undefined; expiresAt?: number | undefined }>()
   records.forEach((r, i) => {
     const raw = existing[i]
     const old = written.get(r.key) ?? (raw === undefined ? undefined : parseRecord(raw))
@@ -197,14 +200,17 @@ async function writeRecords(
     if (old !== undefined && old.rev >= r.rev) return
     if (old !== undefined) {
       operations.push({ type: 'del', key: logKey(userId, old.rev) })
+      if (old.expiresAt !== undefined) operations.push({ type: 'del', key: expiryKey(old.expiresAt, userId, r.key) })
       meta.bytes -= recordBytes(r.key, old.value)
       if (old.value !== undefined) meta.keys--
     }
-    operations.push({ type: 'put', key: dataKey(userId, r.key), value: formatRecord(r.rev, value) })
+    const expiresAt = r.type === 'value' ? r.expiresAt : undefined
+    operations.push({ type: 'put', key: dataKey(userId, r.key), value: formatRecord(r.rev, value, expiresAt) })
+    if (expiresAt !== undefined) operations.push({ type: 'put', key: expiryKey(expiresAt, userId, r.key), value: String(r.rev) })
     operations.push({ type: 'put', key: logKey(userId, r.rev), value: r.key })
     meta.bytes += recordBytes(r.key, value)
     if (value !== undefined) meta.keys++
-    written.set(r.key, { rev: r.rev, value })
+    written.set(r.key, { rev: r.rev, value, expiresAt })
   })
   // A client that wrote during the import has a newer record: keep the higher mid.
   const lastMid = new Map<string, number>()

@@ -291,7 +291,7 @@ export class SyncConnection implements SessionChannel {
     if (this.socket.readyState !== WebSocket.OPEN) return
     clearTimeout(this.#timer)
     this.#timer = undefined
-    this.send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head, ping: true })
+    this.send({ type: 'welcome', v: PROTOCOL_VERSION, userId, head, ping: true, now: Date.now() })
     if (cursor < head) ctx.metrics.catchUp(cursor === 0 ? 'snapshot' : 'log')
     session.start(head)
     const queued = this.#queue ?? []

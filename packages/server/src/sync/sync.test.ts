@@ -15,7 +15,7 @@ describe('sync over WebSocket', () => {
     socket.send({ type: 'hello', v: 1, token: server.token('alice'), cursor: 0 })
     await socket.next('synced')
     expect(socket.frames).toEqual([
-      { type: 'welcome', v: 1, userId: 'alice', head: 1, ping: true },
+      { type: 'welcome', v: 1, userId: 'alice', head: 1, ping: true, now: expect.any(Number) },
       { type: 'changes', changes: [{ rev: 1, key: 'a', value: '1' }], rev: 1 },
       { type: 'synced', rev: 1 },
     ])
@@ -63,7 +63,7 @@ describe('sync over WebSocket', () => {
     await using socket = await connectUser(server, 'alice')
     socket.send({ type: 'ping' })
     await socket.next('pong')
-    expect(socket.frames).toEqual([{ type: 'welcome', v: 1, userId: 'alice', head: 0, ping: true }, { type: 'synced', rev: 0 }, { type: 'pong' }])
+    expect(socket.frames).toEqual([{ type: 'welcome', v: 1, userId: 'alice', head: 0, ping: true, now: expect.any(Number) }, { type: 'synced', rev: 0 }, { type: 'pong' }])
     await using early = await openRawSocket(server.url)
     early.send({ type: 'ping' })
     expect(await early.closed).toBe(4003)

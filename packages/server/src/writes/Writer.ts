@@ -49,6 +49,10 @@ export interface WriterOptions {
 
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The server could not store the write; retry later' }
 const CLOSED: WireError = { code: 'CLOSED', message: 'The server is shutting down; nothing was written' }
+const NO_EXPIRY: WireError = { code: 'INVALID_VALUE', message: 'This server\'s storage cannot expire values (no expiry index): store without ttl' }
+
+/** A storage without an expiry index refuses values that expire, rather than keep them for ever. */
+const noExpiry = (m: Mutation): WireError | undefined => (m.op === 'store' && m.expiresAt !== undefined ? NO_EXPIRY : undefined)
 
 /**
  * The one write path of the server (WebSocket pushes, HTTP and server-side verbs): validate each mutation,
@@ -77,7 +81,7 @@ export class Writer {
     }
     const { storage, limits, metrics } = this.#options
     const queuedAt = performance.now()
-    const errors = mutations.map((m) => validateMutation(m, limits))
+    const errors = mutations.map((m) => validateMutation(m, limits) ?? (storage.sweepExpired === undefined ? noExpiry(m) : undefined))
     const valid = mutations.filter((_, i) => errors[i] === undefined)
     // Every mutation's result in mid order; then the changes go out and the push is answered, in one step.
     const finish = (results: MutationResult[], changes: Change[] = []): MutationResult[] => {

@@ -1,4 +1,4 @@
-import { CubbyError, assertValidKey, assertValidUserId, decodeValue, utf8Length } from '@cubby/protocol'
+import { CubbyError, MAX_TTL_MS, assertValidKey, assertValidUserId, decodeValue, isExpiresAt, utf8Length } from '@cubby/protocol'
 import type { CubbyLimits, Mutation, WireError } from '@cubby/protocol'
 
 /**
@@ -28,6 +28,9 @@ export function validateMutation(m: Mutation, limits: CubbyLimits): WireError | 
     return toWireError(e, new CubbyError('INVALID_KEY', 'A key must be a non-empty string'))
   }
   if (m.op === 'delete') return undefined
+  if (m.expiresAt !== undefined && (!isExpiresAt(m.expiresAt) || m.expiresAt > Date.now() + MAX_TTL_MS)) {
+    return { code: 'INVALID_VALUE', message: `expiresAt must be a moment in ms since the epoch at most ${MAX_TTL_MS} ms ahead` }
+  }
   if (utf8Length(m.value) > limits.maxValueBytes) {
     return { code: 'VALUE_TOO_LARGE', message: `An encoded value may be at most ${limits.maxValueBytes} bytes` }
   }
