@@ -117,4 +117,25 @@ describe('LevelDB expiry', () => {
     expect(await storage.get('u', 'k')).toEqual({ key: 'k', rev: 1, value: '1', expiresAt: at })
     expect(await storage.nextExpiry!()).toBe(at)
   })
+  it('carries an expiry through an account merge: the expiring value keeps its moment and is swept in the account, an expired one is not carried', async () => {
+    await using s = await openStorage()
+    const { storage } = s
+    const now = Date.now()
+    await storage.commit('anon_a', [
+      { op: 'store', mid: 1, key: 'draft', value: '"d"', expiresAt: now + 60_000 },
+      { op: 'store', mid: 2, key: 'stale', value: '"s"', expiresAt: now - 1 },
+    ])
+    await storage.commit('acct', [{ op: 'store', mid: 1, key: 'cached', value: '"old"', expiresAt: now + 30_000 }])
+    // The account's expiring value is overwritten by the anonymous one: its index entry must go with it.
+    await storage.commit('anon_a', [{ op: 'store', mid: 3, key: 'cached', value: '"new"' }])
+    const merged = await storage.mergeUser('anon_a', 'acct', { prefer: 'anonymous' })
+    expect(merged.changes.map((c) => ('key' in c ? c.key : ''))).toEqual(['cached', 'draft'])
+    expect(await storage.get('acct', 'stale')).toBeUndefined()
+    expect(await storage.get('acct', 'draft')).toMatchObject({ value: '"d"', expiresAt: now + 60_000 })
+    expect(await storage.get('acct', 'cached')).toEqual({ key: 'cached', rev: expect.any(Number), value: '"new"' })
+    expect(await storage.nextExpiry!()).toBeDefined()
+    const swept = await storage.sweepExpired!(now + 60_000, 100)
+    expect(swept.filter((x) => x.userId === 'acct')).toEqual([{ userId: 'acct', changes: [{ rev: expect.any(Number), key: 'draft', deleted: true }] }])
+    expect(await storage.get('acct', 'cached')).toMatchObject({ value: '"new"' })
+  })
 })

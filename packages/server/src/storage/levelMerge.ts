@@ -2,7 +2,7 @@ import { CubbyError, compareKeys, type Change } from '@cubby/protocol'
 import type { GroupCommitter } from './GroupCommitter.js'
 import { readRange, UTF8, type LevelBatchOperation, type LevelDatabase } from './LevelDatabase.js'
 import {
-  clientKey, countUsageFields, dataKey, dataKeyOffset, deletionKey, formatDeletion, formatMeta, formatRecord, importingKey, logKey,
+  clientKey, countUsageFields, dataKey, expiryKey, dataKeyOffset, deletionKey, formatDeletion, formatMeta, formatRecord, importingKey, logKey,
   metaKey, nowInSeconds, parseClient, parseDeletion, parseMeta, parseRecord, purgeKey, userRange, type LevelDeletion, type LevelMeta,
 } from './levelKeys.js'
 import { countUsage } from './countUsage.js'
@@ -28,14 +28,14 @@ async function readSide(db: LevelDatabase, userId: string, authorizedAt: number 
   return { meta, deletion, exists: raw !== undefined }
 }
 
-/** The live values of a user (records after the last clear), in key order. */
-async function liveValues(db: LevelDatabase, userId: string, clearRev: number): Promise<Array<[string, string]>> {
-  const values: Array<[string, string]> = []
+/** The live values of a user (records after the last clear, not expired at `now`), with their expiry. */
+async function liveValues(db: LevelDatabase, userId: string, clearRev: number, now: number): Promise<Array<[string, string, number | undefined]>> {
+  const values: Array<[string, string, number | undefined]> = []
   const offset = dataKeyOffset(userId)
   await readRange(db, userRange('d', userId), (page) => {
     for (const [k, raw] of page) {
-      const { rev, value } = parseRecord(raw)
-      if (value !== undefined && rev > clearRev) values.push([k.slice(offset), value])
+      const { rev, value, expiresAt } = parseRecord(raw)
+      if (value !== undefined && rev > clearRev && !(expiresAt !== undefined && expiresAt <= now)) values.push([k.slice(offset), value, expiresAt])
     }
   })
   return values
@@ -84,7 +84,10 @@ async function mergeAtRest(
 ): Promise<MergeUserResult> {
   const anon = await readSide(db, from, authorizedAt)
   const account = await readSide(db, into, authorizedAt)
-  const values = anon.exists ? await liveValues(db, from, anon.meta.clearRev) : []
+  // An expired value is gone already (reads hide it before the sweep): it is not carried, and one of the account
+  // counts as absent.
+  const now = Date.now()
+  const values = anon.exists ? await liveValues(db, from, anon.meta.clearRev, now) : []
   const anonClients = anon.exists ? await liveClients(db, from, anon.deletion?.head ?? 0) : new Map<string, number>()
   const clientIds = [...anonClients.keys()]
   const read = await db.getMany([...values.map(([key]) => dataKey(into, key)), ...clientIds.map((id) => clientKey(into, id))], UTF8)
@@ -94,12 +97,13 @@ async function mergeAtRest(
   const changes: Change[] = []
   const conflicts: string[] = []
   values.sort(([a], [b]) => compareKeys(a, b))
-  values.forEach(([key, value], i) => {
+  values.forEach(([key, value, expiresAt], i) => {
     const raw = read[i]
     const record = raw === undefined ? undefined : parseRecord(raw)
     // A record at or below the account's last clear (or deletion) is dead: the key is free.
     const old = record === undefined || record.rev <= meta.clearRev ? undefined : record
-    if (old?.value !== undefined) {
+    const expired = old?.expiresAt !== undefined && old.expiresAt <= now
+    if (old?.value !== undefined && !expired) {
       conflicts.push(key)
       if (prefer === 'account') return
     }
@@ -109,11 +113,14 @@ async function mergeAtRest(
       meta.bytes -= recordBytes(key, old.value)
       if (old.value !== undefined) meta.keys--
     }
-    operations.push({ type: 'put', key: dataKey(into, key), value: formatRecord(rev, value) })
+    // The account's old value takes its expiry with it; the carried value keeps its own.
+    if (old?.expiresAt !== undefined) operations.push({ type: 'del', key: expiryKey(old.expiresAt, into, key) })
+    operations.push({ type: 'put', key: dataKey(into, key), value: formatRecord(rev, value, expiresAt) })
+    if (expiresAt !== undefined) operations.push({ type: 'put', key: expiryKey(expiresAt, into, key), value: String(rev) })
     operations.push({ type: 'put', key: logKey(into, rev), value: key })
     meta.bytes += recordBytes(key, value)
     meta.keys++
-    changes.push({ rev, key, value })
+    changes.push(expiresAt === undefined ? { rev, key, value } : { rev, key, value, expiresAt })
   })
   if ((meta.keys > quota.maxKeys && meta.keys > account.meta.keys) || (meta.bytes > quota.maxBytes && meta.bytes > bytesBefore)) {
     throw new CubbyError('QUOTA_EXCEEDED', `The merged account would pass its quota (${quota.maxKeys} keys, ${quota.maxBytes} bytes); nothing was merged`)
@@ -132,7 +139,6 @@ async function mergeAtRest(
   meta.usedAt = nowInSeconds()
   operations.push({ type: 'put', key: metaKey(into), value: formatMeta(meta) })
   // The anonymous user's deletion, exactly as deleteUser writes it.
-  const now = Date.now()
   operations.push(
     { type: 'del', key: metaKey(from) },
     { type: 'del', key: importingKey(from) },
