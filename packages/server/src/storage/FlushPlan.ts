@@ -8,6 +8,7 @@ import {
 import { countUsage } from './countUsage.js'
 import type { StorageBudget } from './StorageBudget.js'
 import { recordBytesOf, type UserQuota } from './UserQuota.js'
+import { checkCondition, conflictError, rememberConflict } from './writeConditions.js'
 
 /** A user's meta: the latest rev, the rev of the last clear, and the usage counted against the quota. @internal */
 export type UserMeta = LevelMeta
@@ -16,6 +17,8 @@ export type UserMeta = LevelMeta
 export interface ClientRecord {
   mid: number
   rev: number
+  /** Mids at or below `mid` that were rejected with `CONFLICT` (the newest few, see `MAX_REMEMBERED_CONFLICTS`). */
+  conflicts?: number[] | undefined
 }
 
 /** What the write path needs of a key's record: its rev and the UTF-8 length of its value (`undefined`: a tombstone). @internal */
@@ -47,6 +50,32 @@ export interface UserOutcome {
   records: Map<string, IndexedRecord | null>
 }
 
+/** What applying one request's mutations did. */
+interface Applied {
+  results: MutationResult[]
+  changes: Change[]
+  /** The client's exactly-once record after them. */
+  client: ClientRecord | undefined
+}
+
+/** The parts of a plan an atomic request may change, to put back when it fails. */
+interface SavedPlan {
+  writes: Map<string, string | null>
+  meta: UserMeta
+  records: Map<string, IndexedRecord | null>
+  cleared: boolean
+  purges: Set<string>
+  bytesDelta: number
+}
+
+/** A client's record after a conflicted `mid`: the mid counts as applied, the rev stays (the head for a new client). */
+const withConflict = (client: ClientRecord | undefined, mid: number, head: number): ClientRecord =>
+  ({ mid, rev: client?.rev ?? head, conflicts: rememberConflict(client?.conflicts, mid) })
+
+/** Formats a `c` record: `${mid}\n${rev}`, then the conflicted mids (comma-separated) when there are any. */
+const formatClient = ({ mid, rev, conflicts }: ClientRecord): string =>
+  conflicts === undefined || conflicts.length === 0 ? `${mid}\n${rev}` : `${mid}\n${rev}\n${conflicts.join(',')}`
+
 /** One queued call of `commit`. @internal */
 export interface CommitRequest {
   userId: string
@@ -57,6 +86,8 @@ export interface CommitRequest {
    * deleted at or after it, so that no write accepted before a deletion commits after it.
    */
   authorizedAt?: number | undefined
+  /** All of the mutations or none (see `CommitOptions.atomic`). */
+  atomic?: boolean | undefined
 }
 
 const USER_DELETED: WireError = { code: 'UNAUTHORIZED', message: 'The user was deleted; sign in again' }
@@ -131,18 +162,43 @@ export class FlushPlan {
   }
 
   /** Plans one request and tells what it will have done once the batch is written. */
-  async apply({ userId, mutations, clientId, authorizedAt }: CommitRequest): Promise<CommitResult> {
+  async apply(request: CommitRequest): Promise<CommitResult> {
+    const { userId, mutations, clientId, authorizedAt } = request
     const user = this.users.get(userId)!
     const meta = user.meta
     if (authorizedAt !== undefined && user.deletion !== null && user.deletion.ms >= authorizedAt) {
       return { results: mutations.map(({ mid }) => ({ mid, error: USER_DELETED })), changes: [], head: meta.head }
     }
-    let client = clientId === undefined ? undefined : this.#client(userId, user, clientId)
+    const client = clientId === undefined ? undefined : this.#client(userId, user, clientId)
+    const tracked = clientId !== undefined
+    const outcome = request.atomic === true
+      ? await this.#applyAtomic(userId, user, mutations, client, tracked)
+      : await this.#applyEach(userId, user, mutations, client, tracked)
+    if (clientId !== undefined) {
+      user.clients.set(clientId, outcome.client ?? null)
+      if (outcome.client !== undefined) this.#writes.set(clientKey(userId, clientId), formatClient(outcome.client))
+    }
+    // The meta is written anyway, so keeping the time of the last write (for pruning unused users) costs nothing.
+    meta.usedAt = nowInSeconds()
+    this.#writes.set(metaKey(userId), formatMeta(meta))
+    return { results: outcome.results, changes: outcome.changes, head: meta.head }
+  }
+
+  /** Applies mutations one by one: each one that fails (a condition, the quota) fails alone. */
+  async #applyEach(userId: string, user: UserOutcome, mutations: Mutation[], client: ClientRecord | undefined, tracked: boolean): Promise<Applied> {
     const results: MutationResult[] = []
     const changes: Change[] = []
     for (const m of mutations) {
-      if (client !== undefined && m.mid <= client.mid) {
-        results.push({ mid: m.mid, rev: client.rev })
+      const repeated = this.#repeated(userId, user, m, client)
+      if (repeated !== undefined) {
+        results.push(repeated)
+        continue
+      }
+      const conflict = checkCondition(m, this.#version(userId, user, m))
+      if (conflict !== undefined) {
+        // Counts as applied (a retry gets CONFLICT again), but takes no rev and writes nothing.
+        results.push({ mid: m.mid, error: conflict })
+        if (tracked) client = withConflict(client, m.mid, user.meta.head)
         continue
       }
       const over = this.#overQuota(userId, user, m)
@@ -151,19 +207,75 @@ export class FlushPlan {
         results.push({ mid: m.mid, error: over })
         continue
       }
-      const rev = ++meta.head
+      const rev = ++user.meta.head
       changes.push(await this.#mutate(userId, user, m, rev))
       results.push({ mid: m.mid, rev })
-      if (clientId !== undefined) client = { mid: m.mid, rev }
+      if (tracked) client = { mid: m.mid, rev, conflicts: client?.conflicts }
     }
-    if (clientId !== undefined) {
-      user.clients.set(clientId, client ?? null)
-      if (client !== undefined) this.#writes.set(clientKey(userId, clientId), `${client.mid}\n${client.rev}`)
+    return { results, changes, client }
+  }
+
+  /**
+   * Applies all the new mutations or none: every condition is checked first, against the state before the batch;
+   * then they are applied in order, and if one fails (the quota) the plan is put back as it was.
+   */
+  async #applyAtomic(userId: string, user: UserOutcome, mutations: Mutation[], client: ClientRecord | undefined, tracked: boolean): Promise<Applied> {
+    const fresh = mutations.filter((m) => this.#repeated(userId, user, m, client) === undefined)
+    const conflicts = new Map(fresh.flatMap((m) => {
+      const error = checkCondition(m, this.#version(userId, user, m))
+      return error === undefined ? [] : [[m.mid, error] as const]
+    }))
+    const failWith = (errorOf: (m: Mutation) => WireError, remember: boolean): Applied => {
+      let after = client
+      const results = mutations.map((m): MutationResult => {
+        const repeated = this.#repeated(userId, user, m, client)
+        if (repeated !== undefined) return repeated
+        if (remember) after = withConflict(after, m.mid, user.meta.head)
+        return { mid: m.mid, error: errorOf(m) }
+      })
+      return { results, changes: [], client: after }
     }
-    // The meta is written anyway, so keeping the time of the last write (for pruning unused users) costs nothing.
-    meta.usedAt = nowInSeconds()
-    this.#writes.set(metaKey(userId), formatMeta(meta))
-    return { results, changes, head: meta.head }
+    if (conflicts.size > 0) {
+      const first = conflicts.values().next().value!
+      return failWith((m) => conflicts.get(m.mid) ?? conflictError(`Another write of its atomic batch conflicted: ${first.message}`, first.rev ?? 0), tracked)
+    }
+    const saved = this.#save(user)
+    const applied = await this.#applyEach(userId, user, fresh, client, tracked)
+    const failed = applied.results.find((r): r is { mid: number; error: WireError } => 'error' in r)
+    if (failed === undefined) return { ...applied, results: mutations.map((m) => this.#repeated(userId, user, m, client) ?? applied.results.find((r) => r.mid === m.mid)!) }
+    this.#restore(user, saved)
+    return failWith((m) => (m.mid === failed.mid ? failed.error : { ...failed.error, message: `Another write of its atomic batch was refused: ${failed.error.message}` }), false)
+  }
+
+  /** The answer to a mid the client's record shows applied (or conflicted) already; `undefined` for a new one. */
+  #repeated(userId: string, user: UserOutcome, m: Mutation, client: ClientRecord | undefined): MutationResult | undefined {
+    if (client === undefined || m.mid > client.mid) return undefined
+    if (client.conflicts?.includes(m.mid) !== true) return { mid: m.mid, rev: client.rev }
+    const version = this.#version(userId, user, m)
+    return { mid: m.mid, error: conflictError('This write was rejected before: its condition did not hold', version) }
+  }
+
+  /** The key's live version as planned so far (0: no live value; a clear has none). */
+  #version(userId: string, user: UserOutcome, m: Mutation): number {
+    if (m.op === 'clear') return 0
+    const old = this.#old(userId, user, m.key)
+    return old?.valueBytes === undefined ? 0 : old.rev
+  }
+
+  /** What an atomic request may have to put back. */
+  #save(user: UserOutcome): SavedPlan {
+    return { writes: new Map(this.#writes), meta: { ...user.meta }, records: new Map(user.records), cleared: user.cleared, purges: new Set(this.purges), bytesDelta: this.bytesDelta }
+  }
+
+  #restore(user: UserOutcome, saved: SavedPlan): void {
+    this.#writes.clear()
+    for (const [k, v] of saved.writes) this.#writes.set(k, v)
+    Object.assign(user.meta, saved.meta)
+    user.records = saved.records
+    user.cleared = saved.cleared
+    this.purges.clear()
+    for (const p of saved.purges) this.purges.add(p)
+    this.bytesDelta = saved.bytesDelta
   }
 
   /** The client's exactly-once record: planned by this flush, cached, or read. */
