@@ -184,8 +184,8 @@ export class FlushPlan {
     return { results: outcome.results, changes: outcome.changes, head: meta.head }
   }
 
-  /** Applies mutations one by one: each one that fails (a condition, the quota) fails alone. */
-  async #applyEach(userId: string, user: UserOutcome, mutations: Mutation[], client: ClientRecord | undefined, tracked: boolean): Promise<Applied> {
+  /** Applies mutations one by one: each one that fails (a condition, unless `checked`, or the quota) fails alone. */
+  async #applyEach(userId: string, user: UserOutcome, mutations: Mutation[], client: ClientRecord | undefined, tracked: boolean, checked = false): Promise<Applied> {
     const results: MutationResult[] = []
     const changes: Change[] = []
     for (const m of mutations) {
@@ -194,7 +194,8 @@ export class FlushPlan {
         results.push(repeated)
         continue
       }
-      const conflict = checkCondition(m, this.#version(userId, user, m))
+      // An atomic batch's conditions were checked together, before its first write.
+      const conflict = checked ? undefined : checkCondition(m, this.#version(userId, user, m))
       if (conflict !== undefined) {
         // Counts as applied (a retry gets CONFLICT again), but takes no rev and writes nothing.
         results.push({ mid: m.mid, error: conflict })
@@ -237,10 +238,11 @@ export class FlushPlan {
     }
     if (conflicts.size > 0) {
       const first = conflicts.values().next().value!
-      return failWith((m) => conflicts.get(m.mid) ?? conflictError(`Another write of its atomic batch conflicted: ${first.message}`, first.rev ?? 0), tracked)
+      const sibling = (m: Mutation): WireError => conflictError(`Another write of its atomic batch conflicted: ${first.message}`, this.#version(userId, user, m))
+      return failWith((m) => conflicts.get(m.mid) ?? sibling(m), tracked)
     }
     const saved = this.#save(user)
-    const applied = await this.#applyEach(userId, user, fresh, client, tracked)
+    const applied = await this.#applyEach(userId, user, fresh, client, tracked, true)
     const failed = applied.results.find((r): r is { mid: number; error: WireError } => 'error' in r)
     if (failed === undefined) return { ...applied, results: mutations.map((m) => this.#repeated(userId, user, m, client) ?? applied.results.find((r) => r.mid === m.mid)!) }
     this.#restore(user, saved)
