@@ -9,6 +9,7 @@
 export { createCubby } from './createCubby.js'
 export { Cubby } from './Cubby.js'
 export type { CubbyEntry, CubbyKey, CubbyListener } from './Cubby.js'
+export type { CubbyEntryInfo, CubbyTransaction, CubbyWrite, UpdateOptions, WriteConditionOptions } from './CubbyWrite.js'
 export type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 export type { ListOptions } from './state/KeyIndex.js'
 export type { ReconnectOptions } from './sync/backoff.js'
