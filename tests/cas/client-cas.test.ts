@@ -129,3 +129,29 @@ describe('atomic batches from the client', () => {
     await vi.waitFor(async () => expect([await other.get('a'), await other.get('b'), await other.get('c')]).toEqual([2, 2, undefined]))
   })
 })
+
+describe('update while online', () => {
+  it('counts every increment of two online devices that race, with updates built on pending ones', async () => {
+    await using server = await startCliServer()
+    const token = server.token('race')
+    for (const cache of ['memory', 'indexeddb'] as const) {
+      await using a = connectTestClient<Schema>(server.url, { auth: token, cache })
+      await using b = connectTestClient<Schema>(server.url, { auth: token, cache })
+      await Promise.all([a.synced(), b.synced()])
+      await a.store('counter', 0)
+      await a.synced()
+      await vi.waitFor(async () => expect(await b.get('counter')).toBe(0))
+      const settled: Array<Promise<void>> = []
+      // Some updates in one tick (folded into one write), some after a pause (built on a write in flight).
+      for (let round = 0; round < 10; round++) {
+        for (let i = 0; i < 5; i++) settled.push(a.update('counter', (n = 0) => n + 1).settled, b.update('counter', (n = 0) => n + 1).settled)
+        await new Promise((resolve) => setTimeout(resolve, 1))
+      }
+      await Promise.all(settled)
+      await vi.waitFor(async () => {
+        expect(await a.get('counter')).toBe(100)
+        expect(await b.get('counter')).toBe(100)
+      })
+    }
+  })
+})

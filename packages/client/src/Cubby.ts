@@ -568,6 +568,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       this.#emit('pending', { keys: [...keys], count: this.pendingCount })
     },
     error: (error: CubbyError, stopped?: StopReason) => this.#emit('error', stopped ? { error, stopped } : { error }),
+    rejected: (error, key) => this.#emit('error', { error, key }),
     synced: () => this.#link.synced(),
     durable: (entries) => this.#link.durable(entries),
     status: (status) => this.#emit('status', { status, persistent: this.persistent }),

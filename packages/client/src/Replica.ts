@@ -37,6 +37,8 @@ export interface ReplicaHooks {
   error(error: CubbyError): void
   /** A `synced` frame arrived: the catch-up is complete. */
   synced(): void
+  /** A write of one key was rejected (by the server, or dropped with the one it was built on). Else `error` reports it. */
+  rejected?(error: CubbyError, key: string): void
   /** Local writes became durable in the outbox (for other tabs to learn of them). */
   durable?(entries: readonly OutboxEntry[]): void
 }
@@ -223,13 +225,19 @@ export class Replica {
     this.#persist({ outboxDelete: orphans.map(refOf) })
   }
 
+  /** Reports a rejected write: with its key where it had one. */
+  #report(write: PendingWrite, error: CubbyError): void {
+    if (write.mutation.op !== 'clear' && this.#hooks.rejected) this.#hooks.rejected(error, write.mutation.key)
+    else this.#hooks.error(error)
+  }
+
   /** Takes writes out (rejected without reaching the server) and reports them, as a server rejection would. */
   #rollBackWrites(writes: PendingWrite[], error: CubbyError): void {
     this.#hooks.change(this.#state.removeWrites(writes), 'local')
     this.#hooks.pending(writes)
     for (const w of writes) {
       this.#decide(w, error)
-      this.#hooks.error(new CubbyError(error.code, `The write of ${JSON.stringify(w.mutation.op === 'clear' ? 'clear' : w.mutation.key)} was dropped: ${error.message}`))
+      this.#report(w, new CubbyError(error.code, `The write of ${JSON.stringify(w.mutation.op === 'clear' ? 'clear' : w.mutation.key)} was dropped: ${error.message}`))
     }
     this.#settle()
   }
@@ -361,7 +369,7 @@ export class Replica {
           const key = write.mutation.op === 'clear' ? 'clear' : JSON.stringify(write.mutation.key)
           const cubbyError = fromWire(error, `The server rejected the write of ${key}: ${error.message}`)
           this.#decide(write, cubbyError)
-          if (!write.foreign && this.intercept?.(write, cubbyError) !== true) this.#hooks.error(cubbyError)
+          if (!write.foreign && this.intercept?.(write, cubbyError) !== true) this.#report(write, cubbyError)
         }
         for (const w of settled) if (!rejectedSet.has(w)) this.#decide(w)
         persist({ ...write, outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })

@@ -7,7 +7,7 @@ import type { Mutation, WireError, WriteCondition } from '@cubby/protocol'
  * without reading one answer.
  * @internal
  */
-export const MAX_REMEMBERED_CONFLICTS = 256
+const MAX_REMEMBERED_CONFLICTS = 256
 
 /** A key's live version: the revision of its live value, 0 when it has none. @internal */
 export type KeyVersion = number
