@@ -613,7 +613,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   }
 
   #updaterOf(replica: Replica): Updater {
-    if (this.#updater === undefined || this.#updater.replica !== replica) this.#updater = { replica, updater: new Updater(replica, this.#limits) }
+    if (this.#updater === undefined || this.#updater.replica !== replica) this.#updater = { replica, updater: new Updater(replica, this.#limits, () => this.#link.coordinated) }
     return this.#updater.updater
   }
 

@@ -35,10 +35,13 @@ export class Updater {
   readonly #intents = new Map<PendingWrite, Intent[]>()
   /** Intents whose write conflicted, by key, waiting to be written again once the ack is processed. */
   readonly #retrying = new Map<string, Intent[]>()
+  /** Whether tabs share the outbox: then a write may be sent by another tab, so none is rewritten or held back. */
+  readonly #shared: () => boolean
 
-  constructor(replica: Replica, limits: CubbyLimits) {
+  constructor(replica: Replica, limits: CubbyLimits, shared: () => boolean) {
     this.#replica = replica
     this.#limits = limits
+    this.#shared = shared
     replica.intercept = (write, error) => this.#conflicted(write, error)
     replica.rebase = (write) => this.#rebase(write)
   }
@@ -56,7 +59,11 @@ export class Updater {
   #place(key: string, intents: Intent[]): Promise<void> {
     const last = this.#replica.lastWrite(key)
     const carried = last === undefined ? undefined : this.#intents.get(last)
-    if (last !== undefined && carried !== undefined && !last.everSent && last.mutation.op === 'store') {
+    // With tabs coordinated, the leader tab sends this tab's writes: a write here may be on the wire already, so it
+    // is never rewritten, and nothing waits for a write's revision (a write built on a pending one conflicts with
+    // it and runs again: more round trips, the same result).
+    const shared = this.#shared()
+    if (!shared && last !== undefined && carried !== undefined && !last.everSent && last.mutation.op === 'store') {
       // The view shows the last write's value, which its carried functions made: only the new ones run on it.
       const input = this.#input(key, intents, undefined)
       if (input.op === 'store') {
@@ -64,8 +71,13 @@ export class Updater {
         return this.#replica.rewrite(last, { ...input, mid: last.mutation.mid, ...(last.mutation.if !== undefined && { if: last.mutation.if }) })
       }
     }
-    const waitFor = last !== undefined && last.ackedRev === undefined && !last.foreign ? last : undefined
-    const input = this.#input(key, intents, waitFor === undefined ? this.#condition(key, last) : undefined)
+    const waitFor = !shared && last !== undefined && last.ackedRev === undefined && !last.foreign ? last : undefined
+    // The functions run on the value the condition names: the pending write waited for (the view shows it), the
+    // acknowledged last write, or else the server's value as last seen, not the view, which may hold pending
+    // writes that could still be rejected.
+    const input = waitFor !== undefined || last?.ackedRev !== undefined
+      ? this.#input(key, intents, waitFor === undefined ? this.#condition(key, last) : undefined)
+      : this.#input(key, intents, this.#condition(key, undefined), this.#replica.confirmed(key).entry?.value)
     const { writes, durable } = this.#replica.writeTracked([input], { after: waitFor })
     const write = writes[0]!
     this.#intents.set(write, intents)
