@@ -75,4 +75,4 @@ export function cubbyWrite(durable: Promise<void>, settled: Promise<void>): Cubb
 }
 
 /** A rejected {@link CubbyWrite}, for a write refused before it was made. @internal */
-export const refusedWrite = (error: unknown): CubbyWrite => cubbyWrite(Promise.reject(error as Error), Promise.reject(error as Error))
+export const refusedWrite = (error: unknown): CubbyWrite => cubbyWrite(Promise.reject(error), Promise.reject(error))

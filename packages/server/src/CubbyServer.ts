@@ -25,6 +25,14 @@ export interface ListenOptions {
   metricsHost?: string
 }
 
+/** The condition of a server-side write (see the client's `ifVersion` and `ifAbsent`). */
+export interface ServerWriteOptions {
+  /** Write only while the key's version is this; 0: while it has no value. @default undefined */
+  ifVersion?: number
+  /** Write only while the key has no value. @default false */
+  ifAbsent?: boolean
+}
+
 /** A running Cubby server: mount `app` and `attach` it to your own server, or call `listen`. */
 export interface CubbyServer extends AsyncDisposable {
   /** The HTTP API (`/healthz`, `/v1/...`) as an express router; paths outside it fall through. */
@@ -35,16 +43,21 @@ export interface CubbyServer extends AsyncDisposable {
   attach(server: Server): void
   /** Starts an http server of its own with `app` and sync. */
   listen(options?: ListenOptions): Promise<{ url: string; port: number; metricsUrl?: string }>
-  /** Stores a value for a user. @returns its rev. @throws CubbyError `INVALID_USER_ID`, `INVALID_KEY`, `INVALID_VALUE`, `VALUE_TOO_LARGE`. */
-  store(userId: string, key: string, value: unknown): Promise<number>
+  /**
+   * Stores a value for a user; with `ifVersion` (0: no value) or `ifAbsent`, only while the key's version is that.
+   * @returns its rev. @throws CubbyError `INVALID_USER_ID`, `INVALID_KEY`, `INVALID_VALUE`, `VALUE_TOO_LARGE`, `CONFLICT`.
+   */
+  store(userId: string, key: string, value: unknown, options?: ServerWriteOptions): Promise<number>
+  /** A user's key with its version (the revision of its value, for `ifVersion`), or `undefined`. */
+  getEntry(userId: string, key: string): Promise<{ value: unknown; version: number } | undefined>
   /** The value of a user's key, or `undefined`. */
   get(userId: string, key: string): Promise<unknown>
   /** A user's keys in code-point order. */
   list(userId: string, options?: ServerListOptions): Promise<string[]>
   /** A user's `[key, value]` pairs in code-point order of the keys. */
   entries(userId: string, options?: ServerListOptions): Promise<Array<[string, unknown]>>
-  /** Deletes a user's key. @returns the rev of the delete. */
-  delete(userId: string, key: string): Promise<number>
+  /** Deletes a user's key, on a condition as {@link store}. @returns the rev of the delete. @throws CubbyError `CONFLICT`. */
+  delete(userId: string, key: string, options?: ServerWriteOptions): Promise<number>
   /** Deletes every key of a user. @returns the rev of the clear. */
   clear(userId: string): Promise<number>
   /** Users that have data, `limit` at a time after `after`. */

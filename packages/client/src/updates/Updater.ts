@@ -1,4 +1,4 @@
-import { CubbyError, type CubbyLimits, type WriteCondition } from '@cubby/protocol'
+import type { CubbyError, CubbyLimits, WriteCondition } from '@cubby/protocol'
 import type { MutationInput, Replica } from '../Replica.js'
 import type { PendingWrite } from '../state/PendingWrites.js'
 import { deleteInput, storeInput } from '../state/mutationInputs.js'
