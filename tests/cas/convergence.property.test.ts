@@ -44,7 +44,7 @@ it('converges every device to the server\'s state, with every conditional verdic
   await using server = await startTestServer()
   await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 10, maxLength: 60, size: 'max' }), async (steps) => {
     const userId = `prop-${++run}`
-    const token = await server.token(userId)
+    const token = server.token(userId)
     // Sees every change live, in order, from the first (nothing is overwritten for a session that keeps up).
     await using observer = await connectUser(server, userId)
     const devices: Array<Cubby<Schema>> = [0, 1, 2].map(() => connectTestClient<Schema>(server.url, { auth: token, cache: 'memory' }))
@@ -119,7 +119,10 @@ it('converges every device to the server\'s state, with every conditional verdic
       }
       expect(history.map((c) => c.rev)).toEqual(Array.from({ length: head }, (_, i) => i + 1))
       const state = new Map<string, string>()
-      for (const c of history) if ('key' in c) ('value' in c ? state.set(c.key, c.value) : state.delete(c.key))
+      for (const c of history) {
+        if ('value' in c) state.set(c.key, c.value)
+        else if ('key' in c) state.delete(c.key)
+      }
       for (const d of devices) {
         await vi.waitFor(async () => {
           const entries = await d.entries()
