@@ -119,6 +119,18 @@ describe('atomic batches on the server', () => {
     expect(acks.map((a) => a.results)).toEqual([[{ mid: 1, rev: 2 }, { mid: 2, rev: 3 }], [{ mid: 3, rev: 4 }]])
   })
 
+  it('drops an open batch, answering its parts with BAD_MESSAGE, when a plain push comes before its last part', async () => {
+    await using server = await startCliServer()
+    await using s = await connectUser(server, 'interleaved')
+    const from = s.frames.length
+    s.send({ type: 'push', clientId: 'c', mutations: [store(1, 'a', 1)], batch: { id: 'open' } })
+    expect(await push(s, 'c', [store(2, 'b', 1)])).toMatchObject([{ mid: 2, rev: 1 }])
+    const dropped = s.frames.slice(from).find((f): f is AckMessage => f.type === 'ack' && f.results.some((r) => r.mid === 1))
+    expect(dropped?.results).toMatchObject([{ mid: 1, error: { code: 'BAD_MESSAGE' } }])
+    // Nothing of the dropped batch was written, and the session goes on: a new batch is.
+    expect(await push(s, 'd', [store(1, 'a', 1)], { batch: { id: 'again', last: true } })).toMatchObject([{ mid: 1, rev: 2 }])
+  })
+
   it('refuses a batch over its bounds, whole, and answers every part', async () => {
     await using server = await startCliServer()
     await using s = await connectUser(server, 'huge')

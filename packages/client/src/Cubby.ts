@@ -11,7 +11,7 @@ import { Link, type LinkEvents } from './sync/Link.js'
 import { type CubbyEntryInfo, type CubbyTransaction, type CubbyWrite, type UpdateOptions, type WriteConditionOptions, conditionOf, cubbyWrite, refusedWrite } from './CubbyWrite.js'
 import { Updater } from './updates/Updater.js'
 import type { WriteExtras } from './Replica.js'
-import { MAX_MUTATIONS_PER_BATCH } from '@cubby/protocol'
+import { MAX_MUTATIONS_PER_BATCH, utf8Length } from '@cubby/protocol'
 
 /** The keys of a schema. */
 export type CubbyKey<TSchema> = keyof TSchema & string
@@ -386,7 +386,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
         store: (key, value, options) => void inputs.push(withCondition(storeInput(key, value, this.#limits), options)),
         delete: (key, options) => void inputs.push(withCondition(deleteInput(key, this.#limits), options)),
       })
-      const bytes = inputs.reduce((n, i) => n + (i.op === 'store' ? i.value.length + i.key.length : 0), 0)
+      const bytes = inputs.reduce((n, i) => n + (i.op === 'clear' ? 0 : utf8Length(i.key) + (i.op === 'store' ? utf8Length(i.value) : 0)), 0)
       if (inputs.length > MAX_MUTATIONS_PER_BATCH || bytes > this.#limits.maxMessageBytes) {
         throw new CubbyError('MESSAGE_TOO_LARGE', `A batch may hold at most ${MAX_MUTATIONS_PER_BATCH} writes and ${this.#limits.maxMessageBytes} bytes`)
       }

@@ -54,6 +54,11 @@ export class OpenBatch {
     return this.take()
   }
 
+  /** Whether parts of a batch are held. */
+  get open(): boolean {
+    return this.#id !== undefined
+  }
+
   /** Takes what is open (for an error's answer, or a completed batch) and starts afresh. */
   take(): CompleteBatch {
     const complete = { clientId: this.#clientId, mutations: this.#mutations, parts: this.#parts }

@@ -302,11 +302,13 @@ export class SyncConnection implements SessionChannel {
   #handle(data: RawData, isBinary: boolean): void {
     try {
       if (isBinary) throw new CubbyError('BAD_MESSAGE', 'Binary frames are not supported')
-      const text = toBuffer(data).toString()
-      const message = parseClientMessage(text)
+      const buffer = toBuffer(data)
+      const message = parseClientMessage(buffer.toString())
       if (message.type === 'hello') throw new CubbyError('BAD_MESSAGE', 'This session already said hello')
       if (message.type === 'ping') return this.send({ type: 'pong' })
-      if (message.batch !== undefined) return this.#pushPart({ ...message, batch: message.batch }, text.length)
+      if (message.batch !== undefined) return this.#pushPart({ ...message, batch: message.batch }, buffer.length)
+      // A plain push while a batch is open would commit mids above the batch's, which would then count as applied.
+      if (this.#batch?.open === true) this.#dropBatch(new CubbyError('BAD_MESSAGE', 'A push came before the open batch ended'))
       this.#push(message)
     } catch (error) {
       if (!(error instanceof CubbyError)) throw error
@@ -348,12 +350,15 @@ export class SyncConnection implements SessionChannel {
       complete = this.#batch.add(message, bytes)
     } catch (error) {
       if (!(error instanceof CubbyError)) throw error
-      // Every part held so far is answered with the error (as a result per mutation), and the batch is dropped.
-      const wire = { code: error.code, message: error.message }
-      for (const part of this.#batch.take().parts) this.#session!.ack({ type: 'ack', clientId: part.clientId, results: part.mids.map((mid) => ({ mid, error: wire })) }, 0)
-      return
+      return this.#dropBatch(error)
     }
     if (complete !== undefined) this.#push({ type: 'push', clientId: complete.clientId, mutations: complete.mutations }, complete)
+  }
+
+  /** Answers every part of the open batch with `error` (as a result per mutation) and drops the batch. */
+  #dropBatch(error: CubbyError): void {
+    const wire = { code: error.code, message: error.message }
+    for (const part of this.#batch!.take().parts) this.#session!.ack({ type: 'ack', clientId: part.clientId, results: part.mids.map((mid) => ({ mid, error: wire })) }, 0)
   }
 
   /** The session's channel: bytes the socket has not written yet. */
