@@ -47,3 +47,33 @@ it('applies an atomic batch sent over several frames all or none when the connec
   expect(probe.headers.get('x-cubby-rev')).toBe(String(N + 2))
   await vi.waitFor(async () => expect(await client.get('big/7')).toBe(VALUE))
 })
+
+it('sends an atomic batch again whole after a reload in the middle of sending it, and applies it once', async () => {
+  await using server = await startCliServer()
+  await using forwarder = await startTcpForwarder(server.port)
+  const token = server.token('reload-batch')
+  const name = 'reload-batch-device'
+  {
+    await using page = connectTestClient(`http://127.0.0.1:${forwarder.port}`, { auth: token, name })
+    await page.ready()
+    await page.synced()
+    const start = forwarder.bytesFromClients
+    await page.batch((tx) => {
+      for (let i = 0; i < N; i++) tx.store(`big/${i}`, VALUE)
+    })
+    for (let i = 0; i < 100_000 && forwarder.bytesFromClients - start < (N * VALUE.length) / 2; i++) await new Promise(setImmediate)
+    expect(forwarder.bytesFromClients - start).toBeLessThan(N * VALUE.length)
+    // The page goes away mid-send: its socket is cut, then it closes.
+    forwarder.cutAll()
+    await forwarder.close()
+  }
+  expect([0, N]).toContain(await stored(server.url, token))
+  await using reloaded = connectTestClient(server.url, { auth: token, name })
+  await reloaded.ready()
+  await reloaded.synced()
+  expect(await stored(server.url, token)).toBe(N)
+  await reloaded.store('probe', 1)
+  await reloaded.synced()
+  const probe = await fetch(`${server.url}/v1/values/probe`, { headers: { authorization: `Bearer ${token}` } })
+  expect(probe.headers.get('x-cubby-rev')).toBe(String(N + 1))
+})
