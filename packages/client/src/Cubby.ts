@@ -10,6 +10,10 @@ import type { ListOptions } from './state/KeyIndex.js'
 import { deleteInput, storeInput } from './state/mutationInputs.js'
 import { asCubbyError } from './asCubbyError.js'
 import { Link, type LinkEvents } from './sync/Link.js'
+import { type CubbyEntryInfo, type CubbyTransaction, type CubbyWrite, type UpdateOptions, type WriteConditionOptions, conditionOf, cubbyWrite, refusedWrite } from './CubbyWrite.js'
+import { Updater } from './updates/Updater.js'
+import type { WriteExtras } from './Replica.js'
+import { MAX_MUTATIONS_PER_BATCH, utf8Length } from '@cubby/protocol'
 
 /** The keys of a schema. */
 export type CubbyKey<TSchema> = keyof TSchema & string
@@ -19,8 +23,11 @@ export type CubbyListener<TType extends keyof CubbyEventMap> =
   | ((event: CubbyEventMap[TType]) => void)
   | { handleEvent(event: CubbyEventMap[TType]): void }
 
-/** Options of {@link Cubby.store}: when the value expires, as a `ttl` in ms or an `expiresAt` moment (server time). */
-export type StoreOptions = ExpiryInput
+/**
+ * Options of {@link Cubby.store}: when the value expires, as a `ttl` in ms or an `expiresAt` moment (server time),
+ * and a condition (`ifVersion`, `ifAbsent`) checked by the server.
+ */
+export type StoreOptions = ExpiryInput & WriteConditionOptions
 
 /** A `[key, value]` pair of a schema. */
 export type CubbyEntry<TSchema> = { [K in CubbyKey<TSchema>]: [key: K, value: TSchema[K]] }[CubbyKey<TSchema>]
@@ -32,6 +39,17 @@ export interface CubbyStats {
 }
 
 const closedError = (): CubbyError => new CubbyError('CLOSED', 'This Cubby client is closed')
+
+/** Puts the condition of write options on a store or delete. */
+function withCondition(input: MutationInput, options: WriteConditionOptions | undefined): MutationInput {
+  const condition = conditionOf(options)
+  if (condition !== undefined && input.op !== 'clear') input.if = condition
+  return input
+}
+
+let batches = 0
+/** A batch id for `push.batch`: unique among this page's batches, which is all the server compares. */
+const newBatchId = (): string => `${Date.now().toString(36)}-${(++batches).toString(36)}`
 
 /**
  * A user's values on this device: read instantly from memory, written offline through a durable outbox,
@@ -80,6 +98,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #session: Session | undefined
   readonly #storage: StorageGuard
   #closing: Promise<void> | undefined
+  /** Runs `update` on the loaded replica (made on the first call). */
+  #updater: { replica: Replica; updater: Updater } | undefined
 
   /**
    * Starts loading and (unless `connect: false`) connecting. Prefer {@link createCubby}, which checks the options.
@@ -296,8 +316,24 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * await cubby.store('draft', text, { ttl: 60 * 60 * 1000 }) // gone in an hour
    * ```
    */
-  store<TKey extends CubbyKey<TSchema>>(key: TKey, value: TSchema[TKey], options?: StoreOptions): Promise<void> {
-    return this.#write(() => [storeInput(key, value, this.#limits, this.#expiresAt(options))])
+  store<TKey extends CubbyKey<TSchema>>(key: TKey, value: TSchema[TKey], options?: ExpiryInput): Promise<void>
+  /**
+   * Stores a value if the server's version of the key is still `ifVersion` (or the key is absent, `ifAbsent`),
+   * checked when the write reaches the server, also after being offline. Rejected: `CONFLICT`, rolled back here to
+   * the server's value, an `error` event, and `settled` rejects.
+   *
+   * @returns Resolves once durable locally; its `settled` once the server decided.
+   * @example
+   * ```ts
+   * const { version } = await cubby.getEntry('seat')
+   * await cubby.store('seat', me, { ifVersion: version }).settled
+   * ```
+   */
+  store<TKey extends CubbyKey<TSchema>>(key: TKey, value: TSchema[TKey], options: StoreOptions): CubbyWrite
+  store<TKey extends CubbyKey<TSchema>>(key: TKey, value: TSchema[TKey], options?: StoreOptions): Promise<void> | CubbyWrite {
+    const input = (): MutationInput => storeInput(key, value, this.#limits, this.#expiresAt(options))
+    if (options?.ifVersion === undefined && options?.ifAbsent !== true) return this.#write(() => [input()])
+    return this.#tracked(() => [withCondition(input(), options)])
   }
 
   /**
@@ -332,8 +368,119 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * await cubby.delete('draft')
    * ```
    */
-  delete(key: CubbyKey<TSchema>): Promise<void> {
-    return this.#write(() => [deleteInput(key, this.#limits)])
+  delete(key: CubbyKey<TSchema>): Promise<void>
+  /**
+   * Deletes a key on a condition, as the conditional {@link store}.
+   *
+   * @example
+   * ```ts
+   * await cubby.delete('lock', { ifVersion: lock.version }).settled
+   * ```
+   */
+  delete(key: CubbyKey<TSchema>, options: WriteConditionOptions): CubbyWrite
+  delete(key: CubbyKey<TSchema>, options?: WriteConditionOptions): Promise<void> | CubbyWrite {
+    if (options === undefined) return this.#write(() => [deleteInput(key, this.#limits)])
+    return this.#tracked(() => [withCondition(deleteInput(key, this.#limits), options)])
+  }
+
+  /**
+   * Read-modify-write: runs `fn` on the key's current value and stores what it returns (`undefined` deletes the
+   * key) on the condition that the server's version is still the one `fn` saw. On `CONFLICT` it runs `fn` again
+   * on the server's value, up to `retries` times, so that increments made on several devices, online or
+   * offline, all count. `fn` may run several times: keep it free of side effects. The functions live in this
+   * page: a conflict found after a reload is reported (`error` event, rolled back) instead of retried.
+   *
+   * @returns Resolves once durable locally; its `settled` once the server accepted the result.
+   * @example
+   * ```ts
+   * await cubby.update('visits', (n = 0) => n + 1)
+   * ```
+   */
+  update<TKey extends CubbyKey<TSchema>>(key: TKey, fn: (current: TSchema[TKey] | undefined) => TSchema[TKey] | undefined, options: UpdateOptions = {}): CubbyWrite {
+    const { retries = 10 } = options
+    try {
+      if (this.#closing) throw closedError()
+      assertValidKey(key, this.#limits.maxKeyBytes)
+      if (typeof fn !== 'function') throw new TypeError('update: fn must be a function')
+      if (!Number.isSafeInteger(retries) || retries < 0) throw new TypeError('update: retries must be a non-negative integer')
+    } catch (error) {
+      return refusedWrite(error)
+    }
+    const run = (replica: Replica): { durable: Promise<void>; settled: Promise<void> } =>
+      this.#updaterOf(replica).update(key, fn as (value: unknown) => unknown, retries)
+    if (this.#replica) {
+      const { durable, settled } = run(this.#replica)
+      return cubbyWrite(durable, settled)
+    }
+    const started = this.#loaded.then((replica) => {
+      if (this.#closing) throw closedError()
+      return run(replica)
+    })
+    return cubbyWrite(started.then((r) => r.durable), started.then((r) => r.settled))
+  }
+
+  /**
+   * Applies several writes all or none, on this device and on the server, with their conditions checked together
+   * (against the server's state before the batch). One failed condition rejects every write of the batch with
+   * `CONFLICT`, and each is rolled back here.
+   *
+   * @throws TypeError or CubbyError as {@link store} for a bad write (nothing is written); `MESSAGE_TOO_LARGE` for
+   *   a batch of more than 10 000 writes or more bytes than `maxMessageBytes`.
+   * @example
+   * ```ts
+   * await cubby.batch((tx) => {
+   *   tx.store('seat/12', me, { ifAbsent: true })
+   *   tx.delete('seat/11', { ifVersion: mine.version })
+   * }).settled
+   * ```
+   */
+  batch(build: (tx: CubbyTransaction<TSchema>) => void): CubbyWrite {
+    return this.#tracked(() => {
+      const inputs: MutationInput[] = []
+      build({
+        store: (key, value, options) => void inputs.push(withCondition(storeInput(key, value, this.#limits, this.#expiresAt(options)), options)),
+        delete: (key, options) => void inputs.push(withCondition(deleteInput(key, this.#limits), options)),
+      })
+      const bytes = inputs.reduce((n, i) => n + (i.op === 'clear' ? 0 : utf8Length(i.key) + (i.op === 'store' ? utf8Length(i.value) : 0)), 0)
+      if (inputs.length > MAX_MUTATIONS_PER_BATCH || bytes > this.#limits.maxMessageBytes) {
+        throw new CubbyError('MESSAGE_TOO_LARGE', `A batch may hold at most ${MAX_MUTATIONS_PER_BATCH} writes and ${this.#limits.maxMessageBytes} bytes`)
+      }
+      return inputs
+    }, { batch: newBatchId() })
+  }
+
+  /**
+   * Reads a key with the server's version it builds on (for `ifVersion`) and whether a write of it is pending.
+   *
+   * @example
+   * ```ts
+   * const { value, version } = await cubby.getEntry('seat')
+   * ```
+   */
+  async getEntry<TKey extends CubbyKey<TSchema>>(key: TKey): Promise<CubbyEntryInfo<TSchema[TKey]>> {
+    assertValidKey(key, this.#limits.maxKeyBytes)
+    await this.#use()
+    return this.getEntrySnapshot(key)
+  }
+
+  /**
+   * As {@link getEntry}, synchronously, for bindings: value `undefined` and version 0 until the initial load.
+   *
+   * @example
+   * ```ts
+   * const { version } = cubby.getEntrySnapshot('seat')
+   * ```
+   */
+  getEntrySnapshot<TKey extends CubbyKey<TSchema>>(key: TKey): CubbyEntryInfo<TSchema[TKey]> {
+    const replica = this.#replica
+    if (replica === undefined) return { value: undefined, version: 0, pending: false }
+    const last = replica.lastWrite(key)
+    const acked = last?.ackedRev !== undefined && last.mutation.op === 'store' ? last.ackedRev : 0
+    return {
+      value: replica.get(key)?.value as TSchema[TKey] | undefined,
+      version: Math.max(replica.confirmed(key).version, acked),
+      pending: replica.isPending(key),
+    }
   }
 
   /**
@@ -476,6 +623,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       this.#emit('pending', { keys: [...keys], count: this.pendingCount })
     },
     error: (error: CubbyError, stopped?: StopReason) => this.#emit('error', stopped ? { error, stopped } : { error }),
+    rejected: (error, key) => this.#emit('error', { error, key }),
     synced: () => this.#link.synced(),
     durable: (entries) => this.#link.durable(entries),
     status: (status) => this.#emit('status', { status, persistent: this.persistent }),
@@ -517,6 +665,37 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       if (this.#closing) throw closedError()
       return replica.write(inputs)
     })
+  }
+
+  #updaterOf(replica: Replica): Updater {
+    if (this.#updater === undefined || this.#updater.replica !== replica) this.#updater = { replica, updater: new Updater(replica, this.#limits, () => this.#link.coordinated) }
+    return this.#updater.updater
+  }
+
+  /** Writes through the replica with their verdicts tracked: a {@link CubbyWrite}. */
+  #tracked(build: () => MutationInput[], extras: WriteExtras = {}): CubbyWrite {
+    let inputs: MutationInput[]
+    try {
+      if (this.#closing) throw closedError()
+      inputs = build()
+    } catch (error) {
+      return refusedWrite(error)
+    }
+    if (inputs.length === 0) return cubbyWrite(this.#loaded.then(() => {}), this.#loaded.then(() => {}))
+    const run = (replica: Replica): { durable: Promise<void>; settled: Promise<void> } => {
+      const { writes, durable } = replica.writeTracked(inputs, extras)
+      const settled = Promise.all(writes.map((w) => replica.verdict(w))).then(() => {})
+      return { durable, settled }
+    }
+    if (this.#replica) {
+      const { durable, settled } = run(this.#replica)
+      return cubbyWrite(durable, settled)
+    }
+    const started = this.#loaded.then((replica) => {
+      if (this.#closing) throw closedError()
+      return run(replica)
+    })
+    return cubbyWrite(started.then((r) => r.durable), started.then((r) => r.settled))
   }
 
   async #use(): Promise<Replica> {

@@ -37,6 +37,8 @@ export interface CubbyPendingDetail {
 /** Detail of the `error` event. */
 export interface CubbyErrorDetail {
   error: CubbyError
+  /** The key of the write this error rejected (the server's verdict, e.g. `CONFLICT`), when it was one key's. */
+  key?: string
   /**
    * Set when the client stopped connecting because of this error, and stays offline (writes keep going to the
    * outbox) until the app acts: `token` the server refused the fixed token of `auth` (create a client with a

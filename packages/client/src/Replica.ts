@@ -1,4 +1,4 @@
-import { type AckMessage, CubbyError, type Mutation, type MutationResult, type ServerMessage, type WireError } from '@cubby/protocol'
+import { type AckMessage, CubbyError, type Mutation, type MutationResult, type ServerMessage, type WireError, type WriteCondition } from '@cubby/protocol'
 import { asCubbyError } from './asCubbyError.js'
 import type { CacheWrite, CubbyCache, OutboxEntry, OutboxRef } from './cache/CubbyCache.js'
 import { ResilientCache } from './cache/ResilientCache.js'
@@ -14,9 +14,23 @@ import { Pusher } from './sync/Pusher.js'
  * `0` there, so that the id keeps its place in the encoded frame).
  */
 export type MutationInput =
-  | { op: 'store'; mid?: number; key: string; value: string; expiresAt?: number }
-  | { op: 'delete'; mid?: number; key: string }
+  | { op: 'store'; mid?: number; key: string; value: string; expiresAt?: number; if?: WriteCondition }
+  | { op: 'delete'; mid?: number; key: string; if?: WriteCondition }
   | { op: 'clear'; mid?: number }
+
+/** How {@link Replica.writeTracked} files writes in the outbox. */
+export interface WriteExtras {
+  /** The first write's condition waits for this pending write's result (see `OutboxEntry.after`). */
+  after?: PendingWrite | undefined
+  /** The writes form one atomic batch with this id. */
+  batch?: string | undefined
+}
+
+/** What a tracked write made: its pending writes (for their verdicts) and the promise of local durability. */
+export interface TrackedWrite {
+  writes: PendingWrite[]
+  durable: Promise<void>
+}
 
 /** How a {@link Replica} reports to its owner. */
 export interface ReplicaHooks {
@@ -25,6 +39,8 @@ export interface ReplicaHooks {
   error(error: CubbyError): void
   /** A `synced` frame arrived: the catch-up is complete. */
   synced(): void
+  /** A write of one key was rejected (by the server, or dropped with the one it was built on). Else `error` reports it. */
+  rejected?(error: CubbyError, key: string): void
   /** Local writes became durable in the outbox (for other tabs to learn of them). */
   durable?(entries: readonly OutboxEntry[]): void
 }
@@ -47,7 +63,8 @@ interface Waiter {
 const fromWire = (e: WireError, message: string): CubbyError =>
   new CubbyError(e.code, message, e.retryAfter === undefined ? {} : { retryAfter: e.retryAfter })
 /** The outbox entry of a write, without what memory keeps with it (for posting to other tabs). */
-const outboxEntry = ({ seq, clientId, mutation }: OutboxEntry): OutboxEntry => ({ seq, clientId, mutation })
+const outboxEntry = ({ seq, clientId, mutation, after, batch }: OutboxEntry): OutboxEntry =>
+  ({ seq, clientId, mutation, ...(after !== undefined && { after }), ...(batch !== undefined && { batch }) })
 const refOf = (w: PendingWrite): OutboxRef => ({ clientId: w.clientId, mid: w.mutation.mid })
 const storageError = (cause: unknown): CubbyError =>
   new CubbyError('STORAGE_ERROR', `The local cache failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
@@ -68,6 +85,8 @@ export class Replica {
   #nextMid = 1
   #nextSeq: number
   #waiters: Waiter[] = []
+  /** Verdicts someone awaits (see {@link verdict}). */
+  readonly #verdicts = new Map<PendingWrite, { promise: Promise<void>; resolve: () => void; reject: (e: CubbyError) => void }>()
   #needsRepair = false
   #repairing = false
   /** The local writes of the cache batch being filled. */
@@ -126,17 +145,136 @@ export class Replica {
       input.mid = this.#nextMid++
       return { seq: this.#nextSeq++, clientId: this.#clientId, mutation: input as Mutation }
     })
+    return this.#add(entries).durable
+  }
+
+  /**
+   * As {@link write}, with the pending writes returned (to await their verdicts, see {@link verdict}), and the
+   * writes filed as one atomic batch or as waiting for an earlier write's result.
+   */
+  writeTracked(inputs: readonly MutationInput[], { after, batch }: WriteExtras = {}): TrackedWrite {
+    const entries = inputs.map((input, i): OutboxEntry => {
+      input.mid = this.#nextMid++
+      const entry: OutboxEntry = { seq: this.#nextSeq++, clientId: this.#clientId, mutation: input as Mutation }
+      if (i === 0 && after !== undefined) entry.after = after.mutation.mid
+      if (batch !== undefined) entry.batch = i === inputs.length - 1 ? { id: batch, last: true } : { id: batch }
+      return entry
+    })
+    return this.#add(entries)
+  }
+
+  #add(entries: OutboxEntry[]): TrackedWrite {
     const { writes, changes } = this.#state.addWrites(entries)
     this.#hooks.change(changes, 'local')
     this.#hooks.pending(writes)
-    if (this.cache.writeSync) return this.#writeNow(writes, entries)
+    if (this.cache.writeSync) return { writes, durable: this.#writeNow(writes, entries) }
     const done = this.#batcher.enqueue({ outboxPut: entries })
     if (this.#batch?.done !== done) this.#batch = this.#track(done)
     // One by one: spreading a large storeMany into push() would overflow the stack.
     for (const w of writes) this.#batch.writes.push(w)
     for (const e of entries) this.#batch.entries.push(e)
-    return this.#batch.result
+    return { writes, durable: this.#batch.result }
   }
+
+  /**
+   * Resolves once the server acknowledged the write; rejects with its error (`CONFLICT`, ...) once it was rejected
+   * or rolled back, or with `CLOSED`. Settled already: resolves (or rejects) at once.
+   */
+  verdict(write: PendingWrite): Promise<void> {
+    if (write.ackedRev !== undefined) return Promise.resolve()
+    let resolve!: () => void
+    let reject!: (e: CubbyError) => void
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)))
+    this.#verdicts.set(write, { promise, resolve, reject })
+    return promise
+  }
+
+  /** Settles a write's verdict, if anyone waits for it. */
+  #decide(write: PendingWrite, error?: CubbyError): void {
+    const waiting = this.#verdicts.get(write)
+    if (waiting === undefined) return
+    this.#verdicts.delete(write)
+    if (error === undefined) waiting.resolve()
+    else waiting.reject(error)
+  }
+
+  /**
+   * Replaces the value (and condition) of a store this page made and never sent, in place, and persists it: an
+   * `update` folded into the pending one of its key.
+   */
+  rewrite(write: PendingWrite, mutation: Mutation & { op: 'store' }): Promise<void> {
+    this.#hooks.change(this.#state.rewrite(write, mutation), 'local')
+    const done = this.#writeLater({ outboxPut: [outboxEntry(write)] }, false)
+    this.#pusher.soon()
+    return done
+  }
+
+  /** The server's version of `key` as last seen (0: no value), and its value then. */
+  confirmed(key: string): { version: number; entry: ViewEntry | undefined } {
+    return { version: this.#state.version(key), entry: this.#state.confirmed(key) }
+  }
+
+  /** The last write of `key` still in the overlay (pending or acknowledged), if any. */
+  lastWrite(key: string): PendingWrite | undefined {
+    return this.#state.pending.last(key)
+  }
+
+  /**
+   * Writes whose condition waited for writes now settled: an acknowledged one's revision becomes their `if` (and
+   * they may go); a rejected one's leaves them nothing to build on: `rebase` re-runs an `update`'s function on
+   * the server's value, and one it cannot (after a reload) is rejected here with `CONFLICT`, like its predecessor.
+   */
+  #release(settled: readonly PendingWrite[], rejected: ReadonlySet<PendingWrite>): void {
+    const waiting = [...this.#state.pending.values()].filter((w) => w.after !== undefined && w.clientId === this.#clientId && w.mutation.op !== 'clear' && w.mutation.if === undefined)
+    if (waiting.length === 0) return
+    const byMid = new Map(settled.filter((w) => w.clientId === this.#clientId).map((w) => [w.mutation.mid, w]))
+    const orphans: PendingWrite[] = []
+    const put: OutboxEntry[] = []
+    for (const w of waiting) {
+      const before = byMid.get(w.after!)
+      if (before === undefined) continue
+      if (rejected.has(before)) {
+        if (this.rebase?.(w) !== true) orphans.push(w)
+        continue
+      }
+      const m = w.mutation as Mutation & { op: 'store' | 'delete' }
+      m.if = before.mutation.op === 'store' ? { rev: before.ackedRev! } : { absent: true }
+      put.push(outboxEntry(w))
+    }
+    if (put.length > 0) this.#persist({ outboxPut: put })
+    if (orphans.length === 0) return
+    this.#rollBackWrites(orphans, new CubbyError('CONFLICT', 'The write it was based on was rejected'))
+    this.#persist({ outboxDelete: orphans.map(refOf) })
+  }
+
+  /** Reports a rejected write: with its key where it had one. */
+  #report(write: PendingWrite, error: CubbyError): void {
+    if (write.mutation.op !== 'clear' && this.#hooks.rejected) this.#hooks.rejected(error, write.mutation.key)
+    else this.#hooks.error(error)
+  }
+
+  /** Takes writes out (rejected without reaching the server) and reports them, as a server rejection would. */
+  #rollBackWrites(writes: PendingWrite[], error: CubbyError): void {
+    this.#hooks.change(this.#state.removeWrites(writes), 'local')
+    this.#hooks.pending(writes)
+    for (const w of writes) {
+      this.#decide(w, error)
+      this.#report(w, new CubbyError(error.code, `The write of ${JSON.stringify(w.mutation.op === 'clear' ? 'clear' : w.mutation.key)} was dropped: ${error.message}`))
+    }
+    this.#settle()
+  }
+
+  /**
+   * Set by the owner: re-runs an `update` whose write waited for one that was rejected, rewriting the write in
+   * place (it was never sent). Returns whether it did; if not, the write is rejected with `CONFLICT`.
+   */
+  rebase: ((write: PendingWrite) => boolean) | undefined
+
+  /**
+   * Set by the owner: told of a rejected write before it is reported. Returns `true` when it takes care of it
+   * (an `update` that retries): no `error` event then.
+   */
+  intercept: ((write: PendingWrite, error: CubbyError) => boolean) | undefined
 
   /**
    * Writes to a synchronous cache (memory) at once: the writes are in the outbox before this returns, so the
@@ -146,7 +284,7 @@ export class Replica {
     try {
       this.cache.writeSync!({ outboxPut: entries })
     } catch (cause) {
-      this.#rollBack(writes)
+      this.#rollBack(writes, cause)
       return Promise.reject(storageError(cause))
     }
     for (const w of writes) w.durable = true
@@ -155,9 +293,10 @@ export class Replica {
     return Promise.resolve()
   }
 
-  #rollBack(writes: PendingWrite[]): void {
+  #rollBack(writes: PendingWrite[], cause?: unknown): void {
     this.#hooks.change(this.#state.removeWrites(writes), 'local')
     this.#hooks.pending(writes)
+    for (const w of writes) this.#decide(w, storageError(cause))
     this.#settle()
   }
 
@@ -176,7 +315,7 @@ export class Replica {
       },
       (cause: unknown) => {
         end()
-        this.#rollBack(batch.writes)
+        this.#rollBack(batch.writes, cause)
         throw storageError(cause)
       },
     )
@@ -246,11 +385,17 @@ export class Replica {
         this.#hooks.change(changes, 'remote')
         this.#hooks.pending(settled)
         // The tab that made a write reports its rejection (writes of a closed page: the tab that replays them).
-        for (const { write, error } of rejected.filter((r) => !r.write.foreign)) {
+        const rejectedSet = new Set<PendingWrite>()
+        for (const { write, error } of rejected) {
+          rejectedSet.add(write)
           const key = write.mutation.op === 'clear' ? 'clear' : JSON.stringify(write.mutation.key)
-          this.#hooks.error(fromWire(error, `The server rejected the write of ${key}: ${error.message}`))
+          const cubbyError = fromWire(error, `The server rejected the write of ${key}: ${error.message}`)
+          this.#decide(write, cubbyError)
+          if (!write.foreign && this.intercept?.(write, cubbyError) !== true) this.#report(write, cubbyError)
         }
+        for (const w of settled) if (!rejectedSet.has(w)) this.#decide(w)
         persist({ ...write, outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
+        if (own) this.#release(settled, rejectedSet)
         if (own) this.#pusher.answered()
         this.#settle()
         const { cursor } = this.#state
@@ -324,6 +469,7 @@ export class Replica {
   /** Drops everything in memory (the user's local data is gone), reporting the emptied view and the writes. */
   forget(): void {
     const { changes, writes } = this.#state.forget()
+    for (const w of writes) this.#decide(w, new CubbyError('CLOSED', 'The local data of this user was dropped'))
     this.#hooks.change(changes, 'remote')
     this.#hooks.pending(writes)
   }
@@ -392,6 +538,8 @@ export class Replica {
     this.#closed = true
     clearTimeout(this.#expiryTimer)
     for (const w of this.#waiters.splice(0)) w.reject(reason)
+    for (const [, v] of this.#verdicts) v.reject(reason)
+    this.#verdicts.clear()
     this.#pusher.close()
     await this.#batcher.drain()
     await (destroy ? this.cache.destroy() : this.cache.close())

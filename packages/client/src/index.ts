@@ -9,6 +9,7 @@
 export { createCubby } from './createCubby.js'
 export { Cubby } from './Cubby.js'
 export type { CubbyEntry, CubbyKey, CubbyListener, CubbyStats, StoreOptions } from './Cubby.js'
+export type { CubbyEntryInfo, CubbyTransaction, CubbyWrite, UpdateOptions, WriteConditionOptions } from './CubbyWrite.js'
 export type { CubbyStorage, CubbyStorageEstimate } from './cache/CubbyStorage.js'
 export type { CubbyStorageStats } from './cache/storageStats.js'
 export type { StorageFailureKind } from './cache/storageFailureKind.js'

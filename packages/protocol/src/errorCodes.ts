@@ -32,6 +32,11 @@ export const CUBBY_ERROR_CODES = {
    * refused and nothing of it kept (writes that free space still pass). HTTP 507.
    */
   STORAGE_FULL: 'STORAGE_FULL',
+  /**
+   * A conditional write (`ifVersion`, `ifAbsent`, HTTP `If-Match`/`If-None-Match: *`) found the key at another
+   * version, or a write of its atomic batch did: nothing of it (or of its batch) was written. HTTP 412.
+   */
+  CONFLICT: 'CONFLICT',
   /** The operation needs a connection or an acknowledgement that did not come (e.g. `signOut` with pending writes while offline). */
   PENDING_WRITES: 'PENDING_WRITES',
   /** The client or server was closed while the operation ran. */

@@ -55,5 +55,6 @@ export type {
   UserDeletedMessage,
   WelcomeMessage,
   WireError,
+  WriteCondition,
 } from './messages.js'
-export { MAX_CLIENT_ID_LENGTH, MAX_MUTATIONS_PER_PUSH, parseClientMessage, parseServerMessage } from './parseMessage.js'
+export { MAX_BATCH_ID_LENGTH, MAX_CLIENT_ID_LENGTH, MAX_MUTATIONS_PER_BATCH, MAX_MUTATIONS_PER_PUSH, parseClientMessage, parseServerMessage } from './parseMessage.js'

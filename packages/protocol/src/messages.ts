@@ -50,14 +50,25 @@ export interface HelloMessage {
   echo?: boolean
 }
 
-/** One write. `mid` (mutation id) increases by one per write of a client id, so retries can be recognised. */
+/**
+ * The condition of a compare-and-set write, checked by the server when the write arrives: `{ rev }` holds while
+ * the key's live value is at that revision (its version), `{ absent: true }` while the key has no live value.
+ * A write whose condition fails is rejected with `CONFLICT` and changes nothing.
+ */
+export type WriteCondition = { rev: number } | { absent: true }
+
+/**
+ * One write. `mid` (mutation id) increases by one per write of a client id, so retries can be recognised.
+ * A store or delete may carry a condition (`if`, see {@link WriteCondition}).
+ */
 export type Mutation =
   | {
     op: 'store'; mid: number; key: string; /** Encoded with `encodeValue`. */ value: string
     /** When the value expires, in milliseconds since the epoch on the server's clock (see `expiry.ts`); none: never. */
     expiresAt?: number
+    if?: WriteCondition
   }
-  | { op: 'delete'; mid: number; key: string }
+  | { op: 'delete'; mid: number; key: string; if?: WriteCondition }
   | { op: 'clear'; mid: number }
 
 /** Writes of one client id, in the order the client made them. */
@@ -66,6 +77,15 @@ export interface PushMessage {
   /** Identifies the writer for exactly-once: the server applies a (clientId, mid) at most once. */
   clientId: string
   mutations: Mutation[]
+  /**
+   * The mutations form one atomic batch: all of them are applied, or none (each then gets the error that stopped
+   * the batch, e.g. `CONFLICT` when a condition failed; conditions are checked together, against the state before
+   * the batch). A batch larger than one frame is sent as several pushes with the same `batch.id`, the last one
+   * with `batch.last: true`; the server holds the parts of the session's open batch and commits them together
+   * when the last part arrives (a part's answer comes then, for all parts at once). A batch cut by a disconnect is
+   * dropped by the server and sent again whole.
+   */
+  batch?: { id: string; last?: true }
 }
 
 /**
@@ -128,6 +148,8 @@ export interface WireError {
   retryAfter?: number
   /** Why the token was refused, for `UNAUTHORIZED`. */
   reason?: UnauthorizedReason
+  /** The key's version (revision of its live value; 0: no live value) the failed condition met, for `CONFLICT`. */
+  rev?: number
 }
 
 /** Outcome of one mutation: the revision it got (durable on the server), or why it was rejected. */

@@ -3,7 +3,7 @@ import { isJsonDeeperThan } from './codec/jsonDepth.js'
 import { isCubbyErrorCode, isUnauthorizedReason } from './errorCodes.js'
 import { isExpiresAt } from './expiry.js'
 import { isWellFormed } from './limits.js'
-import type { Change, ClientMessage, Mutation, MutationResult, ServerMessage, WireError } from './messages.js'
+import type { Change, ClientMessage, Mutation, MutationResult, ServerMessage, WireError, WriteCondition } from './messages.js'
 
 /** Largest number of mutations in one push. */
 export const MAX_MUTATIONS_PER_PUSH = 1000
@@ -11,6 +11,10 @@ export const MAX_MUTATIONS_PER_PUSH = 1000
 const MAX_FRAME_DEPTH = 16
 /** Largest client id, in characters. */
 export const MAX_CLIENT_ID_LENGTH = 128
+/** Most mutations in one atomic batch (`push.batch`), over all its frames. */
+export const MAX_MUTATIONS_PER_BATCH = 10_000
+/** Largest batch id (`push.batch.id`), in characters. */
+export const MAX_BATCH_ID_LENGTH = 64
 
 type Json = Record<string, unknown>
 
@@ -32,26 +36,48 @@ function parseJsonObject(data: string): Json {
 const isRev = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0
 const isMid = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1
 
+/** Parses a mutation's `if`: `{ rev: n }` (n ≥ 1) or `{ absent: true }`, nothing else. */
+function parseCondition(c: unknown, i: number): WriteCondition {
+  const { rev, absent, ...rest } = Object(c) as Json
+  if (typeof c === 'object' && c !== null && Object.keys(rest).length === 0) {
+    if (absent === true && rev === undefined) return { absent: true }
+    if (absent === undefined && isMid(rev)) return { rev }
+  }
+  throw bad(`mutations[${i}].if must be { rev: <positive integer> } or { absent: true }`)
+}
+
 function parseMutation(m: unknown, i: number): Mutation {
   if (typeof m !== 'object' || m === null) throw bad(`mutations[${i}] must be an object`)
-  const { op, mid, key, value, expiresAt } = m as Json
+  const { op, mid, key, value, expiresAt, if: condition } = m as Json
   if (!isMid(mid)) throw bad(`mutations[${i}].mid must be a positive integer`)
+  if (condition !== undefined && op === 'clear') throw bad(`mutations[${i}]: a clear takes no condition`)
+  const cond = condition === undefined ? undefined : { if: parseCondition(condition, i) }
   // Key content (empty, too long) is checked per mutation by the server, so one bad key rejects one write.
   switch (op) {
     case 'store':
       if (typeof key !== 'string') throw bad(`mutations[${i}].key must be a string`)
       if (typeof value !== 'string') throw bad(`mutations[${i}].value must be an encoded value (a string)`)
-      if (expiresAt === undefined) return { op, mid, key, value }
+      if (expiresAt === undefined) return { op, mid, key, value, ...cond }
       if (!isExpiresAt(expiresAt)) throw bad(`mutations[${i}].expiresAt must be a positive integer (ms since the epoch)`)
-      return { op, mid, key, value, expiresAt }
+      return { op, mid, key, value, expiresAt, ...cond }
     case 'delete':
       if (typeof key !== 'string') throw bad(`mutations[${i}].key must be a string`)
-      return { op, mid, key }
+      return { op, mid, key, ...cond }
     case 'clear':
       return { op, mid }
     default:
       throw bad(`mutations[${i}].op must be 'store', 'delete' or 'clear'`)
   }
+}
+
+/** Parses `push.batch`: `{ id, last?: true }`. */
+function parseBatch(b: unknown): { id: string; last?: true } {
+  const { id, last, ...rest } = Object(b) as Json
+  if (typeof b !== 'object' || b === null || Object.keys(rest).length > 0 || (last !== undefined && last !== true)
+    || typeof id !== 'string' || id.length === 0 || id.length > MAX_BATCH_ID_LENGTH || !isWellFormed(id)) {
+    throw bad(`push.batch must be { id: <string of 1 to ${MAX_BATCH_ID_LENGTH} characters>, last?: true }`)
+  }
+  return last === true ? { id, last } : { id }
 }
 
 /**
@@ -84,7 +110,7 @@ export function parseClientMessage(data: string): ClientMessage {
       for (let i = 1; i < parsed.length; i++) {
         if (parsed[i]!.mid <= parsed[i - 1]!.mid) throw bad('push.mutations must be in increasing mid order')
       }
-      return { type: 'push', clientId, mutations: parsed }
+      return msg.batch === undefined ? { type: 'push', clientId, mutations: parsed } : { type: 'push', clientId, mutations: parsed, batch: parseBatch(msg.batch) }
     }
     case 'ping':
       return { type: 'ping' }
@@ -99,6 +125,7 @@ function parseWireError(e: Json): WireError {
   return {
     code, message, ...(typeof e.retryAfter === 'number' && { retryAfter: e.retryAfter }),
     ...(isUnauthorizedReason(e.reason) && { reason: e.reason }),
+    ...(isRev(e.rev) && { rev: e.rev }),
   }
 }
 

@@ -27,7 +27,7 @@ describe('useCubby', () => {
     const controls: Controls = {}
     await using view = render(h(CubbyProvider, { cubby }, h(Theme, { controls })))
     await vi.waitFor(() => expect(view.text('theme')).toBe('light loading'))
-    expect(controls.meta).toEqual({ status: 'loading', loaded: false, pending: false, synced: false, error: undefined })
+    expect(controls.meta).toEqual({ status: 'loading', loaded: false, pending: false, synced: false, error: undefined, version: 0 })
     signIn(offlineToken('alice'))
     await cubby.store('theme', 'dark')
     await vi.waitFor(() => expect(view.text('theme')).toBe('dark pending'))

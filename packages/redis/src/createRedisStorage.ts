@@ -1,4 +1,4 @@
-import { CubbyError, compareKeys, type Change, type Mutation, type MutationResult } from '@cubby/protocol'
+import { CubbyError, compareKeys, type Change, type Mutation, type MutationResult, type WireError } from '@cubby/protocol'
 import { CATCH_UP_PAGE_BYTES, checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
 import type {
   CommitOptions, CommitResult, CubbyStorage, DeviceRegistry, ImportResult, MergeUserOptions, MergeUserResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
@@ -175,11 +175,11 @@ class RedisStorageImpl implements RedisStorage {
     return this.#write(userId, async () => {
       const k = userKeys(this.#settings.prefix, userId)
       const { maxKeys, maxBytes } = this.#settings.quota
-      const args = mutations.flatMap((m) => [OPS[m.op], m.mid, m.op === 'clear' ? '' : m.key, m.op === 'store' ? m.value : ''])
+      const args = mutations.flatMap((m) => [OPS[m.op], m.mid, m.op === 'clear' ? '' : m.key, m.op === 'store' ? m.value : '', conditionArg(m)])
       const { authorizedAt } = options
       const reply = await this.#scripts.cubbyCommit(
         k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted,
-        maxKeys, maxBytes, RECORD_OVERHEAD_BYTES, clientId ?? '', authorizedAt === undefined ? '' : authorizedAt, nowInSeconds(), ...args,
+        maxKeys, maxBytes, RECORD_OVERHEAD_BYTES, clientId ?? '', authorizedAt === undefined ? '' : authorizedAt, nowInSeconds(), options.atomic === true ? '1' : '', ...args,
       ) as number[]
       return commitResult(mutations, reply, this.#settings.quota)
     })
@@ -327,6 +327,18 @@ class RedisStorageImpl implements RedisStorage {
 /** Now in whole seconds since the epoch, as a meta's `u` (last write) holds it. */
 const nowInSeconds = (): number => Math.floor(Date.now() / 1000)
 
+/** A mutation's condition as the commit script takes it: '' for none, 'a' for absent, else the rev. */
+const conditionArg = (m: Mutation): string | number =>
+  m.op === 'clear' || m.if === undefined ? '' : 'absent' in m.if ? 'a' : m.if.rev
+
+/** The `CONFLICT` of a commit script's kind 6 (its condition failed), 7 (it had failed before) or 8 (its batch's did). */
+function conflictOf(kind: number, m: Mutation, version: number): WireError {
+  const key = m.op === 'clear' ? '' : JSON.stringify(m.key)
+  const message = kind === 6 ? `${key} did not meet its condition: it is at version ${version}`
+    : kind === 7 ? 'This write was rejected before: its condition did not hold' : 'Another write of its atomic batch conflicted'
+  return { code: 'CONFLICT', message, rev: version }
+}
+
 function commitResult(mutations: Mutation[], reply: number[], quota: UserQuota): CommitResult {
   const results: MutationResult[] = []
   const changes: Change[] = []
@@ -336,6 +348,7 @@ function commitResult(mutations: Mutation[], reply: number[], quota: UserQuota):
     if (kind === 3) results.push({ mid: m.mid, error: { code: 'QUOTA_EXCEEDED', message: `A user may keep at most ${quota.maxKeys} keys` } })
     else if (kind === 5) results.push({ mid: m.mid, error: { code: 'UNAUTHORIZED', message: 'The user was deleted; sign in again' } })
     else if (kind === 4) results.push({ mid: m.mid, error: { code: 'QUOTA_EXCEEDED', message: `A user may store at most ${quota.maxBytes} bytes` } })
+    else if (kind === 6 || kind === 7 || kind === 8) results.push({ mid: m.mid, error: conflictOf(kind, m, rev) })
     else results.push({ mid: m.mid, rev })
     if (kind !== 1) return
     changes.push(m.op === 'clear' ? { rev, clear: true } : m.op === 'delete' ? { rev, key: m.key, deleted: true } : { rev, key: m.key, value: m.value })

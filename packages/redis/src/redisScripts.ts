@@ -66,22 +66,26 @@ end
 `
 
 /**
- * One user's commit: deletion barrier, exactly-once check, quota, revs, records, key index, log and meta, all or
- * nothing. KEYS meta data keys log clients snapshots deleted; ARGV maxKeys maxBytes overhead clientId ('' for none)
- * authorizedAt (ms, '' for none) now (seconds), then op mid key value per mutation (op s|d|c). Returns head, then
- * two numbers per mutation: kind (1 applied, 2 repeated mid, 3 over the key quota, 4 over the byte quota, 5 the user
- * was deleted at or after authorizedAt) and rev.
+ * One user's commit: deletion barrier, exactly-once check, conditions, quota, revs, records, key index, log and
+ * meta, all or nothing. KEYS meta data keys log clients snapshots deleted; ARGV maxKeys maxBytes overhead clientId
+ * ('' for none) authorizedAt (ms, '' for none) now (seconds) atomic ('1' or ''), then op mid key value condition
+ * per mutation (op s|d|c; condition '' for none, 'a' for absent, else the rev). Returns head, then two numbers per
+ * mutation: kind (1 applied, 2 repeated mid, 3 over the key quota, 4 over the byte quota, 5 the user was deleted
+ * at or after authorizedAt, 6 its condition failed, 7 a repeated mid that had failed its condition, 8 another
+ * write of its atomic batch failed its condition) and rev (for 6-8: the key's version, 0 when absent). A client's
+ * exactly-once record is "<mid> <rev>", then " <conflicted mids, comma-separated>" when there are any.
  */
 const COMMIT = `#!lua
 ${HELPERS}${SNAPSHOT_HELPERS}
 local maxKeys, maxBytes, overhead, clientId = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local atomic = ARGV[7] == '1'
 local deletedMs, deletedHead = deletion(KEYS[7])
 local meta = redis.call('HMGET', KEYS[1], 'h', 'r', 'n', 'b')
 local head, clearRev = tonumber(meta[1]), tonumber(meta[2]) or 0
 local keys, bytes = tonumber(meta[3]) or 0, tonumber(meta[4]) or 0
 if ARGV[5] ~= '' and deletedMs > 0 and deletedMs >= tonumber(ARGV[5]) then
   local out = { head or deletedHead }
-  for i = 7, #ARGV, 4 do out[#out + 1] = 5; out[#out + 1] = 0 end
+  for i = 8, #ARGV, 5 do out[#out + 1] = 5; out[#out + 1] = 0 end
   return out
 end
 if not head then
@@ -89,21 +93,111 @@ if not head then
   head, clearRev = deletedHead, deletedHead
   if head > 0 then redis.call('ZADD', KEYS[4], int(head), 'c') end
 end
-local open = openSnapshots(KEYS[6])
-local lastMid, lastRev, applied = 0, 0, false
+local lastMid, lastRev, conflicts, applied = 0, 0, '', false
 if clientId ~= '' then
   local seen = redis.call('HGET', KEYS[5], clientId)
   if seen then
     local sp = string.find(seen, ' ', 1, true)
-    lastMid, lastRev = tonumber(string.sub(seen, 1, sp - 1)), tonumber(string.sub(seen, sp + 1))
+    local sp2 = string.find(seen, ' ', sp + 1, true)
+    lastMid = tonumber(string.sub(seen, 1, sp - 1))
+    if sp2 then lastRev, conflicts = tonumber(string.sub(seen, sp + 1, sp2 - 1)), string.sub(seen, sp2 + 1)
+    else lastRev = tonumber(string.sub(seen, sp + 1)) end
   end
 end
+local function repeated(mid) return clientId ~= '' and mid <= lastMid end
+local function wasConflict(mid) return string.find(',' .. conflicts .. ',', ',' .. int(mid) .. ',', 1, true) ~= nil end
+-- The key's live version: the rev of its value, 0 without one.
+local function version(op, key)
+  if op == 'c' then return 0 end
+  local rev, value = parse(redis.call('HGET', KEYS[2], key))
+  return value and rev or 0
+end
+local function fails(op, key, cond)
+  if cond == '' or op == 'c' then return false end
+  local v = version(op, key)
+  if cond == 'a' then return v ~= 0 end
+  return v ~= tonumber(cond)
+end
+-- A conflicted mid counts as applied (a retry gets CONFLICT again); the newest 256 are remembered.
+local function remember(mid)
+  conflicts = conflicts == '' and int(mid) or (conflicts .. ',' .. int(mid))
+  local n = select(2, string.gsub(conflicts, ',', ','))
+  while n >= 256 do
+    conflicts = string.sub(conflicts, string.find(conflicts, ',', 1, true) + 1)
+    n = n - 1
+  end
+  lastMid, applied = mid, true
+  if lastRev == 0 then lastRev = head end
+end
+local function saveClient()
+  if applied and clientId ~= '' then
+    redis.call('HSET', KEYS[5], clientId, int(lastMid) .. ' ' .. int(lastRev) .. (conflicts ~= '' and (' ' .. conflicts) or ''))
+  end
+end
+-- An atomic batch: every condition checked first, against the state before it; then the quota, as a dry run.
+if atomic then
+  local failed, over = false, 0
+  for i = 8, #ARGV, 5 do
+    if not repeated(tonumber(ARGV[i + 1])) and fails(ARGV[i], ARGV[i + 2], ARGV[i + 4]) then failed = true end
+  end
+  if not failed then
+    local k, b, planned, cleared = keys, bytes, {}, false
+    for i = 8, #ARGV, 5 do
+      local op, key, value = ARGV[i], ARGV[i + 2], ARGV[i + 3]
+      if repeated(tonumber(ARGV[i + 1])) then
+      elseif op == 'c' then k, b, planned, cleared = 0, 0, {}, true
+      else
+        local old, oldLen
+        local st = planned[key]
+        if st then old, oldLen = true, st.len
+        elseif not cleared then
+          local raw = redis.call('HGET', KEYS[2], key)
+          local _, v = parse(raw)
+          old, oldLen = raw ~= false, v and #v or nil
+        end
+        local dk = (op == 's' and 1 or 0) - (oldLen and 1 or 0)
+        local db = (op == 's' and #value or 0) - (oldLen or 0)
+        if not old then db = db + #key + overhead end
+        if op == 'd' and not oldLen then
+        elseif dk > 0 and k + dk > maxKeys then over = 3; break
+        elseif db > 0 and b + db > maxBytes then over = 4; break
+        else
+          k, b = k + dk, b + db
+          planned[key] = { len = op == 's' and #value or nil }
+        end
+      end
+    end
+  end
+  if failed or over > 0 then
+    local out = { head }
+    for i = 8, #ARGV, 5 do
+      local op, mid, key = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+      if repeated(mid) then
+        out[#out + 1] = wasConflict(mid) and 7 or 2
+        out[#out + 1] = wasConflict(mid) and version(op, key) or lastRev
+      elseif failed then
+        out[#out + 1] = fails(op, key, ARGV[i + 4]) and 6 or 8
+        out[#out + 1] = version(op, key)
+        remember(mid)
+      else
+        out[#out + 1] = over
+        out[#out + 1] = 0
+      end
+    end
+    saveClient()
+    return out
+  end
+end
+local open = openSnapshots(KEYS[6])
 local out = {0}
-for i = 7, #ARGV, 4 do
-  local op, mid, key, value = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  local kind = 1
-  if clientId ~= '' and mid <= lastMid then
-    kind = 2
+for i = 8, #ARGV, 5 do
+  local op, mid, key, value, cond = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local kind, rev = 1, 0
+  if repeated(mid) then
+    if wasConflict(mid) then kind, rev = 7, version(op, key) else kind, rev = 2, lastRev end
+  elseif not atomic and fails(op, key, cond) then
+    kind, rev = 6, version(op, key)
+    remember(mid)
   elseif op == 'c' then
     head = head + 1
     freeze(open, KEYS[2], KEYS[3])
@@ -134,20 +228,15 @@ for i = 7, #ARGV, 4 do
   end
   if kind == 1 then
     applied = true
+    rev = head
     if clientId ~= '' then lastMid, lastRev = mid, head end
-    out[#out + 1] = 1
-    out[#out + 1] = head
-  elseif kind == 2 then
-    out[#out + 1] = 2
-    out[#out + 1] = lastRev
-  else
-    out[#out + 1] = kind
-    out[#out + 1] = 0
   end
+  out[#out + 1] = kind
+  out[#out + 1] = rev
 end
 -- The meta is written anyway, with the time of the last write (for pruning unused users).
 redis.call('HSET', KEYS[1], 'h', int(head), 'r', int(clearRev), 'n', int(keys), 'b', int(bytes), 'u', ARGV[6])
-if applied and clientId ~= '' then redis.call('HSET', KEYS[5], clientId, int(lastMid) .. ' ' .. int(lastRev)) end
+saveClient()
 out[1] = head
 return out
 `

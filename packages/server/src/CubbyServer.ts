@@ -26,6 +26,14 @@ export interface ListenOptions {
   metricsHost?: string
 }
 
+/** The condition and expiry of a server-side write (see the client's `ifVersion`, `ifAbsent`, `ttl` and `expiresAt`). */
+export interface ServerWriteOptions extends ExpiryInput {
+  /** Write only while the key's version is this; 0: while it has no value. @default undefined */
+  ifVersion?: number
+  /** Write only while the key has no value. @default false */
+  ifAbsent?: boolean
+}
+
 /** A running Cubby server: mount `app` and `attach` it to your own server, or call `listen`. */
 export interface CubbyServer extends AsyncDisposable {
   /** The HTTP API (`/healthz`, `/v1/...`) as an express router; paths outside it fall through. */
@@ -37,18 +45,21 @@ export interface CubbyServer extends AsyncDisposable {
   /** Starts an http server of its own with `app` and sync. */
   listen(options?: ListenOptions): Promise<{ url: string; port: number; metricsUrl?: string }>
   /**
-   * Stores a value for a user, expiring after `expiry.ttl` ms or at `expiry.expiresAt` when given (server time).
-   * @returns its rev. @throws CubbyError `INVALID_USER_ID`, `INVALID_KEY`, `INVALID_VALUE` (also for a bad ttl), `VALUE_TOO_LARGE`.
+   * Stores a value for a user; with `ifVersion` (0: no value) or `ifAbsent`, only while the key's version is that;
+   * expiring after `ttl` ms or at `expiresAt` when given (server time).
+   * @returns its rev. @throws CubbyError `INVALID_USER_ID`, `INVALID_KEY`, `INVALID_VALUE` (also for a bad ttl), `VALUE_TOO_LARGE`, `CONFLICT`.
    */
-  store(userId: string, key: string, value: unknown, expiry?: ExpiryInput): Promise<number>
+  store(userId: string, key: string, value: unknown, options?: ServerWriteOptions): Promise<number>
+  /** A user's key with its version (the revision of its value, for `ifVersion`), or `undefined`. */
+  getEntry(userId: string, key: string): Promise<{ value: unknown; version: number } | undefined>
   /** The value of a user's key, or `undefined`. */
   get(userId: string, key: string): Promise<unknown>
   /** A user's keys in code-point order. */
   list(userId: string, options?: ServerListOptions): Promise<string[]>
   /** A user's `[key, value]` pairs in code-point order of the keys. */
   entries(userId: string, options?: ServerListOptions): Promise<Array<[string, unknown]>>
-  /** Deletes a user's key. @returns the rev of the delete. */
-  delete(userId: string, key: string): Promise<number>
+  /** Deletes a user's key, on a condition as {@link store}. @returns the rev of the delete. @throws CubbyError `CONFLICT`. */
+  delete(userId: string, key: string, options?: ServerWriteOptions): Promise<number>
   /** Deletes every key of a user. @returns the rev of the clear. */
   clear(userId: string): Promise<number>
   /** Users that have data, `limit` at a time after `after`. */

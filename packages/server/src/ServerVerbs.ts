@@ -1,5 +1,6 @@
 import { CubbyError, assertValidKey, decodeValue, encodeValue, resolveExpiresAt } from '@cubby/protocol'
-import type { CubbyLimits, ExpiryInput, Mutation } from '@cubby/protocol'
+import type { CubbyLimits, Mutation, WriteCondition } from '@cubby/protocol'
+import type { ServerWriteOptions } from './CubbyServer.js'
 import type { CubbyStorage, StorageListOptions } from './storage/CubbyStorage.js'
 import { assertUserId } from './writes/validateMutation.js'
 import type { Writer } from './writes/Writer.js'
@@ -12,6 +13,15 @@ export interface ServerListOptions {
   after?: string
   /** Most keys to return. @default all */
   limit?: number
+}
+
+/** The wire condition of server write options. @throws TypeError for a bad `ifVersion`, or both options. */
+function conditionOf(options: ServerWriteOptions | undefined): WriteCondition | undefined {
+  const { ifVersion, ifAbsent = false } = options ?? {}
+  if (ifVersion !== undefined && (!Number.isSafeInteger(ifVersion) || ifVersion < 0)) throw new TypeError('ifVersion must be a non-negative integer')
+  if (ifVersion !== undefined && ifAbsent) throw new TypeError('Give ifVersion or ifAbsent, not both')
+  if (ifAbsent || ifVersion === 0) return { absent: true }
+  return ifVersion === undefined ? undefined : { rev: ifVersion }
 }
 
 /**
@@ -32,11 +42,19 @@ export class ServerVerbs {
     this.#ready = ready
   }
 
-  async store(userId: string, key: string, value: unknown, expiry: ExpiryInput = {}): Promise<number> {
+  async store(userId: string, key: string, value: unknown, options: ServerWriteOptions = {}): Promise<number> {
     assertValidKey(key, this.#limits.maxKeyBytes)
-    const expiresAt = resolveExpiresAt(expiry, Date.now())
-    const encoded = encodeValue(value)
-    return this.#write(userId, expiresAt === undefined ? { op: 'store', mid: 1, key, value: encoded } : { op: 'store', mid: 1, key, value: encoded, expiresAt })
+    const expiresAt = resolveExpiresAt(options, Date.now())
+    const condition = conditionOf(options)
+    return this.#write(userId, {
+      op: 'store', mid: 1, key, value: encodeValue(value), ...(expiresAt !== undefined && { expiresAt }), ...(condition !== undefined && { if: condition }),
+    })
+  }
+
+  async getEntry(userId: string, key: string): Promise<{ value: unknown; version: number } | undefined> {
+    await this.#check(userId, key)
+    const entry = await this.#storage.get(userId, key)
+    return entry === undefined ? undefined : { value: decodeValue(entry.value), version: entry.rev }
   }
 
   async get(userId: string, key: string): Promise<unknown> {
@@ -55,9 +73,10 @@ export class ServerVerbs {
     return entries.map((e) => [e.key, decodeValue(e.value)])
   }
 
-  async delete(userId: string, key: string): Promise<number> {
+  async delete(userId: string, key: string, options?: ServerWriteOptions): Promise<number> {
     assertValidKey(key, this.#limits.maxKeyBytes)
-    return this.#write(userId, { op: 'delete', mid: 1, key })
+    const condition = conditionOf(options)
+    return this.#write(userId, { op: 'delete', mid: 1, key, ...(condition !== undefined && { if: condition }) })
   }
 
   clear(userId: string): Promise<number> {

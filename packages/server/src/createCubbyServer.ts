@@ -29,7 +29,7 @@ import { ExpirySweeper } from './storage/ExpirySweeper.js'
 import { SyncEndpoint } from './sync/SyncEndpoint.js'
 import { SyncHub } from './sync/SyncHub.js'
 import { Writer } from './writes/Writer.js'
-import type { CubbyServer, ListenOptions } from './CubbyServer.js'
+import type { CubbyServer, ListenOptions, ServerWriteOptions } from './CubbyServer.js'
 import type { ImportResult, UserRecord, UserSummary } from './storage/UserRecord.js'
 
 /**
@@ -219,13 +219,14 @@ class CubbyServerImpl implements CubbyServer {
     return new ConnectionGate({ max, perAddress: trustProxy ? undefined : maxConnectionsPerAddress, onRefuse })
   }
 
-  store(userId: string, key: string, value: unknown, expiry?: ExpiryInput): Promise<number> { return this.#verbs.store(userId, key, value, expiry) }
+  store(userId: string, key: string, value: unknown, options?: ServerWriteOptions): Promise<number> { return this.#verbs.store(userId, key, value, options) }
+  getEntry(userId: string, key: string): Promise<{ value: unknown; version: number } | undefined> { return this.#verbs.getEntry(userId, key) }
   get(userId: string, key: string): Promise<unknown> { return this.#verbs.get(userId, key) }
   async list(userId: string, options?: ServerListOptions): Promise<string[]> {
     return (await this.#verbs.entries(userId, options)).map(([key]) => key)
   }
   entries(userId: string, options?: ServerListOptions): Promise<Array<[string, unknown]>> { return this.#verbs.entries(userId, options) }
-  delete(userId: string, key: string): Promise<number> { return this.#verbs.delete(userId, key) }
+  delete(userId: string, key: string, options?: ServerWriteOptions): Promise<number> { return this.#verbs.delete(userId, key, options) }
   clear(userId: string): Promise<number> { return this.#verbs.clear(userId) }
   issueToken(userId: string): Promise<string> { return this.#auth.issueToken(userId) }
   reloadSecrets(): void {

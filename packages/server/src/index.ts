@@ -20,7 +20,7 @@ export type { AddDeviceResult, DeviceRecord, DeviceRegistry, LinkCodeRecord } fr
 
 // Server
 export { createCubbyServer } from './createCubbyServer.js'
-export type { CubbyServer, ListenOptions } from './CubbyServer.js'
+export type { CubbyServer, ListenOptions, ServerWriteOptions } from './CubbyServer.js'
 export type { CubbyServerOptions } from './CubbyServerOptions.js'
 export type { ServerListOptions } from './ServerVerbs.js'
 export { consoleLogger, createJsonLogger, silentLogger } from './logger.js'

@@ -18,7 +18,7 @@ describe('cubby()', () => {
     using values = record(theme)
     using metas = record(theme.meta)
     expect(get(theme)).toBe('light')
-    expect(get(theme.meta)).toEqual({ status: 'loading', loaded: false, pending: false, synced: false, error: undefined })
+    expect(get(theme.meta)).toEqual({ status: 'loading', loaded: false, pending: false, synced: false, error: undefined, version: 0 })
     signIn(offlineToken('alice'))
     await client.store('theme', 'dark')
     expect(values.values).toEqual(['light', 'dark'])

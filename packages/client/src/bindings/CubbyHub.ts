@@ -148,6 +148,11 @@ export class CubbyHub {
     on('status', () => this.#notifyAll())
     on('error', ({ detail }) => {
       this.#lastError = detail.error
+      // A write of the key the server rejected (e.g. CONFLICT) shows in that key's meta until its next write.
+      if (detail.key !== undefined) {
+        this.#errors.set(detail.key, detail.error)
+        this.#notifyKey(detail.key)
+      }
       this.#notifyState()
     })
   }

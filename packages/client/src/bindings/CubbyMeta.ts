@@ -14,8 +14,13 @@ export interface CubbyMeta {
   readonly pending: boolean
   /** Loaded and not pending: the value is the one the server confirmed (as of the last sync). */
   readonly synced: boolean
-  /** Why loading failed, or why the last write of this key through the binding failed; the next successful write clears it. */
+  /**
+   * Why loading failed, or why the last write of this key failed (through the binding, or the server's verdict on
+   * any write of it, e.g. `CONFLICT`); the next successful write through the binding clears it.
+   */
   readonly error: CubbyError | undefined
+  /** The server's version of the key as last seen (for `ifVersion`); 0 when it has no value there (or before loading). */
+  readonly version: number
 }
 
 /** A key's value as the client holds it (`undefined` when it has none) and its {@link CubbyMeta}. */
@@ -24,11 +29,11 @@ export interface CubbyValueSnapshot<TValue> {
   readonly meta: CubbyMeta
 }
 
-/** Builds the meta of a key from its three facts. */
-export function createMeta(loaded: boolean, pending: boolean, error: CubbyError | undefined): CubbyMeta {
+/** Builds the meta of a key from its facts. */
+export function createMeta(loaded: boolean, pending: boolean, error: CubbyError | undefined, version = 0): CubbyMeta {
   const synced = loaded && !pending
   const status: CubbyValueStatus = error !== undefined ? 'error' : !loaded ? 'loading' : pending ? 'pending' : 'synced'
-  return { status, loaded, pending, synced, error }
+  return { status, loaded, pending, synced, error, version }
 }
 
 /** The snapshot of every key before there is a loaded client: on the server, and before the first load. */

@@ -29,11 +29,13 @@ export class KeyWatch {
     const loaded = this.#hub.loaded
     const pending = cubby.isPending(this.key)
     const error = this.#hub.errorOf(this.key)
+    const { version } = cubby.getEntrySnapshot(this.key)
     const last = this.#snapshot
-    if (last && Object.is(last.value, value) && last.meta.loaded === loaded && last.meta.pending === pending && last.meta.error === error) {
+    if (last && Object.is(last.value, value) && last.meta.loaded === loaded && last.meta.pending === pending && last.meta.error === error
+      && last.meta.version === version) {
       return last
     }
-    return (this.#snapshot = { value, meta: createMeta(loaded, pending, error) })
+    return (this.#snapshot = { value, meta: createMeta(loaded, pending, error, version) })
   }
 
   /** Stores `value` under the key; a failure shows as `meta.error` instead of a rejection. */

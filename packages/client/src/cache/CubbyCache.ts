@@ -18,6 +18,14 @@ export interface OutboxEntry {
   /** The client id the mutation was made under; it is replayed under the same one. */
   clientId: string
   mutation: Mutation
+  /**
+   * The mid (same client id) of the write whose result this write's condition waits for (an `update` made while
+   * an earlier write of the key was pending): it is not sent before that write is acknowledged, then its `if` is
+   * set from that write's revision. Absent for every other write.
+   */
+  after?: number
+  /** The atomic batch the write belongs to (`push.batch.id`); `last` on its final write. */
+  batch?: { id: string; last?: true }
 }
 
 /** Names one outbox entry: a mutation is unique by its client id and mutation id. */

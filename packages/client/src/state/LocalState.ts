@@ -1,4 +1,4 @@
-import { type Change, type MutationResult, type WireError, decodeValue, isExpired } from '@cubby/protocol'
+import { type Change, type Mutation, type MutationResult, type WireError, decodeValue, isExpired } from '@cubby/protocol'
 import type { CacheSnapshot, CacheWrite, CachedEntry, OutboxEntry } from '../cache/CubbyCache.js'
 import { stageEntries } from '../cache/stageEntries.js'
 import { KeyIndex, type ListOptions } from './KeyIndex.js'
@@ -106,6 +106,22 @@ export class LocalState {
 
   get(key: string): ViewEntry | undefined {
     return this.#view.get(key)
+  }
+
+  /** The server's version of a key as this state last saw it: the revision of its confirmed value, 0 without one. */
+  version(key: string): number {
+    return this.#confirmed.get(key)?.rev ?? 0
+  }
+
+  /** The key's confirmed value (the server's, as last seen). */
+  confirmed(key: string): ViewEntry | undefined {
+    return this.#confirmed.get(key)
+  }
+
+  /** Replaces the value of a store that was never sent (see {@link PendingWrites.rewrite}); returns the view changes. */
+  rewrite(write: PendingWrite, mutation: Mutation & { op: 'store' }): ViewChange[] {
+    this.#pending.rewrite(write, mutation)
+    return this.#refresh([mutation.key])
   }
 
   /** Everything confirmed, as one cache write that replaces what the cache holds (to repair it after a failure). */

@@ -6,8 +6,8 @@ import type { ViewEntry } from './LocalState.js'
 export interface PendingWrite extends OutboxEntry {
   /** Position in this client's overlay (seq may tie between tabs; this never does). */
   readonly order: number
-  /** The decoded value of a `store`: a private copy. */
-  readonly entry: ViewEntry | undefined
+  /** The decoded value of a `store`: a private copy (replaced only by {@link PendingWrites.rewrite}). */
+  entry: ViewEntry | undefined
   /** The revision the server acknowledged it at; undefined while it is pending. */
   ackedRev: number | undefined
   /** Written to the local outbox. */
@@ -16,6 +16,8 @@ export interface PendingWrite extends OutboxEntry {
   sent: boolean
   /** Made by another tab (which reports its rejection); learnt over the tab channel. */
   readonly foreign: boolean
+  /** Sent on some connection of this page (a write loaded from the outbox may have been sent before a reload). */
+  everSent: boolean
 }
 
 const keyOf = (m: Mutation): string | undefined => (m.op === 'clear' ? undefined : m.key)
@@ -59,9 +61,12 @@ export class PendingWrites {
     return this.#maxSeq
   }
 
-  add({ seq, clientId, mutation }: OutboxEntry, durable = false, foreign = false): PendingWrite {
+  add({ seq, clientId, mutation, after, batch }: OutboxEntry, durable = false, foreign = false): PendingWrite {
     const entry = mutation.op === 'store' ? { encoded: mutation.value, value: decodeValue(mutation.value) } : undefined
-    const write: PendingWrite = { seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false, foreign }
+    const write: PendingWrite = {
+      seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false, foreign, everSent: durable,
+      ...(after !== undefined && { after }), ...(batch !== undefined && { batch }),
+    }
     this.#all.add(write)
     const mids = this.#byId.get(clientId)
     if (mids) mids.set(mutation.mid, write)
@@ -89,6 +94,12 @@ export class PendingWrites {
     if (key !== undefined && list.length === 0) this.#byKey.delete(key)
     if (write.ackedRev === undefined) this.#unsettled--
     this.#acked.delete(write)
+  }
+
+  /** Replaces the value (and condition) of a store that was never sent, in place: same mid, same place in the order. */
+  rewrite(write: PendingWrite, mutation: Mutation & { op: 'store' }): void {
+    write.mutation = mutation
+    write.entry = { encoded: mutation.value, value: decodeValue(mutation.value) }
   }
 
   /** Marks a write acknowledged at `rev`; it stays in the overlay until {@link reached}. */

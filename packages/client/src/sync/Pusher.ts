@@ -5,6 +5,15 @@ import { pushFrames } from './pushFrames.js'
 const PUSH_INTERVAL_MS = 8
 
 /**
+ * The writes that may go now: those before the first one whose condition still waits for an earlier write's
+ * result (see `OutboxEntry.after`). Later ones wait too, since the server applies a client's mids in order.
+ */
+function heldBack(due: PendingWrite[]): PendingWrite[] {
+  const held = due.findIndex((w) => w.after !== undefined && w.mutation.op !== 'clear' && w.mutation.if === undefined)
+  return held === -1 ? due : due.slice(0, held)
+}
+
+/**
  * When a {@link Replica}'s outbox goes to the server, and in which frames: in rounds, each of the writes that
  * are durable and not sent yet, while the session is established.
  *
@@ -90,14 +99,17 @@ export class Pusher {
   /** Sends those of `writes` that are due, unless a round is still unanswered. */
   push(writes: Iterable<PendingWrite>): void {
     if (!this.#send || this.#inFlight > 0) return
-    const due = [...writes].filter((w) => w.durable && !w.sent && w.ackedRev === undefined)
+    const due = heldBack([...writes].filter((w) => w.durable && !w.sent && w.ackedRev === undefined))
     // A frame that cannot go means the socket is closing; disconnected() then marks everything unsent.
     for (const frame of pushFrames(due, this.#maxFrameBytes)) {
       this.#send(frame)
       this.#inFlight++
       this.#lastPushAt = Date.now()
     }
-    for (const w of due) w.sent = true
+    for (const w of due) {
+      w.sent = true
+      w.everSent = true
+    }
   }
 
   /** Stops: nothing more is sent. */

@@ -5,8 +5,8 @@ import { TokenBucket } from '../limits/RateLimiter.js'
 import { sendError } from './httpErrors.js'
 
 const ALLOW_METHODS = 'GET, PUT, POST, DELETE'
-const ALLOW_HEADERS = 'Authorization, Content-Type, X-Cubby-Ttl'
-const EXPOSE_HEADERS = 'X-Cubby-Rev, X-Cubby-Expires-At, Expires, Retry-After'
+const ALLOW_HEADERS = 'Authorization, Content-Type, X-Cubby-Ttl, If-Match, If-None-Match'
+const EXPOSE_HEADERS = 'X-Cubby-Rev, X-Cubby-Expires-At, Expires, ETag, Retry-After'
 
 /**
  * The abuse limits of the HTTP API: refuses browser origins outside the policy (`FORBIDDEN`), answers CORS for

@@ -5,6 +5,7 @@ import type { StorageListOptions, StoredEntry } from '../storage/CubbyStorage.js
 import { isWellFormed } from '../writes/validateMutation.js'
 import type { HttpContext } from './HttpContext.js'
 import { sendError } from './httpErrors.js'
+import { etagOf, httpCondition } from './httpCondition.js'
 import { readTextBody } from './readTextBody.js'
 import { fromHttpBody, toHttpBody } from './valueBody.js'
 
@@ -50,8 +51,11 @@ async function writeOne(ctx: HttpContext, res: Response, mutation: Mutation): Pr
   const [result] = await ctx.writer.write(userOf(res), [mutation], { authorizedAt: res.locals.authorizedAt as number })
   if (result === undefined || 'error' in result) {
     const error = result?.error ?? { code: 'INTERNAL' as const, message: 'No result' }
+    // A CONFLICT says the key's version, as its ETag, so the caller can read and retry.
+    if (error.rev !== undefined && error.rev > 0) res.set('ETag', etagOf(error.rev))
     return sendError(res, error.code, error.message)
   }
+  if (mutation.op === 'store') res.set('ETag', etagOf(result.rev))
   res.json({ rev: result.rev })
 }
 
@@ -132,7 +136,7 @@ async function getValue(ctx: HttpContext, req: Request, res: Response): Promise<
   const entry = await ctx.storage.get(userOf(res), keyOf(req, ctx))
   if (entry === undefined) return sendError(res, 'NOT_FOUND', 'No value under this key')
   const { contentType, body } = toHttpBody(entry.value)
-  res.set({ 'Content-Type': `${contentType}; charset=utf-8`, 'X-Cubby-Rev': String(entry.rev) })
+  res.set({ 'Content-Type': `${contentType}; charset=utf-8`, 'X-Cubby-Rev': String(entry.rev), ETag: etagOf(entry.rev) })
   // `Expires` has whole seconds (RFC 9111 §5.3); the exact moment is in X-Cubby-Expires-At.
   if (entry.expiresAt !== undefined) res.set({ 'Expires': new Date(entry.expiresAt).toUTCString(), 'X-Cubby-Expires-At': String(entry.expiresAt) })
   res.send(body)
@@ -158,7 +162,8 @@ async function putValue(ctx: HttpContext, req: Request, res: Response): Promise<
   const key = keyOf(req, ctx)
   const expiresAt = expiryOf(req)
   const value = fromHttpBody(req.is([JSON_CONTENT_TYPE, CUBBY_VALUE_CONTENT_TYPE]) ?? false, req.body)
-  await writeOne(ctx, res, expiresAt === undefined ? { op: 'store', mid: 1, key, value } : { op: 'store', mid: 1, key, value, expiresAt })
+  const condition = httpCondition(req)
+  await writeOne(ctx, res, { op: 'store', mid: 1, key, value, ...(expiresAt !== undefined && { expiresAt }), ...(condition !== undefined && { if: condition }) })
 }
 
 /**
@@ -180,6 +185,9 @@ export function createValueRoutes(ctx: HttpContext, user: RequestHandler): Route
   })
   router.get('/v1/values/:key', user, (req, res) => getValue(ctx, req, res))
   router.put('/v1/values/:key', user, body, (req, res) => putValue(ctx, req, res))
-  router.delete('/v1/values/:key', user, (req, res) => writeOne(ctx, res, { op: 'delete', mid: 1, key: keyOf(req, ctx) }))
+  router.delete('/v1/values/:key', user, (req, res) => {
+    const condition = httpCondition(req)
+    return writeOne(ctx, res, { op: 'delete', mid: 1, key: keyOf(req, ctx), ...(condition !== undefined && { if: condition }) })
+  })
   return router
 }

@@ -55,6 +55,13 @@ export interface CommitOptions {
    * @default undefined (not checked: a write by the server itself)
    */
   authorizedAt?: number
+  /**
+   * All the mutations or none: their conditions are checked together, against the state before them, and if one
+   * fails (a condition, the quota) none is applied and each gets the error that stopped them (mids already
+   * applied keep their answers).
+   * @default false
+   */
+  atomic?: boolean
 }
 
 /** Options of {@link CubbyStorage.list}. */
@@ -114,7 +121,9 @@ export interface CubbyStorage {
    * applied at most once: a mid at or below the last applied mid of that client gets
    * `{ mid, rev: <rev recorded for that client's last mid> }` and changes nothing. A mutation that would take the
    * user past the storage's quota gets `{ mid, error: { code: 'QUOTA_EXCEEDED' } }`, takes no rev, writes nothing
-   * and does not count as applied. A delete of a key that has no live value takes a rev but stores nothing (a
+   * and does not count as applied. A store or delete with a condition (`if`) that the key's live version does not
+   * meet gets `{ mid, error: { code: 'CONFLICT', rev: <the key's version, 0: absent> } }`, takes no rev, writes
+   * nothing and counts as applied: a retry of its mid gets `CONFLICT` again. A delete of a key that has no live value takes a rev but stores nothing (a
    * client that holds the key catches up through the clear or the deletion that removed it). A clear takes
    * constant work: every older record is dead at once (no reader returns it) and removed later, in the
    * background, in bounded steps that let other users' commits through.

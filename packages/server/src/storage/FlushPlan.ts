@@ -8,6 +8,7 @@ import {
 import { countUsage } from './countUsage.js'
 import type { StorageBudget } from './StorageBudget.js'
 import { recordBytesOf, type UserQuota } from './UserQuota.js'
+import { checkCondition, conflictError, rememberConflict } from './writeConditions.js'
 
 /** A user's meta: the latest rev, the rev of the last clear, and the usage counted against the quota. @internal */
 export type UserMeta = LevelMeta
@@ -16,6 +17,8 @@ export type UserMeta = LevelMeta
 export interface ClientRecord {
   mid: number
   rev: number
+  /** Mids at or below `mid` that were rejected with `CONFLICT` (the newest few, see `MAX_REMEMBERED_CONFLICTS`). */
+  conflicts?: number[] | undefined
 }
 
 /** What the write path needs of a key's record: its rev and the UTF-8 length of its value (`undefined`: a tombstone). @internal */
@@ -49,6 +52,32 @@ export interface UserOutcome {
   records: Map<string, IndexedRecord | null>
 }
 
+/** What applying one request's mutations did. */
+interface Applied {
+  results: MutationResult[]
+  changes: Change[]
+  /** The client's exactly-once record after them. */
+  client: ClientRecord | undefined
+}
+
+/** The parts of a plan an atomic request may change, to put back when it fails. */
+interface SavedPlan {
+  writes: Map<string, string | null>
+  meta: UserMeta
+  records: Map<string, IndexedRecord | null>
+  cleared: boolean
+  purges: Set<string>
+  bytesDelta: number
+}
+
+/** A client's record after a conflicted `mid`: the mid counts as applied, the rev stays (the head for a new client). */
+const withConflict = (client: ClientRecord | undefined, mid: number, head: number): ClientRecord =>
+  ({ mid, rev: client?.rev ?? head, conflicts: rememberConflict(client?.conflicts, mid) })
+
+/** Formats a `c` record: `${mid}\n${rev}`, then the conflicted mids (comma-separated) when there are any. */
+const formatClient = ({ mid, rev, conflicts }: ClientRecord): string =>
+  conflicts === undefined || conflicts.length === 0 ? `${mid}\n${rev}` : `${mid}\n${rev}\n${conflicts.join(',')}`
+
 /** One queued call of `commit`. @internal */
 export interface CommitRequest {
   userId: string
@@ -65,6 +94,8 @@ export interface CommitRequest {
    * removed in the same batch.
    */
   expire?: { now: number; expiryKeys: readonly string[] } | undefined
+  /** All of the mutations or none (see `CommitOptions.atomic`). */
+  atomic?: boolean | undefined
 }
 
 const USER_DELETED: WireError = { code: 'UNAUTHORIZED', message: 'The user was deleted; sign in again' }
@@ -141,23 +172,59 @@ export class FlushPlan {
   }
 
   /** Plans one request and tells what it will have done once the batch is written. */
-  async apply({ userId, mutations, clientId, authorizedAt, expire }: CommitRequest): Promise<CommitResult> {
+  async apply(request: CommitRequest): Promise<CommitResult> {
+    const { userId, mutations, clientId, authorizedAt, expire } = request
     const user = this.users.get(userId)!
     const meta = user.meta
     if (authorizedAt !== undefined && user.deletion !== null && user.deletion.ms >= authorizedAt) {
       return { results: mutations.map(({ mid }) => ({ mid, error: USER_DELETED })), changes: [], head: meta.head }
     }
-    let client = clientId === undefined ? undefined : this.#client(userId, user, clientId)
+    const client = clientId === undefined ? undefined : this.#client(userId, user, clientId)
+    const tracked = clientId !== undefined
+    const outcome = request.atomic === true
+      ? await this.#applyAtomic(userId, user, mutations, client, tracked)
+      : await this.#applyEach(userId, user, mutations, client, tracked, false, expire)
+    if (clientId !== undefined) {
+      user.clients.set(clientId, outcome.client ?? null)
+      if (outcome.client !== undefined) this.#writes.set(clientKey(userId, clientId), formatClient(outcome.client))
+    }
+    // A sweep that deleted nothing (the keys were written since, or the user deleted) leaves the meta alone: it
+    // would bring a deleted user's meta back. Nor is a sweep a use of the user (for pruning unused users).
+    if (expire !== undefined) {
+      if (outcome.changes.length > 0) this.#writes.set(metaKey(userId), formatMeta(meta))
+      return { results: outcome.results, changes: outcome.changes, head: meta.head }
+    }
+    // The meta is written anyway, so keeping the time of the last write (for pruning unused users) costs nothing.
+    meta.usedAt = nowInSeconds()
+    this.#writes.set(metaKey(userId), formatMeta(meta))
+    return { results: outcome.results, changes: outcome.changes, head: meta.head }
+  }
+
+  /** Applies mutations one by one: each one that fails (a condition, unless `checked`, or the quota) fails alone. */
+  async #applyEach(
+    userId: string, user: UserOutcome, mutations: Mutation[], client: ClientRecord | undefined, tracked: boolean, checked = false,
+    expire?: CommitRequest['expire'],
+  ): Promise<Applied> {
     const results: MutationResult[] = []
     const changes: Change[] = []
     if (expire !== undefined) for (const k of expire.expiryKeys) this.#writes.set(k, null)
     for (const m of mutations) {
+      // A sweep deletes only what has expired by its moment (a later store or delete made it moot).
       if (expire !== undefined && !this.#expiredBy(userId, user, m, expire.now)) {
-        results.push({ mid: m.mid, rev: meta.head })
+        results.push({ mid: m.mid, rev: user.meta.head })
         continue
       }
-      if (client !== undefined && m.mid <= client.mid) {
-        results.push({ mid: m.mid, rev: client.rev })
+      const repeated = this.#repeated(userId, user, m, client)
+      if (repeated !== undefined) {
+        results.push(repeated)
+        continue
+      }
+      // An atomic batch's conditions were checked together, before its first write.
+      const conflict = checked ? undefined : checkCondition(m, this.#version(userId, user, m))
+      if (conflict !== undefined) {
+        // Counts as applied (a retry gets CONFLICT again), but takes no rev and writes nothing.
+        results.push({ mid: m.mid, error: conflict })
+        if (tracked) client = withConflict(client, m.mid, user.meta.head)
         continue
       }
       const over = this.#overQuota(userId, user, m)
@@ -166,25 +233,76 @@ export class FlushPlan {
         results.push({ mid: m.mid, error: over })
         continue
       }
-      const rev = ++meta.head
+      const rev = ++user.meta.head
       changes.push(await this.#mutate(userId, user, m, rev))
       results.push({ mid: m.mid, rev })
-      if (clientId !== undefined) client = { mid: m.mid, rev }
+      if (tracked) client = { mid: m.mid, rev, conflicts: client?.conflicts }
     }
-    if (clientId !== undefined) {
-      user.clients.set(clientId, client ?? null)
-      if (client !== undefined) this.#writes.set(clientKey(userId, clientId), `${client.mid}\n${client.rev}`)
+    return { results, changes, client }
+  }
+
+  /**
+   * Applies all the new mutations or none: every condition is checked first, against the state before the batch;
+   * then they are applied in order, and if one fails (the quota) the plan is put back as it was.
+   */
+  async #applyAtomic(userId: string, user: UserOutcome, mutations: Mutation[], client: ClientRecord | undefined, tracked: boolean): Promise<Applied> {
+    const fresh = mutations.filter((m) => this.#repeated(userId, user, m, client) === undefined)
+    const conflicts = new Map(fresh.flatMap((m) => {
+      const error = checkCondition(m, this.#version(userId, user, m))
+      return error === undefined ? [] : [[m.mid, error] as const]
+    }))
+    const failWith = (errorOf: (m: Mutation) => WireError, remember: boolean): Applied => {
+      let after = client
+      const results = mutations.map((m): MutationResult => {
+        const repeated = this.#repeated(userId, user, m, client)
+        if (repeated !== undefined) return repeated
+        if (remember) after = withConflict(after, m.mid, user.meta.head)
+        return { mid: m.mid, error: errorOf(m) }
+      })
+      return { results, changes: [], client: after }
     }
-    // A sweep that deleted nothing (the keys were written since, or the user deleted) leaves the meta alone: it
-    // would bring a deleted user's meta back. Nor is a sweep a use of the user (for pruning unused users).
-    if (expire !== undefined) {
-      if (changes.length > 0) this.#writes.set(metaKey(userId), formatMeta(meta))
-      return { results, changes, head: meta.head }
+    if (conflicts.size > 0) {
+      const first = conflicts.values().next().value!
+      const sibling = (m: Mutation): WireError => conflictError(`Another write of its atomic batch conflicted: ${first.message}`, this.#version(userId, user, m))
+      return failWith((m) => conflicts.get(m.mid) ?? sibling(m), tracked)
     }
-    // The meta is written anyway, so keeping the time of the last write (for pruning unused users) costs nothing.
-    meta.usedAt = nowInSeconds()
-    this.#writes.set(metaKey(userId), formatMeta(meta))
-    return { results, changes, head: meta.head }
+    const saved = this.#save(user)
+    const applied = await this.#applyEach(userId, user, fresh, client, tracked, true)
+    const failed = applied.results.find((r): r is { mid: number; error: WireError } => 'error' in r)
+    if (failed === undefined) return { ...applied, results: mutations.map((m) => this.#repeated(userId, user, m, client) ?? applied.results.find((r) => r.mid === m.mid)!) }
+    this.#restore(user, saved)
+    return failWith((m) => (m.mid === failed.mid ? failed.error : { ...failed.error, message: `Another write of its atomic batch was refused: ${failed.error.message}` }), false)
+  }
+
+  /** The answer to a mid the client's record shows applied (or conflicted) already; `undefined` for a new one. */
+  #repeated(userId: string, user: UserOutcome, m: Mutation, client: ClientRecord | undefined): MutationResult | undefined {
+    if (client === undefined || m.mid > client.mid) return undefined
+    if (client.conflicts?.includes(m.mid) !== true) return { mid: m.mid, rev: client.rev }
+    const version = this.#version(userId, user, m)
+    return { mid: m.mid, error: conflictError('This write was rejected before: its condition did not hold', version) }
+  }
+
+  /** The key's live version as planned so far (0: no live value, also an expired one; a clear has none). */
+  #version(userId: string, user: UserOutcome, m: Mutation): number {
+    if (m.op === 'clear') return 0
+    const old = this.#old(userId, user, m.key)
+    return old?.valueBytes === undefined || (old.expiresAt !== undefined && old.expiresAt <= Date.now()) ? 0 : old.rev
+  }
+
+  /** What an atomic request may have to put back. */
+  #save(user: UserOutcome): SavedPlan {
+    return { writes: new Map(this.#writes), meta: { ...user.meta }, records: new Map(user.records), cleared: user.cleared, purges: new Set(this.purges), bytesDelta: this.bytesDelta }
+  }
+
+  #restore(user: UserOutcome, saved: SavedPlan): void {
+    this.#writes.clear()
+    for (const [k, v] of saved.writes) this.#writes.set(k, v)
+    Object.assign(user.meta, saved.meta)
+    user.records = saved.records
+    user.cleared = saved.cleared
+    this.purges.clear()
+    for (const p of saved.purges) this.purges.add(p)
+    this.bytesDelta = saved.bytesDelta
   }
 
   /** Whether the key of `m` holds a value that has expired by `now` (what an expiry sweep deletes). */

@@ -52,10 +52,12 @@ export class GroupCommitter {
   }
 
   /** Queues a commit; it is applied after every commit queued before it. */
-  commit(userId: string, mutations: Mutation[], clientId: string | undefined, authorizedAt?: number, expire?: CommitRequest['expire']): Promise<CommitResult> {
+  commit(
+    userId: string, mutations: Mutation[], clientId: string | undefined, authorizedAt?: number, atomic?: boolean, expire?: CommitRequest['expire'],
+  ): Promise<CommitResult> {
     if (this.#closed) return Promise.reject(new CubbyError('CLOSED', 'The storage is closed'))
     return new Promise((resolve, reject) => {
-      this.#queue.push({ userId, mutations, clientId, authorizedAt, expire, resolve, reject })
+      this.#queue.push({ userId, mutations, clientId, authorizedAt, atomic, expire, resolve, reject })
       // Start on a microtask, so that writes arriving in the same tick share the first flush.
       this.#loop ??= Promise.resolve().then(() => this.#run())
     })

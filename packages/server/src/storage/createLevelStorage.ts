@@ -114,7 +114,7 @@ class LevelStorage implements CubbyStorage {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#committer.commit(userId, mutations, clientId, options.authorizedAt)
+    return this.#committer.commit(userId, mutations, clientId, options.authorizedAt, options.atomic)
   }
 
   async get(userId: string, key: string): Promise<StoredEntry | undefined> {

@@ -23,7 +23,7 @@ export async function sweepLevelExpired(db: LevelDatabase, committer: GroupCommi
   // Queued together, so that one group commit writes them all.
   const commits = [...due].map(async ([userId, { keys, expiryKeys }]) => {
     const mutations = keys.map((key, i) => ({ op: 'delete' as const, mid: i + 1, key }))
-    const { changes } = await committer.commit(userId, mutations, undefined, undefined, { now, expiryKeys })
+    const { changes } = await committer.commit(userId, mutations, undefined, undefined, undefined, { now, expiryKeys })
     return { userId, changes }
   })
   return (await Promise.all(commits)).filter((c) => c.changes.length > 0)

@@ -13,7 +13,8 @@
  * - `m` + user → the user's meta: `${head}\n${rev of the last clear}\n${live keys}\n${bytes}\n${last write}` (see
  *   UserQuota; the last write in seconds since the epoch, missing in metas written before it was kept).
  *   Every `d` and `l` record at or below the clear's rev is dead: readers skip it, a purge removes it.
- * - `c` + user + clientId → the last applied mid of a client: `${mid}\n${rev}`
+ * - `c` + user + clientId → the last applied mid of a client: `${mid}\n${rev}`, then `\n` and the mids it had
+ *   rejected with `CONFLICT` (the newest few, comma-separated) when there are any
  * - `x` + user → the user's deletion: `${seconds since the epoch}\n${head at the deletion}\n${milliseconds}`. Written in the one
  *   batch that removes the meta, kept after it (tokens issued until then are refused; a later write of the user
  *   continues from that head, with everything at or below it dead), removed only by a completed import
@@ -174,8 +175,9 @@ export const formatMeta = (meta: LevelMeta): string =>
 /** Now in whole seconds since the epoch, as a meta's `usedAt` holds it. */
 export const nowInSeconds = (): number => Math.floor(Date.now() / 1000)
 
-/** Parses a `c` record: the client's last applied mid and the rev it got. */
-export function parseClient(raw: string): { mid: number; rev: number } {
-  const [mid, rev] = raw.split('\n')
-  return { mid: Number(mid), rev: Number(rev) }
+/** Parses a `c` record: the client's last applied mid, the rev it got, and the conflicted mids it remembers. */
+export function parseClient(raw: string): { mid: number; rev: number; conflicts?: number[] } {
+  const [mid, rev, conflicts] = raw.split('\n')
+  const record = { mid: Number(mid), rev: Number(rev) }
+  return conflicts === undefined ? record : { ...record, conflicts: conflicts.split(',').map(Number) }
 }

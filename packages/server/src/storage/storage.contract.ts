@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { CATCH_UP_PAGE_BYTES, type CommitResult, type CubbyStorage } from './CubbyStorage.js'
 import { runIsolationContract } from './storageIsolation.contract.js'
 import { runQuotaContract } from './storageQuota.contract.js'
+import { runConditionsContract } from './storageConditions.contract.js'
 import { runAdminContract } from './storageAdmin.contract.js'
 import { runDeletionContract } from './storageDeletion.contract.js'
 import { runDevicesContract } from './storageDevices.contract.js'
@@ -47,6 +48,7 @@ export function runStorageContract(name: string, setup: (options?: StorageContra
 
     runIsolationContract(setup)
     runQuotaContract(setup)
+    runConditionsContract(setup)
     runAdminContract(setup)
     runDeletionContract(setup)
     runDevicesContract(setup)

@@ -12,6 +12,7 @@ import type { CubbyLogger } from '../logger.js'
 import type { RefusalKind, ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import { authorizationTime, type Writer } from '../writes/Writer.js'
+import { OpenBatch, resultsByPart, type CompleteBatch } from './OpenBatch.js'
 import type { SyncHub } from './SyncHub.js'
 import { parseHello } from './parseHello.js'
 import { SyncSession, type SessionChannel } from './SyncSession.js'
@@ -66,7 +67,8 @@ const toBuffer = (data: RawData): Buffer =>
 /** What `#lastWrite` starts as: nothing is being written. */
 const NOTHING_WRITTEN: Promise<void> = Promise.resolve()
 
-const maxRev = (results: MutationResult[]): number => results.reduce((m, r) => ('rev' in r ? Math.max(m, r.rev) : m), 0)
+/** The highest rev of the results, counting a `CONFLICT`'s version: the client sees the value that won before the verdict. */
+const maxRev = (results: MutationResult[]): number => results.reduce((m, r) => Math.max(m, 'rev' in r ? r.rev : (r.error.rev ?? 0)), 0)
 
 /**
  * One WebSocket: waits for `hello`, authenticates, then runs a {@link SyncSession} and answers pushes.
@@ -86,6 +88,8 @@ export class SyncConnection implements SessionChannel {
   readonly #open: Set<SyncConnection>
   readonly #bucket: TokenBucket
   #session: SyncSession | undefined
+  /** The atomic batch this session is receiving over several frames; dropped with the connection. */
+  #batch: OpenBatch | undefined
   /** When the session's token was checked (ms): its pushes are refused once a deletion of the user at or after it commits. */
   #authorizedAt = 0
   #queue: Array<[RawData, boolean]> | undefined
@@ -303,9 +307,13 @@ export class SyncConnection implements SessionChannel {
   #handle(data: RawData, isBinary: boolean): void {
     try {
       if (isBinary) throw new CubbyError('BAD_MESSAGE', 'Binary frames are not supported')
-      const message = parseClientMessage(toBuffer(data).toString())
+      const buffer = toBuffer(data)
+      const message = parseClientMessage(buffer.toString())
       if (message.type === 'hello') throw new CubbyError('BAD_MESSAGE', 'This session already said hello')
       if (message.type === 'ping') return this.send({ type: 'pong' })
+      if (message.batch !== undefined) return this.#pushPart({ ...message, batch: message.batch }, buffer.length)
+      // A plain push while a batch is open would commit mids above the batch's, which would then count as applied.
+      if (this.#batch?.open === true) this.#dropBatch(new CubbyError('BAD_MESSAGE', 'A push came before the open batch ended'))
       this.#push(message)
     } catch (error) {
       if (!(error instanceof CubbyError)) throw error
@@ -313,12 +321,13 @@ export class SyncConnection implements SessionChannel {
     }
   }
 
-  #push({ clientId, mutations }: PushMessage): void {
+  #push({ clientId, mutations }: PushMessage, batch?: CompleteBatch): void {
     const session = this.#session!
     if (this.#ctx.isClosing() || this.#overflowing()) return
     void this.#ctx.writer.write(session.userId, mutations, {
       clientId,
       authorizedAt: this.#authorizedAt,
+      atomic: batch !== undefined,
       origin: {
         session,
         answer: (results) => {
@@ -328,10 +337,33 @@ export class SyncConnection implements SessionChannel {
           if (results.some((r) => 'error' in r && r.error?.code === 'INTERNAL')) {
             return this.#fail('INTERNAL', INTERNAL_ERROR_CLOSE, 'The server cannot reach its storage; nothing was acknowledged, reconnect')
           }
-          session.ack({ type: 'ack', clientId, results }, maxRev(results))
+          // A batch's every part gets its own ack (the client counts an answer per frame), all at once.
+          if (batch === undefined) return session.ack({ type: 'ack', clientId, results }, maxRev(results))
+          const rev = maxRev(results)
+          for (const part of resultsByPart(batch.parts, results)) session.ack({ type: 'ack', clientId, results: part }, rev)
         },
       },
     })
+  }
+
+  /** A part of an atomic batch: held until the last part comes, then the whole batch is written at once. */
+  #pushPart(message: PushMessage & { batch: { id: string; last?: true } }, bytes: number): void {
+    if (this.#ctx.isClosing() || this.#overflowing()) return
+    this.#batch ??= new OpenBatch(2 * this.#ctx.limits.maxMessageBytes)
+    let complete: CompleteBatch | undefined
+    try {
+      complete = this.#batch.add(message, bytes)
+    } catch (error) {
+      if (!(error instanceof CubbyError)) throw error
+      return this.#dropBatch(error)
+    }
+    if (complete !== undefined) this.#push({ type: 'push', clientId: complete.clientId, mutations: complete.mutations }, complete)
+  }
+
+  /** Answers every part of the open batch with `error` (as a result per mutation) and drops the batch. */
+  #dropBatch(error: CubbyError): void {
+    const wire = { code: error.code, message: error.message }
+    for (const part of this.#batch!.take().parts) this.#session!.ack({ type: 'ack', clientId: part.clientId, results: part.mids.map((mid) => ({ mid, error: wire })) }, 0)
   }
 
   /** The session's channel: bytes the socket has not written yet. */

@@ -1,7 +1,7 @@
 import type { Change, CubbyLimits, Mutation, MutationResult, WireError } from '@cubby/protocol'
 import type { CubbyLogger } from '../logger.js'
 import type { ServerMetrics } from '../metrics/ServerMetrics.js'
-import type { CubbyStorage } from '../storage/CubbyStorage.js'
+import type { CommitOptions, CubbyStorage } from '../storage/CubbyStorage.js'
 import { validateMutation } from './validateMutation.js'
 
 /** Receives the changes of every commit, to fan them out to live sessions. */
@@ -33,6 +33,8 @@ export interface WriteOptions {
    * `CommitOptions.authorizedAt`).
    */
   authorizedAt?: number | undefined
+  /** All the mutations or none (see `CommitOptions.atomic`): one invalid mutation refuses them all. */
+  atomic?: boolean | undefined
 }
 
 /** Now, for {@link WriteOptions.authorizedAt}: take it before a token's check. */
@@ -45,6 +47,17 @@ export interface WriterOptions {
   limits: CubbyLimits
   logger: CubbyLogger
   metrics: ServerMetrics
+}
+
+/** The storage's options for one write (only those that are set, so a storage sees no `undefined`). */
+const commitOptions = (authorizedAt: number | undefined, atomic: boolean | undefined): CommitOptions =>
+  ({ ...(authorizedAt !== undefined && { authorizedAt }), ...(atomic === true && { atomic }) })
+
+/** For an atomic batch: when one mutation is invalid, every other gets the same code too (nothing is committed). */
+function refuseAllIfOne(errors: Array<WireError | undefined>, atomic: boolean): Array<WireError | undefined> {
+  const first = atomic ? errors.find((e) => e !== undefined) : undefined
+  if (first === undefined) return errors
+  return errors.map((e) => e ?? { code: first.code, message: `Another write of its atomic batch was refused: ${first.message}` })
 }
 
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The server could not store the write; retry later' }
@@ -73,7 +86,7 @@ export class Writer {
    * awaited one by one. Never rejects: a storage failure becomes `INTERNAL` results, a write after `close()`
    * `CLOSED` results. A push's `origin` is answered with the same results (see {@link PushOrigin.answer}).
    */
-  write(userId: string, mutations: Mutation[], { clientId, origin, authorizedAt }: WriteOptions = {}): Promise<MutationResult[]> {
+  write(userId: string, mutations: Mutation[], { clientId, origin, authorizedAt, atomic }: WriteOptions = {}): Promise<MutationResult[]> {
     if (this.#closed) {
       const results = mutations.map(({ mid }) => ({ mid, error: CLOSED }))
       this.#answer(origin, results)
@@ -81,7 +94,7 @@ export class Writer {
     }
     const { storage, limits, metrics } = this.#options
     const queuedAt = performance.now()
-    const errors = mutations.map((m) => validateMutation(m, limits) ?? (storage.sweepExpired === undefined ? noExpiry(m) : undefined))
+    const errors = refuseAllIfOne(mutations.map((m) => validateMutation(m, limits) ?? (storage.sweepExpired === undefined ? noExpiry(m) : undefined)), atomic === true)
     const valid = mutations.filter((_, i) => errors[i] === undefined)
     // Every mutation's result in mid order; then the changes go out and the push is answered, in one step.
     const finish = (results: MutationResult[], changes: Change[] = []): MutationResult[] => {
@@ -95,7 +108,7 @@ export class Writer {
       return merged
     }
     const committed = (results: MutationResult[], failed: boolean): void => metrics.committed((performance.now() - queuedAt) / 1000, results, failed)
-    const done = valid.length === 0 ? Promise.resolve().then(() => finish([])) : storage.commit(userId, valid, clientId, authorizedAt === undefined ? {} : { authorizedAt }).then(
+    const done = valid.length === 0 ? Promise.resolve().then(() => finish([])) : storage.commit(userId, valid, clientId, commitOptions(authorizedAt, atomic)).then(
       ({ results, changes }) => {
         committed(results, false)
         return finish(results, changes)
