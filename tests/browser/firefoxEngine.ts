@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs'
+import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core'
+import { type Engine, type EngineBrowser, type EngineContext, type EnginePage, WAIT_MS } from './Engine.js'
+
+/** Where to look: `FIREFOX_PATH` alone when set, else where Debian puts Firefox ESR. No browser is ever downloaded. */
+const CANDIDATES = process.env.FIREFOX_PATH ? [process.env.FIREFOX_PATH] : ['/usr/bin/firefox-esr', '/usr/bin/firefox']
+
+const FIREFOX_PATH: string | undefined = CANDIDATES.find((path) => existsSync(path))
+
+const HOW_TO_INSTALL = `Install it with \`sudo apt-get install firefox-esr\` (Debian; .ci/run does this in CI), or point FIREFOX_PATH at a Firefox binary.`
+
+function firefoxAvailable(): boolean {
+  if (FIREFOX_PATH !== undefined) return true
+  const notice = `Firefox was not found (looked at ${CANDIDATES.join(', ')}). ${HOW_TO_INSTALL}`
+  if (process.env.CI === 'true') throw new Error(`${notice} CI=true: the browser tests must run.`)
+  console.warn(`\n${'!'.repeat(100)}\n!! FIREFOX TESTS SKIPPED: ${notice}\n${'!'.repeat(100)}\n`)
+  return false
+}
+
+/** A puppeteer page as an EnginePage. */
+function firefoxPage(page: Page): EnginePage {
+  return {
+    engine: 'firefox',
+    addInitScript: async (script) => void (await page.evaluateOnNewDocument(script)),
+    goto: async (url) => void (await page.goto(url)),
+    reload: async () => void (await page.reload()),
+    url: () => page.url(),
+    evaluate: (fn, arg) => page.evaluate(fn, arg as never),
+    waitForFunction: async (fn, arg, timeoutMs = WAIT_MS) => void (await page.waitForFunction(fn, { timeout: timeoutMs }, arg as never)),
+    waitFor: async (selector, timeoutMs = WAIT_MS) => void (await page.waitForSelector(selector, { visible: true, timeout: timeoutMs })),
+    fill: (selector, value) => page.locator(selector).setTimeout(WAIT_MS).fill(value),
+    click: (selector) => page.locator(selector).setTimeout(WAIT_MS).click(),
+    async paste(selector) {
+      await page.focus(selector)
+      await page.keyboard.down('Control')
+      await page.keyboard.press('KeyV')
+      await page.keyboard.up('Control')
+    },
+    screenshot: async (path) => void (await page.screenshot({ path, fullPage: true })),
+    close: () => page.close(),
+  }
+}
+
+function firefoxContext(context: BrowserContext): EngineContext {
+  // Puppeteer emulates the network per page: the profile's state is kept here and given to every tab it opens.
+  let offline = false
+  return {
+    async newPage() {
+      const page = await context.newPage()
+      page.on('pageerror', (error) => console.error(`[firefox page error] ${error instanceof Error ? error.message : String(error)}`))
+      if (offline) await page.setOfflineMode(true)
+      return firefoxPage(page)
+    },
+    async setOffline(value) {
+      offline = value
+      for (const page of await context.pages()) await page.setOfflineMode(value)
+    },
+  }
+}
+
+function firefoxBrowser(browser: Browser): EngineBrowser {
+  return {
+    newContext: async () => firefoxContext(await browser.createBrowserContext()),
+    close: () => browser.close(),
+    [Symbol.asyncDispose]: () => browser.close(),
+  }
+}
+
+/** Debian's Firefox ESR driven by puppeteer-core over WebDriver BiDi (puppeteer-core downloads no browser). */
+export const firefoxEngine: Engine = {
+  name: 'firefox',
+  label: 'Firefox',
+  available: firefoxAvailable,
+  async launch(options = {}) {
+    if (FIREFOX_PATH === undefined) throw new Error(`Firefox was not found. ${HOW_TO_INSTALL}`)
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX_PATH,
+      protocol: 'webDriverBiDi',
+      headless: true,
+      defaultViewport: { width: 1280, height: 800 },
+      extraPrefsFirefox: {
+        // Resolves the host to the loopback address, which Firefox still treats as no secure context over http.
+        ...(options.insecureHost !== undefined && { 'network.dns.localDomains': options.insecureHost }),
+      },
+    })
+    return firefoxBrowser(browser)
+  },
+}
