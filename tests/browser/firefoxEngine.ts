@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core'
+import puppeteer, { type Browser, type BrowserContext, type ElementHandle, type Page } from 'puppeteer-core'
 import { type Engine, type EngineBrowser, type EngineContext, type EnginePage, WAIT_MS } from './Engine.js'
 
 /** Where to look: `FIREFOX_PATH` alone when set, else where Debian puts Firefox ESR. No browser is ever downloaded. */
@@ -17,6 +17,20 @@ function firefoxAvailable(): boolean {
   return false
 }
 
+/**
+ * How often a wait checks again. Puppeteer's default is every animation frame, and its locators wait for them too:
+ * Firefox runs none in a background tab, so a wait there would sit until the tab comes to the front.
+ */
+const POLL_MS = 50
+
+/** Waits until `selector` matches a visible element, checking every POLL_MS, and returns it. */
+async function visible(page: Page, selector: string, timeoutMs = WAIT_MS): Promise<ElementHandle> {
+  await page.waitForFunction((sel) => document.querySelector(sel)?.checkVisibility() === true, { timeout: timeoutMs, polling: POLL_MS }, selector)
+  const element = await page.$(selector)
+  if (element === null) throw new Error(`${selector} went from the page`)
+  return element
+}
+
 /** A puppeteer page as an EnginePage. */
 function firefoxPage(page: Page): EnginePage {
   return {
@@ -26,10 +40,32 @@ function firefoxPage(page: Page): EnginePage {
     reload: async () => void (await page.reload()),
     url: () => page.url(),
     evaluate: (fn, arg) => page.evaluate(fn, arg as never),
-    waitForFunction: async (fn, arg, timeoutMs = WAIT_MS) => void (await page.waitForFunction(fn, { timeout: timeoutMs }, arg as never)),
-    waitFor: async (selector, timeoutMs = WAIT_MS) => void (await page.waitForSelector(selector, { visible: true, timeout: timeoutMs })),
-    fill: (selector, value) => page.locator(selector).setTimeout(WAIT_MS).fill(value),
-    click: (selector) => page.locator(selector).setTimeout(WAIT_MS).click(),
+    waitForFunction: async (fn, arg, timeoutMs = WAIT_MS) => void (await page.waitForFunction(fn, { timeout: timeoutMs, polling: POLL_MS }, arg as never)),
+    waitFor: (selector, timeoutMs = WAIT_MS) => visible(page, selector, timeoutMs).then(() => undefined),
+    async fill(selector, value) {
+      const input = await visible(page, selector)
+      // A slider or picker takes no typing: set its value and fire input and change as its UI would (as playwright's
+      // fill does), through the prototype's setter so that React's onChange sees the change.
+      const typed = await input.evaluate((el, v) => {
+        if (!(el instanceof HTMLInputElement) || !['range', 'color', 'date', 'time', 'datetime-local', 'month', 'week'].includes(el.type)) return true
+        Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(el, v)
+        el.dispatchEvent(new Event('input', { bubbles: true }))
+        el.dispatchEvent(new Event('change', { bubbles: true }))
+        return false
+      }, value)
+      if (!typed) return
+      // Select what is there and type over it, as a person would.
+      await input.focus()
+      await page.keyboard.down('Control')
+      await page.keyboard.press('KeyA')
+      await page.keyboard.up('Control')
+      if (value === '') await page.keyboard.press('Backspace')
+      else await page.keyboard.type(value)
+    },
+    async click(selector) {
+      const element = await visible(page, selector)
+      await element.click()
+    },
     async paste(selector) {
       await page.focus(selector)
       await page.keyboard.down('Control')
@@ -80,6 +116,12 @@ export const firefoxEngine: Engine = {
       headless: true,
       defaultViewport: { width: 1280, height: 800 },
       extraPrefsFirefox: {
+        // Timers of a background tab run as in the front one, as playwright launches Chromium
+        // (--disable-background-timer-throttling): tabs of a test are all "open", as each is in a window of its own.
+        'dom.min_background_timeout_value': 4,
+        'dom.min_background_timeout_value_without_budget_throttling': 4,
+        'dom.timeout.background_throttling_max_budget': -1,
+        'layout.throttled_frame_rate': 60,
         // Resolves the host to the loopback address, which Firefox still treats as no secure context over http.
         ...(options.insecureHost !== undefined && { 'network.dns.localDomains': options.insecureHost }),
       },
