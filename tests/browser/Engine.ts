@@ -18,7 +18,7 @@ export interface Engine {
 }
 
 /** How to launch a browser. */
-export interface LaunchOptions {
+interface LaunchOptions {
   /**
    * A host name that resolves to 127.0.0.1 in this browser without being localhost, so that a page opened on it
    * over plain http is no secure context (as from a phone on the LAN).
