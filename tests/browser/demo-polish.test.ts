@@ -1,7 +1,7 @@
-import type { Page } from 'playwright-core'
-import { describe, expect, it } from 'vitest'
-import { chromiumAvailable, launchChromium } from './chromium.js'
-import { listed, openDevice, submit, waitListed, serveDemo, waitOnline } from './demoPage.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { EngineBrowser, EnginePage as Page } from './Engine.js'
+import { engines } from './engines.js'
+import { attributeOf, listed, openDevice, submit, textOf, waitListed, serveDemo, waitOnline } from './demoPage.js'
 
 /**
  * The WCAG contrast ratio of each element's rendered text color on its rendered background (the backgrounds of
@@ -38,55 +38,62 @@ function contrastRatios(page: Page, selectors: readonly string[]): Promise<Recor
   }, selectors)
 }
 
-describe.runIf(chromiumAvailable())('the demo is readable and says what it does, in Chromium', () => {
-  const server = serveDemo()
+describe.each(engines)('$label', (engine) => {
+  describe.runIf(engine.available())('the demo is readable and says what it does', () => {
+    const server = serveDemo()
+    let browser: EngineBrowser
+    beforeAll(async () => {
+      browser = await engine.launch()
+    })
+    afterAll(async () => {
+      await browser?.close()
+    })
 
-  it('keeps every text at 4.5:1 or more in both themes, pending counts and buttons included', async () => {
-    await using browser = await launchChromium()
-    const { context, page } = await openDevice(browser, server().url)
-    await waitOnline(page)
-    await submit(page, 'Synced')
-    await waitListed(page, 'Synced', 'synced')
-    // Offline (the demo disconnects on the browser's offline event), a submission stays pending.
-    await context.setOffline(true)
-    await page.locator('[data-testid="connection"][data-status="offline"]').waitFor()
-    await submit(page, 'Pending')
-    await waitListed(page, 'Pending', 'pending')
-    const selectors = [
-      'h1',
-      'button[type="submit"]',
-      'button.secondary',
-      '[data-testid="theme-toggle"]',
-      '.pending-count',
-      '.badge-pending',
-      '.badge-synced',
-      '.submission-details',
-      '.hint',
-      '.app-footer',
-    ]
-    for (const theme of ['light', 'dark']) {
-      if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== theme) await page.getByTestId('theme-toggle').click()
-      await page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme)
-      const ratios = await contrastRatios(page, selectors)
-      const low = Object.entries(ratios).filter(([, ratio]) => ratio < 4.5)
-      expect(low, `${theme} theme`).toEqual([])
-    }
-  })
+    it('keeps every text at 4.5:1 or more in both themes, pending counts and buttons included', async () => {
+      const { context, page } = await openDevice(browser, server().url)
+      await waitOnline(page)
+      await submit(page, 'Synced')
+      await waitListed(page, 'Synced', 'synced')
+      // Offline (the demo disconnects on the browser's offline event), a submission stays pending.
+      await context.setOffline(true)
+      await page.waitFor('[data-testid="connection"][data-status="offline"]')
+      await submit(page, 'Pending')
+      await waitListed(page, 'Pending', 'pending')
+      const selectors = [
+        'h1',
+        'button[type="submit"]',
+        'button.secondary',
+        '[data-testid="theme-toggle"]',
+        '.pending-count',
+        '.badge-pending',
+        '.badge-synced',
+        '.submission-details',
+        '.hint',
+        '.app-footer',
+      ]
+      for (const theme of ['light', 'dark']) {
+        if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== theme) await page.click('[data-testid="theme-toggle"]')
+        await page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme)
+        const ratios = await contrastRatios(page, selectors)
+        const low = Object.entries(ratios).filter(([, ratio]) => ratio < 4.5)
+        expect(low, `${theme} theme`).toEqual([])
+      }
+    })
 
-  it('refuses a name of only spaces, and labels the theme toggle with the theme and what a press does', async () => {
-    await using browser = await launchChromium()
-    const { page } = await openDevice(browser, server().url)
-    await waitOnline(page)
-    await page.fill('input[name="name"]', '   ')
-    await page.click('button[type="submit"]')
-    await page.locator('.submission-form .error').waitFor()
-    expect(await page.locator('.submission-form .error').textContent()).toMatch(/name/i)
-    expect(await listed(page)).toEqual([])
+    it('refuses a name of only spaces, and labels the theme toggle with the theme and what a press does', async () => {
+      const { page } = await openDevice(browser, server().url)
+      await waitOnline(page)
+      await page.fill('input[name="name"]', '   ')
+      await page.click('button[type="submit"]')
+      await page.waitFor('.submission-form .error')
+      expect(await textOf(page, '.submission-form .error')).toMatch(/name/i)
+      expect(await listed(page)).toEqual([])
 
-    const toggle = page.getByTestId('theme-toggle')
-    expect(await toggle.getAttribute('aria-label')).toBe('Theme: light (switch to dark)')
-    await toggle.click()
-    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark')
-    expect(await toggle.getAttribute('aria-label')).toBe('Theme: dark (switch to light)')
+      const toggle = '[data-testid="theme-toggle"]'
+      expect(await attributeOf(page, toggle, 'aria-label')).toBe('Theme: light (switch to dark)')
+      await page.click(toggle)
+      await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark')
+      expect(await attributeOf(page, toggle, 'aria-label')).toBe('Theme: dark (switch to light)')
+    })
   })
 })

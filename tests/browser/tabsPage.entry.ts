@@ -13,6 +13,8 @@ export interface TabPage {
   missing(prefix: string, count: number): Promise<string[]>
   get(key: string): Promise<unknown>
   status(): string
+  /** The client's `persistent` (false on a memory cache) and `tabs` (`coordinate` or `independent`). */
+  storage(): { persistent: boolean; tabs: string }
   /**
    * Counts what the leader posts on the tab channel of (name, user), through a BroadcastChannel of its own that
    * only listens (it is no tab of the group, so it never joins).
@@ -49,6 +51,7 @@ window.tab = {
   },
   get: (key) => cubby!.get(key),
   status: () => cubby!.status,
+  storage: () => ({ persistent: cubby!.persistent, tabs: cubby!.tabs }),
   spy(name, userId) {
     // The client's group name (TabMessage.ts, tabGroupName): the test mirrors it to listen in.
     const channel = new BroadcastChannel(`cubby-tabs:${JSON.stringify([name, userId])}`)

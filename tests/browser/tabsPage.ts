@@ -1,13 +1,14 @@
 import { type Server, createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import type { BrowserContext, Page } from 'playwright-core'
+import type { EngineContext, EnginePage } from './Engine.js'
 import { build } from 'vite'
-
 
 /** A page with the client (`tabsPage.entry.ts`, bundled from source), served on 127.0.0.1 (IndexedDB needs a real origin). */
 export interface TabsSite extends AsyncDisposable {
   readonly url: string
   /** Opens a tab of `context` with the page loaded (`window.tab` ready). */
+  openTab(context: EngineContext): Promise<EnginePage>
   openTab(context: BrowserContext): Promise<Page>
 }
 
@@ -45,13 +46,19 @@ export async function serveTabsSite(): Promise<TabsSite> {
   const url = `http://127.0.0.1:${address.port}/`
   return {
     url,
-    async openTab(context) {
+    openTab: (async (context: EngineContext | BrowserContext) => {
+      if ('browser' in context) {
+        const page = await context.newPage()
+        page.on('pageerror', (error) => console.error(`[page error] ${error.message}`))
+        await page.goto(url)
+        await page.waitForFunction(() => 'tab' in window, undefined, { timeout: 15_000 })
+        return page
+      }
       const page = await context.newPage()
-      page.on('pageerror', (error) => console.error(`[page error] ${error.message}`))
       await page.goto(url)
-      await page.waitForFunction(() => 'tab' in window, undefined, { timeout: 15_000 })
+      await page.waitForFunction(() => 'tab' in window)
       return page
-    },
+    }) as TabsSite['openTab'],
     [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
