@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { CubbyError, type Change, type ExpiryInput } from '@cubby/protocol'
+import { CubbyError, type Change } from '@cubby/protocol'
 import express, { type Router } from 'express'
 import { PruneSchedule } from './admin/PruneSchedule.js'
 import { checkUnusedDays } from './admin/pruneAnonymousUsers.js'
