@@ -1,24 +1,14 @@
-import { type TestServer, startTestServer } from '@cubby/test-utils'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
-import { type StorageSite, serveStorageSite } from './storagePage.js'
+import { storageSuite } from './storagePage.js'
 
 // The client's IndexedDB connection closed under it in real Chromium: another connection asks for a new
 // version of the database, which makes the client close its own (it lets other tabs delete or upgrade).
 describe.runIf(chromiumAvailable())('an IndexedDB connection closed under a running client in Chromium', () => {
-  let server: TestServer
-  let site: StorageSite
-
-  beforeAll(async () => {
-    server = await startTestServer()
-    site = await serveStorageSite()
-  })
-  afterAll(async () => {
-    await site?.[Symbol.asyncDispose]()
-    await server?.[Symbol.asyncDispose]()
-  })
+  const suite = storageSuite()
 
   it('reopens it during a write burst: nothing is lost, the order is kept, and the server gets every write', async () => {
+    const { server, site } = suite
     await using browser = await launchChromium()
     const context = await browser.newContext()
     const page = await site.openPage(context)

@@ -1,24 +1,14 @@
-import { type TestServer, startTestServer } from '@cubby/test-utils'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
-import { type StorageSite, serveStorageSite } from './storagePage.js'
+import { storageSuite } from './storagePage.js'
 
 // The site's IndexedDB deleted behind the client's back, through the DevTools protocol: what Safari's seven-day
 // eviction, storage pressure or "clear site data" do.
 describe.runIf(chromiumAvailable())('an evicted IndexedDB in Chromium', () => {
-  let server: TestServer
-  let site: StorageSite
-
-  beforeAll(async () => {
-    server = await startTestServer()
-    site = await serveStorageSite()
-  })
-  afterAll(async () => {
-    await site?.[Symbol.asyncDispose]()
-    await server?.[Symbol.asyncDispose]()
-  })
+  const suite = storageSuite()
 
   it('is rebuilt from memory while the page runs, and reported with exactly the pending writes lost between reloads', async () => {
+    const { server, site } = suite
     await using browser = await launchChromium()
     const context = await browser.newContext()
     const page = await site.openPage(context)

@@ -1,23 +1,13 @@
-import { type TestServer, startTestServer } from '@cubby/test-utils'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { chromiumAvailable, launchChromium } from './chromium.js'
-import { type StorageSite, serveStorageSite } from './storagePage.js'
+import { storageSuite } from './storagePage.js'
 
 // A tiny quota for the site, through the DevTools protocol: the real QuotaExceededError of Chromium's IndexedDB.
 describe.runIf(chromiumAvailable())('a spent storage quota in Chromium', () => {
-  let server: TestServer
-  let site: StorageSite
-
-  beforeAll(async () => {
-    server = await startTestServer()
-    site = await serveStorageSite()
-  })
-  afterAll(async () => {
-    await site?.[Symbol.asyncDispose]()
-    await server?.[Symbol.asyncDispose]()
-  })
+  const suite = storageSuite()
 
   it('is a typed CACHE_FULL: cached values go first, no pending write is lost, and all of it is written again once the quota is raised', async () => {
+    const { server, site } = suite
     await using browser = await launchChromium()
     const context = await browser.newContext()
     const page = await site.openPage(context)

@@ -2,6 +2,8 @@ import { type Server, createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import type { BrowserContext, Page } from 'playwright-core'
 import { build } from 'vite'
+import { type TestServer, startTestServer } from '@cubby/test-utils'
+import { afterAll, beforeAll } from 'vitest'
 
 /** The storage page (`storagePage.entry.ts`, bundled from source), served on 127.0.0.1 (IndexedDB needs a real origin). */
 export interface StorageSite extends AsyncDisposable {
@@ -53,4 +55,24 @@ export async function serveStorageSite(): Promise<StorageSite> {
     },
     [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+/** The server and the storage page of one test file, started before its tests and stopped after them. */
+export interface StorageSuite {
+  server: TestServer
+  site: StorageSite
+}
+
+/** Starts an in-process server and the storage page for the calling `describe` (`beforeAll`/`afterAll`). */
+export function storageSuite(): StorageSuite {
+  const suite = {} as StorageSuite
+  beforeAll(async () => {
+    suite.server = await startTestServer()
+    suite.site = await serveStorageSite()
+  })
+  afterAll(async () => {
+    await suite.site?.[Symbol.asyncDispose]()
+    await suite.server?.[Symbol.asyncDispose]()
+  })
+  return suite
 }
