@@ -6,7 +6,7 @@ import { type TestServer, startTestServer } from '@cubby/test-utils'
 import { afterAll, beforeAll } from 'vitest'
 
 /** The storage page (`storagePage.entry.ts`, bundled from source), served on 127.0.0.1 (IndexedDB needs a real origin). */
-export interface StorageSite extends AsyncDisposable {
+interface StorageSite extends AsyncDisposable {
   /** The page's origin, for the DevTools protocol's storage commands. */
   readonly origin: string
   /** Opens (or reloads) a page of `context` with `window.storage` ready. */
