@@ -33,7 +33,7 @@ async function bundleEntry(): Promise<string> {
 }
 
 /** Bundles the storage page and serves it; `await using` stops the server. */
-export async function serveStorageSite(): Promise<StorageSite> {
+async function serveStorageSite(): Promise<StorageSite> {
   const script = await bundleEntry()
   const server: Server = createServer((req, res) => {
     if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>storage</title><script type="module" src="/storage.js"></script>')
