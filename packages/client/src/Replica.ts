@@ -26,6 +26,22 @@ export interface WriteExtras {
   batch?: string | undefined
 }
 
+/**
+ * Durable writes in overlay order, each client id's only up to its first write that is not durable yet: the
+ * server takes a mid at or below the last one it applied for a client id as a retry, so a client's writes must
+ * reach it (through whichever tab sends them) in the order of their mids.
+ */
+function durableInOrder(writes: Iterable<PendingWrite>): PendingWrite[] {
+  const blocked = new Set<string>()
+  const out: PendingWrite[] = []
+  for (const w of writes) {
+    if (blocked.has(w.clientId)) continue
+    if (w.durable) out.push(w)
+    else blocked.add(w.clientId)
+  }
+  return out
+}
+
 /** What a tracked write made: its pending writes (for their verdicts) and the promise of local durability. */
 export interface TrackedWrite {
   writes: PendingWrite[]
@@ -81,6 +97,8 @@ export class Replica {
   readonly #batcher: WriteBatcher
   readonly #hooks: ReplicaHooks
   readonly #clientId: string
+  /** The highest mid of this client's writes announced as durable (see {@link #announce}). */
+  #announcedMid = 0
   readonly #pusher: Pusher
   #nextMid = 1
   #nextSeq: number
@@ -289,7 +307,7 @@ export class Replica {
     }
     for (const w of writes) w.durable = true
     this.#pusher.soon()
-    this.#hooks.durable?.(entries)
+    this.#announce()
     return Promise.resolve()
   }
 
@@ -311,7 +329,7 @@ export class Replica {
         end()
         for (const w of batch.writes) w.durable = true
         this.#pusher.durable()
-        this.#hooks.durable?.(batch.entries)
+        this.#announce()
       },
       (cause: unknown) => {
         end()
@@ -463,7 +481,20 @@ export class Replica {
    * with `unacknowledged`, those the server has not acknowledged yet (for the leader tab to send).
    */
   durableWrites(unacknowledged = false): OutboxEntry[] {
-    return [...this.#state.pending.values()].filter((w) => w.durable && !(unacknowledged && w.ackedRev !== undefined)).map(outboxEntry)
+    return durableInOrder(this.#state.pending.values()).filter((w) => !(unacknowledged && w.ackedRev !== undefined)).map(outboxEntry)
+  }
+
+  /**
+   * Tells the other tabs of this client's writes that became durable, in the order of their mids: one whose
+   * earlier write is not durable yet (a cache batch still open, or a write rewritten in place) waits for it, so that
+   * the tab that sends them never sends a later mid first.
+   */
+  #announce(): void {
+    if (this.#hooks.durable === undefined) return
+    const ready = durableInOrder(this.#state.pending.values()).filter((w) => w.clientId === this.#clientId && !w.foreign && w.mutation.mid > this.#announcedMid)
+    if (ready.length === 0) return
+    this.#announcedMid = ready.at(-1)!.mutation.mid
+    this.#hooks.durable(ready.map(outboxEntry))
   }
 
   /** Drops everything in memory (the user's local data is gone), reporting the emptied view and the writes. */
@@ -495,7 +526,9 @@ export class Replica {
     this.#nextSeq = Math.max(this.#nextSeq, this.#state.pending.maxSeq + 1)
     this.#hooks.change(changes, 'remote')
     this.#hooks.pending(writes)
-    this.#pusher.push(writes)
+    // The whole overlay, not only the new writes: one of them may come after an earlier write of its client that
+    // is not sent yet, and must not overtake it.
+    this.#pusher.push(this.#state.pending.values())
   }
 
   /** Resolves when every write made so far is acknowledged or rejected. */

@@ -5,12 +5,21 @@ import { pushFrames } from './pushFrames.js'
 const PUSH_INTERVAL_MS = 8
 
 /**
- * The writes that may go now: those before the first one whose condition still waits for an earlier write's
- * result (see `OutboxEntry.after`). Later ones wait too, since the server applies a client's mids in order.
+ * The writes that may go now: of each client id, the unsent ones before its first that is not durable yet (a
+ * write rewritten in place by an `update` is durable again only once the cache has it) or whose condition still
+ * waits for an earlier write's result (see `OutboxEntry.after`). The server takes a mid at or below the last one
+ * it applied for a client id as a retry, so a write sent after a later one of its client would be acknowledged
+ * without being applied.
  */
-function heldBack(due: PendingWrite[]): PendingWrite[] {
-  const held = due.findIndex((w) => w.after !== undefined && w.mutation.op !== 'clear' && w.mutation.if === undefined)
-  return held === -1 ? due : due.slice(0, held)
+function dueNow(writes: Iterable<PendingWrite>): PendingWrite[] {
+  const due: PendingWrite[] = []
+  const blocked = new Set<string>()
+  for (const w of writes) {
+    if (w.sent || w.ackedRev !== undefined || blocked.has(w.clientId)) continue
+    if (w.durable && !(w.after !== undefined && w.mutation.op !== 'clear' && w.mutation.if === undefined)) due.push(w)
+    else blocked.add(w.clientId)
+  }
+  return due
 }
 
 /**
@@ -99,7 +108,7 @@ export class Pusher {
   /** Sends those of `writes` that are due, unless a round is still unanswered. */
   push(writes: Iterable<PendingWrite>): void {
     if (!this.#send || this.#inFlight > 0) return
-    const due = heldBack([...writes].filter((w) => w.durable && !w.sent && w.ackedRev === undefined))
+    const due = dueNow(writes)
     // A frame that cannot go means the socket is closing; disconnected() then marks everything unsent.
     for (const frame of pushFrames(due, this.#maxFrameBytes)) {
       this.#send(frame)
