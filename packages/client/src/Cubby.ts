@@ -297,6 +297,19 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     return replica.list(options).map((key) => [key, replica.get(key)!.value] as CubbyEntry<TSchema>)
   }
 
+  /** Runs a tracked write on the replica, now when it is loaded, else once it is (refused once the client closes). */
+  #tracking(run: (replica: Replica) => { durable: Promise<void>; settled: Promise<void> }): CubbyWrite {
+    if (this.#replica) {
+      const { durable, settled } = run(this.#replica)
+      return cubbyWrite(durable, settled)
+    }
+    const started = this.#loaded.then((replica) => {
+      if (this.#closing) throw closedError()
+      return run(replica)
+    })
+    return cubbyWrite(started.then((r) => r.durable), started.then((r) => r.settled))
+  }
+
   // ---------------------------------------------------------------- writes
 
   /**
@@ -408,15 +421,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     }
     const run = (replica: Replica): { durable: Promise<void>; settled: Promise<void> } =>
       this.#updaterOf(replica).update(key, fn as (value: unknown) => unknown, retries)
-    if (this.#replica) {
-      const { durable, settled } = run(this.#replica)
-      return cubbyWrite(durable, settled)
-    }
-    const started = this.#loaded.then((replica) => {
-      if (this.#closing) throw closedError()
-      return run(replica)
-    })
-    return cubbyWrite(started.then((r) => r.durable), started.then((r) => r.settled))
+    return this.#tracking(run)
   }
 
   /**
@@ -687,15 +692,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       const settled = Promise.all(writes.map((w) => replica.verdict(w))).then(() => {})
       return { durable, settled }
     }
-    if (this.#replica) {
-      const { durable, settled } = run(this.#replica)
-      return cubbyWrite(durable, settled)
-    }
-    const started = this.#loaded.then((replica) => {
-      if (this.#closing) throw closedError()
-      return run(replica)
-    })
-    return cubbyWrite(started.then((r) => r.durable), started.then((r) => r.settled))
+    return this.#tracking(run)
   }
 
   async #use(): Promise<Replica> {
