@@ -1,13 +1,14 @@
-import { CubbyError, compareKeys, type Change, type Mutation, type MutationResult, type WireError } from '@cubby/protocol'
+import { CubbyError, compareKeys, isExpired, type Change, type Mutation, type MutationResult, type WireError } from '@cubby/protocol'
 import { CATCH_UP_PAGE_BYTES, checkCommitArguments, RECORD_OVERHEAD_BYTES, resolveQuota } from '@cubby/server'
 import type {
-  CommitOptions, CommitResult, CubbyStorage, DeviceRegistry, ImportResult, MergeUserOptions, MergeUserResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
+  CommitOptions, CommitResult, CubbyStorage, DeviceRegistry, ExpiredChanges, ImportResult, MergeUserOptions, MergeUserResult, StorageListOptions, StorageSnapshot, StoredEntry, UserQuota, UserRecord, UserSummary,
 } from '@cubby/server'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import type { Registry } from 'prom-client'
 import { checkDurability } from './checkDurability.js'
 import { createRedisDevices } from './createRedisDevices.js'
-import { checkPrefix, parseDeletion, userKeys } from './redisKeys.js'
+import { checkPrefix, dueKeyOf, parseDeletion, parseRecord, userKeys } from './redisKeys.js'
+import { nextRedisExpiry, sweepRedisExpired } from './redisExpiry.js'
 import { defineScripts, SCAN_STEP, type CubbyScripts } from './redisScripts.js'
 import { mergeUser, resumeMerges, type RedisMergeContext } from './redisMerge.js'
 import { defineMergeScripts } from './redisMergeScripts.js'
@@ -175,20 +176,40 @@ class RedisStorageImpl implements RedisStorage {
     return this.#write(userId, async () => {
       const k = userKeys(this.#settings.prefix, userId)
       const { maxKeys, maxBytes } = this.#settings.quota
-      const args = mutations.flatMap((m) => [OPS[m.op], m.mid, m.op === 'clear' ? '' : m.key, m.op === 'store' ? m.value : '', conditionArg(m)])
+      const args = mutations.flatMap((m) => [
+        OPS[m.op], m.mid, m.op === 'clear' ? '' : m.key, m.op === 'store' ? m.value : '', conditionArg(m), m.op === 'store' ? m.expiresAt ?? '' : '',
+      ])
       const { authorizedAt } = options
       const reply = await this.#scripts.cubbyCommit(
-        k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted,
-        maxKeys, maxBytes, RECORD_OVERHEAD_BYTES, clientId ?? '', authorizedAt === undefined ? '' : authorizedAt, nowInSeconds(), options.atomic === true ? '1' : '', ...args,
+        k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted, k.expiry,
+        maxKeys, maxBytes, RECORD_OVERHEAD_BYTES, clientId ?? '', authorizedAt === undefined ? '' : authorizedAt, nowInSeconds(), options.atomic === true ? '1' : '',
+        Date.now(), ...args,
       ) as number[]
+      // After the script, so that a sweep of the user that ran before it finds this entry (see redisExpiry.ts).
+      await this.#noteExpiry(userId, Number(reply[1 + 2 * mutations.length]))
       return commitResult(mutations, reply, this.#settings.quota)
     })
   }
 
   async get(userId: string, key: string): Promise<StoredEntry | undefined> {
-    const raw = await this.redis.hget(userKeys(this.#settings.prefix, userId).data, key)
-    const sep = raw?.indexOf(':') ?? -1
-    return raw === null || raw === undefined || sep < 0 ? undefined : { key, rev: Number(raw.slice(0, sep)), value: raw.slice(sep + 1) }
+    const record = parseRecord(await this.redis.hget(userKeys(this.#settings.prefix, userId).data, key))
+    if (record?.value === undefined || isExpired(record.expiresAt, Date.now())) return undefined
+    const { rev, value, expiresAt } = record
+    return expiresAt === undefined ? { key, rev, value } : { key, rev, value, expiresAt }
+  }
+
+  sweepExpired(now: number, limit: number): Promise<ExpiredChanges[]> {
+    if (this.#closed) return Promise.reject(new CubbyError('CLOSED', 'The storage is closed'))
+    return sweepRedisExpired({ redis: this.redis, scripts: this.#scripts, prefix: this.#settings.prefix, write: (userId, task) => this.#write(userId, task) }, now, limit)
+  }
+
+  nextExpiry(): Promise<number | undefined> {
+    return nextRedisExpiry(this.redis, this.#settings.prefix)
+  }
+
+  /** Puts the user in the due-users set at `earliest` (0: no expiry), unless an earlier entry is there. */
+  async #noteExpiry(userId: string, earliest: number): Promise<void> {
+    if (earliest > 0) await this.redis.zadd(dueKeyOf(this.#settings.prefix, userId), 'LT', earliest, `u${userId}`)
   }
 
   async list(userId: string, { prefix = '', after, limit }: StorageListOptions): Promise<StoredEntry[]> {
@@ -198,8 +219,12 @@ class RedisStorageImpl implements RedisStorage {
     const entries: StoredEntry[] = []
     // Each script scans at most SCAN_STEP keys (tombstones included), so a user full of tombstones blocks nobody.
     while (entries.length < limit) {
-      const [next, ...reply] = await this.#scripts.cubbyList(k.data, k.keys, kind, bound, prefix, limit - entries.length, SCAN_STEP) as Array<string | number>
-      for (let i = 0; i < reply.length; i += 3) entries.push({ key: String(reply[i]), rev: Number(reply[i + 1]), value: String(reply[i + 2]) })
+      const [next, ...reply] = await this.#scripts.cubbyList(k.data, k.keys, kind, bound, prefix, limit - entries.length, SCAN_STEP, Date.now()) as Array<string | number>
+      for (let i = 0; i < reply.length; i += 4) {
+        const entry: StoredEntry = { key: String(reply[i]), rev: Number(reply[i + 1]), value: String(reply[i + 2]) }
+        if (reply[i + 3] !== '') entry.expiresAt = Number(reply[i + 3])
+        entries.push(entry)
+      }
       if (next === '') break
       ;[kind, bound] = ['>', String(next)]
     }
@@ -215,14 +240,15 @@ class RedisStorageImpl implements RedisStorage {
     // page ends once its values reach CATCH_UP_PAGE_BYTES (each script stops there too).
     for (;;) {
       const ask = Math.max(0, Math.min(SCAN_STEP, limit - changes.length))
-      const [to, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, covered, ask, CATCH_UP_PAGE_BYTES - bytes) as Array<string | number>
+      const [to, ...flat] = await this.#scripts.cubbyChanges(k.meta, k.data, k.log, k.deleted, covered, ask, CATCH_UP_PAGE_BYTES - bytes, Date.now()) as Array<string | number>
       covered = Number(to)
-      for (let i = 0; i < flat.length; i += 4) {
-        const [kind, at, key, value] = [flat[i], Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])]
-        changes.push(kind === 'c' ? { rev: at, clear: true } : kind === 'v' ? { rev: at, key, value } : { rev: at, key, deleted: true })
+      for (let i = 0; i < flat.length; i += 5) {
+        const [kind, at, key, value, expiresAt] = [flat[i], Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3]), flat[i + 4]]
+        if (kind === 'v') changes.push(expiresAt === '' ? { rev: at, key, value } : { rev: at, key, value, expiresAt: Number(expiresAt) })
+        else changes.push(kind === 'c' ? { rev: at, clear: true } : { rev: at, key, deleted: true })
         if (kind === 'v') bytes += value.length
       }
-      if (flat.length / 4 < ask || ask === 0 || changes.length >= limit || bytes >= CATCH_UP_PAGE_BYTES) break
+      if (flat.length / 5 < ask || ask === 0 || changes.length >= limit || bytes >= CATCH_UP_PAGE_BYTES) break
     }
     // A key written between two scripts shows up in both: keep its later change only.
     const last = new Map<string, number>()
@@ -263,14 +289,14 @@ class RedisStorageImpl implements RedisStorage {
 
   importUser(userId: string, records: AsyncIterable<UserRecord>): Promise<ImportResult> {
     return importUser(records, (step) => this.#write(userId, step), {
-      scripts: this.#scripts, keys: userKeys(this.#settings.prefix, userId),
+      scripts: this.#scripts, keys: userKeys(this.#settings.prefix, userId), noteExpiry: (earliest) => this.#noteExpiry(userId, earliest),
     })
   }
 
   deleteUser(userId: string): Promise<boolean> {
     return this.#write(userId, async () => {
       const k = userKeys(this.#settings.prefix, userId)
-      return await this.#scripts.cubbyDeleteUser(k.meta, k.data, k.keys, k.log, k.clients, k.deleted, k.snapshots, Date.now()) === 1
+      return await this.#scripts.cubbyDeleteUser(k.meta, k.data, k.keys, k.log, k.clients, k.deleted, k.snapshots, k.expiry, Date.now()) === 1
     })
   }
 
@@ -351,7 +377,8 @@ function commitResult(mutations: Mutation[], reply: number[], quota: UserQuota):
     else if (kind === 6 || kind === 7 || kind === 8) results.push({ mid: m.mid, error: conflictOf(kind, m, rev) })
     else results.push({ mid: m.mid, rev })
     if (kind !== 1) return
-    changes.push(m.op === 'clear' ? { rev, clear: true } : m.op === 'delete' ? { rev, key: m.key, deleted: true } : { rev, key: m.key, value: m.value })
+    if (m.op === 'store') changes.push(m.expiresAt === undefined ? { rev, key: m.key, value: m.value } : { rev, key: m.key, value: m.value, expiresAt: m.expiresAt })
+    else changes.push(m.op === 'clear' ? { rev, clear: true } : { rev, key: m.key, deleted: true })
   })
   return { results, changes, head: Number(reply[0]) }
 }

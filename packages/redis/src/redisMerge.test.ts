@@ -41,8 +41,8 @@ async function cutOff(storage: RedisStorage, prefix: string, { apply }: { apply:
   if (!apply) return
   const k = userKeys(prefix, 'acct')
   await scripts.cubbyMergeApply(
-    k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted, mergeKeys(prefix, 'acct').journal,
-    100, 1_000_000, 64, 'anonymous', '', 1, 'anon_a', 'm1', 1, 'a', '1', 'phone', '1',
+    k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted, mergeKeys(prefix, 'acct').journal, k.expiry,
+    100, 1_000_000, 64, 'anonymous', '', 1, 'anon_a', 'm1', 1, Date.now(), 'a', '1', '', 'phone', '1',
   )
 }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { CubbyError, compareKeys, type Change, type MergePreference } from '@cubby/protocol'
+import { CubbyError, compareKeys, isExpired, type Change, type MergePreference } from '@cubby/protocol'
 import { RECORD_OVERHEAD_BYTES, type MergeUserOptions, type MergeUserResult, type UserQuota } from '@cubby/server'
 import type { Cluster, Redis } from 'ioredis'
-import { mergeKeys, pendingMergesKey, userKeys } from './redisKeys.js'
+import { dueKeyOf, mergeKeys, parseRecord, pendingMergesKey, userKeys } from './redisKeys.js'
 import type { MergeScripts } from './redisMergeScripts.js'
 
 /** What {@link mergeUser} works with. @internal */
@@ -21,17 +21,27 @@ const nowInSeconds = (): number => Math.floor(Date.now() / 1000)
 export function detachKeys(prefix: string, userId: string): string[] {
   const k = userKeys(prefix, userId)
   const g = mergeKeys(prefix, userId)
-  return [k.meta, k.data, k.keys, k.log, k.clients, k.deleted, k.snapshots, g.stagedMeta, g.stagedData, g.stagedKeys, g.stagedLog, g.stagedClients]
+  return [
+    k.meta, k.data, k.keys, k.log, k.clients, k.deleted, k.snapshots, g.stagedMeta, g.stagedData, g.stagedKeys, g.stagedLog, g.stagedClients,
+    k.expiry, g.stagedExpiry,
+  ]
 }
 
-/** The staged live values (in key order) and exactly-once records of an anonymous user. */
-async function readStaged(redis: Redis | Cluster, prefix: string, from: string): Promise<{ values: Array<[string, string]>; clients: Array<[string, string]> }> {
+/** A staged value: key, encoded value, expiresAt ('' for never). */
+type StagedValue = [string, string, number | '']
+
+/**
+ * The staged live values (in key order) and exactly-once records of an anonymous user. A value expired at `now` is
+ * gone already (reads hide it before the sweep): it is not carried.
+ */
+async function readStaged(redis: Redis | Cluster, prefix: string, from: string, now: number): Promise<{ values: StagedValue[]; clients: Array<[string, string]> }> {
   const g = mergeKeys(prefix, from)
   const [records, clients, clearRev] = await Promise.all([redis.hgetall(g.stagedData), redis.hgetall(g.stagedClients), redis.hget(g.stagedMeta, 'r')])
-  const values: Array<[string, string]> = []
+  const values: StagedValue[] = []
   for (const [key, raw] of Object.entries(records)) {
-    const sep = raw.indexOf(':')
-    if (sep >= 0 && Number(raw.slice(0, sep)) > Number(clearRev ?? 0)) values.push([key, raw.slice(sep + 1)])
+    const record = parseRecord(raw)
+    if (record?.value === undefined || record.rev <= Number(clearRev ?? 0) || isExpired(record.expiresAt, now)) continue
+    values.push([key, record.value, record.expiresAt ?? ''])
   }
   values.sort(([a], [b]) => compareKeys(a, b))
   return { values, clients: Object.entries(clients).map(([id, raw]) => [id, raw.split(' ')[0]!]) }
@@ -75,13 +85,19 @@ async function finishMerge(
   ctx: RedisMergeContext, from: string, into: string, prefer: MergePreference, id: string, authorizedAt: number | undefined,
 ): Promise<MergeUserResult> {
   const { redis, scripts, prefix, quota } = ctx
-  const { values, clients } = await readStaged(redis, prefix, from)
+  const now = Date.now()
+  const { values, clients } = await readStaged(redis, prefix, from, now)
   const k = userKeys(prefix, into)
-  const reply = await ctx.write(into, async () => await scripts.cubbyMergeApply(
-    k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted, mergeKeys(prefix, into).journal,
-    quota.maxKeys, quota.maxBytes, RECORD_OVERHEAD_BYTES, prefer, authorizedAt ?? '', nowInSeconds(), from, id, values.length,
-    ...values.flat(), ...clients.flat(),
-  ) as number[])
+  const reply = await ctx.write(into, async () => {
+    const applied = await scripts.cubbyMergeApply(
+      k.meta, k.data, k.keys, k.log, k.clients, k.snapshots, k.deleted, mergeKeys(prefix, into).journal, k.expiry,
+      quota.maxKeys, quota.maxBytes, RECORD_OVERHEAD_BYTES, prefer, authorizedAt ?? '', nowInSeconds(), from, id, values.length, now,
+      ...values.flat(), ...clients.flat(),
+    ) as number[]
+    // The account's earliest expiry into the due-users set, after the script (see redisExpiry.ts).
+    if (applied[0]! >= 0 && Number(applied[3]) > 0) await redis.zadd(dueKeyOf(prefix, into), 'LT', Number(applied[3]), `u${into}`)
+    return applied
+  })
   const [status] = reply
   if (status === -1 || status === -3 || status === -4) {
     const restored = await ctx.write(from, async () => await scripts.cubbyMergeRestore(...detachKeys(prefix, from), id, nowInSeconds()))
@@ -90,22 +106,22 @@ async function finishMerge(
     throw new CubbyError('QUOTA_EXCEEDED', `The merged account would pass its quota (${quota.maxKeys} keys, ${quota.maxBytes} bytes); nothing was merged`)
   }
   const g = mergeKeys(prefix, from)
-  await ctx.write(from, () => scripts.cubbyMergeDrop(g.stagedMeta, g.stagedData, g.stagedKeys, g.stagedLog, g.stagedClients, id))
+  await ctx.write(from, () => scripts.cubbyMergeDrop(g.stagedMeta, g.stagedData, g.stagedKeys, g.stagedLog, g.stagedClients, g.stagedExpiry, id))
   await redis.hdel(mergeKeys(prefix, into).journal, from)
   await redis.srem(pendingMergesKey(prefix), from)
   if (status === -2) return { changes: [], head: Number(reply[1]), conflicts: [], clients: 0 }
   return resultOf(reply, values)
 }
 
-function resultOf(reply: number[], values: Array<[string, string]>): MergeUserResult {
+function resultOf(reply: number[], values: StagedValue[]): MergeUserResult {
   const [head, clients, before] = reply as [number, number, number]
   const changes: Change[] = []
   const conflicts: string[] = []
   let rev = Number(before)
-  values.forEach(([key, value], i) => {
-    const kind = Number(reply[3 + i])
+  values.forEach(([key, value, expiresAt], i) => {
+    const kind = Number(reply[4 + i])
     if (kind !== 1) conflicts.push(key)
-    if (kind !== 2) changes.push({ rev: ++rev, key, value })
+    if (kind !== 2) changes.push(expiresAt === '' ? { rev: ++rev, key, value } : { rev: ++rev, key, value, expiresAt })
   })
   return { changes, head: Number(head), conflicts, clients: Number(clients) }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Change } from '@cubby/protocol'
+import { isExpired, type Change } from '@cubby/protocol'
 import { CATCH_UP_PAGE_BYTES, type StorageSnapshot } from '@cubby/server'
 import { snapshotKeys, userKeys } from './redisKeys.js'
 import { SCAN_STEP } from './redisScripts.js'
@@ -44,9 +44,13 @@ export async function openSnapshot(scripts: CubbyScripts, prefix: string, userId
           s.marker, s.saved, s.frozenData, s.frozenKeys, k.data, k.keys, k.snapshots,
           after, limit - page.length, SNAPSHOT_TTL_MS, id, SCAN_STEP, CATCH_UP_PAGE_BYTES - bytes,
         ) as Array<string | number | null>
-        for (let i = 0; i < reply.length; i += 3) {
-          const [key, rev, value] = [String(reply[i]), Number(reply[i + 1]), reply[i + 2]]
-          page.push(value === null || value === undefined ? { rev, key, deleted: true } : { rev, key, value: String(value) })
+        const now = Date.now()
+        for (let i = 0; i < reply.length; i += 4) {
+          const [key, rev, value, expiresAt] = [String(reply[i]), Number(reply[i + 1]), reply[i + 2], reply[i + 3]]
+          // A value expired by now reads as deleted (its sweep follows with a newer tombstone).
+          const at = expiresAt === null || expiresAt === undefined ? undefined : Number(expiresAt)
+          if (value === null || value === undefined || isExpired(at, now)) page.push({ rev, key, deleted: true })
+          else page.push(at === undefined ? { rev, key, value: String(value) } : { rev, key, value: String(value), expiresAt: at })
           if (value !== null && value !== undefined) bytes += String(value).length
         }
         if (next === '' || next === null) {

@@ -1,4 +1,4 @@
-import { CubbyError, compareKeys } from '@cubby/protocol'
+import { CubbyError, compareKeys, isExpiresAt } from '@cubby/protocol'
 import { RECORD_OVERHEAD_BYTES } from '@cubby/server'
 import type { ImportResult, UserRecord, UserSummary } from '@cubby/server'
 import type { Cluster, Redis } from 'ioredis'
@@ -104,7 +104,7 @@ export async function* exportUser(snapshot: RedisSnapshot, userId: string, redis
     for (let page = await snapshot.next(STEP); page.length > 0; page = await snapshot.next(STEP)) {
       for (const c of page) {
         if ('deleted' in c) yield { type: 'deleted', key: c.key, rev: c.rev }
-        else if ('value' in c) yield { type: 'value', key: c.key, rev: c.rev, value: c.value }
+        else if ('value' in c) yield c.expiresAt === undefined ? { type: 'value', key: c.key, rev: c.rev, value: c.value } : { type: 'value', key: c.key, rev: c.rev, value: c.value, expiresAt: c.expiresAt }
       }
     }
     let cursor = '0'
@@ -127,14 +127,14 @@ const isRev = (n: unknown): n is number => Number.isSafeInteger(n) && (n as numb
 /**
  * Writes a user back from their records: the header reserves the revs up to its head and marks the import as
  * running (refused when the user has data, resumed when an import of theirs did not finish), then steps of
- * {@link STEP} records, each one script that keeps a newer record where there is one; the last step removes the mark
- * and the user's deletion marker.
+ * {@link STEP} records, each one script that keeps a newer record where there is one (a value keeps its expiry, one
+ * expired already is written as a tombstone); the last step removes the mark and the user's deletion marker.
  * @internal
  */
 export async function importUser(
   records: AsyncIterable<UserRecord>,
   serial: <T>(step: () => Promise<T>) => Promise<T>,
-  { scripts, keys: k }: { scripts: CubbyScripts; keys: UserKeys },
+  { scripts, keys: k, noteExpiry }: { scripts: CubbyScripts; keys: UserKeys; noteExpiry: (earliest: number) => Promise<void> },
 ): Promise<ImportResult> {
   let head: number | undefined
   let batch: Array<string | number> = []
@@ -143,7 +143,12 @@ export async function importUser(
     if (batch.length === 0) return
     const step = batch
     batch = []
-    if (await serial(() => scripts.cubbyImportRecords(k.meta, k.data, k.keys, k.log, k.snapshots, k.clients, head!, RECORD_OVERHEAD_BYTES, ...step)) === -1) throw deletedMeanwhile()
+    const [written, earliest] = await serial(async () => {
+      const reply = await scripts.cubbyImportRecords(k.meta, k.data, k.keys, k.log, k.snapshots, k.clients, k.expiry, head!, RECORD_OVERHEAD_BYTES, Date.now(), ...step) as number[]
+      await noteExpiry(Number(reply[1]))
+      return reply
+    })
+    if (written === -1) throw deletedMeanwhile()
   }
   for await (const record of records) {
     if (head === undefined) {
@@ -159,12 +164,13 @@ export async function importUser(
       continue
     }
     checkRecord(record, head)
-    if (record.type === 'client') batch.push(record.clientId, record.rev, 'c', record.mid)
+    if (record.type === 'client') batch.push(record.clientId, record.rev, 'c', record.mid, '')
     else {
-      batch.push(record.key, record.rev, record.type === 'value' ? 'v' : 'd', record.type === 'value' ? record.value : '')
+      const value = record.type === 'value' ? [record.value, record.expiresAt ?? ''] : ['', '']
+      batch.push(record.key, record.rev, record.type === 'value' ? 'v' : 'd', ...value)
       count++
     }
-    if (batch.length >= 4 * STEP) await flush()
+    if (batch.length >= 5 * STEP) await flush()
   }
   if (head === undefined) throw new CubbyError('BAD_MESSAGE', 'The import is empty')
   await flush()
@@ -185,4 +191,7 @@ function checkRecord(record: UserRecord, head: number): asserts record is Exclud
   if (!isRev(record.rev) || record.rev < 1) throw new CubbyError('BAD_MESSAGE', 'A record needs a positive integer rev')
   if (record.rev > head) throw new CubbyError('BAD_MESSAGE', `A record's rev (${record.rev}) is above the head (${head})`)
   if (record.type === 'value' && typeof record.value !== 'string') throw new CubbyError('BAD_MESSAGE', 'A value record needs an encoded value')
+  if (record.type === 'value' && record.expiresAt !== undefined && !isExpiresAt(record.expiresAt)) {
+    throw new CubbyError('BAD_MESSAGE', 'expiresAt must be a positive integer (ms since the epoch)')
+  }
 }

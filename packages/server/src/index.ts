@@ -7,7 +7,7 @@
 export { createLevelStorage } from './storage/createLevelStorage.js'
 export type { LevelStorageOptions } from './storage/createLevelStorage.js'
 export type {
-  CommitOptions, CommitResult, CubbyStorage, StorageListOptions, StorageMetricsHooks, StorageSnapshot, StoredEntry,
+  CommitOptions, CommitResult, CubbyStorage, ExpiredChanges, StorageListOptions, StorageMetricsHooks, StorageSnapshot, StoredEntry,
 } from './storage/CubbyStorage.js'
 export { CATCH_UP_PAGE_BYTES } from './storage/CubbyStorage.js'
 export { DEFAULT_QUOTA, RECORD_OVERHEAD_BYTES, resolveQuota } from './storage/UserQuota.js'
