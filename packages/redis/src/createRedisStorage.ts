@@ -58,6 +58,10 @@ export interface RedisStorage extends CubbyStorage {
    * @returns one warning per setting that can lose an acknowledged write, or that could not be read; none when durable.
    */
   checkDurability(): Promise<string[]>
+  /** Deletes values expired at `now` (see `CubbyStorage.sweepExpired`; the Redis layout is in redisExpiry.ts). */
+  sweepExpired(now: number, limit: number): Promise<ExpiredChanges[]>
+  /** The earliest score of the due-users sets (see `CubbyStorage.nextExpiry`). */
+  nextExpiry(): Promise<number | undefined>
   /** The client the storage uses. */
   readonly redis: Redis | Cluster
 }

@@ -143,7 +143,7 @@ export async function importUser(
     if (batch.length === 0) return
     const step = batch
     batch = []
-    const [written, earliest] = await serial(async () => {
+    const [written] = await serial(async () => {
       const reply = await scripts.cubbyImportRecords(k.meta, k.data, k.keys, k.log, k.snapshots, k.clients, k.expiry, head!, RECORD_OVERHEAD_BYTES, Date.now(), ...step) as number[]
       await noteExpiry(Number(reply[1]))
       return reply
