@@ -3,23 +3,31 @@
 // expiry time: idle keys should cost nothing), the time from the moment until the last value is deleted on the
 // server (the sweep writes a tombstone per key, through the group commit, 500 per event-loop turn), the server's
 // CPU seconds for that, its RSS, and the slowest store of a bystander user during the sweep (the event loop must
-// keep serving). Cubby only (the peers have no per-key expiry; the Redis storage has no expiry index yet).
+// keep serving). Cubby only, on LevelDB and on the Redis deployment (`redis`: two nodes on one redis-server, CPU and
+// RSS summed over the three processes); the peers have no per-key expiry.
 import { performance } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import { cubbyToken } from '../lib/token.js'
 import { makeTempDir, removeDir, sleep, value100, withTimeout } from '../lib/util.js'
-import { startServer } from '../servers/index.js'
+import { redisAvailable, startServer } from '../servers/index.js'
+import { rowName } from '../servers/cubby-redis.js'
 
 const USERS = 100
 const PER_PUSH = 1000
 
 export async function run({ runs, quick, systems, results, log, profileArgs }) {
-  if (!systems.includes('cubby')) return
+  for (const system of ['cubby', 'redis']) {
+    if (!systems.includes(system) || (system === 'redis' && !redisAvailable())) continue
+    await runOn(system, { runs, quick, results, log, profileArgs })
+  }
+}
+
+async function runOn(system, { runs, quick, results, log, profileArgs }) {
   const keysPerUser = quick ? 100 : 1000
   for (let r = 0; r < runs; r++) {
-    const dataDir = await makeTempDir('expiry-cubby')
+    const dataDir = await makeTempDir(`expiry-${system}`)
     const secret = 'bench-secret-' + Math.random().toString(36).slice(2)
-    const server = await startServer('cubby', { dataDir, secret, nodeArgs: profileArgs('expiry-cubby-server') })
+    const server = await startServer(system, { dataDir, secret, nodeArgs: profileArgs(`expiry-${system}-server`) })
     try {
       const m = await measure(server, secret, keysPerUser, log)
       for (const [metric, unit, value] of [
@@ -29,8 +37,8 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
         ['sweep: server CPU per key', 'µs', (m.sweepCpu / m.keys) * 1e6],
         ['sweep: bystander store, slowest', 'ms', m.bystanderMaxMs],
         ['server RSS after the sweep', 'MiB', m.rssMiB],
-      ]) results.add('expiry', `cubby (${m.keys} keys)`, metric, unit, value)
-      log(`  run ${r + 1}: ${m.keys} keys swept in ${m.sweepMs.toFixed(0)} ms after the moment, ${m.sweepCpu.toFixed(2)} s CPU; idle ${m.idleCpu.toFixed(2)} s CPU in 5 s; bystander slowest ${m.bystanderMaxMs.toFixed(1)} ms`)
+      ]) results.add('expiry', `${rowName(system)} (${m.keys} keys)`, metric, unit, value)
+      log(`  ${system} run ${r + 1}: ${m.keys} keys swept in ${m.sweepMs.toFixed(0)} ms after the moment, ${m.sweepCpu.toFixed(2)} s CPU; idle ${m.idleCpu.toFixed(2)} s CPU in 5 s; bystander slowest ${m.bystanderMaxMs.toFixed(1)} ms`)
     } finally {
       await server.stop()
       await removeDir(dataDir)
@@ -52,7 +60,6 @@ async function measure(server, secret, keysPerUser, log) {
   await sleep(Math.max(0, moment - Date.now() - 300))
   const cpu0 = server.stats().cpuSeconds
   const bystander = await cubbyToken(secret, 'bystander')
-  const lastToken = await cubbyToken(secret, `user-${USERS - 1}`)
   let bystanderMaxMs = 0
   let done = false
   const bystanding = (async () => {
@@ -62,10 +69,15 @@ async function measure(server, secret, keysPerUser, log) {
       bystanderMaxMs = Math.max(bystanderMaxMs, performance.now() - t0)
     }
   })()
-  // The index is ordered by time, then user: the last user's keys go last. Reads hide them from the moment on, so
-  // the clock stops at the user's head, which each deletion moves (a listing would be empty at once).
+  // Reads hide the keys from the moment on, so the clock stops once every user's head has moved past all of their
+  // keys (each deletion moves it; a listing would be empty at once). LevelDB sweeps user after user (its index is
+  // ordered by time, then user); Redis sweeps the due users of a step side by side, in no fixed order.
+  const pending = new Set(Array.from({ length: USERS }, (_, u) => `user-${u}`))
   await withTimeout((async () => {
-    while ((await head(server.url, lastToken, keysPerUser)) < 2 * keysPerUser) await sleep(50)
+    while (pending.size > 0) {
+      for (const user of [...pending]) if ((await head(server.url, await cubbyToken(secret, user), keysPerUser)) >= 2 * keysPerUser) pending.delete(user)
+      if (pending.size > 0) await sleep(50)
+    }
   })(), 120_000, 'the sweep')
   const sweepMs = Date.now() - moment
   done = true

@@ -1,8 +1,10 @@
 import type { UserRecord } from '@cubby/server'
 import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from '@cubby/test-utils'
 import { Cluster, type Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createRedisStorage, type RedisStorage, type RedisStorageOptions } from './createRedisStorage.js'
+import { dueKeyOf } from './redisKeys.js'
+import { defineScripts } from './redisScripts.js'
 
 let redis: TestRedis
 let cluster: TestRedisCluster
@@ -212,5 +214,39 @@ describe('expiry on a Redis Cluster', () => {
     const indexes = await Promise.all(masters.map((n) => n.keys(`${prefix}*:e`)))
     expect(indexes.flat().filter((key) => !key.includes('{due-'))).toEqual([])
     expect(await storage.nextExpiry()).toBeUndefined()
+  })
+})
+
+describe('expiry on Redis after a crash between two commands', () => {
+  it('sweeps a user whose sweep was claimed by a node that died, once the claim\'s lease ends', async () => {
+    await using storage = await open(single)
+    const prefix = `e${tests}:`
+    const past = Date.now() - 1
+    await storage.commit('u', [{ op: 'store', mid: 1, key: 'k', value: '1', expiresAt: past }])
+    // A node claims the user (its entry becomes a lease) and dies before the sweep script.
+    const bucket = dueKeyOf(prefix, 'u')
+    const leaseEnd = Date.now() + 200
+    expect(await defineScripts(storage.redis).cubbyDueClaim(bucket, 'uu', past, 'u', leaseEnd)).toBe(1)
+    expect(await storage.sweepExpired(Date.now(), 100)).toEqual([])
+    await vi.waitFor(async () => {
+      expect(await storage.sweepExpired(Date.now(), 100)).toEqual([{ userId: 'u', changes: [{ rev: 2, key: 'k', deleted: true }] }])
+    }, { timeout: 5000, interval: 50 })
+    expect(await storage.redis.zrange(bucket, 0, -1)).toEqual([])
+  })
+
+  it('finds a user again at their next commit when a node died between the commit script and its due entry', async () => {
+    await using storage = await open(single)
+    const prefix = `e${tests}:`
+    const soon = Date.now() + 100
+    await storage.commit('u', [{ op: 'store', mid: 1, key: 'k', value: '1', expiresAt: soon }])
+    // The due entry is lost, as if the node died before its ZADD.
+    await storage.redis.zrem(dueKeyOf(prefix, 'u'), 'uu')
+    expect(await storage.nextExpiry()).toBeUndefined()
+    // Any later commit of the user, with or without an expiry, puts the user's earliest back.
+    await storage.commit('u', [{ op: 'store', mid: 2, key: 'other', value: '2' }])
+    expect(await storage.nextExpiry()).toBe(soon)
+    await vi.waitFor(async () => {
+      expect(await storage.sweepExpired(Date.now(), 100)).toEqual([{ userId: 'u', changes: [{ rev: 3, key: 'k', deleted: true }] }])
+    }, { timeout: 5000, interval: 50 })
   })
 })
