@@ -534,7 +534,7 @@ local out = {0, 0}
 for _, key in ipairs(due) do
   local _, value, expiresAt = parse(redis.call('HGET', KEYS[2], key))
   redis.call('ZREM', KEYS[6], key)
-  if true then
+  if value and expiresAt and expiresAt <= now then
     head = head + 1
     preserve(open, KEYS[2], key)
     redis.call('HSET', KEYS[2], key, int(head))
