@@ -1,4 +1,4 @@
-import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ExpiryInput, assertValidKey, resolveExpiresAt } from '@cubby/protocol'
+import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ExpiryInput, MAX_MUTATIONS_PER_BATCH, assertValidKey, resolveExpiresAt, utf8Length } from '@cubby/protocol/core'
 import type { CubbyEventMap, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica, ReplicaHooks } from './Replica.js'
@@ -13,7 +13,6 @@ import { Link, type LinkEvents } from './sync/Link.js'
 import { type CubbyEntryInfo, type CubbyTransaction, type CubbyWrite, type UpdateOptions, type WriteConditionOptions, conditionOf, cubbyWrite, refusedWrite } from './CubbyWrite.js'
 import type { Updater } from './updates/Updater.js'
 import type { WriteExtras } from './Replica.js'
-import { MAX_MUTATIONS_PER_BATCH, utf8Length } from '@cubby/protocol'
 
 /** The keys of a schema. */
 export type CubbyKey<TSchema> = keyof TSchema & string

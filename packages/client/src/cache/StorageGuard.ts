@@ -1,4 +1,4 @@
-import { CubbyError } from '@cubby/protocol'
+import { CubbyError } from '@cubby/protocol/core'
 import type { CubbyCacheProvider } from './CubbyCache.js'
 import { createIdbCache } from './createIdbCache.js'
 import { createMemoryCache } from './createMemoryCache.js'

@@ -1,4 +1,5 @@
-import { CubbyError, type CubbyErrorCode, type ServerMessage } from '@cubby/protocol'
+import type { ServerMessage } from '@cubby/protocol'
+import { CubbyError, type CubbyErrorCode } from '@cubby/protocol/core'
 import { asCubbyError } from '../asCubbyError.js'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
