@@ -1,28 +1,27 @@
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { build } from 'vite'
-import type { OutputChunk, RollupOutput } from 'rollup'
+import { type Rollup, build } from 'vite'
 import { describe, expect, it } from 'vitest'
 
 /**
  * Bundles an app that keeps the client's whole public API, from source, with Vite (Rollup, code splitting,
  * minified) and returns its chunks: what the app's bundler gives its users.
  */
-async function bundleApp(): Promise<OutputChunk[]> {
+async function bundleApp(): Promise<Rollup.OutputChunk[]> {
   const output = (await build({
     configFile: false,
     logLevel: 'silent',
     resolve: { conditions: ['@cubby/source', 'browser', 'module', 'import', 'default'] },
     // An app build, not a library one: Vite keeps a library's whitespace, an app's bundle is minified in full.
     build: { write: false, minify: 'esbuild', modulePreload: false, rollupOptions: { input: fileURLToPath(new URL('./bundleApp.entry.ts', import.meta.url)) } },
-  })) as RollupOutput | RollupOutput[]
-  return (Array.isArray(output) ? output : [output]).flatMap((o) => o.output.filter((c): c is OutputChunk => c.type === 'chunk'))
+  })) as Rollup.RollupOutput | Rollup.RollupOutput[]
+  return (Array.isArray(output) ? output : [output]).flatMap((o) => o.output.filter((c): c is Rollup.OutputChunk => c.type === 'chunk'))
 }
 
 /** The entry chunk and what it imports statically, transitively: what loads before the app's code runs. */
-function initialChunks(chunks: OutputChunk[]): OutputChunk[] {
+function initialChunks(chunks: Rollup.OutputChunk[]): Rollup.OutputChunk[] {
   const byName = new Map(chunks.map((c) => [c.fileName, c]))
-  const seen = new Set<OutputChunk>()
+  const seen = new Set<Rollup.OutputChunk>()
   const queue = chunks.filter((c) => c.isEntry)
   for (let c = queue.pop(); c; c = queue.pop()) {
     if (seen.has(c)) continue
@@ -32,7 +31,7 @@ function initialChunks(chunks: OutputChunk[]): OutputChunk[] {
   return [...seen]
 }
 
-const gzip = (chunks: OutputChunk[]): number => chunks.reduce((n, c) => n + gzipSync(c.code, { level: 9 }).length, 0)
+const gzip = (chunks: Rollup.OutputChunk[]): number => chunks.reduce((n, c) => n + gzipSync(c.code, { level: 9 }).length, 0)
 
 describe('the client bundle (issue 16)', () => {
   it('loads under 11,000 B gzip before the app runs, and the replica, the socket and the tabs on demand', async () => {
