@@ -25,7 +25,14 @@ export const informational = [
   { name: 'idle memory per connection: cubby vs Yjs', value: (r) => ratio(m(r, 'idle', 'cubby', 'KiB/conn'), m(r, 'idle', 'yjs', 'KiB/conn')) },
   { name: 'idle memory per connection: cubby vs bare ws with the same young generation (diagnostic)', value: (r) => ratio(m(r, 'idle', 'cubby', 'KiB/conn'), m(r, 'idle', 'bare ws, small young generation (diagnostic)', 'KiB/conn')) },
   { name: 'awaited store/s: cubby offline (diagnostic) vs idb-keyval set', value: (r) => ratio(m(r, 'browser', 'cubby offline (diagnostic)', 'awaited store/s'), m(r, 'browser', 'idb-keyval', 'awaited store/s')) },
+  { name: 'default client bundle, all chunks, vs smallest sync peer (gzip bytes)', value: (r) => ratio(m(r, 'bundle', 'cubby (default cache)', 'total gzip'), smallestPeerBundle(r)) },
 ]
+
+/** The smallest sync peer's bundle (gzip bytes), or undefined when none was measured. */
+function smallestPeerBundle(r) {
+  const peers = ['yjs + y-indexeddb + y-websocket', 'replicache', 'pouchdb-browser'].map((s) => m(r, 'bundle', s, 'gzip')).filter((x) => x !== undefined)
+  return peers.length ? Math.min(...peers) : undefined
+}
 
 export const targets = [
   {
@@ -83,11 +90,9 @@ export const targets = [
     met: (v) => v >= 0.5,
   },
   {
-    name: 'default client bundle vs smallest sync peer (gzip bytes)',
-    value: (r) => {
-      const peers = ['yjs + y-indexeddb + y-websocket', 'replicache', 'pouchdb-browser'].map((s) => m(r, 'bundle', s, 'gzip')).filter((x) => x !== undefined)
-      return peers.length ? ratio(m(r, 'bundle', 'cubby (default cache)', 'gzip'), Math.min(...peers)) : undefined
-    },
+    // The initial chunk: what loads before the app's code runs (the peers are one chunk each).
+    name: 'default client bundle, initial chunk, vs smallest sync peer (gzip bytes)',
+    value: (r) => ratio(m(r, 'bundle', 'cubby (default cache)', 'gzip'), smallestPeerBundle(r)),
     required: '< 0.333',
     met: (v) => v < 1 / 3,
   },

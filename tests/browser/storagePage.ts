@@ -1,7 +1,6 @@
 import { type Server, createServer } from 'node:http'
-import { fileURLToPath } from 'node:url'
 import type { BrowserContext, Page } from 'playwright-core'
-import { build } from 'vite'
+import { bundlePage } from './bundlePage.js'
 import { type TestServer, startTestServer } from '@cubby/test-utils'
 import { afterAll, beforeAll } from 'vitest'
 
@@ -13,31 +12,12 @@ interface StorageSite extends AsyncDisposable {
   openPage(context: BrowserContext, page?: Page): Promise<Page>
 }
 
-async function bundleEntry(): Promise<string> {
-  const output = await build({
-    configFile: false,
-    logLevel: 'silent',
-    resolve: { conditions: ['@cubby/source', 'browser', 'module', 'import', 'default'] },
-    build: {
-      write: false,
-      minify: false,
-      lib: { entry: fileURLToPath(new URL('./storagePage.entry.ts', import.meta.url)), formats: ['es'], fileName: 'storage' },
-    },
-  })
-  for (const out of Array.isArray(output) ? output : [output]) {
-    if (!('output' in out)) continue
-    const chunk = out.output.find((o) => o.type === 'chunk' && o.isEntry)
-    if (chunk && chunk.type === 'chunk') return chunk.code
-  }
-  throw new Error('vite built no entry chunk for the storage page')
-}
-
 /** Bundles the storage page and serves it; `await using` stops the server. */
 async function serveStorageSite(): Promise<StorageSite> {
-  const script = await bundleEntry()
+  const files = await bundlePage(new URL('./storagePage.entry.ts', import.meta.url), 'storage')
   const server: Server = createServer((req, res) => {
     if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>storage</title><script type="module" src="/storage.js"></script>')
-    else if (req.url === '/storage.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script)
+    else if (files.has(req.url ?? '')) res.writeHead(200, { 'content-type': 'text/javascript' }).end(files.get(req.url ?? ''))
     else res.writeHead(404).end()
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

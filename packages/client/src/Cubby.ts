@@ -1,9 +1,9 @@
-import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ExpiryInput, assertValidKey, resolveExpiresAt } from '@cubby/protocol'
+import { CubbyError, type CubbyLimits, DEFAULT_LIMITS, type ExpiryInput, MAX_MUTATIONS_PER_BATCH, assertValidKey, resolveExpiresAt, utf8Length } from '@cubby/protocol/core'
 import type { CubbyEventMap, CubbyChangeDetail, CubbyStatus, StopReason } from './CubbyEventMap.js'
 import type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
 import type { MutationInput, Replica, ReplicaHooks } from './Replica.js'
-import { type Session, loadReplica } from './loadReplica.js'
-import { StorageGuard } from './cache/openUserCache.js'
+import type { Session } from './loadReplica.js'
+import { StorageGuard } from './cache/StorageGuard.js'
 import { type CubbyStorage, browserStorage } from './cache/CubbyStorage.js'
 import type { CubbyStorageStats } from './cache/storageStats.js'
 import type { ListOptions } from './state/KeyIndex.js'
@@ -11,9 +11,8 @@ import { deleteInput, storeInput } from './state/mutationInputs.js'
 import { asCubbyError } from './asCubbyError.js'
 import { Link, type LinkEvents } from './sync/Link.js'
 import { type CubbyEntryInfo, type CubbyTransaction, type CubbyWrite, type UpdateOptions, type WriteConditionOptions, conditionOf, cubbyWrite, refusedWrite } from './CubbyWrite.js'
-import { Updater } from './updates/Updater.js'
+import type { Updater } from './updates/Updater.js'
 import type { WriteExtras } from './Replica.js'
-import { MAX_MUTATIONS_PER_BATCH, utf8Length } from '@cubby/protocol'
 
 /** The keys of a schema. */
 export type CubbyKey<TSchema> = keyof TSchema & string
@@ -100,6 +99,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #closing: Promise<void> | undefined
   /** Runs `update` on the loaded replica (made on the first call). */
   #updater: { replica: Replica; updater: Updater } | undefined
+  /** The class of {@link #updater}, loaded with the replica. */
+  #Updater: typeof Updater | undefined
 
   /**
    * Starts loading and (unless `connect: false`) connecting. Prefer {@link createCubby}, which checks the options.
@@ -602,6 +603,10 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   // ---------------------------------------------------------------- internals
 
   async #load(): Promise<Replica> {
+    // The replica, the cache's failure handling, the sync connection and the tabs load in their own chunk (what
+    // loads when: docs/client-architecture.md); the first read or write waits for it, as it waits for the cache.
+    const [{ loadReplica }, { Updater }] = await Promise.all([import('./loadReplica.js'), import('./updates/Updater.js')])
+    this.#Updater = Updater
     const { session, replica } = await loadReplica({
       options: this.#options,
       limits: this.#limits,
@@ -673,7 +678,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   }
 
   #updaterOf(replica: Replica): Updater {
-    if (this.#updater === undefined || this.#updater.replica !== replica) this.#updater = { replica, updater: new Updater(replica, this.#limits, () => this.#link.coordinated) }
+    if (this.#updater === undefined || this.#updater.replica !== replica) this.#updater = { replica, updater: new this.#Updater!(replica, this.#limits, () => this.#link.coordinated) }
     return this.#updater.updater
   }
 

@@ -1,4 +1,4 @@
-import { CubbyError, type CubbyErrorCode } from '@cubby/protocol'
+import { CubbyError, type CubbyErrorCode } from '@cubby/protocol/core'
 
 /**
  * Reports a failure as a CubbyError: `error` itself when it is one, else a new one with `code` that wraps it.

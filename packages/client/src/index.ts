@@ -37,6 +37,6 @@ export type {
 } from './cache/CubbyCache.js'
 
 // Errors (re-exported so that apps need one import)
-export { CubbyError, isCubbyError } from '@cubby/protocol'
-export type { CubbyErrorCode } from '@cubby/protocol'
+export { CubbyError, isCubbyError } from '@cubby/protocol/core'
+export type { CubbyErrorCode } from '@cubby/protocol/core'
 

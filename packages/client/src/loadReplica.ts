@@ -7,10 +7,15 @@ import { decodeJwtSub } from './auth/decodeJwtSub.js'
 import { identitySession } from './auth/identitySession.js'
 import { postToServer } from './auth/postToServer.js'
 import type { CubbyIdentity } from './cache/CubbyCache.js'
-import type { StorageGuard } from './cache/openUserCache.js'
+import { openUserCache } from './cache/openUserCache.js'
+import type { StorageGuard } from './cache/StorageGuard.js'
+import type { LinkParts } from './sync/Link.js'
 import { ServerClock } from './state/ServerClock.js'
 import { LocalState } from './state/LocalState.js'
 import { backoffDelay } from './sync/backoff.js'
+import { SyncConnection } from './sync/SyncConnection.js'
+import { tabPlatform } from './tabs/TabGroup.js'
+import { TabUplink } from './tabs/TabUplink.js'
 import { randomClientId } from './sync/randomClientId.js'
 
 /** Who the client is, and how it gets tokens. */
@@ -36,6 +41,8 @@ export interface LoadReplicaOptions {
 
 /** What loading needs from the client's connection state (its {@link Link}). */
 interface LoadLink {
+  /** Takes the uplinks' code, loaded with this module. */
+  equip(parts: LinkParts): void
   /** Resolves when the client wants to be online (creating an identity on the server needs the network). */
   connectWanted(): Promise<void>
   /** Creating the identity finds the server unreachable. */
@@ -173,9 +180,10 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
  */
 export async function loadReplica(load: LoadReplicaOptions): Promise<{ session: Session; replica: Replica }> {
   const { limits, storage, hooks } = load
+  load.link.equip({ SyncConnection, TabUplink, tabPlatform })
   const session = await resolveSession(load)
   load.link.opening(session.userId, storage.provider.kind === 'memory')
-  const { cache, snapshot } = await storage.open(session.userId)
+  const { cache, snapshot } = await openUserCache(storage, session.userId)
   if (load.signal.aborted) {
     await cache.close()
     throw load.signal.reason

@@ -24,7 +24,7 @@ export {
 export type { DeviceInfo, DeviceListResponse, LinkCodeResponse, RedeemLinkResponse } from './devices.js'
 
 // Limits and keys
-export { DEFAULT_LIMITS, assertValidKey, assertValidUserId, compareKeys, isWellFormed, utf8Length } from './limits.js'
+export { DEFAULT_LIMITS, MAX_MUTATIONS_PER_BATCH, assertValidKey, assertValidUserId, compareKeys, isWellFormed, utf8Length } from './limits.js'
 export type { CubbyLimits } from './limits.js'
 
 // Expiry
@@ -57,4 +57,4 @@ export type {
   WireError,
   WriteCondition,
 } from './messages.js'
-export { MAX_BATCH_ID_LENGTH, MAX_CLIENT_ID_LENGTH, MAX_MUTATIONS_PER_BATCH, MAX_MUTATIONS_PER_PUSH, parseClientMessage, parseServerMessage } from './parseMessage.js'
+export { MAX_BATCH_ID_LENGTH, MAX_CLIENT_ID_LENGTH, MAX_MUTATIONS_PER_PUSH, parseClientMessage, parseServerMessage } from './parseMessage.js'

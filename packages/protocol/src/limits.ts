@@ -87,3 +87,6 @@ export function compareKeys(a: string, b: string): number {
   }
   return a.length - b.length
 }
+
+/** Most mutations in one atomic batch (`push.batch`), over all its frames. */
+export const MAX_MUTATIONS_PER_BATCH = 10_000

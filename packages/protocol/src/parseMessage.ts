@@ -11,8 +11,6 @@ export const MAX_MUTATIONS_PER_PUSH = 1000
 const MAX_FRAME_DEPTH = 16
 /** Largest client id, in characters. */
 export const MAX_CLIENT_ID_LENGTH = 128
-/** Most mutations in one atomic batch (`push.batch`), over all its frames. */
-export const MAX_MUTATIONS_PER_BATCH = 10_000
 /** Largest batch id (`push.batch.id`), in characters. */
 export const MAX_BATCH_ID_LENGTH = 64
 

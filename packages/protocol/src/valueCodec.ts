@@ -59,37 +59,16 @@ export const JSON_CONTENT_TYPE = 'application/json'
 /** Content type of a value in Cubby's typed encoding (the body is the encoding without its leading `~`). */
 export const CUBBY_VALUE_CONTENT_TYPE = 'application/vnd.cubby.value+json'
 import { decodeTyped } from './codec/decodeTyped.js'
-import { encodeTyped } from './codec/encodeTyped.js'
 import { isJsonDeeperThan } from './codec/jsonDepth.js'
-import { isJsonPrimitive, isPlainJson, parseJson } from './codec/jsonFastPath.js'
+import { parseJson } from './codec/jsonFastPath.js'
 import { invalid, MAX_DEPTH, TILDE } from './codec/shared.js'
 
 const tooDeep = (): CubbyError => invalid(`The value is nested deeper than ${MAX_DEPTH} levels`)
 
 // ---------------------------------------------------------------- API
 
-/**
- * Encodes a value for storage and the wire. Plain JSON values come out as exactly `JSON.stringify(value)`;
- * everything else that `structuredClone` accepts comes out in Cubby's typed encoding, which starts with `~`.
- *
- * @param value - Any value `structuredClone` can copy (except SharedArrayBuffer, Blob and File), nested at
- *   most 1000 levels deep.
- * @returns The encoded value; `decodeValue` turns it back into a copy of `value`.
- * @throws CubbyError `INVALID_VALUE` naming what cannot be stored and where, e.g.
- *   `value.items[3].onClick is a function; functions cannot be stored`.
- * @example
- * ```ts
- * encodeValue({ theme: 'dark' }) // '{"theme":"dark"}'
- * encodeValue(new Set([1n])) // '~[["Set",1],["BigInt","1"]]'
- * ```
- */
-export function encodeValue(value: unknown): string {
-  if (typeof value === 'object' ? value === null || isPlainJson(value, 1, new Set()) : isJsonPrimitive(value)) {
-    return JSON.stringify(value)
-  }
-  const [root, table] = encodeTyped(value)
-  return `~${root < 0 ? root : JSON.stringify(table)}`
-}
+// In its own file, so that an encoder alone (the client's first chunk) does not take the decoder with it.
+export { encodeValue } from './encodeValue.js'
 
 /**
  * Decodes what {@link encodeValue} made, giving what `structuredClone` would have given. Safe on untrusted

@@ -1,4 +1,4 @@
-import { CubbyError } from '@cubby/protocol'
+import { CubbyError } from '@cubby/protocol/core'
 import type { Cubby } from '../Cubby.js'
 import type { CubbyChangeDetail, CubbyEventMap, CubbyPendingDetail } from '../CubbyEventMap.js'
 import { KeysWatch } from './KeysWatch.js'

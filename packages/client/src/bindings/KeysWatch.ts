@@ -1,5 +1,5 @@
 import type { CubbyChange } from '../CubbyEventMap.js'
-import { compareKeys } from '@cubby/protocol'
+import { compareKeys } from '@cubby/protocol/core'
 import type { CubbyHub } from './CubbyHub.js'
 
 /** The keys snapshot before anything is known. */

@@ -1,4 +1,4 @@
-import { CubbyError } from '@cubby/protocol'
+import { CubbyError } from '@cubby/protocol/core'
 import { type UseStore, createStore, promisifyRequest } from 'idb-keyval'
 import {
   type CacheSnapshot,

@@ -1,4 +1,4 @@
-import { CubbyError } from '@cubby/protocol'
+import { CubbyError } from '@cubby/protocol/core'
 import { type CacheSnapshot, type CacheWrite, type CachedEntry, type CubbyCacheProvider, type CubbyIdentity, type OutboxEntry, compareOutbox, confirmedPartApplies, identityRecord } from './CubbyCache.js'
 
 interface UserData {

@@ -1,4 +1,4 @@
-import { compareKeys } from '@cubby/protocol'
+import { compareKeys } from '@cubby/protocol/core'
 
 /** Options of `list` and `entries`: a page of keys in code point order. */
 export interface ListOptions {

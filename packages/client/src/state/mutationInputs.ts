@@ -1,4 +1,4 @@
-import { CubbyError, type CubbyLimits, assertValidKey, encodeValue, utf8Length } from '@cubby/protocol'
+import { CubbyError, type CubbyLimits, assertValidKey, encodeValue, utf8Length } from '@cubby/protocol/core'
 import type { MutationInput } from '../Replica.js'
 
 /**

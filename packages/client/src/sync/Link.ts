@@ -1,14 +1,15 @@
-import { CubbyError, type CubbyErrorCode, type ServerMessage } from '@cubby/protocol'
+import type { ServerMessage } from '@cubby/protocol'
+import { CubbyError, type CubbyErrorCode } from '@cubby/protocol/core'
 import { asCubbyError } from '../asCubbyError.js'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
 import type { CubbyOptions } from '../CubbyOptions.js'
 import type { Session } from '../loadReplica.js'
 import type { Replica } from '../Replica.js'
-import { tabPlatform } from '../tabs/TabGroup.js'
+import type { tabPlatform } from '../tabs/TabGroup.js'
 import type { TabLeader } from '../tabs/TabLeader.js'
-import { TabUplink, type TabUplinkSink } from '../tabs/TabUplink.js'
-import { SyncConnection } from './SyncConnection.js'
+import type { TabUplink, TabUplinkSink } from '../tabs/TabUplink.js'
+import type { SyncConnection } from './SyncConnection.js'
 import type { Uplink, UplinkSink } from './Uplink.js'
 
 /** What a {@link Link} reports to the client. @internal */
@@ -31,10 +32,23 @@ export interface LinkEvents {
  *
  * @internal
  */
+/**
+ * The uplinks' code, handed over by the chunk that loads with the replica (what loads when:
+ * docs/client-architecture.md), so that the initial chunk holds no socket or tab code.
+ * @internal
+ */
+export interface LinkParts {
+  SyncConnection: typeof SyncConnection
+  TabUplink: typeof TabUplink
+  tabPlatform: typeof tabPlatform
+}
+
 export class Link implements UplinkSink, TabUplinkSink {
   readonly #options: CubbyOptions
   readonly #events: LinkEvents
-  readonly #connection: SyncConnection
+  /** The socket, made by {@link equip} once its code is loaded. */
+  #connection: SyncConnection | undefined
+  #parts: LinkParts | undefined
   #status: CubbyStatus
   #wanted: boolean
   #closed = false
@@ -52,14 +66,19 @@ export class Link implements UplinkSink, TabUplinkSink {
     this.#events = events
     this.#wanted = options.connect ?? true
     this.#status = this.#wanted ? 'connecting' : 'offline'
-    this.#connection = new SyncConnection({
-      ...options,
+    this.#watchActivity(true)
+  }
+
+  /** Takes the uplinks' code once it is loaded, before the session is resolved: from now on there is a socket. */
+  equip(parts: LinkParts): void {
+    this.#parts = parts
+    this.#connection = new parts.SyncConnection({
+      ...this.#options,
       token: () => this.#session!.token(),
       renews: () => this.#session?.renews === true,
       cursor: () => this.#replica!.cursor,
       sink: this,
     })
-    this.#watchActivity(true)
   }
 
   get status(): CubbyStatus {
@@ -91,10 +110,11 @@ export class Link implements UplinkSink, TabUplinkSink {
 
   /** Starts listening to the other tabs of this (name, user) before the cache is read, where tabs coordinate. */
   opening(userId: string, memoryCache: boolean): void {
-    const platform = this.#options.tabs === 'independent' ? undefined : tabPlatform()
+    const parts = this.#parts!
+    const platform = this.#options.tabs === 'independent' ? undefined : parts.tabPlatform()
     if (!platform || memoryCache || this.#closed) return
     const name = this.#options.name ?? 'default'
-    this.#tabs = new TabUplink({ platform, name, userId, replica: () => this.#replica!, sink: this })
+    this.#tabs = new parts.TabUplink({ platform, name, userId, replica: () => this.#replica!, sink: this })
   }
 
   /** The replica is loaded: announce the state, and connect if wanted. */
@@ -123,7 +143,7 @@ export class Link implements UplinkSink, TabUplinkSink {
       // A detached tab works alone and offline; it catches up from the shared cache when it connects again.
       this.#tabs.stop()
       this.#setStatus('offline')
-    } else this.#connection.stop()
+    } else this.#stopSocket()
   }
 
   /** Stops for good: no uplink, no waits, no listeners. */
@@ -131,7 +151,7 @@ export class Link implements UplinkSink, TabUplinkSink {
     this.#wanted = false
     this.#closed = true
     this.#leaveTabs()
-    this.#connection.stop()
+    this.#stopSocket()
     this.#wakeUp?.()
     this.#watchActivity(false)
   }
@@ -165,10 +185,16 @@ export class Link implements UplinkSink, TabUplinkSink {
 
   /** Connects, or with other tabs, takes part: the tab holding the lock connects for all. */
   #goOnline(): void {
-    if (!this.#tabs) return this.#connection.start()
+    if (!this.#tabs) return this.#connection!.start()
     if (this.#tabs.attached) return
     this.#setStatus('connecting')
     this.#tabs.start()
+  }
+
+  /** Closes the socket; before there is one (its code still loading), only the status goes `offline`. */
+  #stopSocket(): void {
+    if (this.#connection) this.#connection.stop()
+    else this.#setStatus('offline')
   }
 
   #leaveTabs(): void {
@@ -193,14 +219,14 @@ export class Link implements UplinkSink, TabUplinkSink {
   /** @inheritDoc TabUplinkSink.lead */
   lead(leader: TabLeader): void {
     this.#leader = leader
-    this.#connection.start()
+    this.#connection!.start()
     leader.relayStatus(this.#status)
   }
 
   /** @inheritDoc TabUplinkSink.unlead */
   unlead(): void {
     this.#leader = undefined
-    this.#connection.stop()
+    this.#connection!.stop()
   }
 
   /** @inheritDoc TabUplinkSink.leaderStatus */
@@ -248,7 +274,7 @@ export class Link implements UplinkSink, TabUplinkSink {
       return
     }
     if (message.now !== undefined) this.#replica!.learnClock(message.now)
-    this.#replica!.connected((frame) => this.#connection.send(frame))
+    this.#replica!.connected((frame) => this.#connection!.send(frame))
   }
 
   /** The server deleted this user: drop the local data (every tab's), the outbox and the identity; stay offline. */
@@ -273,8 +299,8 @@ export class Link implements UplinkSink, TabUplinkSink {
   #retryNow = (): void => {
     if (globalThis.document?.visibilityState === 'hidden') return
     // The uplink in use: the socket when alone or leading, else the channel to the leader.
-    const uplink: Uplink = this.#tabs && !this.#leader ? this.#tabs : this.#connection
-    uplink.retryNow()
+    const uplink: Uplink | undefined = this.#tabs && !this.#leader ? this.#tabs : this.#connection
+    uplink?.retryNow()
     this.#retryIdentity?.()
   }
 
