@@ -24,11 +24,11 @@ export interface LinkCode {
   url?: string
 }
 
-/** One device of the user, as {@link CubbyDevices.list} gives it. */
-export interface CubbyDevice extends DeviceInfo {
-  /** When the server last accepted a token of this device, ms since the epoch (updated at most once a minute). */
-  lastSeen?: number
-}
+/**
+ * One device of the user, as {@link CubbyDevices.list} gives it: its id, label, `createdAt`, `lastSeen` (when the
+ * server last accepted one of its tokens, kept at most once a minute), `revokedAt`, and whether it is this one.
+ */
+export type CubbyDevice = DeviceInfo
 
 /** Options of {@link CubbyDevices.redeem}. */
 export interface RedeemOptions {
