@@ -55,7 +55,8 @@ describe('device link codes', () => {
     socket.hello(token)
     expect(await socket.next('welcome')).toMatchObject({ userId: alice, head: 1 })
     expect(await socket.next('changes')).toMatchObject({ changes: [{ key: 'plan' }] })
-    expect(await devicesOf(token)).toEqual([{ id: phone.userId.slice(9), label: 'phone', createdAt: expect.any(Number), current: true }])
+    // lastSeen: its tokens were accepted above (written in the background).
+    await vi.waitFor(async () => expect(await devicesOf(token)).toEqual([{ id: phone.userId.slice(9), label: 'phone', createdAt: expect.any(Number), lastSeen: expect.any(Number), current: true }]))
     expect((await devicesOf(server.token(alice)))[0]).toMatchObject({ current: false })
     // The key stays its own self-certified user too: a token with its own sub is another user.
     expect((await rawHttp(server.url, 'GET', '/v1/values/plan', { token: await tokenOf(phone) })).status).toBe(404)

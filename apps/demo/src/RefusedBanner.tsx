@@ -9,10 +9,13 @@ export function RefusedBanner() {
   const refused = useRefused()
   if (refused === undefined || !cubby) return null
   return (
-    <section className="card refused" role="alert" data-testid="refused">
-      <h2>The server no longer accepts this browser</h2>
+    <section className="card refused" role="alert" data-testid="refused" data-reason={refused.revoked ? 'revoked' : 'refused'}>
+      <h2>{refused.revoked ? 'This browser was removed from your devices' : 'The server no longer accepts this browser'}</h2>
       <p>
-        It refused this browser's identity ({refused}): most likely its data was reset. Nothing here syncs any more.
+        {refused.revoked
+          ? 'Another of your devices revoked this one: its key is refused from now on.'
+          : `It refused this browser's identity (${refused.message}): most likely its data was reset.`}{' '}
+        Nothing here syncs any more.
         What this page shows is only on this device
         {pendingCount > 0 && <>, including {pendingCount === 1 ? '1 change' : `${pendingCount} changes`} that never reached the server</>}.
       </p>

@@ -37,7 +37,7 @@ while one does, use the HTTP admin API (/v1/admin, see docs/operations.md).
                                    (all or nothing; a crash half-way leaves the rest to the next start), and
                                    its devices and link codes
   users devices <id>               the user's devices, live and revoked: one JSON line each
-                                   {id, label, createdAt, revokedAt?}
+                                   {id, label, createdAt, lastSeen?, revokedAt?}
   users revoke <id> <device-id>    revoke a device of the user: its key is refused from then on (for good);
                                    prints {"revoked": true}, or exits 1 for an unknown device
   users prune --anonymous-unused-days N

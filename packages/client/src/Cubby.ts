@@ -12,6 +12,8 @@ import { asCubbyError } from './asCubbyError.js'
 import { Link, type LinkEvents } from './sync/Link.js'
 import { type CubbyEntryInfo, type CubbyTransaction, type CubbyWrite, type UpdateOptions, type WriteConditionOptions, conditionOf, cubbyWrite, refusedWrite } from './CubbyWrite.js'
 import type { Updater } from './updates/Updater.js'
+import type { CubbyDevices, DeviceContext } from './devices/CubbyDevices.js'
+import { lazyDevices } from './devices/lazyDevices.js'
 import type { WriteExtras } from './Replica.js'
 
 /** The keys of a schema. */
@@ -101,6 +103,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #updater: { replica: Replica; updater: Updater } | undefined
   /** The class of {@link #updater}, loaded with the replica. */
   #Updater: typeof Updater | undefined
+  #devices: CubbyDevices<Cubby<TSchema>> | undefined
 
   /**
    * Starts loading and (unless `connect: false`) connecting. Prefer {@link createCubby}, which checks the options.
@@ -180,6 +183,20 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   /** The user whose values these are, once known (after the initial load). */
   get userId(): string | undefined {
     return this.#session?.userId
+  }
+
+  /**
+   * The user's devices (through the server): link another device with a one-time code, list and revoke them, and
+   * redeem a code made on another device. See docs/protocol.md, "Devices and link codes".
+   *
+   * @example
+   * ```ts
+   * const { url } = await cubby.devices.link({ pageUrl: location.href }) // show it as a QR code
+   * ```
+   */
+  get devices(): CubbyDevices<Cubby<TSchema>> {
+    this.#devices ??= lazyDevices(() => this.#deviceContext())
+    return this.#devices
   }
 
   /** How many writes the server has not acknowledged yet. */
@@ -659,6 +676,23 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
         if ((await provider.loadIdentity())?.userId === userId) await provider.saveIdentity(undefined)
       })
       .catch(() => {})
+  }
+
+  /** What {@link devices} needs of this client; `leave` closes it (as a user of another device, with `destroy`). */
+  #deviceContext(): DeviceContext<Cubby<TSchema>> {
+    return {
+      options: this.#options,
+      session: async () => (await this.#use(), this.#session!),
+      pendingCount: async () => (await this.#use()).pendingCount,
+      provider: () => this.#storage.provider,
+      leave: (destroy) => {
+        if (destroy) this.#link.announceGone('CLOSED', 'This device joined another user in another tab')
+        this.#closing ??= this.#shutdown(destroy)
+        return this.#closing
+      },
+      // A memory provider holds the identity: the new client must use that one.
+      reopen: () => new Cubby<TSchema>(this.#storage.provider.kind === 'memory' ? { ...this.#options, cache: this.#storage.provider } : this.#options),
+    }
   }
 
   #write(build: () => MutationInput[]): Promise<void> {

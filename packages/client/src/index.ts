@@ -18,6 +18,9 @@ export type { ListOptions } from './state/KeyIndex.js'
 export type { ReconnectOptions } from './sync/backoff.js'
 export type { HeartbeatOptions } from './sync/SyncConnection.js'
 
+// Devices
+export type { CubbyDevice, CubbyDevices, LinkCode, LinkOptions, RedeemOptions, RedeemResult } from './devices/CubbyDevices.js'
+
 // Events
 export type { CubbyChange, CubbyChangeDetail, CubbyErrorDetail, CubbyEventMap, CubbyPendingDetail, CubbyStatus, CubbyStatusDetail, StopReason } from './CubbyEventMap.js'
 

@@ -13,6 +13,9 @@ export const MAX_DEVICES_PER_USER = 100
 /** Most UTF-8 bytes of a device's label. */
 export const MAX_DEVICE_LABEL_BYTES = 200
 
+/** A device's `lastSeen` is written at most this often: accepting its tokens costs no write in between. */
+export const DEVICE_SEEN_INTERVAL_MS = 60_000
+
 /** The answer to `POST /v1/devices/links`: a one-time code to hand to the new device (as a URL or QR code). */
 export interface LinkCodeResponse {
   /** 32 random bytes in base64url (43 characters); the server keeps only its SHA-256. */
@@ -39,6 +42,11 @@ export interface DeviceInfo {
   createdAt: number
   /** When the device was revoked, ms since the epoch; absent while it is live. */
   revokedAt?: number
+  /**
+   * When the server last accepted a token of this device, ms since the epoch, kept at most once a minute
+   * ({@link DEVICE_SEEN_INTERVAL_MS}); absent until then.
+   */
+  lastSeen?: number
   /** Whether the request was signed by this device's key. */
   current: boolean
 }

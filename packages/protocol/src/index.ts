@@ -19,7 +19,7 @@ export type { DevicePublicJwk, DeviceTokenClaims } from './deviceToken.js'
 
 // Devices and link codes
 export {
-  DEFAULT_LINK_CODE_SECONDS, MAX_DEVICE_LABEL_BYTES, MAX_DEVICES_PER_USER, MAX_LINK_CODE_SECONDS, MAX_LINK_CODES_PER_USER,
+  DEFAULT_LINK_CODE_SECONDS, DEVICE_SEEN_INTERVAL_MS, MAX_DEVICE_LABEL_BYTES, MAX_DEVICES_PER_USER, MAX_LINK_CODE_SECONDS, MAX_LINK_CODES_PER_USER,
 } from './devices.js'
 export type { DeviceInfo, DeviceListResponse, LinkCodeResponse, RedeemLinkResponse } from './devices.js'
 

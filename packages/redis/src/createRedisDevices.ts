@@ -47,14 +47,26 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
 return 1
 `
 
+/** KEYS: :v; ARGV: id, at. Only on a live record, never backwards. */
+const SEE_DEVICE = `
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if not existing then return 0 end
+local record = cjson.decode(existing)
+if record.revokedAt or (record.lastSeen and record.lastSeen >= tonumber(ARGV[2])) then return 0 end
+record.lastSeen = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
+return 1
+`
+
 type Script = (...args: Array<string | number>) => Promise<unknown>
 interface DeviceScripts {
   cubbyCreateLink: Script
   cubbyAddDevice: Script
   cubbyRevokeDevice: Script
+  cubbySeeDevice: Script
 }
 
-const SCRIPTS: Record<keyof DeviceScripts, string> = { cubbyCreateLink: CREATE_LINK, cubbyAddDevice: ADD_DEVICE, cubbyRevokeDevice: REVOKE_DEVICE }
+const SCRIPTS: Record<keyof DeviceScripts, string> = { cubbyCreateLink: CREATE_LINK, cubbyAddDevice: ADD_DEVICE, cubbyRevokeDevice: REVOKE_DEVICE, cubbySeeDevice: SEE_DEVICE }
 
 /**
  * The {@link DeviceRegistry} of the Redis storage: each change of a user's devices or codes is one script on the
@@ -112,6 +124,10 @@ class RedisDevices implements DeviceRegistry {
   async revokeDevice(userId: string, id: string, at: number): Promise<boolean> {
     const fallback: DeviceRecord = { id, label: '', createdAt: 0 }
     return Number(await this.#scripts.cubbyRevokeDevice(this.#devices(userId), id, at, JSON.stringify(fallback))) === 1
+  }
+
+  async seeDevice(userId: string, id: string, at: number): Promise<void> {
+    await this.#scripts.cubbySeeDevice(this.#devices(userId), id, at)
   }
 
   async deleteUser(userId: string): Promise<void> {

@@ -23,8 +23,8 @@ export const canMakeDeviceIdentity = (): boolean => typeof subtleCrypto()?.gener
 
 const base64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 
-/** The RFC 7638 SHA-256 thumbprint of a P-256 public key: its required members in lexical order, no spaces. */
-async function thumbprint({ crv, kty, x, y }: DevicePublicJwk): Promise<string> {
+/** The RFC 7638 SHA-256 thumbprint of a P-256 public key: its required members in lexical order, no spaces. @internal */
+export async function thumbprint({ crv, kty, x, y }: DevicePublicJwk): Promise<string> {
   const canonical = JSON.stringify({ crv, kty, x, y })
   return base64url(new Uint8Array(await subtleCrypto()!.digest('SHA-256', new TextEncoder().encode(canonical))))
 }

@@ -68,6 +68,9 @@ export class DeviceLinks {
     // A self-certified user's own key is its device already (and revoked for good if revoked).
     const own = userId === `${DEVICE_USER_PREFIX}${device.deviceId}`
     const record: DeviceRecord = { id: device.deviceId, jwk: device.jwk, label: device.label, createdAt: Date.now() }
+    const ownerKey = userId.startsWith(DEVICE_USER_PREFIX) ? userId.slice(DEVICE_USER_PREFIX.length) : undefined
+    // A self-certified user's own key gets a record of its own with its first linked device, which keeps its lastSeen.
+    if (ownerKey !== undefined && !own) await this.#registry.addDevice(userId, { id: ownerKey, label: '', createdAt: 0 }, MAX_DEVICES_PER_USER)
     const added = own ? ((await this.#registry.device(userId, device.deviceId))?.revokedAt === undefined ? 'exists' : 'revoked') : await this.#registry.addDevice(userId, record, MAX_DEVICES_PER_USER)
     if (added === 'revoked') throw new CubbyError('UNAUTHORIZED', 'This key was revoked for that user; link a new key')
     if (added === 'full') throw new CubbyError('QUOTA_EXCEEDED', `A user may have at most ${MAX_DEVICES_PER_USER} devices (revoked ones included)`)
@@ -79,9 +82,10 @@ export class DeviceLinks {
     await this.#ready()
     const records = await this.#registry.devices(userId)
     const ownId = userId.startsWith(DEVICE_USER_PREFIX) ? userId.slice(DEVICE_USER_PREFIX.length) : undefined
-    if (ownId !== undefined && !records.some((r) => r.id === ownId)) records.unshift({ id: ownId, label: '', createdAt: 0 })
-    return records.map(({ id, label, createdAt, revokedAt }) => ({
-      id, label, createdAt, ...(revokedAt === undefined ? {} : { revokedAt }), current: id === currentId,
+    const ownIndex = records.findIndex((r) => r.id === ownId)
+    if (ownId !== undefined) records.unshift(ownIndex < 0 ? { id: ownId, label: '', createdAt: 0 } : records.splice(ownIndex, 1)[0]!)
+    return records.map(({ id, label, createdAt, revokedAt, lastSeen }) => ({
+      id, label, createdAt, ...(revokedAt === undefined ? {} : { revokedAt }), ...(lastSeen === undefined ? {} : { lastSeen }), current: id === currentId,
     }))
   }
 

@@ -10,6 +10,8 @@ export interface DeviceRecord {
   createdAt: number
   /** When it was revoked, ms since the epoch; `undefined` while live. */
   revokedAt?: number
+  /** When a token of it was last accepted, ms since the epoch (see {@link DeviceRegistry.seeDevice}). */
+  lastSeen?: number
 }
 
 /** What {@link DeviceRegistry.addDevice} did. */
@@ -52,6 +54,11 @@ export interface DeviceRegistry {
    * @returns whether it was live before (false when already revoked).
    */
   revokeDevice(userId: string, id: string, at: number): Promise<boolean>
+  /**
+   * Notes that a token of a live device was accepted at `at`: sets its `lastSeen`, never backwards, and never on a
+   * revoked or missing record (it creates none: a deletion or revocation is never undone by it).
+   */
+  seeDevice(userId: string, id: string, at: number): Promise<void>
   /** Removes every device record and every link code of the user (when the user is deleted). */
   deleteUser(userId: string): Promise<void>
 }

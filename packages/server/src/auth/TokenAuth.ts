@@ -1,9 +1,9 @@
 import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto'
 import { SignJWT, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose'
-import type { CubbyLimits, DevicePublicJwk, UnauthorizedReason } from '@cubby/protocol'
+import { DEVICE_SEEN_INTERVAL_MS, type CubbyLimits, type DevicePublicJwk, type UnauthorizedReason } from '@cubby/protocol'
 import { assertUserId } from '../writes/validateMutation.js'
 import { ANONYMOUS_USER_PREFIX } from './anonymousUsers.js'
-import type { DeviceRegistry } from './DeviceRegistry.js'
+import type { DeviceRecord, DeviceRegistry } from './DeviceRegistry.js'
 import { deviceAudiences, verifyDeviceToken, type DeviceTokenCheck } from './verifyDeviceToken.js'
 
 /** Options of {@link TokenAuth}. @internal */
@@ -32,8 +32,9 @@ export interface TokenAuthOptions {
   /**
    * The registered devices: a device token whose `sub` is not its key's own user is accepted iff the key is a live
    * device of `sub`, and a self-certified user's own key is refused once revoked. Without it, only self-certified.
+   * An accepted token of a registered device sets its `lastSeen`, at most once per {@link DEVICE_SEEN_INTERVAL_MS}.
    */
-  devices?: Pick<DeviceRegistry, 'device'>
+  devices?: Pick<DeviceRegistry, 'device' | 'seeDevice'>
 }
 
 /** Where a token was presented, for the audience of device tokens. @internal */
@@ -195,6 +196,7 @@ export class TokenAuth {
     if (device.reason !== undefined) return device
     const result = await this.#unlessDeleted(checked.userId, checked.issuedAt, device.linkedAt)
     if (result.userId === undefined) return result
+    this.#seen(checked.userId, checked.deviceId, device.record)
     return { ...result, deviceId: checked.deviceId, ...(checked.linked ? {} : { selfCertified: true }) }
   }
 
@@ -203,13 +205,24 @@ export class TokenAuth {
    * unknown key is `invalid`, like any token this server does not accept), a self-certified user's own key must not
    * be revoked. One read of the registry, never cached, so a revocation holds from the next check on.
    */
-  async #deviceState({ userId, deviceId, linked }: Extract<DeviceTokenCheck, { userId: string }>): Promise<{ reason?: 'invalid' | 'revoked'; linkedAt?: number }> {
+  async #deviceState({ userId, deviceId, linked }: Extract<DeviceTokenCheck, { userId: string }>): Promise<{ reason?: 'invalid' | 'revoked'; linkedAt?: number; record?: DeviceRecord }> {
     const { selfCertified = false, devices } = this.#options
     if (!linked && !selfCertified) return { reason: 'invalid' }
     const record = await devices?.device(userId, deviceId)
     if (linked && record === undefined) return { reason: 'invalid' }
     if (record?.revokedAt !== undefined) return { reason: 'revoked' }
-    return linked && record !== undefined ? { linkedAt: record.createdAt } : {}
+    if (record === undefined) return {}
+    return linked ? { linkedAt: record.createdAt, record } : { record }
+  }
+
+  /**
+   * Sets the `lastSeen` of a registered device whose token was accepted, when the one read with it is older than
+   * {@link DEVICE_SEEN_INTERVAL_MS}: no write in between. Not awaited: a failure only leaves it older.
+   */
+  #seen(userId: string, deviceId: string, record: DeviceRecord | undefined): void {
+    const now = Date.now()
+    if (record === undefined || now - (record.lastSeen ?? 0) < DEVICE_SEEN_INTERVAL_MS) return
+    this.#options.devices?.seeDevice(userId, deviceId, now).catch(() => {})
   }
 
   /**

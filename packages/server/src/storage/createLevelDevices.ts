@@ -94,6 +94,15 @@ class LevelDevices implements DeviceRegistry {
     })
   }
 
+  seeDevice(userId: string, id: string, at: number): Promise<void> {
+    return this.#serial(async () => {
+      const existing = await this.device(userId, id)
+      if (existing === undefined || existing.revokedAt !== undefined || (existing.lastSeen ?? 0) >= at) return
+      // Not fsync'd: a lastSeen lost in a crash is only a little older.
+      await this.#db.batch([{ type: 'put', key: deviceKey(userId, id), value: JSON.stringify({ ...existing, lastSeen: at }) }], { ...UTF8, sync: false })
+    })
+  }
+
   deleteUser(userId: string): Promise<void> {
     return this.#serial(async () => {
       const ops: LevelBatchOperation[] = []

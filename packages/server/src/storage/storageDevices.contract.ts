@@ -62,6 +62,28 @@ export function runDevicesContract(setup: (options?: StorageContractOptions) => 
       expect(await r.devices('v')).toEqual([device('k3')])
     })
 
+    it('keeps when a device was last seen: only on a live record, never backwards, never creating one', async () => {
+      await using f = await setup()
+      const r = registry(f)
+      await r.addDevice('u', device('k1'), 5)
+      await r.addDevice('u', device('k2'), 5)
+      await r.seeDevice('u', 'k1', now)
+      await r.seeDevice('u', 'k1', now - 1000)
+      expect(await r.device('u', 'k1')).toEqual({ ...device('k1'), lastSeen: now })
+      await r.seeDevice('u', 'k1', now + 60_000)
+      expect((await r.device('u', 'k1'))?.lastSeen).toBe(now + 60_000)
+      await r.revokeDevice('u', 'k2', now)
+      await r.seeDevice('u', 'k2', now + 1)
+      await r.seeDevice('u', 'never linked', now)
+      await r.seeDevice('v', 'k1', now)
+      expect(await r.device('u', 'k2')).toEqual({ ...device('k2'), revokedAt: now })
+      expect(await r.device('u', 'never linked')).toBeUndefined()
+      expect(await r.devices('v')).toEqual([])
+      await r.deleteUser('u')
+      await r.seeDevice('u', 'k1', now + 120_000)
+      expect(await r.devices('u')).toEqual([])
+    })
+
     it('revokes a key that was never linked (a self-certified user\'s own key)', async () => {
       await using f = await setup()
       const r = registry(f)
