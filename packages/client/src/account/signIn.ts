@@ -1,4 +1,5 @@
 import { CubbyError, MERGE_PREFERENCES, type MergeAnswer, type MergePreference, assertValidUserId } from '@cubby/protocol'
+import { asCubbyError } from '../asCubbyError.js'
 import type { Cubby } from '../Cubby.js'
 import type { CubbyOptions } from '../CubbyOptions.js'
 import type { Session } from '../loadReplica.js'
@@ -114,15 +115,16 @@ async function dropAnonymous(seat: ClientSeat, from: ClientParts): Promise<void>
 function online(cubby: Cubby, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const controller = new AbortController()
-    const done = (error?: unknown): void => {
+    const done = (error?: CubbyError): void => {
       controller.abort()
       if (error === undefined) resolve()
       else reject(error)
     }
     if (cubby.status === 'online') return done()
-    if (signal.aborted) return done(signal.reason)
+    const closed = (): void => done(asCubbyError(signal.reason, 'CLOSED'))
+    if (signal.aborted) return closed()
     cubby.addEventListener('status', (e) => e.detail.status === 'online' && done(), { signal: controller.signal })
-    signal.addEventListener('abort', () => done(signal.reason), { signal: controller.signal })
+    signal.addEventListener('abort', closed, { signal: controller.signal })
   })
 }
 
