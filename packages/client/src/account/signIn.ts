@@ -161,14 +161,20 @@ export async function signIn(cubby: Cubby, seat: ClientSeat, auth: Auth, options
     const fetchFn = from.options.fetch ?? ((input, init) => globalThis.fetch(input, init))
     answer = await requestMerge(from.options.url, { accountToken: token, proof: await from.session.token(), prefer, fetch: fetchFn })
     assertValidUserId(answer.account, seat.limits.maxUserIdBytes)
-    if (seat.signal.aborted) throw seat.signal.reason
   } catch (error) {
     if (wanted && !seat.signal.aborted) from.link.connect()
     throw error
   }
   const before = viewOf(replica)
   const conflicts = new Map(answer.conflicts.map((key) => [key, replica.get(key)?.value]))
+  // From here on the anonymous user is gone on the server: its state moves to the account even if the client closes.
   const to = await seat.replace(moveToAccount(seat, from, { answer, prefer, auth, token, wanted }))
+  if (seat.signal.aborted) {
+    to.link.close()
+    await to.replica.close(asCubbyError(seat.signal.reason, 'CLOSED')).catch(() => {})
+    await dropAnonymous(seat, from)
+    throw asCubbyError(seat.signal.reason, 'CLOSED')
+  }
   const after = viewOf(to.replica)
   const changed = [...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key))
   seat.hooks.change(changed.map((key) => (after.has(key) ? { key, value: to.replica.get(key)!.value } : { key, deleted: true })), 'remote')
