@@ -19,7 +19,7 @@ describe('cubby.signIn with other tabs of the anonymous user', () => {
       await second.ready()
       expect(first.tabs).toBe('coordinate')
       expect(second.userId).toBe(first.userId)
-      const [signing, other]: Cubby[] = signer === 'leader' ? [first, second] : [second, first]
+      const [signing, other]: [Cubby, Cubby] = signer === 'leader' ? [first, second] : [second, first]
       const errors: CubbyErrorDetail[] = []
       other.addEventListener('error', (e) => errors.push(e.detail))
       await other.store('from-other', 1)

@@ -162,6 +162,21 @@ describe('cubby.signIn against the real server process', () => {
     expect(await valuesOf(fresh)).toEqual({})
   })
 
+  it('signs in a client with a memory cache, carrying its values and pending writes', async () => {
+    await using server = await startCliServer()
+    await using client = connectTestClient(server.url, { cache: 'memory' })
+    await client.store('a', 1)
+    await client.ready()
+    await client.synced()
+    client.disconnect()
+    await client.store('b', 2)
+    expect(await client.signIn(server.token('lea'))).toEqual({ account: 'lea', written: 1, conflicts: [] })
+    expect(await valuesOf(client)).toEqual({ a: 1, b: 2 })
+    client.connect()
+    await client.synced()
+    expect(await onServer(server, 'lea')).toEqual({ a: 1, b: 2 })
+  })
+
   it('rejects with NETWORK when the server is down, and the anonymous client keeps working', async () => {
     await using server = await startCliServer()
     await using client = await anonymousWith(server, { a: 1 })
