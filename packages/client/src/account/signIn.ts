@@ -180,6 +180,8 @@ export async function signIn(cubby: Cubby, seat: ClientSeat, auth: Auth, options
   seat.hooks.change(changed.map((key) => (after.has(key) ? { key, value: to.replica.get(key)!.value } : { key, deleted: true })), 'remote')
   await dropAnonymous(seat, from)
   to.link.attach(to.session, to.replica)
+  // A tab of the account that leads already learns of the carried writes, as of any other tab's.
+  to.link.durable(to.replica.durableWrites(true))
   if (options.merge) await runMerge(cubby, seat, conflicts, options.merge)
   return { account: answer.account, written: answer.written, conflicts: answer.conflicts }
 }
