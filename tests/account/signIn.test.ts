@@ -162,6 +162,16 @@ describe('cubby.signIn against the real server process', () => {
     expect(await valuesOf(fresh)).toEqual({})
   })
 
+  it('runs one sign-in at a time: a second call made meanwhile is refused with FORBIDDEN, the first one merges', async () => {
+    await using server = await startCliServer()
+    await using client = await anonymousWith(server, { a: 1 })
+    const [first, second] = await Promise.allSettled([client.signIn(server.token('max')), client.signIn(server.token('max'))])
+    expect(first).toEqual({ status: 'fulfilled', value: { account: 'max', written: 1, conflicts: [] } })
+    expect(second.status === 'rejected' && isCubbyError(second.reason, 'FORBIDDEN')).toBe(true)
+    await vi.waitFor(() => expect(client.status).toBe('online'))
+    expect(await valuesOf(client)).toEqual({ a: 1 })
+  })
+
   it('signs in a client with a memory cache, carrying its values and pending writes', async () => {
     await using server = await startCliServer()
     await using client = connectTestClient(server.url, { cache: 'memory' })

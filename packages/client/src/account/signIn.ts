@@ -139,14 +139,23 @@ async function runMerge(cubby: Cubby, seat: ClientSeat, conflicts: ReadonlyMap<s
   }
 }
 
+/** The sign-in under way of each client: a second call waits for it (and is then refused, the client is no longer anonymous). */
+const running = new WeakMap<Cubby, Promise<unknown>>()
+
 /**
  * Signs an anonymous client in to an account (see `Cubby.signIn`): merges on the server, then moves this device's
- * state into the account's cache and switches the client to it.
+ * state into the account's cache and switches the client to it. One at a time per client.
  *
  * @internal
  */
-export async function signIn(cubby: Cubby, seat: ClientSeat, auth: Auth, options: SignInOptions): Promise<SignInResult> {
+export function signIn(cubby: Cubby, seat: ClientSeat, auth: Auth, options: SignInOptions): Promise<SignInResult> {
   checkArguments(auth, options)
+  const next = (running.get(cubby) ?? Promise.resolve()).catch(() => {}).then(() => signInNow(cubby, seat, auth, options))
+  running.set(cubby, next)
+  return next
+}
+
+async function signInNow(cubby: Cubby, seat: ClientSeat, auth: Auth, options: SignInOptions): Promise<SignInResult> {
   const replica = await seat.loaded()
   const from = seat.parts()
   if (from.options.auth !== undefined) throw new CubbyError('FORBIDDEN', 'signIn moves an anonymous user into an account: this client has `auth` already')
