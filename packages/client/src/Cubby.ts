@@ -15,6 +15,8 @@ import type { Updater } from './updates/Updater.js'
 import type { CubbyDevices, DeviceContext } from './devices/CubbyDevices.js'
 import { lazyDevices } from './devices/lazyDevices.js'
 import type { WriteExtras } from './Replica.js'
+import type { ClientParts, ClientSeat } from './account/ClientSeat.js'
+import type { SignInOptions, SignInResult } from './account/SignInOptions.js'
 
 /** The keys of a schema. */
 export type CubbyKey<TSchema> = keyof TSchema & string
@@ -86,11 +88,11 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     listener: CubbyListener<TType> | null,
     options?: boolean | EventListenerOptions,
   ) => void
-  readonly #options: CubbyOptions
+  #options: CubbyOptions
   readonly #limits: CubbyLimits
   /** The connection state and the uplink: frames go uplink → replica → the hooks below → events. */
-  readonly #link: Link
-  readonly #loaded: Promise<Replica>
+  #link: Link
+  #loaded: Promise<Replica>
   readonly #ready: Promise<void>
   readonly #abort = new AbortController()
   #resolveReady!: () => void
@@ -596,6 +598,59 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     this.#link.announceGone('CLOSED', 'Signed out in another tab')
     this.#closing = this.#shutdown(true).then(() => this.#storage.provider.saveIdentity(undefined))
     return this.#closing
+  }
+
+  /**
+   * Signs this anonymous client in to the app's own account: the server moves the anonymous user's values into the
+   * account (one request, proven by both identities) and deletes the anonymous user; this device keeps its values
+   * and its pending writes (carried over exactly once) and is the account's from then on (`userId`, values, events).
+   * On the next load, create the client with the same `auth`.
+   *
+   * @param auth The app's token for the account (`sub` = account id), or a function returning one, as the `auth` option.
+   * @param options `prefer` (`account` by default) or a `merge` function for keys both have.
+   * @returns The account, how many keys the merge wrote, and the keys both had.
+   * @throws CubbyError `NETWORK` when the server cannot be reached, or the server's refusal (`UNAUTHORIZED`,
+   *   `FORBIDDEN`, `QUOTA_EXCEEDED`): nothing changed, the client stays anonymous and working. `FORBIDDEN` for a
+   *   client that is not anonymous (made with `auth`); `CLOSED`.
+   * @example
+   * ```ts
+   * const { account, conflicts } = await cubby.signIn(() => login.getToken())
+   * ```
+   */
+  async signIn(auth: NonNullable<CubbyOptions['auth']>, options: SignInOptions<TSchema> = {}): Promise<SignInResult> {
+    const { signIn } = await import('./account/signIn.js')
+    // The sign-in code reads and writes through the public API, untyped by the schema.
+    return signIn(this as unknown as Cubby, this.#seat(), auth, options as SignInOptions)
+  }
+
+  /** What signIn needs of this client's insides. */
+  #seat(): ClientSeat {
+    return {
+      limits: this.#limits,
+      storage: this.#storage,
+      hooks: this.#hooks,
+      signal: this.#abort.signal,
+      loaded: () => this.#use(),
+      parts: () => ({ options: this.#options, session: this.#session!, replica: this.#replica!, link: this.#link }),
+      replace: (next: Promise<ClientParts>): Promise<ClientParts> => {
+        const previous = this.#replica!
+        this.#replica = undefined
+        const done = next.then(
+          (parts) => {
+            ;({ options: this.#options, session: this.#session, replica: this.#replica, link: this.#link } = parts)
+            return parts
+          },
+          (error: unknown) => {
+            this.#replica = previous
+            this.#loaded = Promise.resolve(previous)
+            throw error
+          },
+        )
+        this.#loaded = done.then((parts) => parts.replica)
+        this.#loaded.catch(() => {})
+        return done
+      },
+    }
   }
 
   /**

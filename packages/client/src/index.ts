@@ -14,6 +14,7 @@ export type { CubbyStorage, CubbyStorageEstimate } from './cache/CubbyStorage.js
 export type { CubbyStorageStats } from './cache/storageStats.js'
 export type { StorageFailureKind } from './cache/storageFailureKind.js'
 export type { CubbyOptions, SignOutOptions } from './CubbyOptions.js'
+export type { SignInOptions, SignInResult } from './account/SignInOptions.js'
 export type { ListOptions } from './state/KeyIndex.js'
 export type { ReconnectOptions } from './sync/backoff.js'
 export type { HeartbeatOptions } from './sync/SyncConnection.js'

@@ -85,6 +85,11 @@ export class Link implements UplinkSink, TabUplinkSink {
     return this.#status
   }
 
+  /** Whether the app wants to be connected (`connect`, not `disconnect`). */
+  get wanted(): boolean {
+    return this.#wanted
+  }
+
   /** Whether this client shares one connection with the other tabs of its (name, user). */
   get coordinated(): boolean {
     return this.#tabs !== undefined
