@@ -50,6 +50,11 @@ function applyConfirmed(store: IDBObjectStore, batch: CacheWrite): void {
   else if (batch.cursor !== undefined) store.put(batch.cursor, CURSOR_KEY)
 }
 
+/** Commits a transaction whose requests are all made, where the browser can (`commit()` is missing in older ones). */
+function commit(transaction: IDBTransaction): void {
+  if (typeof transaction.commit === 'function') transaction.commit()
+}
+
 const hasConfirmed = (batch: CacheWrite): boolean =>
   !!(batch.clearEntries || batch.deleteEntries?.length || batch.putEntries?.length) || batch.cursor !== undefined
 
@@ -107,6 +112,8 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
       const dbName = idbDatabaseName(name, userId)
       const store = await openUserStore(dbName)
       let closed: Promise<void> | undefined
+      /** The marker this connection's database was found to hold (see `write`). */
+      let verified: string | undefined
       const close = (): Promise<void> =>
         // idb-keyval keeps the connection to itself; a transaction is the way to reach it.
         (closed ??= store('readonly', (s) => s.transaction.db.close()))
@@ -129,15 +136,18 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
         write: (batch) =>
           store('readwrite', async (s) => {
             const done = promisifyRequest(s.transaction)
+            // The marker is read once per connection: a database deleted (or evicted) closes every connection to
+            // it first, so the one this connection found stays until the connection fails, and the cache reopens.
+            const check = batch.expectMarker !== undefined && batch.expectMarker !== verified
             try {
               // Read before the puts, checked after them (requests run in order): no round trip ahead of the puts,
               // and a mismatch aborts the transaction with everything in it.
-              const marker = batch.expectMarker === undefined && batch.marker === undefined ? undefined : promisifyRequest<string | undefined>(s.get(MARKER_KEY))
+              const marker = check || batch.marker !== undefined ? promisifyRequest<string | undefined>(s.get(MARKER_KEY)) : undefined
               // (When a put throws first, the abort below rejects it: nobody awaits it then.)
               marker?.catch(() => {})
               applyOutbox(s, batch)
-              const storedMarker = await marker
-              if (batch.expectMarker !== undefined && storedMarker !== batch.expectMarker) {
+              const storedMarker = marker && (await marker)
+              if (check && storedMarker !== batch.expectMarker) {
                 throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
               }
               if (batch.marker !== undefined && storedMarker === undefined) s.put(batch.marker, MARKER_KEY)
@@ -146,6 +156,8 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
                 const stored = (await promisifyRequest(s.get(CURSOR_KEY))) as number | undefined
                 if (confirmedPartApplies(batch, stored)) applyConfirmed(s, batch)
               }
+              // Every request is made: commit now rather than after their results came back to the page.
+              commit(s.transaction)
             } catch (error) {
               // put() throws synchronously (DataCloneError); without the abort the earlier puts would commit.
               try {
@@ -156,7 +168,8 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
               done.catch(() => {})
               throw error
             }
-            return done
+            await done
+            if (check) verified = batch.expectMarker
           }),
         async destroy() {
           await close()
