@@ -7,6 +7,7 @@ import {
   type CubbyCacheProvider,
   type CubbyIdentity,
   type OutboxEntry,
+  type OutboxRef,
   compareOutbox,
   confirmedPartApplies,
   identityRecord,
@@ -34,9 +35,26 @@ const outboxKey = (clientId: string, mid: number): IDBValidKey => ['o', clientId
  */
 const idbDatabaseName = (name: string, userId: string | null): string => `cubby:${JSON.stringify(userId === null ? [name] : [name, userId])}`
 
+/**
+ * Outbox refs as runs of consecutive mids per client id: a run of acknowledged writes is deleted with one
+ * request. A run holds every mid between its ends, so its range deletes nothing else.
+ */
+function midRuns(refs: readonly OutboxRef[]): Array<[clientId: string, from: number, to: number]> {
+  const sorted = [...refs].sort((a, b) => (a.clientId === b.clientId ? a.mid - b.mid : a.clientId < b.clientId ? -1 : 1))
+  const runs: Array<[string, number, number]> = []
+  for (const { clientId, mid } of sorted) {
+    const last = runs.at(-1)
+    if (last?.[0] === clientId && mid <= last[2] + 1) last[2] = Math.max(last[2], mid)
+    else runs.push([clientId, mid, mid])
+  }
+  return runs
+}
+
 function applyOutbox(store: IDBObjectStore, batch: CacheWrite): void {
   for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
-  for (const ref of batch.outboxDelete ?? []) store.delete(outboxKey(ref.clientId, ref.mid))
+  for (const [clientId, from, to] of midRuns(batch.outboxDelete ?? [])) {
+    store.delete(from === to ? outboxKey(clientId, from) : IDBKeyRange.bound(outboxKey(clientId, from), outboxKey(clientId, to)))
+  }
   if (batch.clockOffset !== undefined) store.put(batch.clockOffset, CLOCK_KEY)
 }
 
