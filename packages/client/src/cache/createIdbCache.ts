@@ -130,7 +130,7 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
       const dbName = idbDatabaseName(name, userId)
       const store = await openUserStore(dbName)
       let closed: Promise<void> | undefined
-      /** The marker this connection's database was found to hold (see `write`). */
+      /** The marker this connection's database was found to hold, by a load or a write (see `write`). */
       let verified: string | undefined
       const close = (): Promise<void> =>
         // idb-keyval keeps the connection to itself; a transaction is the way to reach it.
@@ -147,7 +147,7 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
               promisifyRequest(s.get(CLOCK_KEY)) as Promise<number | undefined>,
             ])
             const snapshot: CacheSnapshot = { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
-            if (marker !== undefined) snapshot.marker = marker
+            if (marker !== undefined) snapshot.marker = verified = marker
             if (clockOffset !== undefined) snapshot.clockOffset = clockOffset
             return snapshot
           }),
