@@ -80,8 +80,8 @@ export interface CacheWrite {
   /**
    * The marker the cache must hold for this write to apply: when the stored one differs (the database was deleted
    * and created again under the client), nothing is written and the write rejects with CubbyError `CACHE_EVICTED`.
-   * A cache may check it once per connection (a load or write on it found this marker): a database is deleted
-   * only once every connection to it is closed, and a closed connection fails every later write.
+   * A write of outbox parts alone may be committed before the check and still reject: they are only pending
+   * writes, which the client writes again with everything else once it has rebuilt the database.
    */
   expectMarker?: string
   /** A new offset of the server's clock to this device's (see {@link CacheSnapshot.clockOffset}); always applies. */

@@ -70,8 +70,13 @@ function applyConfirmed(store: IDBObjectStore, batch: CacheWrite): void {
 
 /** Commits a transaction whose requests are all made, where the browser can (`commit()` is missing in older ones). */
 function commit(transaction: IDBTransaction): void {
-  if (typeof transaction.commit === 'function') transaction.commit()
+  // Only while it is active: a store's transaction was committed already.
+  if (typeof transaction.commit === 'function' && !committed.has(transaction)) {
+    committed.add(transaction)
+    transaction.commit()
+  }
 }
+const committed = new WeakSet<IDBTransaction>()
 
 const hasConfirmed = (batch: CacheWrite): boolean =>
   !!(batch.clearEntries || batch.deleteEntries?.length || batch.putEntries?.length) || batch.cursor !== undefined
@@ -130,8 +135,6 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
       const dbName = idbDatabaseName(name, userId)
       const store = await openUserStore(dbName)
       let closed: Promise<void> | undefined
-      /** The marker this connection's database was found to hold, by a load or a write (see `write`). */
-      let verified: string | undefined
       const close = (): Promise<void> =>
         // idb-keyval keeps the connection to itself; a transaction is the way to reach it.
         (closed ??= store('readonly', (s) => s.transaction.db.close()))
@@ -147,29 +150,31 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
               promisifyRequest(s.get(CLOCK_KEY)) as Promise<number | undefined>,
             ])
             const snapshot: CacheSnapshot = { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
-            if (marker !== undefined) snapshot.marker = verified = marker
+            if (marker !== undefined) snapshot.marker = marker
             if (clockOffset !== undefined) snapshot.clockOffset = clockOffset
             return snapshot
           }),
         write: (batch) =>
           store('readwrite', async (s) => {
             const done = promisifyRequest(s.transaction)
-            // The marker is read once per connection: a database deleted (or evicted) closes every connection to
-            // it first, so the one this connection found stays until the connection fails, and the cache reopens.
-            const check = batch.expectMarker !== undefined && batch.expectMarker !== verified
             try {
               // Read before the puts, checked after them (requests run in order): no round trip ahead of the puts,
               // and a mismatch aborts the transaction with everything in it.
-              const marker = check || batch.marker !== undefined ? promisifyRequest<string | undefined>(s.get(MARKER_KEY)) : undefined
+              const marker = batch.expectMarker === undefined && batch.marker === undefined ? undefined : promisifyRequest<string | undefined>(s.get(MARKER_KEY))
               // (When a put throws first, the abort below rejects it: nobody awaits it then.)
               marker?.catch(() => {})
               applyOutbox(s, batch)
-              const storedMarker = marker && (await marker)
-              if (check && storedMarker !== batch.expectMarker) {
+              // Outbox parts alone (a store) commit at once, without waiting for the marker to come back to the
+              // page: written to a database deleted under the client they are only pending writes, which the
+              // rebuild after the mismatch below writes again with everything else memory has.
+              const confirmed = hasConfirmed(batch)
+              if (!confirmed && batch.marker === undefined) commit(s.transaction)
+              const storedMarker = await marker
+              if (batch.expectMarker !== undefined && storedMarker !== batch.expectMarker) {
                 throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
               }
               if (batch.marker !== undefined && storedMarker === undefined) s.put(batch.marker, MARKER_KEY)
-              if (hasConfirmed(batch)) {
+              if (confirmed) {
                 // Another tab may have written newer server data since this one read it: compare in the transaction.
                 const stored = (await promisifyRequest(s.get(CURSOR_KEY))) as number | undefined
                 if (confirmedPartApplies(batch, stored)) applyConfirmed(s, batch)
@@ -181,13 +186,12 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
               try {
                 s.transaction.abort()
               } catch {
-                // Already aborted.
+                // Already aborted, or committed (a store that found the marker gone).
               }
               done.catch(() => {})
               throw error
             }
-            await done
-            if (check) verified = batch.expectMarker
+            return done
           }),
         async destroy() {
           await close()
