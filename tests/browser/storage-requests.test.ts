@@ -27,27 +27,23 @@ declare global {
 function countWriteRequests(): void {
   const counts: WriteRequests = { frames: 0, transactions: 0, commits: 0, put: 0, delete: 0, get: 0 }
   window.writeRequests = counts
-  const send = WebSocket.prototype.send
-  WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket['send']>[0]) {
-    counts.frames++
-    send.call(this, data)
+  // Wraps a prototype's method: `count` sees the receiver and the arguments, then the original runs.
+  const wrap = <TSelf>(proto: object, name: string, count: (self: TSelf, args: unknown[]) => void): void => {
+    const original = Object.getOwnPropertyDescriptor(proto, name)?.value as (...args: unknown[]) => unknown
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      writable: true,
+      value: function (this: TSelf, ...args: unknown[]) {
+        count(this, args)
+        return original.apply(this, args)
+      },
+    })
   }
-  const commit = IDBTransaction.prototype.commit
-  IDBTransaction.prototype.commit = function (this: IDBTransaction) {
-    if (this.mode === 'readwrite') counts.commits++
-    commit.call(this)
-  }
-  const transaction = IDBDatabase.prototype.transaction
-  IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
-    if (args[1] === 'readwrite') counts.transactions++
-    return transaction.apply(this, args)
-  } as IDBDatabase['transaction']
+  wrap<WebSocket>(WebSocket.prototype, 'send', () => counts.frames++)
+  wrap<IDBTransaction>(IDBTransaction.prototype, 'commit', (t) => t.mode === 'readwrite' && counts.commits++)
+  wrap<IDBDatabase>(IDBDatabase.prototype, 'transaction', (_, args) => args[1] === 'readwrite' && counts.transactions++)
   for (const name of ['put', 'delete', 'get'] as const) {
-    const original = IDBObjectStore.prototype[name] as (...args: unknown[]) => IDBRequest
-    ;(IDBObjectStore.prototype as unknown as Record<string, unknown>)[name] = function (this: IDBObjectStore, ...args: unknown[]) {
-      if (this.transaction.mode === 'readwrite') counts[name]++
-      return original.apply(this, args)
-    }
+    wrap<IDBObjectStore>(IDBObjectStore.prototype, name, (store) => store.transaction.mode === 'readwrite' && counts[name]++)
   }
 }
 
