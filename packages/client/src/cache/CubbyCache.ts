@@ -80,6 +80,8 @@ export interface CacheWrite {
   /**
    * The marker the cache must hold for this write to apply: when the stored one differs (the database was deleted
    * and created again under the client), nothing is written and the write rejects with CubbyError `CACHE_EVICTED`.
+   * A write of outbox parts alone may be committed before the check and still reject: they are only pending
+   * writes, which the client writes again with everything else once it has rebuilt the database.
    */
   expectMarker?: string
   /** A new offset of the server's clock to this device's (see {@link CacheSnapshot.clockOffset}); always applies. */

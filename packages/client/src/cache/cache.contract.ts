@@ -66,6 +66,18 @@ export function runCacheContract(name: string, makeProvider: () => CubbyCachePro
       await cache.close()
     })
 
+    it('deletes exactly the outbox entries named, in runs of mids or not, in any order', async () => {
+      const cache = await makeProvider().open('alice')
+      const clients = ['a', 'ab', 'b']
+      await cache.write({ outboxPut: clients.flatMap((clientId, c) => Array.from({ length: 8 }, (_, i) => outbox(c * 8 + i, clientId, store(i + 1, `${clientId}${i}`, '1')))) })
+      await cache.write({
+        outboxDelete: [7, 2, 3, 4, 6].map((mid) => ({ clientId: 'a', mid })).concat([{ clientId: 'ab', mid: 8 }, { clientId: 'ab', mid: 1 }, { clientId: 'b', mid: 9 }]),
+      })
+      const left = (await cache.load()).outbox.map((e) => `${e.clientId}:${e.mutation.mid}`)
+      expect(left).toEqual(['a:1', 'a:5', 'a:8', ...[2, 3, 4, 5, 6, 7].map((mid) => `ab:${mid}`), ...[1, 2, 3, 4, 5, 6, 7, 8].map((mid) => `b:${mid}`)])
+      await cache.close()
+    })
+
     it('writes nothing of a batch whose transaction fails', async () => {
       const cache = await makeProvider().open('alice')
       await cache.write({ putEntries: [{ key: 'kept', rev: 1, value: '1' }], cursor: 1 })

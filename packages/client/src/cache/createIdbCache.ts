@@ -7,6 +7,7 @@ import {
   type CubbyCacheProvider,
   type CubbyIdentity,
   type OutboxEntry,
+  type OutboxRef,
   compareOutbox,
   confirmedPartApplies,
   identityRecord,
@@ -34,9 +35,26 @@ const outboxKey = (clientId: string, mid: number): IDBValidKey => ['o', clientId
  */
 const idbDatabaseName = (name: string, userId: string | null): string => `cubby:${JSON.stringify(userId === null ? [name] : [name, userId])}`
 
+/**
+ * Outbox refs as runs of consecutive mids per client id: a run of acknowledged writes is deleted with one
+ * request. A run holds every mid between its ends, so its range deletes nothing else.
+ */
+function midRuns(refs: readonly OutboxRef[]): Array<[clientId: string, from: number, to: number]> {
+  const sorted = [...refs].sort((a, b) => (a.clientId === b.clientId ? a.mid - b.mid : a.clientId < b.clientId ? -1 : 1))
+  const runs: Array<[string, number, number]> = []
+  for (const { clientId, mid } of sorted) {
+    const last = runs.at(-1)
+    if (last?.[0] === clientId && mid <= last[2] + 1) last[2] = Math.max(last[2], mid)
+    else runs.push([clientId, mid, mid])
+  }
+  return runs
+}
+
 function applyOutbox(store: IDBObjectStore, batch: CacheWrite): void {
   for (const entry of batch.outboxPut ?? []) store.put(entry, outboxKey(entry.clientId, entry.mutation.mid))
-  for (const ref of batch.outboxDelete ?? []) store.delete(outboxKey(ref.clientId, ref.mid))
+  for (const [clientId, from, to] of midRuns(batch.outboxDelete ?? [])) {
+    store.delete(from === to ? outboxKey(clientId, from) : IDBKeyRange.bound(outboxKey(clientId, from), outboxKey(clientId, to)))
+  }
   if (batch.clockOffset !== undefined) store.put(batch.clockOffset, CLOCK_KEY)
 }
 
@@ -49,6 +67,16 @@ function applyConfirmed(store: IDBObjectStore, batch: CacheWrite): void {
   if (batch.reset && batch.cursor === 0) store.delete(CURSOR_KEY)
   else if (batch.cursor !== undefined) store.put(batch.cursor, CURSOR_KEY)
 }
+
+/** Commits a transaction whose requests are all made, where the browser can (`commit()` is missing in older ones). */
+function commit(transaction: IDBTransaction): void {
+  // Only while it is active: a store's transaction was committed already.
+  if (typeof transaction.commit === 'function' && !committed.has(transaction)) {
+    committed.add(transaction)
+    transaction.commit()
+  }
+}
+const committed = new WeakSet<IDBTransaction>()
 
 const hasConfirmed = (batch: CacheWrite): boolean =>
   !!(batch.clearEntries || batch.deleteEntries?.length || batch.putEntries?.length) || batch.cursor !== undefined
@@ -136,22 +164,29 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
               // (When a put throws first, the abort below rejects it: nobody awaits it then.)
               marker?.catch(() => {})
               applyOutbox(s, batch)
+              // Outbox parts alone (a store) commit at once, without waiting for the marker to come back to the
+              // page: written to a database deleted under the client they are only pending writes, which the
+              // rebuild after the mismatch below writes again with everything else memory has.
+              const confirmed = hasConfirmed(batch)
+              if (!confirmed && batch.marker === undefined) commit(s.transaction)
               const storedMarker = await marker
               if (batch.expectMarker !== undefined && storedMarker !== batch.expectMarker) {
                 throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
               }
               if (batch.marker !== undefined && storedMarker === undefined) s.put(batch.marker, MARKER_KEY)
-              if (hasConfirmed(batch)) {
+              if (confirmed) {
                 // Another tab may have written newer server data since this one read it: compare in the transaction.
                 const stored = (await promisifyRequest(s.get(CURSOR_KEY))) as number | undefined
                 if (confirmedPartApplies(batch, stored)) applyConfirmed(s, batch)
               }
+              // Every request is made: commit now rather than after their results came back to the page.
+              commit(s.transaction)
             } catch (error) {
               // put() throws synchronously (DataCloneError); without the abort the earlier puts would commit.
               try {
                 s.transaction.abort()
               } catch {
-                // Already aborted.
+                // Already aborted, or committed (a store that found the marker gone).
               }
               done.catch(() => {})
               throw error
