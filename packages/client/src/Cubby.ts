@@ -649,7 +649,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     rejected: (error, key) => this.#emit('error', { error, key }),
     synced: () => this.#link.synced(),
     durable: (entries) => this.#link.durable(entries),
-    status: (status) => this.#emit('status', { status, persistent: this.persistent }),
+    status: (status, error) => this.#emit('status', error === undefined ? { status, persistent: this.persistent } : { status, persistent: this.persistent, error }),
     ready: () => this.#resolveReady(),
     gone: (error, destroy) => this.#drop(error, destroy),
   }
