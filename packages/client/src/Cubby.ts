@@ -419,7 +419,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * key) on the condition that the server's version is still the one `fn` saw. On `CONFLICT` it runs `fn` again
    * on the server's value, up to `retries` times, so that increments made on several devices, online or
    * offline, all count. `fn` may run several times: keep it free of side effects. The functions live in this
-   * page: a conflict found after a reload is reported (`error` event, rolled back) instead of retried.
+   * page and do not survive a reload: a conflict found after a reload is reported as `CONFLICT` (`error` event,
+   * rolled back) instead of retried.
    *
    * @returns Resolves once durable locally; its `settled` once the server accepted the result.
    * @example
