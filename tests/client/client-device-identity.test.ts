@@ -129,6 +129,31 @@ describe('the device identity against the real server process', () => {
     expect(await client.get('kept')).toBe(1)
     expect(client.pendingCount).toBe(1)
   })
+
+  it('reports BAD_MESSAGE naming the URL, on the error event and in the status, when pointed at a wrong base path', async () => {
+    await using server = await startCliServer()
+    const url = `${server.url}/wrong`
+    let attempts = 0
+    class Counted extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args)
+        attempts++
+      }
+    }
+    await using client = connectTestClient(url, { WebSocket: Counted as unknown as typeof globalThis.WebSocket })
+    const errors: Array<{ code: string; message: string }> = []
+    const statuses: Array<{ status: string; error?: { code: string } }> = []
+    client.addEventListener('error', (e) => errors.push(e.detail.error))
+    client.addEventListener('status', (e) => statuses.push(e.detail))
+    await client.store('kept', 1)
+    await vi.waitFor(() => expect(errors.map((e) => e.code)).toEqual(['BAD_MESSAGE']), { timeout: 10_000 })
+    expect(errors[0]!.message).toContain(url)
+    expect(statuses.at(-1)).toMatchObject({ status: 'offline', error: { code: 'BAD_MESSAGE' } })
+    expect(client.pendingCount).toBe(1)
+    // Said once while it stays wrong, not at every attempt.
+    await vi.waitFor(() => expect(attempts).toBeGreaterThan(2), { timeout: 15_000 })
+    expect(errors).toHaveLength(1)
+  })
 })
 
 describe('a server-issued anonymous identity from an earlier version', () => {

@@ -1,5 +1,5 @@
 import { type Cubby, type CubbyOptions } from '@cubby/client'
-import { connectTestClient, signTestToken, startTestServer } from '@cubby/test-utils'
+import { connectTestClient, rawHttp, signTestToken, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { watchedWebSocket } from './watchedWebSocket.js'
 import { installTestLocks } from './testLocks.js'
@@ -124,6 +124,35 @@ describe('tabs of one app and user', () => {
     await vi.waitFor(() => expect(errors).toEqual(['CLOSED']))
     expect(b.getSnapshot('secret')).toBeUndefined()
     expect(b.status).toBe('offline')
+  })
+
+  it('learn the server\'s clock from the leader, live and when they join, for the ttl of their writes', async () => {
+    await using server = await startTestServer()
+    const token = server.token('tilly')
+    // One device whose clock is ten minutes behind; a fresh database, so no offset kept from before.
+    const options = { auth: token, name: 'clock-tabs-app', now: () => Date.now() - 10 * 60_000 }
+    const expiryOf = async (key: string): Promise<number> => Number((await rawHttp(server.url, 'GET', `/v1/values/${key}`, { token })).headers['x-cubby-expires-at'])
+    // The server is down while the tabs load: the follower joins a leader that has not met the server yet.
+    await server.stop()
+    await using leader = tabOf(server.url, options)
+    await leader.get('live')
+    await using follower = tabOf(server.url, options)
+    await follower.get('live')
+    await server.start()
+    // The follower learns the offset as the leader meets the server, not at its next load.
+    await vi.waitFor(() => expect(follower.status).toBe('online'), { timeout: 20_000 })
+    const from = Date.now()
+    await follower.store('live', 1, { ttl: 60_000 })
+    await follower.synced()
+    expect(await expiryOf('live')).toBeGreaterThanOrEqual(from + 60_000 - 50)
+    // A tab opened later has it too (from the cache the leader wrote it to, or from the leader's answer to its join).
+    await using late = tabOf(server.url, options)
+    await late.get('late')
+    await vi.waitFor(() => expect(late.status).toBe('online'))
+    const lateFrom = Date.now()
+    await late.store('late', 2, { ttl: 60_000 })
+    await late.synced()
+    expect(await expiryOf('late')).toBeGreaterThanOrEqual(lateFrom + 60_000 - 50)
   })
 })
 

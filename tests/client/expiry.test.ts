@@ -106,6 +106,32 @@ describe('expiry against the real server process', () => {
     expect(long).toBeLessThanOrEqual(Date.now() + 60_000 + 50)
   })
 
+  it('measures a ttl given before the cache has loaded on the server\'s clock, with the offset kept from the last session', async () => {
+    await using server = await startCliServer()
+    const token = server.token('ed')
+    const cache = createMemoryCache()
+    const name = 'ed-device'
+    const now = (): number => Date.now() - TEN_MINUTES
+    {
+      await using first = connectTestClient(server.url, { auth: token, cache, name, now })
+      await first.ready()
+    }
+    await using early = connectTestClient(server.url, { auth: token, cache, name, now, connect: false })
+    // Before anything is awaited: the cache (and the offset in it) has not loaded yet.
+    const from = Date.now()
+    const stored = early.store('early', 1, { ttl: 60_000 })
+    const many = early.storeMany([['many', 2]], { ttl: 60_000 })
+    await Promise.all([stored, many])
+    early.connect()
+    await early.synced()
+    // On the device's clock it would be ten minutes early, so long gone on the server.
+    for (const key of ['early', 'many']) {
+      const at = (await serverExpiry(server.url, token, key))!
+      expect(at).toBeGreaterThanOrEqual(from + 60_000 - 50)
+      expect(at).toBeLessThanOrEqual(Date.now() + 60_000 + 50)
+    }
+  })
+
   it('clears the expiry with a later store without one, and refuses a bad ttl with INVALID_VALUE', async () => {
     await using server = await startCliServer()
     const token = server.token('di')

@@ -98,6 +98,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   #resolveReady!: () => void
   #rejectReady!: (error: unknown) => void
   #replica: Replica | undefined
+  /** Stores made before the load whose `ttl` the device's clock measured (see {@link #timed}). */
+  readonly #deviceTimed = new WeakSet<MutationInput>()
   #session: Session | undefined
   readonly #storage: StorageGuard
   #closing: Promise<void> | undefined
@@ -364,7 +366,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    */
   store<TKey extends CubbyKey<TSchema>>(key: TKey, value: TSchema[TKey], options: StoreOptions): CubbyWrite
   store<TKey extends CubbyKey<TSchema>>(key: TKey, value: TSchema[TKey], options?: StoreOptions): Promise<void> | CubbyWrite {
-    const input = (): MutationInput => storeInput(key, value, this.#limits, this.#expiresAt(options))
+    const input = (): MutationInput => this.#timed(storeInput(key, value, this.#limits, this.#expiresAt(options)), options)
     if (options?.ifVersion === undefined && options?.ifAbsent !== true) return this.#write(() => [input()])
     return this.#tracked(() => [withCondition(input(), options)])
   }
@@ -381,15 +383,31 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   storeMany(entries: ReadonlyArray<CubbyEntry<TSchema>>, options?: StoreOptions): Promise<void> {
     return this.#write(() => {
       const expiresAt = this.#expiresAt(options)
-      return entries.map(([key, value]) => storeInput(key, value, this.#limits, expiresAt))
+      return entries.map(([key, value]) => this.#timed(storeInput(key, value, this.#limits, expiresAt), options))
     })
   }
 
-  /** The `expiresAt` of a store's options on the server's clock (the device's own before it met the server). */
+  /**
+   * The `expiresAt` of a store's options on the server's clock (the device's own before it met the server). Before
+   * the cache has loaded, a `ttl` is measured on the device's clock; {@link #timed} moves it once the load tells
+   * the offset kept from the last `welcome`.
+   */
   #expiresAt(options: StoreOptions | undefined): number | undefined {
     if (options === undefined || (options.ttl === undefined && options.expiresAt === undefined)) return undefined
     const now = this.#replica?.clock.now() ?? (this.#options.now ?? Date.now)()
     return resolveExpiresAt(options, now)
+  }
+
+  /** Notes a store whose `ttl` was measured on the device's clock because the cache had not loaded yet. */
+  #timed(input: MutationInput, options: StoreOptions | undefined): MutationInput {
+    if (this.#replica === undefined && options?.ttl !== undefined) this.#deviceTimed.add(input)
+    return input
+  }
+
+  /** Moves the expiries of stores noted by {@link #timed} onto the server's clock, by the loaded replica's offset. */
+  #onServerClock(inputs: readonly MutationInput[], replica: Replica): void {
+    const { offset } = replica.clock
+    for (const input of inputs) if (input.op === 'store' && input.expiresAt !== undefined && this.#deviceTimed.delete(input)) input.expiresAt += offset
   }
 
   /**
@@ -421,7 +439,8 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * key) on the condition that the server's version is still the one `fn` saw. On `CONFLICT` it runs `fn` again
    * on the server's value, up to `retries` times, so that increments made on several devices, online or
    * offline, all count. `fn` may run several times: keep it free of side effects. The functions live in this
-   * page: a conflict found after a reload is reported (`error` event, rolled back) instead of retried.
+   * page and do not survive a reload: a conflict found after a reload is reported as `CONFLICT` (`error` event,
+   * rolled back) instead of retried.
    *
    * @returns Resolves once durable locally; its `settled` once the server accepted the result.
    * @example
@@ -463,7 +482,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     return this.#tracked(() => {
       const inputs: MutationInput[] = []
       build({
-        store: (key, value, options) => void inputs.push(withCondition(storeInput(key, value, this.#limits, this.#expiresAt(options)), options)),
+        store: (key, value, options) => void inputs.push(withCondition(this.#timed(storeInput(key, value, this.#limits, this.#expiresAt(options)), options), options)),
         delete: (key, options) => void inputs.push(withCondition(deleteInput(key, this.#limits), options)),
       })
       const bytes = inputs.reduce((n, i) => n + (i.op === 'clear' ? 0 : utf8Length(i.key) + (i.op === 'store' ? utf8Length(i.value) : 0)), 0)
@@ -708,7 +727,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     rejected: (error, key) => this.#emit('error', { error, key }),
     synced: () => this.#link.synced(),
     durable: (entries) => this.#link.durable(entries),
-    status: (status) => this.#emit('status', { status, persistent: this.persistent }),
+    status: (status, error) => this.#emit('status', error === undefined ? { status, persistent: this.persistent } : { status, persistent: this.persistent, error }),
     ready: () => this.#resolveReady(),
     gone: (error, destroy) => this.#drop(error, destroy),
   }
@@ -762,6 +781,7 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     if (this.#replica) return this.#replica.write(inputs)
     return this.#loaded.then((replica) => {
       if (this.#closing) throw closedError()
+      this.#onServerClock(inputs, replica)
       return replica.write(inputs)
     })
   }
@@ -781,7 +801,9 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
       return refusedWrite(error)
     }
     if (inputs.length === 0) return cubbyWrite(this.#loaded.then(() => {}), this.#loaded.then(() => {}))
+    const early = this.#replica === undefined
     const run = (replica: Replica): { durable: Promise<void>; settled: Promise<void> } => {
+      if (early) this.#onServerClock(inputs, replica)
       const { writes, durable } = replica.writeTracked(inputs, extras)
       const settled = Promise.all(writes.map((w) => replica.verdict(w))).then(() => {})
       return { durable, settled }

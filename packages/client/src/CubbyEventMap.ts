@@ -24,6 +24,11 @@ export interface CubbyStatusDetail {
   status: CubbyStatus
   /** Whether the local cache outlives the page (false when it fell back to memory). */
   persistent: boolean
+  /**
+   * With `offline`, when the client found out why it cannot connect: `BAD_MESSAGE` for a `url` whose server
+   * does not answer as Cubby (a wrong base path). The same error goes to the `error` event, once until it connects.
+   */
+  error?: CubbyError
 }
 
 /** Detail of the `pending` event. */

@@ -6,6 +6,11 @@ import type { ExpiryInput, WriteCondition } from '@cubby/protocol'
  * e.g. `CONFLICT` (the write is then rolled back to the server's value, and an `error` event reports it too, so
  * nobody has to await `settled`).
  *
+ * An `update`'s function lives in the page that called it and does not survive a reload: a write of an `update`
+ * still pending when the page reloads goes to the server as stored (with its condition), and a conflict found
+ * then is reported as `CONFLICT` (rolled back, `error` event) instead of being retried with the function. A
+ * `settled` of a page that closed is gone with it; the write itself is not.
+ *
  * @example
  * ```ts
  * const entry = await cubby.getEntry('seat')
@@ -31,7 +36,11 @@ export interface WriteConditionOptions {
 
 /** Options of `update`. */
 export interface UpdateOptions {
-  /** How many times a `CONFLICT` runs the function again on the server's value before the update fails. @default 10 */
+  /**
+   * How many times a `CONFLICT` runs the function again on the server's value before the update fails. Only while
+   * the page that called `update` lives: after a reload a conflict is reported as `CONFLICT`, not retried.
+   * @default 10
+   */
   retries?: number
 }
 

@@ -551,6 +551,15 @@ export class Replica {
     this.#armExpiry()
   }
 
+  /** Takes the clock offset the leader tab learnt (which it keeps in the cache), and re-times the expiry timer. */
+  followClock(offset: number): void {
+    // A leader tab of an older version sends none.
+    if (!Number.isFinite(offset) || offset === this.clock.offset) return
+    this.clock.adopt(offset)
+    this.#expiryAt = undefined
+    this.#armExpiry()
+  }
+
   /** Sets the one expiry timer to the earliest expiry of a visible value; when it fires, those keys read as deleted. */
   #armExpiry(): void {
     const next = this.#state.nextExpiry()

@@ -37,6 +37,12 @@ export const CUBBY_ERROR_CODES = {
    * version, or a write of its atomic batch did: nothing of it (or of its batch) was written. HTTP 412.
    */
   CONFLICT: 'CONFLICT',
+  /**
+   * A push came after a higher `mid` of its client id on the same connection: the server would have taken it for a
+   * retry of a write it applied and dropped it without a word. Nothing of the push was written. A client that sends
+   * each client id's writes in `mid` order never gets it.
+   */
+  OUT_OF_ORDER: 'OUT_OF_ORDER',
   /** The operation needs a connection or an acknowledgement that did not come (e.g. `signOut` with pending writes while offline). */
   PENDING_WRITES: 'PENDING_WRITES',
   /** The client or server was closed while the operation ran. */

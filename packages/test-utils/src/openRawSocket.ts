@@ -12,6 +12,25 @@ export interface RawSocketOptions {
   ws?: ClientOptions
 }
 
+/** Options of {@link RawSocket.next}. */
+export interface NextOptions {
+  /** The index of the first frame to look at. @default 0 */
+  from?: number
+  /** How long to wait before rejecting. @default 10_000 */
+  timeoutMs?: number
+}
+
+/** What a failed wait tells: frames can be a MiB each, so never the frames themselves. */
+function summary(frames: readonly ServerMessage[]): string {
+  const counts = new Map<string, number>()
+  let rev: number | undefined
+  for (const f of frames) {
+    counts.set(f.type, (counts.get(f.type) ?? 0) + 1)
+    if ('rev' in f && typeof f.rev === 'number') rev = f.rev
+  }
+  return `got ${frames.length} frames (${[...counts].map(([type, n]) => `${n} ${type}`).join(', ')}), last rev seen ${rev ?? 'none'}`
+}
+
 /** A bare WebSocket to the sync endpoint that records every frame the server sends, for protocol tests. */
 export interface RawSocket extends AsyncDisposable {
   readonly ws: WebSocket
@@ -21,8 +40,12 @@ export interface RawSocket extends AsyncDisposable {
   send(frame: unknown): void
   /** Sends `hello` with this token and cursor, plus `extra` fields such as `echo`. */
   hello(token: string, cursor?: number, extra?: Record<string, unknown>): void
-  /** Resolves with the first frame (from index `from` on) of the given type that matches `where`; rejects after 10 s. */
-  next<TType extends ServerMessage['type']>(type: TType, where?: (frame: MessageOf<TType>) => boolean, from?: number): Promise<MessageOf<TType>>
+  /**
+   * Resolves with the first frame (from index `from` on) of the given type that matches `where`; rejects after
+   * `timeoutMs` (default 10 s) with how many frames came and the last `rev` seen. A number as the third
+   * argument is `from`.
+   */
+  next<TType extends ServerMessage['type']>(type: TType, where?: (frame: MessageOf<TType>) => boolean, options?: number | NextOptions): Promise<MessageOf<TType>>
   /** Resolves with the close code once the socket closed. */
   readonly closed: Promise<number>
 }
@@ -52,8 +75,9 @@ export async function openRawSocket(url: string, options: RawSocketOptions = {})
     ws.once('open', () => resolve())
     ws.once('error', reject)
   })
-  const next = <TType extends ServerMessage['type']>(type: TType, where: (f: MessageOf<TType>) => boolean = () => true, from = 0): Promise<MessageOf<TType>> =>
+  const next = <TType extends ServerMessage['type']>(type: TType, where: (f: MessageOf<TType>) => boolean = () => true, options: number | NextOptions = {}): Promise<MessageOf<TType>> =>
     new Promise((resolve, reject) => {
+      const { from = 0, timeoutMs = 10_000 } = typeof options === 'number' ? { from: options } : options
       const check = (): boolean => {
         const found = frames.slice(from).find((f): f is MessageOf<TType> => f.type === type && where(f as MessageOf<TType>))
         if (found) {
@@ -65,8 +89,8 @@ export async function openRawSocket(url: string, options: RawSocketOptions = {})
       }
       const timer = setTimeout(() => {
         waiters.delete(check)
-        reject(new Error(`no '${type}' frame within 10 s; got ${JSON.stringify(frames).slice(0, 2000)}`))
-      }, 10_000)
+        reject(new Error(`no matching '${type}' frame within ${timeoutMs / 1000} s; ${summary(frames)}`))
+      }, timeoutMs)
       if (!check()) waiters.add(check)
     })
   return {

@@ -31,4 +31,9 @@ export class ServerClock {
     this.#offset = serverNow - this.#deviceNow()
     return this.#offset
   }
+
+  /** Takes the offset another tab of this device learnt (the leader tab, from its `welcome`). */
+  adopt(offset: number): void {
+    this.#offset = offset
+  }
 }

@@ -14,8 +14,8 @@ import type { Uplink, UplinkSink } from './Uplink.js'
 
 /** What a {@link Link} reports to the client. @internal */
 export interface LinkEvents {
-  /** The connection state changed (or, forced, is announced again once the cache is open). */
-  status(status: CubbyStatus): void
+  /** The connection state changed (or, forced, is announced again once the cache is open, or with why it cannot connect). */
+  status(status: CubbyStatus, error?: CubbyError): void
   /** The first catch-up is complete, here or in the leader tab. */
   ready(): void
   error(error: CubbyError, stopped?: StopReason): void
@@ -179,11 +179,11 @@ export class Link implements UplinkSink, TabUplinkSink {
     this.#tabs?.announceGone(code, message)
   }
 
-  #setStatus(status: CubbyStatus, force = false): void {
+  #setStatus(status: CubbyStatus, force = false, error?: CubbyError): void {
     if (status === this.#status && !force) return
     this.#status = status
     this.#leader?.relayStatus(status)
-    this.#events.status(status)
+    this.#events.status(status, error)
   }
 
   // ------------------------------------------------------------ internals
@@ -210,8 +210,8 @@ export class Link implements UplinkSink, TabUplinkSink {
   // ------------------------------------------------------------ from the socket (UplinkSink)
 
   /** @inheritDoc UplinkSink.state */
-  state(status: 'connecting' | 'offline'): void {
-    this.#setStatus(status)
+  state(status: 'connecting' | 'offline', error?: CubbyError): void {
+    this.#setStatus(status, error !== undefined, error)
   }
 
   /** @inheritDoc UplinkSink.closed */

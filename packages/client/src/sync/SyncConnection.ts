@@ -1,4 +1,4 @@
-import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, SYNC_PATH, type ErrorMessage, type ServerMessage, parseServerMessage } from '@cubby/protocol'
+import { CLOSE_CODES, CubbyError, PROTOCOL_VERSION, SYNC_PATH, type ErrorMessage, type ServerMessage, isCubbyErrorCode, parseServerMessage } from '@cubby/protocol'
 import { asCubbyError } from '../asCubbyError.js'
 import { decodeJwtExpiry } from '../auth/decodeJwtSub.js'
 import type { CubbyOptions } from '../CubbyOptions.js'
@@ -22,7 +22,7 @@ export interface HeartbeatOptions {
  * `heartbeat`; a function as `auth` means calling `token` again can help after a 4001 close, or before a JWT's
  * `exp`), and the session's parts.
  */
-export interface SyncConnectionOptions extends Pick<CubbyOptions, 'url' | 'WebSocket' | 'auth' | 'reconnect' | 'heartbeat'> {
+export interface SyncConnectionOptions extends Pick<CubbyOptions, 'url' | 'WebSocket' | 'auth' | 'reconnect' | 'heartbeat' | 'fetch'> {
   /** A token for the next hello; called before every connection attempt. */
   token: () => Promise<string>
   /** Whether `token` gives a newer token as the last one nears its `exp`, though `auth` is no function. */
@@ -66,6 +66,8 @@ export class SyncConnection implements Uplink {
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined
   /** When the current socket last brought a frame. */
   #lastHeard = 0
+  /** Whether the base URL was checked since the last welcome (see {@link #checkBaseUrl}). */
+  #checked = false
 
   constructor(options: SyncConnectionOptions) {
     this.#options = options
@@ -132,14 +134,19 @@ export class SyncConnection implements Uplink {
     }
     this.#socket = socket
     this.#lastError = undefined
+    let opened = false
     socket.onopen = () => {
+      opened = true
       if (socket !== this.#socket) return
       this.#sink.state('connecting')
       // Without echo: the acks of this client's pushes stand for their changes (see Replica.receive).
       socket.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor: this.#options.cursor(), echo: false }))
     }
     socket.onmessage = (event: MessageEvent) => this.#receive(socket, event.data, token)
-    socket.onclose = (event: CloseEvent) => this.#closed(socket, event.code)
+    socket.onclose = (event: CloseEvent) => {
+      if (!opened && !this.#checked) void this.#checkBaseUrl()
+      this.#closed(socket, event.code)
+    }
     // An error is always followed by a close event, which is where it is handled.
     socket.onerror = () => {}
   }
@@ -161,6 +168,7 @@ export class SyncConnection implements Uplink {
         return this.stop()
       }
       this.#welcomed = true
+      this.#checked = false
       this.#attempt = 0
       this.#refused = false
       this.#scheduleRenewal(token)
@@ -265,6 +273,28 @@ export class SyncConnection implements Uplink {
       }
     }
     this.#retry(now, wait)
+  }
+
+  /**
+   * A socket failed before it opened, which a browser does not explain: asks the base URL over HTTP, once until
+   * the next welcome. Cubby answers `GET /v1/values` without a token with its JSON error; a server that answers
+   * otherwise (a 404 page: a wrong base path) is reported as `BAD_MESSAGE` naming the URL, on the `error` event
+   * and with the `offline` status. One that cannot be reached says nothing more than the failed attempts.
+   */
+  async #checkBaseUrl(): Promise<void> {
+    this.#checked = true
+    const endpoint = `${this.#options.url.replace(/\/+$/, '')}/v1/values`
+    let res: Response
+    try {
+      res = await (this.#options.fetch ?? globalThis.fetch)(endpoint)
+    } catch {
+      return
+    }
+    const body = (await res.json().catch(() => undefined)) as { error?: { code?: unknown } } | undefined
+    if (res.ok || isCubbyErrorCode(body?.error?.code) || (res.status >= 502 && res.status <= 504) || !this.#running || this.#welcomed) return
+    const error = new CubbyError('BAD_MESSAGE', `GET ${endpoint}: HTTP ${res.status}, not from Cubby: is ${this.#options.url} its base URL?`)
+    this.#sink.error(error)
+    this.#sink.state('offline', error)
   }
 
   /** Reports why a socket was closed, with the server's message when an error frame gave one. */

@@ -19,8 +19,8 @@ export interface Uplink {
 export interface UplinkSink {
   /** A frame of this client's own session. */
   frame(message: ServerMessage): void
-  /** A socket opened (`connecting`) or closed (`offline`). */
-  state(status: 'connecting' | 'offline'): void
+  /** A socket opened (`connecting`) or closed (`offline`); `error`: why it cannot connect, when the uplink found out. */
+  state(status: 'connecting' | 'offline', error?: CubbyError): void
   /** The session ended: whatever was sent on it and not acknowledged must be sent again. */
   closed(): void
   /** `stopped`: the uplink stopped because of this error and does not retry by itself. */

@@ -36,9 +36,10 @@ export class TabLeader {
     else if (body.type === 'leave') this.#forget(from)
   }
 
-  /** Relays a server frame once the cache write it caused is done. */
+  /** Relays a server frame once the cache write it caused is done; of a `welcome`, the clock offset it taught. */
   relayFrame(message: ServerMessage): void {
-    if (message.type === 'welcome' || message.type === 'error') return
+    if (message.type === 'welcome') return this.relay({ type: 'clock', offset: this.#replica.clock.offset })
+    if (message.type === 'error') return
     this.relay({ type: 'frame', message }, () => this.#replica.flushed())
   }
 
@@ -85,7 +86,7 @@ export class TabLeader {
     // What this tab did before it heard of the new one is what the new one may have missed; it is in the cache
     // once the writes queued so far are done. Everything after is relayed (queued after this).
     const replica = this.#replica
-    const body: TabMessage = { type: 'joined', to: from, status: this.#status, cursor: replica.cursor, writes: replica.durableWrites(), acks: replica.acknowledged() }
+    const body: TabMessage = { type: 'joined', to: from, status: this.#status, cursor: replica.cursor, writes: replica.durableWrites(), acks: replica.acknowledged(), clockOffset: replica.clock.offset }
     this.relay(body, () => replica.flushed())
   }
 

@@ -22,11 +22,13 @@ export type TabMessage =
   /** From a new leader: every tab that listens joins again (the new leader knows of none). */
   | { type: 'lead' }
   /**
-   * From the leader, for the tab `to` that joined: the leader's connection state, its cursor and its overlay
-   * (durable writes, and acks of those acknowledged), each as of a moment when the cache holds everything the
+   * From the leader, for the tab `to` that joined: the leader's connection state, its cursor, its overlay
+   * (durable writes, and acks of those acknowledged) and its server clock offset, each as of a moment when the cache holds everything the
    * leader did not relay before it heard of the tab.
    */
-  | { type: 'joined'; to: string; status: CubbyStatus; cursor: number; writes: OutboxEntry[]; acks: AckMessage[] }
+  | { type: 'joined'; to: string; status: CubbyStatus; cursor: number; writes: OutboxEntry[]; acks: AckMessage[]; clockOffset: number }
+  /** From the leader: the offset of the server's clock it learnt from a `welcome` (server minus device, ms). */
+  | { type: 'clock'; offset: number }
   /** From the leader: a server frame it applied and persisted. */
   | { type: 'frame'; message: ServerMessage }
   /** From the leader: writes of the tabs, in the order the leader sends them. */

@@ -113,6 +113,8 @@ export class TabUplink implements Uplink {
       case 'relay':
         replica.addForeign(body.entries)
         return
+      case 'clock':
+        return replica.followClock(body.offset)
       case 'state':
         return this.#sink.leaderStatus(body.status)
       case 'stopped':
@@ -129,6 +131,7 @@ export class TabUplink implements Uplink {
 
   /** The leader heard of this tab; take what it has, and read the cache again if it is ahead. */
   #joined(replica: Replica, body: Extract<TabMessage, { type: 'joined' }>): void {
+    replica.followClock(body.clockOffset)
     replica.addForeign(body.writes)
     for (const ack of body.acks) replica.follow(ack)
     if (body.cursor > replica.cursor) {

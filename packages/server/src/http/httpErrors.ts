@@ -18,6 +18,8 @@ const HTTP_STATUS: Readonly<Record<CubbyErrorCode, number>> = {
   MESSAGE_TOO_LARGE: 413,
   QUOTA_EXCEEDED: 413,
   CONFLICT: 412,
+  // WebSocket only (a push's order on its connection); listed because every code has a status.
+  OUT_OF_ORDER: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   STORAGE_ERROR: 500,

@@ -12,6 +12,7 @@ import type { CubbyLogger } from '../logger.js'
 import type { RefusalKind, ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CubbyStorage } from '../storage/CubbyStorage.js'
 import { authorizationTime, type Writer } from '../writes/Writer.js'
+import { MidOrder } from './MidOrder.js'
 import { OpenBatch, resultsByPart, type CompleteBatch } from './OpenBatch.js'
 import type { SyncHub } from './SyncHub.js'
 import { parseHello } from './parseHello.js'
@@ -90,6 +91,8 @@ export class SyncConnection implements SessionChannel {
   #session: SyncSession | undefined
   /** The atomic batch this session is receiving over several frames; dropped with the connection. */
   #batch: OpenBatch | undefined
+  /** The highest mid pushed per client id, made on the first push (an idle connection holds none). */
+  #mids: MidOrder | undefined
   /** When the session's token was checked (ms): its pushes are refused once a deletion of the user at or after it commits. */
   #authorizedAt = 0
   #queue: Array<[RawData, boolean]> | undefined
@@ -324,6 +327,7 @@ export class SyncConnection implements SessionChannel {
   #push({ clientId, mutations }: PushMessage, batch?: CompleteBatch): void {
     const session = this.#session!
     if (this.#ctx.isClosing() || this.#overflowing()) return
+    if (!this.#inOrder(clientId, mutations, batch)) return
     void this.#ctx.writer.write(session.userId, mutations, {
       clientId,
       authorizedAt: this.#authorizedAt,
@@ -344,6 +348,19 @@ export class SyncConnection implements SessionChannel {
         },
       },
     })
+  }
+
+  /**
+   * Whether a push comes after every mid of its client id pushed on this connection before (see {@link MidOrder});
+   * if not, every write of it (of every part of its batch) is answered `OUT_OF_ORDER` and nothing of it is written.
+   */
+  #inOrder(clientId: string, mutations: PushMessage['mutations'], batch: CompleteBatch | undefined): boolean {
+    if ((this.#mids ??= new MidOrder()).take(clientId, mutations[0]!.mid, mutations.at(-1)!.mid)) return true
+    const error = { code: 'OUT_OF_ORDER' as const, message: 'A higher mid of this client id was pushed before on this connection; nothing of this push was written' }
+    const results = mutations.map(({ mid }): MutationResult => ({ mid, error }))
+    this.#ctx.metrics.mutations(results)
+    for (const part of batch === undefined ? [results] : resultsByPart(batch.parts, results)) this.#session!.ack({ type: 'ack', clientId, results: part }, 0)
+    return false
   }
 
   /** A part of an atomic batch: held until the last part comes, then the whole batch is written at once. */
