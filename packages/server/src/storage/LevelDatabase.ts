@@ -43,7 +43,7 @@ export interface LevelDatabase {
   close(): Promise<void>
   getMany(keys: string[], options: typeof UTF8): Promise<Array<string | undefined>>
   batch(operations: LevelBatchOperation[], options: typeof UTF8 & { sync: boolean }): Promise<void>
-  /** A chained batch: classic-level writes a small synced batch this way tens of µs sooner than from an array of operations. */
+  /** A chained batch: classic-level writes one synced batch this way tens of µs sooner than from an array of operations. */
   batch(): LevelChainedBatch
   iterator(options: LevelIteratorOptions): LevelIterator
 }
