@@ -1,6 +1,6 @@
 import { utf8Length, type Change, type Mutation, type MutationResult, type WireError } from '@cubby/protocol'
 import type { CommitResult } from './CubbyStorage.js'
-import { UTF8, type LevelDatabase } from './LevelDatabase.js'
+import { UTF8, type LevelBatchOperation, type LevelDatabase } from './LevelDatabase.js'
 import {
   clientKey, dataKey, deletionKey, expiryKey, formatMeta, formatRecord, logKey, metaKey, parseClient, nowInSeconds, parseDeletion, parseMeta,
   parseRecord, purgeKey, userRange, type LevelDeletion, type LevelMeta,
@@ -363,19 +363,10 @@ export class FlushPlan {
     return { bytes, keys: (after === undefined ? 0 : 1) - (old?.valueBytes === undefined ? 0 : 1) }
   }
 
-  /** Writes the batch that makes the plan durable, synced. A chained batch, one call per record (see {@link LevelDatabase.batch}). */
-  async write(): Promise<void> {
-    const batch = this.#db.batch()
-    try {
-      for (const [key, value] of this.#writes) {
-        if (value === null) batch.del(key, UTF8)
-        else batch.put(key, value, UTF8)
-      }
-    } catch (error) {
-      await batch.close()
-      throw error
-    }
-    await batch.write({ sync: true })
+  /** The batch that makes the plan durable. */
+  operations(): LevelBatchOperation[] {
+    return Array.from(this.#writes, ([key, value]) =>
+      value === null ? { type: 'del' as const, key } : { type: 'put' as const, key, value })
   }
 
   #mutate(userId: string, user: UserOutcome, m: Mutation, rev: number): Change {

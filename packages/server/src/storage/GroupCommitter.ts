@@ -141,7 +141,7 @@ export class GroupCommitter {
       const reading = plan.prefetch(requests)
       if (reading !== undefined) await reading
       const results = requests.map((request) => plan.apply(request))
-      await plan.write()
+      await this.#db.batch(plan.operations(), { ...UTF8, sync: true })
       this.cache.commit(plan.users)
       if (this.budget !== undefined) this.budget.used += plan.bytesDelta
       requests.forEach((r, i) => r.resolve(results[i]!))

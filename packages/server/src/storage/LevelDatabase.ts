@@ -4,14 +4,6 @@ export const UTF8 = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const
 /** One operation of a {@link LevelDatabase.batch}. */
 export type LevelBatchOperation = { type: 'put'; key: string; value: string } | { type: 'del'; key: string }
 
-/** The part of an abstract-level chained batch the storage uses: operations go to the database one call each. */
-export interface LevelChainedBatch {
-  put(key: string, value: string, options: typeof UTF8): unknown
-  del(key: string, options: typeof UTF8): unknown
-  write(options: { sync: boolean }): Promise<void>
-  close(): Promise<void>
-}
-
 /** Range options of {@link LevelDatabase.iterator}. */
 export interface LevelIteratorOptions {
   gt?: string
@@ -43,8 +35,6 @@ export interface LevelDatabase {
   close(): Promise<void>
   getMany(keys: string[], options: typeof UTF8): Promise<Array<string | undefined>>
   batch(operations: LevelBatchOperation[], options: typeof UTF8 & { sync: boolean }): Promise<void>
-  /** A chained batch: classic-level writes one synced batch this way tens of µs sooner than from an array of operations. */
-  batch(): LevelChainedBatch
   iterator(options: LevelIteratorOptions): LevelIterator
 }
 

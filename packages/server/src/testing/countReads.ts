@@ -1,5 +1,5 @@
 import type { Level } from 'level'
-import type { LevelBatchOperation, LevelDatabase, UTF8 } from '../storage/LevelDatabase.js'
+import type { LevelDatabase } from '../storage/LevelDatabase.js'
 
 /** A database that counts the reads made through `getMany` (every read the write path makes). */
 export function countReads(db: Level): LevelDatabase & { reads: number } {
@@ -12,8 +12,7 @@ export function countReads(db: Level): LevelDatabase & { reads: number } {
       counting.reads++
       return db.getMany(keys, options)
     },
-    batch: ((operations?: LevelBatchOperation[], options?: typeof UTF8 & { sync: boolean }) =>
-      operations === undefined || options === undefined ? db.batch() : db.batch(operations, options)) as LevelDatabase['batch'],
+    batch: (operations: Parameters<LevelDatabase['batch']>[0], options: Parameters<LevelDatabase['batch']>[1]) => db.batch(operations, options),
     iterator: (options: Parameters<LevelDatabase['iterator']>[0]) => db.iterator(options),
   }
   return counting
