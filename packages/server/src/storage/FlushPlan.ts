@@ -138,8 +138,12 @@ export class FlushPlan {
     this.#budget = budget
   }
 
-  /** Reads, in one `getMany`, every record the requests will look at that no cache holds (often none). */
-  async prefetch(requests: readonly CommitRequest[]): Promise<void> {
+  /**
+   * Reads, in one `getMany`, every record the requests will look at that no cache holds (often none). Returns
+   * `undefined` when there was nothing to read, so that a flush of cached users plans and issues its batch in the
+   * same synchronous step as it took the requests (no scheduling point before the fsync).
+   */
+  prefetch(requests: readonly CommitRequest[]): Promise<void> | undefined {
     const keys = new Set<string>()
     for (const { userId, mutations, clientId } of requests) {
       const cached = this.#cached(userId)
@@ -149,30 +153,40 @@ export class FlushPlan {
       if (clientId !== undefined && cached?.clients.has(clientId) !== true) keys.add(clientKey(userId, clientId))
       if (this.#indexes.get(userId) === undefined) for (const m of mutations) if (m.op !== 'clear') keys.add(dataKey(userId, m.key))
     }
-    if (keys.size > 0) {
-      const list = [...keys]
-      const values = await this.#db.getMany(list, UTF8)
+    if (keys.size === 0) return this.#loadUsers(requests)
+    const list = [...keys]
+    return this.#db.getMany(list, UTF8).then((values) => {
       list.forEach((k, i) => this.#read.set(k, values[i] ?? undefined))
-    }
-    for (const { userId } of requests) await this.#loadUser(userId)
+      return this.#loadUsers(requests)
+    })
   }
 
-  /** The user's outcome, started from the cached meta or the one read (a meta written before usage was counted gets it counted, once). */
-  async #loadUser(userId: string): Promise<void> {
-    if (this.users.has(userId)) return
+  /** Starts the outcome of every user of the requests; `undefined` unless some user's usage has to be counted first. */
+  #loadUsers(requests: readonly CommitRequest[]): Promise<void> | undefined {
+    let counting: Array<Promise<void>> | undefined
+    for (const { userId } of requests) {
+      const count = this.#loadUser(userId)
+      if (count !== undefined) (counting ??= []).push(count)
+    }
+    return counting === undefined ? undefined : Promise.all(counting).then(() => undefined)
+  }
+
+  /**
+   * The user's outcome, started from the cached meta or the one read. A meta written before usage was counted
+   * gets it counted, once: the returned promise fills it in.
+   */
+  #loadUser(userId: string): Promise<void> | undefined {
+    if (this.users.has(userId)) return undefined
     const cached = this.#cached(userId)
     const deletion = cached?.deletion !== undefined ? cached.deletion : (parseDeletion(this.#read.get(deletionKey(userId))) ?? null)
-    let meta: UserMeta
-    if (cached?.meta !== undefined) meta = { ...cached.meta }
-    else {
-      meta = parseMeta(this.#read.get(metaKey(userId)), deletion ?? undefined)
-      if (Number.isNaN(meta.keys) || Number.isNaN(meta.bytes)) Object.assign(meta, await countUsage(this.#db, userId, meta.clearRev))
-    }
+    const meta: UserMeta = cached?.meta !== undefined ? { ...cached.meta } : parseMeta(this.#read.get(metaKey(userId)), deletion ?? undefined)
     this.users.set(userId, { meta, deletion, clients: new Map(), cleared: false, records: new Map() })
+    if (!Number.isNaN(meta.keys) && !Number.isNaN(meta.bytes)) return undefined
+    return countUsage(this.#db, userId, meta.clearRev).then((usage) => void Object.assign(meta, usage))
   }
 
-  /** Plans one request and tells what it will have done once the batch is written. */
-  async apply(request: CommitRequest): Promise<CommitResult> {
+  /** Plans one request (after {@link prefetch}) and tells what it will have done once the batch is written. */
+  apply(request: CommitRequest): CommitResult {
     const { userId, mutations, clientId, authorizedAt, expire } = request
     const user = this.users.get(userId)!
     const meta = user.meta
@@ -182,8 +196,8 @@ export class FlushPlan {
     const client = clientId === undefined ? undefined : this.#client(userId, user, clientId)
     const tracked = clientId !== undefined
     const outcome = request.atomic === true
-      ? await this.#applyAtomic(userId, user, mutations, client, tracked)
-      : await this.#applyEach(userId, user, mutations, client, tracked, false, expire)
+      ? this.#applyAtomic(userId, user, mutations, client, tracked)
+      : this.#applyEach(userId, user, mutations, client, tracked, false, expire)
     if (clientId !== undefined) {
       user.clients.set(clientId, outcome.client ?? null)
       if (outcome.client !== undefined) this.#writes.set(clientKey(userId, clientId), formatClient(outcome.client))
@@ -201,10 +215,10 @@ export class FlushPlan {
   }
 
   /** Applies mutations one by one: each one that fails (a condition, unless `checked`, or the quota) fails alone. */
-  async #applyEach(
+  #applyEach(
     userId: string, user: UserOutcome, mutations: Mutation[], client: ClientRecord | undefined, tracked: boolean, checked = false,
     expire?: CommitRequest['expire'],
-  ): Promise<Applied> {
+  ): Applied {
     const results: MutationResult[] = []
     const changes: Change[] = []
     if (expire !== undefined) for (const k of expire.expiryKeys) this.#writes.set(k, null)
@@ -234,7 +248,7 @@ export class FlushPlan {
         continue
       }
       const rev = ++user.meta.head
-      changes.push(await this.#mutate(userId, user, m, rev))
+      changes.push(this.#mutate(userId, user, m, rev))
       results.push({ mid: m.mid, rev })
       if (tracked) client = { mid: m.mid, rev, conflicts: client?.conflicts }
     }
@@ -245,7 +259,7 @@ export class FlushPlan {
    * Applies all the new mutations or none: every condition is checked first, against the state before the batch;
    * then they are applied in order, and if one fails (the quota) the plan is put back as it was.
    */
-  async #applyAtomic(userId: string, user: UserOutcome, mutations: Mutation[], client: ClientRecord | undefined, tracked: boolean): Promise<Applied> {
+  #applyAtomic(userId: string, user: UserOutcome, mutations: Mutation[], client: ClientRecord | undefined, tracked: boolean): Applied {
     const fresh = mutations.filter((m) => this.#repeated(userId, user, m, client) === undefined)
     const conflicts = new Map(fresh.flatMap((m) => {
       const error = checkCondition(m, this.#version(userId, user, m))
@@ -267,7 +281,7 @@ export class FlushPlan {
       return failWith((m) => conflicts.get(m.mid) ?? sibling(m), tracked)
     }
     const saved = this.#save(user)
-    const applied = await this.#applyEach(userId, user, fresh, client, tracked, true)
+    const applied = this.#applyEach(userId, user, fresh, client, tracked, true)
     const failed = applied.results.find((r): r is { mid: number; error: WireError } => 'error' in r)
     if (failed === undefined) return { ...applied, results: mutations.map((m) => this.#repeated(userId, user, m, client) ?? applied.results.find((r) => r.mid === m.mid)!) }
     this.#restore(user, saved)
@@ -355,7 +369,7 @@ export class FlushPlan {
       value === null ? { type: 'del' as const, key } : { type: 'put' as const, key, value })
   }
 
-  async #mutate(userId: string, user: UserOutcome, m: Mutation, rev: number): Promise<Change> {
+  #mutate(userId: string, user: UserOutcome, m: Mutation, rev: number): Change {
     if (m.op === 'clear') {
       this.#clear(userId, rev)
       this.bytesDelta -= user.meta.bytes

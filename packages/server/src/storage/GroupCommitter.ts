@@ -137,9 +137,10 @@ export class GroupCommitter {
   async #flush(requests: PendingCommit[]): Promise<void> {
     try {
       const plan = new FlushPlan(this.#db, (userId) => this.cache.get(userId), this.#quota, this.budget)
-      await plan.prefetch(requests)
-      const results: CommitResult[] = []
-      for (const request of requests) results.push(await plan.apply(request))
+      // Cached users need no read: the plan and the batch then follow in the same synchronous step.
+      const reading = plan.prefetch(requests)
+      if (reading !== undefined) await reading
+      const results = requests.map((request) => plan.apply(request))
       await this.#db.batch(plan.operations(), { ...UTF8, sync: true })
       this.cache.commit(plan.users)
       if (this.budget !== undefined) this.budget.used += plan.bytesDelta
