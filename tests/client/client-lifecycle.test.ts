@@ -2,6 +2,17 @@ import { connectTestClient, startTestServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 describe('client lifecycle against the real server', () => {
+  it('closes while the token function of the app has not answered yet, and rejects what waited on it', async () => {
+    await using server = await startTestServer()
+    let asked = 0
+    const client = connectTestClient(server.url, { auth: () => (asked++, new Promise<string>(() => {})) })
+    const write = client.store('k', 1)
+    await vi.waitFor(() => expect(asked).toBe(1))
+    await client.close()
+    await expect(write).rejects.toMatchObject({ code: 'CLOSED' })
+    await expect(client.ready()).rejects.toMatchObject({ code: 'CLOSED' })
+  })
+
   it('goes connecting, online, offline while the server is down, and online again', async () => {
     await using server = await startTestServer()
     await using client = connectTestClient(server.url, { auth: server.token('ruth') })

@@ -66,6 +66,17 @@ const sleep = (ms: number, signal: AbortSignal, waiting?: (wake: () => void) => 
     waiting?.(done)
   })
 
+/** `promise`, or its rejection with the signal's reason once `signal` aborts; leaves no listener behind. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  let stop!: () => void
+  const aborted = new Promise<never>((_, reject) => {
+    stop = () => reject(signal.reason as Error)
+    signal.addEventListener('abort', stop, { once: true })
+  })
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', stop))
+}
+
 /**
  * Asks the server for a new anonymous identity (`POST /v1/identities`).
  *
@@ -137,7 +148,8 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
     return id
   }
   if (typeof auth === 'function') {
-    let first: string | undefined = await auth()
+    // The app's first token may wait for its login; closing the client must not wait for it.
+    let first: string | undefined = await untilAborted(Promise.resolve(auth()), load.signal)
     const userId = userIdOf(first)
     const token = async (): Promise<string> => {
       const next = first ?? (await auth())

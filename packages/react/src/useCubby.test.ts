@@ -28,6 +28,8 @@ describe('useCubby', () => {
     await using view = render(h(CubbyProvider, { cubby }, h(Theme, { controls })))
     await vi.waitFor(() => expect(view.text('theme')).toBe('light loading'))
     expect(controls.meta).toEqual({ status: 'loading', loaded: false, pending: false, synced: false, error: undefined, version: 0 })
+    // The client asks for its token once its replica's code has loaded (an import() of its own).
+    await vi.waitFor(() => expect(signIn).toBeTypeOf('function'))
     signIn(offlineToken('alice'))
     await cubby.store('theme', 'dark')
     await vi.waitFor(() => expect(view.text('theme')).toBe('dark pending'))

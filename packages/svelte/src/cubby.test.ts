@@ -19,6 +19,8 @@ describe('cubby()', () => {
     using metas = record(theme.meta)
     expect(get(theme)).toBe('light')
     expect(get(theme.meta)).toEqual({ status: 'loading', loaded: false, pending: false, synced: false, error: undefined, version: 0 })
+    // The client asks for its token once its replica's code has loaded (an import() of its own).
+    await vi.waitFor(() => expect(signIn).toBeTypeOf('function'))
     signIn(offlineToken('alice'))
     await client.store('theme', 'dark')
     expect(values.values).toEqual(['light', 'dark'])

@@ -20,6 +20,8 @@ describe('useCubby', () => {
     await using cubby = memoryCubby({ auth: () => new Promise<string>((resolve) => (signIn = resolve)) })
     await using view = mount(() => [h(Theme, { id: 'a' }), h(Theme, { id: 'b' })], { cubby })
     expect(view.text('a')).toBe('light loading')
+    // The client asks for its token once its replica's code has loaded (an import() of its own).
+    await vi.waitFor(() => expect(signIn).toBeTypeOf('function'))
     signIn(offlineToken('alice'))
     await cubby.store('theme', 'dark')
     await vi.waitFor(() => expect([view.text('a'), view.text('b')]).toEqual(['dark pending', 'dark pending']))
