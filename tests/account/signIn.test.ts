@@ -126,6 +126,40 @@ describe('cubby.signIn against the real server process', () => {
     expect(await headOf(server, 'dave')).toBe(4)
   })
 
+  it('shows the account\'s value where a write whose ack was lost lost the merge to it, and reports the conflict', async () => {
+    await using server = await startCliServer()
+    await put(server, 'erin', 'theme', 'light')
+    // Enough of the account's keys that its catch-up takes several pages, so acks can come in between them.
+    {
+      await using erin = await connectUser(server, 'erin')
+      for (let page = 0; page < 3; page++) {
+        const mutations = Array.from({ length: 500 }, (_, i) => ({ op: 'store', mid: page * 500 + i + 1, key: `k${page * 500 + i}`, value: '1' }))
+        erin.send({ type: 'push', clientId: 'seed', mutations })
+        await erin.next('ack', (f) => (f.results as Array<{ mid: number }>).at(-1)!.mid === page * 500 + 500)
+      }
+    }
+    const lossy = lossyWebSocket()
+    await using client = connectTestClient(server.url, { WebSocket: lossy.WebSocket })
+    await client.ready()
+    await client.synced()
+    // The server applies the anonymous write of theme, and the connection is cut before its ack arrives.
+    const lost = new Promise<void>((resolve) => lossy.loseNextAck(() => (client.disconnect(), resolve())))
+    await client.store('theme', 'dark')
+    await lost
+    const errors: Array<{ code: string; key?: string }> = []
+    client.addEventListener('error', (e) => errors.push({ code: e.detail.error.code, key: e.detail.key }))
+
+    expect(await client.signIn(server.token('erin'))).toMatchObject({ account: 'erin', conflicts: ['theme'] })
+    client.connect()
+    await vi.waitFor(() => expect(client.status).toBe('online'))
+    await client.synced()
+    // The retry is acknowledged at the merge's head without being applied: the account's value won the merge.
+    const onErin = await fetch(`${server.url}/v1/values/theme`, { headers: { authorization: `Bearer ${server.token('erin')}` } })
+    expect(await onErin.json()).toBe('light')
+    await vi.waitFor(async () => expect(await client.get('theme')).toBe('light'))
+    expect(client.pendingCount).toBe(0)
+  })
+
   it('merges two devices, each with its own anonymous data, into one account', async () => {
     await using server = await startCliServer()
     await using phone = await anonymousWith(server, { 'phone-note': 'a', shared: 'from phone' })
