@@ -126,7 +126,7 @@ describe('cubby.signIn against the real server process', () => {
     expect(await headOf(server, 'dave')).toBe(4)
   })
 
-  it('shows the account\'s value where a write whose ack was lost lost the merge to it, and reports the conflict', async () => {
+  it('shows the account\'s value where a write whose ack was lost lost the merge to it', async () => {
     await using server = await startCliServer()
     await put(server, 'erin', 'theme', 'light')
     // Enough of the account's keys that its catch-up takes several pages, so acks can come in between them.
@@ -146,8 +146,6 @@ describe('cubby.signIn against the real server process', () => {
     const lost = new Promise<void>((resolve) => lossy.loseNextAck(() => (client.disconnect(), resolve())))
     await client.store('theme', 'dark')
     await lost
-    const errors: Array<{ code: string; key?: string }> = []
-    client.addEventListener('error', (e) => errors.push({ code: e.detail.error.code, key: e.detail.key }))
 
     expect(await client.signIn(server.token('erin'))).toMatchObject({ account: 'erin', conflicts: ['theme'] })
     client.connect()

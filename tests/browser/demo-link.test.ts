@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { EngineBrowser } from './Engine.js'
-import { engines } from './engines.js'
+import { describe, expect, it } from 'vitest'
+import { engines, launchedBrowser } from './engines.js'
 import { attributeOf, identityOf, openDevice, serveDemo, submit, textOf, waitListed, waitOnline } from './demoPage.js'
 
 // Two browser profiles (two devices) on the real cubby-server process serving the built demo: one links the other
@@ -8,16 +7,10 @@ import { attributeOf, identityOf, openDevice, serveDemo, submit, textOf, waitLis
 describe.each(engines)('$label', (engine) => {
   describe.runIf(engine.available())('linking devices in the demo', () => {
     const server = serveDemo()
-    let browser: EngineBrowser
-    beforeAll(async () => {
-      browser = await engine.launch()
-    })
-    afterAll(async () => {
-      await browser?.close()
-    })
+    const browser = launchedBrowser(engine)
 
     it('links a second browser by its URL, which then syncs the same data live, and revokes it', async () => {
-      const a = await openDevice(browser, server().url)
+      const a = await openDevice(browser(), server().url)
       await waitOnline(a.page)
       await submit(a.page, 'Written on A')
       await waitListed(a.page, 'Written on A', 'synced')
@@ -32,7 +25,7 @@ describe.each(engines)('$label', (engine) => {
       expect(await textOf(a.page, '[data-testid="link-expires"]')).toMatch(/Expires in \d+:\d\d/)
 
       // Another profile opens the link: it joins A's user, and the code leaves its address bar.
-      const b = await openDevice(browser, url)
+      const b = await openDevice(browser(), url)
       await b.page.waitFor('[data-testid="link-outcome"][data-joined="true"]')
       expect(b.page.url()).toBe(`${server().url}/`)
       await waitOnline(b.page)
@@ -51,7 +44,7 @@ describe.each(engines)('$label', (engine) => {
       expect(await attributeOf(b.page, '[data-testid="connection"]', 'data-refused')).toBe('true')
       await a.page.waitFor('[data-testid="device"][data-revoked="true"]')
       // The code was single-use: opening the same URL again in a third profile is refused, and it stays itself.
-      const c = await openDevice(browser, url)
+      const c = await openDevice(browser(), url)
       await c.page.waitFor('[data-testid="link-outcome"][data-joined="false"]')
       expect(await textOf(c.page, '[data-testid="link-outcome"]')).toContain('already used or has expired')
       expect((await identityOf(c.page)).userId).not.toBe((await identityOf(a.page)).userId)

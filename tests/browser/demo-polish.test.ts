@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { EngineBrowser, EnginePage as Page } from './Engine.js'
-import { engines } from './engines.js'
+import { describe, expect, it } from 'vitest'
+import type { EnginePage as Page } from './Engine.js'
+import { engines, launchedBrowser } from './engines.js'
 import { attributeOf, listed, openDevice, submit, textOf, waitListed, serveDemo, waitOnline } from './demoPage.js'
 
 /**
@@ -41,16 +41,10 @@ function contrastRatios(page: Page, selectors: readonly string[]): Promise<Recor
 describe.each(engines)('$label', (engine) => {
   describe.runIf(engine.available())('the demo is readable and says what it does', () => {
     const server = serveDemo()
-    let browser: EngineBrowser
-    beforeAll(async () => {
-      browser = await engine.launch()
-    })
-    afterAll(async () => {
-      await browser?.close()
-    })
+    const browser = launchedBrowser(engine)
 
     it('keeps every text at 4.5:1 or more in both themes, pending counts and buttons included', async () => {
-      const { context, page } = await openDevice(browser, server().url)
+      const { context, page } = await openDevice(browser(), server().url)
       await waitOnline(page)
       await submit(page, 'Synced')
       await waitListed(page, 'Synced', 'synced')
@@ -81,7 +75,7 @@ describe.each(engines)('$label', (engine) => {
     })
 
     it('refuses a name of only spaces, and labels the theme toggle with the theme and what a press does', async () => {
-      const { page } = await openDevice(browser, server().url)
+      const { page } = await openDevice(browser(), server().url)
       await waitOnline(page)
       await page.fill('input[name="name"]', '   ')
       await page.click('button[type="submit"]')

@@ -1,8 +1,8 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { EngineBrowser, EnginePage } from './Engine.js'
-import { engines } from './engines.js'
+import { describe, expect, it, vi } from 'vitest'
+import type { EnginePage } from './Engine.js'
+import { engines, launchedBrowser } from './engines.js'
 import {
   attributeOf,
   serveDemo,
@@ -39,16 +39,10 @@ const openSyncSockets = (page: EnginePage): Promise<number> =>
 describe.each(engines)('$label', (engine) => {
   describe.runIf(engine.available())('the demo', () => {
     const server = serveDemo()
-    let browser: EngineBrowser
-    beforeAll(async () => {
-      browser = await engine.launch()
-    })
-    afterAll(async () => {
-      await browser?.close()
-    })
+    const browser = launchedBrowser(engine)
 
     it('keeps a submission across a reload', async () => {
-      const { page } = await openDevice(browser, server().url)
+      const { page } = await openDevice(browser(), server().url)
       await waitOnline(page)
       await submit(page, 'Ada', 7)
       await waitListed(page, 'Ada', 'synced')
@@ -59,7 +53,7 @@ describe.each(engines)('$label', (engine) => {
 
     // Typing in two tabs at once is slow over WebDriver BiDi on a loaded machine: a bound that stops by itself.
     it('shows a write in one tab live in the other, and concurrent writes in both converge without duplicates', { timeout: 60_000 }, async () => {
-      const { context, page: tab1 } = await openDevice(browser, server().url)
+      const { context, page: tab1 } = await openDevice(browser(), server().url)
       await waitOnline(tab1)
       // Count the sync sockets of both tabs (tab 1 reloads so that its socket is counted too).
       await tab1.addInitScript(TRACK_SOCKETS)
@@ -91,7 +85,7 @@ describe.each(engines)('$label', (engine) => {
     })
 
     it('takes a submission offline, keeps it pending across an offline reload, and syncs it when back online', async () => {
-      const { context, page } = await openDevice(browser, server().url)
+      const { context, page } = await openDevice(browser(), server().url)
       await waitOnline(page)
       // The service worker must have cached the app shell before the network goes.
       await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
@@ -112,7 +106,7 @@ describe.each(engines)('$label', (engine) => {
     })
 
     it('gives each device its own user, syncs one user\'s tabs live, shows another user none of it, and puts no token in any URL', async () => {
-      const laptop = await openDevice(browser, server().url)
+      const laptop = await openDevice(browser(), server().url)
       await waitOnline(laptop.page)
       expect(await laptop.page.evaluate(() => document.querySelector('[data-testid="device-link"]') === null)).toBe(true)
       await laptop.page.waitFor('[data-testid="link-codes"]')
@@ -120,7 +114,7 @@ describe.each(engines)('$label', (engine) => {
       await secondTab.goto(server().url)
       await waitOnline(secondTab)
       expect((await identityOf(secondTab)).userId).toBe((await identityOf(laptop.page)).userId)
-      const stranger = await openDevice(browser, server().url)
+      const stranger = await openDevice(browser(), server().url)
       await waitOnline(stranger.page)
       expect((await identityOf(stranger.page)).userId).not.toBe((await identityOf(laptop.page)).userId)
 
@@ -137,7 +131,7 @@ describe.each(engines)('$label', (engine) => {
     })
 
     it('takes screenshots of the demo for a person to look at', async () => {
-      const { page } = await openDevice(browser, server().url)
+      const { page } = await openDevice(browser(), server().url)
       await waitOnline(page)
       await page.click('input[name="likesCheckboxes"]')
       await submit(page, 'Grace Hopper', 73)

@@ -1,4 +1,5 @@
-import type { Engine } from './Engine.js'
+import { afterAll, beforeAll } from 'vitest'
+import type { Engine, EngineBrowser } from './Engine.js'
 import { chromiumEngine } from './chromiumEngine.js'
 import { firefoxEngine } from './firefoxEngine.js'
 
@@ -8,3 +9,18 @@ import { firefoxEngine } from './firefoxEngine.js'
  * and open pages through `engine.launch()`, so a test is written once for all of them.
  */
 export const engines: readonly Engine[] = [chromiumEngine, firefoxEngine]
+
+/**
+ * One browser of `engine` for the calling describe block: launched before its tests, closed after them.
+ * @returns The browser, once launched.
+ */
+export function launchedBrowser(engine: Engine): () => EngineBrowser {
+  let browser: EngineBrowser | undefined
+  beforeAll(async () => {
+    browser = await engine.launch()
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+  return () => browser!
+}
