@@ -17,6 +17,8 @@ interface WriteRequests {
 declare global {
   interface Window {
     writeRequests: WriteRequests
+    /** The write transactions opened since the counts were last reset. */
+    countedTransactions: WeakSet<IDBTransaction>
   }
 }
 
@@ -27,6 +29,7 @@ declare global {
 function countWriteRequests(): void {
   const counts: WriteRequests = { frames: 0, transactions: 0, commits: 0, put: 0, delete: 0, get: 0 }
   window.writeRequests = counts
+  window.countedTransactions = new WeakSet()
   // Wraps a prototype's method: `count` sees the receiver and the arguments, then the original runs.
   const wrap = <TSelf>(proto: object, name: string, count: (self: TSelf, args: unknown[]) => void): void => {
     const original = Object.getOwnPropertyDescriptor(proto, name)?.value as (...args: unknown[]) => unknown
@@ -40,8 +43,22 @@ function countWriteRequests(): void {
     })
   }
   wrap<WebSocket>(WebSocket.prototype, 'send', () => counts.frames++)
-  wrap<IDBTransaction>(IDBTransaction.prototype, 'commit', (t) => t.mode === 'readwrite' && counts.commits++)
-  wrap<IDBDatabase>(IDBDatabase.prototype, 'transaction', (_, args) => args[1] === 'readwrite' && counts.transactions++)
+  // A commit counts only for a transaction opened since the counts were last reset: one opened before (the
+  // connection's own bookkeeping) may be committed after the reset.
+  const opened = Object.getOwnPropertyDescriptor(IDBDatabase.prototype, 'transaction')!.value as IDBDatabase['transaction']
+  Object.defineProperty(IDBDatabase.prototype, 'transaction', {
+    configurable: true,
+    writable: true,
+    value: function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      const transaction = opened.apply(this, args)
+      if (args[1] === 'readwrite') {
+        window.writeRequests.transactions++
+        window.countedTransactions.add(transaction)
+      }
+      return transaction
+    },
+  })
+  wrap<IDBTransaction>(IDBTransaction.prototype, 'commit', (t) => window.countedTransactions.has(t) && window.writeRequests.commits++)
   for (const name of ['put', 'delete', 'get'] as const) {
     wrap<IDBObjectStore>(IDBObjectStore.prototype, name, (store) => store.transaction.mode === 'readwrite' && counts[name]++)
   }
@@ -53,6 +70,7 @@ const STORES = 200
 async function awaitedStores(page: Page): Promise<void> {
   await page.evaluate(async (count) => {
     Object.assign(window.writeRequests, { frames: 0, transactions: 0, commits: 0, put: 0, delete: 0, get: 0 })
+    window.countedTransactions = new WeakSet()
     for (let i = 0; i < count; i++) await window.storage.storeBurst(`s${i}`, 1, 100)
   }, STORES)
 }
