@@ -3,6 +3,7 @@ import type { Change } from '@cubby/protocol'
 import type { ChangeBus, ChangeBusListener, StorageMetricsHooks, UserEvent } from '@cubby/server'
 import type { Registry } from 'prom-client'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import { closeRedis } from './closeRedis.js'
 import { checkPrefix, userTag } from './redisKeys.js'
 import { countRedis, redisCounters, type RedisCounters } from './redisMetrics.js'
 
@@ -152,7 +153,7 @@ class RedisBus implements ChangeBus {
     if (this.#closed) return
     this.#closed = true
     this.#sub.disconnect()
-    await this.#pub.quit().catch(() => this.#pub.disconnect())
+    await closeRedis(this.#pub)
   }
 
   #channel(userId: string): string {

@@ -6,6 +6,7 @@ import type {
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import type { Registry } from 'prom-client'
 import { checkDurability } from './checkDurability.js'
+import { CLOSE_WAIT_MS, closeRedis, settledWithin } from './closeRedis.js'
 import { createRedisDevices } from './createRedisDevices.js'
 import { checkPrefix, dueKeyOf, parseDeletion, parseRecord, userKeys } from './redisKeys.js'
 import { nextRedisExpiry, sweepRedisExpired } from './redisExpiry.js'
@@ -161,8 +162,9 @@ class RedisStorageImpl implements RedisStorage {
 
   async close(): Promise<void> {
     this.#closed = true
-    await Promise.allSettled([...this.#inFlight])
-    if (this.#owned && this.redis.status !== 'end') await this.redis.quit()
+    // Commands in flight are answered first, unless Redis is down: then they fail when the connection drops.
+    await settledWithin(Promise.allSettled([...this.#inFlight]), CLOSE_WAIT_MS)
+    if (this.#owned) await closeRedis(this.redis)
   }
 
   async checkDurability(): Promise<string[]> {
