@@ -186,4 +186,15 @@ describe('tabs when the server refuses the token for good', () => {
     expect([a.tabs, b.tabs]).toEqual(['coordinate', 'coordinate'])
     await vi.waitFor(() => expect([a.status, b.status]).toEqual(['offline', 'offline']))
   })
+
+  it("give every tab the server's reason (an expired token), not only the tab that connects", async () => {
+    await using server = await startTestServer()
+    const expired = signTestToken(server.secret, 'expired-tabs', { exp: Math.floor(Date.now() / 1000) - 60 })
+    const options = { auth: expired, userId: 'expired-tabs', name: 'expired-tabs-app' }
+    await using a = tabOf(server.url, options)
+    await using b = tabOf(server.url, options)
+    const reasons: string[] = []
+    for (const tab of [a, b]) tab.addEventListener('error', (e) => reasons.push(`${e.detail.error.code} ${e.detail.error.reason} ${e.detail.stopped}`))
+    await vi.waitFor(() => expect(reasons).toEqual(['UNAUTHORIZED expired token', 'UNAUTHORIZED expired token']))
+  })
 })

@@ -7,7 +7,7 @@
  */
 
 export { CubbyError, isCubbyError } from './CubbyError.js'
-export type { CubbyErrorCode } from './errorCodes.js'
+export type { CubbyErrorCode, UnauthorizedReason } from './errorCodes.js'
 export { DEFAULT_LIMITS, MAX_MUTATIONS_PER_BATCH, assertValidKey, compareKeys, utf8Length } from './limits.js'
 export type { CubbyLimits } from './limits.js'
 export { resolveExpiresAt } from './expiry.js'

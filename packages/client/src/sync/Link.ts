@@ -1,5 +1,5 @@
 import type { ServerMessage } from '@cubby/protocol'
-import { CubbyError, type CubbyErrorCode } from '@cubby/protocol/core'
+import { CubbyError, type CubbyErrorCode, type UnauthorizedReason } from '@cubby/protocol/core'
 import { asCubbyError } from '../asCubbyError.js'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
@@ -246,8 +246,8 @@ export class Link implements UplinkSink, TabUplinkSink {
   }
 
   /** @inheritDoc TabUplinkSink.stopped */
-  stopped(code: CubbyErrorCode, message: string, reason: StopReason): void {
-    this.#events.error(new CubbyError(code, message), reason)
+  stopped(code: CubbyErrorCode, message: string, reason: StopReason, unauthorized?: UnauthorizedReason): void {
+    this.#events.error(new CubbyError(code, message, unauthorized === undefined ? undefined : { reason: unauthorized }), reason)
   }
 
   /** @inheritDoc TabUplinkSink.failed */
@@ -293,7 +293,7 @@ export class Link implements UplinkSink, TabUplinkSink {
   error(error: CubbyError, stopped?: boolean): void {
     if (!stopped) return this.#events.error(error)
     const reason: StopReason = error.code === 'PROTOCOL_VERSION' ? 'version' : this.#options.auth === undefined ? 'identity' : 'token'
-    this.#leader?.announceStopped(error.code, error.message, reason)
+    this.#leader?.announceStopped(error.code, error.message, reason, error.reason)
     this.#events.error(error, reason)
   }
 

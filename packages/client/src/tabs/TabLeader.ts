@@ -1,4 +1,4 @@
-import type { CubbyErrorCode, ServerMessage } from '@cubby/protocol'
+import type { CubbyErrorCode, ServerMessage, UnauthorizedReason } from '@cubby/protocol'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
 import type { Replica } from '../Replica.js'
 import type { TabGroup } from './TabGroup.js'
@@ -50,8 +50,8 @@ export class TabLeader {
   }
 
   /** Tells the other tabs that the connection stopped for good (the server refused it). */
-  announceStopped(code: CubbyErrorCode, message: string, reason: StopReason): void {
-    this.#group.post({ type: 'stopped', code, message, reason }, true)
+  announceStopped(code: CubbyErrorCode, message: string, reason: StopReason, unauthorized?: UnauthorizedReason): void {
+    this.#group.post({ type: 'stopped', code, message, reason, ...(unauthorized === undefined ? {} : { unauthorized }) }, true)
   }
 
   /** Stops leading: followers show `connecting` until the next leader is online (it says so too). */

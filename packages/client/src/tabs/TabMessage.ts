@@ -1,4 +1,4 @@
-import type { AckMessage, CubbyErrorCode, ServerMessage } from '@cubby/protocol'
+import type { AckMessage, CubbyErrorCode, ServerMessage, UnauthorizedReason } from '@cubby/protocol'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
 
@@ -36,7 +36,7 @@ export type TabMessage =
   /** From the leader: its connection state. */
   | { type: 'state'; status: CubbyStatus }
   /** From the leader: the server refused it for good (`reason` as in the `error` event's `stopped`); it stays offline. */
-  | { type: 'stopped'; code: CubbyErrorCode; message: string; reason: StopReason }
+  | { type: 'stopped'; code: CubbyErrorCode; message: string; reason: StopReason; unauthorized?: UnauthorizedReason }
   /** The user's local data is gone (signed out in a tab, or deleted on the server): drop it and close. */
   | { type: 'gone'; code: CubbyErrorCode; message: string }
 

@@ -1,4 +1,4 @@
-import type { CubbyErrorCode } from '@cubby/protocol'
+import type { CubbyErrorCode, UnauthorizedReason } from '@cubby/protocol'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
 import type { Replica } from '../Replica.js'
@@ -18,7 +18,7 @@ export interface TabUplinkSink {
   /** The user's local data is gone (another tab signed out, or the server deleted the user). */
   gone(code: CubbyErrorCode, message: string): void
   /** The leader's connection stopped for good: report it as this tab's own. */
-  stopped(code: CubbyErrorCode, message: string, reason: StopReason): void
+  stopped(code: CubbyErrorCode, message: string, reason: StopReason, unauthorized?: UnauthorizedReason): void
   /** Taking part failed (the shared cache could not be read). */
   failed(error: unknown): void
 }
@@ -118,7 +118,7 @@ export class TabUplink implements Uplink {
       case 'state':
         return this.#sink.leaderStatus(body.status)
       case 'stopped':
-        return this.#sink.stopped(body.code, body.message, body.reason)
+        return this.#sink.stopped(body.code, body.message, body.reason, body.unauthorized)
       case 'joined':
         if (body.to === this.#group.id) this.#joined(replica, body)
         return
