@@ -45,6 +45,24 @@ async function linkNewDevice(from: Cubby, label: string): Promise<{ name: string
 }
 
 describe('devices on the client, against the real server process', () => {
+  it('links a device whose cache is memory only: the new client is that user and syncs, for as long as the page lives', async () => {
+    await using a = connectTestClient(server.url)
+    await a.ready()
+    await a.store('from-a', 1)
+    await using fresh = connectTestClient(server.url, { name: `memory-${randomUUID()}`, cache: 'memory' })
+    await fresh.ready()
+    const { code } = await a.devices.link()
+    const { cubby, userId } = await fresh.devices.redeem(code, { label: 'Kiosk' })
+    await using b = cubby
+    expect(userId).toBe(a.userId)
+    await b.ready()
+    expect(b.userId).toBe(a.userId)
+    expect(await b.get('from-a')).toBe(1)
+    await b.store('from-b', 2)
+    await vi.waitFor(async () => expect(await a.get('from-b')).toBe(2))
+    expect((await a.devices.list()).map((d) => d.label)).toContain('Kiosk')
+  })
+
   it('links a second device: both see each other\'s writes live, a reload stays linked, the list marks the current one', async () => {
     await using a = connectTestClient(server.url)
     await a.ready()
