@@ -111,7 +111,8 @@ describe.runIf(chromiumAvailable())('IndexedDB requests of awaited stores in Chr
     const bookkeeping = counts.frames
     expect(counts.transactions).toBeLessThanOrEqual(STORES + bookkeeping)
     expect(counts.commits).toBe(counts.transactions)
-    expect(counts.get).toBeLessThanOrEqual(bookkeeping)
+    // (The cursor of the connection's catch-up, its `synced`, may be written after the counts were reset: one more.)
+    expect(counts.get).toBeLessThanOrEqual(bookkeeping + 1)
     expect(counts.delete).toBeLessThanOrEqual(bookkeeping)
     expect(counts.put).toBeLessThanOrEqual(2 * STORES + bookkeeping)
     expect((await page.evaluate(() => window.storage.disk('requests', 'otto'))).entries).toBe(STORES)
