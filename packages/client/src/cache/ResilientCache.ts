@@ -181,6 +181,8 @@ export class ResilientCache implements CubbyCache {
 
   async destroy(): Promise<void> {
     await this.#serial(async () => {
+      clearTimeout(this.#timer)
+      // (No record is written after this: the next write would be one that changed since.)
       this.#recordDue = false
       evictionRecord.remove(this.#options.id)
       if (this.#mode !== 'memory') await this.#attempt((cache) => cache.destroy())
