@@ -182,7 +182,7 @@ export class ResilientCache implements CubbyCache {
   async destroy(): Promise<void> {
     await this.#serial(async () => {
       clearTimeout(this.#timer)
-      // (No record is written after this: the next write would be one that changed since.)
+      // Nothing is due any more: no record comes back after this removal.
       this.#recordDue = false
       evictionRecord.remove(this.#options.id)
       if (this.#mode !== 'memory') await this.#attempt((cache) => cache.destroy())
