@@ -115,7 +115,7 @@ async function openUserDatabase(dbName: string, fresh = false): Promise<IDBDatab
 }
 
 /**
- * Creates the default cache: IndexedDB through idb-keyval, one database per (name, user), so that a user's
+ * Creates the default cache: IndexedDB (with idb-keyval's helpers), one database per (name, user), so that a user's
  * value, outbox entry and cursor are written in one transaction.
  *
  * @returns A provider of persistent caches.
