@@ -51,4 +51,22 @@ describe.runIf(chromiumAvailable())('an evicted IndexedDB in Chromium', () => {
     await vi.waitFor(async () => expect((await disk()).entries).toBe(35), { timeout: 15_000 })
     await page.evaluate(() => window.storage.close())
   })
+
+  it('is rebuilt as soon as the browser closes the connection, with no write after the deletion', async () => {
+    const { server, site } = suite
+    await using browser = await launchChromium()
+    const context = await browser.newContext()
+    const page = await site.openPage(context)
+    const cdp = await context.newCDPSession(page)
+    const options = { url: server.url, token: server.token('dora'), name: 'evict-idle', connect: false }
+    const disk = () => page.evaluate(() => window.storage.disk('evict-idle', 'dora'))
+    await page.evaluate((o) => window.storage.open(o), options)
+    await page.evaluate(() => window.storage.storeBurst('p', 10, 50))
+
+    // A store checks the marker only on a new connection: the deletion's close of the connection starts the check.
+    await cdp.send('Storage.clearDataForOrigin', { origin: site.origin, storageTypes: 'indexeddb' })
+    await vi.waitFor(async () => expect(await page.evaluate(() => window.storage.errors())).toEqual([{ code: 'CACHE_EVICTED', lostWrites: 0 }]), { timeout: 15_000 })
+    await vi.waitFor(async () => expect((await disk()).outbox).toEqual(Array.from({ length: 10 }, (_, i) => `p/${i}`)), { timeout: 15_000 })
+    await page.evaluate(() => window.storage.close())
+  })
 })

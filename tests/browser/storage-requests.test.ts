@@ -76,12 +76,12 @@ async function awaitedStores(page: Page): Promise<void> {
 }
 
 // What an awaited store costs IndexedDB in real Chromium: one transaction, committed by the page as soon as its
-// put (and the eviction marker's read) are made; online, the acknowledgements ride along with later transactions
-// and delete a run of outbox entries with one request.
+// put is made (the eviction marker is read once per connection, not per store); online, the acknowledgements ride
+// along with later transactions and delete a run of outbox entries with one request.
 describe.runIf(chromiumAvailable())('IndexedDB requests of awaited stores in Chromium', () => {
   const suite = storageSuite()
 
-  it('costs one transaction per store offline, committed as soon as its put and marker read are made', async () => {
+  it('costs one transaction and one put per store offline, committed as soon as the put is made', async () => {
     const { server, site } = suite
     await using browser = await launchChromium()
     const context = await browser.newContext()
@@ -89,7 +89,7 @@ describe.runIf(chromiumAvailable())('IndexedDB requests of awaited stores in Chr
     const page = await site.openPage(context)
     await page.evaluate((o) => window.storage.open(o), { url: server.url, token: server.token('orla'), name: 'requests', connect: false })
     await awaitedStores(page)
-    expect(await page.evaluate(() => window.writeRequests)).toEqual({ frames: 0, transactions: STORES, commits: STORES, put: STORES, delete: 0, get: STORES })
+    expect(await page.evaluate(() => window.writeRequests)).toEqual({ frames: 0, transactions: STORES, commits: STORES, put: STORES, delete: 0, get: 0 })
     expect((await page.evaluate(() => window.storage.disk('requests', 'orla'))).outbox).toHaveLength(STORES)
   })
 
@@ -107,11 +107,12 @@ describe.runIf(chromiumAvailable())('IndexedDB requests of awaited stores in Chr
     const counts = await page.evaluate(() => window.writeRequests)
     // Each push frame brings one ack, whose bookkeeping (confirmed records, outbox deletes, cursor) goes with a later
     // store's transaction or alone, together with the acks that came meanwhile: per frame at most one transaction,
-    // one cursor read, one delete of its run of outbox entries and one cursor put.
+    // one cursor read, one delete of its run of outbox entries and one cursor put. No store reads the marker.
     const bookkeeping = counts.frames
     expect(counts.transactions).toBeLessThanOrEqual(STORES + bookkeeping)
     expect(counts.commits).toBe(counts.transactions)
-    expect(counts.get).toBeLessThanOrEqual(STORES + 2 * bookkeeping)
+    // (The cursor of the connection's catch-up, its `synced`, may be written after the counts were reset: one more.)
+    expect(counts.get).toBeLessThanOrEqual(bookkeeping + 1)
     expect(counts.delete).toBeLessThanOrEqual(bookkeeping)
     expect(counts.put).toBeLessThanOrEqual(2 * STORES + bookkeeping)
     expect((await page.evaluate(() => window.storage.disk('requests', 'otto'))).entries).toBe(STORES)

@@ -97,8 +97,11 @@ export class Replica {
   readonly #batcher: WriteBatcher
   readonly #hooks: ReplicaHooks
   readonly #clientId: string
-  /** The highest mid of this client's writes announced as durable (see {@link #announce}). */
-  #announcedMid = 0
+  /**
+   * This client's writes not yet announced as durable, in the order of their mids (see {@link #announce}): only
+   * these are looked at per batch, not the whole overlay, which grows with every write made offline.
+   */
+  #unannounced: PendingWrite[] = []
   readonly #pusher: Pusher
   #nextMid = 1
   #nextSeq: number
@@ -185,6 +188,7 @@ export class Replica {
     const { writes, changes } = this.#state.addWrites(entries)
     this.#hooks.change(changes, 'local')
     this.#hooks.pending(writes)
+    if (this.#hooks.durable) for (const w of writes) this.#unannounced.push(w)
     if (this.cache.writeSync) return { writes, durable: this.#writeNow(writes, entries) }
     const done = this.#batcher.enqueue({ outboxPut: entries })
     if (this.#batch?.done !== done) this.#batch = this.#track(done)
@@ -491,10 +495,20 @@ export class Replica {
    */
   #announce(): void {
     if (this.#hooks.durable === undefined) return
-    const ready = durableInOrder(this.#state.pending.values()).filter((w) => w.clientId === this.#clientId && !w.foreign && w.mutation.mid > this.#announcedMid)
-    if (ready.length === 0) return
-    this.#announcedMid = ready.at(-1)!.mutation.mid
-    this.#hooks.durable(ready.map(outboxEntry))
+    const pending = this.#state.pending
+    const ready: PendingWrite[] = []
+    let done = 0
+    for (const w of this.#unannounced) {
+      // A write taken out (rolled back, or acknowledged and reached) is not announced, and holds nothing up.
+      if (pending.find(w.clientId, w.mutation.mid) === w) {
+        if (!w.durable) break
+        ready.push(w)
+      }
+      done++
+    }
+    if (done === 0) return
+    this.#unannounced = done === this.#unannounced.length ? [] : this.#unannounced.slice(done)
+    if (ready.length > 0) this.#hooks.durable(ready.map(outboxEntry))
   }
 
   /** Drops everything in memory (the user's local data is gone), reporting the emptied view and the writes. */

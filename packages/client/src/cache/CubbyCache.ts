@@ -118,6 +118,13 @@ export interface CubbyCache {
    * skips batching, and a store's push leaves in the same tick. Throws what `write` would reject with.
    */
   writeSync?(batch: CacheWrite): void
+  /**
+   * Calls `listener` once the browser closes the connection under the cache (its database was deleted: "clear
+   * site data", storage pressure). A cache that tells this lets the client check the database's marker once per
+   * connection (with the first write on it, and again after such a close) rather than in every write; without it,
+   * every write carries {@link CacheWrite.expectMarker}.
+   */
+  onClosed?(listener: () => void): void
   /** Deletes this user's data (and closes the cache). */
   destroy(): Promise<void>
   /** Releases the database connection. */

@@ -30,6 +30,13 @@ const MAX_REOPENS = 5
 /** The first and the longest wait before writing confirmed data again after the quota was spent. */
 const FULL_RETRY_MIN_MS = 1_000
 const FULL_RETRY_MAX_MS = 60_000
+/**
+ * The longest the localStorage record of the pending writes on disk (see {@link evictionRecord}) lags behind the
+ * disk: writing it after every transaction cost an awaited store a synchronous localStorage call. It is written
+ * at once when it was not written for this long, else at the end of the period, and when the page is hidden or
+ * the cache closed.
+ */
+const RECORD_EVERY_MS = 250
 
 const refId = (clientId: string, mid: number): string => `${mid}\u0000${clientId}`
 const randomMarker = (): string => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
@@ -63,11 +70,36 @@ export class ResilientCache implements CubbyCache {
   #fullRetryAt = 0
   #timer: ReturnType<typeof setTimeout> | undefined
   #closed = false
+  /**
+   * Whether the marker of the connection in use was checked: at open, then by the first write on each new
+   * connection (see {@link CubbyCache.onClosed}); a cache that cannot tell of a close has every write check it.
+   */
+  #verified = true
+  /** The eviction record changed since it was last written; the timer of its period runs. */
+  #recordDue = false
+  #recordTimer: ReturnType<typeof setTimeout> | undefined
+  readonly #flushRecord = (): void => {
+    clearTimeout(this.#recordTimer)
+    this.#recordTimer = undefined
+    this.#writeRecord(false)
+  }
 
   private constructor(options: ResilientCacheOptions, inner: CubbyCache, marker: string) {
     this.#options = options
     this.#inner = inner
     this.#marker = marker
+    this.#watch(inner)
+    // The record's last change must not wait for a timer that a closing page never runs.
+    globalThis.addEventListener?.('pagehide', this.#flushRecord)
+  }
+
+  /** Once the browser closes the connection (its database was deleted), the next write checks the marker: now. */
+  #watch(inner: CubbyCache): void {
+    inner.onClosed?.(() => {
+      if (this.#inner !== inner || this.#closed) return
+      this.#verified = false
+      void this.write({}).catch(() => {})
+    })
   }
 
   /**
@@ -135,7 +167,8 @@ export class ResilientCache implements CubbyCache {
     return this.#serial(async () => {
       if (!this.persistent) return this.#memorySnapshot()
       // Whatever the disk lacks goes first, so that a tab reading it sees what memory has.
-      if (this.#stale !== 'none' || this.#outboxPut.size > 0 || this.#outboxDelete.size > 0) await this.#write({})
+      // (And a new connection's marker is checked first, by a write.)
+      if (this.#stale !== 'none' || this.#outboxPut.size > 0 || this.#outboxDelete.size > 0 || !this.#verified) await this.#write({})
       // (Which may have given up on the database.)
       if (!this.persistent) return this.#memorySnapshot()
       return this.#attempt((cache) => cache.load())
@@ -149,6 +182,8 @@ export class ResilientCache implements CubbyCache {
   async destroy(): Promise<void> {
     await this.#serial(async () => {
       clearTimeout(this.#timer)
+      // Nothing is due any more: no record comes back after this removal.
+      this.#recordDue = false
       evictionRecord.remove(this.#options.id)
       if (this.#mode !== 'memory') await this.#attempt((cache) => cache.destroy())
       // Working from memory, the user's data may still be on disk: one more try to delete it.
@@ -169,6 +204,8 @@ export class ResilientCache implements CubbyCache {
   #stop(): void {
     this.#closed = true
     clearTimeout(this.#timer)
+    this.#flushRecord()
+    globalThis.removeEventListener?.('pagehide', this.#flushRecord)
   }
 
   #serial<T>(run: () => Promise<T>): Promise<T> {
@@ -193,7 +230,7 @@ export class ResilientCache implements CubbyCache {
     const hasConfirmed = !!(batch.clearEntries || batch.deleteEntries?.length || batch.putEntries?.length) || batch.cursor !== undefined
     if (!confirmed && hasConfirmed && this.#stale === 'none') this.#stale = 'confirmed'
     try {
-      await this.#attempt((cache) => cache.write(this.#compose(batch, confirmed)))
+      await this.#attempt((cache) => this.#writeTo(cache, this.#compose(batch, confirmed, cache)))
     } catch (error) {
       const kind = storageFailureKind(error)
       if (kind === 'quota') return this.#full(confirmed)
@@ -214,7 +251,7 @@ export class ResilientCache implements CubbyCache {
    * The write to send: with `confirmed`, the confirmed parts (or memory's whole state, if the disk lost it); and
    * every outbox part not on disk.
    */
-  #compose(batch: CacheWrite, confirmed: boolean): CacheWrite {
+  #compose(batch: CacheWrite, confirmed: boolean, cache: CubbyCache): CacheWrite {
     const snapshot = this.#stale !== 'none' ? this.#snapshot?.(this.#stale === 'all') : undefined
     const write: CacheWrite = confirmed ? { ...(snapshot ?? batch) } : {}
     const puts = new Map<string, OutboxEntry>()
@@ -222,8 +259,14 @@ export class ResilientCache implements CubbyCache {
     for (const [id, e] of this.#outboxPut) puts.set(id, e)
     write.outboxPut = [...puts.values()]
     write.outboxDelete = [...this.#outboxDelete.values()]
-    write.expectMarker = this.#marker
+    if (!this.#verified || !cache.onClosed) write.expectMarker = this.#marker
     return write
+  }
+
+  /** Writes to a connection; one whose marker the write checked is verified. */
+  async #writeTo(cache: CubbyCache, write: CacheWrite): Promise<void> {
+    await cache.write(write)
+    if (write.expectMarker !== undefined && cache === this.#inner) this.#verified = true
   }
 
   /** Runs an operation on the database, reopening it when the connection was closed or lost, and rebuilding it when it was evicted. */
@@ -249,7 +292,11 @@ export class ResilientCache implements CubbyCache {
 
   async #reopen(): Promise<CubbyCache> {
     this.#options.stats.reopens++
-    return this.#options.open()
+    const inner = await this.#options.open()
+    // A new connection may be to a new database (the old one deleted): its first write checks the marker.
+    this.#verified = false
+    this.#watch(inner)
+    return inner
   }
 
   /**
@@ -288,7 +335,7 @@ export class ResilientCache implements CubbyCache {
       await this.#attempt((cache) => cache.write({ reset: true, clearEntries: true, cursor: 0, expectMarker: this.#marker })).catch(() => {})
     }
     try {
-      await this.#attempt((cache) => cache.write(this.#compose({}, false)))
+      await this.#attempt((cache) => this.#writeTo(cache, this.#compose({}, false, cache)))
       this.#persisted()
       if (this.#stale === 'all') this.#stale = 'confirmed'
     } catch (error) {
@@ -321,7 +368,21 @@ export class ResilientCache implements CubbyCache {
   }
 
   #remember(): void {
+    this.#recordDue = true
+    if (this.#recordTimer === undefined) this.#writeRecord(true)
+  }
+
+  /** Writes the eviction record if it changed; with `period`, starts a period in which changes wait for its end. */
+  #writeRecord(period: boolean): void {
+    if (!this.#recordDue) return
+    this.#recordDue = false
     evictionRecord.write(this.#options.id, { marker: this.#marker, pending: this.#onDisk.size })
+    if (period && !this.#closed) {
+      this.#recordTimer = setTimeout(() => {
+        this.#recordTimer = undefined
+        this.#writeRecord(true)
+      }, RECORD_EVERY_MS)
+    }
   }
 
   /** The database kept failing: work from memory, and say so. */

@@ -92,33 +92,30 @@ async function withIdentityStore<T>(name: string, run: (store: UseStore) => Prom
 }
 
 /**
- * Makes sure the database has Cubby's store. One of this name without it (created again by other code, or
- * another version of it) holds nothing of Cubby's: it is started over, as after an eviction. idb-keyval would
- * only fail every transaction on it, holding a connection this could not close.
+ * Opens the user's database, with Cubby's store. One of this name without it (created again by other code, or
+ * another version of it) holds nothing of Cubby's: it is started over, as after an eviction.
+ *
+ * The connection is the cache's own rather than idb-keyval's `createStore`, which opens a new connection by itself
+ * after the browser closed one: a database deleted under the client ("clear site data") would then be written
+ * to without anyone checking its marker, and every transaction would wait for one more promise.
  */
-async function ensureStore(dbName: string): Promise<void> {
+async function openUserDatabase(dbName: string, fresh = false): Promise<IDBDatabase> {
   const request = indexedDB.open(dbName)
   request.onupgradeneeded = () => request.result.createObjectStore(STORE)
   const db = await promisifyRequest(request)
-  const missing = !db.objectStoreNames.contains(STORE)
-  db.close()
-  if (missing) await promisifyRequest(indexedDB.deleteDatabase(dbName))
-}
-
-async function openUserStore(dbName: string): Promise<UseStore> {
-  await ensureStore(dbName)
-  const store = createStore(dbName, STORE)
-  // Opening is lazy in idb-keyval; do it now so that a failure (private mode) shows here.
-  await store('readonly', (s) => {
-    const db = s.transaction.db
-    // Let another tab delete this database (sign-out) instead of blocking it.
-    db.onversionchange = () => db.close()
-  })
-  return store
+  if (!db.objectStoreNames.contains(STORE)) {
+    db.close()
+    if (fresh) throw new CubbyError('STORAGE_ERROR', 'The database was created without its store')
+    await promisifyRequest(indexedDB.deleteDatabase(dbName))
+    return openUserDatabase(dbName, true)
+  }
+  // Let another tab delete this database (sign-out) instead of blocking it.
+  db.onversionchange = () => db.close()
+  return db
 }
 
 /**
- * Creates the default cache: IndexedDB through idb-keyval, one database per (name, user), so that a user's
+ * Creates the default cache: IndexedDB (with idb-keyval's helpers), one database per (name, user), so that a user's
  * value, outbox entry and cursor are written in one transaction.
  *
  * @returns A provider of persistent caches.
@@ -133,66 +130,70 @@ export function createIdbCache(options: IdbCacheOptions = {}): CubbyCacheProvide
     kind: 'indexeddb',
     async open(userId) {
       const dbName = idbDatabaseName(name, userId)
-      const store = await openUserStore(dbName)
+      const db = await openUserDatabase(dbName)
+      // Throws InvalidStateError once the connection is closed (by close(), or by the browser): the caller reopens.
+      const records = (mode: IDBTransactionMode): IDBObjectStore => db.transaction(STORE, mode).objectStore(STORE)
       let closed: Promise<void> | undefined
-      const close = (): Promise<void> =>
-        // idb-keyval keeps the connection to itself; a transaction is the way to reach it.
-        (closed ??= store('readonly', (s) => s.transaction.db.close()))
+      const close = (): Promise<void> => (closed ??= Promise.resolve(db.close()))
       return {
         persistent: true,
-        load: () =>
-          store('readonly', async (s) => {
-            const [entries, outbox, cursor, marker, clockOffset] = await Promise.all([
-              promisifyRequest(s.getAll(allOf('e'))) as Promise<CachedEntry[]>,
-              promisifyRequest(s.getAll(allOf('o'))) as Promise<OutboxEntry[]>,
-              promisifyRequest(s.get(CURSOR_KEY)) as Promise<number | undefined>,
-              promisifyRequest(s.get(MARKER_KEY)) as Promise<string | undefined>,
-              promisifyRequest(s.get(CLOCK_KEY)) as Promise<number | undefined>,
-            ])
-            const snapshot: CacheSnapshot = { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
-            if (marker !== undefined) snapshot.marker = marker
-            if (clockOffset !== undefined) snapshot.clockOffset = clockOffset
-            return snapshot
-          }),
-        write: (batch) =>
-          store('readwrite', async (s) => {
-            const done = promisifyRequest(s.transaction)
-            try {
-              // Read before the puts, checked after them (requests run in order): no round trip ahead of the puts,
-              // and a mismatch aborts the transaction with everything in it.
-              const marker = batch.expectMarker === undefined && batch.marker === undefined ? undefined : promisifyRequest<string | undefined>(s.get(MARKER_KEY))
-              // (When a put throws first, the abort below rejects it: nobody awaits it then.)
-              marker?.catch(() => {})
-              applyOutbox(s, batch)
-              // Outbox parts alone (a store) commit at once, without waiting for the marker to come back to the
-              // page: written to a database deleted under the client they are only pending writes, which the
-              // rebuild after the mismatch below writes again with everything else memory has.
-              const confirmed = hasConfirmed(batch)
-              if (!confirmed && batch.marker === undefined) commit(s.transaction)
-              const storedMarker = await marker
-              if (batch.expectMarker !== undefined && storedMarker !== batch.expectMarker) {
-                throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
-              }
-              if (batch.marker !== undefined && storedMarker === undefined) s.put(batch.marker, MARKER_KEY)
-              if (confirmed) {
-                // Another tab may have written newer server data since this one read it: compare in the transaction.
-                const stored = (await promisifyRequest(s.get(CURSOR_KEY))) as number | undefined
-                if (confirmedPartApplies(batch, stored)) applyConfirmed(s, batch)
-              }
-              // Every request is made: commit now rather than after their results came back to the page.
-              commit(s.transaction)
-            } catch (error) {
-              // put() throws synchronously (DataCloneError); without the abort the earlier puts would commit.
-              try {
-                s.transaction.abort()
-              } catch {
-                // Already aborted, or committed (a store that found the marker gone).
-              }
-              done.catch(() => {})
-              throw error
+        load: async () => {
+          const s = records('readonly')
+          const [entries, outbox, cursor, marker, clockOffset] = await Promise.all([
+            promisifyRequest(s.getAll(allOf('e'))) as Promise<CachedEntry[]>,
+            promisifyRequest(s.getAll(allOf('o'))) as Promise<OutboxEntry[]>,
+            promisifyRequest(s.get(CURSOR_KEY)) as Promise<number | undefined>,
+            promisifyRequest(s.get(MARKER_KEY)) as Promise<string | undefined>,
+            promisifyRequest(s.get(CLOCK_KEY)) as Promise<number | undefined>,
+          ])
+          const snapshot: CacheSnapshot = { entries, outbox: outbox.sort(compareOutbox), cursor: cursor ?? 0 }
+          if (marker !== undefined) snapshot.marker = marker
+          if (clockOffset !== undefined) snapshot.clockOffset = clockOffset
+          return snapshot
+        },
+        write: async (batch) => {
+          const s = records('readwrite')
+          const done = promisifyRequest(s.transaction)
+          try {
+            // Read before the puts, checked after them (requests run in order): no round trip ahead of the puts,
+            // and a mismatch aborts the transaction with everything in it.
+            const marker = batch.expectMarker === undefined && batch.marker === undefined ? undefined : promisifyRequest<string | undefined>(s.get(MARKER_KEY))
+            // (When a put throws first, the abort below rejects it: nobody awaits it then.)
+            marker?.catch(() => {})
+            applyOutbox(s, batch)
+            // Outbox parts alone (a store) commit at once, without waiting for the marker to come back to the
+            // page: written to a database deleted under the client they are only pending writes, which the
+            // rebuild after the mismatch below writes again with everything else memory has.
+            const confirmed = hasConfirmed(batch)
+            if (!confirmed && batch.marker === undefined) commit(s.transaction)
+            const storedMarker = await marker
+            if (batch.expectMarker !== undefined && storedMarker !== batch.expectMarker) {
+              throw new CubbyError('CACHE_EVICTED', 'The database was deleted under the client')
             }
-            return done
-          }),
+            if (batch.marker !== undefined && storedMarker === undefined) s.put(batch.marker, MARKER_KEY)
+            if (confirmed) {
+              // Another tab may have written newer server data since this one read it: compare in the transaction.
+              const stored = (await promisifyRequest(s.get(CURSOR_KEY))) as number | undefined
+              if (confirmedPartApplies(batch, stored)) applyConfirmed(s, batch)
+            }
+            // Every request is made: commit now rather than after their results came back to the page.
+            commit(s.transaction)
+          } catch (error) {
+            // put() throws synchronously (DataCloneError); without the abort the earlier puts would commit.
+            try {
+              s.transaction.abort()
+            } catch {
+              // Already aborted, or committed (a store that found the marker gone).
+            }
+            done.catch(() => {})
+            throw error
+          }
+          await done
+        },
+        onClosed(listener) {
+          // Fired only when the browser closed the connection, not for close().
+          db.onclose = () => listener()
+        },
         async destroy() {
           await close()
           await promisifyRequest(indexedDB.deleteDatabase(dbName))
