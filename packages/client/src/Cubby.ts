@@ -726,7 +726,11 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     error: (error: CubbyError, stopped?: StopReason) => this.#emit('error', stopped ? { error, stopped } : { error }),
     rejected: (error, key) => this.#emit('error', { error, key }),
     synced: () => this.#link.synced(),
-    durable: (entries) => this.#link.durable(entries),
+    durable: (entries) => {
+      if (!this.#link.coordinated) return
+      const list = entries()
+      if (list.length > 0) this.#link.durable(list)
+    },
     status: (status, error) => this.#emit('status', error === undefined ? { status, persistent: this.persistent } : { status, persistent: this.persistent, error }),
     ready: () => this.#resolveReady(),
     gone: (error, destroy) => this.#drop(error, destroy),
