@@ -24,11 +24,12 @@ const copyEntry = ({ key, rev, value, expiresAt }: CachedEntry): CachedEntry =>
 /** A copy of a mutation: the replica sets an `if` in place later (see `OutboxEntry.after`). */
 function copyMutation(m: Mutation): Mutation {
   if (m.op === 'clear') return { op: m.op, mid: plain(m.mid) }
+  const condition = m.if === undefined ? undefined : 'rev' in m.if ? { rev: plain(m.if.rev) } : { absent: plain(m.if.absent) }
   const out: Mutation = m.op === 'store'
     ? { op: m.op, mid: plain(m.mid), key: plain(m.key), value: plain(m.value) }
     : { op: plain(m.op), mid: plain(m.mid), key: plain(m.key) }
-  if (m.op === 'store' && m.expiresAt !== undefined) (out as Mutation & { op: 'store' }).expiresAt = plain(m.expiresAt)
-  if (m.if !== undefined) (out as Mutation & { op: 'store' | 'delete' }).if = 'rev' in m.if ? { rev: plain(m.if.rev) } : { absent: plain(m.if.absent) }
+  if (m.op === 'store' && m.expiresAt !== undefined && out.op === 'store') out.expiresAt = plain(m.expiresAt)
+  if (condition !== undefined) out.if = condition
   return out
 }
 
