@@ -18,6 +18,24 @@ beforeEach(() => {
 })
 
 describe('Cubby offline', () => {
+  it('reports to a listener added after events of its type went unheard, and to once and subscribe listeners', async () => {
+    await using cubby = offline()
+    await cubby.store('unheard', 1)
+    const pending: unknown[] = []
+    const changes: string[][] = []
+    const once: string[][] = []
+    cubby.addEventListener('pending', (e) => void pending.push(e.detail))
+    cubby.addEventListener('change', (e) => void once.push(e.detail.keys), { once: true })
+    const unsubscribe = cubby.subscribe(({ keys }) => void changes.push(keys))
+    await cubby.store('heard', 2)
+    await cubby.store('again', 3)
+    unsubscribe()
+    await cubby.store('after', 4)
+    expect(pending).toEqual([{ keys: ['heard'], count: 2 }, { keys: ['again'], count: 3 }, { keys: ['after'], count: 4 }])
+    expect(changes).toEqual([['heard'], ['again']])
+    expect(once).toEqual([['heard']])
+  })
+
   it('stores and reads from memory, announcing local changes synchronously', async () => {
     await using cubby = offline()
     const seen: unknown[] = []

@@ -77,17 +77,25 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * cubby.addEventListener('change', (e) => render(e.detail.keys))
    * ```
    */
-  declare addEventListener: <TType extends keyof CubbyEventMap>(
+  override addEventListener<TType extends keyof CubbyEventMap>(
     type: TType,
     listener: CubbyListener<TType> | null,
     options?: boolean | AddEventListenerOptions,
-  ) => void
+  ): void {
+    if (listener !== null) this.#listened.add(type)
+    super.addEventListener(type, listener as EventListener | null, options)
+  }
   /** Removes a listener added with {@link addEventListener}. */
   declare removeEventListener: <TType extends keyof CubbyEventMap>(
     type: TType,
     listener: CubbyListener<TType> | null,
     options?: boolean | EventListenerOptions,
   ) => void
+  /**
+   * The event types that ever had a listener: an event nobody listens to is not made (a `change` and a `pending`
+   * event per store were a large part of a store's cost). Never shrinks, so no listener can miss an event.
+   */
+  readonly #listened = new Set<string>()
   #options: CubbyOptions
   readonly #limits: CubbyLimits
   /** The connection state and the uplink: frames go uplink → replica → the hooks below → events. */
@@ -715,10 +723,10 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   /** What the replica and the link report, turned into events (one object for both: they share `error`). */
   readonly #hooks: ReplicaHooks & LinkEvents = {
     change: (changes, origin) => {
-      if (changes.length > 0) this.#emit('change', { keys: changes.map((c) => c.key), changes, origin })
+      if (changes.length > 0 && this.#listened.has('change')) this.#emit('change', { keys: changes.map((c) => c.key), changes, origin })
     },
     pending: (writes) => {
-      if (writes.length === 0) return
+      if (writes.length === 0 || !this.#listened.has('pending')) return
       const keys = new Set<string>()
       for (const { mutation } of writes) if (mutation.op !== 'clear') keys.add(mutation.key)
       this.#emit('pending', { keys: [...keys], count: this.pendingCount })
@@ -726,7 +734,11 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
     error: (error: CubbyError, stopped?: StopReason) => this.#emit('error', stopped ? { error, stopped } : { error }),
     rejected: (error, key) => this.#emit('error', { error, key }),
     synced: () => this.#link.synced(),
-    durable: (entries) => this.#link.durable(entries),
+    durable: (entries) => {
+      if (!this.#link.coordinated) return
+      const list = entries()
+      if (list.length > 0) this.#link.durable(list)
+    },
     status: (status, error) => this.#emit('status', error === undefined ? { status, persistent: this.persistent } : { status, persistent: this.persistent, error }),
     ready: () => this.#resolveReady(),
     gone: (error, destroy) => this.#drop(error, destroy),
@@ -828,6 +840,6 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
   }
 
   #emit<TType extends keyof CubbyEventMap>(type: TType, detail: CubbyEventMap[TType]['detail']): void {
-    this.dispatchEvent(new CustomEvent(type, { detail }))
+    if (this.#listened.has(type)) this.dispatchEvent(new CustomEvent(type, { detail }))
   }
 }

@@ -57,8 +57,11 @@ export interface ReplicaHooks {
   synced(): void
   /** A write of one key was rejected (by the server, or dropped with the one it was built on). Else `error` reports it. */
   rejected?(error: CubbyError, key: string): void
-  /** Local writes became durable in the outbox (for other tabs to learn of them). */
-  durable?(entries: readonly OutboxEntry[]): void
+  /**
+   * Local writes became durable in the outbox (for other tabs to learn of them). `entries` lists them, and is
+   * called only when other tabs listen: with none (`tabs: 'independent'`, a memory cache) nothing is listed.
+   */
+  durable?(entries: () => readonly OutboxEntry[]): void
 }
 
 /** Local writes that went into one cache batch (see {@link WriteBatcher}), and the promise their stores share. */
@@ -247,6 +250,8 @@ export class Replica {
    * the server's value, and one it cannot (after a reload) is rejected here with `CONFLICT`, like its predecessor.
    */
   #release(settled: readonly PendingWrite[], rejected: ReadonlySet<PendingWrite>): void {
+    // Checked first: the scan below copies the whole overlay, once per ack.
+    if (!this.#state.pending.anyWaiting) return
     const waiting = [...this.#state.pending.values()].filter((w) => w.after !== undefined && w.clientId === this.#clientId && w.mutation.op !== 'clear' && w.mutation.if === undefined)
     if (waiting.length === 0) return
     const byMid = new Map(settled.filter((w) => w.clientId === this.#clientId).map((w) => [w.mutation.mid, w]))
@@ -508,7 +513,8 @@ export class Replica {
     }
     if (done === 0) return
     this.#unannounced = done === this.#unannounced.length ? [] : this.#unannounced.slice(done)
-    if (ready.length > 0) this.#hooks.durable(ready.map(outboxEntry))
+    // Listed only when another tab listens: with none (`tabs: 'independent'`, a memory cache) nothing is copied.
+    if (ready.length > 0) this.#hooks.durable(() => ready.map(outboxEntry))
   }
 
   /** Drops everything in memory (the user's local data is gone), reporting the emptied view and the writes. */

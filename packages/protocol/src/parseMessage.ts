@@ -151,7 +151,8 @@ function parseResult(r: unknown): MutationResult {
   const { mid, rev, error } = Object(r) as Json
   if (isMid(mid)) {
     if (typeof error === 'object' && error !== null) return { mid, error: parseWireError(error as Json) }
-    if (isRev(rev)) return { mid, rev }
+    // The parsed object itself when it carries no error (readers test `'error' in result`): no copy per write.
+    if (isRev(rev)) return error === undefined ? (r as MutationResult) : { mid, rev }
   }
   throw bad('Malformed ack result')
 }

@@ -44,6 +44,8 @@ export class PendingWrites {
   readonly #clears: PendingWrite[] = []
   readonly #acked = new Set<PendingWrite>()
   #unsettled = 0
+  /** Writes with an `after` (an `update` waiting for an earlier write's result). */
+  #waiting = 0
   #order = 0
   #maxSeq = 0
 
@@ -56,6 +58,11 @@ export class PendingWrites {
     return this.#unsettled
   }
 
+  /** Whether any write has an `after` (see `OutboxEntry.after`): without one, no write waits for another's result. */
+  get anyWaiting(): boolean {
+    return this.#waiting > 0
+  }
+
   /** The highest seq seen, so that new writes sort after every loaded one. */
   get maxSeq(): number {
     return this.#maxSeq
@@ -63,10 +70,12 @@ export class PendingWrites {
 
   add({ seq, clientId, mutation, after, batch }: OutboxEntry, durable = false, foreign = false): PendingWrite {
     const entry = mutation.op === 'store' ? { encoded: mutation.value, value: decodeValue(mutation.value) } : undefined
-    const write: PendingWrite = {
-      seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false, foreign, everSent: durable,
-      ...(after !== undefined && { after }), ...(batch !== undefined && { batch }),
+    const write: PendingWrite = { seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false, foreign, everSent: durable }
+    if (after !== undefined) {
+      write.after = after
+      this.#waiting++
     }
+    if (batch !== undefined) write.batch = batch
     this.#all.add(write)
     const mids = this.#byId.get(clientId)
     if (mids) mids.set(mutation.mid, write)
@@ -93,6 +102,7 @@ export class PendingWrites {
     list.splice(list.indexOf(write), 1)
     if (key !== undefined && list.length === 0) this.#byKey.delete(key)
     if (write.ackedRev === undefined) this.#unsettled--
+    if (write.after !== undefined) this.#waiting--
     this.#acked.delete(write)
   }
 

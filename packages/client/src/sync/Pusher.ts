@@ -3,6 +3,13 @@ import { pushFrames } from './pushFrames.js'
 
 /** The shortest time between two rounds of pushes of the writes an asynchronous cache made durable (see {@link Pusher.durable}). */
 const PUSH_INTERVAL_MS = 8
+/**
+ * How many rounds of pushes may be unanswered at once. With one, a write made just before the answer to the
+ * previous one arrived waited for it (in the propagation benchmark, one write at a time, more than half the
+ * writes did, which was most of the time from `store` to the socket); with two it leaves at once, and a loop of
+ * stores still sends at most two frames per round trip.
+ */
+const MAX_ROUNDS_IN_FLIGHT = 2
 
 /**
  * The writes that may go now: of each client id, the unsent ones before its first that is not durable yet (a
@@ -41,12 +48,15 @@ export class Pusher {
   #lastPushAt = -Infinity
   #timer: ReturnType<typeof setTimeout> | undefined
   /**
-   * Push frames of this session not answered yet. While any is, new writes wait and leave together in the next
-   * round, once the last answer arrives: a client storing one value after another then sends a frame per round
-   * trip, not per store, and a lone write still leaves at once. The server answers every push (an `ack`, or an
-   * `error` for a frame it could not read) or ends the session, which resets this.
+   * Rounds of pushes of this session not answered yet (a round's frames count as one answer each). While
+   * {@link MAX_ROUNDS_IN_FLIGHT} are, new writes wait and leave together in the next round, once an answer
+   * arrives: a client storing one value after another then sends at most that many frames per round trip, not
+   * one per store, and a lone write still leaves at once. The server answers every push (an `ack`, or an `error`
+   * for a frame it could not read) or ends the session, which resets this.
    */
   #inFlight = 0
+  /** The frames of each unanswered round, oldest first: a round counts until its last frame is answered. */
+  readonly #rounds: number[] = []
 
   constructor(options: { writes: () => Iterable<PendingWrite>; maxFrameBytes: number; syncCache: boolean; intervalMs?: number | undefined }) {
     this.#writes = options.writes
@@ -59,6 +69,7 @@ export class Pusher {
   connected(send: (frame: string) => boolean): void {
     this.#send = send
     this.#inFlight = 0
+    this.#rounds.length = 0
     this.push(this.#writes())
   }
 
@@ -66,6 +77,7 @@ export class Pusher {
   disconnected(): void {
     this.#send = undefined
     this.#inFlight = 0
+    this.#rounds.length = 0
     for (const w of this.#writes()) w.sent = false
   }
 
@@ -97,24 +109,30 @@ export class Pusher {
     }, wait)
   }
 
-  /** The server answered a push frame: once it has answered them all, what waited goes in one round. */
+  /** The server answered a push frame (they are answered in order): once a round is answered, what waited goes in one round. */
   answered(): void {
     if (this.#inFlight === 0) return
-    if (--this.#inFlight > 0) return
+    this.#inFlight--
+    if (--this.#rounds[0]! > 0) return
+    this.#rounds.shift()
     if (this.#syncCache) this.push(this.#writes())
     else this.durable()
   }
 
-  /** Sends those of `writes` that are due, unless a round is still unanswered. */
+  /** Sends those of `writes` that are due, unless {@link MAX_ROUNDS_IN_FLIGHT} rounds are still unanswered. */
   push(writes: Iterable<PendingWrite>): void {
-    if (!this.#send || this.#inFlight > 0) return
+    if (!this.#send || this.#rounds.length >= MAX_ROUNDS_IN_FLIGHT) return
     const due = dueNow(writes)
+    if (due.length === 0) return
     // A frame that cannot go means the socket is closing; disconnected() then marks everything unsent.
+    let frames = 0
     for (const frame of pushFrames(due, this.#maxFrameBytes)) {
       this.#send(frame)
-      this.#inFlight++
+      frames++
       this.#lastPushAt = Date.now()
     }
+    this.#inFlight += frames
+    this.#rounds.push(frames)
     for (const w of due) {
       w.sent = true
       w.everSent = true
