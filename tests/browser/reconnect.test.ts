@@ -1,8 +1,5 @@
-import { type CliServer, startCliServer } from '@cubby/test-utils'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { EngineBrowser } from './Engine.js'
-import { engines } from './engines.js'
-import { type TabsSite, serveTabsSite } from './tabsPage.js'
+import { describe, expect, it, vi } from 'vitest'
+import { engines, tabsSuite } from './engines.js'
 
 /** A backoff so long that only a prompt reconnection brings the client back within the test's bounds. */
 const HOUR = { minDelayMs: 3_600_000, maxDelayMs: 3_600_000 }
@@ -11,32 +8,21 @@ const HOUR = { minDelayMs: 3_600_000, maxDelayMs: 3_600_000 }
 // active again or the network comes back, in each real browser against the real cubby-server process.
 describe.each(engines)('$label', (engine) => {
   describe.runIf(engine.available())('reconnecting when the page or the network comes back', () => {
-    let server: CliServer
-    let site: TabsSite
-    let browser: EngineBrowser
-
-    beforeAll(async () => {
-      ;[server, site, browser] = await Promise.all([startCliServer(), serveTabsSite(), engine.launch()])
-    })
-    afterAll(async () => {
-      await browser?.close()
-      await site?.[Symbol.asyncDispose]()
-      await server?.[Symbol.asyncDispose]()
-    })
+    const suite = tabsSuite(engine)
 
     it.each([
       ['the window gets focus', 'focus'],
       ['the page becomes visible', 'visible'],
       ['the network comes back', 'online'],
     ] as const)('reconnects at once when %s, though the backoff says an hour', async (_name, how) => {
-      const context = await browser.newContext()
-      const page = await site.openTab(context)
+      const context = await suite.browser.newContext()
+      const page = await suite.site.openTab(context)
       const userId = `back-${how}-${engine.name}`
-      await page.evaluate((o) => window.tab.open(o), { url: server.url, token: server.token(userId), name: userId, reconnect: HOUR })
+      await page.evaluate((o) => window.tab.open(o), { url: suite.server.url, token: suite.server.token(userId), name: userId, reconnect: HOUR })
       expect(await page.evaluate(() => window.tab.status())).toBe('online')
-      await server.stop()
+      await suite.server.stop()
       await vi.waitFor(async () => expect(await page.evaluate(() => window.tab.status())).toBe('offline'), { timeout: 15_000 })
-      await server.start()
+      await suite.server.start()
       if (how === 'online') {
         // The engine's own network emulation fires the real offline and online events.
         await context.setOffline(true)

@@ -1,8 +1,6 @@
-import { type CliServer, startCliServer } from '@cubby/test-utils'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { EngineBrowser, EnginePage as Page } from './Engine.js'
-import { engines } from './engines.js'
-import { type TabsSite, serveTabsSite } from './tabsPage.js'
+import { describe, expect, it, vi } from 'vitest'
+import type { EnginePage as Page } from './Engine.js'
+import { engines, tabsSuite } from './engines.js'
 
 /** What the leader posted on the tab channel so far, by message type (heard by a spy in `page`). */
 const heard = (page: Page): Promise<Record<string, number>> => page.evaluate(() => window.tab.heard())
@@ -26,28 +24,17 @@ async function postsOfOneStore(page: Page, key: string): Promise<Record<string, 
 // Tabs of one browser context share IndexedDB, BroadcastChannel and Web Locks: the real thing, in each engine.
 describe.each(engines)('$label', (engine) => {
   describe.runIf(engine.available())('tabs of one app and user', () => {
-    let server: CliServer
-    let site: TabsSite
-    let browser: EngineBrowser
-
-    beforeAll(async () => {
-      ;[server, site, browser] = await Promise.all([startCliServer(), serveTabsSite(), engine.launch()])
-    })
-    afterAll(async () => {
-      await browser?.close()
-      await site?.[Symbol.asyncDispose]()
-      await server?.[Symbol.asyncDispose]()
-    })
+    const suite = tabsSuite(engine)
 
     const optionsFor = (user: string) => {
       const userId = `${user}-${engine.name}`
-      return { url: server.url, token: server.token(userId), name: `tabs-${userId}`, userId }
+      return { url: suite.server.url, token: suite.server.token(userId), name: `tabs-${userId}`, userId }
     }
 
     it('a tab opened after many writes sees all of them, and then live writes; the leader alone posts nothing', async () => {
-      const context = await browser.newContext()
+      const context = await suite.browser.newContext()
       const options = optionsFor('ada')
-      const a = await site.openTab(context)
+      const a = await suite.site.openTab(context)
       await a.evaluate((o) => window.tab.open(o), options)
       await a.evaluate(({ name, userId }) => window.tab.spy(name, userId), options)
       await a.evaluate(() => window.tab.storeEach('before', 300))
@@ -57,7 +44,7 @@ describe.each(engines)('$label', (engine) => {
 
       // The second tab opens while the first goes on writing: whatever the leader persists between the new tab's
       // read of the cache and its join must reach it too.
-      const b = await site.openTab(context)
+      const b = await suite.site.openTab(context)
       const during = a.evaluate(() => window.tab.storeEach('during', 200))
       await b.evaluate((o) => window.tab.open(o), options)
       await during
@@ -75,9 +62,9 @@ describe.each(engines)('$label', (engine) => {
     })
 
     it('a follower that goes, closed cleanly or with its page, lets the leader go back to posting nothing', async () => {
-      const context = await browser.newContext()
+      const context = await suite.browser.newContext()
       const options = optionsFor('bo')
-      const [a, b, c] = [await site.openTab(context), await site.openTab(context), await site.openTab(context)]
+      const [a, b, c] = [await suite.site.openTab(context), await suite.site.openTab(context), await suite.site.openTab(context)]
       await a.evaluate((o) => window.tab.open(o), options)
       await a.evaluate(({ name, userId }) => window.tab.spy(name, userId), options)
       await b.evaluate((o) => window.tab.open(o), options)
@@ -92,11 +79,11 @@ describe.each(engines)('$label', (engine) => {
     })
 
     it('hands the connection over when the leader goes, to a tab that then posts nothing alone and relays to a new tab', async () => {
-      const context = await browser.newContext()
+      const context = await suite.browser.newContext()
       const options = optionsFor('cy')
-      const a = await site.openTab(context)
+      const a = await suite.site.openTab(context)
       await a.evaluate((o) => window.tab.open(o), options)
-      const b = await site.openTab(context)
+      const b = await suite.site.openTab(context)
       await b.evaluate((o) => window.tab.open(o), options)
       await b.evaluate(({ name, userId }) => window.tab.spy(name, userId), options)
       await a.evaluate(() => window.tab.storeEach('first', 50))
@@ -105,12 +92,12 @@ describe.each(engines)('$label', (engine) => {
 
       await b.evaluate(() => window.tab.storeEach('second', 50))
       await b.evaluate(() => window.tab.synced())
-      const res = await fetch(`${server.url}/v1/values?prefix=second%2F&limit=1000`, { headers: { authorization: `Bearer ${options.token}` } })
+      const res = await fetch(`${suite.server.url}/v1/values?prefix=second%2F&limit=1000`, { headers: { authorization: `Bearer ${options.token}` } })
       expect(((await res.json()) as { keys: string[] }).keys).toHaveLength(50)
       expect(await b.evaluate(() => window.tab.missing('first', 50))).toEqual([])
       await vi.waitFor(async () => expect(await postsOfOneStore(b, 'b-alone')).toEqual({}), { timeout: 15_000, interval: 200 })
 
-      const c = await site.openTab(context)
+      const c = await suite.site.openTab(context)
       await c.evaluate((o) => window.tab.open(o), options)
       await vi.waitFor(async () => expect(await c.evaluate(() => window.tab.missing('second', 50))).toEqual([]), { timeout: 15_000 })
       expect(await c.evaluate(() => window.tab.missing('first', 50))).toEqual([])

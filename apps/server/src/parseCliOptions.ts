@@ -40,7 +40,7 @@ interface CliRedisOptions {
 /** The server options the CLI sets from flags. */
 type CliServerOptions = Pick<CubbyServerOptions,
   'quota' | 'maxIndexedKeys' | 'rateLimits' | 'maxConnectionsPerUser' | 'maxConnectionsPerAddress' | 'maxSendBufferBytes' | 'allowedOrigins' |
-  'maxHelloBytes' | 'sendTimeoutMs' | 'maxInboundBytes' | 'maxOutboundBytes' | 'maxConnections' |
+  'maxHelloBytes' | 'sendTimeoutMs' | 'heartbeatMs' | 'maxInboundBytes' | 'maxOutboundBytes' | 'maxConnections' |
   'trustProxy' | 'issuer' | 'audience' | 'adminToken' | 'previousSecrets' | 'maxTotalBytes' | 'pruneAnonymousAfterDays' |
   'anonymousIdentities' | 'publicOrigins' | 'anonymousTokenTtlSeconds' | 'tokenTtlSeconds'>
 
@@ -92,6 +92,8 @@ Abuse limits:
                                                             CUBBY_MAX_SEND_BUFFER_BYTES (default 4 x max-message-bytes)
   --send-timeout-ms N       cut a client none of whose unsent bytes got written for this long
                                                             CUBBY_SEND_TIMEOUT_MS    (default 20000)
+  --heartbeat-ms N          ping every sync socket this often; cut one that did not answer the last ping
+                                                            CUBBY_HEARTBEAT_MS       (default 30000)
   --max-hello-bytes N       bytes a sync socket may send before its hello  CUBBY_MAX_HELLO_BYTES (default 65536)
   --max-inbound-bytes N     server-wide bytes of frames partly received    CUBBY_MAX_INBOUND_BYTES  (default 268435456)
   --max-outbound-bytes N    server-wide bytes waiting to be sent           CUBBY_MAX_OUTBOUND_BYTES (default 536870912)
@@ -157,6 +159,7 @@ const FLAGS = {
   'max-connections-per-address': { type: 'string' },
   'max-send-buffer-bytes': { type: 'string' },
   'send-timeout-ms': { type: 'string' },
+  'heartbeat-ms': { type: 'string' },
   'max-hello-bytes': { type: 'string' },
   'max-inbound-bytes': { type: 'string' },
   'max-outbound-bytes': { type: 'string' },
@@ -293,6 +296,7 @@ const ABUSE_FLAGS: ReadonlyArray<readonly [keyof Values, string, (o: Required<Cl
   ['max-connections-per-address', 'CUBBY_MAX_CONNECTIONS_PER_ADDRESS', (o, n) => void (o.maxConnectionsPerAddress = n)],
   ['max-send-buffer-bytes', 'CUBBY_MAX_SEND_BUFFER_BYTES', (o, n) => void (o.maxSendBufferBytes = n)],
   ['send-timeout-ms', 'CUBBY_SEND_TIMEOUT_MS', (o, n) => void (o.sendTimeoutMs = n)],
+  ['heartbeat-ms', 'CUBBY_HEARTBEAT_MS', (o, n) => void (o.heartbeatMs = n)],
   ['max-hello-bytes', 'CUBBY_MAX_HELLO_BYTES', (o, n) => void (o.maxHelloBytes = n)],
   ['max-inbound-bytes', 'CUBBY_MAX_INBOUND_BYTES', (o, n) => void (o.maxInboundBytes = n)],
   ['max-outbound-bytes', 'CUBBY_MAX_OUTBOUND_BYTES', (o, n) => void (o.maxOutboundBytes = n)],
@@ -311,7 +315,7 @@ function parseServerOptions(values: Values, env: Readonly<Record<string, string 
   const options: CliServerOptions = {}
   if (Object.keys(all.quota).length > 0) options.quota = all.quota
   if (Object.keys(all.rateLimits).length > 0) options.rateLimits = all.rateLimits
-  const counts = ['maxConnectionsPerUser', 'maxConnectionsPerAddress', 'maxSendBufferBytes', 'sendTimeoutMs', 'maxHelloBytes',
+  const counts = ['maxConnectionsPerUser', 'maxConnectionsPerAddress', 'maxSendBufferBytes', 'sendTimeoutMs', 'heartbeatMs', 'maxHelloBytes',
     'maxInboundBytes', 'maxOutboundBytes', 'maxConnections', 'maxTotalBytes', 'pruneAnonymousAfterDays', 'anonymousTokenTtlSeconds', 'tokenTtlSeconds'] as const
   for (const name of counts) {
     if (all[name] !== undefined) options[name] = all[name]

@@ -1,18 +1,11 @@
 import { createCubbyServer, type ChangeBus, type CubbyServer } from '@cubby/server'
-import { freePort, openRawSocket, startRedis, startRedisCluster, startTcpForwarder, type RawSocket, type TestRedis, type TestRedisCluster } from '@cubby/test-utils'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { freePort, openRawSocket, startTcpForwarder, type RawSocket, useSharedRedis } from '@cubby/test-utils'
+import { describe, expect, it, vi } from 'vitest'
 import { createRedisBus, type RedisBusOptions } from './createRedisBus.js'
 import { createRedisStorage, type RedisStorage } from './createRedisStorage.js'
 import { userTag } from './redisKeys.js'
 
-let redis: TestRedis
-let cluster: TestRedisCluster
-beforeAll(async () => {
-  ;[redis, cluster] = await Promise.all([startRedis(), startRedisCluster({ masters: 3 })])
-})
-afterAll(async () => {
-  await Promise.all([redis?.close(), cluster?.close()])
-})
+const servers = useSharedRedis()
 
 interface Node extends AsyncDisposable {
   cubby: CubbyServer
@@ -50,13 +43,13 @@ const revs = (socket: RawSocket): number[] =>
 
 /** Subscribers of a user's channel on the Redis. */
 async function subscribers(prefix: string, userId: string): Promise<number> {
-  const answer = await redis.cli('PUBSUB', 'NUMSUB', `${prefix}${userTag(userId)}:bus`)
+  const answer = await servers.redis.cli('PUBSUB', 'NUMSUB', `${prefix}${userTag(userId)}:bus`)
   return Number(answer.trim().split('\n').at(-1))
 }
 
 describe.each([
-  ['redis-server', () => ({ redis: redis.url })],
-  ['Redis Cluster', () => ({ redis: {}, cluster: cluster.startupNodes })],
+  ['redis-server', () => ({ redis: servers.redis.url })],
+  ['Redis Cluster', () => ({ redis: {}, cluster: servers.cluster.startupNodes })],
 ])('createRedisBus on %s', (_, connection) => {
   it('sends a session the commits made through another node live, and no other user\'s', async () => {
     const prefix = `b${++tests}:`
@@ -85,9 +78,9 @@ describe.each([
 
 it('reads from storage what a node missed while its bus connection was down', async () => {
   const prefix = `b${++tests}:`
-  await using forwarder = await startTcpForwarder(redis.port)
-  await using a = await startNode(prefix, { redis: redis.url })
-  await using b = await startNode(prefix, { redis: redis.url }, { redis: `redis://127.0.0.1:${forwarder.port}` })
+  await using forwarder = await startTcpForwarder(servers.redis.port)
+  await using a = await startNode(prefix, { redis: servers.redis.url })
+  await using b = await startNode(prefix, { redis: servers.redis.url }, { redis: `redis://127.0.0.1:${forwarder.port}` })
   await using reader = await connect(b, 'alice')
   await vi.waitFor(async () => expect(await subscribers(prefix, 'alice')).toBe(1))
   // Node B's bus loses Redis (it cannot reconnect yet) while alice writes through node A.
@@ -96,7 +89,7 @@ it('reads from storage what a node missed while its bus connection was down', as
   await vi.waitFor(async () => expect(await subscribers(prefix, 'alice')).toBe(0))
   await a.cubby.store('alice', 'k', 1)
   await a.cubby.store('alice', 'j', 2)
-  forwarder.retarget(redis.port)
+  forwarder.retarget(servers.redis.port)
   await reader.next('changes', (f) => f.rev === 2)
   expect(revs(reader)).toEqual([1, 2])
 })

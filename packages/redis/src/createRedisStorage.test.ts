@@ -1,21 +1,14 @@
 import type { Mutation } from '@cubby/protocol'
 import type { UserRecord } from '@cubby/server'
 import { runStorageContract, type StorageContractFixture, type StorageContractOptions } from '@cubby/server/storage-contract'
-import { startRedis, startRedisCluster, startTcpForwarder, type TestRedis, type TestRedisCluster } from '@cubby/test-utils'
+import { startRedis, startTcpForwarder, type TestRedis, useSharedRedis } from '@cubby/test-utils'
 import { once } from 'node:events'
 import { Cluster, type Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createRedisStorage, type RedisStorage, type RedisStorageOptions } from './createRedisStorage.js'
 import { userTag } from './redisKeys.js'
 
-let redis: TestRedis
-let cluster: TestRedisCluster
-beforeAll(async () => {
-  ;[redis, cluster] = await Promise.all([startRedis(), startRedisCluster({ masters: 3 })])
-})
-afterAll(async () => {
-  await Promise.all([redis?.close(), cluster?.close()])
-})
+const servers = useSharedRedis()
 
 let tests = 0
 /** A fixture on its own key prefix, so tests share one server without seeing each other. */
@@ -43,7 +36,7 @@ async function fixture(connection: () => Pick<RedisStorageOptions, 'redis' | 'cl
 
 /** The cluster node that serves a slot (its own line of CLUSTER NODES ends with its slot ranges). */
 async function ownerOf(slot: number): Promise<TestRedis> {
-  for (const node of cluster.nodes) {
+  for (const node of servers.cluster.nodes) {
     const mine = (await node.cli('CLUSTER', 'NODES')).split('\n').find((line) => line.includes('myself')) ?? ''
     const ranges = mine.split(' ').slice(8).map((r) => r.split('-').map(Number))
     if (ranges.some(([from, to]) => from !== undefined && slot >= from && slot <= (to ?? from))) return node
@@ -58,8 +51,8 @@ async function redisKeys(f: { storage: RedisStorage }, pattern: string): Promise
   return (await Promise.all(nodes.map((n) => n.keys(pattern)))).flat()
 }
 
-const single = (options?: StorageContractOptions) => fixture(() => ({ redis: redis.url }), options)
-const clustered = (options?: StorageContractOptions) => fixture(() => ({ redis: {}, cluster: cluster.startupNodes }), options)
+const single = (options?: StorageContractOptions) => fixture(() => ({ redis: servers.redis.url }), options)
+const clustered = (options?: StorageContractOptions) => fixture(() => ({ redis: {}, cluster: servers.cluster.startupNodes }), options)
 
 runStorageContract('createRedisStorage on a redis-server', single)
 runStorageContract('createRedisStorage on a 3-master Redis Cluster', clustered)
@@ -185,7 +178,7 @@ describe.each([['a redis-server', single], ['a Redis Cluster', clustered]] as co
 describe('clears and deletions on a redis-server', () => {
   it('hands a large user\'s records to Redis\'s background thread, and purge() waits until it freed them', async () => {
     await using f = await single()
-    const stat = async (name: string): Promise<number> => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(await redis.cli('INFO', 'all'))?.[1])
+    const stat = async (name: string): Promise<number> => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(await servers.redis.cli('INFO', 'all'))?.[1])
     for (const u of ['u', 'v']) {
       for (let i = 0; i < 5; i++) await f.storage.commit(u, Array.from({ length: 1000 }, (_, j) => store(j + 1, `k${i * 1000 + j}`, 'v')))
     }
@@ -202,7 +195,7 @@ describe('clears and deletions on a redis-server', () => {
 describe('reads on a redis-server', () => {
   /** Scripts run by a read: EVALSHA calls on the server (tests in a file run one at a time). */
   async function scriptsRunBy(read: () => Promise<unknown>, warmUp = read): Promise<number> {
-    const calls = async (): Promise<number> => Number(/^cmdstat_evalsha:calls=(\d+)/m.exec(await redis.cli('INFO', 'commandstats'))?.[1] ?? 0)
+    const calls = async (): Promise<number> => Number(/^cmdstat_evalsha:calls=(\d+)/m.exec(await servers.redis.cli('INFO', 'commandstats'))?.[1] ?? 0)
     await warmUp() // loads the script
     const before = await calls()
     await read()
@@ -252,12 +245,13 @@ describe('createRedisStorage on a Redis Cluster', () => {
   it('puts every key of a user in the slot of the user\'s tag, whatever braces the user id holds', async () => {
     await using f = await clustered()
     await Promise.all(TAGGY.map((u) => f.storage.commit(u, [store(1, 'k', '1'), { op: 'delete', mid: 2, key: '{x}' }], 'client{1}')))
-    const node = cluster.nodes[0]!
-    const slotOf = async (key: string): Promise<number> => Number(await node.cli('CLUSTER', 'KEYSLOT', key))
+    // Redis's own hashing, asked over the storage's connection: a redis-cli process per key took 20 s under load.
+    const client = f.storage.redis as Cluster
+    const slotOf = async (key: string): Promise<number> => Number(await client.cluster('KEYSLOT', key))
     for (const u of TAGGY) {
       const tag = userTag(u)
       expect(tag.slice(1, -1)).toMatch(/^[0-9a-f]+$/)
-      const keys = (await Promise.all(cluster.nodes.map(async (n) => (await n.cli('--scan', '--pattern', `t*${tag}:*`)).split('\n').filter(Boolean)))).flat()
+      const keys = await redisKeys(f, `${f.prefix}*${tag}:*`)
       expect(keys.length).toBeGreaterThanOrEqual(5)
       const slots = new Set(await Promise.all(keys.map(slotOf)))
       expect([...slots]).toEqual([await slotOf(tag.slice(1, -1))])
@@ -292,9 +286,9 @@ describe('durability', () => {
   })
 
   it('waits for replicas on the Cluster master that has the user', async () => {
-    const storage = createRedisStorage({ redis: {}, cluster: cluster.startupNodes, prefix: `w${++tests}:`, waitReplicas: 1, waitTimeoutMs: 50 })
+    const storage = createRedisStorage({ redis: {}, cluster: servers.cluster.startupNodes, prefix: `w${++tests}:`, waitReplicas: 1, waitTimeoutMs: 50 })
     const tag = userTag('u{1}')
-    const slot = Number(await cluster.nodes[0]!.cli('CLUSTER', 'KEYSLOT', tag.slice(1, -1)))
+    const slot = Number(await servers.cluster.nodes[0]!.cli('CLUSTER', 'KEYSLOT', tag.slice(1, -1)))
     const owner = await ownerOf(slot)
     const waits = async (): Promise<number> => Number(/cmdstat_wait:calls=(\d+)/.exec(await owner.cli('INFO', 'commandstats'))?.[1] ?? 0)
     const before = await waits()
@@ -323,7 +317,7 @@ describe('durability', () => {
 describe('connections', () => {
   it('reconnects after its connection is cut, and follows a forwarder to another redis-server', async () => {
     await using other = await startRedis()
-    await using forwarder = await startTcpForwarder(redis.port)
+    await using forwarder = await startTcpForwarder(servers.redis.port)
     const storage = createRedisStorage({ redis: { host: '127.0.0.1', port: forwarder.port }, prefix: `cut${++tests}:` })
     const cut = async (): Promise<void> => {
       const ready = once(storage.redis, 'ready')

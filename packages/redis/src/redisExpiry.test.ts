@@ -1,24 +1,17 @@
 import type { UserRecord } from '@cubby/server'
-import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from '@cubby/test-utils'
+import { useSharedRedis } from '@cubby/test-utils'
 import { Cluster, type Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createRedisStorage, type RedisStorage, type RedisStorageOptions } from './createRedisStorage.js'
 import { dueKeyOf } from './redisKeys.js'
 import { defineScripts } from './redisScripts.js'
 
-let redis: TestRedis
-let cluster: TestRedisCluster
-beforeAll(async () => {
-  ;[redis, cluster] = await Promise.all([startRedis(), startRedisCluster({ masters: 3 })])
-})
-afterAll(async () => {
-  await Promise.all([redis?.close(), cluster?.close()])
-})
+const servers = useSharedRedis()
 
 let tests = 0
 type Connection = () => Pick<RedisStorageOptions, 'redis' | 'cluster'>
-const single: Connection = () => ({ redis: redis.url })
-const clustered: Connection = () => ({ redis: {}, cluster: cluster.startupNodes })
+const single: Connection = () => ({ redis: servers.redis.url })
+const clustered: Connection = () => ({ redis: {}, cluster: servers.cluster.startupNodes })
 
 /** A storage on its own key prefix (or on `prefix`, to share one with another storage: a second node). */
 async function open(connection: Connection, options: { prefix?: string; quota?: { maxBytes: number } } = {}): Promise<RedisStorage & AsyncDisposable> {

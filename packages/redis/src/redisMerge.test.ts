@@ -1,25 +1,19 @@
 import type { Mutation } from '@cubby/protocol'
-import { startRedisCluster, type TestRedisCluster } from '@cubby/test-utils'
+import { useSharedRedis } from '@cubby/test-utils'
 import type { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createRedisStorage, type RedisStorage } from './createRedisStorage.js'
 import { detachKeys } from './redisMerge.js'
 import { defineMergeScripts } from './redisMergeScripts.js'
 import { mergeKeys, pendingMergesKey, userKeys, userTag } from './redisKeys.js'
 
-let cluster: TestRedisCluster
-beforeAll(async () => {
-  cluster = await startRedisCluster({ masters: 3 })
-})
-afterAll(async () => {
-  await cluster?.close()
-})
+const servers = useSharedRedis()
 
 const store = (mid: number, key: string, value: string): Mutation => ({ op: 'store', mid, key, value })
 let tests = 0
 
 async function open(prefix: string): Promise<RedisStorage> {
-  const storage = createRedisStorage({ redis: {}, cluster: cluster.startupNodes, prefix })
+  const storage = createRedisStorage({ redis: {}, cluster: servers.cluster.startupNodes, prefix })
   await storage.open()
   return storage
 }

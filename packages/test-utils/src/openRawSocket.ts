@@ -42,12 +42,17 @@ export interface RawSocket extends AsyncDisposable {
   hello(token: string, cursor?: number, extra?: Record<string, unknown>): void
   /**
    * Resolves with the first frame (from index `from` on) of the given type that matches `where`; rejects after
-   * `timeoutMs` (default 10 s) with how many frames came and the last `rev` seen. A number as the third
-   * argument is `from`.
+   * `timeoutMs` (default 10 s), or as soon as the socket closed without one, with how many frames came and the
+   * last `rev` seen. A number as the third argument is `from`.
    */
   next<TType extends ServerMessage['type']>(type: TType, where?: (frame: MessageOf<TType>) => boolean, options?: number | NextOptions): Promise<MessageOf<TType>>
   /** Resolves with the close code once the socket closed. */
   readonly closed: Promise<number>
+  /**
+   * Resolves with the close code once the socket closed; rejects after `timeoutMs` with what the socket got and
+   * how much it still has to send, so a wait for a close the server never made fails instead of hanging.
+   */
+  closedWithin(timeoutMs: number): Promise<number>
 }
 
 /**
@@ -69,7 +74,12 @@ export async function openRawSocket(url: string, options: RawSocketOptions = {})
     frames.push(JSON.parse((data as Buffer).toString()) as ServerMessage)
     for (const wake of waiters) wake()
   })
-  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+  let closeCode: number | undefined
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => {
+    closeCode = code
+    resolve(code)
+    for (const wake of waiters) wake()
+  }))
   ws.on('error', () => {})
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
@@ -80,12 +90,12 @@ export async function openRawSocket(url: string, options: RawSocketOptions = {})
       const { from = 0, timeoutMs = 10_000 } = typeof options === 'number' ? { from: options } : options
       const check = (): boolean => {
         const found = frames.slice(from).find((f): f is MessageOf<TType> => f.type === type && where(f as MessageOf<TType>))
-        if (found) {
-          waiters.delete(check)
-          clearTimeout(timer)
-          resolve(found)
-        }
-        return found !== undefined
+        if (found === undefined && closeCode === undefined) return false
+        waiters.delete(check)
+        clearTimeout(timer)
+        if (found) resolve(found)
+        else reject(new Error(`no matching '${type}' frame: the socket closed (${closeCode}); ${summary(frames)}`))
+        return true
       }
       const timer = setTimeout(() => {
         waiters.delete(check)
@@ -93,10 +103,22 @@ export async function openRawSocket(url: string, options: RawSocketOptions = {})
       }, timeoutMs)
       if (!check()) waiters.add(check)
     })
+  const closedWithin = async (timeoutMs: number): Promise<number> => {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no close within ${timeoutMs / 1000} s (${ws.bufferedAmount} bytes unsent); ${summary(frames)}`)), timeoutMs)
+    })
+    try {
+      return await Promise.race([closed, late])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
   return {
     ws,
     frames,
     closed,
+    closedWithin,
     next,
     send: (frame) => ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame)),
     hello: (token, cursor = 0, extra = {}) => ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, cursor, ...extra })),
