@@ -11,15 +11,18 @@ import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
 import { procStats } from '../lib/proc.js'
 import { redisCpuSeconds } from '../lib/redisCpuSeconds.js'
+import { readStageMedians, STAGE_TRACE, STAGES } from '../lib/stageTimeline.js'
 import { latencySummary } from '../lib/stats.js'
 import { KeyWaiter, makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
 import { rowName } from '../servers/cubby-redis.js'
-import { withServers } from '../servers/index.js'
+import { startServer, withServers } from '../servers/index.js'
 
 const SELF = import.meta.url
 const NAME = 'propagation'
 /** The Cubby server measured through raw sockets, without the client library. */
 export const RAW = 'cubby server, raw sockets'
+/** The raw-socket round again, on a server that records its stages (a diagnostic: the recording costs a little). */
+const STAGE_ROW = 'cubby server stages, µs from the push frame (diagnostic)'
 const PEER = fileURLToPath(new URL('../lib/peer.js', import.meta.url))
 const TIME_LIMIT_MS = { cubby: 60_000, redis: 60_000, yjs: 60_000, pouchdb: 120_000 }
 
@@ -58,10 +61,30 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
           results.add(NAME, RAW, 'p50', 'ms', raw.p50)
           results.add(NAME, RAW, 'p99', 'ms', raw.p99)
           log(`  ${RAW} run ${r + 1}: p50 ${raw.p50.toFixed(3)} ms, p99 ${raw.p99.toFixed(3)} ms`)
+          const stages = await stageTimeline({ ...params, user: `prop-stages-${r}` }, counts.warmup)
+          for (const stage of STAGES) results.add(NAME, STAGE_ROW, stage, 'µs', stages[stage])
+          log(`  stages run ${r + 1} (n=${stages.n}), µs from the push frame: ${STAGES.map((s) => `${s} ${stages[s].toFixed(0)}`).join(', ')}`)
         }
       }
     }
   })
+}
+
+/**
+ * The raw-socket round on a server of its own, started with the stage preload: the median µs from a push frame's
+ * arrival to each stage of its write (see lib/stageTimeline.js), after the warm-up.
+ */
+async function stageTimeline(params, warmup) {
+  const dataDir = await makeTempDir(`${NAME}-stages`)
+  const server = await startServer('cubby', { dataDir, secret: params.secret, nodeArgs: ['--require', STAGE_TRACE] })
+  const { pid } = server
+  try {
+    await runInChild(SELF, 'drive', { ...params, system: 'cubby-raw', url: server.url, peerUrl: server.url }, { timeoutMs: TIME_LIMIT_MS.cubby + 60_000 })
+  } finally {
+    await server.stop()
+    await removeDir(dataDir)
+  }
+  return readStageMedians(pid, warmup)
 }
 
 /** Starts counting the CPU of a server's processes (both nodes', and Redis's apart); `stop()` returns the seconds. */

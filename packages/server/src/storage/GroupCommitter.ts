@@ -6,6 +6,7 @@ import { deletionKey, metaKey, parseDeletion, parseMeta } from './levelKeys.js'
 import type { StorageBudget } from './StorageBudget.js'
 import type { UserQuota } from './UserQuota.js'
 import { WriteCache } from './WriteCache.js'
+import { traceStage } from '../sync/traceStage.js'
 
 interface PendingCommit extends CommitRequest {
   exclusive?: undefined
@@ -58,6 +59,7 @@ export class GroupCommitter {
     if (this.#closed) return Promise.reject(new CubbyError('CLOSED', 'The storage is closed'))
     return new Promise((resolve, reject) => {
       this.#queue.push({ userId, mutations, clientId, authorizedAt, atomic, expire, resolve, reject })
+      traceStage('queued')
       // Start on a microtask, so that writes arriving in the same tick share the first flush.
       this.#loop ??= Promise.resolve().then(() => this.#run())
     })
@@ -141,7 +143,9 @@ export class GroupCommitter {
       const reading = plan.prefetch(requests)
       if (reading !== undefined) await reading
       const results = requests.map((request) => plan.apply(request))
+      traceStage('batch-start')
       await this.#db.batch(plan.operations(), { ...UTF8, sync: true })
+      traceStage('batch-durable')
       this.cache.commit(plan.users)
       if (this.budget !== undefined) this.budget.used += plan.bytesDelta
       requests.forEach((r, i) => r.resolve(results[i]!))

@@ -2,6 +2,7 @@ import type { Change, CubbyLimits, Mutation, MutationResult, WireError } from '@
 import type { CubbyLogger } from '../logger.js'
 import type { ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CommitOptions, CubbyStorage } from '../storage/CubbyStorage.js'
+import { traceStage } from '../sync/traceStage.js'
 import { validateMutation } from './validateMutation.js'
 
 /** Receives the changes of every commit, to fan them out to live sessions. */
@@ -96,6 +97,7 @@ export class Writer {
     const queuedAt = performance.now()
     const errors = refuseAllIfOne(mutations.map((m) => validateMutation(m, limits) ?? (storage.sweepExpired === undefined ? noExpiry(m) : undefined)), atomic === true)
     const valid = mutations.filter((_, i) => errors[i] === undefined)
+    traceStage('validated')
     // Every mutation's result in mid order; then the changes go out and the push is answered, in one step.
     const finish = (results: MutationResult[], changes: Change[] = []): MutationResult[] => {
       let next = 0
