@@ -109,11 +109,14 @@ export class Writer {
       this.#answer(origin, merged)
       return merged
     }
-    const committed = (results: MutationResult[], failed: boolean): void => metrics.committed((performance.now() - queuedAt) / 1000, results, failed)
+    const committed = (results: MutationResult[], failed: boolean, at = performance.now()): void => metrics.committed((at - queuedAt) / 1000, results, failed)
     const done = valid.length === 0 ? Promise.resolve().then(() => finish([])) : storage.commit(userId, valid, clientId, commitOptions(authorizedAt, atomic)).then(
       ({ results, changes }) => {
-        committed(results, false)
-        return finish(results, changes)
+        // The changes go out and the push is answered first; the metrics are not on the way to the other devices.
+        const at = performance.now()
+        const merged = finish(results, changes)
+        committed(results, false, at)
+        return merged
       },
       (error: unknown) => {
         this.#options.logger.error(`Commit of ${valid.length} mutation(s) failed`, error, { event: 'storage-error', operation: 'commit', mutations: valid.length })
