@@ -14,7 +14,7 @@ export type Stage = 'frame' | 'validated' | 'queued' | 'batch-start' | 'batch-du
  * a stage costs one property read.
  * @internal
  */
-export const stageChannel = channel('cubby:stage')
+const stageChannel = channel('cubby:stage')
 
 /** Publishes a stage, if anyone listens. @internal */
 export function traceStage(stage: Stage): void {
