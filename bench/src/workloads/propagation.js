@@ -11,15 +11,18 @@ import { loadClient } from '../clients/index.js'
 import { runInChild } from '../lib/driver.js'
 import { procStats } from '../lib/proc.js'
 import { redisCpuSeconds } from '../lib/redisCpuSeconds.js'
+import { readStageMedians, STAGE_TRACE, STAGES } from '../lib/stageTimeline.js'
 import { latencySummary } from '../lib/stats.js'
 import { KeyWaiter, makeTempDir, removeDir, value100, withTimeout } from '../lib/util.js'
 import { rowName } from '../servers/cubby-redis.js'
-import { withServers } from '../servers/index.js'
+import { startServer, withServers } from '../servers/index.js'
 
 const SELF = import.meta.url
 const NAME = 'propagation'
 /** The Cubby server measured through raw sockets, without the client library. */
 export const RAW = 'cubby server, raw sockets'
+/** The raw-socket round again, on a server that records its stages (a diagnostic: the recording costs a little). */
+const STAGE_ROW = 'cubby server stages, µs from the push frame (diagnostic)'
 const PEER = fileURLToPath(new URL('../lib/peer.js', import.meta.url))
 const TIME_LIMIT_MS = { cubby: 60_000, redis: 60_000, yjs: 60_000, pouchdb: 120_000 }
 
@@ -35,7 +38,8 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
       results.add(NAME, 'limit', 'p50', 'ms', limit.rtt.p50 + limit.put.p50)
       results.add(NAME, 'limit', 'p99', 'ms', limit.rtt.p99 + limit.put.p99)
       results.add(NAME, 'getMany + synced batch (diagnostic)', 'p50', 'ms', limit.commit.p50)
-      log(`  limit run ${r + 1}: rtt p50 ${limit.rtt.p50.toFixed(3)} ms, synced put p50 ${limit.put.p50.toFixed(3)} ms, getMany + synced batch p50 ${limit.commit.p50.toFixed(3)} ms`)
+      results.add(NAME, 'synced put after a ws round trip (diagnostic)', 'p50', 'ms', limit.paced.p50)
+      log(`  limit run ${r + 1}: rtt p50 ${limit.rtt.p50.toFixed(3)} ms, synced put p50 ${limit.put.p50.toFixed(3)} ms (after a ws round trip ${limit.paced.p50.toFixed(3)} ms), getMany + synced batch p50 ${limit.commit.p50.toFixed(3)} ms`)
       for (const system of systems) {
         const { url, url2, secret } = servers[system]
         const params = { system, url, peerUrl: url2 ?? url, secret, user: `prop-${r}`, ...counts, timeLimitMs: TIME_LIMIT_MS[system] }
@@ -58,10 +62,30 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
           results.add(NAME, RAW, 'p50', 'ms', raw.p50)
           results.add(NAME, RAW, 'p99', 'ms', raw.p99)
           log(`  ${RAW} run ${r + 1}: p50 ${raw.p50.toFixed(3)} ms, p99 ${raw.p99.toFixed(3)} ms`)
+          const stages = await stageTimeline({ ...params, user: `prop-stages-${r}` }, counts.warmup)
+          for (const stage of STAGES) results.add(NAME, STAGE_ROW, stage, 'µs', stages[stage])
+          log(`  stages run ${r + 1} (n=${stages.n}), µs from the push frame: ${STAGES.map((s) => `${s} ${stages[s].toFixed(0)}`).join(', ')}`)
         }
       }
     }
   })
+}
+
+/**
+ * The raw-socket round on a server of its own, started with the stage preload: the median µs from a push frame's
+ * arrival to each stage of its write (see lib/stageTimeline.js), after the warm-up.
+ */
+async function stageTimeline(params, warmup) {
+  const dataDir = await makeTempDir(`${NAME}-stages`)
+  const server = await startServer('cubby', { dataDir, secret: params.secret, nodeArgs: ['--require', STAGE_TRACE] })
+  const { pid } = server
+  try {
+    await runInChild(SELF, 'drive', { ...params, system: 'cubby-raw', url: server.url, peerUrl: server.url }, { timeoutMs: TIME_LIMIT_MS.cubby + 60_000 })
+  } finally {
+    await server.stop()
+    await removeDir(dataDir)
+  }
+  return readStageMedians(pid, warmup)
 }
 
 /** Starts counting the CPU of a server's processes (both nodes', and Redis's apart); `stop()` returns the seconds. */
@@ -141,6 +165,21 @@ export async function limitDriver({ url, warmup, timed }) {
     await db.put(`p/${i}`, value100(i), { sync: true })
     if (i >= warmup) put.push(performance.now() - t0)
   }
+  // Not a limit, a diagnostic: the same synced put in a server's rhythm, one ws round trip to another process
+  // between two puts (only the put timed). Back to back, the put runs on a warm thread and disk queue; between
+  // network waits, as a server's commits do, it takes longer on some machines (VMs waking idle vCPUs).
+  const paced = []
+  const ws2 = new WebSocket(url.replace(/^http/, 'ws'))
+  await withTimeout(new Promise((resolve, reject) => ws2.once('open', resolve).once('error', reject)), 10_000, 'ws open')
+  for (let i = 0; i < warmup + timed; i++) {
+    const echoed = new Promise((resolve) => ws2.once('message', resolve))
+    ws2.send(payload)
+    await withTimeout(echoed, 10_000, 'ws echo')
+    const t0 = performance.now()
+    await db.put(`q/${i}`, value100(i), { sync: true })
+    if (i >= warmup) paced.push(performance.now() - t0)
+  }
+  ws2.close()
   // Not a limit, a diagnostic: the shape of one Cubby commit (read the key's record and the client's
   // exactly-once record, then one synced batch of record, log entry, client record and user meta).
   const commit = []
@@ -157,5 +196,5 @@ export async function limitDriver({ url, warmup, timed }) {
   }
   await db.close()
   await removeDir(dir)
-  return { rtt: latencySummary(rtt), put: latencySummary(put), commit: latencySummary(commit) }
+  return { rtt: latencySummary(rtt), put: latencySummary(put), paced: latencySummary(paced), commit: latencySummary(commit) }
 }

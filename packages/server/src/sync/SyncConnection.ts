@@ -17,6 +17,7 @@ import { OpenBatch, resultsByPart, type CompleteBatch } from './OpenBatch.js'
 import type { SyncHub } from './SyncHub.js'
 import { parseHello } from './parseHello.js'
 import { SyncSession, type SessionChannel } from './SyncSession.js'
+import { traceStage } from './traceStage.js'
 
 /** What every connection shares. @internal */
 export interface SyncContext {
@@ -204,6 +205,7 @@ export class SyncConnection implements SessionChannel {
   }
 
   #onFrame(data: RawData, isBinary: boolean): void {
+    traceStage('frame')
     this.#took()
     if (this.#ended || !this.#spend()) return
     if (!this.#greeted) {
@@ -408,6 +410,7 @@ export class SyncConnection implements SessionChannel {
       this.#wrote()
       resolve()
     }))
+    if (message.type === 'changes' || message.type === 'ack') traceStage(message.type)
     this.#count()
     if (this.#stall === undefined && this.socket.bufferedAmount > 0) {
       this.#progressAt = performance.now()

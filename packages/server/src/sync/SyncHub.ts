@@ -64,7 +64,7 @@ export class SyncHub {
   #deliver(userId: string, changes: readonly Change[], origin: object | undefined): void {
     const set = this.#sessions.get(userId)
     if (set === undefined) return
-    this.#metrics?.fannedOut(set.size, changes.length)
+    const sessions = set.size
     for (const session of set) {
       try {
         session.deliver(changes, session === origin)
@@ -73,6 +73,8 @@ export class SyncHub {
         session.fail(error)
       }
     }
+    // Counted after the sends: the metrics are not on the way to the devices.
+    this.#metrics?.fannedOut(sessions, changes.length)
   }
 
   /** Ends every session of a user: sends `message` (if any) as the last frame, then closes with `closeCode`. */

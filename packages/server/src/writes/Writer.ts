@@ -2,6 +2,7 @@ import type { Change, CubbyLimits, Mutation, MutationResult, WireError } from '@
 import type { CubbyLogger } from '../logger.js'
 import type { ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CommitOptions, CubbyStorage } from '../storage/CubbyStorage.js'
+import { traceStage } from '../sync/traceStage.js'
 import { validateMutation } from './validateMutation.js'
 
 /** Receives the changes of every commit, to fan them out to live sessions. */
@@ -96,6 +97,7 @@ export class Writer {
     const queuedAt = performance.now()
     const errors = refuseAllIfOne(mutations.map((m) => validateMutation(m, limits) ?? (storage.sweepExpired === undefined ? noExpiry(m) : undefined)), atomic === true)
     const valid = mutations.filter((_, i) => errors[i] === undefined)
+    traceStage('validated')
     // Every mutation's result in mid order; then the changes go out and the push is answered, in one step.
     const finish = (results: MutationResult[], changes: Change[] = []): MutationResult[] => {
       let next = 0
@@ -107,11 +109,14 @@ export class Writer {
       this.#answer(origin, merged)
       return merged
     }
-    const committed = (results: MutationResult[], failed: boolean): void => metrics.committed((performance.now() - queuedAt) / 1000, results, failed)
+    const committed = (results: MutationResult[], failed: boolean, at = performance.now()): void => metrics.committed((at - queuedAt) / 1000, results, failed)
     const done = valid.length === 0 ? Promise.resolve().then(() => finish([])) : storage.commit(userId, valid, clientId, commitOptions(authorizedAt, atomic)).then(
       ({ results, changes }) => {
-        committed(results, false)
-        return finish(results, changes)
+        // The changes go out and the push is answered first; the metrics are not on the way to the other devices.
+        const at = performance.now()
+        const merged = finish(results, changes)
+        committed(results, false, at)
+        return merged
       },
       (error: unknown) => {
         this.#options.logger.error(`Commit of ${valid.length} mutation(s) failed`, error, { event: 'storage-error', operation: 'commit', mutations: valid.length })
