@@ -109,12 +109,14 @@ describe.runIf(chromiumAvailable())('IndexedDB requests of awaited stores in Chr
     // store's transaction or alone, together with the acks that came meanwhile: per frame at most one transaction,
     // one cursor read, one delete of its run of outbox entries and one cursor put. No store reads the marker.
     const bookkeeping = counts.frames
-    expect(counts.transactions).toBeLessThanOrEqual(STORES + bookkeeping)
+    // The connection's catch-up (its `synced`: cursor and clock offset) may be written after the counts were reset:
+    // one more transaction with one cursor read and up to two puts (a loaded CI run counted 404 puts for 403).
+    const catchUp = { transactions: 1, get: 1, put: 2 }
+    expect(counts.transactions).toBeLessThanOrEqual(STORES + bookkeeping + catchUp.transactions)
     expect(counts.commits).toBe(counts.transactions)
-    // (The cursor of the connection's catch-up, its `synced`, may be written after the counts were reset: one more.)
-    expect(counts.get).toBeLessThanOrEqual(bookkeeping + 1)
+    expect(counts.get).toBeLessThanOrEqual(bookkeeping + catchUp.get)
     expect(counts.delete).toBeLessThanOrEqual(bookkeeping)
-    expect(counts.put).toBeLessThanOrEqual(2 * STORES + bookkeeping)
+    expect(counts.put).toBeLessThanOrEqual(2 * STORES + bookkeeping + catchUp.put)
     expect((await page.evaluate(() => window.storage.disk('requests', 'otto'))).entries).toBe(STORES)
     expect(await server.cubby.list('otto', { limit: 1_000 })).toHaveLength(STORES)
   })
