@@ -35,7 +35,8 @@ export interface AckResult {
   write: CacheWrite
   /**
    * Own session: what the acknowledged writes changed in `confirmed`, as server changes (a clear as the deletes
-   * it made, since confirmed records after its rev stay), for other tabs to apply before the ack.
+   * it made, since confirmed records after its rev stay), for other tabs to apply before the ack. Empty unless
+   * asked for (see {@link LocalState.acknowledgeOwn}).
    */
   folded: Change[]
 }
@@ -289,13 +290,16 @@ export class LocalState {
    * change back to the connection that pushed it): each acknowledged write becomes the confirmed record of its
    * key at its revision, unless a later one is there already, and the cursor moves to the highest revision: the
    * server sends an ack only once every other change up to it has been sent.
+   *
+   * @param relay - Whether to list what the ack confirmed as `folded`, for other tabs: without one, nothing is listed.
    */
-  acknowledgeOwn(clientId: string, results: readonly MutationResult[]): AckResult {
-    return this.#acknowledge(clientId, results, true)
+  acknowledgeOwn(clientId: string, results: readonly MutationResult[], relay = true): AckResult {
+    return this.#acknowledge(clientId, results, true, relay)
   }
 
-  #acknowledge(clientId: string, results: readonly MutationResult[], fold: boolean): AckResult {
+  #acknowledge(clientId: string, results: readonly MutationResult[], fold: boolean, relay = false): AckResult {
     const result: AckResult = { changes: [], dropped: [], rejected: [], settled: [], write: {}, folded: [] }
+    const folded = relay ? result.folded : undefined
     const keys = new Set<string>()
     const staged = new Map<string, CachedEntry | null>()
     let top = this.#cursor
@@ -308,7 +312,7 @@ export class LocalState {
         this.#pending.settle(write, r.rev)
         if (fold && r.rev > this.#cursor) {
           top = Math.max(top, r.rev)
-          this.#fold(write, r.rev, { folded: result.folded, staged, keys })
+          this.#fold(write, r.rev, { folded, staged, keys })
         }
       }
     }
@@ -322,13 +326,13 @@ export class LocalState {
   #fold(
     { mutation, entry }: PendingWrite,
     rev: number,
-    into: { folded: Change[]; staged: Map<string, CachedEntry | null>; keys: Set<string> },
+    into: { folded: Change[] | undefined; staged: Map<string, CachedEntry | null>; keys: Set<string> },
   ): void {
     const remove = (key: string): void => {
       this.#confirmed.delete(key)
       into.keys.add(key)
       into.staged.set(key, null)
-      into.folded.push({ rev, key, deleted: true })
+      into.folded?.push({ rev, key, deleted: true })
     }
     if (mutation.op === 'clear') {
       for (const [key, confirmed] of this.#confirmed) if (confirmed.rev < rev) remove(key)
@@ -344,22 +348,28 @@ export class LocalState {
     this.#confirmed.set(mutation.key, { encoded: entry!.encoded, value: entry!.value, rev, expiresAt })
     into.keys.add(mutation.key)
     into.staged.set(mutation.key, cachedOf(mutation.key, rev, mutation.value, expiresAt))
-    into.folded.push(expiresAt === undefined ? { rev, key: mutation.key, value: mutation.value } : { rev, key: mutation.key, value: mutation.value, expiresAt })
+    into.folded?.push(expiresAt === undefined ? { rev, key: mutation.key, value: mutation.value } : { rev, key: mutation.key, value: mutation.value, expiresAt })
   }
 
   /** Removes writes, adding the keys whose visible value they may affect to `touched`; returns the writes. */
   #remove<TWrites extends readonly PendingWrite[]>(writes: TWrites, touched: Set<string>): TWrites {
-    for (const key of this.#keysOf(writes)) touched.add(key)
+    for (const w of writes) {
+      if (w.mutation.op !== 'clear') touched.add(w.mutation.key)
+      else for (const key of this.#allKeys()) touched.add(key)
+    }
     for (const w of writes) this.#pending.remove(w)
     return writes
   }
 
-  /** Keys whose visible value a set of writes may affect: a clear affects every key. */
-  #keysOf(writes: readonly PendingWrite[]): Set<string> {
-    const keys = new Set<string>()
+  /**
+   * Keys whose visible value a set of writes may affect: a clear affects every key. A key may be listed twice
+   * ({@link #refresh} finds nothing changed the second time), which costs less than a set per write.
+   */
+  #keysOf(writes: readonly PendingWrite[]): Iterable<string> {
+    const keys: string[] = []
     for (const { mutation } of writes) {
       if (mutation.op === 'clear') return this.#allKeys()
-      keys.add(mutation.key)
+      keys.push(mutation.key)
     }
     return keys
   }

@@ -22,9 +22,16 @@ export interface PendingWrite extends OutboxEntry {
 
 const keyOf = (m: Mutation): string | undefined => (m.op === 'clear' ? undefined : m.key)
 
+/**
+ * A key's writes in order: the write itself while it has one (most keys: no array per write), an array once it
+ * has more.
+ */
+type KeyWrites = PendingWrite | PendingWrite[]
+
 /** Whether a list of writes in order holds one still pending; acks come in order, so the newest tells most. */
-function hasUnsettled(writes: readonly PendingWrite[] | undefined): boolean {
+function hasUnsettled(writes: KeyWrites | undefined): boolean {
   if (writes === undefined) return false
+  if (!Array.isArray(writes)) return writes.ackedRev === undefined
   for (let i = writes.length - 1; i >= 0; i--) if (writes[i]!.ackedRev === undefined) return true
   return false
 }
@@ -40,7 +47,7 @@ export class PendingWrites {
   readonly #all = new Set<PendingWrite>()
   /** By client id, then mid: no id string is built per lookup. */
   readonly #byId = new Map<string, Map<number, PendingWrite>>()
-  readonly #byKey = new Map<string, PendingWrite[]>()
+  readonly #byKey = new Map<string, KeyWrites>()
   readonly #clears: PendingWrite[] = []
   readonly #acked = new Set<PendingWrite>()
   #unsettled = 0
@@ -83,9 +90,10 @@ export class PendingWrites {
     const key = keyOf(mutation)
     if (key === undefined) this.#clears.push(write)
     else {
-      const list = this.#byKey.get(key)
-      if (list) list.push(write)
-      else this.#byKey.set(key, [write])
+      const writes = this.#byKey.get(key)
+      if (writes === undefined) this.#byKey.set(key, write)
+      else if (Array.isArray(writes)) writes.push(write)
+      else this.#byKey.set(key, [writes, write])
     }
     this.#maxSeq = Math.max(this.#maxSeq, seq)
     this.#unsettled++
@@ -98,9 +106,12 @@ export class PendingWrites {
     mids.delete(write.mutation.mid)
     if (mids.size === 0) this.#byId.delete(write.clientId)
     const key = keyOf(write.mutation)
-    const list = key === undefined ? this.#clears : this.#byKey.get(key)!
-    list.splice(list.indexOf(write), 1)
-    if (key !== undefined && list.length === 0) this.#byKey.delete(key)
+    const writes = key === undefined ? this.#clears : this.#byKey.get(key)!
+    if (!Array.isArray(writes)) this.#byKey.delete(key!)
+    else {
+      writes.splice(writes.indexOf(write), 1)
+      if (key !== undefined && writes.length === 0) this.#byKey.delete(key)
+    }
     if (write.ackedRev === undefined) this.#unsettled--
     if (write.after !== undefined) this.#waiting--
     this.#acked.delete(write)
@@ -126,13 +137,15 @@ export class PendingWrites {
 
   /** The last write that decides `key`: its own last store/delete, or a later clear. */
   last(key: string): PendingWrite | undefined {
-    const own = this.#byKey.get(key)?.at(-1)
+    const writes = this.#byKey.get(key)
+    const own = Array.isArray(writes) ? writes.at(-1) : writes
     const clear = this.#clears.at(-1)
     return clear && (!own || clear.order > own.order) ? clear : own
   }
 
   /** Acknowledged writes whose revision the cursor has reached. */
   reached(cursor: number): PendingWrite[] {
+    if (this.#acked.size === 0) return []
     const due: PendingWrite[] = []
     for (const w of this.#acked) if (w.ackedRev! <= cursor) due.push(w)
     return due
