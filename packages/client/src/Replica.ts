@@ -626,11 +626,14 @@ export class Replica {
     this.#writeLater(merged, false).catch((cause: unknown) => this.#repair(cause))
   }
 
-  /** Queues a write in the batcher, or with a synchronous cache, writes it at once (the promise says how it went). */
+  /**
+   * Queues a write in the batcher, or with a synchronous cache, writes it at once (the promise says how it went).
+   * Every confirmed record written here is made by the state for this write alone, so a synchronous cache keeps it.
+   */
   #writeLater(write: CacheWrite, urgent: boolean): Promise<void> {
     if (!this.cache.writeSync) return this.#batcher.enqueue(write, { urgent })
     // The executor runs at once: the write is done (or failed) before this returns.
-    return new Promise((resolve) => resolve(this.cache.writeSync!(write)))
+    return new Promise((resolve) => resolve(this.cache.writeSync!(write, true)))
   }
 
   #repair(cause: unknown): void {
