@@ -1,6 +1,7 @@
-import { type Change, type Mutation, type MutationResult, type WireError, decodeValue, isExpired } from '@cubby/protocol'
+import { type Change, type Mutation, type MutationResult, type WireError, isExpired } from '@cubby/protocol'
 import type { CacheSnapshot, CacheWrite, CachedEntry, OutboxEntry } from '../cache/CubbyCache.js'
 import { stageEntries } from '../cache/stageEntries.js'
+import { type Confirmed, confirmedEntry } from './confirmedEntry.js'
 import { KeyIndex, type ListOptions } from './KeyIndex.js'
 import { PendingWrites, type PendingWrite } from './PendingWrites.js'
 
@@ -41,12 +42,7 @@ export interface AckResult {
   folded: Change[]
 }
 
-const toEntry = (encoded: string): ViewEntry => ({ encoded, value: decodeValue(encoded) })
-
-/** A confirmed record in memory: the server's value at `rev`, and when it expires (server time). */
-type Confirmed = ViewEntry & { rev: number; expiresAt?: number | undefined }
-
-const confirmedOf = ({ rev, value, expiresAt }: CachedEntry): Confirmed => ({ rev, ...toEntry(value), expiresAt })
+const confirmedOf = ({ rev, value, expiresAt }: CachedEntry): Confirmed => confirmedEntry(value, rev, expiresAt)
 /** A cache record, with `expiresAt` only when there is one. */
 const cachedOf = (key: string, rev: number, value: string, expiresAt: number | undefined): CachedEntry =>
   expiresAt === undefined ? { key, rev, value } : { key, rev, value, expiresAt }
@@ -236,18 +232,21 @@ export class LocalState {
       } else {
         // The echo of this client's own write (or a value it already shows) is not decoded again.
         const shown = this.#view.get(change.key)
-        let entry: ViewEntry
+        const { expiresAt } = change
+        let entry: Confirmed
         try {
-          entry = shown !== undefined && shown.encoded === change.value ? shown : toEntry(change.value)
+          entry = shown !== undefined && shown.encoded === change.value
+            ? { encoded: shown.encoded, value: shown.value, rev: change.rev, expiresAt }
+            : confirmedEntry(change.value, change.rev, expiresAt)
         } catch (error) {
           // The server decodes what it accepts, so this is a codec mismatch: skip the value, keep the cursor going.
           errors.push(error)
           continue
         }
         touched.add(change.key)
-        const { expiresAt } = change
         if (expiresAt !== undefined) this.#anyExpiry = true
-        this.#confirmed.set(change.key, { encoded: entry.encoded, value: entry.value, rev: change.rev, expiresAt })
+        // One object for `confirmed` and, through #refresh, the view.
+        this.#confirmed.set(change.key, entry)
         staged.set(change.key, cachedOf(change.key, change.rev, change.value, expiresAt))
       }
     }
@@ -345,7 +344,9 @@ export class LocalState {
       return
     }
     const { expiresAt } = mutation
-    this.#confirmed.set(mutation.key, { encoded: entry!.encoded, value: entry!.value, rev, expiresAt })
+    // The write's own entry becomes the confirmed record (the write leaves the overlay once the cursor reaches it).
+    entry!.rev = rev
+    this.#confirmed.set(mutation.key, entry!)
     into.keys.add(mutation.key)
     into.staged.set(mutation.key, cachedOf(mutation.key, rev, mutation.value, expiresAt))
     into.folded?.push(expiresAt === undefined ? { rev, key: mutation.key, value: mutation.value } : { rev, key: mutation.key, value: mutation.value, expiresAt })

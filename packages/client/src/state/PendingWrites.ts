@@ -1,13 +1,16 @@
-import { type Mutation, decodeValue } from '@cubby/protocol'
+import type { Mutation } from '@cubby/protocol'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
-import type { ViewEntry } from './LocalState.js'
+import { type Confirmed, confirmedEntry } from './confirmedEntry.js'
 
 /** A local write from the time it is made until the cursor reaches its acknowledged revision. */
 export interface PendingWrite extends OutboxEntry {
   /** Position in this client's overlay (seq may tie between tabs; this never does). */
   readonly order: number
-  /** The decoded value of a `store`: a private copy (replaced only by {@link PendingWrites.rewrite}). */
-  entry: ViewEntry | undefined
+  /**
+   * The decoded value of a `store`: a private copy (replaced only by {@link PendingWrites.rewrite}), with `rev` 0
+   * until its ack makes it the key's confirmed record (see `Confirmed`).
+   */
+  entry: Confirmed | undefined
   /** The revision the server acknowledged it at; undefined while it is pending. */
   ackedRev: number | undefined
   /** Written to the local outbox. */
@@ -76,7 +79,7 @@ export class PendingWrites {
   }
 
   add({ seq, clientId, mutation, after, batch }: OutboxEntry, durable = false, foreign = false): PendingWrite {
-    const entry = mutation.op === 'store' ? { encoded: mutation.value, value: decodeValue(mutation.value) } : undefined
+    const entry = mutation.op === 'store' ? confirmedEntry(mutation.value, 0, mutation.expiresAt) : undefined
     const write: PendingWrite = { seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false, foreign, everSent: durable }
     if (after !== undefined) {
       write.after = after
@@ -120,7 +123,7 @@ export class PendingWrites {
   /** Replaces the value (and condition) of a store that was never sent, in place: same mid, same place in the order. */
   rewrite(write: PendingWrite, mutation: Mutation & { op: 'store' }): void {
     write.mutation = mutation
-    write.entry = { encoded: mutation.value, value: decodeValue(mutation.value) }
+    write.entry = confirmedEntry(mutation.value, 0, mutation.expiresAt)
   }
 
   /** Marks a write acknowledged at `rev`; it stays in the overlay until {@link reached}. */
