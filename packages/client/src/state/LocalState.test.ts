@@ -147,6 +147,18 @@ describe('LocalState', () => {
       expect(view(alone)).toEqual(view(relayed))
     })
 
+    it('holds one object per key for the view and the confirmed record, after an ack and after a remote change', () => {
+      const state = new LocalState(empty)
+      const [write] = state.addWrites([store('k', { n: 1 })]).writes
+      const shown = state.get('k')
+      state.acknowledgeOwn('me', [{ mid: write!.mutation.mid, rev: 1 }], false)
+      expect(state.confirmed('k')).toBe(shown)
+      expect(state.version('k')).toBe(1)
+      state.applyChanges([{ rev: 2, key: 'j', value: '{"n":2}' }], 2)
+      expect(state.confirmed('j')).toBe(state.get('j'))
+      expect(state.get('j')!.value).toEqual({ n: 2 })
+    })
+
     it('keeps the pending state of a key right as it goes from one write to several and back', () => {
       const state = new LocalState(empty)
       const [first] = state.addWrites([store('k', 1)]).writes
