@@ -365,23 +365,24 @@ export class Replica {
    * The session leaves this client's own writes out of its changes (`hello.echo: false`), so an `ack` of this
    * connection confirms the acknowledged writes at their revisions (see {@link LocalState.acknowledgeOwn}).
    *
-   * @returns For an `ack` that confirmed writes: the `changes` frame other tabs apply before the ack, which
-   *   carries what the server left out.
+   * @param relay - Whether another tab gets the frame: without one, an `ack` lists nothing for it.
+   * @returns For an `ack` that confirmed writes, with `relay`: the `changes` frame other tabs apply before the
+   *   ack, which carries what the server left out.
    */
-  receive(message: ServerMessage): ServerMessage | undefined {
-    return this.#apply(message, true)
+  receive(message: ServerMessage, relay = true): ServerMessage | undefined {
+    return this.#apply(message, true, relay)
   }
 
   /** Applies a frame the leader tab relayed from its session: the leader persisted it, this only updates memory. */
   follow(message: ServerMessage): void {
-    this.#apply(message, false)
+    this.#apply(message, false, false)
   }
 
   /**
    * Applies a frame of this client's session (`own`), or of another tab's that the leader relayed, which the
    * leader persisted and whose pushes it sent.
    */
-  #apply(message: ServerMessage, own: boolean): ServerMessage | undefined {
+  #apply(message: ServerMessage, own: boolean, relay: boolean): ServerMessage | undefined {
     const state = this.#state
     // Persists what a frame changed (the leader does; a follower's leader did already).
     const persist = (write: CacheWrite): void => {
@@ -394,7 +395,8 @@ export class Replica {
           : state.applyRelayed(message.changes, message.rev)
         this.#hooks.change(changes, 'remote')
         for (const cause of errors) this.#hooks.error(asCubbyError(cause, 'INVALID_VALUE'))
-        persist({ ...write, outboxDelete: dropped.map(refOf) })
+        if (dropped.length > 0) write.outboxDelete = dropped.map(refOf)
+        persist(write)
         return
       }
       case 'synced': {
@@ -407,7 +409,7 @@ export class Replica {
       case 'ack': {
         const before = this.#state.cursor
         const { changes, dropped, rejected, settled, write, folded } = own
-          ? state.acknowledgeOwn(message.clientId, message.results)
+          ? state.acknowledgeOwn(message.clientId, message.results, relay)
           : state.acknowledge(message.clientId, message.results)
         this.#hooks.change(changes, 'remote')
         this.#hooks.pending(settled)
@@ -420,13 +422,19 @@ export class Replica {
           this.#decide(write, cubbyError)
           if (!write.foreign && this.intercept?.(write, cubbyError) !== true) this.#report(write, cubbyError)
         }
-        for (const w of settled) if (!rejectedSet.has(w)) this.#decide(w)
-        persist({ ...write, outboxDelete: [...rejected.map((r) => r.write), ...dropped].map(refOf) })
+        if (this.#verdicts.size > 0) for (const w of settled) if (!rejectedSet.has(w)) this.#decide(w)
+        if (own) {
+          const refs: OutboxRef[] = []
+          for (const r of rejected) refs.push(refOf(r.write))
+          for (const w of dropped) refs.push(refOf(w))
+          write.outboxDelete = refs
+          this.#persist(write)
+        }
         if (own) this.#release(settled, rejectedSet)
         if (own) this.#pusher.answered()
         this.#settle()
         const { cursor } = this.#state
-        return cursor > before ? { type: 'changes', changes: folded, rev: cursor } : undefined
+        return relay && cursor > before ? { type: 'changes', changes: folded, rev: cursor } : undefined
       }
       case 'error':
         if (own) this.#pusher.answered()
@@ -618,11 +626,14 @@ export class Replica {
     this.#writeLater(merged, false).catch((cause: unknown) => this.#repair(cause))
   }
 
-  /** Queues a write in the batcher, or with a synchronous cache, writes it at once (the promise says how it went). */
+  /**
+   * Queues a write in the batcher, or with a synchronous cache, writes it at once (the promise says how it went).
+   * Every confirmed record written here is made by the state for this write alone, so a synchronous cache keeps it.
+   */
   #writeLater(write: CacheWrite, urgent: boolean): Promise<void> {
     if (!this.cache.writeSync) return this.#batcher.enqueue(write, { urgent })
     // The executor runs at once: the write is done (or failed) before this returns.
-    return new Promise((resolve) => resolve(this.cache.writeSync!(write)))
+    return new Promise((resolve) => resolve(this.cache.writeSync!(write, true)))
   }
 
   #repair(cause: unknown): void {

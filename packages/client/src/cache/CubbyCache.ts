@@ -116,8 +116,10 @@ export interface CubbyCache {
   /**
    * Applies a write atomically before returning, for a cache that needs no I/O (memory): the client then
    * skips batching, and a store's push leaves in the same tick. Throws what `write` would reject with.
+   * `ownsRecords`: the caller made the write's `putEntries` records for this write and never changes them, so
+   * the cache may keep them as they are (only the client's own state passes it).
    */
-  writeSync?(batch: CacheWrite): void
+  writeSync?(batch: CacheWrite, ownsRecords?: boolean): void
   /**
    * Calls `listener` once the browser closes the connection under the cache (its database was deleted: "clear
    * site data", storage pressure). A cache that tells this lets the client check the database's marker once per

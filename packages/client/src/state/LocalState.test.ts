@@ -134,6 +134,49 @@ describe('LocalState', () => {
       expect(view(reloaded)).toEqual(view(state))
     })
 
+    it('lists the folded changes only when another tab gets them (relay), confirming the same either way', () => {
+      const make = () => new LocalState({ entries: [{ key: 'old', rev: 1, value: '1' }], outbox: [], cursor: 1 })
+      const [relayed, alone] = [make(), make()]
+      const writes = (state: LocalState) => state.addWrites([store('a', 'A'), out({ op: 'delete', key: 'old' })]).writes
+      const withRelay = relayed.acknowledgeOwn('me', ids(writes(relayed), [2, 3]), true)
+      const without = alone.acknowledgeOwn('me', ids(writes(alone), [2, 3]), false)
+      expect(withRelay.folded).toHaveLength(2)
+      expect(without.folded).toEqual([])
+      expect(without.write).toEqual(withRelay.write)
+      expect(alone.cursor).toBe(3)
+      expect(view(alone)).toEqual(view(relayed))
+    })
+
+    it('holds one object per key for the view and the confirmed record, after an ack and after a remote change', () => {
+      const state = new LocalState(empty)
+      const [write] = state.addWrites([store('k', { n: 1 })]).writes
+      const shown = state.get('k')
+      state.acknowledgeOwn('me', [{ mid: write!.mutation.mid, rev: 1 }], false)
+      expect(state.confirmed('k')).toBe(shown)
+      expect(state.version('k')).toBe(1)
+      state.applyChanges([{ rev: 2, key: 'j', value: '{"n":2}' }], 2)
+      expect(state.confirmed('j')).toBe(state.get('j'))
+      expect(state.get('j')!.value).toEqual({ n: 2 })
+    })
+
+    it('keeps the pending state of a key right as it goes from one write to several and back', () => {
+      const state = new LocalState(empty)
+      const [first] = state.addWrites([store('k', 1)]).writes
+      expect(state.pending.last('k')).toBe(first)
+      const [second] = state.addWrites([store('k', 2)]).writes
+      expect(state.pending.last('k')).toBe(second)
+      expect(state.removeWrites([second!])).toEqual([{ key: 'k', value: 1 }])
+      expect(state.pending.last('k')).toBe(first)
+      expect(state.pending.isUnsettled('k')).toBe(true)
+      state.acknowledgeOwn('me', [{ mid: first!.mutation.mid, rev: 1 }], false)
+      expect(state.pending.last('k')).toBeUndefined()
+      expect(state.pending.isUnsettled('k')).toBe(false)
+      expect(view(state)).toEqual({ k: 1 })
+      const [third] = state.addWrites([store('k', 3)]).writes
+      expect(state.pending.last('k')).toBe(third)
+      expect(view(state)).toEqual({ k: 3 })
+    })
+
     it('folds a clear as the deletes it makes, not as a clear of the cache', () => {
       const state = new LocalState({ entries: [{ key: 'a', rev: 1, value: '1' }, { key: 'k', rev: 3, value: '3' }], outbox: [], cursor: 3 })
       const [clear, after] = state.addWrites([out({ op: 'clear' }), store('mine', 'after the clear')]).writes

@@ -1,6 +1,7 @@
-import { type Change, type Mutation, type MutationResult, type WireError, decodeValue, isExpired } from '@cubby/protocol'
+import { type Change, type Mutation, type MutationResult, type WireError, isExpired } from '@cubby/protocol'
 import type { CacheSnapshot, CacheWrite, CachedEntry, OutboxEntry } from '../cache/CubbyCache.js'
 import { stageEntries } from '../cache/stageEntries.js'
+import { type Confirmed, confirmedEntry } from './confirmedEntry.js'
 import { KeyIndex, type ListOptions } from './KeyIndex.js'
 import { PendingWrites, type PendingWrite } from './PendingWrites.js'
 
@@ -35,17 +36,13 @@ export interface AckResult {
   write: CacheWrite
   /**
    * Own session: what the acknowledged writes changed in `confirmed`, as server changes (a clear as the deletes
-   * it made, since confirmed records after its rev stay), for other tabs to apply before the ack.
+   * it made, since confirmed records after its rev stay), for other tabs to apply before the ack. Empty unless
+   * asked for (see {@link LocalState.acknowledgeOwn}).
    */
   folded: Change[]
 }
 
-const toEntry = (encoded: string): ViewEntry => ({ encoded, value: decodeValue(encoded) })
-
-/** A confirmed record in memory: the server's value at `rev`, and when it expires (server time). */
-type Confirmed = ViewEntry & { rev: number; expiresAt?: number | undefined }
-
-const confirmedOf = ({ rev, value, expiresAt }: CachedEntry): Confirmed => ({ rev, ...toEntry(value), expiresAt })
+const confirmedOf = ({ rev, value, expiresAt }: CachedEntry): Confirmed => confirmedEntry(value, rev, expiresAt)
 /** A cache record, with `expiresAt` only when there is one. */
 const cachedOf = (key: string, rev: number, value: string, expiresAt: number | undefined): CachedEntry =>
   expiresAt === undefined ? { key, rev, value } : { key, rev, value, expiresAt }
@@ -235,18 +232,21 @@ export class LocalState {
       } else {
         // The echo of this client's own write (or a value it already shows) is not decoded again.
         const shown = this.#view.get(change.key)
-        let entry: ViewEntry
+        const { expiresAt } = change
+        let entry: Confirmed
         try {
-          entry = shown !== undefined && shown.encoded === change.value ? shown : toEntry(change.value)
+          entry = shown !== undefined && shown.encoded === change.value
+            ? { encoded: shown.encoded, value: shown.value, rev: change.rev, expiresAt }
+            : confirmedEntry(change.value, change.rev, expiresAt)
         } catch (error) {
           // The server decodes what it accepts, so this is a codec mismatch: skip the value, keep the cursor going.
           errors.push(error)
           continue
         }
         touched.add(change.key)
-        const { expiresAt } = change
         if (expiresAt !== undefined) this.#anyExpiry = true
-        this.#confirmed.set(change.key, { encoded: entry.encoded, value: entry.value, rev: change.rev, expiresAt })
+        // One object for `confirmed` and, through #refresh, the view.
+        this.#confirmed.set(change.key, entry)
         staged.set(change.key, cachedOf(change.key, change.rev, change.value, expiresAt))
       }
     }
@@ -289,13 +289,16 @@ export class LocalState {
    * change back to the connection that pushed it): each acknowledged write becomes the confirmed record of its
    * key at its revision, unless a later one is there already, and the cursor moves to the highest revision: the
    * server sends an ack only once every other change up to it has been sent.
+   *
+   * @param relay - Whether to list what the ack confirmed as `folded`, for other tabs: without one, nothing is listed.
    */
-  acknowledgeOwn(clientId: string, results: readonly MutationResult[]): AckResult {
-    return this.#acknowledge(clientId, results, true)
+  acknowledgeOwn(clientId: string, results: readonly MutationResult[], relay = true): AckResult {
+    return this.#acknowledge(clientId, results, true, relay)
   }
 
-  #acknowledge(clientId: string, results: readonly MutationResult[], fold: boolean): AckResult {
+  #acknowledge(clientId: string, results: readonly MutationResult[], fold: boolean, relay = false): AckResult {
     const result: AckResult = { changes: [], dropped: [], rejected: [], settled: [], write: {}, folded: [] }
+    const folded = relay ? result.folded : undefined
     const keys = new Set<string>()
     const staged = new Map<string, CachedEntry | null>()
     let top = this.#cursor
@@ -308,7 +311,7 @@ export class LocalState {
         this.#pending.settle(write, r.rev)
         if (fold && r.rev > this.#cursor) {
           top = Math.max(top, r.rev)
-          this.#fold(write, r.rev, { folded: result.folded, staged, keys })
+          this.#fold(write, r.rev, { folded, staged, keys })
         }
       }
     }
@@ -322,13 +325,13 @@ export class LocalState {
   #fold(
     { mutation, entry }: PendingWrite,
     rev: number,
-    into: { folded: Change[]; staged: Map<string, CachedEntry | null>; keys: Set<string> },
+    into: { folded: Change[] | undefined; staged: Map<string, CachedEntry | null>; keys: Set<string> },
   ): void {
     const remove = (key: string): void => {
       this.#confirmed.delete(key)
       into.keys.add(key)
       into.staged.set(key, null)
-      into.folded.push({ rev, key, deleted: true })
+      into.folded?.push({ rev, key, deleted: true })
     }
     if (mutation.op === 'clear') {
       for (const [key, confirmed] of this.#confirmed) if (confirmed.rev < rev) remove(key)
@@ -341,25 +344,33 @@ export class LocalState {
       return
     }
     const { expiresAt } = mutation
-    this.#confirmed.set(mutation.key, { encoded: entry!.encoded, value: entry!.value, rev, expiresAt })
+    // The write's own entry becomes the confirmed record (the write leaves the overlay once the cursor reaches it).
+    entry!.rev = rev
+    this.#confirmed.set(mutation.key, entry!)
     into.keys.add(mutation.key)
     into.staged.set(mutation.key, cachedOf(mutation.key, rev, mutation.value, expiresAt))
-    into.folded.push(expiresAt === undefined ? { rev, key: mutation.key, value: mutation.value } : { rev, key: mutation.key, value: mutation.value, expiresAt })
+    into.folded?.push(expiresAt === undefined ? { rev, key: mutation.key, value: mutation.value } : { rev, key: mutation.key, value: mutation.value, expiresAt })
   }
 
   /** Removes writes, adding the keys whose visible value they may affect to `touched`; returns the writes. */
   #remove<TWrites extends readonly PendingWrite[]>(writes: TWrites, touched: Set<string>): TWrites {
-    for (const key of this.#keysOf(writes)) touched.add(key)
+    for (const w of writes) {
+      if (w.mutation.op !== 'clear') touched.add(w.mutation.key)
+      else for (const key of this.#allKeys()) touched.add(key)
+    }
     for (const w of writes) this.#pending.remove(w)
     return writes
   }
 
-  /** Keys whose visible value a set of writes may affect: a clear affects every key. */
-  #keysOf(writes: readonly PendingWrite[]): Set<string> {
-    const keys = new Set<string>()
+  /**
+   * Keys whose visible value a set of writes may affect: a clear affects every key. A key may be listed twice
+   * ({@link #refresh} finds nothing changed the second time), which costs less than a set per write.
+   */
+  #keysOf(writes: readonly PendingWrite[]): Iterable<string> {
+    const keys: string[] = []
     for (const { mutation } of writes) {
       if (mutation.op === 'clear') return this.#allKeys()
-      keys.add(mutation.key)
+      keys.push(mutation.key)
     }
     return keys
   }

@@ -1,13 +1,16 @@
-import { type Mutation, decodeValue } from '@cubby/protocol'
+import type { Mutation } from '@cubby/protocol'
 import type { OutboxEntry } from '../cache/CubbyCache.js'
-import type { ViewEntry } from './LocalState.js'
+import { type Confirmed, confirmedEntry } from './confirmedEntry.js'
 
 /** A local write from the time it is made until the cursor reaches its acknowledged revision. */
 export interface PendingWrite extends OutboxEntry {
   /** Position in this client's overlay (seq may tie between tabs; this never does). */
   readonly order: number
-  /** The decoded value of a `store`: a private copy (replaced only by {@link PendingWrites.rewrite}). */
-  entry: ViewEntry | undefined
+  /**
+   * The decoded value of a `store`: a private copy (replaced only by {@link PendingWrites.rewrite}), with `rev` 0
+   * until its ack makes it the key's confirmed record (see `Confirmed`).
+   */
+  entry: Confirmed | undefined
   /** The revision the server acknowledged it at; undefined while it is pending. */
   ackedRev: number | undefined
   /** Written to the local outbox. */
@@ -22,9 +25,16 @@ export interface PendingWrite extends OutboxEntry {
 
 const keyOf = (m: Mutation): string | undefined => (m.op === 'clear' ? undefined : m.key)
 
+/**
+ * A key's writes in order: the write itself while it has one (most keys: no array per write), an array once it
+ * has more.
+ */
+type KeyWrites = PendingWrite | PendingWrite[]
+
 /** Whether a list of writes in order holds one still pending; acks come in order, so the newest tells most. */
-function hasUnsettled(writes: readonly PendingWrite[] | undefined): boolean {
+function hasUnsettled(writes: KeyWrites | undefined): boolean {
   if (writes === undefined) return false
+  if (!Array.isArray(writes)) return writes.ackedRev === undefined
   for (let i = writes.length - 1; i >= 0; i--) if (writes[i]!.ackedRev === undefined) return true
   return false
 }
@@ -40,7 +50,7 @@ export class PendingWrites {
   readonly #all = new Set<PendingWrite>()
   /** By client id, then mid: no id string is built per lookup. */
   readonly #byId = new Map<string, Map<number, PendingWrite>>()
-  readonly #byKey = new Map<string, PendingWrite[]>()
+  readonly #byKey = new Map<string, KeyWrites>()
   readonly #clears: PendingWrite[] = []
   readonly #acked = new Set<PendingWrite>()
   #unsettled = 0
@@ -69,7 +79,7 @@ export class PendingWrites {
   }
 
   add({ seq, clientId, mutation, after, batch }: OutboxEntry, durable = false, foreign = false): PendingWrite {
-    const entry = mutation.op === 'store' ? { encoded: mutation.value, value: decodeValue(mutation.value) } : undefined
+    const entry = mutation.op === 'store' ? confirmedEntry(mutation.value, 0, mutation.expiresAt) : undefined
     const write: PendingWrite = { seq, clientId, mutation, order: ++this.#order, entry, ackedRev: undefined, durable, sent: false, foreign, everSent: durable }
     if (after !== undefined) {
       write.after = after
@@ -83,9 +93,10 @@ export class PendingWrites {
     const key = keyOf(mutation)
     if (key === undefined) this.#clears.push(write)
     else {
-      const list = this.#byKey.get(key)
-      if (list) list.push(write)
-      else this.#byKey.set(key, [write])
+      const writes = this.#byKey.get(key)
+      if (writes === undefined) this.#byKey.set(key, write)
+      else if (Array.isArray(writes)) writes.push(write)
+      else this.#byKey.set(key, [writes, write])
     }
     this.#maxSeq = Math.max(this.#maxSeq, seq)
     this.#unsettled++
@@ -98,9 +109,12 @@ export class PendingWrites {
     mids.delete(write.mutation.mid)
     if (mids.size === 0) this.#byId.delete(write.clientId)
     const key = keyOf(write.mutation)
-    const list = key === undefined ? this.#clears : this.#byKey.get(key)!
-    list.splice(list.indexOf(write), 1)
-    if (key !== undefined && list.length === 0) this.#byKey.delete(key)
+    const writes = key === undefined ? this.#clears : this.#byKey.get(key)!
+    if (!Array.isArray(writes)) this.#byKey.delete(key!)
+    else {
+      writes.splice(writes.indexOf(write), 1)
+      if (key !== undefined && writes.length === 0) this.#byKey.delete(key)
+    }
     if (write.ackedRev === undefined) this.#unsettled--
     if (write.after !== undefined) this.#waiting--
     this.#acked.delete(write)
@@ -109,7 +123,7 @@ export class PendingWrites {
   /** Replaces the value (and condition) of a store that was never sent, in place: same mid, same place in the order. */
   rewrite(write: PendingWrite, mutation: Mutation & { op: 'store' }): void {
     write.mutation = mutation
-    write.entry = { encoded: mutation.value, value: decodeValue(mutation.value) }
+    write.entry = confirmedEntry(mutation.value, 0, mutation.expiresAt)
   }
 
   /** Marks a write acknowledged at `rev`; it stays in the overlay until {@link reached}. */
@@ -126,13 +140,15 @@ export class PendingWrites {
 
   /** The last write that decides `key`: its own last store/delete, or a later clear. */
   last(key: string): PendingWrite | undefined {
-    const own = this.#byKey.get(key)?.at(-1)
+    const writes = this.#byKey.get(key)
+    const own = Array.isArray(writes) ? writes.at(-1) : writes
     const clear = this.#clears.at(-1)
     return clear && (!own || clear.order > own.order) ? clear : own
   }
 
   /** Acknowledged writes whose revision the cursor has reached. */
   reached(cursor: number): PendingWrite[] {
+    if (this.#acked.size === 0) return []
     const due: PendingWrite[] = []
     for (const w of this.#acked) if (w.ackedRev! <= cursor) due.push(w)
     return due

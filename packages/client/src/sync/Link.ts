@@ -271,7 +271,8 @@ export class Link implements UplinkSink, TabUplinkSink {
 
   #apply(message: ServerMessage): ServerMessage | undefined {
     if (message.type === 'user-deleted') return this.userDeleted()
-    if (message.type !== 'welcome') return this.#replica!.receive(message)
+    // The changes an ack confirmed are listed only for other tabs: without a leader's relay, none.
+    if (message.type !== 'welcome') return this.#replica!.receive(message, this.#leader !== undefined)
     if (message.userId !== this.#session!.userId) {
       // Never mix users: the local database belongs to the user it was opened for.
       this.#events.error(new CubbyError('UNAUTHORIZED', `The token is for another user, ${JSON.stringify(message.userId)}`))
