@@ -20,12 +20,6 @@ async function open(connection: Connection, options: { prefix?: string; quota?: 
   return Object.assign(storage, { [Symbol.asyncDispose]: () => storage.close() })
 }
 
-const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
-  const all: T[] = []
-  for await (const x of it) all.push(x)
-  return all
-}
-
 /** Calls of every command so far, summed over the masters (INFO commandstats), EVALSHA of scripts included. */
 async function commandCalls(client: Redis | Cluster): Promise<number> {
   const nodes = client instanceof Cluster ? client.nodes('master') : [client]
@@ -35,29 +29,6 @@ async function commandCalls(client: Redis | Cluster): Promise<number> {
 }
 
 describe.each([['a single Redis', single], ['a Redis Cluster', clustered]] as const)('expiry on %s', (_name, connection) => {
-  it('hides an expired value from get, list, catch-up, snapshot and export before any sweep', async () => {
-    await using storage = await open(connection)
-    const past = Date.now() - 1
-    const future = Date.now() + 3_600_000
-    const { changes } = await storage.commit('u', [
-      { op: 'store', mid: 1, key: 'gone', value: '1', expiresAt: past },
-      { op: 'store', mid: 2, key: 'kept', value: '2', expiresAt: future },
-    ])
-    expect(changes).toEqual([{ rev: 1, key: 'gone', value: '1', expiresAt: past }, { rev: 2, key: 'kept', value: '2', expiresAt: future }])
-    expect(await storage.get('u', 'gone')).toBeUndefined()
-    expect(await storage.get('u', 'kept')).toEqual({ key: 'kept', rev: 2, value: '2', expiresAt: future })
-    expect(await storage.list('u', { limit: 10 })).toEqual([{ key: 'kept', rev: 2, value: '2', expiresAt: future }])
-    expect((await storage.changesSince('u', 0, 10)).changes).toEqual([
-      { rev: 1, key: 'gone', deleted: true }, { rev: 2, key: 'kept', value: '2', expiresAt: future },
-    ])
-    const snapshot = await storage.snapshot('u')
-    expect(await snapshot.next(10)).toEqual([{ rev: 1, key: 'gone', deleted: true }, { rev: 2, key: 'kept', value: '2', expiresAt: future }])
-    await snapshot.close()
-    expect((await collect(storage.exportUser('u'))).slice(1)).toEqual([
-      { type: 'deleted', key: 'gone', rev: 1 }, { type: 'value', key: 'kept', rev: 2, value: '2', expiresAt: future },
-    ])
-  })
-
   it('sweeps only what is due, as tombstones at new revisions, and frees the index', async () => {
     await using storage = await open(connection)
     const now = Date.now()

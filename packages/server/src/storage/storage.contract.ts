@@ -8,6 +8,7 @@ import { runAdminContract } from './storageAdmin.contract.js'
 import { runDeletionContract } from './storageDeletion.contract.js'
 import { runDevicesContract } from './storageDevices.contract.js'
 import { runMergeContract } from './storageMerge.contract.js'
+import { runExpiryContract } from './storageExpiry.contract.js'
 import type { UserQuota } from './UserQuota.js'
 
 /** Options the contract asks a storage to be made with. */
@@ -53,6 +54,7 @@ export function runStorageContract(name: string, setup: (options?: StorageContra
     runDeletionContract(setup)
     runDevicesContract(setup)
     runMergeContract(setup)
+    runExpiryContract(setup)
 
     it('assigns consecutive revs per user and reports results, changes and head', async () => {
       await using f = await setup()
