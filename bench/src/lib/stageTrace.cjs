@@ -1,5 +1,5 @@
 // Preloaded (--require) into a cubby-server process by the propagation workload's stage timeline: records the
-// server's `cubby:stage` diagnostics channel (see packages/server/src/sync/traceStage.ts) and writes it, as a
+// server's `cubby:stage` diagnostics channel (see packages/server/src/traceStage.ts) and writes it, as a
 // flat [stage, t, stage, t, ...] array, to <tmpdir>/cubby-stages-<pid>.json when the process exits.
 const dc = require('node:diagnostics_channel')
 const fs = require('node:fs')

@@ -6,7 +6,7 @@ import { deletionKey, metaKey, parseDeletion, parseMeta } from './levelKeys.js'
 import type { StorageBudget } from './StorageBudget.js'
 import type { UserQuota } from './UserQuota.js'
 import { WriteCache } from './WriteCache.js'
-import { traceStage } from '../sync/traceStage.js'
+import { traceStage } from '../traceStage.js'
 
 interface PendingCommit extends CommitRequest {
   exclusive?: undefined

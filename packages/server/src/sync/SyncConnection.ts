@@ -17,7 +17,7 @@ import { OpenBatch, resultsByPart, type CompleteBatch } from './OpenBatch.js'
 import type { SyncHub } from './SyncHub.js'
 import { parseHello } from './parseHello.js'
 import { SyncSession, type SessionChannel } from './SyncSession.js'
-import { traceStage } from './traceStage.js'
+import { traceStage } from '../traceStage.js'
 
 /** What every connection shares. @internal */
 export interface SyncContext {

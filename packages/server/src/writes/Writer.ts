@@ -2,7 +2,7 @@ import type { Change, CubbyLimits, Mutation, MutationResult, WireError } from '@
 import type { CubbyLogger } from '../logger.js'
 import type { ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CommitOptions, CubbyStorage } from '../storage/CubbyStorage.js'
-import { traceStage } from '../sync/traceStage.js'
+import { traceStage } from '../traceStage.js'
 import { validateMutation } from './validateMutation.js'
 
 /** Receives the changes of every commit, to fan them out to live sessions. */
