@@ -198,3 +198,39 @@ describe('tabs when the server refuses the token for good', () => {
     await vi.waitFor(() => expect(reasons).toEqual(['UNAUTHORIZED expired token', 'UNAUTHORIZED expired token']))
   })
 })
+
+describe('tabs pointed at a wrong base path', () => {
+  it('tell every tab, also one that joins later, that the URL is not Cubby\'s, on the error event and in the status', async () => {
+    await using server = await startTestServer()
+    const url = `${server.url}/wrong`
+    const sockets = watchedWebSocket()
+    // A device identity: nothing goes to the server before the socket.
+    const options = { name: 'wrong-base-tabs-app', WebSocket: sockets.WebSocket }
+    const seen = new Map<Cubby, { errors: Array<{ code: string; message: string }>; statuses: Array<{ status: string; error?: { code: string } }> }>()
+    const watch = (tab: Cubby): Cubby => {
+      const log = { errors: [] as Array<{ code: string; message: string }>, statuses: [] as Array<{ status: string; error?: { code: string } }> }
+      tab.addEventListener('error', (e) => log.errors.push(e.detail.error))
+      tab.addEventListener('status', (e) => log.statuses.push(e.detail))
+      seen.set(tab, log)
+      return tab
+    }
+    const told = (tab: Cubby): void => {
+      const log = seen.get(tab)!
+      expect(log.errors.map((e) => e.code)).toEqual(['BAD_MESSAGE'])
+      expect(log.errors[0]!.message).toContain(url)
+      expect(log.statuses.at(-1)).toMatchObject({ status: 'offline', error: { code: 'BAD_MESSAGE' } })
+    }
+    await using a = watch(tabOf(url, options))
+    await using b = watch(tabOf(url, options))
+    await vi.waitFor(() => [a, b].forEach(told), { timeout: 10_000 })
+    expect([a.tabs, b.tabs]).toEqual(['coordinate', 'coordinate'])
+    // A tab opened after the leader found out hears it when it joins.
+    await using c = watch(tabOf(url, options))
+    await vi.waitFor(() => told(c), { timeout: 10_000 })
+    // Said once in each tab while it stays wrong, not at every attempt.
+    const opened = sockets.opened()
+    await vi.waitFor(() => expect(sockets.opened()).toBeGreaterThan(opened + 1), { timeout: 15_000 })
+    ;[a, b, c].forEach(told)
+    expect([a.status, b.status, c.status]).toEqual(['offline', 'offline', 'offline'])
+  })
+})

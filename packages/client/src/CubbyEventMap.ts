@@ -27,6 +27,7 @@ export interface CubbyStatusDetail {
   /**
    * With `offline`, when the client found out why it cannot connect: `BAD_MESSAGE` for a `url` whose server
    * does not answer as Cubby (a wrong base path). The same error goes to the `error` event, once until it connects.
+   * Tabs that coordinate get it from the leader tab, also one that joins later.
    */
   error?: CubbyError
 }

@@ -8,6 +8,7 @@ import type { Session } from '../loadReplica.js'
 import type { Replica } from '../Replica.js'
 import type { tabPlatform } from '../tabs/TabGroup.js'
 import type { TabLeader } from '../tabs/TabLeader.js'
+import type { TabError } from '../tabs/TabMessage.js'
 import type { TabUplink, TabUplinkSink } from '../tabs/TabUplink.js'
 import type { SyncConnection } from './SyncConnection.js'
 import type { Uplink, UplinkSink } from './Uplink.js'
@@ -182,7 +183,7 @@ export class Link implements UplinkSink, TabUplinkSink {
   #setStatus(status: CubbyStatus, force = false, error?: CubbyError): void {
     if (status === this.#status && !force) return
     this.#status = status
-    this.#leader?.relayStatus(status)
+    this.#leader?.relayStatus(status, error)
     this.#events.status(status, error)
   }
 
@@ -235,8 +236,14 @@ export class Link implements UplinkSink, TabUplinkSink {
   }
 
   /** @inheritDoc TabUplinkSink.leaderStatus */
-  leaderStatus(status: CubbyStatus): void {
-    this.#setStatus(status)
+  leaderStatus(status: CubbyStatus, told?: TabError): void {
+    if (told === undefined) this.#setStatus(status)
+    else {
+      // As the leader reported it: once on the error event, and with the status.
+      const error = new CubbyError(told.code, told.message)
+      this.#events.error(error)
+      this.#setStatus(status, true, error)
+    }
     if (status === 'online') this.#events.ready()
   }
 

@@ -1,8 +1,8 @@
-import type { CubbyErrorCode, ServerMessage, UnauthorizedReason } from '@cubby/protocol'
+import type { CubbyError, CubbyErrorCode, ServerMessage, UnauthorizedReason } from '@cubby/protocol'
 import type { CubbyStatus, StopReason } from '../CubbyEventMap.js'
 import type { Replica } from '../Replica.js'
 import type { TabGroup } from './TabGroup.js'
-import type { TabEnvelope, TabMessage } from './TabMessage.js'
+import type { TabEnvelope, TabError, TabMessage } from './TabMessage.js'
 import { tabPresenceName } from './TabMessage.js'
 
 /**
@@ -20,6 +20,8 @@ export class TabLeader {
   readonly #followers = new Map<string, AbortController>()
   #queue: Promise<void> = Promise.resolve()
   #status: CubbyStatus
+  /** Why it cannot connect, while the status it went with lasts. */
+  #error: TabError | undefined
 
   constructor(group: TabGroup, replica: Replica, status: CubbyStatus) {
     this.#group = group
@@ -43,10 +45,11 @@ export class TabLeader {
     this.relay({ type: 'frame', message }, () => this.#replica.flushed())
   }
 
-  /** Relays the connection state. */
-  relayStatus(status: CubbyStatus): void {
+  /** Relays the connection state, with why it cannot connect when this tab found out (a wrong base path). */
+  relayStatus(status: CubbyStatus, error?: CubbyError): void {
     this.#status = status
-    this.relay({ type: 'state', status })
+    this.#error = error && { code: error.code, message: error.message }
+    this.relay({ type: 'state', status, ...this.#errorField() })
   }
 
   /** Tells the other tabs that the connection stopped for good (the server refused it). */
@@ -86,8 +89,12 @@ export class TabLeader {
     // What this tab did before it heard of the new one is what the new one may have missed; it is in the cache
     // once the writes queued so far are done. Everything after is relayed (queued after this).
     const replica = this.#replica
-    const body: TabMessage = { type: 'joined', to: from, status: this.#status, cursor: replica.cursor, writes: replica.durableWrites(), acks: replica.acknowledged(), clockOffset: replica.clock.offset }
+    const body: TabMessage = { type: 'joined', to: from, status: this.#status, ...this.#errorField(), cursor: replica.cursor, writes: replica.durableWrites(), acks: replica.acknowledged(), clockOffset: replica.clock.offset }
     this.relay(body, () => replica.flushed())
+  }
+
+  #errorField(): { error?: TabError } {
+    return this.#error === undefined ? {} : { error: this.#error }
   }
 
   #forget(from: string): void {

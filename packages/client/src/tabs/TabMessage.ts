@@ -26,19 +26,25 @@ export type TabMessage =
    * (durable writes, and acks of those acknowledged) and its server clock offset, each as of a moment when the cache holds everything the
    * leader did not relay before it heard of the tab.
    */
-  | { type: 'joined'; to: string; status: CubbyStatus; cursor: number; writes: OutboxEntry[]; acks: AckMessage[]; clockOffset: number }
+  | { type: 'joined'; to: string; status: CubbyStatus; error?: TabError; cursor: number; writes: OutboxEntry[]; acks: AckMessage[]; clockOffset: number }
   /** From the leader: the offset of the server's clock it learnt from a `welcome` (server minus device, ms). */
   | { type: 'clock'; offset: number }
   /** From the leader: a server frame it applied and persisted. */
   | { type: 'frame'; message: ServerMessage }
   /** From the leader: writes of the tabs, in the order the leader sends them. */
   | { type: 'relay'; entries: OutboxEntry[] }
-  /** From the leader: its connection state. */
-  | { type: 'state'; status: CubbyStatus }
+  /** From the leader: its connection state, with why it cannot connect when it found out: a wrong base path. */
+  | { type: 'state'; status: CubbyStatus; error?: TabError }
   /** From the leader: the server refused it for good (`reason` as in the `error` event's `stopped`); it stays offline. */
   | { type: 'stopped'; code: CubbyErrorCode; message: string; reason: StopReason; unauthorized?: UnauthorizedReason }
   /** The user's local data is gone (signed out in a tab, or deleted on the server): drop it and close. */
   | { type: 'gone'; code: CubbyErrorCode; message: string }
+
+/** A {@link CubbyError} as it crosses the BroadcastChannel (a structured clone keeps no subclass nor `code`). @internal */
+export interface TabError {
+  code: CubbyErrorCode
+  message: string
+}
 
 /** A {@link TabMessage} with its sender. @internal */
 export interface TabEnvelope {

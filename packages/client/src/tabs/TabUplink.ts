@@ -5,7 +5,7 @@ import type { Replica } from '../Replica.js'
 import type { Uplink } from '../sync/Uplink.js'
 import { TabGroup, type TabPlatform } from './TabGroup.js'
 import { TabLeader } from './TabLeader.js'
-import type { TabEnvelope, TabMessage } from './TabMessage.js'
+import type { TabEnvelope, TabError, TabMessage } from './TabMessage.js'
 
 /** What a {@link TabUplink} reports to: the {@link Link} that chose it. @internal */
 export interface TabUplinkSink {
@@ -13,8 +13,8 @@ export interface TabUplinkSink {
   lead(leader: TabLeader): void
   /** This tab no longer leads: close the connection. */
   unlead(): void
-  /** The leader's connection state. */
-  leaderStatus(status: CubbyStatus): void
+  /** The leader's connection state, with why it cannot connect when it found out. */
+  leaderStatus(status: CubbyStatus, error?: TabError): void
   /** The user's local data is gone (another tab signed out, or the server deleted the user). */
   gone(code: CubbyErrorCode, message: string): void
   /** The leader's connection stopped for good: report it as this tab's own. */
@@ -116,7 +116,7 @@ export class TabUplink implements Uplink {
       case 'clock':
         return replica.followClock(body.offset)
       case 'state':
-        return this.#sink.leaderStatus(body.status)
+        return this.#sink.leaderStatus(body.status, body.error)
       case 'stopped':
         return this.#sink.stopped(body.code, body.message, body.reason, body.unauthorized)
       case 'joined':
@@ -143,7 +143,7 @@ export class TabUplink implements Uplink {
           if (this.#attached === replica) this.#group.release()
         })
     }
-    this.#sink.leaderStatus(body.status)
+    this.#sink.leaderStatus(body.status, body.error)
   }
 
   async #lead(replica: Replica): Promise<void> {
