@@ -22,6 +22,13 @@ export interface TabPage {
   spy(name: string, userId: string): void
   /** What the spy has heard from the leader, by message type. */
   heard(): Record<string, number>
+  /**
+   * From now on this page's sockets drop its `push` frames before they leave (the server never gets them) or
+   * the server's `ack` frames as they arrive (the server applied the writes; this page never hears it).
+   */
+  drop(frames: 'push' | 'ack'): void
+  /** How many writes this page's client has not seen acknowledged. */
+  pendingCount(): number
   close(): Promise<void>
 }
 
@@ -33,10 +40,29 @@ declare global {
 
 let cubby: Cubby | undefined
 const heard: Record<string, number> = {}
+let dropping: 'push' | 'ack' | undefined
+
+const frameType = (data: unknown): unknown => (typeof data === 'string' ? (JSON.parse(data) as { type?: unknown }).type : undefined)
+
+/** The page's WebSocket: the browser's, which drops frames as {@link TabPage.drop} says. */
+class DroppingWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args)
+    // Listeners run in the order they were added: this one before the client's `onmessage`, set later.
+    this.addEventListener('message', (event) => {
+      if (dropping === 'ack' && frameType(event.data) === 'ack') event.stopImmediatePropagation()
+    })
+  }
+
+  override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+    if (dropping === 'push' && frameType(data) === 'push') return
+    super.send(data)
+  }
+}
 
 window.tab = {
   async open({ url, token, name, reconnect }) {
-    cubby = createCubby({ url, auth: token, name, ...(reconnect && { reconnect }) })
+    cubby = createCubby({ url, auth: token, name, WebSocket: DroppingWebSocket, ...(reconnect && { reconnect }) })
     await cubby.ready()
   },
   async storeEach(prefix, count) {
@@ -60,5 +86,9 @@ window.tab = {
     }
   },
   heard: () => ({ ...heard }),
+  drop(frames) {
+    dropping = frames
+  },
+  pendingCount: () => cubby!.pendingCount,
   close: () => cubby!.close(),
 }
