@@ -24,9 +24,10 @@ export interface TabPage {
   heard(): Record<string, number>
   /**
    * From now on this page's sockets drop its `push` frames before they leave (the server never gets them) or
-   * the server's `ack` frames as they arrive (the server applied the writes; this page never hears it).
+   * the server's `ack` frames as they arrive (the server applied the writes; this page never hears it); with
+   * `undefined`, nothing.
    */
-  drop(frames: 'push' | 'ack'): void
+  drop(frames: 'push' | 'ack' | undefined): void
   /** How many writes this page's client has not seen acknowledged. */
   pendingCount(): number
   close(): Promise<void>
@@ -40,7 +41,7 @@ declare global {
 
 let cubby: Cubby | undefined
 const heard: Record<string, number> = {}
-let dropping: 'push' | 'ack' | undefined
+let dropping: Parameters<TabPage['drop']>[0]
 
 const frameType = (data: unknown): unknown => (typeof data === 'string' ? (JSON.parse(data) as { type?: unknown }).type : undefined)
 
