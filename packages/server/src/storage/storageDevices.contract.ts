@@ -11,8 +11,22 @@ function registry(f: StorageContractFixture): DeviceRegistry {
   return devices
 }
 
+type Setup = (options?: StorageContractOptions) => Promise<StorageContractFixture>
+
+/** A fixture whose registry holds `devices` (user id, device id), each added under a bound of 5; `await using` it. */
+async function setupWith(setup: Setup, devices: ReadonlyArray<readonly [userId: string, id: string]>): Promise<StorageContractFixture> {
+  const f = await setup()
+  try {
+    for (const [userId, id] of devices) expect(await registry(f).addDevice(userId, device(id), 5)).toBe('added')
+    return f
+  } catch (error) {
+    await f[Symbol.asyncDispose]()
+    throw error
+  }
+}
+
 /** The devices part of the storage contract: link codes are single use, bounded and expire; devices are bounded and revocations stick. @internal */
-export function runDevicesContract(setup: (options?: StorageContractOptions) => Promise<StorageContractFixture>): void {
+export function runDevicesContract(setup: Setup): void {
   describe('devices', () => {
     // Real time: Redis expires a code's keys by the clock.
     let now = 0
@@ -63,10 +77,8 @@ export function runDevicesContract(setup: (options?: StorageContractOptions) => 
     })
 
     it('keeps when a device was last seen: only on a live record, never backwards, never creating one', async () => {
-      await using f = await setup()
+      await using f = await setupWith(setup, [['u', 'k1'], ['u', 'k2']])
       const r = registry(f)
-      await r.addDevice('u', device('k1'), 5)
-      await r.addDevice('u', device('k2'), 5)
       await r.seeDevice('u', 'k1', now)
       await r.seeDevice('u', 'k1', now - 1000)
       expect(await r.device('u', 'k1')).toEqual({ ...device('k1'), lastSeen: now })
@@ -92,10 +104,8 @@ export function runDevicesContract(setup: (options?: StorageContractOptions) => 
     })
 
     it('removes a deleted user\'s devices and voids their codes, and no one else\'s', async () => {
-      await using f = await setup()
+      await using f = await setupWith(setup, [['u', 'k1'], ['v', 'k1']])
       const r = registry(f)
-      await r.addDevice('u', device('k1'), 5)
-      await r.addDevice('v', device('k1'), 5)
       await r.createLink('u', 'cu', link)
       await r.createLink('v', 'cv', link)
       await r.deleteUser('u')
@@ -106,8 +116,7 @@ export function runDevicesContract(setup: (options?: StorageContractOptions) => 
     })
 
     it('keeps devices and codes across a reopen', async () => {
-      await using f = await setup()
-      await registry(f).addDevice('u', device('k1'), 5)
+      await using f = await setupWith(setup, [['u', 'k1']])
       await registry(f).createLink('u', 'h', link)
       await f.reopen()
       expect(await registry(f).devices('u')).toEqual([device('k1')])
