@@ -4,6 +4,11 @@ import { pushFrames } from './pushFrames.js'
 /** The shortest time between two rounds of pushes of the writes an asynchronous cache made durable (see {@link Pusher.durable}). */
 const PUSH_INTERVAL_MS = 8
 /**
+ * The longest that interval grows to while writes keep coming faster than it (a loop of awaited stores, an
+ * import): how late, at most, another device sees such writes.
+ */
+const MAX_PUSH_INTERVAL_MS = 128
+/**
  * How many rounds of pushes may be unanswered at once. With one, a write made just before the answer to the
  * previous one arrived waited for it (in the propagation benchmark, one write at a time, more than half the
  * writes did, which was most of the time from `store` to the socket); with two it leaves at once, and a loop of
@@ -39,7 +44,10 @@ export class Pusher {
   /** Every write of the overlay, in order. */
   readonly #writes: () => Iterable<PendingWrite>
   readonly #maxFrameBytes: number
-  readonly #intervalMs: number
+  /** The interval after a pause. */
+  readonly #baseIntervalMs: number
+  /** The interval now: {@link #baseIntervalMs}, doubled each time a held round carried several writes. */
+  #intervalMs: number
   /** Whether the cache writes synchronously (memory): then there is no transaction to wait for. */
   readonly #syncCache: boolean
   #send: ((frame: string) => boolean) | undefined
@@ -62,7 +70,7 @@ export class Pusher {
     this.#writes = options.writes
     this.#maxFrameBytes = options.maxFrameBytes
     this.#syncCache = options.syncCache
-    this.#intervalMs = options.intervalMs ?? PUSH_INTERVAL_MS
+    this.#baseIntervalMs = this.#intervalMs = options.intervalMs ?? PUSH_INTERVAL_MS
   }
 
   /** The session is established: sends the whole outbox, in order. */
@@ -93,19 +101,30 @@ export class Pusher {
 
   /**
    * Sends the writes an asynchronous cache (IndexedDB) made durable: at once (in the same tick as the stores
-   * of the batch) when the last round of pushes left at least {@link PUSH_INTERVAL_MS} ago, otherwise once
-   * that much time has passed. A write after a pause leaves at once; an app that awaits one store after
-   * another sends a frame per interval instead of one per store, and on a busy machine the frames, the
-   * server's commits and the acks are what each store costs besides its transaction (the browser benchmark's
-   * awaited store/s). A synchronous cache (memory) has no transaction to wait for and pushes at once.
+   * of the batch) when the last round of pushes left at least the interval ago, otherwise once that much time
+   * has passed. A write after a pause leaves at once; an app that awaits one store after another sends a frame
+   * per interval instead of one per store: on a busy machine the frames, the server's commits and the acks are
+   * what each store costs besides its transaction (the browser benchmark's awaited store/s).
+   *
+   * The interval adapts, from {@link PUSH_INTERVAL_MS} up to {@link MAX_PUSH_INTERVAL_MS}: it doubles each
+   * time a round held for it carried more than one write (writes keep coming faster than it), halves when one
+   * carried a single write, and starts over after a pause of twice its length. A memory cache has no
+   * transaction to wait for and pushes at once.
    */
   durable(): void {
     if (this.#timer !== undefined) return
-    const wait = this.#lastPushAt + this.#intervalMs - Date.now()
-    if (wait <= 0) return this.push(this.#writes())
+    const since = Date.now() - this.#lastPushAt
+    if (since >= 2 * this.#intervalMs) this.#intervalMs = this.#baseIntervalMs
+    const wait = this.#intervalMs - since
+    if (wait <= 0) {
+      this.push(this.#writes())
+      return
+    }
     this.#timer = setTimeout(() => {
       this.#timer = undefined
-      this.push(this.#writes())
+      const sent = this.push(this.#writes())
+      if (sent > 1) this.#intervalMs = Math.min(this.#intervalMs * 2, MAX_PUSH_INTERVAL_MS)
+      else if (sent === 1) this.#intervalMs = Math.max(this.#intervalMs / 2, this.#baseIntervalMs)
     }, wait)
   }
 
@@ -119,11 +138,14 @@ export class Pusher {
     else this.durable()
   }
 
-  /** Sends those of `writes` that are due, unless {@link MAX_ROUNDS_IN_FLIGHT} rounds are still unanswered. */
-  push(writes: Iterable<PendingWrite>): void {
-    if (!this.#send || this.#rounds.length >= MAX_ROUNDS_IN_FLIGHT) return
+  /**
+   * Sends those of `writes` that are due, unless {@link MAX_ROUNDS_IN_FLIGHT} rounds are still unanswered;
+   * returns how many it sent.
+   */
+  push(writes: Iterable<PendingWrite>): number {
+    if (!this.#send || this.#rounds.length >= MAX_ROUNDS_IN_FLIGHT) return 0
     const due = dueNow(writes)
-    if (due.length === 0) return
+    if (due.length === 0) return 0
     // A frame that cannot go means the socket is closing; disconnected() then marks everything unsent.
     let frames = 0
     for (const frame of pushFrames(due, this.#maxFrameBytes)) {
@@ -137,6 +159,7 @@ export class Pusher {
       w.sent = true
       w.everSent = true
     }
+    return due.length
   }
 
   /** Stops: nothing more is sent. */
