@@ -46,12 +46,13 @@ function copyOutboxEntry({ seq, clientId, mutation, after, batch }: OutboxEntry)
  * transaction does in IndexedDB, and what keeps the caller's later changes to its objects out of the cache.
  * Only the records are copied (refs and keys are strings and numbers), each by its known shape: a generic deep
  * copy of the whole write (and structuredClone before it) was the memory cache's whole cost in the fan-out
- * benchmark's profile. Confirmed records the caller hands over (`ownsRecords`, see `CubbyCache.writeSync`) are
- * kept as they are: the client makes them from the server's strings and numbers for this write alone.
+ * benchmark's profile. A write whose records the caller hands over (`ownsRecords`, see `CubbyCache.writeSync`) is
+ * applied as it is: the client makes its confirmed records and outbox entries from strings and numbers, for the
+ * cache to keep.
  */
-function copy(batch: CacheWrite, ownsRecords: boolean): CacheWrite {
+function copy(batch: CacheWrite): CacheWrite {
   const out = { ...batch }
-  if (batch.putEntries !== undefined && !ownsRecords) out.putEntries = batch.putEntries.map(copyEntry)
+  if (batch.putEntries !== undefined) out.putEntries = batch.putEntries.map(copyEntry)
   if (batch.outboxPut !== undefined) out.outboxPut = batch.outboxPut.map(copyOutboxEntry)
   return out
 }
@@ -99,7 +100,7 @@ export function createMemoryCache(): CubbyCacheProvider {
       const writeSync = (batch: CacheWrite, ownsRecords = false): void => {
         if (closed) throw new CubbyError('CLOSED')
         if (batch.expectMarker !== undefined && user.marker !== batch.expectMarker) throw new CubbyError('CACHE_EVICTED')
-        apply(user, copy(batch, ownsRecords))
+        apply(user, ownsRecords ? batch : copy(batch))
       }
       return {
         persistent: false,
