@@ -236,15 +236,17 @@ describe('Replica on a synchronous cache (memory)', () => {
   async function setupSync() {
     const memory = await createMemoryCache().open('alice')
     const writes: CacheWrite[] = []
+    const handedOver: boolean[] = []
     let failNext = false
     const cache: CubbyCache = {
       persistent: false,
       load: () => memory.load(),
       write: (batch) => memory.write(batch),
-      writeSync: (batch) => {
+      writeSync: (batch, ownsRecords) => {
         writes.push(batch)
+        handedOver.push(ownsRecords === true)
         if (failNext) throw ((failNext = false), new Error('disk full'))
-        memory.writeSync!(batch)
+        memory.writeSync!(batch, ownsRecords)
       },
       destroy: () => memory.destroy(),
       close: () => memory.close(),
@@ -254,7 +256,7 @@ describe('Replica on a synchronous cache (memory)', () => {
     const replica = new Replica({ state: new LocalState(await cache.load()), cache, hooks, clientId: 'tab', maxFrameBytes: 1 << 20 })
     const sent: PushMessage[] = []
     replica.connected((frame) => (sent.push(parseClientMessage(frame) as PushMessage), true))
-    return { replica, writes, sent, changes, fail: () => (failNext = true) }
+    return { replica, writes, handedOver, sent, changes, fail: () => (failNext = true) }
   }
 
   it('puts stores in the outbox before write() returns and sends those of one tick in one push on the next microtask', async () => {
@@ -265,6 +267,16 @@ describe('Replica on a synchronous cache (memory)', () => {
     expect(sent).toHaveLength(1)
     expect(sent[0]!.mutations.map((m) => m.mid)).toEqual([1, 2, 3])
     await Promise.all(done)
+  })
+
+  it('hands the outbox entry of a store to the cache to keep, and sends it as made', async () => {
+    const { replica, writes, handedOver, sent } = await setupSync()
+    await replica.write([{ op: 'store', key: 'k', value: enc(1) }])
+    // Made for this write alone: the cache keeps it rather than copying it (see CubbyCache.writeSync).
+    expect(handedOver).toEqual([true])
+    expect(writes[0]!.outboxPut![0]!.mutation).toBe(replica.lastWrite('k')!.mutation)
+    await Promise.resolve()
+    expect(sent[0]!.mutations).toEqual([{ op: 'store', mid: 1, key: 'k', value: enc(1) }])
   })
 
   it('rolls a store back and rejects with STORAGE_ERROR when the synchronous write throws, sending nothing', async () => {

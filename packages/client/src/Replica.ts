@@ -164,12 +164,20 @@ export class Replica {
    * large part of the client's CPU when many stores come in one tick.
    */
   write(inputs: readonly MutationInput[]): Promise<void> {
-    const entries = inputs.map((input): OutboxEntry => {
-      // The input is this write's own object: it takes its id in place, which is cheaper than a copy per store.
-      input.mid = this.#nextMid++
-      return { seq: this.#nextSeq++, clientId: this.#clientId, mutation: input as Mutation }
-    })
+    const entries: OutboxEntry[] = []
+    for (let i = 0; i < inputs.length; i++) entries.push(this.#entry(inputs[i]!))
     return this.#add(entries).durable
+  }
+
+  /** {@link write} of one input (a `store`): no array of inputs. */
+  writeOne(input: MutationInput): Promise<void> {
+    return this.#add([this.#entry(input)]).durable
+  }
+
+  /** The outbox entry of an input, which takes its id in place: it is this write's own object, and a copy per store costs more. */
+  #entry(input: MutationInput): OutboxEntry {
+    input.mid = this.#nextMid++
+    return { seq: this.#nextSeq++, clientId: this.#clientId, mutation: input as Mutation }
   }
 
   /**
@@ -309,7 +317,8 @@ export class Replica {
    */
   #writeNow(writes: PendingWrite[], entries: OutboxEntry[]): Promise<void> {
     try {
-      this.cache.writeSync!({ outboxPut: entries })
+      // The entries and their mutations are this write's own (see `CubbyCache.writeSync`): the cache keeps them.
+      this.cache.writeSync!({ outboxPut: entries }, true)
     } catch (cause) {
       this.#rollBack(writes, cause)
       return Promise.reject(storageError(cause))
@@ -628,7 +637,8 @@ export class Replica {
 
   /**
    * Queues a write in the batcher, or with a synchronous cache, writes it at once (the promise says how it went).
-   * Every confirmed record written here is made by the state for this write alone, so a synchronous cache keeps it.
+   * Every record written here (confirmed records, outbox entries) is made for this write alone, so a synchronous
+   * cache keeps it.
    */
   #writeLater(write: CacheWrite, urgent: boolean): Promise<void> {
     if (!this.cache.writeSync) return this.#batcher.enqueue(write, { urgent })

@@ -116,8 +116,9 @@ export interface CubbyCache {
   /**
    * Applies a write atomically before returning, for a cache that needs no I/O (memory): the client then
    * skips batching, and a store's push leaves in the same tick. Throws what `write` would reject with.
-   * `ownsRecords`: the caller made the write's `putEntries` records for this write and never changes them, so
-   * the cache may keep them as they are (only the client's own state passes it).
+   * `ownsRecords`: the caller made the write's records (`putEntries`, and the `outboxPut` entries with their
+   * mutations) for this write and changes them only to write them again, so the cache may keep them as they are
+   * (only the client's replica passes it).
    */
   writeSync?(batch: CacheWrite, ownsRecords?: boolean): void
   /**

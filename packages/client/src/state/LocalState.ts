@@ -42,6 +42,16 @@ export interface AckResult {
   folded: Change[]
 }
 
+/** What the folds of one ack change (see `LocalState.acknowledgeOwn`). */
+interface Folding {
+  /** The changes to list for other tabs, when asked for. */
+  folded: Change[] | undefined
+  /** The cache records to put (or delete: null), by key. */
+  staged: Map<string, CachedEntry | null>
+  /** Keys whose visible value may have changed. */
+  keys: Set<string>
+}
+
 const confirmedOf = ({ rev, value, expiresAt }: CachedEntry): Confirmed => confirmedEntry(value, rev, expiresAt)
 /** A cache record, with `expiresAt` only when there is one. */
 const cachedOf = (key: string, rev: number, value: string, expiresAt: number | undefined): CachedEntry =>
@@ -80,6 +90,8 @@ export class LocalState {
 
   /** The earliest moment (server time) a visible value expires, or `undefined`. */
   nextExpiry(): number | undefined {
+    // Asked after every change event: no iterator while nothing expires.
+    if (this.#expiring.size === 0) return undefined
     let next: number | undefined
     for (const at of this.#expiring.values()) if (next === undefined || at < next) next = at
     return next
@@ -134,7 +146,8 @@ export class LocalState {
   /** Lays new local writes over the view. */
   addWrites(entries: OutboxEntry[]): { writes: PendingWrite[]; changes: ViewChange[] } {
     this.#noteExpiries(entries)
-    const writes = entries.map((e) => this.#pending.add(e))
+    const writes: PendingWrite[] = []
+    for (let i = 0; i < entries.length; i++) writes.push(this.#pending.add(entries[i]!))
     return { writes, changes: this.#refresh(this.#keysOf(writes)) }
   }
 
@@ -298,11 +311,11 @@ export class LocalState {
 
   #acknowledge(clientId: string, results: readonly MutationResult[], fold: boolean, relay = false): AckResult {
     const result: AckResult = { changes: [], dropped: [], rejected: [], settled: [], write: {}, folded: [] }
-    const folded = relay ? result.folded : undefined
-    const keys = new Set<string>()
-    const staged = new Map<string, CachedEntry | null>()
+    // One object for every write of the ack (not one per write): what the folds change.
+    const into: Folding = { folded: relay ? result.folded : undefined, staged: new Map(), keys: new Set() }
     let top = this.#cursor
-    for (const r of results) {
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!
       const write = this.#pending.find(clientId, r.mid)
       if (!write || write.ackedRev !== undefined) continue
       result.settled.push(write)
@@ -310,46 +323,44 @@ export class LocalState {
       else {
         this.#pending.settle(write, r.rev)
         if (fold && r.rev > this.#cursor) {
-          top = Math.max(top, r.rev)
-          this.#fold(write, r.rev, { folded, staged, keys })
+          if (r.rev > top) top = r.rev
+          this.#fold(write, r.rev, into)
         }
       }
     }
-    this.#remove(result.rejected.map((r) => r.write), keys)
-    Object.assign(result, this.advance(top, keys))
-    if (fold) stageEntries(result.write, staged).cursor = this.#cursor
+    if (result.rejected.length > 0) this.#remove(result.rejected.map((r) => r.write), into.keys)
+    Object.assign(result, this.advance(top, into.keys))
+    if (fold) stageEntries(result.write, into.staged).cursor = this.#cursor
     return result
   }
 
   /** Makes an acknowledged write the confirmed state of what it wrote, where nothing later is confirmed. */
-  #fold(
-    { mutation, entry }: PendingWrite,
-    rev: number,
-    into: { folded: Change[] | undefined; staged: Map<string, CachedEntry | null>; keys: Set<string> },
-  ): void {
-    const remove = (key: string): void => {
-      this.#confirmed.delete(key)
-      into.keys.add(key)
-      into.staged.set(key, null)
-      into.folded?.push({ rev, key, deleted: true })
-    }
+  #fold({ mutation, entry }: PendingWrite, rev: number, into: Folding): void {
     if (mutation.op === 'clear') {
-      for (const [key, confirmed] of this.#confirmed) if (confirmed.rev < rev) remove(key)
+      for (const [key, confirmed] of this.#confirmed) if (confirmed.rev < rev) this.#unconfirm(key, rev, into)
       return
     }
     const current = this.#confirmed.get(mutation.key)
     if (current !== undefined && current.rev >= rev) return
     if (mutation.op === 'delete') {
-      if (current !== undefined) remove(mutation.key)
+      if (current !== undefined) this.#unconfirm(mutation.key, rev, into)
       return
     }
-    const { expiresAt } = mutation
+    const { key, value, expiresAt } = mutation
     // The write's own entry becomes the confirmed record (the write leaves the overlay once the cursor reaches it).
     entry!.rev = rev
-    this.#confirmed.set(mutation.key, entry!)
-    into.keys.add(mutation.key)
-    into.staged.set(mutation.key, cachedOf(mutation.key, rev, mutation.value, expiresAt))
-    into.folded?.push(expiresAt === undefined ? { rev, key: mutation.key, value: mutation.value } : { rev, key: mutation.key, value: mutation.value, expiresAt })
+    this.#confirmed.set(key, entry!)
+    into.keys.add(key)
+    into.staged.set(key, cachedOf(key, rev, value, expiresAt))
+    into.folded?.push(expiresAt === undefined ? { rev, key, value } : { rev, key, value, expiresAt })
+  }
+
+  /** A folded write removed `key`'s confirmed record (a delete, or a clear). */
+  #unconfirm(key: string, rev: number, into: Folding): void {
+    this.#confirmed.delete(key)
+    into.keys.add(key)
+    into.staged.set(key, null)
+    into.folded?.push({ rev, key, deleted: true })
   }
 
   /** Removes writes, adding the keys whose visible value they may affect to `touched`; returns the writes. */
