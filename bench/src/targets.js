@@ -9,6 +9,7 @@ export const informational = [
   { name: 'propagation p50: cubby server alone (raw sockets) vs limit', value: (r) => ratio(m(r, 'propagation', 'cubby server, raw sockets', 'p50'), m(r, 'propagation', 'limit', 'p50')) },
   { name: 'propagation p50: Yjs vs limit', value: (r) => ratio(m(r, 'propagation', 'yjs', 'p50'), m(r, 'propagation', 'limit', 'p50')) },
   { name: 'fan-out writes/s: cubby vs limit', value: (r) => ratio(m(r, 'fanout', 'cubby', 'writes/s'), m(r, 'fanout', 'limit', 'writes/s')) },
+  { name: 'fan-out writes/s, second round (warm code): cubby vs Yjs', value: (r) => ratio(m(r, 'fanout', 'cubby', 'writes/s, second round (diagnostic)'), m(r, 'fanout', 'yjs', 'writes/s, second round (diagnostic)')) },
   { name: 'fan-out writes/s: cubby server alone (raw sockets) vs Yjs', value: (r) => ratio(m(r, 'fanout', 'cubby server, raw sockets', 'writes/s'), m(r, 'fanout', 'yjs', 'writes/s')) },
   { name: 'fan-out writes/s: cubby vs PouchDB', value: (r) => ratio(m(r, 'fanout', 'cubby', 'writes/s'), m(r, 'fanout', 'pouchdb', 'writes/s')) },
   { name: 'cold sync, running server: cubby vs limit (iterator)', value: (r) => ratio(m(r, 'coldsync', 'cubby', 'running'), m(r, 'coldsync', 'limit', 'running')) },

@@ -4,7 +4,8 @@
 // Cubby the server CPU per acknowledged write. On the Redis deployment each user's two clients are on
 // different nodes (a on node 1, b on node 2), so every write crosses Redis; there the CPU per write is
 // both nodes' together, and Redis's apart. Limit: the same writes as classic-level synced batches (one
-// per client) in one process.
+// per client) in one process. A second round of the same writes in the same processes, once the servers are quiet,
+// is reported beside it as a diagnostic: the first runs the client libraries' code cold.
 import { performance } from 'node:perf_hooks'
 import { ClassicLevel } from 'classic-level'
 import { loadClient } from '../clients/index.js'
@@ -53,9 +54,11 @@ export async function run({ runs, quick, systems, results, log, profileArgs }) {
         if (res.ackedPerSecond !== undefined) results.add(NAME, row, 'acked writes/s', 'writes/s', res.ackedPerSecond)
         if (res.serverCpuPerWrite !== undefined) results.add(NAME, row, 'server cpu per acked write', 'µs', res.serverCpuPerWrite * 1e6)
         if (res.redisCpuPerWrite !== undefined) results.add(NAME, row, 'redis cpu per acked write', 'µs', res.redisCpuPerWrite * 1e6)
+        results.add(NAME, row, 'writes/s, second round (diagnostic)', 'writes/s', res.secondRoundWritesPerSecond)
+        results.add(NAME, row, 'cpu s (clients), second round', 's', res.secondRoundClientCpuSeconds)
         const perWrite = res.serverCpuPerWrite === undefined ? '' : `, server ${(res.serverCpuPerWrite * 1e6).toFixed(1)} µs/write`
         const redisPerWrite = res.redisCpuPerWrite === undefined ? '' : `, redis ${(res.redisCpuPerWrite * 1e6).toFixed(1)} µs/write`
-        log(`  ${row} run ${r + 1}: ${Math.round(res.writesPerSecond)} writes/s, server ${res.serverCpuSeconds.toFixed(2)} cpu s, clients ${res.clientCpuSeconds.toFixed(2)} cpu s${perWrite}${redisPerWrite}`)
+        log(`  ${row} run ${r + 1}: ${Math.round(res.writesPerSecond)} writes/s, server ${res.serverCpuSeconds.toFixed(2)} cpu s, clients ${res.clientCpuSeconds.toFixed(2)} cpu s${perWrite}${redisPerWrite}; second round ${Math.round(res.secondRoundWritesPerSecond)} writes/s, clients ${res.secondRoundClientCpuSeconds.toFixed(2)} cpu s`)
         if (system === 'cubby') {
           // The same writes through the server alone: raw sockets, one push per client, no client library.
           await settle()
@@ -87,29 +90,36 @@ export async function drive({ system, url, url2 = url, secret, serverPids, redis
   }
   const clients = pairs.flat()
   await Promise.all(clients.map((c) => c.ready()))
-  // Each client waits for its partner's keys: side a writes a/0..a/199, side b writes b/0..b/199.
-  const done = pairs.flatMap(([a, b]) => [
+  // Each client waits for its partner's keys: side a writes a/0..a/199, side b writes b/0..b/199 (in the second
+  // round 2a/… and 2b/…). One listener per client, pointed at the round under way.
+  const waits = pairs.flatMap(([a, b]) => [
     [a, 'b/'],
     [b, 'a/'],
-  ].map(([client, prefix]) => new Promise((resolve) => {
-    const seen = new Set()
+  ].map(([client, suffix]) => {
+    const wait = { prefix: suffix, seen: new Set(), resolve: () => {} }
     client.onRemote((key) => {
-      if (!key.startsWith(prefix)) return
-      seen.add(key)
-      if (seen.size === keys) resolve()
+      if (!key.startsWith(wait.prefix)) return
+      wait.seen.add(key)
+      if (wait.seen.size === keys) wait.resolve()
     })
-  })))
+    return Object.assign(wait, { suffix })
+  }))
+  /** One round: every client stores its keys without waiting; resolves when every partner has seen them all. */
+  const round = (tag) => {
+    const seen = waits.map((wait) => new Promise((resolve) => Object.assign(wait, { prefix: tag + wait.suffix, seen: new Set(), resolve })))
+    const writes = []
+    for (const [a, b] of pairs) {
+      for (const [client, side] of [[a, 'a'], [b, 'b']]) {
+        for (let k = 0; k < keys; k++) writes.push(Promise.resolve(client.store(`${tag}${side}/${k}`, value100(k))))
+      }
+    }
+    return withTimeout(Promise.all([...seen, ...writes]), TIME_LIMIT_MS, `${system}: every client to see its partner's keys`)
+  }
   const server0 = serverCpu()
   const redis0 = await redisCpu()
   const cpu0 = selfCpuSeconds()
   const t0 = performance.now()
-  const writes = []
-  for (const [a, b] of pairs) {
-    for (const [client, side] of [[a, 'a'], [b, 'b']]) {
-      for (let k = 0; k < keys; k++) writes.push(Promise.resolve(client.store(`${side}/${k}`, value100(k))))
-    }
-  }
-  await withTimeout(Promise.all([...done, ...writes]), TIME_LIMIT_MS, `${system}: every client to see its partner's keys`)
+  await round('')
   const t1 = performance.now()
   const server1 = serverCpu()
   const cpu1 = selfCpuSeconds()
@@ -119,6 +129,16 @@ export async function drive({ system, url, url2 = url, secret, serverPids, redis
   // The cost per write runs until the last ack, when every write is durable and forwarded.
   const server2 = serverCpu()
   const redis2 = await redisCpu()
+  // A second round of the same writes (other keys) in the same processes: the first runs the client libraries'
+  // code cold (a fresh driver process), this one after 10,000 writes of it. Diagnostic, beside the first. It
+  // starts once the servers are quiet, as each run does (Yjs's goes on writing after its clients have everything).
+  await waitForQuiet({ name: system, stats: () => ({ cpuSeconds: serverCpu() }) }, { quietMs: 300, timeoutMs: 30_000 })
+  const cpu3 = selfCpuSeconds()
+  const t3 = performance.now()
+  await round('2')
+  const t4 = performance.now()
+  const cpu4 = selfCpuSeconds()
+  await withTimeout(Promise.all(clients.map((c) => c.flush())), TIME_LIMIT_MS, `${system}: acks`)
   await Promise.all(clients.map((c) => c.close()))
   const total = users * 2 * keys
   const acked = system === 'cubby' || system === 'cubby-raw' || system === 'redis'
@@ -129,6 +149,8 @@ export async function drive({ system, url, url2 = url, secret, serverPids, redis
     redisCpuPerWrite: redisUrl === undefined ? undefined : (redis2 - redis0) / total,
     serverCpuSeconds: server1 - server0,
     clientCpuSeconds: cpu1 - cpu0,
+    secondRoundWritesPerSecond: total / ((t4 - t3) / 1000),
+    secondRoundClientCpuSeconds: cpu4 - cpu3,
   }
 }
 
