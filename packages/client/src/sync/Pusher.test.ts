@@ -28,7 +28,15 @@ function setup() {
     answered = frames.length
   }
   let answered = 0
-  return { store, frames, answerAll }
+  /** `count` stores half a millisecond apart, each answered at once (a fast server). */
+  const burst = async (count: number): Promise<void> => {
+    for (let i = 0; i < count; i++) {
+      store()
+      await vi.advanceTimersByTimeAsync(0.5)
+      answerAll()
+    }
+  }
+  return { store, frames, answerAll, burst }
 }
 
 describe('Pusher, with an asynchronous cache', () => {
@@ -46,13 +54,9 @@ describe('Pusher, with an asynchronous cache', () => {
   })
 
   it('sends a loop of stores in rounds whose interval doubles up to 128 ms', async () => {
-    const { store, frames, answerAll } = setup()
-    // One store every half millisecond for two seconds, each answered at once (a fast server).
-    for (let i = 0; i < 4000; i++) {
-      store()
-      await vi.advanceTimersByTimeAsync(0.5)
-      answerAll()
-    }
+    const { frames, burst } = setup()
+    // Two seconds of stores.
+    await burst(4000)
     const gaps = frames.slice(1).map((f, i) => f.at - frames[i]!.at)
     expect(gaps.slice(0, 6)).toEqual([8, 16, 32, 64, 128, 128])
     expect(new Set(gaps.slice(4))).toEqual(new Set([128]))
@@ -63,12 +67,8 @@ describe('Pusher, with an asynchronous cache', () => {
   })
 
   it('starts over at 8 ms after a pause of twice the interval', async () => {
-    const { store, frames, answerAll } = setup()
-    for (let i = 0; i < 400; i++) {
-      store()
-      await vi.advanceTimersByTimeAsync(0.5)
-      answerAll()
-    }
+    const { store, frames, answerAll, burst } = setup()
+    await burst(400)
     // 2 x 128 ms after the last round.
     await vi.advanceTimersByTimeAsync(400)
     answerAll()
@@ -84,12 +84,8 @@ describe('Pusher, with an asynchronous cache', () => {
   })
 
   it('shrinks the interval when the writes slow down to one per round', async () => {
-    const { store, frames, answerAll } = setup()
-    for (let i = 0; i < 400; i++) {
-      store()
-      await vi.advanceTimersByTimeAsync(0.5)
-      answerAll()
-    }
+    const { store, frames, answerAll, burst } = setup()
+    await burst(400)
     // Now one store every 100 ms: each held round carries one write, so the interval halves until they leave at once.
     const delays: number[] = []
     for (let i = 0; i < 6; i++) {
