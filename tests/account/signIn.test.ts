@@ -48,6 +48,9 @@ describe('cubby.signIn against the real server process', () => {
     await put(server, 'alice', 'plan', 'pro')
     await using client = await anonymousWith(server, { theme: 'dark', draft: 'hello' })
     const anonymous = client.userId!
+    // Signed now, before the merge: a token issued in a later second than the deletion would be a new one, and valid.
+    const anonymousToken = server.token(anonymous)
+    expect((await fetch(`${server.url}/v1/values`, { headers: { authorization: `Bearer ${anonymousToken}` } })).status).toBe(200)
     const changed = new Set<string>()
     client.addEventListener('change', (e) => e.detail.keys.forEach((k) => changed.add(k)))
 
@@ -59,7 +62,7 @@ describe('cubby.signIn against the real server process', () => {
     expect([...changed].sort()).toEqual(['plan', 'theme'])
     expect(await onServer(server, 'alice')).toEqual({ draft: 'hello', plan: 'pro', theme: 'light' })
     // The anonymous user is gone on the server, and writes now go to the account.
-    const old = await fetch(`${server.url}/v1/values`, { headers: { authorization: `Bearer ${server.token(anonymous)}` } })
+    const old = await fetch(`${server.url}/v1/values`, { headers: { authorization: `Bearer ${anonymousToken}` } })
     expect(old.status).toBe(401)
     await client.store('after', 1)
     await client.synced()
