@@ -8,9 +8,16 @@ const LEAN_HEAP = fileURLToPath(new URL('../dist/leanHeap.js', import.meta.url))
  * Runs a node process that (optionally) loads the built leanHeap module first, keeps 2,000 small object graphs
  * alive the way idle connections do, and prints the young generation's size in MiB.
  */
-function youngGenerationAfterBurst(nodeArgs: string[], env: NodeJS.ProcessEnv = {}): number {
+function youngGenerationAfterBurst(nodeArgs: string[], env: NodeJS.ProcessEnv = {}, writesPerSecond = 0): number {
   const script = `
     const { getHeapSpaceStatistics } = await import('node:v8')
+    const { channel } = await import('node:diagnostics_channel')
+    // The server's commits as the CLI hears them: ${writesPerSecond} writes a second for a second, then the burst.
+    const commits = channel('cubby:commit')
+    for (let t = 0; t < 20 && ${writesPerSecond} > 0; t++) {
+      commits.publish(${writesPerSecond} / 20)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
     const keep = []
     for (let i = 0; i < 2000; i++) {
       const connection = []
@@ -33,6 +40,11 @@ describe('leanHeap', () => {
     // V8 grows it to 16 MiB per semi-space on its own; the CLI keeps it at the initial 1 MiB each.
     expect(plain).toBeGreaterThanOrEqual(8)
     expect(lean).toBeLessThanOrEqual(2)
+  })
+
+  it('lets it grow while the server commits more than 2,000 writes a second, and not at a lighter load', () => {
+    expect(youngGenerationAfterBurst(['--import', LEAN_HEAP], {}, 1_000)).toBeLessThanOrEqual(2)
+    expect(youngGenerationAfterBurst(['--import', LEAN_HEAP], {}, 4_000)).toBeGreaterThanOrEqual(8)
   })
 
   it("leaves the operator's own young-generation size alone", () => {

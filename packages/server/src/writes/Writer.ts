@@ -3,6 +3,7 @@ import type { CubbyLogger } from '../logger.js'
 import type { ServerMetrics } from '../metrics/ServerMetrics.js'
 import type { CommitOptions, CubbyStorage } from '../storage/CubbyStorage.js'
 import { traceStage } from '../traceStage.js'
+import { announceCommit } from '../commitChannel.js'
 import { validateMutation } from './validateMutation.js'
 
 /** Receives the changes of every commit, to fan them out to live sessions. */
@@ -116,6 +117,7 @@ export class Writer {
         const at = performance.now()
         const merged = finish(results, changes)
         committed(results, false, at)
+        announceCommit(results)
         return merged
       },
       (error: unknown) => {
