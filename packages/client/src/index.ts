@@ -38,6 +38,7 @@ export type {
   CubbyIdentity,
   OutboxEntry,
   OutboxRef,
+  SignInMarker,
 } from './cache/CubbyCache.js'
 
 // Errors (re-exported so that apps need one import)

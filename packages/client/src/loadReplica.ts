@@ -6,7 +6,7 @@ import { canMakeDeviceIdentity, createDeviceIdentity } from './auth/deviceIdenti
 import { decodeJwtSub } from './auth/decodeJwtSub.js'
 import { identitySession } from './auth/identitySession.js'
 import { postToServer } from './auth/postToServer.js'
-import type { CubbyIdentity } from './cache/CubbyCache.js'
+import type { CubbyCache, CubbyIdentity } from './cache/CubbyCache.js'
 import { openUserCache } from './cache/openUserCache.js'
 import type { StorageGuard } from './cache/StorageGuard.js'
 import type { LinkParts } from './sync/Link.js'
@@ -51,6 +51,8 @@ interface LoadLink {
   waiting(wake: () => void): void
   /** The user is known, and their cache is about to be read (a memory cache is this tab's alone). */
   opening(userId: string, memoryCache: boolean): void
+  /** Whether the app wants to be connected now. */
+  readonly wanted: boolean
 }
 
 /** Waits `ms`, or less if `signal` aborts or `waiting`'s function is called; leaves no listener on `signal` behind. */
@@ -161,6 +163,11 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
   if (typeof auth === 'string') return { userId: userIdOf(auth), token: async () => auth }
   const loadOrCreate = async (): Promise<CubbyIdentity> => {
     const stored = await storage.run((p) => p.loadIdentity())
+    if (stored?.signingIn !== undefined) {
+      // Its merge may have reached the server, which then deleted it: it must not write as that user again.
+      const { account } = stored.signingIn
+      throw new CubbyError('FORBIDDEN', `A sign-in of this device's anonymous user to ${JSON.stringify(account)} was interrupted: create the client with that account's auth to finish it`)
+    }
     if (isIdentity(stored)) return stored
     const created = await createIdentity(load)
     await storage.run((p) => p.saveIdentity(created))
@@ -184,6 +191,21 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
 }
 
 /**
+ * Finishes an interrupted sign-in of this device's anonymous user into the account of `session`, when the stored
+ * identity says there is one (one read; the code that finishes it loads only then), and the app wants to connect
+ * (it needs the server).
+ *
+ * @returns Whether it wrote into the account's cache.
+ */
+async function finishSwitch(load: LoadReplicaOptions, session: Session, cache: CubbyCache): Promise<boolean> {
+  if (load.options.auth === undefined || !load.link.wanted) return false
+  const identity = await load.storage.provider.loadIdentity().catch(() => undefined)
+  if (identity?.signingIn?.account !== session.userId) return false
+  const { finishSignIn } = await import('./account/finishSignIn.js')
+  return finishSignIn(load, { session, cache, identity: { ...identity, signingIn: identity.signingIn } })
+}
+
+/**
  * Starts a client's data: resolves who the user is (token, JWT `sub`, or the anonymous identity), opens that
  * user's cache (falling back to memory where allowed) and reads it into memory.
  *
@@ -195,7 +217,9 @@ export async function loadReplica(load: LoadReplicaOptions): Promise<{ session: 
   load.link.equip({ SyncConnection, TabUplink, tabPlatform })
   const session = await resolveSession(load)
   load.link.opening(session.userId, storage.provider.kind === 'memory')
-  const { cache, snapshot } = await openUserCache(storage, session.userId)
+  const opened = await openUserCache(storage, session.userId)
+  const { cache } = opened
+  const snapshot = (await finishSwitch(load, session, cache)) ? await cache.load() : opened.snapshot
   if (load.signal.aborted) {
     await cache.close()
     throw load.signal.reason

@@ -1,4 +1,15 @@
-import { CubbyError, JSON_CONTENT_TYPE, MERGE_PATH, type MergeAnswer, type MergeRequest, isCubbyErrorCode } from '@cubby/protocol'
+import { CubbyError, JSON_CONTENT_TYPE, MERGE_PATH, type MergeAnswer, type MergeRequest, isCubbyError, isCubbyErrorCode } from '@cubby/protocol'
+
+/** The `cause` of the error of a merge whose anonymous proof the server refused (`credential: 'anonymous'`). */
+const PROOF_REFUSED = { credential: 'anonymous' } as const
+
+/**
+ * Whether {@link requestMerge} failed because the server refused the anonymous proof (`UNAUTHORIZED` about the
+ * `anonymous` credential: its user was deleted, by a merge most often, or its token is no longer valid).
+ *
+ * @internal
+ */
+export const isProofRefused = (error: unknown): boolean => isCubbyError(error, 'UNAUTHORIZED') && error.cause === PROOF_REFUSED
 
 /** Whether a 200 answer is a {@link MergeAnswer}. */
 const isMergeAnswer = (body: unknown): body is MergeAnswer => {
@@ -30,8 +41,11 @@ export async function requestMerge(url: string, request: MergeRequest & { accoun
   }
   const json: unknown = await res.json().catch(() => undefined)
   if (res.ok && isMergeAnswer(json)) return json
-  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error
-  if (!res.ok && isCubbyErrorCode(error?.code)) throw new CubbyError(error.code, typeof error.message === 'string' ? error.message : error.code)
+  const error = (json as { error?: { code?: unknown; message?: unknown; credential?: unknown } } | undefined)?.error
+  if (!res.ok && isCubbyErrorCode(error?.code)) {
+    const message = typeof error.message === 'string' ? error.message : error.code
+    throw new CubbyError(error.code, message, error.credential === 'anonymous' ? { cause: PROOF_REFUSED } : {})
+  }
   const gateway = res.status >= 502 && res.status <= 504
   throw new CubbyError(gateway ? 'NETWORK' : 'BAD_MESSAGE', `POST ${endpoint}: HTTP ${res.status}${gateway ? '' : `, not a Cubby merge answer: is ${url} its base URL?`}`)
 }

@@ -11,11 +11,13 @@ import { SyncConnection } from '../sync/SyncConnection.js'
 import { TabUplink } from '../tabs/TabUplink.js'
 import { randomClientId } from '../sync/randomClientId.js'
 import { tabPlatform } from '../tabs/TabGroup.js'
-import { type TabEnvelope, tabGroupName } from '../tabs/TabMessage.js'
 import { openUserCache } from '../cache/openUserCache.js'
+import { decodeJwtSub } from '../auth/decodeJwtSub.js'
+import { announceToTabs } from './announceToTabs.js'
 import { carryOver } from './carryOver.js'
 import type { ClientParts, ClientSeat } from './ClientSeat.js'
 import { requestMerge } from './requestMerge.js'
+import { markSigningIn } from './signInMarker.js'
 import type { SignInOptions, SignInResult } from './SignInOptions.js'
 
 type Auth = NonNullable<CubbyOptions['auth']>
@@ -49,16 +51,6 @@ async function settleInFlight(cubby: Cubby, replica: Replica): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_MS)))
   await Promise.race([replica.synced().catch(() => {}), late]).finally(() => clearTimeout(timer))
-}
-
-/** Tells the other tabs of the anonymous user (same app name) that it is gone: they drop it and close. */
-function announceToTabs(name: string, anonymous: string): void {
-  const platform = tabPlatform()
-  if (!platform) return
-  const channel = new platform.BroadcastChannel(tabGroupName(name, anonymous))
-  const body = { type: 'gone', code: 'CLOSED', message: 'Signed in to an account in another tab: load the client again with its auth' } as const
-  channel.postMessage({ from: randomClientId(), leader: true, body } satisfies TabEnvelope)
-  channel.close()
 }
 
 interface Merged {
@@ -107,13 +99,44 @@ function viewOf(replica: Replica): Map<string, string> {
   return new Map(replica.list().map((key) => [key, replica.get(key)!.encoded]))
 }
 
-/** Ends the anonymous user here: its link, its database (the server deleted the user) and its stored identity. */
+/**
+ * Ends the anonymous user here: its link, its database (the server deleted the user), then its stored identity
+ * with the sign-in marker (last: an interruption before leaves the marker, and the next start finishes).
+ */
 async function dropAnonymous(seat: ClientSeat, from: ClientParts): Promise<void> {
   from.link.close()
   await from.replica.close(new CubbyError('CLOSED', 'Signed in: the anonymous user is gone'), true).catch(() => {})
-  const provider = seat.storage.provider
-  if ((await provider.loadIdentity().catch(() => undefined))?.userId === from.session.userId) await provider.saveIdentity(undefined).catch(() => {})
+  await markSigningIn(seat.storage.provider, from.session.userId, 'forget').catch(() => {})
   announceToTabs(from.options.name ?? 'default', from.session.userId)
+}
+
+/**
+ * Asks the server to merge, with the sign-in marker stored around the request: written before it (so that a
+ * client of the account that starts after an interruption finishes the switch), removed again when the server
+ * refused or could not be reached (nothing changed: the anonymous user goes on).
+ *
+ * @throws CubbyError `STORAGE_ERROR` when the marker cannot be written (before asking), or as {@link requestMerge}.
+ */
+async function mergeMarked(seat: ClientSeat, from: ClientParts, request: { token: string; prefer: MergePreference }): Promise<MergeAnswer> {
+  const { token, prefer } = request
+  const proof = await from.session.token()
+  const account = decodeJwtSub(token)
+  const anonymous = from.session.userId
+  const provider = seat.storage.provider
+  if (account !== undefined) {
+    await markSigningIn(provider, anonymous, { signingIn: { account, prefer } }).catch((cause: unknown) => {
+      throw new CubbyError('STORAGE_ERROR', `Storing the sign-in failed, nothing changed: ${String(cause)}`, { cause })
+    })
+  }
+  try {
+    const fetchFn = from.options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+    const answer = await requestMerge(from.options.url, { accountToken: token, proof, prefer, fetch: fetchFn })
+    assertValidUserId(answer.account, seat.limits.maxUserIdBytes)
+    return answer
+  } catch (error) {
+    if (account !== undefined) await markSigningIn(provider, anonymous, { signingIn: undefined }).catch(() => {})
+    throw error
+  }
 }
 
 /** Resolves once the client is online (its catch-up done); rejects with `CLOSED` when it closes first. */
@@ -172,9 +195,7 @@ async function signInNow(cubby: Cubby, seat: ClientSeat, auth: Auth, options: Si
   from.link.disconnect()
   let answer: MergeAnswer
   try {
-    const fetchFn = from.options.fetch ?? ((input, init) => globalThis.fetch(input, init))
-    answer = await requestMerge(from.options.url, { accountToken: token, proof: await from.session.token(), prefer, fetch: fetchFn })
-    assertValidUserId(answer.account, seat.limits.maxUserIdBytes)
+    answer = await mergeMarked(seat, from, { token, prefer })
   } catch (error) {
     if (wanted && !seat.signal.aborted) from.link.connect()
     throw error
@@ -182,7 +203,15 @@ async function signInNow(cubby: Cubby, seat: ClientSeat, auth: Auth, options: Si
   const before = viewOf(replica)
   const conflicts = new Map(answer.conflicts.map((key) => [key, replica.get(key)?.value]))
   // From here on the anonymous user is gone on the server: its state moves to the account even if the client closes.
-  const to = await seat.replace(moveToAccount(seat, from, { answer, prefer, auth, token, wanted }))
+  let to: ClientParts
+  try {
+    to = await seat.replace(moveToAccount(seat, from, { answer, prefer, auth, token, wanted }))
+  } catch (error) {
+    // Not back to the anonymous user, whom the server deleted: the client closes, and the account's next start
+    // finishes the switch from the anonymous database and the marker.
+    await cubby.close()
+    throw error
+  }
   if (seat.signal.aborted) {
     to.link.close()
     await to.replica.close(asCubbyError(seat.signal.reason, 'CLOSED')).catch(() => {})

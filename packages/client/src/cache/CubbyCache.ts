@@ -93,17 +93,35 @@ export interface CacheWrite {
  * on this device (`privateKey` is a non-extractable WebCrypto key, which IndexedDB stores as it is), or, from
  * earlier versions and where WebCrypto is missing, a token of `POST /v1/identities`.
  */
-export type CubbyIdentity = { userId: string; token: string } | { userId: string; privateKey: CryptoKey; publicJwk: DevicePublicJwk }
+export type CubbyIdentity = ({ userId: string; token: string } | { userId: string; privateKey: CryptoKey; publicJwk: DevicePublicJwk }) & {
+  /** A sign-in of this anonymous user under way (see {@link SignInMarker}); absent otherwise. */
+  signingIn?: SignInMarker
+}
+
+/**
+ * Kept with the anonymous identity from just before `signIn` asks the server to merge until the switch is complete:
+ * the client of `account` that starts next on this device finishes an interrupted switch (see `finishSignIn`).
+ * With the identity, so that one record names the anonymous user and the switch, and clearing it clears both.
+ */
+export interface SignInMarker {
+  /** The account the anonymous user is being merged into (the `sub` of its token). */
+  account: string
+  /** The merge rule the sign-in asked for. */
+  prefer: 'account' | 'anonymous'
+}
 
 /**
  * The record to store for an identity: its own members only, so that nothing else an object carries is cloned.
  *
  * @internal
  */
-export const identityRecord = (identity: CubbyIdentity): CubbyIdentity =>
-  'token' in identity
-    ? { userId: identity.userId, token: identity.token }
-    : { userId: identity.userId, privateKey: identity.privateKey, publicJwk: { ...identity.publicJwk } }
+export const identityRecord = (identity: CubbyIdentity): CubbyIdentity => {
+  const { signingIn } = identity
+  const marker = signingIn === undefined ? {} : { signingIn: { account: signingIn.account, prefer: signingIn.prefer } }
+  return 'token' in identity
+    ? { userId: identity.userId, token: identity.token, ...marker }
+    : { userId: identity.userId, privateKey: identity.privateKey, publicJwk: { ...identity.publicJwk }, ...marker }
+}
 
 /** The local database of one user. */
 export interface CubbyCache {
