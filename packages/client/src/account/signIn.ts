@@ -210,7 +210,7 @@ async function signInNow(cubby: Cubby, seat: ClientSeat, auth: Auth, options: Si
     // Not back to the anonymous user, whom the server deleted: the client closes, and the account's next start
     // finishes the switch from the anonymous database and the marker.
     await cubby.close()
-    throw error
+    throw asCubbyError(error, 'STORAGE_ERROR', `Signed in, but moving this device's data to the account failed: load the client with its auth to finish (${String(error)})`)
   }
   if (seat.signal.aborted) {
     to.link.close()
