@@ -71,7 +71,7 @@ async function anonymousWithPending(server: CliServer, name: string, fetchFn: ty
 /** A memory provider (one device's storage, shared by the clients given it) whose cache of `failing` refuses writes while `fails`. */
 function storageFailingFor(failing: string): { provider: CubbyCacheProvider; fails: boolean } {
   const memory = createMemoryCache()
-  const storage = {
+  const storage: { provider: CubbyCacheProvider; fails: boolean } = {
     fails: true,
     provider: {
       kind: 'memory',
