@@ -111,7 +111,7 @@ describe('an interrupted cubby.signIn, against the real server process', () => {
     await using account = connectTestClient(server.url, { name, auth: server.token('olga') })
     await account.ready()
     expect(account.userId).toBe('olga')
-    await vi.waitFor(() => expect(account.status).toBe('online'))
+    await vi.waitFor(() => expect(account.status).toBe('online'), { timeout: 15_000 })
     await account.synced()
     expect(account.pendingCount).toBe(0)
     expect(Object.fromEntries(await account.entries())).toEqual({ count: 2, offline: true, synced: 'account' })
@@ -142,7 +142,7 @@ describe('an interrupted cubby.signIn, against the real server process', () => {
     await account.ready()
     // The merge ran now, with prefer: anonymous; the values it kept show before the catch-up.
     expect(await account.get('synced')).toBe('anonymous')
-    await vi.waitFor(() => expect(account.status).toBe('online'))
+    await vi.waitFor(() => expect(account.status).toBe('online'), { timeout: 15_000 })
     await account.synced()
     expect(account.pendingCount).toBe(0)
     expect(Object.fromEntries(await account.entries())).toEqual({ count: 2, offline: true, synced: 'anonymous' })
@@ -171,7 +171,7 @@ describe('an interrupted cubby.signIn, against the real server process', () => {
     expect((await fetch(`${server.url}/v1/values`, { headers: { authorization: `Bearer ${server.token(anonymous)}` } })).status).toBe(401)
 
     await using account = connectTestClient(server.url, { name, auth: server.token('quin') })
-    await vi.waitFor(() => expect(account.status).toBe('online'))
+    await vi.waitFor(() => expect(account.status).toBe('online'), { timeout: 15_000 })
     await account.synced()
     expect(await onServer(server, 'quin')).toEqual({ count: 2, offline: true, synced: 'anonymous' })
   })
@@ -193,7 +193,7 @@ describe('an interrupted cubby.signIn, against the real server process', () => {
 
     storage.fails = false
     await using account = connectTestClient(server.url, { cache: storage.provider, auth: server.token('rae') })
-    await vi.waitFor(() => expect(account.status).toBe('online'))
+    await vi.waitFor(() => expect(account.status).toBe('online'), { timeout: 15_000 })
     await account.synced()
     expect(Object.fromEntries(await account.entries())).toEqual({ a: 1, b: 2 })
     expect(await onServer(server, 'rae')).toEqual({ a: 1, b: 2 })
