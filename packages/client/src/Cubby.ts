@@ -647,7 +647,9 @@ export class Cubby<TSchema extends Record<string, unknown> = Record<string, unkn
    * @returns The account, how many keys the merge wrote, and the keys both had.
    * @throws CubbyError `NETWORK` when the server cannot be reached, or the server's refusal (`UNAUTHORIZED`,
    *   `FORBIDDEN`, `QUOTA_EXCEEDED`): nothing changed, the client stays anonymous and working. `FORBIDDEN` for a
-   *   client that is not anonymous (made with `auth`); `CLOSED`.
+   *   client that is not anonymous (made with `auth`); `STORAGE_ERROR` when the server merged but this device's
+   *   data could not be moved to the account (the client closes, and the account's next start finishes the
+   *   switch); `CLOSED`.
    * @example
    * ```ts
    * const { account, conflicts } = await cubby.signIn(() => login.getToken())
