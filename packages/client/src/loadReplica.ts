@@ -6,7 +6,7 @@ import { canMakeDeviceIdentity, createDeviceIdentity } from './auth/deviceIdenti
 import { decodeJwtSub } from './auth/decodeJwtSub.js'
 import { identitySession } from './auth/identitySession.js'
 import { postToServer } from './auth/postToServer.js'
-import type { CubbyCache, CubbyIdentity } from './cache/CubbyCache.js'
+import type { CubbyCache, CubbyIdentity, SignInMarker } from './cache/CubbyCache.js'
 import { openUserCache } from './cache/openUserCache.js'
 import type { StorageGuard } from './cache/StorageGuard.js'
 import type { LinkParts } from './sync/Link.js'
@@ -136,6 +136,16 @@ async function requestIdentity({ options, hooks, signal, link }: LoadReplicaOpti
 }
 
 /**
+ * Runs `step` holding a Web Lock per app name, where the platform has Web Locks: the steps that create the stored
+ * identity, or finish a sign-in and delete it, run one tab at a time.
+ */
+async function underIdentityLock<T>(load: LoadReplicaOptions, step: () => Promise<T>): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
+  if (typeof locks?.request !== 'function') return step()
+  return (await locks.request(`cubby-identity:${JSON.stringify(load.options.name ?? 'default')}`, { signal: load.signal }, step)) as T
+}
+
+/**
  * Resolves the `auth` option into a session: a fixed token, a token function (called again for every
  * connection), or the anonymous identity (loaded, or created and saved: on the device, so that a first start
  * needs no network).
@@ -173,12 +183,9 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
     await storage.run((p) => p.saveIdentity(created))
     return created
   }
-  // A Web Lock per app name, where the platform has Web Locks, so that two new tabs opened together do not each
-  // create an identity, the later one orphaning what the first one wrote.
-  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
-  const identity = await (typeof locks?.request === 'function'
-    ? locks.request(`cubby-identity:${JSON.stringify(options.name ?? 'default')}`, { signal: load.signal }, loadOrCreate)
-    : loadOrCreate())
+  // Under the identity's lock, so that two new tabs opened together do not each create an identity, the later one
+  // orphaning what the first one wrote.
+  const identity = await underIdentityLock(load, loadOrCreate)
   return identitySession(identity, {
     url: options.url,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
@@ -199,10 +206,18 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
  */
 async function finishSwitch(load: LoadReplicaOptions, session: Session, cache: CubbyCache): Promise<boolean> {
   if (load.options.auth === undefined || !load.link.wanted) return false
-  const identity = await load.storage.provider.loadIdentity().catch(() => undefined)
-  if (identity?.signingIn?.account !== session.userId) return false
-  const { finishSignIn } = await import('./account/finishSignIn.js')
-  return finishSignIn(load, { session, cache, identity: { ...identity, signingIn: identity.signingIn } })
+  const marked = async (): Promise<(CubbyIdentity & { signingIn: SignInMarker }) | undefined> => {
+    const identity = await load.storage.provider.loadIdentity().catch(() => undefined)
+    return identity?.signingIn?.account === session.userId ? { ...identity, signingIn: identity.signingIn } : undefined
+  }
+  if ((await marked()) === undefined) return false
+  // Again under the lock: another tab of the account may have finished it meanwhile.
+  return underIdentityLock(load, async () => {
+    const identity = await marked()
+    if (identity === undefined) return false
+    const { finishSignIn } = await import('./account/finishSignIn.js')
+    return finishSignIn(load, { session, cache, identity })
+  })
 }
 
 /**
