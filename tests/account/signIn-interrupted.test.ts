@@ -201,4 +201,30 @@ describe('an interrupted cubby.signIn, against the real server process', () => {
     expect(await onServer(server, 'rae')).toEqual({ a: 1, b: 2 })
     expect(await storage.provider.loadIdentity()).toBeUndefined()
   })
+
+  it('loads the account as it is when the server cannot be reached, reports NETWORK, and finishes at the next start', async () => {
+    await using server = await startCliServer()
+    const name = `device-${randomUUID()}`
+    const merge = interruptedMerge('after')
+    const client = await anonymousWithPending(server, name, merge.fetch)
+    void client.signIn(server.token('tess'))
+    await merge.cut
+    await client.close()
+    await server.stop()
+
+    const offline = connectTestClient(server.url, { name, auth: server.token('tess') })
+    const errors: unknown[] = []
+    offline.addEventListener('error', (e) => errors.push(e.detail.error.code))
+    // Loaded (reads wait for that) without the anonymous writes, and the failure reported.
+    expect(await offline.get('offline')).toBeUndefined()
+    expect(errors).toContain('NETWORK')
+    await offline.close()
+
+    await server.start()
+    await using account = connectTestClient(server.url, { name, auth: server.token('tess') })
+    await vi.waitFor(() => expect(account.status).toBe('online'), { timeout: 15_000 })
+    await account.synced()
+    expect(Object.fromEntries(await account.entries())).toEqual({ count: 2, offline: true, synced: 'anonymous' })
+    expect(await headOf(server, 'tess')).toBe(4)
+  })
 })
