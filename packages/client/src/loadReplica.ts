@@ -217,6 +217,10 @@ async function finishSwitch(load: LoadReplicaOptions, session: Session, cache: C
     if (identity === undefined) return false
     const { finishSignIn } = await import('./account/finishSignIn.js')
     return finishSignIn(load, { session, cache, identity })
+  }).catch((error: unknown) => {
+    // The client closed while it waited for the lock, or the code did not load: the next start tries again.
+    if (!load.signal.aborted) load.hooks.error(asCubbyError(error, 'INTERNAL', `Finishing the sign-in failed: ${String(error)}`))
+    return false
   })
 }
 
