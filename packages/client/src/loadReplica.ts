@@ -142,7 +142,7 @@ async function requestIdentity({ options, hooks, signal, link }: LoadReplicaOpti
 async function underIdentityLock<T>(load: LoadReplicaOptions, step: () => Promise<T>): Promise<T> {
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks
   if (typeof locks?.request !== 'function') return step()
-  return (await locks.request(`cubby-identity:${JSON.stringify(load.options.name ?? 'default')}`, { signal: load.signal }, step)) as T
+  return await locks.request(`cubby-identity:${JSON.stringify(load.options.name ?? 'default')}`, { signal: load.signal }, step)
 }
 
 /**
