@@ -1,33 +1,10 @@
-import { type Server, createServer } from 'node:http'
 import { type CliServer, connectUser, startCliServer } from '@cubby/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bundlePage } from '../browser/bundlePage.js'
+import { servePage } from '../browser/servePage.js'
+import { onServer } from './serverValues.js'
 import type { EngineBrowser, EnginePage } from '../browser/Engine.js'
 import { engines } from '../browser/engines.js'
 import type {} from './signInPage.entry.js'
-
-/** Bundles the sign-in page and serves it on 127.0.0.1 (IndexedDB needs a real origin); `await using` stops it. */
-async function serveSignInPage(): Promise<{ url: string } & AsyncDisposable> {
-  const files = await bundlePage(new URL('./signInPage.entry.ts', import.meta.url), 'signin')
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>sign-in</title><script type="module" src="/signin.js"></script>')
-    else if (files.has(req.url ?? '')) res.writeHead(200, { 'content-type': 'text/javascript' }).end(files.get(req.url ?? ''))
-    else res.writeHead(404).end()
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return { url: `http://127.0.0.1:${address.port}/`, [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())) }
-}
-
-/** Every key and value of a user on the server, read over HTTP. */
-async function onServer(server: CliServer, userId: string): Promise<Record<string, unknown>> {
-  const headers = { authorization: `Bearer ${server.token(userId)}` }
-  const { keys } = (await (await fetch(`${server.url}/v1/values`, { headers })).json()) as { keys: string[] }
-  const values: Record<string, unknown> = {}
-  for (const key of keys) values[key] = await (await fetch(`${server.url}/v1/values/${encodeURIComponent(key)}`, { headers })).json()
-  return values
-}
 
 // A tab closed right after the server merged: the next tab of the account, in the same profile, finishes the switch.
 describe.each(engines)('$label', (engine) => {
@@ -36,7 +13,7 @@ describe.each(engines)('$label', (engine) => {
     let server: CliServer
     let site: { url: string } & AsyncDisposable
     beforeAll(async () => {
-      ;[browser, server, site] = await Promise.all([engine.launch(), startCliServer(), serveSignInPage()])
+      ;[browser, server, site] = await Promise.all([engine.launch(), startCliServer(), servePage(new URL('./signInPage.entry.ts', import.meta.url), 'signin')])
     })
     afterAll(async () => {
       await browser?.close()

@@ -1,31 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { type Cubby, type CubbyCacheProvider, createMemoryCache } from '@cubby/client'
 import { isCubbyError } from '@cubby/protocol'
-import { type CliServer, connectTestClient, connectUser, startCliServer } from '@cubby/test-utils'
+import { type CliServer, connectTestClient, startCliServer } from '@cubby/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import { lossyWebSocket } from './lossyWebSocket.js'
-
-async function put(server: CliServer, userId: string, key: string, value: unknown): Promise<void> {
-  const res = await fetch(`${server.url}/v1/values/${encodeURIComponent(key)}`, {
-    method: 'PUT', headers: { authorization: `Bearer ${server.token(userId)}`, 'content-type': 'application/json' }, body: JSON.stringify(value),
-  })
-  expect(res.status).toBe(200)
-}
-
-/** Every key and value of a user on the server, read over HTTP. */
-async function onServer(server: CliServer, userId: string): Promise<Record<string, unknown>> {
-  const headers = { authorization: `Bearer ${server.token(userId)}` }
-  const { keys } = (await (await fetch(`${server.url}/v1/values`, { headers })).json()) as { keys: string[] }
-  const values: Record<string, unknown> = {}
-  for (const key of keys) values[key] = await (await fetch(`${server.url}/v1/values/${encodeURIComponent(key)}`, { headers })).json()
-  return values
-}
-
-/** The user's latest revision on the server: how many writes it applied. */
-async function headOf(server: CliServer, userId: string): Promise<number> {
-  await using socket = await connectUser(server, userId)
-  return (await socket.next('synced')).rev
-}
+import { headOf, onServer, put } from './serverValues.js'
 
 /** The names of the IndexedDB databases of this process (fake-indexeddb). */
 async function databases(): Promise<string[]> {

@@ -1,6 +1,5 @@
-import { type Server, createServer } from 'node:http'
 import type { BrowserContext, Page } from 'playwright-core'
-import { bundlePage } from './bundlePage.js'
+import { servePage } from './servePage.js'
 import { type TestServer, startTestServer } from '@cubby/test-utils'
 import { afterAll, beforeAll } from 'vitest'
 
@@ -14,16 +13,8 @@ interface StorageSite extends AsyncDisposable {
 
 /** Bundles the storage page and serves it; `await using` stops the server. */
 async function serveStorageSite(): Promise<StorageSite> {
-  const files = await bundlePage(new URL('./storagePage.entry.ts', import.meta.url), 'storage')
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>storage</title><script type="module" src="/storage.js"></script>')
-    else if (files.has(req.url ?? '')) res.writeHead(200, { 'content-type': 'text/javascript' }).end(files.get(req.url ?? ''))
-    else res.writeHead(404).end()
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  const origin = `http://127.0.0.1:${address.port}`
+  const served = await servePage(new URL('./storagePage.entry.ts', import.meta.url), 'storage')
+  const { origin } = served
   return {
     origin,
     async openPage(context, existing) {
@@ -33,7 +24,7 @@ async function serveStorageSite(): Promise<StorageSite> {
       await page.waitForFunction(() => 'storage' in window && 'open' in window.storage, undefined, { timeout: 15_000 })
       return page
     },
-    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    [Symbol.asyncDispose]: () => served[Symbol.asyncDispose](),
   }
 }
 

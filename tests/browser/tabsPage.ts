@@ -1,7 +1,6 @@
-import { type Server, createServer } from 'node:http'
 import type { BrowserContext, Page } from 'playwright-core'
 import type { EngineContext, EnginePage } from './Engine.js'
-import { bundlePage } from './bundlePage.js'
+import { servePage } from './servePage.js'
 
 /** A page with the client (`tabsPage.entry.ts`, bundled from source), served on 127.0.0.1 (IndexedDB needs a real origin). */
 export interface TabsSite extends AsyncDisposable {
@@ -13,16 +12,8 @@ export interface TabsSite extends AsyncDisposable {
 
 /** Bundles the tabs page and serves it; `await using` stops the server. */
 export async function serveTabsSite(): Promise<TabsSite> {
-  const files = await bundlePage(new URL('./tabsPage.entry.ts', import.meta.url), 'tab')
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>tabs</title><script type="module" src="/tab.js"></script>')
-    else if (files.has(req.url ?? '')) res.writeHead(200, { 'content-type': 'text/javascript' }).end(files.get(req.url ?? ''))
-    else res.writeHead(404).end()
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  const url = `http://127.0.0.1:${address.port}/`
+  const served = await servePage(new URL('./tabsPage.entry.ts', import.meta.url), 'tab')
+  const { url } = served
   return {
     url,
     openTab: (async (context: EngineContext | BrowserContext) => {
@@ -38,6 +29,6 @@ export async function serveTabsSite(): Promise<TabsSite> {
       await page.waitForFunction(() => 'tab' in window)
       return page
     }) as TabsSite['openTab'],
-    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    [Symbol.asyncDispose]: () => served[Symbol.asyncDispose](),
   }
 }
