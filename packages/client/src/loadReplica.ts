@@ -197,23 +197,30 @@ async function resolveSession(load: LoadReplicaOptions): Promise<Session> {
   })
 }
 
+type MarkedIdentity = CubbyIdentity & { signingIn: SignInMarker }
+
 /**
- * Finishes an interrupted sign-in of this device's anonymous user into the account of `session`, when the stored
- * identity says there is one (one read; the code that finishes it loads only then), and the app wants to connect
- * (it needs the server).
+ * The stored identity, when it carries a sign-in marker for the account of `session` and the app wants to connect
+ * (finishing needs the server); `undefined` without a read for an anonymous client or one that stays offline. One
+ * read, started before the account's cache opens so that a start without a marker waits for no extra round trip.
+ */
+async function markedFor(load: LoadReplicaOptions, session: Session): Promise<MarkedIdentity | undefined> {
+  if (load.options.auth === undefined || !load.link.wanted) return undefined
+  const identity = await load.storage.provider.loadIdentity().catch(() => undefined)
+  return identity?.signingIn?.account === session.userId ? { ...identity, signingIn: identity.signingIn } : undefined
+}
+
+/**
+ * Finishes an interrupted sign-in of this device's anonymous user into the account of `session`, when `marked`
+ * found a marker for it (the code that finishes it loads only then).
  *
  * @returns Whether it wrote into the account's cache.
  */
-async function finishSwitch(load: LoadReplicaOptions, session: Session, cache: CubbyCache): Promise<boolean> {
-  if (load.options.auth === undefined || !load.link.wanted) return false
-  const marked = async (): Promise<(CubbyIdentity & { signingIn: SignInMarker }) | undefined> => {
-    const identity = await load.storage.provider.loadIdentity().catch(() => undefined)
-    return identity?.signingIn?.account === session.userId ? { ...identity, signingIn: identity.signingIn } : undefined
-  }
-  if ((await marked()) === undefined) return false
+async function finishSwitch(load: LoadReplicaOptions, session: Session, cache: CubbyCache, marked: Promise<MarkedIdentity | undefined>): Promise<boolean> {
+  if ((await marked) === undefined) return false
   // Again under the lock: another tab of the account may have finished it meanwhile.
   return underIdentityLock(load, async () => {
-    const identity = await marked()
+    const identity = await markedFor(load, session)
     if (identity === undefined) return false
     const { finishSignIn } = await import('./account/finishSignIn.js')
     return finishSignIn(load, { session, cache, identity })
@@ -236,9 +243,10 @@ export async function loadReplica(load: LoadReplicaOptions): Promise<{ session: 
   load.link.equip({ SyncConnection, TabUplink, tabPlatform })
   const session = await resolveSession(load)
   load.link.opening(session.userId, storage.provider.kind === 'memory')
+  const marked = markedFor(load, session)
   const opened = await openUserCache(storage, session.userId)
   const { cache } = opened
-  const snapshot = (await finishSwitch(load, session, cache)) ? await cache.load() : opened.snapshot
+  const snapshot = (await finishSwitch(load, session, cache, marked)) ? await cache.load() : opened.snapshot
   if (load.signal.aborted) {
     await cache.close()
     throw load.signal.reason
